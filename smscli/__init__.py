@@ -1,0 +1,3 @@
+"""smscli: send SMS through HTTP gateways from the command line."""
+
+__version__ = "0.1.0"

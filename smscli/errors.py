@@ -1,0 +1,119 @@
+"""Exit codes and the error tree. Every expected failure is an SmsCliError; the CLI turns it
+into one line on stderr and its exit code (see smscli.cli.common.handle_errors)."""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    REJECTED = 1  # the gateway rejected the request (other than auth)
+    USAGE = 2  # usage, input or config error: nothing sent
+    PARTIAL = 3  # some numbers rejected / some messages failed / balance below threshold
+    WAIT_TIMEOUT = 4  # report --wait gave up with messages still pending
+    AUTH = 5  # authentication or permission
+    NETWORK = 6  # connect error, timeout, HTTP 5xx, body not JSON
+    INTERRUPTED = 130
+
+
+class ErrorKind(StrEnum):
+    """The shared vocabulary every provider maps its own codes to."""
+
+    AUTH = "auth"
+    INPUT = "input"
+    BALANCE = "balance"
+    RATE = "rate"
+    CLOCK = "clock"
+    SERVER = "server"
+    NETWORK = "network"
+    REJECTED = "rejected"
+
+
+_KIND_EXIT = {
+    ErrorKind.AUTH: ExitCode.AUTH,
+    ErrorKind.NETWORK: ExitCode.NETWORK,
+    ErrorKind.SERVER: ExitCode.REJECTED,
+}
+
+
+class SmsCliError(Exception):
+    """An expected failure: `message` is one readable line, `hint` says what to do next."""
+
+    exit_code: ExitCode = ExitCode.REJECTED
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message} ({self.hint})"
+
+
+class UsageError(SmsCliError):
+    exit_code = ExitCode.USAGE
+
+
+class InputError(UsageError):
+    """Bad numbers, message, file: detected before anything is sent."""
+
+
+class ConfigError(UsageError):
+    """Missing or malformed config, unknown profile or provider, missing key."""
+
+
+class GatewayError(SmsCliError):
+    """The gateway answered, and said no. `code` is the provider's own status code."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        kind: ErrorKind = ErrorKind.REJECTED,
+        hint: str | None = None,
+        provider_message: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+        self.kind = kind
+        self.provider_message = provider_message
+        self.exit_code = _KIND_EXIT.get(kind, ExitCode.REJECTED)
+
+    @property
+    def retryable_unsent(self) -> bool:
+        """True when the gateway says it did not process the request (safe to resend)."""
+        return self.kind in (ErrorKind.RATE, ErrorKind.CLOCK)
+
+
+class NetworkError(SmsCliError):
+    """No usable answer: connect error, timeout, reset, HTTP 5xx, a body that is not JSON.
+
+    `maybe_processed` is False only when the request provably never reached the gateway
+    (connect error): anything else may have been processed, so a send's outcome is unknown.
+    """
+
+    exit_code = ExitCode.NETWORK
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        maybe_processed: bool,
+        hint: str | None = None,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.maybe_processed = maybe_processed
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+
+class WaitTimeout(SmsCliError):
+    exit_code = ExitCode.WAIT_TIMEOUT
+
+
+class NotSupported(UsageError):
+    """The provider has no such operation."""

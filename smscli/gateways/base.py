@@ -1,0 +1,104 @@
+"""The dataclasses every provider returns and the Gateway protocol the CLI talks to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class DeliveryStatus(StrEnum):
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    PENDING = "pending"
+    NOT_FOUND = "not_found"  # the gateway does not know the id (yet): still queued, or wrong id
+    UNKNOWN = "unknown"
+
+    @property
+    def final(self) -> bool:
+        return self in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """One number the gateway accepted, with the id it gave the message."""
+
+    number: str
+    msg_id: str
+    order_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """The answer to one send request (one chunk). Only accepted numbers are in `accepted`."""
+
+    accepted: tuple[Submitted, ...]
+    success: int
+    fail: int
+
+
+@dataclass(frozen=True, slots=True)
+class BatchElement:
+    """One element of a multi-content batch: several numbers sharing one content."""
+
+    numbers: tuple[str, ...]
+    content: str
+    sender_id: str | None = None
+    order_ids: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    msg_id: str
+    status: DeliveryStatus
+    number: str | None = None
+    time: datetime | None = None
+    code: str | None = None  # the provider's raw per-message status
+    detail: str | None = None  # a readable reason / carrier code
+
+
+@dataclass(frozen=True, slots=True)
+class ReportResult:
+    reports: tuple[Report, ...]
+    not_found: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    balance: str
+    gift: str | None = None
+    credit: str | None = None
+    currency: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+# A callback the CLI passes for --verbose: it receives one already-redacted line.
+Trace = Callable[[str], None]
+
+
+class Gateway(Protocol):
+    """What every provider client offers. Limits let the CLI plan chunks before sending."""
+
+    name: str
+    max_numbers_per_send: int
+    max_content_chars: int
+    max_ids_per_report: int
+
+    def send(
+        self,
+        numbers: Sequence[str],
+        content: str,
+        *,
+        sender_id: str | None = None,
+        order_ids: Sequence[str] | None = None,
+    ) -> SendResult: ...
+
+    def send_batch(self, elements: Sequence[BatchElement]) -> SendResult: ...
+
+    def get_report(self, msg_ids: Sequence[str]) -> ReportResult: ...
+
+    def get_balance(self) -> Balance: ...
+
+    def close(self) -> None: ...
