@@ -74,11 +74,13 @@ class GatewayError(SmsCliError):
         kind: ErrorKind = ErrorKind.REJECTED,
         hint: str | None = None,
         provider_message: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.code = code
         self.kind = kind
         self.provider_message = provider_message
+        self.retry_after = retry_after
         self.exit_code = _KIND_EXIT.get(kind, ExitCode.REJECTED)
 
     @property

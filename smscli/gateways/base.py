@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class DeliveryStatus(StrEnum):
@@ -74,6 +74,16 @@ class Balance:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedRequest:
+    """A request as --dry-run shows it: secrets already redacted."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: Mapping[str, Any]
+
+
 # A callback the CLI passes for --verbose: it receives one already-redacted line.
 Trace = Callable[[str], None]
 
@@ -85,6 +95,16 @@ class Gateway(Protocol):
     max_numbers_per_send: int
     max_content_chars: int
     max_ids_per_report: int
+    max_sender_id: int
+
+    def plan_send(
+        self,
+        numbers: Sequence[str],
+        content: str,
+        *,
+        sender_id: str | None = None,
+        order_ids: Sequence[str] | None = None,
+    ) -> PlannedRequest: ...
 
     def send(
         self,

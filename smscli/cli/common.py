@@ -1,0 +1,137 @@
+"""What every command shares: the common options, the error boundary, verbose tracing."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+
+from smscli import console
+from smscli.errors import ExitCode, SmsCliError
+from smscli.output import OutputFormat, resolve_format
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+COMMON = "Common options"
+
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        "-p",
+        help="Profile to use (env SMSCLI_PROFILE).",
+        rich_help_panel=COMMON,
+        show_default=False,
+    ),
+]
+OutputOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="auto|table|json|jsonl|csv|tsv",
+        help="Output format; auto = table on a terminal, TSV when piped.",
+        rich_help_panel=COMMON,
+        show_default=False,
+    ),
+]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Same as --output json.", rich_help_panel=COMMON)
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Print only msgIds, one per line.", rich_help_panel=COMMON),
+]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Log each HTTP exchange to stderr (secrets masked).",
+        rich_help_panel=COMMON,
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Common:
+    profile: str | None
+    output: OutputFormat
+    quiet: bool
+    verbose: bool
+
+    def trace(self) -> Callable[[str], None] | None:
+        return console.detail if self.verbose else None
+
+
+def common(
+    ctx: typer.Context,
+    profile: str | None,
+    output: str | None,
+    json_flag: bool,
+    quiet: bool,
+    verbose: bool,
+) -> Common:
+    """Merge a command's common options with the ones given before the subcommand."""
+    root = ctx.find_root().obj if ctx.find_root().obj else {}
+    profile = profile or root.get("profile")
+    output = output or root.get("output")
+    json_flag = json_flag or bool(root.get("json"))
+    quiet = quiet or bool(root.get("quiet"))
+    verbose = verbose or bool(root.get("verbose"))
+    return Common(
+        profile=profile,
+        output=resolve_format(output, json_flag=json_flag, quiet=quiet),
+        quiet=quiet,
+        verbose=verbose,
+    )
+
+
+def debug() -> bool:
+    return os.environ.get("SMSCLI_DEBUG", "") not in ("", "0")
+
+
+def report_error(exc: SmsCliError) -> None:
+    console.error(exc.message)
+    if exc.hint:
+        console.detail(f"  {exc.hint}")
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """The error boundary under every command: expected failures become one line on stderr and
+    their exit code; SMSCLI_DEBUG=1 re-raises them for a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except SmsCliError as exc:
+            if debug():
+                raise
+            report_error(exc)
+            raise typer.Exit(int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            if debug():
+                raise
+            console.error("interrupted")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except BrokenPipeError:
+            # The reader went away (`smscli ... | head`): not an error worth a message.
+            _silence_stdout()
+            raise typer.Exit(int(ExitCode.OK)) from None
+
+    return wrapper
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

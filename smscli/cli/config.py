@@ -1,0 +1,485 @@
+"""`smscli config`: create, inspect and edit profiles. The file format, precedence and
+validation live in smscli.settings; this module only asks, reads stdin and renders.
+
+Secrets never arrive as option or argument values (they would land in shell history and in
+`ps`): they are typed at a hidden prompt or read from stdin."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from typing import Annotated
+
+import typer
+
+from smscli import console, settings
+from smscli.cli import common as c
+from smscli.cli.common import handle_errors
+from smscli.errors import ConfigError
+from smscli.output import Column, write_rows
+
+app = typer.Typer(
+    help="Create, inspect and edit profiles (provider, credentials, tunables).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+NOT_SET = "not set"
+SHOW_COLUMNS = [Column("key", "Key"), Column("value", "Value"), Column("source", "Source")]
+LIST_COLUMNS = [
+    Column("name", "Profile"),
+    Column("provider", "Provider"),
+    Column("default", "Default"),
+    Column("built_in", "Built-in"),
+]
+
+
+def _profile_option(ctx: typer.Context, profile: str | None) -> str | None:
+    """The command's --profile, else the one given before the subcommand (`smscli -p x config`)."""
+    if profile:
+        return profile
+    root = ctx.find_root().obj
+    return root.get("profile") if isinstance(root, dict) else None
+
+
+def _target_profile(ctx: typer.Context, profile: str | None) -> str:
+    """The profile a write goes to: the same choice `load_profile` makes, without requiring
+    the profile to be complete (fixing an incomplete profile is what `set` is for)."""
+    name, _ = settings.choose_profile_name(_profile_option(ctx, profile))
+    return name
+
+
+def _show_warnings(warnings: Iterable[str]) -> None:
+    for text in warnings:
+        console.warn(text)
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def _read_stdin_line(key: str) -> str:
+    line = sys.stdin.readline()
+    value = line.strip()  # a trailing newline or pasted blank is never part of a key
+    if not value:
+        raise ConfigError(
+            f"no value for {key} on stdin",
+            hint="pipe it in, e.g.: printf '%s\\n' \"$VALUE\" | smscli config ...",
+        )
+    return value
+
+
+def _ask_secret(key: str) -> str:
+    value: str = typer.prompt(key, hide_input=True)
+    value = value.strip()
+    if not value:
+        raise ConfigError(f"{key} must not be empty")
+    return value
+
+
+def _value_from_stdin(key: str) -> str:
+    """`-`: a prompt when a person types it (hidden for secrets), otherwise one line from the
+    pipe."""
+    if not console.stdin_is_tty():
+        return _read_stdin_line(key)
+    info = settings.KEYS[key]
+    if info.secret or info.partly_secret:
+        return _ask_secret(key)
+    answer: str = typer.prompt(key)
+    return answer.strip()
+
+
+# --------------------------------------------------------------------------- init
+
+
+def _init_sandbox(name: str, make_default: bool | None, force: bool) -> None:
+    path = settings.write_profile(
+        name,
+        {"provider": settings.SANDBOX},
+        make_default=True if make_default is None else make_default,
+        force=force,
+    )
+    _report_written(name, settings.SANDBOX, path)
+
+
+def _report_written(name: str, provider: str, path: object) -> None:
+    console.info(f"wrote profile '{name}' ({provider}) to {path}")
+    default = next((p.name for p in settings.list_profiles() if p.default), None)
+    if default:
+        console.info(f"default profile: {default}")
+    flag = "" if default == name else f" -p {name}"
+    if provider == settings.SANDBOX:
+        console.info(f"next: smscli send{flag} 8613800000000 -m 'hello' (offline, sends nothing)")
+    else:
+        console.info(
+            f"next: smscli config show{flag}, then smscli balance{flag} "
+            "(checks the credentials, sends nothing)"
+        )
+
+
+def _existing_profile(name: str) -> bool:
+    data = settings.read_config_for_update(settings.config_path())
+    profiles = data.get("profiles")
+    return isinstance(profiles, dict) and name in profiles
+
+
+def _check_answer(key: str) -> Callable[[str], str]:
+    """A prompt's value_proc: a bad answer is asked again instead of ending the command."""
+
+    def proc(text: str) -> str:
+        text = text.strip()
+        if not text:
+            return text
+        try:
+            settings.parse_value(key, text)
+        except ValueError as exc:
+            raise typer.BadParameter(f"{key} {exc}") from None
+        return text
+
+    return proc
+
+
+def _prompt(key: str, *, required: bool, default: str | None = None) -> str | None:
+    info = settings.KEYS[key]
+    label = info.description if required else f"{info.description} (Enter to skip)"
+    if default is None and not required:
+        default = ""  # Enter skips an optional key
+    while True:
+        answer = typer.prompt(
+            f"{key} — {label}",
+            default=default,
+            show_default=bool(default),
+            value_proc=_check_answer(key),
+        )
+        if answer or not required:
+            return answer or None
+        console.warn(f"{key} is required")
+
+
+def _gather_interactive(
+    provider: str, given: Mapping[str, str | None], secret_stdin: bool
+) -> dict[str, object]:
+    values: dict[str, object] = {"provider": provider}
+    required = set(settings.required_keys(provider))
+    for info in settings.keys_for(provider):
+        if not info.credential:
+            continue
+        if given.get(info.name):
+            values[info.name] = given[info.name]
+        elif info.secret:
+            if secret_stdin:
+                values[info.name] = _read_stdin_line(info.name)
+            elif info.name in required:
+                values[info.name] = _ask_secret(info.name)
+        elif provider != settings.SANDBOX:
+            # The sandbox needs nothing: don't make someone trying it answer questions.
+            default = settings.PROVIDERS[provider] if info.name == "base_url" else None
+            answer = _prompt(info.name, required=info.name in required, default=default)
+            if answer and not (info.name == "base_url" and answer == default):
+                values[info.name] = answer
+    return values
+
+
+def _gather_scripted(
+    provider: str, given: Mapping[str, str | None], secret_stdin: bool
+) -> dict[str, object]:
+    values: dict[str, object] = {"provider": provider}
+    missing: list[str] = []
+    for info in settings.keys_for(provider):
+        if not info.credential:
+            continue
+        required = info.name in settings.required_keys(provider)
+        if info.secret:
+            if secret_stdin:
+                values[info.name] = _read_stdin_line(info.name)
+            elif required:
+                missing.append("--api-secret-stdin (and the secret on stdin)")
+        elif given.get(info.name):
+            values[info.name] = given[info.name]
+        elif required:
+            missing.append(f"--{info.name.replace('_', '-')}")
+    if missing:
+        raise ConfigError(
+            f"not on a terminal, so nothing can be asked: {provider} needs {', '.join(missing)}",
+            hint="e.g. printf '%s\\n' \"$SECRET\" | smscli config init --provider "
+            f"{provider} --api-key KEY --app-id ID --api-secret-stdin",
+        )
+    return values
+
+
+def _choose_provider(provider: str | None, interactive: bool) -> str:
+    if provider is None and interactive:
+        provider = typer.prompt(
+            f"provider ({' | '.join(settings.PROVIDERS)})",
+            default="laaffic",
+            value_proc=_check_answer("provider"),
+        )
+    if not provider:
+        raise ConfigError(
+            "--provider is required when not on a terminal",
+            hint=f"one of {', '.join(settings.PROVIDERS)}; or: smscli config init --sandbox",
+        )
+    try:
+        settings.parse_value("provider", provider)
+    except ValueError as exc:
+        raise ConfigError(f"provider {exc}") from None
+    return provider
+
+
+def _choose_default(name: str, make_default: bool | None, interactive: bool) -> bool | None:
+    if make_default is not None or not interactive:
+        return make_default
+    current = next((p.name for p in settings.list_profiles() if p.default), None)
+    if current is None or current == name:
+        return None  # the first profile becomes the default without a question
+    return typer.confirm(f"Make '{name}' the default profile (now '{current}')?", default=False)
+
+
+@app.command()
+@handle_errors
+def init(
+    ctx: typer.Context,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            "-p",
+            help="Name of the profile to create [default: main].",
+            show_default=False,
+        ),
+    ] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option(help=f"Gateway: {' | '.join(settings.PROVIDERS)}.", show_default=False),
+    ] = None,
+    api_key: Annotated[str | None, typer.Option(help="API key.", show_default=False)] = None,
+    app_id: Annotated[str | None, typer.Option(help="Application id.", show_default=False)] = None,
+    sender_id: Annotated[
+        str | None, typer.Option(help="Default sender id (optional).", show_default=False)
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="API base URL, to override the provider's default host.", show_default=False
+        ),
+    ] = None,
+    api_secret_stdin: Annotated[
+        bool, typer.Option("--api-secret-stdin", help="Read the API secret from stdin.")
+    ] = False,
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox",
+            help="Write a 'sandbox' profile (offline simulator) and make "
+            "it the default; asks nothing.",
+        ),
+    ] = False,
+    default: Annotated[
+        bool | None,
+        typer.Option(
+            "--default/--no-default",
+            help="Make it the default profile [default: only when there is no default yet].",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing profile.")] = False,
+) -> None:
+    """Create a profile: asks on a terminal; in scripts every answer comes from options and the
+    secret from stdin (--api-secret-stdin)."""
+    interactive = console.interactive()
+    name = _profile_option(ctx, profile)
+    if sandbox:
+        _init_sandbox(name or settings.SANDBOX, default, force)
+        return
+    if name is None and interactive:
+        name = typer.prompt("profile name", default=settings.DEFAULT_PROFILE_NAME)
+    name = settings.check_profile_name(name or settings.DEFAULT_PROFILE_NAME)
+    if _existing_profile(name) and not force:
+        raise ConfigError(
+            f"profile '{name}' already exists in {settings.config_path()}",
+            hint=f"add --force to replace it, or change one key: smscli config "
+            f"set KEY VALUE --profile {name}",
+        )
+    chosen = _choose_provider(provider, interactive)
+    given = {"api_key": api_key, "app_id": app_id, "sender_id": sender_id, "base_url": base_url}
+    gather = _gather_interactive if interactive else _gather_scripted
+    values = gather(chosen, given, api_secret_stdin)
+    make_default = _choose_default(name, default, interactive)
+    path = settings.write_profile(name, values, make_default=make_default, force=force)
+    _report_written(name, chosen, path)
+
+
+# --------------------------------------------------------------------------- set / unset / get
+
+
+@app.command(
+    "set",
+    help="Save KEY = VALUE in a profile. VALUE `-` reads it from stdin (a hidden prompt on a "
+    "terminal); secrets are accepted only that way. A new profile is created by setting its "
+    "provider first.\n\n" + settings.keys_help(),
+)
+@handle_errors
+def set_(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(metavar="KEY", show_default=False)],
+    value: Annotated[str, typer.Argument(metavar="VALUE", show_default=False)],
+    profile: c.ProfileOpt = None,
+) -> None:
+    info = settings.key_info(key)
+    name = _target_profile(ctx, profile)
+    if value == "-":
+        value = _value_from_stdin(key)
+    elif info.secret:
+        # The value is already in shell history; at least don't save it and make it a habit.
+        raise ConfigError(
+            f"refusing {key} as a command-line value (it would be kept in shell history and "
+            "shown in ps)",
+            hint=f"run: smscli config set {key} - --profile {name} (type it at the prompt, or "
+            "pipe it on stdin)",
+        )
+    saved = settings.set_value(name, key, value)
+    shown = "(hidden)" if info.secret else settings.mask(key, saved)
+    console.info(f"saved {key} = {shown} in profile '{name}' ({settings.config_path()})")
+
+
+@app.command()
+@handle_errors
+def unset(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(metavar="KEY", show_default=False)],
+    profile: c.ProfileOpt = None,
+) -> None:
+    """Remove KEY from a profile (it falls back to its default)."""
+    name = _target_profile(ctx, profile)
+    if settings.unset_value(name, key):
+        console.info(f"removed {key} from profile '{name}'")
+    else:
+        console.info(f"{key} was not set in profile '{name}'")
+
+
+@app.command()
+@handle_errors
+def get(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(metavar="KEY", show_default=False)],
+    profile: c.ProfileOpt = None,
+    reveal: Annotated[
+        bool, typer.Option("--reveal", help="Print a secret or the API key in full.")
+    ] = False,
+) -> None:
+    """Print KEY's resolved value (option > env > profile > default) on stdout."""
+    info = settings.key_info(key)
+    prof = settings.load_profile(_profile_option(ctx, profile))
+    _show_warnings(prof.warnings)
+    value = prof.get(key)
+    if value is None:
+        raise settings.missing_key_error(prof.name, key, prof.path)
+    if (info.secret or info.partly_secret) and not reveal:
+        raise ConfigError(
+            f"{key} is secret: add --reveal to print it",
+            hint=f"smscli config show -p {prof.name} shows it masked",
+        )
+    typer.echo(_plain(value))
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# --------------------------------------------------------------------------- show / list
+
+
+@app.command()
+@handle_errors
+def show(
+    ctx: typer.Context,
+    profile: c.ProfileOpt = None,
+    output: c.OutputOpt = None,
+    json_flag: c.JsonOpt = False,
+) -> None:
+    """Every key of a profile, resolved, with where its value came from (secrets masked)."""
+    opts = c.common(ctx, profile, output, json_flag, False, False)
+    prof = settings.load_profile(opts.profile)
+    _show_warnings(prof.warnings)
+    rows: list[dict[str, object]] = [
+        {"key": "profile", "value": prof.name, "source": prof.name_source},
+    ]
+    for info in settings.keys_for(prof.provider):
+        setting = prof.values.get(info.name)
+        if setting is None:
+            rows.append({"key": info.name, "value": None, "source": _unset_source(prof, info)})
+        else:
+            rows.append(
+                {
+                    "key": info.name,
+                    "value": settings.mask(info.name, setting.value),
+                    "source": setting.source,
+                }
+            )
+    write_rows(
+        rows,
+        SHOW_COLUMNS,
+        opts.output,
+        title=f"profile {prof.name} ({prof.provider}) — {prof.path}",
+    )
+
+
+def _unset_source(prof: settings.ResolvedProfile, info: settings.Key) -> str:
+    if prof.provider == settings.SANDBOX and info.required_by:
+        return f"{NOT_SET} (the sandbox uses its own test credentials)"
+    return NOT_SET
+
+
+@app.command("list")
+@handle_errors
+def list_(
+    ctx: typer.Context,
+    output: c.OutputOpt = None,
+    json_flag: c.JsonOpt = False,
+) -> None:
+    """Profiles with their provider, the default one, and the built-in sandbox."""
+    opts = c.common(ctx, None, output, json_flag, False, False)
+    path = settings.config_path()
+    rows = [
+        {"name": p.name, "provider": p.provider, "default": p.default, "built_in": p.built_in}
+        for p in settings.list_profiles(path)
+    ]
+    write_rows(rows, LIST_COLUMNS, opts.output, title=str(path))
+
+
+# --------------------------------------------------------------------------- use / remove / path
+
+
+@app.command()
+@handle_errors
+def use(name: Annotated[str, typer.Argument(metavar="NAME", show_default=False)]) -> None:
+    """Make NAME the default profile."""
+    settings.set_default(name)
+    console.info(f"default profile: {name} ({settings.config_path()})")
+
+
+@app.command()
+@handle_errors
+def remove(
+    name: Annotated[str, typer.Argument(metavar="NAME", show_default=False)],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a profile (asks first on a terminal). If it was the default, no default remains."""
+    path = settings.config_path()
+    known = {p.name: p for p in settings.list_profiles(path)}
+    asks = name in known and not known[name].built_in and not yes and console.interactive()
+    if asks and not typer.confirm(f"Remove profile '{name}' from {path}?", default=False):
+        console.info("nothing removed")
+        raise typer.Exit(1)
+    was_default = settings.remove_profile(name, path=path)
+    console.info(f"removed profile '{name}' from {path}")
+    if was_default:
+        console.info("it was the default: choose another with smscli config use NAME")
+
+
+@app.command()
+@handle_errors
+def path() -> None:
+    """Print the config file's path (env SMSCLI_CONFIG overrides it)."""
+    typer.echo(str(settings.config_path()))

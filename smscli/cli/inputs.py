@@ -1,0 +1,131 @@
+"""Reading what the user gives a command: the message text and the numbers, from arguments,
+files or stdin. Everything is checked here, before a gateway is even opened."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from smscli import console
+from smscli.errors import InputError, UsageError
+from smscli.numbers import (
+    NumberCollector,
+    RawNumber,
+    numbers_from_args,
+    numbers_from_lines,
+    open_input,
+)
+
+
+def read_text(path: str, what: str) -> str:
+    """A message from a file or `-` (stdin), without the final newline editors add."""
+    if path == "-":
+        if console.stdin_is_tty():
+            console.info(f"Type the {what}, then Ctrl-D:")
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise InputError(f"{what} file not found: {path}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise InputError(f"cannot read {what} file {path}: {reason}") from None
+    if text.endswith("\r\n"):
+        return text[:-2]
+    return text.removesuffix("\n")
+
+
+def read_message(message: str | None, message_file: str | None, *, max_chars: int) -> str:
+    if message is not None and message_file is not None:
+        raise UsageError("give the message with -m/--message or --message-file, not both")
+    if message_file is not None:
+        text = read_text(message_file, "message")
+    elif message == "-":
+        text = read_text("-", "message")
+    elif message is not None:
+        text = message
+    else:
+        raise UsageError(
+            "no message given", hint='use -m "text", -m - (stdin) or --message-file PATH'
+        )
+    if not text.strip():
+        raise InputError("the message is empty")
+    if len(text) > max_chars:
+        raise InputError(
+            f"the message is {len(text)} characters long; this provider takes at most {max_chars}"
+        )
+    return text
+
+
+@dataclass(slots=True)
+class Numbers:
+    numbers: list[str]
+    order_ids: list[str] | None
+    duplicates: int
+    source_count: int
+
+
+def _raw_numbers(
+    args: Sequence[str], numbers_file: str | None, column: str | None, stdin_taken: bool
+) -> Iterator[RawNumber]:
+    wants_stdin = numbers_file == "-" or "-" in args
+    plain = [a for a in args if a != "-"]
+    if not plain and numbers_file is None and not wants_stdin:
+        if stdin_taken:
+            raise UsageError(
+                "no numbers given: stdin cannot carry both the message and the numbers",
+                hint="give the numbers as arguments or with -f/--numbers-file PATH",
+            )
+        if console.stdin_is_tty():
+            raise UsageError(
+                "no numbers given",
+                hint="pass them as arguments, with -f/--numbers-file PATH, or pipe them on stdin",
+            )
+        wants_stdin = True
+    if wants_stdin and stdin_taken:
+        raise UsageError("stdin cannot carry both the message and the numbers")
+    yield from numbers_from_args(plain)
+    if numbers_file is not None and numbers_file != "-":
+        with open_input(numbers_file, sys.stdin) as stream:
+            yield from numbers_from_lines(stream, source=numbers_file, column=column)
+    if wants_stdin:
+        yield from numbers_from_lines(open_input("-", sys.stdin), source="stdin", column=column)
+
+
+def read_numbers(
+    args: Sequence[str],
+    *,
+    numbers_file: str | None,
+    column: str | None,
+    order_ids: str | None,
+    stdin_taken: bool = False,
+) -> Numbers:
+    """Every number normalised and checked; any bad one stops everything (exit 2)."""
+    collector = NumberCollector()
+    raw_ids = [p.strip() for p in order_ids.split(",")] if order_ids is not None else None
+    kept_ids: list[str] | None = [] if raw_ids is not None else None
+    seen = 0
+    for raw in _raw_numbers(args, numbers_file, column, stdin_taken):
+        before = len(collector.valid)
+        collector.add(raw)
+        if kept_ids is not None and raw_ids is not None and len(collector.valid) > before:
+            # Keep each order id with its number when a later duplicate is dropped.
+            if seen < len(raw_ids):
+                kept_ids.append(raw_ids[seen])
+        seen += 1
+    if collector.bad_count:
+        raise InputError(collector.error_report(), hint="nothing was sent")
+    if not collector.valid:
+        raise InputError("no numbers found in the input", hint="nothing was sent")
+    if raw_ids is not None and len(raw_ids) != seen:
+        raise InputError(
+            f"--order-id has {len(raw_ids)} ids but {seen} numbers were given;"
+            " the counts must match",
+            hint="nothing was sent",
+        )
+    if raw_ids is not None and any(not i for i in raw_ids):
+        raise InputError("--order-id has an empty id", hint="nothing was sent")
+    return Numbers(collector.valid, kept_ids, collector.duplicates, seen)

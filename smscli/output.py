@@ -1,0 +1,157 @@
+"""The one place that renders rows: table | json | jsonl | csv | tsv | ids.
+
+Machine formats are written with json/csv (never through rich markup) and streamed row by row;
+only the table collects its rows, because rich needs them all to size the columns."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TextIO
+
+from smscli.console import stdout_is_tty
+from smscli.errors import UsageError
+
+Row = Mapping[str, object]
+
+
+class OutputFormat(StrEnum):
+    AUTO = "auto"
+    TABLE = "table"
+    JSON = "json"
+    JSONL = "jsonl"
+    CSV = "csv"
+    TSV = "tsv"
+    IDS = "ids"  # --quiet: one id per line
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    heading: str
+    justify: str = "left"  # for the table only
+
+
+def resolve_format(
+    output: str | None, *, json_flag: bool = False, quiet: bool = False
+) -> OutputFormat:
+    if quiet:
+        return OutputFormat.IDS
+    if json_flag:
+        if output and output not in ("json", "auto"):
+            raise UsageError(f"--json conflicts with --output {output}")
+        return OutputFormat.JSON
+    if not output:
+        output = "auto"
+    try:
+        fmt = OutputFormat(output.lower())
+    except ValueError:
+        choices = "auto, table, json, jsonl, csv, tsv"
+        raise UsageError(f"unknown output format {output!r}: choose one of {choices}") from None
+    if fmt is OutputFormat.AUTO:
+        return OutputFormat.TABLE if stdout_is_tty() else OutputFormat.TSV
+    return fmt
+
+
+def _machine(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _human(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        # Support staff read local wall-clock time; the offset is kept in machine formats.
+        return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def write_rows(
+    rows: Iterable[Row],
+    columns: Sequence[Column],
+    fmt: OutputFormat,
+    *,
+    id_key: str = "msg_id",
+    title: str | None = None,
+    stream: TextIO | None = None,
+) -> int:
+    """Write rows to stdout (or `stream`) in `fmt`; returns how many rows were written."""
+    out = stream or sys.stdout
+    keys = [c.key for c in columns]
+    count = 0
+    if fmt is OutputFormat.TABLE:
+        collected = list(rows)
+        _write_table(collected, columns, out, title)
+        return len(collected)
+    if fmt is OutputFormat.IDS:
+        for row in rows:
+            value = row.get(id_key)
+            if value:
+                out.write(f"{value}\n")
+            count += 1
+    elif fmt is OutputFormat.JSONL:
+        for row in rows:
+            out.write(json.dumps({k: _machine(row.get(k)) for k in keys}, ensure_ascii=False))
+            out.write("\n")
+            count += 1
+    elif fmt is OutputFormat.JSON:
+        out.write("[")
+        for row in rows:
+            out.write(",\n  " if count else "\n  ")
+            out.write(json.dumps({k: _machine(row.get(k)) for k in keys}, ensure_ascii=False))
+            count += 1
+        out.write("\n]\n" if count else "]\n")
+    else:
+        dialect = "excel-tab" if fmt is OutputFormat.TSV else "excel"
+        writer = csv.writer(out, dialect=dialect, lineterminator="\n")
+        writer.writerow(keys)
+        for row in rows:
+            writer.writerow([_text(row.get(k)) for k in keys])
+            count += 1
+    out.flush()
+    return count
+
+
+def write_object(obj: Mapping[str, object], fmt: OutputFormat, *, title: str | None = None) -> None:
+    """A single record (e.g. a balance): key/value table for people, one object for scripts."""
+    if fmt is OutputFormat.JSON:
+        sys.stdout.write(
+            json.dumps({k: _machine(v) for k, v in obj.items()}, ensure_ascii=False, indent=2)
+            + "\n"
+        )
+        return
+    columns = [Column(k, k.replace("_", " ").title()) for k in obj]
+    write_rows([obj], columns, fmt, title=title)
+
+
+def _write_table(
+    rows: list[Row], columns: Sequence[Column], out: TextIO, title: str | None
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for column in columns:
+        table.add_column(column.heading, justify=column.justify, overflow="fold")  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(*(_human(row.get(c.key)) for c in columns))
+    Console(file=out, highlight=False, soft_wrap=False).print(table)

@@ -1,0 +1,80 @@
+"""From a resolved profile to a gateway client. The only place that knows which class serves
+which provider, so commands stay provider-agnostic."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from smscli.errors import ConfigError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from smscli.gateways.base import Trace
+    from smscli.gateways.v3 import V3Client
+    from smscli.settings import ResolvedProfile
+
+V3_PROVIDERS = ("laaffic", "onbuka", "itniotech")
+# The in-process sandbox needs a URL for httpx to route to its MockTransport; never resolved.
+SANDBOX_URL = "https://sandbox.smscli.invalid/v3"
+# Enough simulated credit for a million messages, so trying a bulk send does not run dry.
+SANDBOX_BALANCE = "10000.0000"
+
+
+def is_sandbox(profile: ResolvedProfile) -> bool:
+    return profile.provider == "sandbox"
+
+
+def open_gateway(
+    profile: ResolvedProfile,
+    *,
+    trace: Trace | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> V3Client:
+    """A client for the profile's provider. `transport` is for tests (httpx.MockTransport)."""
+    from smscli.gateways.v3 import V3Client
+
+    timeout = profile.get_float("timeout") or 30.0
+    if profile.provider in V3_PROVIDERS:
+        base_url = profile.base_url
+        if not base_url:
+            raise ConfigError(f"profile '{profile.name}' has no base_url")
+        return V3Client(
+            api_key=profile.require("api_key"),
+            api_secret=profile.require("api_secret"),
+            app_id=profile.require("app_id"),
+            base_url=base_url,
+            timeout=timeout,
+            transport=transport,
+            trace=trace,
+        )
+    if profile.provider == "sandbox":
+        return _sandbox_client(profile, trace=trace, transport=transport, timeout=timeout)
+    raise ConfigError(f"provider '{profile.provider}' is not supported")
+
+
+def _sandbox_client(
+    profile: ResolvedProfile,
+    *,
+    trace: Trace | None,
+    transport: httpx.BaseTransport | None,
+    timeout: float,
+) -> V3Client:
+    from smscli.gateways import sandbox
+    from smscli.gateways.v3 import V3Client
+    from smscli.settings import data_dir
+
+    base_url = profile.get_str("base_url")
+    if transport is None and not base_url:
+        # No base_url: simulate in-process, state kept in the data dir so that `report` in a
+        # later process sees what `send` did.
+        transport = sandbox.Sandbox(data_dir() / "sandbox", balance=SANDBOX_BALANCE).transport()
+    return V3Client(
+        api_key=profile.get_str("api_key") or sandbox.SANDBOX_API_KEY,
+        api_secret=profile.get_str("api_secret") or sandbox.SANDBOX_API_SECRET,
+        app_id=profile.get_str("app_id") or sandbox.SANDBOX_APP_ID,
+        base_url=base_url or SANDBOX_URL,
+        timeout=timeout,
+        transport=transport,
+        trace=trace,
+    )

@@ -1,0 +1,311 @@
+"""Running a planned send: chunks go out concurrently (bounded), each one journalled before
+it leaves and after it returns, and nothing is ever resent unless the gateway provably never
+processed it. Used by `send` and `batch`, whatever the provider."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError
+from smscli.gateways.base import SendResult
+
+
+class ChunkState(StrEnum):
+    ACCEPTED = "accepted"  # the gateway answered status 0 (some numbers may still be left out)
+    REJECTED = "rejected"  # the gateway answered with an error: nothing in it was sent
+    UNKNOWN = "unknown"  # no usable answer after the request may have arrived
+    NOT_SENT = "not_sent"  # never left: stopped before it, or provably not delivered
+
+
+@dataclass(slots=True)
+class Chunk:
+    index: int
+    numbers: list[str]
+    order_ids: list[str] | None = None
+    # Batch chunks carry one content per number; plain sends share the message.
+    contents: list[str] | None = None
+    sender_ids: list[str | None] | None = None
+
+
+@dataclass(slots=True)
+class ChunkOutcome:
+    chunk: Chunk
+    state: ChunkState
+    result: SendResult | None = None
+    error: SmsCliError | None = None
+    attempts: int = 1
+
+
+class Journal(Protocol):
+    def before(self, chunk: Chunk) -> None: ...
+
+    def after(self, outcome: ChunkOutcome) -> None: ...
+
+
+@dataclass(slots=True)
+class RunResult:
+    outcomes: list[ChunkOutcome] = field(default_factory=list)
+    interrupted: bool = False
+    stopped_by: SmsCliError | None = None
+
+    def by_state(self, state: ChunkState) -> list[ChunkOutcome]:
+        return [o for o in self.outcomes if o.state is state]
+
+
+# After these, more chunks would fail the same way (or worse, add to an unknown outcome).
+_STOP_KINDS = {
+    ErrorKind.AUTH,
+    ErrorKind.BALANCE,
+    ErrorKind.CLOCK,
+    ErrorKind.RATE,
+    ErrorKind.SERVER,
+    ErrorKind.NETWORK,
+}
+
+
+def chunked(
+    numbers: Iterable[str], size: int, order_ids: Iterable[str] | None = None
+) -> Iterator[Chunk]:
+    index = 0
+    batch: list[str] = []
+    ids: list[str] = []
+    order_iter = iter(order_ids) if order_ids is not None else None
+    for number in numbers:
+        batch.append(number)
+        if order_iter is not None:
+            ids.append(next(order_iter))
+        if len(batch) == size:
+            yield Chunk(index, batch, ids if order_iter is not None else None)
+            index += 1
+            batch, ids = [], []
+    if batch:
+        yield Chunk(index, batch, ids if order_iter is not None else None)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 3
+    base_delay: float = 0.5
+    max_delay: float = 10.0
+
+    def delay(self, attempt: int, hint: float | None) -> float:
+        if hint is not None:
+            return min(hint, self.max_delay * 3)
+        backoff = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return random.uniform(backoff / 2, backoff)
+
+
+def provably_unsent(exc: SmsCliError) -> bool:
+    """True only when resending cannot double-send: the request never reached the gateway,
+    or the gateway said it did not process it."""
+    if isinstance(exc, NetworkError):
+        return not exc.maybe_processed
+    if isinstance(exc, GatewayError):
+        return exc.retryable_unsent
+    return False
+
+
+def attempt_chunk(
+    chunk: Chunk,
+    send_one: Callable[[Chunk], SendResult],
+    retry: RetryPolicy,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ChunkOutcome:
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            result = send_one(chunk)
+        except SmsCliError as exc:
+            unsent = provably_unsent(exc)
+            if unsent and attempt < retry.attempts:
+                sleep(retry.delay(attempt, getattr(exc, "retry_after", None)))
+                continue
+            if isinstance(exc, NetworkError):
+                state = ChunkState.NOT_SENT if unsent else ChunkState.UNKNOWN
+            else:
+                state = ChunkState.REJECTED
+            return ChunkOutcome(chunk, state, error=exc, attempts=attempt)
+        return ChunkOutcome(chunk, ChunkState.ACCEPTED, result=result, attempts=attempt)
+
+
+def run_chunks(
+    chunks: Iterable[Chunk],
+    send_one: Callable[[Chunk], SendResult],
+    *,
+    concurrency: int = 4,
+    journal: Journal | None = None,
+    on_outcome: Callable[[ChunkOutcome], None] | None = None,
+    retry: RetryPolicy | None = None,
+    drain_timeout: float = 60.0,
+) -> RunResult:
+    """Send every chunk at most once. Stops starting new chunks after an error that would
+    repeat (auth, balance, rate, server, network) or on Ctrl-C; in-flight chunks finish."""
+    retry = retry or RetryPolicy()
+    run = RunResult()
+    pending: dict[Future[ChunkOutcome], Chunk] = {}
+    source = iter(chunks)
+    stop = False
+
+    def record(outcome: ChunkOutcome) -> None:
+        nonlocal stop
+        if journal:
+            journal.after(outcome)
+        run.outcomes.append(outcome)
+        if on_outcome:
+            on_outcome(outcome)
+        err = outcome.error
+        if outcome.state is ChunkState.UNKNOWN or (
+            isinstance(err, GatewayError | NetworkError)
+            and getattr(err, "kind", ErrorKind.NETWORK) in _STOP_KINDS
+        ):
+            if not stop:
+                run.stopped_by = err
+            stop = True
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        try:
+            while True:
+                while not stop and len(pending) < max(1, concurrency):
+                    chunk = next(source, None)
+                    if chunk is None:
+                        break
+                    if journal:
+                        journal.before(chunk)
+                    pending[pool.submit(attempt_chunk, chunk, send_one, retry)] = chunk
+                if not pending:
+                    break
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    pending.pop(future)
+                    record(future.result())
+        except KeyboardInterrupt:
+            run.interrupted = True
+            stop = True
+            _drain(pending, record, drain_timeout)
+        # Chunks never started are reported so the user sees every number's fate.
+        if stop:
+            for chunk in source:
+                run.outcomes.append(ChunkOutcome(chunk, ChunkState.NOT_SENT, attempts=0))
+    run.outcomes.sort(key=lambda o: o.chunk.index)
+    return run
+
+
+def _drain(
+    pending: dict[Future[ChunkOutcome], Chunk],
+    record: Callable[[ChunkOutcome], None],
+    timeout: float,
+) -> None:
+    try:
+        done, not_done = wait(pending, timeout=timeout)
+    except KeyboardInterrupt:
+        done, not_done = set(), set(pending)
+    for future in done:
+        record(future.result())
+    for future in not_done:
+        future.cancel()
+        chunk = pending[future]
+        record(
+            ChunkOutcome(
+                chunk,
+                ChunkState.UNKNOWN,
+                error=NetworkError(
+                    "interrupted while the request was in flight", maybe_processed=True
+                ),
+            )
+        )
+
+
+# -- turning outcomes into rows and an exit code ---------------------------------------------
+
+NOT_LISTED = "rejected by the gateway (left out of its accepted list)"
+
+
+def _error_text(outcome: ChunkOutcome) -> str:
+    if outcome.state is ChunkState.NOT_SENT and outcome.error is None:
+        return "not sent: stopped before this request"
+    err = outcome.error
+    text = err.message if err else outcome.state.value
+    if outcome.state is ChunkState.UNKNOWN:
+        return f"outcome unknown: {text}"
+    if outcome.state is ChunkState.NOT_SENT:
+        return f"not sent: {text}"
+    return text
+
+
+def outcome_rows(run: RunResult) -> Iterator[dict[str, object]]:
+    """One row per number: number, msg_id, order_id, accepted (None = unknown), error."""
+    for outcome in run.outcomes:
+        chunk = outcome.chunk
+        ids = chunk.order_ids
+        if outcome.state is ChunkState.ACCEPTED and outcome.result is not None:
+            by_number = {s.number: s for s in outcome.result.accepted}
+            for i, number in enumerate(chunk.numbers):
+                sub = by_number.pop(number, None)
+                yield {
+                    "number": number,
+                    "msg_id": sub.msg_id if sub else None,
+                    "order_id": (sub.order_id if sub and sub.order_id else None)
+                    or (ids[i] if ids else None),
+                    "accepted": sub is not None,
+                    "error": None if sub else NOT_LISTED,
+                }
+            # A number the gateway rewrote (e.g. reformatted) still gets its msgId shown.
+            for sub in by_number.values():
+                yield {
+                    "number": sub.number,
+                    "msg_id": sub.msg_id,
+                    "order_id": sub.order_id,
+                    "accepted": True,
+                    "error": None,
+                }
+            continue
+        accepted = None if outcome.state is ChunkState.UNKNOWN else False
+        text = _error_text(outcome)
+        for i, number in enumerate(chunk.numbers):
+            yield {
+                "number": number,
+                "msg_id": None,
+                "order_id": ids[i] if ids else None,
+                "accepted": accepted,
+                "error": text,
+            }
+
+
+@dataclass(slots=True)
+class Tally:
+    accepted: int = 0
+    rejected: int = 0
+    unknown: int = 0
+    not_sent: int = 0
+    requests: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.accepted + self.rejected + self.unknown + self.not_sent
+
+
+def tally(run: RunResult) -> Tally:
+    t = Tally()
+    for outcome in run.outcomes:
+        n = len(outcome.chunk.numbers)
+        if outcome.state is not ChunkState.NOT_SENT or outcome.error is not None:
+            t.requests += 1
+        if outcome.state is ChunkState.ACCEPTED and outcome.result is not None:
+            listed = {s.number for s in outcome.result.accepted}
+            ok = sum(1 for number in outcome.chunk.numbers if number in listed)
+            t.accepted += ok
+            t.rejected += n - ok
+        elif outcome.state is ChunkState.REJECTED:
+            t.rejected += n
+        elif outcome.state is ChunkState.UNKNOWN:
+            t.unknown += n
+        else:
+            t.not_sent += n
+    return t

@@ -1,0 +1,43 @@
+"""Every test runs isolated: its own config and data dirs, no SMSCLI_* or proxy variables
+from the developer's shell, no colour, a wide terminal."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_CLEARED_PREFIXES = ("SMSCLI_", "XDG_")
+_CLEARED = {
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+    "FORCE_COLOR",
+    "TYPER_USE_RICH",
+    "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION",
+}
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    for name in list(os.environ):
+        if name.startswith(_CLEARED_PREFIXES) or name in _CLEARED:
+            monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("SMSCLI_CONFIG", str(tmp_path / "config" / "config.toml"))
+    monkeypatch.setenv("SMSCLI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("TERM", "dumb")
+    yield tmp_path
