@@ -10,7 +10,7 @@ from smscli.errors import ConfigError
 if TYPE_CHECKING:
     import httpx
 
-    from smscli.gateways.base import Trace
+    from smscli.gateways.base import Gateway, Trace
     from smscli.gateways.v3 import V3Client
     from smscli.settings import ResolvedProfile
 
@@ -30,7 +30,7 @@ def open_gateway(
     *,
     trace: Trace | None = None,
     transport: httpx.BaseTransport | None = None,
-) -> V3Client:
+) -> Gateway:
     """A client for the profile's provider. `transport` is for tests (httpx.MockTransport)."""
     from smscli.gateways.v3 import V3Client
 

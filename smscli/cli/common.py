@@ -7,13 +7,17 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 
 from smscli import console
 from smscli.errors import ExitCode, SmsCliError
 from smscli.output import OutputFormat, resolve_format
+
+if TYPE_CHECKING:
+    from smscli.gateways.base import Gateway
+    from smscli.settings import ResolvedProfile
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -135,3 +139,20 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
+
+
+def load_profile(opts: Common, overrides: dict[str, object | None] | None = None) -> ResolvedProfile:
+    """The profile for this invocation; its warnings (env hiding a saved value, a readable
+    config file) go to stderr once."""
+    from smscli.settings import load_profile as load
+
+    profile = load(opts.profile, overrides=overrides)
+    for warning in profile.warnings:
+        console.warn(warning)
+    return profile
+
+
+def open_gateway(profile: ResolvedProfile, opts: Common) -> Gateway:
+    from smscli.providers import open_gateway as open_
+
+    return open_(profile, trace=opts.trace())

@@ -62,7 +62,7 @@ def read_message(message: str | None, message_file: str | None, *, max_chars: in
 
 @dataclass(slots=True)
 class Numbers:
-    numbers: list[str]
+    numbers: Sequence[str]
     order_ids: list[str] | None
     duplicates: int
     source_count: int

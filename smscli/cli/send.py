@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -101,12 +102,10 @@ def send(
       smscli send -f customers.csv --column phone --message-file notice.txt
     """
     from smscli.message import analyze
-    from smscli.providers import open_gateway
-    from smscli.settings import load_profile
 
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
-    prof = load_profile(opts.profile, overrides={"sender_id": sender_id})
-    gateway = open_gateway(prof, trace=opts.trace())
+    prof = c.load_profile(opts, {"sender_id": sender_id})
+    gateway = c.open_gateway(prof, opts)
     try:
         text = read_message(message, message_file, max_chars=gateway.max_content_chars)
         stdin_taken = message == "-" or message_file == "-"
@@ -156,7 +155,7 @@ def _confirm(count: int, threshold: int | None, yes: bool) -> None:
 
 def _print_plan(
     gateway: Gateway,
-    numbers: list[str],
+    numbers: Sequence[str],
     order_ids: list[str] | None,
     text: str,
     sender: str | None,
@@ -210,7 +209,7 @@ def _print_plan(
 
 def _run(
     gateway: Gateway,
-    numbers: list[str],
+    numbers: Sequence[str],
     order_ids: list[str] | None,
     text: str,
     sender: str | None,
