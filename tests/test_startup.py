@@ -1,0 +1,35 @@
+"""Start-up stays cheap: --help and tab completion import the whole CLI, so the CLI must not
+import httpx, rich's table/progress/live machinery, or sqlite3 at module level."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ["httpx", "rich.table", "rich.progress", "rich.live", "sqlite3", "pydantic"]
+
+
+def test_importing_the_cli_imports_nothing_heavy() -> None:
+    code = (
+        "import sys, smscli.cli\n"
+        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.strip() == "", f"imported at start-up: {done.stdout.strip()}"
+
+
+def test_version_and_help_do_not_import_httpx() -> None:
+    code = (
+        "import sys\n"
+        "from smscli.cli import app\n"
+        "try:\n"
+        "    app(['send', '--help'], prog_name='smscli')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('httpx' in sys.modules, 'rich' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stderr.strip().splitlines()[-1] == "False False"
