@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -58,10 +58,25 @@ def resolve_format(
     return fmt
 
 
+_BLOCK = 2000
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
 def _machine(value: object) -> object:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
+
+
+def _counted(rows: Iterable[Row], counter: list[int]) -> Iterator[Row]:
+    for row in rows:
+        counter[0] += 1
+        yield row
 
 
 def _text(value: object) -> str:
@@ -102,31 +117,44 @@ def write_rows(
         collected = list(rows)
         _write_table(collected, columns, out, title)
         return len(collected)
+    # Rows are written in blocks: one write per row costs more than the encoding itself when
+    # a bulk send prints hundreds of thousands of rows.
+    block: list[str] = []
     if fmt is OutputFormat.IDS:
         for row in rows:
             value = row.get(id_key)
             if value:
-                out.write(f"{value}\n")
+                block.append(f"{value}\n")
             count += 1
-    elif fmt is OutputFormat.JSONL:
+            if len(block) >= _BLOCK:
+                out.write("".join(block))
+                block.clear()
+    elif fmt in (OutputFormat.JSONL, OutputFormat.JSON):
+        encode = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
+        lines = fmt is OutputFormat.JSONL
+        if not lines:
+            out.write("[")
         for row in rows:
-            out.write(json.dumps({k: _machine(row.get(k)) for k in keys}, ensure_ascii=False))
-            out.write("\n")
+            text = encode({k: row.get(k) for k in keys})
+            if lines:
+                block.append(text + "\n")
+            else:
+                block.append((",\n  " if count else "\n  ") + text)
             count += 1
-    elif fmt is OutputFormat.JSON:
-        out.write("[")
-        for row in rows:
-            out.write(",\n  " if count else "\n  ")
-            out.write(json.dumps({k: _machine(row.get(k)) for k in keys}, ensure_ascii=False))
-            count += 1
-        out.write("\n]\n" if count else "]\n")
+            if len(block) >= _BLOCK:
+                out.write("".join(block))
+                block.clear()
+        if not lines:
+            block.append("\n]\n" if count else "]\n")
     else:
         dialect = "excel-tab" if fmt is OutputFormat.TSV else "excel"
         writer = csv.writer(out, dialect=dialect, lineterminator="\n")
         writer.writerow(keys)
-        for row in rows:
-            writer.writerow([_text(row.get(k)) for k in keys])
-            count += 1
+        counter = [0]
+        writer.writerows([_text(row.get(k)) for k in keys] for row in _counted(rows, counter))
+        count = counter[0]
+    if block:
+        out.write("".join(block))
     out.flush()
     return count
 

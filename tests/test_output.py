@@ -1,0 +1,89 @@
+"""output.py: every format from the same rows; machine formats never pass through rich."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from smscli.errors import UsageError
+from smscli.output import Column, OutputFormat, resolve_format, write_object, write_rows
+
+COLUMNS = [Column("msg_id", "Message ID"), Column("number", "Number"),
+           Column("ok", "OK"), Column("time", "Time"), Column("note", "Note")]
+WHEN = datetime(2021, 2, 12, 9, 30, 3, tzinfo=timezone(timedelta(hours=8)))
+ROWS = [
+    {"msg_id": "2108021054011000095", "number": "91856321412", "ok": True, "time": WHEN,
+     "note": 'comma, "quote"\tand tab'},
+    {"msg_id": None, "number": "91856321413", "ok": None, "time": None, "note": "ünï ✓",
+     "extra": "not a column"},
+]
+
+
+def render(fmt: OutputFormat, rows: list[dict[str, object]] = ROWS) -> str:
+    out = io.StringIO()
+    write_rows(rows, COLUMNS, fmt, stream=out)
+    return out.getvalue()
+
+
+def test_jsonl_keeps_types_and_iso_time() -> None:
+    lines = [json.loads(line) for line in render(OutputFormat.JSONL).splitlines()]
+    assert lines[0] == {"msg_id": "2108021054011000095", "number": "91856321412", "ok": True,
+                        "time": "2021-02-12T09:30:03+08:00", "note": 'comma, "quote"\tand tab'}
+    assert lines[1]["ok"] is None and "extra" not in lines[1]
+    assert "ünï ✓" in render(OutputFormat.JSONL)  # UTF-8, not \\u escapes
+
+
+def test_json_is_one_array_even_when_empty() -> None:
+    assert json.loads(render(OutputFormat.JSON)) == json.loads(
+        "[" + ",".join(render(OutputFormat.JSONL).splitlines()) + "]")
+    assert json.loads(render(OutputFormat.JSON, [])) == []
+
+
+@pytest.mark.parametrize(("fmt", "dialect"), [(OutputFormat.CSV, "excel"),
+                                               (OutputFormat.TSV, "excel-tab")])
+def test_csv_and_tsv_round_trip(fmt: OutputFormat, dialect: str) -> None:
+    parsed = list(csv.reader(io.StringIO(render(fmt)), dialect=dialect))
+    assert parsed[0] == ["msg_id", "number", "ok", "time", "note"]
+    assert parsed[1] == ["2108021054011000095", "91856321412", "true",
+                         "2021-02-12T09:30:03+08:00", 'comma, "quote"\tand tab']
+    assert parsed[2][:3] == ["", "91856321413", ""]
+
+
+def test_ids_skip_empty() -> None:
+    assert render(OutputFormat.IDS) == "2108021054011000095\n"
+
+
+def test_table_shows_local_time_and_yes() -> None:
+    text = render(OutputFormat.TABLE)
+    assert "Message ID" in text and "yes" in text
+    assert WHEN.astimezone().strftime("%Y-%m-%d %H:%M:%S") in text
+    assert "\x1b[" not in text  # NO_COLOR (conftest) keeps escapes out
+
+
+def test_many_rows_stream_in_blocks() -> None:
+    rows = [{"msg_id": str(i), "number": "1", "ok": True, "time": None, "note": ""}
+            for i in range(5001)]
+    assert len(render(OutputFormat.JSONL, rows).splitlines()) == 5001
+    assert len(render(OutputFormat.IDS, rows).splitlines()) == 5001
+
+
+def test_resolve_format() -> None:
+    assert resolve_format(None) is OutputFormat.TSV  # not a terminal under pytest
+    assert resolve_format("JSON") is OutputFormat.JSON
+    assert resolve_format(None, json_flag=True) is OutputFormat.JSON
+    assert resolve_format("csv", quiet=True) is OutputFormat.IDS
+    with pytest.raises(UsageError):
+        resolve_format("xml")
+    with pytest.raises(UsageError):
+        resolve_format("csv", json_flag=True)
+
+
+def test_write_object_json(capsys: pytest.CaptureFixture[str]) -> None:
+    write_object({"balance": "12.50", "at": datetime(2026, 1, 1, tzinfo=UTC)},
+                 OutputFormat.JSON)
+    assert json.loads(capsys.readouterr().out) == {"balance": "12.50",
+                                                   "at": "2026-01-01T00:00:00+00:00"}
