@@ -258,3 +258,35 @@ def test_tls_verification_is_on(tmp_path: Path) -> None:
 
 def test_md5_is_plain_concatenation() -> None:
     assert sign("a", "b", "1") == hashlib.md5(b"ab1").hexdigest()
+
+
+def test_expired_timestamp_adopts_the_gateways_clock_and_retries_once() -> None:
+    from email.utils import formatdate
+
+    server_now = 1_800_000_000.0
+    stamps: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        stamp = int(request.headers["Timestamp"])
+        stamps.append(stamp)
+        date = {"Date": formatdate(server_now, usegmt=True)}
+        if abs(stamp - server_now) > 1800:
+            return httpx.Response(200, json={"status": "-16"}, headers=date)
+        return httpx.Response(200, json={"status": "0", "balance": "1"}, headers=date)
+
+    gw = client(handler, clock=lambda: server_now - 7200)  # our clock is 2 h slow
+    assert gw.get_balance().balance == "1"
+    assert len(stamps) == 2 and abs(stamps[1] - server_now) < 2
+    assert abs(gw.clock_offset - 7200) < 2
+
+
+def test_expired_timestamp_without_a_date_header_is_not_retried() -> None:
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(200, json={"status": "-16"})
+
+    with pytest.raises(GatewayError) as info:
+        client(handler).get_balance()
+    assert info.value.code == "-16" and len(calls) == 1

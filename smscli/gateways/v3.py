@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -97,12 +98,31 @@ class V3Client:
         body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
     ) -> tuple[dict[str, Any], httpx.Response]:
+        data, response = self._exchange(method, path, body=body, params=params)
+        status = _status(data, path)
+        if status == "-16" and self._learn_clock(response):
+            # -16 means the request was refused unprocessed, so one retry with the gateway's
+            # own clock cannot double-send.
+            data, response = self._exchange(method, path, body=body, params=params)
+            status = _status(data, path)
+        if status != "0":
+            raise _gateway_error(status, data)
+        return data, response
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None,
+        params: Mapping[str, str] | None,
+    ) -> tuple[dict[str, Any], httpx.Response]:
         headers = self._headers()
         content = None
         if body is not None:
             # Sent as UTF-8 JSON without \u escapes: byte-exact with what the vendors expect.
             content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        data, response = request_json(
+        return request_json(
             self._client,
             method,
             f"{self.base_url}/{path}",
@@ -113,15 +133,17 @@ class V3Client:
             trace_headers=self._redacted_headers(headers),
             trace_body=content.decode("utf-8") if content is not None else None,
         )
-        status = str(data.get("status", "")).strip()
-        if status == "":
-            raise NetworkError(
-                f"the gateway's answer to {path} has no status field",
-                maybe_processed=True,
-            )
-        if status != "0":
-            raise _gateway_error(status, data)
-        return data, response
+
+    def _learn_clock(self, response: httpx.Response) -> bool:
+        """Adopt the gateway's clock from its Date header; False when that cannot help."""
+        server = _http_date(response.headers.get("Date"))
+        if server is None:
+            return False
+        offset = server - self._clock()
+        if abs(offset - self.clock_offset) < 60:
+            return False
+        self.clock_offset = offset
+        return True
 
     # -- operations ----------------------------------------------------------------------
     def send_body(
@@ -210,6 +232,23 @@ class V3Client:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _status(data: Mapping[str, Any], path: str) -> str:
+    status = str(data.get("status", "")).strip()
+    if status == "":
+        raise NetworkError(f"the gateway's answer to {path} has no status field",
+                           maybe_processed=True)
+    return status
+
+
+def _http_date(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 def _gateway_error(status: str, data: Mapping[str, Any]) -> GatewayError:
