@@ -40,13 +40,20 @@ class Env:
 
     def profile(self, **settings: object) -> None:
         lines = [
-            'default_profile = "bench"', "[profiles.bench]", 'provider = "laaffic"',
-            'api_key = "bDqJFiq9"', 'api_secret = "7bz1lzh9"', 'app_id = "4luaKsL2"',
+            'default_profile = "bench"',
+            "[profiles.bench]",
+            'provider = "laaffic"',
+            'api_key = "bDqJFiq9"',
+            'api_secret = "7bz1lzh9"',
+            'app_id = "4luaKsL2"',
             f'base_url = "{self.url}/v3"',
         ]
         for key, value in settings.items():
-            lines.append(f"{key} = {value!r}" if not isinstance(value, bool)
-                         else f"{key} = {str(value).lower()}")
+            lines.append(
+                f"{key} = {value!r}"
+                if not isinstance(value, bool)
+                else f"{key} = {str(value).lower()}"
+            )
         path = self.root / "config.toml"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         path.chmod(0o600)
@@ -56,8 +63,9 @@ class Env:
 def gateway(latency: float = 0.0) -> Iterator[Env]:
     with tempfile.TemporaryDirectory(prefix="smscli-bench-") as tmp:
         root = Path(tmp)
-        sandbox = Sandbox(root / "gateway", latency=latency, balance="100000000",
-                          delivery_delay=0.0)
+        sandbox = Sandbox(
+            root / "gateway", latency=latency, balance="100000000", delivery_delay=0.0
+        )
         server = LoopbackServer(sandbox.handle).start()
         try:
             yield Env(root, server.url, sandbox)
@@ -87,8 +95,13 @@ def run_smscli(args: list[str], env: Env, stdin: bytes | None = None) -> Timed:
         "sys.stderr.buffer.write(p.stderr)\n"
         "sys.stdout.buffer.write(json.dumps([wall, rss, p.returncode, len(p.stdout)]).encode())\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, SMSCLI, *args], input=stdin or b"",
-                          capture_output=True, env=env.vars, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code, SMSCLI, *args],
+        input=stdin or b"",
+        capture_output=True,
+        env=env.vars,
+        check=False,
+    )
     import json
 
     wall, rss, rc, _ = json.loads(done.stdout)

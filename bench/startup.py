@@ -30,8 +30,9 @@ def median_wall(argv: list[str], extra_env: dict[str, str], runs: int) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=True)
+        subprocess.run(
+            argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+        )
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -44,7 +45,9 @@ def main() -> None:
         wall = median_wall(argv, env, runs)
         verdict = ""
         if target is not None:
-            verdict = f"  target <= {target * 1000:.0f} ms  {'met' if wall <= target else 'NOT met'}"
+            verdict = (
+                f"  target <= {target * 1000:.0f} ms  {'met' if wall <= target else 'NOT met'}"
+            )
         print(f"  {name:40s} {wall * 1000:7.1f} ms{verdict}")
 
 

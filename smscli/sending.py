@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError
-from smscli.gateways.base import SendResult
+from smscli.gateways.base import SendResult, Submitted
 
 
 class ChunkState(StrEnum):
@@ -155,9 +156,10 @@ def run_chunks(
 
     def record(outcome: ChunkOutcome) -> None:
         nonlocal stop
+        # In the run first: a Ctrl-C while journalling must not drop an outcome from the rows.
+        run.outcomes.append(outcome)
         if journal:
             journal.after(outcome)
-        run.outcomes.append(outcome)
         if on_outcome:
             on_outcome(outcome)
         err = outcome.error
@@ -169,16 +171,30 @@ def run_chunks(
                 run.stopped_by = err
             stop = True
 
+    # A chunk taken from `source` but not yet in `pending`, and whether it may have left.
+    taken: Chunk | None = None
+    may_have_left = False
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         try:
             while True:
                 while not stop and len(pending) < max(1, concurrency):
-                    chunk = next(source, None)
+                    chunk = taken = next(source, None)
+                    may_have_left = False
                     if chunk is None:
                         break
                     if journal:
-                        journal.before(chunk)
+                        try:
+                            journal.before(chunk)
+                        except SmsCliError as exc:
+                            # Unrecorded, a chunk must not leave: a crash would lose its fate.
+                            run.outcomes.append(
+                                ChunkOutcome(chunk, ChunkState.NOT_SENT, error=exc, attempts=0)
+                            )
+                            run.stopped_by, stop, taken = run.stopped_by or exc, True, None
+                            break
+                    may_have_left = True
                     pending[pool.submit(attempt_chunk, chunk, send_one, retry)] = chunk
+                    taken = None
                 if not pending:
                     break
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -188,6 +204,8 @@ def run_chunks(
         except KeyboardInterrupt:
             run.interrupted = True
             stop = True
+            if taken is not None and all(c is not taken for c in pending.values()):
+                _record_taken(taken, may_have_left, record)
             _drain(pending, record, drain_timeout)
         # Chunks never started are reported so the user sees every number's fate.
         if stop:
@@ -195,6 +213,18 @@ def run_chunks(
                 run.outcomes.append(ChunkOutcome(chunk, ChunkState.NOT_SENT, attempts=0))
     run.outcomes.sort(key=lambda o: o.chunk.index)
     return run
+
+
+def _record_taken(
+    chunk: Chunk, may_have_left: bool, record: Callable[[ChunkOutcome], None]
+) -> None:
+    """Ctrl-C between taking a chunk and tracking its future: once submit() was called the
+    request may be on its way (Python's own submit can be interrupted after queueing it)."""
+    if not may_have_left:
+        record(ChunkOutcome(chunk, ChunkState.NOT_SENT, attempts=0))
+        return
+    error = NetworkError("interrupted while the request was starting", maybe_processed=True)
+    record(ChunkOutcome(chunk, ChunkState.UNKNOWN, error=error))
 
 
 def _drain(
@@ -245,19 +275,25 @@ def outcome_rows(run: RunResult) -> Iterator[dict[str, object]]:
         chunk = outcome.chunk
         ids = chunk.order_ids
         if outcome.state is ChunkState.ACCEPTED and outcome.result is not None:
-            by_number = {s.number: s for s in outcome.result.accepted}
+            # A batch chunk can hold a number more than once (different contents): each
+            # occurrence takes the next msgId listed for it, in the gateway's answer order.
+            by_number: dict[str, list[Submitted]] = {}
+            for s in outcome.result.accepted:
+                by_number.setdefault(s.number, []).append(s)
             for i, number in enumerate(chunk.numbers):
-                sub = by_number.pop(number, None)
+                listed = by_number.get(number)
+                sub = listed.pop(0) if listed else None
                 yield {
                     "number": number,
                     "msg_id": sub.msg_id if sub else None,
                     "order_id": (sub.order_id if sub and sub.order_id else None)
-                    or (ids[i] if ids else None),
+                    or (ids[i] if ids else None)
+                    or None,
                     "accepted": sub is not None,
                     "error": None if sub else NOT_LISTED,
                 }
             # A number the gateway rewrote (e.g. reformatted) still gets its msgId shown.
-            for sub in by_number.values():
+            for sub in [s for rest in by_number.values() for s in rest]:
                 yield {
                     "number": sub.number,
                     "msg_id": sub.msg_id,
@@ -272,7 +308,7 @@ def outcome_rows(run: RunResult) -> Iterator[dict[str, object]]:
             yield {
                 "number": number,
                 "msg_id": None,
-                "order_id": ids[i] if ids else None,
+                "order_id": (ids[i] if ids else None) or None,
                 "accepted": accepted,
                 "error": text,
             }
@@ -298,8 +334,8 @@ def tally(run: RunResult) -> Tally:
         if outcome.state is not ChunkState.NOT_SENT or outcome.error is not None:
             t.requests += 1
         if outcome.state is ChunkState.ACCEPTED and outcome.result is not None:
-            listed = {s.number for s in outcome.result.accepted}
-            ok = sum(1 for number in outcome.chunk.numbers if number in listed)
+            listed = Counter(s.number for s in outcome.result.accepted)
+            ok = sum((Counter(outcome.chunk.numbers) & listed).values())
             t.accepted += ok
             t.rejected += n - ok
         elif outcome.state is ChunkState.REJECTED:

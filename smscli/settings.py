@@ -29,22 +29,30 @@ CONFIG_ENV = "SMSCLI_CONFIG"
 DATA_DIR_ENV = "SMSCLI_DATA_DIR"
 PROFILE_ENV = "SMSCLI_PROFILE"
 SANDBOX = "sandbox"
+MOBSET = "mobset"
+SANDBOX_MOBSET = "sandbox-mobset"
 DEFAULT_PROFILE_NAME = "main"
 
-# provider -> default base_url. The sandbox has none: without base_url it runs in-process.
+# provider -> default base_url. The sandboxes have none: without base_url they run in-process.
+# mobset has none either: its host follows from the corp_id.
 PROVIDERS: dict[str, str | None] = {
     "laaffic": "https://api.laaffic.com/v3",
     "onbuka": "https://api.onbuka.com/v3",
     "itniotech": "https://api.itniotech.com/sms",
     SANDBOX: None,
+    MOBSET: None,
+    SANDBOX_MOBSET: None,
 }
 V3_PROVIDERS = frozenset({"laaffic", "onbuka", "itniotech"})
+SANDBOX_PROVIDERS = frozenset({SANDBOX, SANDBOX_MOBSET})
 ALL_PROVIDERS = frozenset(PROVIDERS)
 
 SECRET_MASK = "********"  # noqa: S105 - what a secret looks like on screen
 SOURCE_DEFAULT = "built-in default"
 SOURCE_BUILTIN_SANDBOX = "built-in sandbox profile"
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+# mobset publishes plain-HTTP endpoints (providers.md B.1); its client warns when one is used.
+_MOBSET_HTTP_HOSTS = frozenset({"sms.mobset.com", "sms2.mobset.com", "sms3.mobset.com"})
 _PROFILE_NAME = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
 _TOP_LEVEL_KEYS = frozenset({"default_profile", "profiles"})
 
@@ -91,7 +99,8 @@ def _known_provider(value: str) -> str | None:
 
 
 def base_url_problem(url: str) -> str | None:
-    """https everywhere; plain http only for a loopback host (the sandbox server, tests)."""
+    """https everywhere; plain http only for a loopback host (the sandbox server, tests) and
+    for mobset's documented HTTP hosts (the mobset client warns when one is used)."""
     from urllib.parse import urlsplit
 
     try:
@@ -105,9 +114,12 @@ def base_url_problem(url: str) -> str | None:
     if parts.scheme == "https":
         return None
     if parts.scheme == "http":
-        if _is_loopback(host):
+        if _is_loopback(host) or host.lower() in _MOBSET_HTTP_HOSTS:
             return None
-        return "must use https (plain http only for 127.0.0.1, localhost or ::1)"
+        return (
+            "must use https (plain http only for 127.0.0.1, localhost, ::1 or mobset's "
+            "sms/sms2/sms3.mobset.com)"
+        )
     return "must start with https://"
 
 
@@ -122,7 +134,13 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _digits(value: str) -> str | None:
+    return None if value.isascii() and value.isdigit() else "must be digits only"
+
+
 _V3_CREDENTIAL = V3_PROVIDERS | {SANDBOX}
+_MOBSET_CREDENTIAL = frozenset({MOBSET, SANDBOX_MOBSET})
+_MOBSET_REQUIRED = frozenset({MOBSET})
 
 KEYS: dict[str, Key] = {
     k.name: k
@@ -157,7 +175,43 @@ KEYS: dict[str, Key] = {
             env="SMSCLI_APP_ID",
             credential=True,
         ),
-        Key("sender_id", str, "default sender id (senderId), optional", credential=True),
+        Key(
+            "corp_id",
+            str,
+            "mobset enterprise id (CorpID); picks the gateway host",
+            providers=_MOBSET_CREDENTIAL,
+            required_by=_MOBSET_REQUIRED,
+            env="SMSCLI_CORP_ID",
+            validate=_digits,
+            credential=True,
+        ),
+        Key(
+            "login_name",
+            str,
+            "mobset login name (LoginName)",
+            providers=_MOBSET_CREDENTIAL,
+            required_by=_MOBSET_REQUIRED,
+            env="SMSCLI_LOGIN_NAME",
+            credential=True,
+        ),
+        Key(
+            "password",
+            str,
+            "mobset login password, used to sign requests (secret: give it as -)",
+            providers=_MOBSET_CREDENTIAL,
+            required_by=_MOBSET_REQUIRED,
+            secret=True,
+            env="SMSCLI_PASSWORD",
+            credential=True,
+        ),
+        Key(
+            "sender_id",
+            str,
+            "default sender id (senderId), optional",
+            # mobset has no sender id.
+            providers=ALL_PROVIDERS - _MOBSET_CREDENTIAL,
+            credential=True,
+        ),
         Key(
             "base_url",
             str,
@@ -595,11 +649,11 @@ def _resolve(
         )
     provider = values["provider"].value
     assert isinstance(provider, str)  # noqa: S101 - parse_value checked it
-    if provider != SANDBOX:
+    if provider not in SANDBOX_PROVIDERS:
         # Env credentials belong to a real account: the simulator has its own test ones, and
         # a real key sent to it would only fail its signature check.
         for info in KEYS.values():
-            if info.env and env.get(info.env):
+            if info.env and provider in info.providers and env.get(info.env):
                 _env_override(name, info, env[info.env], values, warnings)
     for key, raw_value in overrides.items():
         if raw_value is not None and key != "provider":

@@ -100,7 +100,8 @@ def test_duplicates_sent_once_with_warning(gateway: FakeGateway) -> None:
 def test_numbers_file_csv_from_spreadsheet(gateway: FakeGateway, tmp_path: Path) -> None:
     csv_file = tmp_path / "people.csv"
     csv_file.write_bytes(
-        '\ufeffName,Phone,Note\r\n"Smith, J",+44 7700 900123,x\r\nDoe,447700900124,"a, b"\r\n'.encode()
+        '\ufeffName,Phone,Note\r\n"Smith, J",+44 7700 900123,x\r\n'
+        'Doe,447700900124,"a, b"\r\n'.encode()
     )
     result = invoke("send", "-f", str(csv_file), "-m", "hi", "-o", "jsonl")
     assert result.exit_code == 0, result.stderr

@@ -567,10 +567,19 @@ def test_mask() -> None:
 
 
 def test_registry_shape() -> None:
-    assert set(settings.PROVIDERS) == {"laaffic", "onbuka", "itniotech", "sandbox"}
+    assert set(settings.PROVIDERS) == {
+        "laaffic",
+        "onbuka",
+        "itniotech",
+        "sandbox",
+        "mobset",
+        "sandbox-mobset",
+    }
     assert settings.required_keys("laaffic") == ("api_key", "api_secret", "app_id")
     assert settings.required_keys("sandbox") == ()
-    assert [k.name for k in settings.KEYS.values() if k.secret] == ["api_secret"]
+    assert settings.required_keys("mobset") == ("corp_id", "login_name", "password")
+    assert settings.required_keys("sandbox-mobset") == ()
+    assert [k.name for k in settings.KEYS.values() if k.secret] == ["api_secret", "password"]
     assert all(k.description for k in settings.KEYS.values())
     assert "batch_max_numbers" in settings.keys_help()
 
@@ -584,11 +593,15 @@ BASE_URL = st.one_of(
     HOST.map(lambda h: f"https://{h}/v3"),
     st.integers(1, 65535).map(lambda p: f"http://127.0.0.1:{p}"),
     st.just("http://localhost/sms"),
+    st.sampled_from(["http://sms.mobset.com:8095/SDK3/Sms", "http://sms3.mobset.com:8095"]),
 )
 VALUES: dict[str, st.SearchStrategy[Any]] = {
     "api_key": TEXT,
     "api_secret": TEXT,
     "app_id": TEXT,
+    "corp_id": st.from_regex(r"[0-9]{1,12}", fullmatch=True),
+    "login_name": TEXT,
+    "password": TEXT,
     "sender_id": TEXT,
     "base_url": BASE_URL,
     "timeout": POSITIVE,
@@ -605,8 +618,10 @@ assert set(VALUES) | {"provider"} == set(settings.KEYS)
 @st.composite
 def profiles(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     name = draw(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,15}", fullmatch=True))
-    keys = draw(st.sets(st.sampled_from(sorted(VALUES))))
-    values: dict[str, Any] = {"provider": draw(st.sampled_from(sorted(settings.PROVIDERS)))}
+    provider = draw(st.sampled_from(sorted(settings.PROVIDERS)))
+    usable = sorted(k for k in VALUES if provider in settings.KEYS[k].providers)
+    keys = draw(st.sets(st.sampled_from(usable)))
+    values: dict[str, Any] = {"provider": provider}
     values.update({key: draw(VALUES[key]) for key in sorted(keys)})
     return name, values
 
@@ -629,3 +644,201 @@ def test_any_valid_profile_round_trips(cfg: pathlib.Path, profile: tuple[str, An
         "profiles": {name: values},
     }
     assert tomli_w.dumps(settings.read_config_for_update(cfg)) == cfg.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- mobset keys
+
+MOBSET = """\
+default_profile = "m"
+
+[profiles.m]
+provider = "mobset"
+corp_id = "212345"
+login_name = "me"
+password = "pw-Secret-42"
+"""
+
+
+def test_mobset_profile_resolves_and_hides_the_password(cfg: pathlib.Path) -> None:
+    write(cfg, MOBSET)
+    prof = settings.load_profile(env={})
+    prof.check_required()
+    assert (prof.provider, prof.get("corp_id"), prof.get("login_name")) == (
+        "mobset",
+        "212345",
+        "me",
+    )
+    assert prof.base_url is None  # the host follows from corp_id
+    assert settings.mask("password", prof.get("password")) == settings.SECRET_MASK
+    assert settings.mask("corp_id", "212345") == "212345"
+    assert [k.name for k in settings.keys_for("mobset") if k.credential] == [
+        "corp_id",
+        "login_name",
+        "password",
+        "base_url",
+    ]
+    assert prof.warnings == ()
+
+
+def test_mobset_missing_password_says_to_read_it_from_stdin(cfg: pathlib.Path) -> None:
+    write(cfg, MOBSET.replace('password = "pw-Secret-42"\n', ""))
+    prof = settings.load_profile(env={})
+    with pytest.raises(ConfigError) as info:
+        prof.check_required()
+    assert info.value.message == f"profile 'm' has no password in {cfg}"
+    assert "smscli config set password - --profile m (reads the value from stdin)" in (
+        info.value.hint or ""
+    )
+
+
+def test_mobset_env_credentials(cfg: pathlib.Path) -> None:
+    write(cfg, MOBSET)
+    env = {
+        "SMSCLI_CORP_ID": "312345",
+        "SMSCLI_LOGIN_NAME": "env-me",
+        "SMSCLI_PASSWORD": "env-pw",
+        "SMSCLI_API_KEY": "not-for-mobset",  # another provider's: silently not applied
+    }
+    prof = settings.load_profile(env=env)
+    assert prof.values["corp_id"] == settings.Setting("312345", "env SMSCLI_CORP_ID")
+    assert prof.values["password"] == settings.Setting("env-pw", "env SMSCLI_PASSWORD")
+    assert prof.get("login_name") == "env-me" and "api_key" not in prof.values
+    assert "SMSCLI_PASSWORD overrides the password saved in profile m" in prof.warnings
+    assert not any("api_key" in w for w in prof.warnings)
+    assert "env-pw" not in " ".join(prof.warnings)
+
+
+def test_sandbox_mobset_ignores_env_credentials(cfg: pathlib.Path) -> None:
+    write(cfg, '[profiles.play]\nprovider = "sandbox-mobset"\n')
+    prof = settings.load_profile(env={"SMSCLI_PASSWORD": "real-pw", "SMSCLI_CORP_ID": "1"})
+    assert prof.get("password") is None and prof.get("corp_id") is None
+    prof.check_required()  # nothing required: the sandbox has its own credentials
+
+
+@pytest.mark.parametrize("corp_id", ["21234a", "-1", "１２３", " 212345"])
+def test_corp_id_must_be_digits(cfg: pathlib.Path, corp_id: str) -> None:
+    write(cfg, MOBSET.replace('"212345"', json_str(corp_id)))
+    exc = config_error(env={})
+    assert "corp_id must be digits only" in exc.message
+    with pytest.raises(ValueError, match="digits"):
+        settings.parse_value("corp_id", corp_id)
+
+
+def json_str(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
+def test_mobset_has_no_sender_id(cfg: pathlib.Path) -> None:
+    write(cfg, MOBSET + 'sender_id = "ACME"\n')
+    assert "key 'sender_id' is not used by provider mobset (profile m)" in (
+        settings.load_profile(env={}).warnings
+    )
+    with pytest.raises(ConfigError, match="sender_id is not used by provider mobset") as info:
+        settings.set_value("m", "sender_id", "ACME")
+    assert "corp_id" in (info.value.hint or "")
+    write(cfg, MAIN)
+    with pytest.raises(ConfigError, match="corp_id is not used by provider laaffic"):
+        settings.set_value("main", "corp_id", "100000")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://sms.mobset.com:8095/SDK3/Sms",
+        "http://sms2.mobset.com:8095/SDK3/Sms",
+        "http://SMS3.mobset.com:8095",
+        "https://sms.mobset.com:843/SDK3/SMS",
+    ],
+)
+def test_mobset_documented_http_hosts_are_allowed(cfg: pathlib.Path, url: str) -> None:
+    write(cfg, MOBSET + f'base_url = "{url}"\n')
+    assert settings.load_profile(env={}).get("base_url") == url
+
+
+@pytest.mark.parametrize(
+    "url", ["http://sms4.mobset.com", "http://mobset.com", "http://x.sms.mobset.com"]
+)
+def test_other_plain_http_hosts_stay_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="must use https"):
+        settings.parse_value("base_url", url)
+
+
+def _config_cli() -> Any:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"'click\.", DeprecationWarning)
+        import typer
+        from typer.testing import CliRunner
+
+    from smscli.cli import config
+
+    app = typer.Typer(rich_markup_mode=None, pretty_exceptions_enable=False)
+
+    @app.callback()
+    def root() -> None:
+        """A root like the real app's, so `config` is a group."""
+
+    app.add_typer(config.app, name="config")
+
+    def run(*args: str, input: str | None = None) -> Any:
+        env = {"SMSCLI_CONFIG": os.environ["SMSCLI_CONFIG"], "NO_COLOR": "1", "COLUMNS": "200"}
+        return CliRunner().invoke(app, ["config", *args], input=input, env=env)
+
+    return run
+
+
+def test_config_show_and_set_for_mobset(cfg: pathlib.Path) -> None:
+    import json
+
+    write(cfg, MOBSET)
+    run = _config_cli()
+    result = run("show", "-p", "m", "-o", "json")
+    assert result.exit_code == 0, result.output
+    rows = {row["key"]: row for row in json.loads(result.stdout)}
+    assert rows["password"]["value"] == settings.SECRET_MASK
+    assert rows["corp_id"]["value"] == "212345" and rows["login_name"]["value"] == "me"
+    assert "sender_id" not in rows and "api_key" not in rows
+    assert "pw-Secret-42" not in result.output
+
+    refused = run("set", "password", "new-pw", "-p", "m")
+    assert refused.exit_code == 2
+    assert "smscli config set password - --profile m" in refused.output
+    assert settings.load_profile(env={}).get("password") == "pw-Secret-42"
+
+    piped = run("set", "password", "-", "-p", "m", input="new-pw\n")
+    assert piped.exit_code == 0, piped.output
+    assert "new-pw" not in piped.output
+    assert settings.load_profile(env={}).get("password") == "new-pw"
+    assert run("set", "corp_id", "312345", "-p", "m").exit_code == 0
+    assert run("set", "corp_id", "x", "-p", "m").exit_code == 2
+
+
+def test_config_init_for_mobset_interactively(
+    cfg: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smscli import console
+
+    monkeypatch.setattr(console, "interactive", lambda: True)
+    run = _config_cli()
+    # profile name, provider, corp_id, login_name, password (hidden), base_url (skipped)
+    result = run("init", input="\nmobset\n212345\nme\npw-Secret-42\n\n")
+    assert result.exit_code == 0, result.output
+    assert "pw-Secret-42" not in result.output
+    assert settings.read_config_for_update(cfg)["profiles"]["main"] == {
+        "provider": "mobset",
+        "corp_id": "212345",
+        "login_name": "me",
+        "password": "pw-Secret-42",
+    }
+
+
+def test_config_init_for_sandbox_mobset_in_a_script(cfg: pathlib.Path) -> None:
+    run = _config_cli()
+    result = run("init", "-p", "play", "--provider", "sandbox-mobset")
+    assert result.exit_code == 0, result.output
+    assert settings.read_config_for_update(cfg)["profiles"]["play"] == {
+        "provider": "sandbox-mobset"
+    }

@@ -68,11 +68,15 @@ def root(
 
 
 def _register() -> None:
-    from smscli.cli import config, sandbox, send
+    from smscli.cli import balance, batch, config, history, report, sandbox, send
 
     app.command("send", no_args_is_help=False)(send.send)
+    app.command("batch")(batch.batch)
+    app.command("report")(report.report)
+    app.command("balance")(balance.balance)
     app.add_typer(config.app, name="config")
     app.add_typer(sandbox.app, name="sandbox")
+    app.add_typer(history.app, name="history")
 
 
 _register()

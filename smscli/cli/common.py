@@ -141,7 +141,9 @@ def _silence_stdout() -> None:
         pass
 
 
-def load_profile(opts: Common, overrides: dict[str, object | None] | None = None) -> ResolvedProfile:
+def load_profile(
+    opts: Common, overrides: dict[str, object | None] | None = None
+) -> ResolvedProfile:
     """The profile for this invocation; its warnings (env hiding a saved value, a readable
     config file) go to stderr once."""
     from smscli.settings import load_profile as load

@@ -111,10 +111,14 @@ def read_numbers(
     for raw in _raw_numbers(args, numbers_file, column, stdin_taken):
         before = len(collector.valid)
         collector.add(raw)
-        if kept_ids is not None and raw_ids is not None and len(collector.valid) > before:
-            # Keep each order id with its number when a later duplicate is dropped.
-            if seen < len(raw_ids):
-                kept_ids.append(raw_ids[seen])
+        # Keep each order id with its number when a later duplicate is dropped.
+        if (
+            kept_ids is not None
+            and raw_ids is not None
+            and len(collector.valid) > before
+            and seen < len(raw_ids)
+        ):
+            kept_ids.append(raw_ids[seen])
         seen += 1
     if collector.bad_count:
         raise InputError(collector.error_report(), hint="nothing was sent")

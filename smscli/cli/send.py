@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -15,9 +17,10 @@ from smscli.errors import ExitCode, SmsCliError, UsageError
 from smscli.output import Column, OutputFormat, write_rows
 
 if TYPE_CHECKING:
-    from smscli.gateways.base import Gateway
-    from smscli.sending import RunResult
+    from smscli.gateways.base import Gateway, SendResult
+    from smscli.sending import Chunk, RunResult, Tally
     from smscli.settings import ResolvedProfile
+    from smscli.store import Job, ResumePlan, Store, StoreJournal
 
 SEND_COLUMNS = [
     Column("number", "Number"),
@@ -87,6 +90,31 @@ def send(
         bool, typer.Option("--dry-run", help="Print the planned requests; send nothing.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    resume: Annotated[
+        int | None,
+        typer.Option(
+            "--resume",
+            metavar="JOB",
+            help="Continue an interrupted send from the history: only requests that never "
+            "left are sent (see `smscli history`).",
+            show_default=False,
+        ),
+    ] = None,
+    resend_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--resend-unknown",
+            help="With --resume: also resend requests whose outcome is unknown "
+            "(the gateway may have received them: those numbers may get the message twice).",
+        ),
+    ] = False,
+    no_history: Annotated[
+        bool,
+        typer.Option(
+            "--no-history",
+            help="Do not record this send in the local history (it cannot be resumed).",
+        ),
+    ] = False,
     profile: c.ProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
@@ -100,10 +128,20 @@ def send(
       smscli send 447700900123 -m "Your code is 4711"
       cut -d, -f2 customers.csv | smscli send -m "We are open on Sunday" -y
       smscli send -f customers.csv --column phone --message-file notice.txt
+      smscli send --resume 12
     """
     from smscli.message import analyze
 
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
+    if resume is not None:
+        if numbers or numbers_file is not None or order_id is not None or column is not None:
+            raise UsageError(f"--resume takes the numbers from job {resume}: give no numbers")
+        if no_history:
+            raise UsageError("--resume needs the history: drop --no-history")
+        _resume(resume, message, message_file, sender_id, opts, yes, dry_run, resend_unknown)
+        return
+    if resend_unknown:
+        raise UsageError("--resend-unknown goes with --resume JOB")
     prof = c.load_profile(opts, {"sender_id": sender_id})
     gateway = c.open_gateway(prof, opts)
     try:
@@ -130,8 +168,8 @@ def send(
             console.warn(f"{given.duplicates} duplicate numbers dropped: each number is sent once")
         segments = "segment" if info.segments == 1 else "segments"
         console.info(
-            f"{'Would send' if dry_run else 'Sending'} to {count:,} number{'s' if count != 1 else ''}"
-            f" in {requests:,} "
+            f"{'Would send' if dry_run else 'Sending'} to {count:,} "
+            f"number{'s' if count != 1 else ''} in {requests:,} "
             f"request{'s' if requests != 1 else ''}: {info.encoding}, {info.segments} {segments} "
             f"per message ({info.chars} characters), profile {prof.name} ({prof.provider})"
         )
@@ -139,7 +177,8 @@ def send(
             _print_plan(gateway, given.numbers, given.order_ids, text, sender, size, opts.output)
             return
         _confirm(count, prof.get_int("confirm_over"), yes)
-        _run(gateway, given.numbers, given.order_ids, text, sender, opts, prof)
+        history = not no_history and prof.get_bool("history") is not False
+        _run(gateway, given.numbers, given.order_ids, text, sender, opts, prof, history=history)
     finally:
         gateway.close()
 
@@ -215,22 +254,299 @@ def _run(
     sender: str | None,
     opts: c.Common,
     prof: ResolvedProfile,
+    *,
+    history: bool = True,
 ) -> None:
-    from smscli.sending import Chunk, chunked, run_chunks
+    from smscli.sending import chunked, run_chunks
 
-    def send_one(chunk: Chunk) -> object:
+    chunks = list(chunked(numbers, gateway.max_numbers_per_send, order_ids))
+    journal = _new_job(prof, text, sender, chunks) if history else None
+    started = time.monotonic()
+    try:
+        run = run_chunks(
+            chunks,
+            _send_one(gateway, text, sender),
+            concurrency=prof.get_int("concurrency") or 4,
+            journal=journal,
+        )
+    finally:
+        _end_job(journal)
+    job = JobRef(journal.job_id if journal else None, needs_message=not _stores_content(prof))
+    finish(run, opts, started, sandbox=prof.provider == "sandbox", job=job)
+
+
+def _send_one(gateway: Gateway, text: str, sender: str | None) -> Callable[[Chunk], SendResult]:
+    def send_one(chunk: Chunk) -> SendResult:
         return gateway.send(chunk.numbers, text, sender_id=sender, order_ids=chunk.order_ids)
 
-    started = time.monotonic()
-    run = run_chunks(
-        chunked(numbers, gateway.max_numbers_per_send, order_ids),
-        send_one,  # type: ignore[arg-type]
-        concurrency=prof.get_int("concurrency") or 4,
+    return send_one
+
+
+def _stores_content(prof: ResolvedProfile) -> bool:
+    return prof.get_bool("store_content") is not False
+
+
+def _new_job(
+    prof: ResolvedProfile, text: str, sender: str | None, chunks: list[Chunk]
+) -> StoreJournal:
+    """The job and all its chunks, recorded before the first request leaves."""
+    from smscli.store import Store
+
+    store = Store.open()
+    try:
+        job_id = store.create_job(
+            profile=prof.name,
+            provider=prof.provider,
+            kind="send",
+            message=text,
+            sender=sender,
+            chunks=chunks,
+            store_content=_stores_content(prof),
+        )
+        journal = store.journal(job_id)
+    except BaseException:
+        store.close()
+        raise
+    console.detail(f"recorded as job {job_id} in the history")
+    return journal
+
+
+def _end_job(journal: StoreJournal | None) -> None:
+    """The job's final status; history trouble after the sending is a warning, not a failure:
+    the rows still tell what happened."""
+    from smscli.store import StoreError
+
+    if journal is None:
+        return
+    for failure in journal.failures[:1]:
+        console.warn(f"{failure.message}: a resume will treat that request as unknown")
+    try:
+        journal.store.finish_job(journal.job_id)
+    except StoreError as exc:
+        console.warn(exc.message)
+    finally:
+        journal.store.close()
+
+
+# -- resume ------------------------------------------------------------------------------------
+
+
+def _resume(
+    job_id: int,
+    message: str | None,
+    message_file: str | None,
+    sender_id: str | None,
+    opts: c.Common,
+    yes: bool,
+    dry_run: bool,
+    resend_unknown: bool,
+) -> None:
+    """Send what never left of a job; unknown requests only with --resend-unknown; accepted
+    and rejected ones never. The rows cover the whole job, old outcomes and new."""
+    from smscli.store import Store
+
+    store = Store.open()
+    try:
+        job = store.job(job_id)
+        if job.kind != "send":
+            raise UsageError(f"job {job_id} is a {job.kind} job: `send --resume` resumes sends")
+        if job.live and job.pid != os.getpid():
+            raise UsageError(
+                f"job {job_id} is being sent right now by process {job.pid}",
+                hint="wait for it to finish (or stop it) before resuming",
+            )
+        prof = _resume_profile(job, opts)
+        gateway = c.open_gateway(prof, opts)
+        try:
+            text = _resume_message(job, message, message_file, gateway.max_content_chars)
+            if sender_id is not None and sender_id != job.sender:
+                raise UsageError(
+                    f"job {job_id} was sent with sender ID {job.sender or '(none)'}: "
+                    "a resume keeps it; drop --sender-id"
+                )
+            plan = store.resume_plan(job_id)
+            chunks = _resume_chunks(plan, resend_unknown, gateway.max_numbers_per_send)
+            if dry_run or not chunks:
+                _resume_nothing(store, plan, chunks, opts, dry_run, prof.provider == "sandbox")
+            _confirm(sum(len(ch.numbers) for ch in chunks), prof.get_int("confirm_over"), yes)
+            store.claim_job(job_id)
+            # After the claim: what a dead process left in flight is now `unknown`.
+            plan = store.resume_plan(job_id)
+            chunks = _resume_chunks(plan, resend_unknown, gateway.max_numbers_per_send, quiet=True)
+            _resume_run(store, plan, chunks, gateway, text, opts, prof)
+        finally:
+            gateway.close()
+    finally:
+        store.close()
+
+
+def _resume_profile(job: Job, opts: c.Common) -> ResolvedProfile:
+    """The job's own profile; -p may choose another (the same account under another name)."""
+    from dataclasses import replace
+
+    if opts.profile is not None and opts.profile != job.profile:
+        console.warn(
+            f"job {job.id} was sent with profile {job.profile}; resuming it with "
+            f"profile {opts.profile} as -p says"
+        )
+    prof = c.load_profile(replace(opts, profile=opts.profile or job.profile))
+    if prof.provider != job.provider:
+        console.warn(
+            f"job {job.id} was sent through {job.provider}; profile {prof.name} uses "
+            f"{prof.provider}"
+        )
+    return prof
+
+
+def _resume_message(job: Job, message: str | None, message_file: str | None, max_chars: int) -> str:
+    from smscli.store import message_matches
+
+    given = None
+    if message is not None or message_file is not None:
+        given = read_message(message, message_file, max_chars=max_chars)
+    if job.message is not None:
+        if given is not None and given != job.message:
+            raise UsageError(
+                f"the message given differs from job {job.id}'s",
+                hint="a resume sends the job's own message: drop -m / --message-file",
+            )
+        return job.message
+    if given is None:
+        raise UsageError(
+            f"job {job.id}'s message was not stored (store_content = false)",
+            hint="give it again with -m or --message-file; it is checked against its hash",
+        )
+    if not message_matches(job.message_hash, given):
+        raise UsageError(
+            f"the message given is not job {job.id}'s (its hash differs)",
+            hint="nothing was sent; give exactly the message of the original send",
+        )
+    return given
+
+
+def _resume_chunks(
+    plan: ResumePlan, resend_unknown: bool, max_size: int, *, quiet: bool = False
+) -> list[Chunk]:
+    """The chunks to send now, after telling the user about the unknown ones."""
+    unknown = [chunk for _, chunk in plan.unknown]
+    if unknown and not quiet:
+        _list_unknown(plan, resend_unknown)
+    chunks = sorted(plan.to_send + (unknown if resend_unknown else []), key=lambda ch: ch.index)
+    too_big = [ch for ch in chunks if len(ch.numbers) > max_size]
+    if too_big:
+        raise UsageError(
+            f"request {too_big[0].index + 1} of job {plan.job.id} holds "
+            f"{len(too_big[0].numbers):,} numbers; this profile's gateway takes {max_size:,}",
+            hint=f"resume with the job's profile ({plan.job.profile})",
+        )
+    return chunks
+
+
+def _list_unknown(plan: ResumePlan, resend_unknown: bool) -> None:
+    job = plan.job.id
+    numbers = sum(len(chunk.numbers) for _, chunk in plan.unknown)
+    console.warn(
+        f"job {job}: {len(plan.unknown)} request(s) with {numbers:,} numbers have an unknown "
+        "outcome: the gateway may have received them"
     )
-    finish(run, opts, started, sandbox=prof.provider == "sandbox")
+    for info, chunk in plan.unknown:
+        ends = f"{chunk.numbers[0]} … {chunk.numbers[-1]}" if chunk.numbers else "no numbers"
+        console.detail(
+            f"  request {info.index + 1}: {len(chunk.numbers):,} numbers ({ends}): "
+            f"{info.error_text or 'no answer'}"
+        )
+    if resend_unknown:
+        console.warn("resending them as --resend-unknown asks: those numbers may get it twice")
+    else:
+        console.info(
+            f"not resending them: check with `smscli report --job {job}` first; "
+            f"`smscli send --resume {job} --resend-unknown` resends them anyway"
+        )
 
 
-def finish(run: RunResult, opts: c.Common, started: float, *, sandbox: bool) -> None:
+def _resume_nothing(
+    store: Store,
+    plan: ResumePlan,
+    chunks: list[Chunk],
+    opts: c.Common,
+    dry_run: bool,
+    sandbox: bool,
+) -> None:
+    """A dry run, or nothing left to send: say so, show the job's rows, exit."""
+    from smscli.sending import RunResult
+
+    job = plan.job.id
+    if dry_run:
+        count = sum(len(ch.numbers) for ch in chunks)
+        which = ", ".join(str(ch.index + 1) for ch in chunks[:20]) + (", …" if chunks[20:] else "")
+        console.info(
+            f"Would send {count:,} numbers of job {job} in {len(chunks):,} requests"
+            + (f" ({which})" if chunks else "")
+        )
+        console.info("Dry run: nothing was sent.")
+        raise typer.Exit(int(ExitCode.OK))
+    console.info(f"job {job}: nothing left to send")
+    if not plan.job.live:
+        store.finish_job(job)  # a killed run never set it
+    run = RunResult(outcomes=sorted(plan.outcomes_without(()), key=lambda o: o.chunk.index))
+    ref = JobRef(job, needs_message=not plan.job.content_stored)
+    finish(run, opts, time.monotonic(), sandbox=sandbox, job=ref)
+
+
+def _resume_run(
+    store: Store,
+    plan: ResumePlan,
+    chunks: list[Chunk],
+    gateway: Gateway,
+    text: str,
+    opts: c.Common,
+    prof: ResolvedProfile,
+) -> None:
+    from smscli.sending import RunResult, run_chunks
+
+    job = plan.job
+    count = sum(len(ch.numbers) for ch in chunks)
+    console.info(
+        f"Resuming job {job.id} (profile {prof.name}): sending {count:,} numbers in "
+        f"{len(chunks):,} requests; {len(plan.settled):,} answered requests are not resent"
+    )
+    journal = store.journal(job.id)
+    started = time.monotonic()
+    try:
+        run = run_chunks(
+            chunks,
+            _send_one(gateway, text, job.sender),
+            concurrency=prof.get_int("concurrency") or 4,
+            journal=journal,
+        )
+    finally:
+        _end_job(journal)
+    earlier = plan.outcomes_without(ch.index for ch in chunks)
+    whole = RunResult(
+        outcomes=sorted(earlier + run.outcomes, key=lambda o: o.chunk.index),
+        interrupted=run.interrupted,
+        stopped_by=run.stopped_by,
+    )
+    job_ref = JobRef(job.id, needs_message=not job.content_stored)
+    finish(whole, opts, started, sandbox=prof.provider == "sandbox", job=job_ref)
+
+
+# -- the end of a run ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class JobRef:
+    """What `finish` says about a run's job: its id in the summary and the command that
+    resumes it; id None means history was off, so nothing can be resumed."""
+
+    id: int | None
+    command: str = "smscli send"
+    needs_message: bool = False  # the message was not stored: a resume needs -m again
+
+
+def finish(
+    run: RunResult, opts: c.Common, started: float, *, sandbox: bool, job: JobRef | None = None
+) -> None:
     """Rows on stdout, the tally and any errors on stderr, then the exit code. Shared with
     `batch`."""
     from smscli.sending import ChunkState, outcome_rows, tally
@@ -246,7 +562,8 @@ def finish(run: RunResult, opts: c.Common, started: float, *, sandbox: bool) -> 
     if t.not_sent:
         parts.append(f"{t.not_sent:,} not sent")
     plural = "request" if t.requests == 1 else "requests"
-    console.info(f"{', '.join(parts)} ({t.requests:,} {plural}, {elapsed:.1f} s)")
+    prefix = f"job {job.id}: " if job is not None and job.id is not None else ""
+    console.info(f"{prefix}{', '.join(parts)} ({t.requests:,} {plural}, {elapsed:.1f} s)")
     if sandbox:
         console.detail("sandbox: simulated, no real SMS was sent")
     seen: set[str] = set()
@@ -263,14 +580,34 @@ def finish(run: RunResult, opts: c.Common, started: float, *, sandbox: bool) -> 
             f"{cause}: the outcome of {t.unknown:,} numbers is unknown, the gateway may have "
             "sent them. Do not resend them blindly: check with `smscli report` first."
         )
+    if job is not None:
+        _resume_hint(t, job)
     raise typer.Exit(int(_exit_code(run, t)))
 
 
-def _exit_code(run: RunResult, t: object) -> ExitCode:
-    from smscli.errors import NetworkError
-    from smscli.sending import ChunkState, Tally
+def _resume_hint(t: Tally, job: JobRef) -> None:
+    if not (t.not_sent or t.unknown):
+        return
+    if job.id is None:
+        console.info(
+            "history is off (--no-history or profile history = false): this send cannot be resumed"
+        )
+        return
+    again = " --message-file PATH" if job.needs_message else ""
+    command = f"{job.command} --resume {job.id}{again}"
+    if t.not_sent:
+        console.info(f"to send the {t.not_sent:,} numbers not sent: {command}")
+    if t.unknown:
+        console.info(
+            f"to resend the {t.unknown:,} numbers with an unknown outcome anyway (they may get "
+            f"the message twice): {command} --resend-unknown"
+        )
 
-    assert isinstance(t, Tally)
+
+def _exit_code(run: RunResult, t: Tally) -> ExitCode:
+    from smscli.errors import NetworkError
+    from smscli.sending import ChunkState
+
     if run.interrupted:
         return ExitCode.INTERRUPTED
     if t.unknown or isinstance(run.stopped_by, NetworkError):

@@ -96,6 +96,7 @@ class Gateway(Protocol):
     max_content_chars: int
     max_ids_per_report: int
     max_sender_id: int
+    report_mode: str  # "query": get_report(msg_ids); "queue": pull_reports() hands each out once
 
     def plan_send(
         self,

@@ -50,6 +50,7 @@ class V3Client:
     max_content_chars = MAX_CONTENT
     max_sender_id = MAX_SENDER_ID
     max_ids_per_report = MAX_REPORT_IDS
+    report_mode = "query"  # reports are looked up by msgId, repeatably
 
     def __init__(
         self,

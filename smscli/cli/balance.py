@@ -1,0 +1,97 @@
+"""`smscli balance`: what is left on the account, and an exit code cron can alert on."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from smscli import console
+from smscli.cli import common as c
+from smscli.errors import ExitCode, SmsCliError
+from smscli.output import Column, OutputFormat, write_object, write_rows
+
+if TYPE_CHECKING:
+    from smscli.gateways.base import Balance
+    from smscli.settings import ResolvedProfile
+
+
+@c.handle_errors
+def balance(
+    ctx: typer.Context,
+    below: Annotated[
+        float | None,
+        typer.Option(
+            "--below",
+            metavar="AMOUNT",
+            min=0,
+            help="Exit 3 with a warning when the balance is below AMOUNT "
+            "(default: the profile's low_balance).",
+            show_default=False,
+        ),
+    ] = None,
+    profile: c.ProfileOpt = None,
+    output: c.OutputOpt = None,
+    json_flag: c.JsonOpt = False,
+    quiet: c.QuietOpt = False,
+    verbose: c.VerboseOpt = False,
+) -> None:
+    """Show the account balance, gift and credit.
+
+    Amounts are shown exactly as the gateway sent them. With -q only the balance is printed.
+
+    \b
+    Examples:
+      smscli balance
+      smscli balance --json
+      smscli balance -p prod --below 50 -q   # cron: exit 3 when running low
+    """
+    from smscli.reporting import QUERY_RETRY, balance_below, call_with_retry
+
+    opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
+    prof = c.load_profile(opts)
+    gateway = c.open_gateway(prof, opts)
+    try:
+        result = call_with_retry(gateway.get_balance, QUERY_RETRY, on_retry=_retrying)
+    finally:
+        gateway.close()
+    _write(_record(result, prof), opts.output)
+    if prof.provider == "sandbox":
+        console.detail("sandbox: simulated balance")
+    threshold = below if below is not None else prof.get_float("low_balance")
+    if threshold is not None and balance_below(result.balance, threshold):
+        source = "--below" if below is not None else f"low_balance of profile '{prof.name}'"
+        console.warn(f"balance {result.balance} is below {_amount(threshold)} ({source})")
+        raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+def _amount(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _retrying(exc: SmsCliError, attempt: int, pause: float) -> None:
+    console.detail(f"getBalance: {exc.message}; trying again in {pause:.1f} s")
+
+
+def _record(result: Balance, prof: ResolvedProfile) -> dict[str, object]:
+    record: dict[str, object] = {
+        "balance": result.balance,
+        "gift": result.gift,
+        "credit": result.credit,
+    }
+    if result.currency is not None:
+        record["currency"] = result.currency
+    record["profile"] = prof.name
+    record["provider"] = prof.provider
+    return record
+
+
+def _write(record: dict[str, object], fmt: OutputFormat) -> None:
+    if fmt is OutputFormat.IDS:
+        typer.echo(str(record["balance"]))
+    elif fmt is OutputFormat.TABLE:
+        # People read one value per line; scripts get one header and one row (TSV, CSV).
+        rows = [{"field": key, "value": value} for key, value in record.items()]
+        write_rows(rows, [Column("field", "Field"), Column("value", "Value")], fmt)
+    else:
+        write_object(record, fmt)

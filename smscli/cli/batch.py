@@ -1,0 +1,304 @@
+"""`smscli batch`: many messages (different contents) in one go, from a CSV/TSV/JSON/JSONL file."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from smscli import console
+from smscli.cli import common as c
+from smscli.errors import ExitCode, NotSupported, UsageError
+from smscli.output import Column, OutputFormat, write_rows
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from smscli.batchfile import Plan, Template
+    from smscli.gateways.base import BatchElement, Gateway, PlannedRequest
+    from smscli.settings import ResolvedProfile
+
+FORMATS = "csv|tsv|json|jsonl"
+# Gateways whose send_batch is one request for many contents (v3 sendSms/batch). Any other
+# (mobset makes one call per element) gets one content per request, so that a failure can
+# never leave a request half sent and reported as not sent.
+MULTI_CONTENT = frozenset({"v3"})
+
+
+@dataclass(frozen=True, slots=True)
+class Packing:
+    cap: int  # numbers per request
+    per_element: int  # numbers per batch element
+    mixed: bool  # several contents in one request
+
+    @classmethod
+    def for_gateway(cls, gateway: Gateway, cap: int) -> Packing:
+        per_element = min(cap, gateway.max_numbers_per_send)
+        mixed = gateway.name in MULTI_CONTENT
+        return cls(cap if mixed else per_element, per_element, mixed)
+
+
+@c.handle_errors
+def batch(
+    ctx: typer.Context,
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE|-",
+            help="CSV/TSV with a header, a JSON array (or a sendSms/batch body) or JSONL; "
+            "`-` reads stdin.",
+            show_default=False,
+        ),
+    ],
+    message: Annotated[
+        str | None,
+        typer.Option(
+            "--message",
+            "-m",
+            metavar="TEMPLATE",
+            help="Message for every row, with {column} placeholders filled from the row "
+            "({{ and }} are literal braces); `-` reads it from stdin.",
+            show_default=False,
+        ),
+    ] = None,
+    message_file: Annotated[
+        str | None,
+        typer.Option(
+            "--message-file",
+            metavar="PATH|-",
+            help="Read the template from a file (`-` = stdin).",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            metavar=FORMATS,
+            help="Input format (default: from the extension; for stdin, JSON is recognised).",
+            show_default=False,
+        ),
+    ] = None,
+    sender_id: Annotated[
+        str | None,
+        typer.Option(
+            "--sender-id",
+            help="Sender ID for rows without one (default: the profile's).",
+            show_default=False,
+        ),
+    ] = None,
+    max_numbers: Annotated[
+        int | None,
+        typer.Option(
+            "--max-numbers",
+            metavar="N",
+            min=1,
+            help="Numbers per request (default: the profile's batch_max_numbers, 1000).",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the planned requests; send nothing.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    profile: c.ProfileOpt = None,
+    output: c.OutputOpt = None,
+    json_flag: c.JsonOpt = False,
+    quiet: c.QuietOpt = False,
+    verbose: c.VerboseOpt = False,
+) -> None:
+    """Send many messages in one go: one row per number and message.
+
+    \b
+    Columns / keys: number (or numbers, phone, mobile), content (or message),
+    optional sender_id and order_id; any other column can fill a template.
+    Rows with the same content and sender share one element of a sendSms/batch request.
+
+    \b
+    Examples:
+      smscli batch messages.csv
+      smscli batch customers.csv -m "Hi {name}, your code is {code}" -y
+      jq -c '.[]' orders.json | smscli batch - --format jsonl --dry-run
+    """
+    import sys
+
+    from smscli import batchfile
+
+    opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
+    template = _template(message, message_file, stdin_taken=file == "-")
+    prof = c.load_profile(opts, {"sender_id": sender_id})
+    gateway = c.open_gateway(prof, opts)
+    try:
+        sender = prof.get_str("sender_id")
+        if sender is not None and len(sender) > gateway.max_sender_id:
+            raise UsageError(
+                f"the sender ID is {len(sender)} characters long; at most "
+                f"{gateway.max_sender_id} are allowed"
+            )
+        if file == "-" and console.stdin_is_tty():
+            console.info("Type or paste the batch, then Ctrl-D:")
+        with batchfile.open_source(file, fmt, sys.stdin) as source:
+            plan = batchfile.build_plan(
+                source,
+                template=template,
+                default_sender=sender,
+                max_chars=gateway.max_content_chars,
+                max_sender=gateway.max_sender_id,
+            )
+        cap = max_numbers or prof.get_int("batch_max_numbers") or 1000
+        packing = Packing.for_gateway(gateway, cap)
+        _warn(plan, source.name)
+        _summary(plan, packing, prof, dry_run=dry_run)
+        if dry_run:
+            _print_plan(gateway, plan, packing, opts.output)
+            return
+        _confirm(plan, prof.get_int("confirm_over"), yes)
+        _run(gateway, plan, packing, opts, prof)
+    finally:
+        gateway.close()
+
+
+def _template(
+    message: str | None, message_file: str | None, *, stdin_taken: bool
+) -> Template | None:
+    from smscli.batchfile import parse_template
+    from smscli.cli.inputs import read_text
+
+    if message is not None and message_file is not None:
+        raise UsageError("give the template with -m/--message or --message-file, not both")
+    if message == "-":  # as in `send`: -m - reads it from stdin
+        message, message_file = None, "-"
+    if message_file == "-" and stdin_taken:
+        raise UsageError("stdin cannot carry both the batch and the template")
+    if message_file is not None:
+        message = read_text(message_file, "message template")
+    if message is None:
+        return None
+    if not message.strip():
+        raise UsageError("the message template is empty")
+    return parse_template(message)
+
+
+def _warn(plan: Plan, name: str) -> None:
+    if plan.content_ignored:
+        console.warn(f"{name} has a content column: the --message template replaces it")
+    if plan.duplicates:
+        plural = "pair" if plan.duplicates == 1 else "pairs"
+        console.warn(
+            f"{plan.duplicates:,} duplicate (number, message) {plural} dropped: "
+            "each message goes to each number once"
+        )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _summary(plan: Plan, packing: Packing, prof: ResolvedProfile, *, dry_run: bool) -> None:
+    from smscli.batchfile import request_count
+
+    requests = request_count(plan.rows, packing.cap, mixed=packing.mixed)
+    encodings = ", ".join(sorted(plan.encodings))
+    console.info(
+        f"{'Would send' if dry_run else 'Sending'} {_plural(plan.messages, 'message')} "
+        f"({_plural(plan.segments, 'segment')}) to {_plural(plan.numbers, 'number')} in "
+        f"{_plural(requests, 'request')}: {encodings}, "
+        f"profile {prof.name} ({prof.provider})"
+    )
+
+
+def _confirm(plan: Plan, threshold: int | None, yes: bool) -> None:
+    limit = 100 if threshold is None else threshold
+    if yes or plan.numbers <= limit or not console.interactive():
+        return
+    question = (
+        f"Send {_plural(plan.messages, 'message')} ({_plural(plan.segments, 'segment')}) "
+        f"to {_plural(plan.numbers, 'number')}?"
+    )
+    if not typer.confirm(question, default=False, err=True):
+        console.info("Nothing sent.")
+        raise typer.Exit(int(ExitCode.OK))
+
+
+def _planned(gateway: Gateway, parts: list[BatchElement]) -> PlannedRequest:
+    # plan_batch is a v3 extra, not part of the Gateway protocol; a one-element request on
+    # another gateway is its plain send.
+    plan_batch = getattr(gateway, "plan_batch", None)
+    if plan_batch is not None:
+        planned: PlannedRequest = plan_batch(parts)
+        return planned
+    if len(parts) != 1:
+        raise NotSupported(f"provider {gateway.name} cannot show a multi-content request")
+    (only,) = parts
+    return gateway.plan_send(
+        only.numbers, only.content, sender_id=only.sender_id, order_ids=only.order_ids
+    )
+
+
+def _print_plan(gateway: Gateway, plan: Plan, packing: Packing, fmt: OutputFormat) -> None:
+    """Dry run: one row per planned request; machine formats carry the full (redacted) body."""
+    import json
+
+    from smscli.batchfile import chunks, elements
+
+    def requests() -> Iterator[tuple[int, int, list[BatchElement]]]:
+        for chunk in chunks(plan.rows, packing.cap, mixed=packing.mixed):
+            yield chunk.index, len(chunk.numbers), elements(chunk, packing.per_element)
+
+    def rows() -> Iterator[dict[str, object]]:
+        for index, numbers, parts in requests():
+            request = _planned(gateway, parts)
+            yield {
+                "request": index + 1,
+                "method": request.method,
+                "url": request.url,
+                "elements": len(parts),
+                "numbers": numbers,
+                "messages": len({part.content for part in parts}),
+                "headers": dict(request.headers),
+                "body": dict(request.body),
+            }
+
+    columns = [
+        Column("request", "Request", "right"),
+        Column("method", "Method"),
+        Column("url", "URL"),
+        Column("elements", "Elements", "right"),
+        Column("numbers", "Numbers", "right"),
+        Column("messages", "Messages", "right"),
+    ]
+    if fmt in (OutputFormat.JSON, OutputFormat.JSONL):
+        columns += [Column("headers", "Headers"), Column("body", "Body")]
+    if fmt is OutputFormat.IDS:
+        fmt = OutputFormat.TSV
+    write_rows(rows(), columns, fmt)
+    if fmt is OutputFormat.TABLE:
+        request = _planned(gateway, next(requests())[2])
+        body = json.dumps(dict(request.body), ensure_ascii=False)
+        if len(body) > 600:
+            body = body[:600] + "…"
+        console.info(f"First request headers: {dict(request.headers)}")
+        console.info(f"First request body: {body}")
+    console.info("Dry run: nothing was sent.")
+
+
+def _run(
+    gateway: Gateway, plan: Plan, packing: Packing, opts: c.Common, prof: ResolvedProfile
+) -> None:
+    from smscli.batchfile import chunks, elements
+    from smscli.cli.send import finish
+    from smscli.gateways.base import SendResult
+    from smscli.sending import Chunk, run_chunks
+
+    def send_one(chunk: Chunk) -> SendResult:
+        return gateway.send_batch(elements(chunk, packing.per_element))
+
+    started = time.monotonic()
+    run = run_chunks(
+        chunks(plan.rows, packing.cap, mixed=packing.mixed),
+        send_one,
+        concurrency=prof.get_int("concurrency") or 4,
+    )
+    finish(run, opts, started, sandbox=prof.provider == "sandbox")

@@ -1,0 +1,411 @@
+"""`smscli history`: what was sent, to whom, and what became of it (the local store).
+
+Row keys (stable; every output format uses them):
+
+  jobs (`smscli history`):   job, time, profile, provider, kind, status, numbers, accepted,
+                             rejected, unknown, not_sent, delivered, failed, pending, message
+  a number (`--number N`):   job, time, profile, provider, number, msg_id, order_id, outcome,
+                             status, status_time, code, detail, error, message
+  a job (`history show`):    chunk, number, order_id, msg_id, outcome, error, status,
+                             status_time, code, detail (+ content, sender for batch jobs)
+  its chunks (`--chunks`):   chunk, state, numbers, first, last, attempts, sends, error_code,
+                             error, started, finished
+
+`outcome` is the send's answer per number (accepted, rejected, unknown, not_sent, sending);
+`status` the last delivery state `report` saw (delivered, failed, pending, not_found, unknown;
+empty until a report). Chunks count from 1, like the requests of `send --dry-run`. Times are
+UTC in machine formats and local in the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from smscli import console
+from smscli.cli import common as c
+from smscli.errors import InputError, UsageError
+from smscli.output import Column, write_rows
+
+if TYPE_CHECKING:
+    from smscli.store import ChunkInfo, Job, JobSummary, Message, NumberHit, Store
+
+# The same names as smscli.store.STATUS_FILTERS (a test keeps them equal; the store is heavy).
+STATUSES = ("failed", "pending", "unknown", "delivered", "rejected", "not_sent")
+PREVIEW = 40
+DEFAULT_LIMIT = 50
+
+JOB_COLUMNS = [
+    Column("job", "Job", "right"),
+    Column("time", "Time"),
+    Column("profile", "Profile"),
+    Column("provider", "Provider"),
+    Column("kind", "Kind"),
+    Column("status", "Status"),
+    Column("numbers", "Numbers", "right"),
+    Column("accepted", "Accepted", "right"),
+    Column("rejected", "Rejected", "right"),
+    Column("unknown", "Unknown", "right"),
+    Column("not_sent", "Not sent", "right"),
+    Column("delivered", "Delivered", "right"),
+    Column("failed", "Failed", "right"),
+    Column("pending", "Pending", "right"),
+    Column("message", "Message"),
+]
+NUMBER_COLUMNS = [
+    Column("job", "Job", "right"),
+    Column("time", "Sent"),
+    Column("profile", "Profile"),
+    Column("provider", "Provider"),
+    Column("number", "Number"),
+    Column("msg_id", "Message ID"),
+    Column("order_id", "Order ID"),
+    Column("outcome", "Outcome"),
+    Column("status", "Delivery"),
+    Column("status_time", "Delivery time"),
+    Column("code", "Code"),
+    Column("detail", "Detail"),
+    Column("error", "Error"),
+    Column("message", "Message"),
+]
+MESSAGE_COLUMNS = [
+    Column("chunk", "Chunk", "right"),
+    Column("number", "Number"),
+    Column("order_id", "Order ID"),
+    Column("msg_id", "Message ID"),
+    Column("outcome", "Outcome"),
+    Column("error", "Error"),
+    Column("status", "Delivery"),
+    Column("status_time", "Delivery time"),
+    Column("code", "Code"),
+    Column("detail", "Detail"),
+]
+BATCH_COLUMNS = [Column("content", "Content"), Column("sender", "Sender")]
+CHUNK_COLUMNS = [
+    Column("chunk", "Chunk", "right"),
+    Column("state", "State"),
+    Column("numbers", "Numbers", "right"),
+    Column("first", "First"),
+    Column("last", "Last"),
+    Column("attempts", "Attempts", "right"),
+    Column("sends", "Sends", "right"),
+    Column("error_code", "Code"),
+    Column("error", "Error"),
+    Column("started", "Started"),
+    Column("finished", "Finished"),
+]
+
+app = typer.Typer(
+    help="What was sent, to whom, and what became of it (the local history).",
+    no_args_is_help=False,
+)
+
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        metavar="2h|3d|1w|2026-11-01",
+        help="Only jobs created since then: a duration ago (s, m, h, d, w) or an ISO date.",
+        show_default=False,
+    ),
+]
+FilterProfileOpt = Annotated[
+    str | None,
+    typer.Option("--profile", "-p", help="Only jobs of this profile.", show_default=False),
+]
+
+
+@app.callback(invoke_without_command=True)
+@c.handle_errors
+def history(
+    ctx: typer.Context,
+    since: SinceOpt = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            metavar="|".join(STATUSES),
+            help="Only jobs having messages in this state (unknown = the send's outcome is "
+            "unknown; pending = accepted, not yet delivered or failed).",
+            show_default=False,
+        ),
+    ] = None,
+    job: Annotated[
+        int | None, typer.Option("--job", metavar="ID", help="Only this job.", show_default=False)
+    ] = None,
+    number: Annotated[
+        str | None,
+        typer.Option(
+            "--number",
+            "-n",
+            metavar="NUMBER",
+            help="Every message to this number, across profiles and jobs, with its last known "
+            "delivery state.",
+            show_default=False,
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", metavar="N", help="At most N jobs (0 = all).")
+    ] = DEFAULT_LIMIT,
+    profile: FilterProfileOpt = None,
+    output: c.OutputOpt = None,
+    json_flag: c.JsonOpt = False,
+    quiet: c.QuietOpt = False,
+) -> None:
+    """List the jobs in the local history, newest first (`send` records every job unless
+    --no-history or the profile's history = false).
+
+    \b
+    Examples:
+      smscli history --since 3d
+      smscli history --number "+44 7700 900123"     did this number get our message?
+      smscli history --status failed --profile shop
+      smscli history show 12
+      smscli history prune --older-than 90d
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    opts = c.common(ctx, profile, output, json_flag, quiet, False)
+    when = _since(since)
+    if status is not None and status not in STATUSES:
+        raise UsageError(f"unknown --status {status!r}: choose one of {', '.join(STATUSES)}")
+    if limit < 0:
+        raise UsageError("--limit must be 0 or more")
+    store = _open()
+    try:
+        if number is not None:
+            hits = store.messages_to(_number(number), since=when, profile=opts.profile, job_id=job)
+            if not hits:
+                console.info(f"no message to {_number(number)} in the history")
+            write_rows((_number_row(h) for h in hits), NUMBER_COLUMNS, opts.output)
+            return
+        jobs = store.jobs(
+            since=when,
+            status=status,
+            profile=opts.profile,
+            job_id=job,
+            limit=limit + 1 if limit else None,
+        )
+    finally:
+        store.close()
+    if limit and len(jobs) > limit:
+        jobs = jobs[:limit]
+        console.info(f"the {limit} newest jobs; --limit 0 lists all")
+    write_rows((_job_row(s) for s in jobs), JOB_COLUMNS, opts.output, id_key="job")
+
+
+@app.command("show")
+@c.handle_errors
+def show(
+    ctx: typer.Context,
+    job_id: Annotated[
+        int, typer.Argument(metavar="JOB", help="The job's id (see: smscli history).")
+    ],
+    chunks: Annotated[
+        bool, typer.Option("--chunks", help="One row per request (chunk) instead of per number.")
+    ] = False,
+    output: c.OutputOpt = None,
+    json_flag: c.JsonOpt = False,
+    quiet: c.QuietOpt = False,
+) -> None:
+    """One job: its header on stderr, its per-number outcomes (or --chunks) on stdout."""
+    opts = c.common(ctx, None, output, json_flag, quiet, False)
+    store = _open()
+    try:
+        store.job(job_id)  # the readable "no job N in the history"
+        (summary,) = store.jobs(job_id=job_id)
+        infos = store.chunks(job_id)
+        _header(summary, infos)
+        if chunks:
+            write_rows((_chunk_row(i) for i in infos), CHUNK_COLUMNS, opts.output, id_key="chunk")
+            return
+        columns = MESSAGE_COLUMNS + (BATCH_COLUMNS if summary.job.kind == "batch" else [])
+        messages = store.job_messages(job_id)
+    finally:
+        store.close()
+    write_rows((_message_row(m) for m in messages), columns, opts.output)
+
+
+@app.command("prune")
+@c.handle_errors
+def prune(
+    older_than: Annotated[
+        str,
+        typer.Option(
+            "--older-than",
+            metavar="DURATION",
+            help="Delete jobs created longer ago than this: 90d, 12w, 36h...",
+            show_default=False,
+        ),
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete old jobs with their numbers and delivery states."""
+    from smscli.store import parse_duration
+
+    try:
+        age = parse_duration(older_than)
+    except ValueError as exc:
+        raise UsageError(f"--older-than: {exc}") from None
+    store = _open()
+    try:
+        found = store.prune(age, dry_run=True)
+        if not found.jobs:
+            console.info(f"nothing to prune: no job is older than {older_than}")
+            return
+        what = f"{found.jobs:,} jobs ({found.messages:,} messages) older than {older_than}"
+        _confirm_prune(what, yes)
+        done = store.prune(age)
+    finally:
+        store.close()
+    console.info(f"deleted {done.jobs:,} jobs ({done.messages:,} messages) older than {older_than}")
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _open() -> Store:
+    from smscli.store import Store
+
+    return Store.open()
+
+
+def _since(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    from smscli.store import parse_since
+
+    try:
+        return parse_since(text)
+    except ValueError as exc:
+        raise UsageError(f"--since: {exc}") from None
+
+
+def _number(raw: str) -> str:
+    from smscli.numbers import check, normalize
+
+    number = normalize(raw)
+    problem = check(number)
+    if problem:
+        raise InputError(f"--number {raw!r}: {problem}")
+    return number
+
+
+def _confirm_prune(what: str, yes: bool) -> None:
+    if yes:
+        return
+    if not console.interactive():
+        raise UsageError(f"would delete {what}", hint="add --yes to delete them")
+    if not typer.confirm(f"Delete {what}?", default=False, err=True):
+        console.info("Nothing deleted.")
+        raise typer.Exit(0)
+
+
+def _preview(job: Job) -> str | None:
+    if job.message is None:
+        return "(not stored)" if not job.content_stored else None
+    flat = " ".join(job.message.split())
+    return flat if len(flat) <= PREVIEW else flat[: PREVIEW - 1] + "…"
+
+
+def _job_row(summary: JobSummary) -> dict[str, object]:
+    job, n = summary.job, summary.counts
+    return {
+        "job": job.id,
+        "time": job.created,
+        "profile": job.profile,
+        "provider": job.provider,
+        "kind": job.kind,
+        "status": job.status,
+        "numbers": job.numbers,
+        "accepted": n.accepted,
+        "rejected": n.rejected,
+        "unknown": n.unknown,
+        "not_sent": n.not_sent,
+        "delivered": n.delivered,
+        "failed": n.failed,
+        "pending": n.pending,
+        "message": _preview(job),
+    }
+
+
+def _message_row(m: Message) -> dict[str, object]:
+    return {
+        "chunk": m.chunk + 1,
+        "number": m.number,
+        "order_id": m.order_id,
+        "msg_id": m.msg_id,
+        "outcome": m.outcome,
+        "error": m.error,
+        "status": m.status,
+        "status_time": m.status_time,
+        "code": m.code,
+        "detail": m.detail,
+        "content": m.content,
+        "sender": m.sender,
+    }
+
+
+def _number_row(hit: NumberHit) -> dict[str, object]:
+    m, job = hit.message, hit.job
+    return {
+        **_message_row(m),
+        "job": job.id,
+        "time": m.sent or job.created,
+        "profile": job.profile,
+        "provider": job.provider,
+        "message": m.content if m.content is not None else _preview(job),
+    }
+
+
+def _chunk_row(info: ChunkInfo) -> dict[str, object]:
+    return {
+        "chunk": info.index + 1,
+        "state": info.state,
+        "numbers": info.size,
+        "first": info.first,
+        "last": info.last,
+        "attempts": info.attempts,
+        "sends": info.sends,
+        "error_code": info.error_code,
+        "error": info.error_text,
+        "started": info.started,
+        "finished": info.finished,
+    }
+
+
+def _header(summary: JobSummary, infos: list[ChunkInfo]) -> None:
+    for line in _header_lines(summary, infos):
+        console.info(line)
+
+
+def _header_lines(summary: JobSummary, infos: list[ChunkInfo]) -> Iterator[str]:
+    job, n = summary.job, summary.counts
+    when = job.created.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    yield f"job {job.id}: {job.kind}, profile {job.profile} ({job.provider}), {when}, {job.status}"
+    states: dict[str, int] = {}
+    for info in infos:
+        states[info.state] = states.get(info.state, 0) + 1
+    by_state = ", ".join(f"{count} {state.replace('_', ' ')}" for state, count in states.items())
+    requests = "request" if job.chunks == 1 else "requests"
+    yield f"{job.numbers:,} numbers in {job.chunks:,} {requests} ({by_state or 'none recorded'})"
+    yield (
+        f"accepted {n.accepted:,}, rejected {n.rejected:,}, unknown {n.unknown:,}, "
+        f"not sent {n.not_sent:,}; delivered {n.delivered:,}, failed {n.failed:,}, "
+        f"pending {n.pending:,}"
+    )
+    if job.message is not None:
+        yield f"message: {job.message}"
+    elif not job.content_stored:
+        yield "message: not stored (store_content = false)"
+    if job.sender:
+        yield f"sender ID: {job.sender}"
+    resent = [i.index + 1 for i in infos if i.sends > 1]
+    if resent:
+        yield f"resent after an unknown outcome: requests {', '.join(map(str, resent))}"
+    unfinished = any(i.state in ("planned", "not_sent", "unknown") for i in infos)
+    if unfinished and not job.live and job.kind == "send":
+        yield f"resume with: smscli send --resume {job.id}"

@@ -1,0 +1,521 @@
+"""An offline simulator of mobset 短信易 SDK3 (providers.md part B), the mobset twin of
+smscli.gateways.sandbox.
+
+`provider = "sandbox-mobset"` uses it in-process, and tests use it through
+`httpx.MockTransport(sb.handle)` or over real HTTP with `LoopbackServer(sb.handle)`. It follows
+the documents as strictly as they allow; where they are silent it takes the stricter reading,
+so that a client that works here has the best chance against the real gateway.
+
+The credentials below are the sandbox's own, invented for it: they are not mobset's and open
+no real account.
+
+Transport: one endpoint, any URL path ending in ``/SDK3/SMS`` (any case: the documents write
+``/SDK3/Sms`` for HTTP and ``/SDK3/SMS`` for HTTPS). POST with a form-encoded UTF-8 body, or
+GET with the same fields in the query. Other paths: HTTP 404 (an HTML page, as IIS sends);
+other HTTP methods: 405. Every API-level answer is HTTP 200 JSON. Parameter names are matched
+without regard to case (as ASP.NET's Request does); values are not trimmed.
+
+Answers (key names chosen where the documents leave them open, providers.md D.1/D.2):
+
+    SmsSend        {"Code": n, "Message": "发送成功",
+                    "Details": [{"SmsId": "1000000001", "PhoneNumber": "8613800000000"}, ...]}
+                   Code = numbers accepted (all of them: a request is accepted whole or not at
+                   all), an int; one SmsId per number, in the order of PhoneNumbers.
+    SmsGetReport   {"code": "n", "Message": "取短信状态报告成功",
+                    "Details": [{"SmsId": "...", "Status": "12", "ReportTime":
+                    "2026-09-21 22:13:23", "ExStatus": "DELIVRD"}, ...]}
+                   Lower-case "code" and string values, exactly as the documentation's example.
+                   At most 50 reports per call, oldest first; a report is handed out once.
+    SmsGetBalance  {"Code": "n", "Message": "取账号剩余短信量成功"}: Code is the number of
+                   messages left (the legacy SDK's convention; SDK3 documents no answer).
+    SmsGetRecv     {"Code": 0, "Message": "取上行短信成功", "Details": []}: no inbound messages.
+    any error      {"Code": -n, "Message": "<Chinese reason>"}
+
+Error codes, in the order the checks run (nothing is stored or charged unless the answer is a
+success). The legacy table (providers.md B.6) has no codes for limits, so the sandbox uses -6
+("输入参数不完整/有误") for values out of range and keeps -1 for missing ones; -10 is left alone
+because the legacy table marks it as a client wrapper's own code, not the server's:
+
+    ====  ========================================================================================
+    -1    body not UTF-8; CorpID, LoginName, TimeStamp, SecretKey or Methods missing or empty
+    -2    CorpID or LoginName not this account's
+    -2    TimeStamp not 14 digits YYYYMMDDHHMMSS, or more than 20 minutes from Beijing time
+    -2    SecretKey not md5(CorpID + Password + TimeStamp) (hex, any case)
+    -1    Methods not one of SmsSend, SmsGetReport, SmsGetBalance, SmsGetRecv
+    -1    SmsSend: Methods after Content (the documentation forbids it); PhoneNumbers or
+          Content missing or blank
+    -6    more than 50 numbers; Content over 900 characters (UTF-16 units: an emoji is 2);
+          TimerSend not "YYYY-MM-DD HH:MM:SS"
+    -3    any number not 6-20 ASCII digits (an empty entry from ",," included)
+    -9    Content contains SANDBOX:SENSITIVE
+    -4    Content contains SANDBOX:NOBALANCE, or the balance cannot pay for the messages
+    -7    the state store failed (e.g. the SQLite file stayed locked for 30 s)
+    ====  ========================================================================================
+
+Magic numbers: ending in ``0999`` -> report Status 13 with ExStatus "UNDELIV"; ending in
+``0998`` -> never reported; any other -> Status 12 "DELIVRD". A report joins the queue
+delivery_delay seconds after the send (after the TimerSend time for a scheduled one).
+
+Charging: each number costs one message per segment (one up to 70 characters, else 67 per
+segment, as mobset bills long SMS). State (SmsIds, the queue, the balance) lives in SQLite
+under state_dir (WAL; safe across threads and processes) or in memory when state_dir is None.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import pathlib
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from enum import IntEnum
+from typing import Final
+from urllib.parse import parse_qsl
+
+import httpx
+
+# Sandbox-only credentials: invented for the simulator, not mobset's.
+MOBSET_SANDBOX_CORP_ID: Final = "100000"
+MOBSET_SANDBOX_LOGIN_NAME: Final = "sandbox"
+MOBSET_SANDBOX_PASSWORD: Final = "sandbox-password"  # noqa: S105
+
+MAX_NUMBERS: Final = 50
+MAX_CONTENT_CHARS: Final = 900
+MAX_REPORTS: Final = 50
+TIMESTAMP_TOLERANCE_SECONDS: Final = 20 * 60
+DEFAULT_BALANCE: Final = 100_000
+SMS_ID_START: Final = 1_000_000_000
+
+BEIJING: Final = timezone(timedelta(hours=8))
+
+MAGIC_NUMBER_SUFFIXES: Final[dict[str, str]] = {
+    "0999": "accepted; report Status 13 (ExStatus UNDELIV) after delivery_delay",
+    "0998": "accepted; never reported",
+}
+MAGIC_CONTENT: Final[dict[str, int]] = {
+    "SANDBOX:SENSITIVE": -9,
+    "SANDBOX:NOBALANCE": -4,
+}
+
+# The legacy table's words (providers.md B.6), with the sandbox's detail where it helps.
+MESSAGES: Final[dict[str, str]] = {
+    "missing": "输入参数不完整",
+    "credentials": "非法来源IP地址或帐号密码有误",
+    "timestamp": "非法来源IP地址或帐号密码有误(TimeStamp错误或与北京时间相差超过20分钟)",
+    "method": "输入参数不完整(Methods不支持)",
+    "order": "输入参数不完整(Methods必须放在Content之前)",
+    "too_many": "输入参数有误(号码数量超过50个)",
+    "too_long": "输入参数有误(短信内容超过900个字)",
+    "timer": "输入参数有误(TimerSend格式应为YYYY-MM-DD HH:MM:SS)",
+    "number": "目标号码有误",
+    "balance": "企业帐号余额不足",
+    "keyword": "短信内容含有过滤关键字",
+    "database": "连接数据库失败",
+    "sent": "发送成功",
+    "report": "取短信状态报告成功",
+    "balance_ok": "取账号剩余短信量成功",
+    "recv": "取上行短信成功",
+}
+
+_JSON_CONTENT_TYPE: Final = "application/json; charset=utf-8"
+_REQUIRED: Final = ("CorpID", "LoginName", "TimeStamp", "SecretKey", "Methods")
+_NUMBER_RE: Final = re.compile(r"[0-9]{6,20}")
+_TIMESTAMP_RE: Final = re.compile(r"[0-9]{14}")
+_TIMER_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
+class _Fate(IntEnum):
+    DELIVER = 0
+    FAIL = 1
+    STUCK = 2
+
+
+_SUFFIX_FATES: Final[dict[str, _Fate]] = {"0999": _Fate.FAIL, "0998": _Fate.STUCK}
+
+
+class _ApiError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    """What the sandbox saw. `fields` are the decoded (name, value) pairs in wire order, the
+    query's first, then the body's; header names are lower-case."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    fields: tuple[tuple[str, str], ...]
+    body: bytes
+
+    @property
+    def form(self) -> dict[str, str]:
+        """The fields by name (the first of each)."""
+        out: dict[str, str] = {}
+        for name, value in self.fields:
+            out.setdefault(name, value)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    sms_id: int
+    number: str
+    ready_at: float
+    fate: _Fate
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE: take the write lock up front, so that two processes can neither hand
+    out the same SmsId nor pop the same report."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                # A connection left inside a transaction would fail every later BEGIN.
+                self._db.execute("ROLLBACK")
+                raise
+        else:
+            self._db.execute("ROLLBACK")
+
+
+class _Store:
+    _SCHEMA: Final = (
+        "CREATE TABLE IF NOT EXISTS messages (sms_id INTEGER PRIMARY KEY, number TEXT NOT NULL,"
+        " ready_at REAL NOT NULL, fate INTEGER NOT NULL, reported INTEGER NOT NULL DEFAULT 0)",
+        "CREATE INDEX IF NOT EXISTS queue ON messages (reported, ready_at, sms_id)",
+        "CREATE TABLE IF NOT EXISTS account (id INTEGER PRIMARY KEY CHECK (id = 1),"
+        " balance INTEGER NOT NULL, last_sms_id INTEGER NOT NULL)",
+    )
+
+    def __init__(self, path: pathlib.Path | None, initial_balance: int) -> None:
+        target = ":memory:" if path is None else str(path)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(
+            target, timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        if path is not None:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        with self._lock, _Transaction(self._db):
+            for statement in self._SCHEMA:
+                self._db.execute(statement)
+            # Only the process that creates the file sets the opening balance.
+            self._db.execute(
+                "INSERT OR IGNORE INTO account (id, balance, last_sms_id) VALUES (1, ?, ?)",
+                (initial_balance, SMS_ID_START),
+            )
+
+    def submit(
+        self, messages: Sequence[tuple[str, _Fate]], ready_at: float, cost: int
+    ) -> list[int] | None:
+        """Store the messages and charge `cost`; None (nothing stored) if unaffordable."""
+        with self._lock, _Transaction(self._db):
+            balance, last = self._db.execute(
+                "SELECT balance, last_sms_id FROM account WHERE id = 1"
+            ).fetchone()
+            if balance < cost:
+                return None
+            ids = list(range(last + 1, last + 1 + len(messages)))
+            self._db.executemany(
+                "INSERT INTO messages (sms_id, number, ready_at, fate) VALUES (?, ?, ?, ?)",
+                (
+                    (sms_id, number, ready_at, int(fate))
+                    for sms_id, (number, fate) in zip(ids, messages, strict=True)
+                ),
+            )
+            self._db.execute(
+                "UPDATE account SET balance = ?, last_sms_id = ? WHERE id = 1",
+                (balance - cost, ids[-1]),
+            )
+            return ids
+
+    def pop_reports(self, now: float, limit: int) -> list[_Pending]:
+        """The oldest reports that are due, marked as handed out in the same transaction."""
+        with self._lock, _Transaction(self._db):
+            rows = self._db.execute(
+                "SELECT sms_id, number, ready_at, fate FROM messages"
+                " WHERE reported = 0 AND fate != ? AND ready_at <= ?"
+                " ORDER BY ready_at, sms_id LIMIT ?",
+                (int(_Fate.STUCK), now, limit),
+            ).fetchall()
+            self._db.executemany(
+                "UPDATE messages SET reported = 1 WHERE sms_id = ?", ((row[0],) for row in rows)
+            )
+        return [_Pending(row[0], row[1], row[2], _Fate(row[3])) for row in rows]
+
+    def balance(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT balance FROM account WHERE id = 1").fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class MobsetSandbox:
+    """The simulated gateway. Call `handle` (or use `transport()`) from any number of threads."""
+
+    def __init__(
+        self,
+        state_dir: pathlib.Path | None,
+        *,
+        corp_id: str = MOBSET_SANDBOX_CORP_ID,
+        login_name: str = MOBSET_SANDBOX_LOGIN_NAME,
+        password: str = MOBSET_SANDBOX_PASSWORD,
+        latency: float = 0.0,
+        clock: Callable[[], float] = time.time,
+        delivery_delay: float = 3.0,
+        record: bool = False,
+        balance: int = DEFAULT_BALANCE,
+    ) -> None:
+        if isinstance(balance, bool) or not isinstance(balance, int) or balance < 0:
+            raise ValueError(f"balance must be a whole number of messages >= 0, got {balance!r}")
+        self._corp_id = corp_id
+        self._login_name = login_name
+        self._password = password
+        self._latency = latency
+        self._clock = clock
+        self._delivery_delay = delivery_delay
+        self._record = record
+        self.received: list[RecordedRequest] = []
+        path = None
+        if state_dir is not None:
+            state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path = state_dir / "mobset-sandbox.sqlite3"
+        self._store = _Store(path, balance)
+        self._methods: dict[str, Callable[[dict[str, str], list[str]], dict[str, object]]] = {
+            "SmsSend": self._send,
+            "SmsGetReport": self._get_report,
+            "SmsGetBalance": self._get_balance,
+            "SmsGetRecv": self._get_recv,
+        }
+
+    def __enter__(self) -> MobsetSandbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def close(self) -> None:
+        self._store.close()
+
+    def balance(self) -> int:
+        """Messages left (for tests and `sandbox` commands)."""
+        return self._store.balance()
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if self._latency > 0:
+            time.sleep(self._latency)
+        request.read()
+        segments = request.url.path.rstrip("/").lower().split("/")
+        if segments[-2:] != ["sdk3", "sms"]:
+            return _not_found(request)
+        if request.method not in ("GET", "POST"):
+            return httpx.Response(
+                405,
+                text="405 - Method Not Allowed\n",
+                headers={"Allow": "GET, POST", "Content-Type": "text/plain; charset=utf-8"},
+            )
+        fields: list[tuple[str, str]] = []
+        try:
+            fields = _fields(request)
+            body = self._dispatch(fields)
+        except _ApiError as error:
+            body = _error(error)
+        except sqlite3.Error:
+            body = _error(_ApiError(-7, MESSAGES["database"]))
+        finally:
+            if self._record:
+                # list.append is atomic, so concurrent handlers need no lock here.
+                self.received.append(
+                    RecordedRequest(
+                        method=request.method,
+                        path=request.url.path,
+                        headers=dict(request.headers),
+                        fields=tuple(fields),
+                        body=request.content,
+                    )
+                )
+        return _json_response(body)
+
+    # -- checks shared by every method ---------------------------------------------------
+
+    def _dispatch(self, pairs: list[tuple[str, str]]) -> dict[str, object]:
+        params: dict[str, str] = {}
+        names: list[str] = []
+        for name, value in pairs:
+            key = name.lower()
+            # A repeated field reads as its values joined by commas, as ASP.NET binds it.
+            params[key] = f"{params[key]},{value}" if key in params else value
+            names.append(key)
+        for name in _REQUIRED:
+            if not params.get(name.lower()):
+                raise _ApiError(-1, f"{MESSAGES['missing']}(缺少{name})")
+        self._authenticate(params)
+        method = self._methods.get(params["methods"])
+        if method is None:
+            raise _ApiError(-1, MESSAGES["method"])
+        return method(params, names)
+
+    def _authenticate(self, params: dict[str, str]) -> None:
+        if not _same(params["corpid"], self._corp_id) or not _same(
+            params["loginname"], self._login_name
+        ):
+            raise _ApiError(-2, MESSAGES["credentials"])
+        timestamp = params["timestamp"]
+        if not _TIMESTAMP_RE.fullmatch(timestamp):
+            raise _ApiError(-2, MESSAGES["timestamp"])
+        try:
+            sent_at = datetime.strptime(timestamp, "%Y%m%d%H%M%S").replace(tzinfo=BEIJING)
+        except ValueError:
+            raise _ApiError(-2, MESSAGES["timestamp"]) from None
+        if abs(sent_at.timestamp() - self._clock()) > TIMESTAMP_TOLERANCE_SECONDS:
+            raise _ApiError(-2, MESSAGES["timestamp"])
+        expected = _secret_key(self._corp_id, self._password, timestamp)
+        if not _same(params["secretkey"].lower(), expected):
+            raise _ApiError(-2, MESSAGES["credentials"])
+
+    # -- methods -------------------------------------------------------------------------
+
+    def _send(self, params: dict[str, str], names: list[str]) -> dict[str, object]:
+        if "content" in names and names.index("methods") > names.index("content"):
+            raise _ApiError(-1, MESSAGES["order"])
+        raw_numbers = params.get("phonenumbers", "")
+        content = params.get("content", "")
+        if not raw_numbers.strip():
+            raise _ApiError(-1, f"{MESSAGES['missing']}(缺少PhoneNumbers)")
+        if not content.strip():
+            raise _ApiError(-1, f"{MESSAGES['missing']}(缺少Content)")
+        numbers = raw_numbers.split(",")
+        if len(numbers) > MAX_NUMBERS:
+            raise _ApiError(-6, MESSAGES["too_many"])
+        if _utf16_length(content) > MAX_CONTENT_CHARS:
+            raise _ApiError(-6, MESSAGES["too_long"])
+        now = self._clock()
+        start = now
+        timer = params.get("timersend", "")
+        if timer:
+            start = max(now, _parse_timer(timer))
+        bad = [n for n in numbers if not _NUMBER_RE.fullmatch(n)]
+        if bad:
+            raise _ApiError(-3, f"{MESSAGES['number']}({bad[0]})")
+        for marker, code in MAGIC_CONTENT.items():
+            if marker in content:
+                raise _ApiError(code, MESSAGES["keyword" if code == -9 else "balance"])
+        messages = [(n, _SUFFIX_FATES.get(n[-4:], _Fate.DELIVER)) for n in numbers]
+        cost = len(numbers) * _segments(content)
+        ids = self._store.submit(messages, start + self._delivery_delay, cost)
+        if ids is None:
+            raise _ApiError(-4, MESSAGES["balance"])
+        return {
+            "Code": len(ids),
+            "Message": MESSAGES["sent"],
+            "Details": [
+                {"SmsId": str(sms_id), "PhoneNumber": number}
+                for sms_id, number in zip(ids, numbers, strict=True)
+            ],
+        }
+
+    def _get_report(self, params: dict[str, str], names: list[str]) -> dict[str, object]:
+        popped = self._store.pop_reports(self._clock(), MAX_REPORTS)
+        details = [
+            {
+                "SmsId": str(item.sms_id),
+                "Status": "13" if item.fate is _Fate.FAIL else "12",
+                "ReportTime": datetime.fromtimestamp(item.ready_at, BEIJING).strftime(
+                    "%Y-%m-%d %H:%M:%S"
+                ),
+                "ExStatus": "UNDELIV" if item.fate is _Fate.FAIL else "DELIVRD",
+            }
+            for item in popped
+        ]
+        # Lower-case "code" and string values, as in the documentation's own example.
+        return {"code": str(len(details)), "Message": MESSAGES["report"], "Details": details}
+
+    def _get_balance(self, params: dict[str, str], names: list[str]) -> dict[str, object]:
+        return {"Code": str(self._store.balance()), "Message": MESSAGES["balance_ok"]}
+
+    def _get_recv(self, params: dict[str, str], names: list[str]) -> dict[str, object]:
+        return {"Code": 0, "Message": MESSAGES["recv"], "Details": []}
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _fields(request: httpx.Request) -> list[tuple[str, str]]:
+    """The query's fields, then (for POST) the form body's, decoded as UTF-8, in wire order."""
+    pairs = list(request.url.params.multi_items())
+    if request.method == "POST" and request.content:
+        try:
+            text = request.content.decode("utf-8")
+            pairs.extend(parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict"))
+        except UnicodeDecodeError:
+            raise _ApiError(-1, f"{MESSAGES['missing']}(请使用UTF-8编码)") from None
+    return pairs
+
+
+def _parse_timer(text: str) -> float:
+    if not _TIMER_RE.fullmatch(text):
+        raise _ApiError(-6, MESSAGES["timer"])
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING).timestamp()
+    except ValueError:
+        raise _ApiError(-6, MESSAGES["timer"]) from None
+
+
+def _segments(content: str) -> int:
+    length = _utf16_length(content)
+    return 1 if length <= 70 else math.ceil(length / 67)
+
+
+def _utf16_length(text: str) -> int:
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def _secret_key(corp_id: str, password: str, timestamp: str) -> str:
+    return hashlib.md5((corp_id + password + timestamp).encode("utf-8")).hexdigest()
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def _error(error: _ApiError) -> dict[str, object]:
+    return {"Code": error.code, "Message": error.message}
+
+
+def _json_response(body: dict[str, object]) -> httpx.Response:
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return httpx.Response(200, content=content, headers={"Content-Type": _JSON_CONTENT_TYPE})
+
+
+def _not_found(request: httpx.Request) -> httpx.Response:
+    # IIS answers an unknown path with an HTML page, not JSON.
+    return httpx.Response(
+        404,
+        text="<html><body><h2>404 - File or directory not found.</h2></body></html>",
+        headers={"Content-Type": "text/html; charset=utf-8"},
+    )

@@ -1,0 +1,649 @@
+"""Delivery reports and the account balance: which msgIds to ask about, asking for them in
+gateway-sized chunks (concurrently, retried), merging the answers back into input order, and
+polling until nothing is pending. Used by `report` and `balance`; no typer, no printing.
+
+The two places the local history store plugs into:
+
+- `collect_ids(...)` is the only source of msgIds; `--last/--job/--since` extend it.
+- `check_reports(..., on_reports=...)` passes every poll's reports through one callback, where
+  delivery states get recorded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Protocol, TextIO, TypeVar
+
+from smscli.errors import (
+    ErrorKind,
+    ExitCode,
+    GatewayError,
+    InputError,
+    NetworkError,
+    SmsCliError,
+    UsageError,
+)
+from smscli.gateways.base import DeliveryStatus, Report, ReportResult
+from smscli.sending import RetryPolicy
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+T = TypeVar("T")
+
+# Reads are idempotent, so unlike a send every failure worth a second try gets one.
+QUERY_RETRY = RetryPolicy(attempts=3, base_delay=0.5, max_delay=10.0)
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+# Called before each retry with the error, the attempt that failed (1-based) and the pause.
+OnRetry = Callable[[SmsCliError, int, float], None]
+# The history store's hook: every report of one poll, ids absent from the answer included
+# (as DeliveryStatus.NOT_FOUND). Its return value is ignored (a store may count its writes).
+OnReports = Callable[[Sequence[Report]], object]
+
+DETAIL_LIMIT = 5
+
+NOT_FOUND_DETAIL = "not found yet (still queued, or an unknown id)"
+_DETAILS = {
+    DeliveryStatus.DELIVERED: "delivered",
+    DeliveryStatus.FAILED: "failed at the carrier",
+    DeliveryStatus.PENDING: "sending: no delivery report yet",
+    DeliveryStatus.NOT_FOUND: NOT_FOUND_DETAIL,
+    DeliveryStatus.UNKNOWN: "unknown status",
+}
+
+
+# -------------------------------------------------------------------------- which ids
+
+
+@dataclass(frozen=True, slots=True)
+class RawId:
+    value: str
+    where: str  # "stdin line 3", "argument 2", "sent.json item 4": for error messages
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedIds:
+    format: str  # plain | json | jsonl | csv | tsv
+    ids: list[RawId]
+    skipped: int = 0  # rows with an empty msg_id (numbers the gateway rejected)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectedIds:
+    ids: list[str]  # unique, in input order
+    duplicates: int = 0
+    skipped: int = 0
+
+
+def detect_format(text: str) -> str:
+    """JSON array, JSON lines, a send/batch/report table with a msg_id header, or plain ids."""
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("["):
+        return "json"
+    if stripped.startswith("{"):
+        return "jsonl"
+    header = stripped.split("\n", 1)[0]
+    if "msg_id" in header:
+        return "tsv" if "\t" in header else "csv"
+    return "plain"
+
+
+def parse_ids(text: str, source: str) -> ParsedIds:
+    """The msgIds in `text` (whatever `detect_format` finds), each with where it was."""
+    text = text.removeprefix("\ufeff")
+    fmt = detect_format(text)
+    if fmt == "json":
+        ids, skipped = _json_ids(text, source)
+    elif fmt == "jsonl":
+        ids, skipped = _jsonl_ids(text, source)
+    elif fmt in ("csv", "tsv"):
+        ids, skipped = _table_ids(text, source, "\t" if fmt == "tsv" else ",")
+    else:
+        ids, skipped = _plain_ids(text, source), 0
+    return ParsedIds(fmt, ids, skipped)
+
+
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _plain_ids(text: str, source: str) -> list[RawId]:
+    return [
+        RawId(line.strip(), f"{source} line {n}")
+        for n, line in enumerate(_lines(text), 1)
+        if line.strip()
+    ]
+
+
+def _json_ids(text: str, source: str) -> tuple[list[RawId], int]:
+    try:
+        rows = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"{source} is not valid JSON: {exc}", hint="nothing was queried") from None
+    if not isinstance(rows, list):
+        raise InputError(f"{source}: expected a JSON array", hint="nothing was queried")
+    return _collect_rows((row, f"{source} item {n}") for n, row in enumerate(rows, 1))
+
+
+def _jsonl_ids(text: str, source: str) -> tuple[list[RawId], int]:
+    def rows() -> Iterator[tuple[object, str]]:
+        for n, line in enumerate(_lines(text), 1):
+            if not line.strip():
+                continue
+            where = f"{source} line {n}"
+            try:
+                yield json.loads(line), where
+            except ValueError as exc:
+                raise InputError(
+                    f"{where} is not valid JSON: {exc}", hint="nothing was queried"
+                ) from None
+
+    return _collect_rows(rows())
+
+
+def _collect_rows(rows: Iterable[tuple[object, str]]) -> tuple[list[RawId], int]:
+    ids: list[RawId] = []
+    skipped = 0
+    for row, where in rows:
+        value = _row_id(row, where)
+        if value is None:
+            skipped += 1
+        else:
+            ids.append(RawId(value, where))
+    return ids, skipped
+
+
+def _row_id(row: object, where: str) -> str | None:
+    """A row's msg_id; None for an empty one (a rejected number has no msgId)."""
+    if isinstance(row, str | int) and not isinstance(row, bool):
+        return str(row).strip() or None  # a JSON list of bare ids
+    if not isinstance(row, dict):
+        raise InputError(f"{where}: expected an object with a msg_id field")
+    if "msg_id" not in row:
+        raise InputError(
+            f"{where} has no msg_id field",
+            hint="feed the output of `smscli send` or `smscli batch`, or one msgId per line",
+        )
+    value = row["msg_id"]
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InputError(f"{where}: msg_id {value!r} is not a msgId")
+    return str(value).strip() or None
+
+
+def _table_ids(text: str, source: str, delimiter: str) -> tuple[list[RawId], int]:
+    # newline="" hands csv the raw line ends, so quoted fields with newlines survive.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    column: int | None = None
+    ids: list[RawId] = []
+    skipped = 0
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        if column is None:
+            column = _id_column(row, f"{source} line {reader.line_num}")
+            continue
+        value = row[column].strip() if column < len(row) else ""
+        if value:
+            ids.append(RawId(value, f"{source} line {reader.line_num}"))
+        else:
+            skipped += 1
+    return ids, skipped
+
+
+def _id_column(header: list[str], where: str) -> int:
+    cells = [cell.strip() for cell in header]
+    if "msg_id" not in cells:
+        raise InputError(f"{where}: the header has no msg_id column", hint="nothing was queried")
+    return cells.index("msg_id")
+
+
+def ids_from_args(args: Sequence[str]) -> list[RawId]:
+    ids: list[RawId] = []
+    for n, arg in enumerate(args, 1):
+        for part in arg.split(","):
+            if part.strip():
+                ids.append(RawId(part.strip(), f"argument {n}"))
+    return ids
+
+
+def is_msg_id(value: str) -> bool:
+    return value.isascii() and value.isdigit()
+
+
+def _shorten(value: str, width: int = 40) -> str:
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+def check_ids(raw: Sequence[RawId], *, skipped: int = 0) -> CollectedIds:
+    """Every id checked (digits only; a bad one stops everything) and duplicates dropped."""
+    bad = [r for r in raw if not is_msg_id(r.value)]
+    if bad:
+        plural = "" if len(bad) == 1 else "s"
+        lines = [f"{len(bad)} invalid msgId{plural} (msgIds are digits only):"]
+        lines += [f"  {r.where}: {_shorten(r.value)!r}" for r in bad[:DETAIL_LIMIT]]
+        if len(bad) > DETAIL_LIMIT:
+            lines.append(f"  … and {len(bad) - DETAIL_LIMIT} more")
+        raise InputError("\n".join(lines), hint="nothing was queried")
+    unique = list(dict.fromkeys(r.value for r in raw))
+    if not unique:
+        hint = "give msgIds as arguments, with -f PATH, or pipe in the output of `smscli send`"
+        if skipped:
+            hint = f"{skipped} rows had an empty msg_id (numbers the gateway rejected)"
+        raise InputError("no msgIds found in the input", hint=hint)
+    return CollectedIds(unique, duplicates=len(raw) - len(unique), skipped=skipped)
+
+
+def collect_ids(
+    args: Sequence[str],
+    *,
+    file: str | None = None,
+    stdin: TextIO | None = None,
+    stdin_is_tty: bool = True,
+) -> CollectedIds:
+    """The msgIds to report on, from arguments (`-` = stdin), `file` (`-` = stdin) or, when
+    neither is given, piped stdin. The single id source of `report`: history-based selections
+    (last run, a job, a time window) belong here too."""
+    from smscli.numbers import open_input
+
+    plain = [a for a in args if a != "-"]
+    wants_stdin = "-" in args or file == "-"
+    if not plain and file is None and not wants_stdin:
+        if stdin_is_tty or stdin is None:
+            raise UsageError(
+                "no msgIds given",
+                hint="pass them as arguments, with -f/--file PATH, or pipe them in: "
+                "smscli send ... -q | smscli report",
+            )
+        wants_stdin = True
+    raw = ids_from_args(plain)
+    skipped = 0
+    if file is not None and file != "-":
+        parsed = parse_ids(_read_file(file), file)
+        raw += parsed.ids
+        skipped += parsed.skipped
+    if wants_stdin:
+        if stdin is None:
+            raise UsageError("no stdin to read msgIds from")
+        parsed = parse_ids(_read(open_input("-", stdin), "stdin"), "stdin")
+        raw += parsed.ids
+        skipped += parsed.skipped
+    return check_ids(raw, skipped=skipped)
+
+
+def _read_file(path: str) -> str:
+    # Undecodable bytes become U+FFFD: only the ASCII msg_id column has to survive.
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as stream:
+            return stream.read()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _read(stream: TextIO, source: str) -> str:
+    try:
+        return stream.read()
+    except UnicodeDecodeError:
+        raise InputError(f"{source} is not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {source}: {exc.strerror or exc}") from None
+
+
+# -------------------------------------------------------------------------- asking
+
+
+class ReportSource(Protocol):
+    """The part of a Gateway that `report` needs."""
+
+    @property
+    def max_ids_per_report(self) -> int: ...
+
+    def get_report(self, msg_ids: Sequence[str]) -> ReportResult: ...
+
+
+def retryable(exc: SmsCliError) -> bool:
+    """Worth asking again: no usable answer, too many requests, or a server-side failure.
+    Auth, input and clock errors would only repeat."""
+    if isinstance(exc, NetworkError):
+        return True
+    return isinstance(exc, GatewayError) and exc.kind in (ErrorKind.RATE, ErrorKind.SERVER)
+
+
+def call_with_retry(
+    fn: Callable[[], T],
+    retry: RetryPolicy = QUERY_RETRY,
+    *,
+    sleep: Sleep = time.sleep,
+    on_retry: OnRetry | None = None,
+) -> T:
+    """`fn()` with up to `retry.attempts` tries, for idempotent reads only (getReport,
+    getBalance): exponential backoff with jitter, or the gateway's Retry-After."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return fn()
+        except SmsCliError as exc:
+            if attempt >= retry.attempts or not retryable(exc):
+                raise
+            pause = retry.delay(attempt, getattr(exc, "retry_after", None))
+            if on_retry is not None:
+                on_retry(exc, attempt, pause)
+            sleep(pause)
+
+
+def chunk_ids(ids: Sequence[str], size: int) -> list[list[str]]:
+    return [list(ids[i : i + size]) for i in range(0, len(ids), max(1, size))]
+
+
+def merge_reports(ids: Sequence[str], results: Iterable[ReportResult]) -> list[Report]:
+    """One report per asked id, in the order asked. The platform leaves ids it has no record
+    of out of its answer (fresh messages still queued count as not found), so those become
+    NOT_FOUND; ids the gateway answered but nobody asked about are dropped."""
+    asked = set(ids)
+    found: dict[str, Report] = {}
+    for result in results:
+        for report in result.reports:
+            if report.msg_id in asked:
+                found[report.msg_id] = report
+    return [
+        found.get(msg_id) or Report(msg_id, DeliveryStatus.NOT_FOUND, detail=NOT_FOUND_DETAIL)
+        for msg_id in ids
+    ]
+
+
+def fetch_reports(
+    source: ReportSource,
+    ids: Sequence[str],
+    *,
+    concurrency: int = 4,
+    retry: RetryPolicy = QUERY_RETRY,
+    sleep: Sleep = time.sleep,
+    on_retry: OnRetry | None = None,
+) -> list[Report]:
+    """One report per id (ids unique), in order. Calls of at most `max_ids_per_report` ids run
+    on a bounded thread pool; the first error that survives its retries stops the rest and is
+    raised."""
+    chunks = chunk_ids(ids, source.max_ids_per_report)
+
+    def ask(chunk: list[str]) -> ReportResult:
+        return call_with_retry(
+            lambda: source.get_report(chunk), retry, sleep=sleep, on_retry=on_retry
+        )
+
+    if len(chunks) <= 1 or concurrency <= 1:
+        return merge_reports(ids, [ask(chunk) for chunk in chunks])
+    return merge_reports(ids, _run_pool(ask, chunks, concurrency))
+
+
+def _run_pool(
+    ask: Callable[[list[str]], ReportResult], chunks: list[list[str]], concurrency: int
+) -> list[ReportResult]:
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(chunks)))
+    try:
+        futures = [pool.submit(ask, chunk) for chunk in chunks]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        if any(_failed(future) for future in futures):
+            raise _first_error(futures)
+        return [future.result() for future in futures]
+    finally:
+        # Never start the queued calls after an error or Ctrl-C; running ones finish on
+        # their own (a read is harmless).
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _failed(future: Future[ReportResult]) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is not None
+
+
+def _first_error(futures: Sequence[Future[ReportResult]]) -> BaseException:
+    # In chunk order, so the message does not depend on thread timing.
+    for future in futures:
+        exc = future.exception() if _failed(future) else None
+        if exc is not None:
+            return exc
+    raise AssertionError("no failed future")
+
+
+# -------------------------------------------------------------------------- waiting
+
+
+@dataclass(frozen=True, slots=True)
+class WaitPolicy:
+    """Poll every `interval` seconds while something changes, stretching the pause ×`backoff`
+    (up to `max_interval`) while nothing does; give up after `timeout` seconds."""
+
+    interval: float = 10.0
+    timeout: float = 600.0
+    max_interval: float = 60.0
+    backoff: float = 1.5
+
+    def __post_init__(self) -> None:
+        if not self.interval > 0:
+            raise UsageError("--interval must be greater than 0")
+        if not self.timeout >= 0:
+            raise UsageError("--timeout must be 0 or more")
+
+    def next_delay(self, previous: float | None, changed: bool) -> float:
+        if previous is None or changed:
+            return self.interval
+        return min(max(self.max_interval, self.interval), previous * self.backoff)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    delivered: int = 0
+    failed: int = 0
+    pending: int = 0  # sending: known to the gateway, no report yet
+    not_found: int = 0  # absent from the answer: still queued, or an unknown id
+    unknown: int = 0
+
+    @property
+    def waiting(self) -> int:
+        return self.pending + self.not_found
+
+
+def tally(reports: Iterable[Report]) -> Counts:
+    n = dict.fromkeys(DeliveryStatus, 0)
+    for report in reports:
+        n[report.status] += 1
+    return Counts(
+        delivered=n[DeliveryStatus.DELIVERED],
+        failed=n[DeliveryStatus.FAILED],
+        pending=n[DeliveryStatus.PENDING],
+        not_found=n[DeliveryStatus.NOT_FOUND],
+        unknown=n[DeliveryStatus.UNKNOWN],
+    )
+
+
+def summary(counts: Counts) -> str:
+    text = (
+        f"{counts.delivered:,} delivered, {counts.failed:,} failed, "
+        f"{counts.pending:,} pending, {counts.not_found:,} not found"
+    )
+    if counts.unknown:
+        text += f", {counts.unknown:,} unknown"
+    return text
+
+
+def is_waiting(report: Report) -> bool:
+    """Still worth asking about. UNKNOWN is not: a status nobody can read will not become
+    readable by asking again."""
+    return report.status in (DeliveryStatus.PENDING, DeliveryStatus.NOT_FOUND)
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """What one round of asking found, for a progress display."""
+
+    number: int  # 1-based
+    elapsed: float
+    counts: Counts
+    changed: bool  # some status differs from the previous poll (always True for the first)
+    next_delay: float | None  # the pause before the next poll; None when this was the last
+    error: SmsCliError | None = None  # a failed poll that --wait rides out
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOutcome:
+    reports: tuple[Report, ...]  # one per id, in input order
+    polls: int
+    elapsed: float
+    timed_out: bool = False
+    interrupted: bool = False
+
+    @property
+    def counts(self) -> Counts:
+        return tally(self.reports)
+
+
+def check_reports(
+    source: ReportSource,
+    ids: Sequence[str],
+    *,
+    wait: WaitPolicy | None = None,
+    concurrency: int = 4,
+    retry: RetryPolicy = QUERY_RETRY,
+    on_reports: OnReports | None = None,
+    on_poll: Callable[[Poll], None] | None = None,
+    on_retry: OnRetry | None = None,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = time.sleep,
+) -> ReportOutcome:
+    """Ask once, or with `wait` keep asking about the ids still pending until none is or the
+    timeout passes. During a wait, a poll that fails with a retryable error (after its own
+    retries) is ridden out; any other error is raised. Ctrl-C during a wait returns what is
+    known so far (interrupted=True)."""
+    started = clock()
+    latest: dict[str, Report] = {}
+    todo: list[str] = list(ids)
+    polls = 0
+    delay: float | None = None
+    timed_out = interrupted = False
+    try:
+        while True:
+            reports, error = _poll(
+                source, todo, wait is not None and bool(latest), concurrency, retry, sleep, on_retry
+            )
+            polls += 1
+            changed = _apply(latest, reports)
+            if reports and on_reports is not None:
+                on_reports(reports)
+            todo = [msg_id for msg_id in ids if is_waiting(latest[msg_id])]
+            pause: float | None = None
+            if wait is not None and todo:
+                remaining = wait.timeout - (clock() - started)
+                if remaining > 0:
+                    delay = wait.next_delay(delay, changed)
+                    pause = min(delay, remaining)
+                else:
+                    timed_out = True
+            if on_poll is not None:
+                counts = tally(latest.values())
+                on_poll(Poll(polls, clock() - started, counts, changed, pause, error))
+            if pause is None:
+                break
+            sleep(pause)
+    except KeyboardInterrupt:
+        if wait is None or len(latest) < len(ids):
+            raise
+        interrupted = True
+    return ReportOutcome(
+        reports=tuple(latest[msg_id] for msg_id in ids),
+        polls=polls,
+        elapsed=clock() - started,
+        timed_out=timed_out,
+        interrupted=interrupted,
+    )
+
+
+def _poll(
+    source: ReportSource,
+    ids: Sequence[str],
+    ride_out: bool,
+    concurrency: int,
+    retry: RetryPolicy,
+    sleep: Sleep,
+    on_retry: OnRetry | None,
+) -> tuple[list[Report], SmsCliError | None]:
+    try:
+        reports = fetch_reports(
+            source, ids, concurrency=concurrency, retry=retry, sleep=sleep, on_retry=on_retry
+        )
+    except SmsCliError as exc:
+        if ride_out and retryable(exc):
+            return [], exc
+        raise
+    return reports, None
+
+
+def _apply(latest: dict[str, Report], reports: Iterable[Report]) -> bool:
+    changed = False
+    for report in reports:
+        before = latest.get(report.msg_id)
+        if before is None or before.status is not report.status:
+            changed = True
+        latest[report.msg_id] = report
+    return changed
+
+
+def exit_code(outcome: ReportOutcome) -> ExitCode:
+    """Interrupted beats timed out (the run never concluded) beats failed (3) beats ok.
+    Pending without --wait is not a failure: it is the normal state of a fresh message."""
+    if outcome.interrupted:
+        return ExitCode.INTERRUPTED
+    if outcome.timed_out:
+        return ExitCode.WAIT_TIMEOUT
+    if outcome.counts.failed:
+        return ExitCode.PARTIAL
+    return ExitCode.OK
+
+
+# -------------------------------------------------------------------------- rendering
+
+
+def report_row(report: Report) -> dict[str, object]:
+    """msg_id, number, status, time, code, detail. Absent ids show as pending: to a person
+    "not found" reads like "lost", and on this platform it mostly means "still queued"."""
+    status = report.status
+    shown = DeliveryStatus.PENDING if status is DeliveryStatus.NOT_FOUND else status
+    return {
+        "msg_id": report.msg_id,
+        "number": report.number,
+        "status": shown.value,
+        "time": report.time,
+        "code": report.code,
+        "detail": report.detail or _DETAILS[status],
+    }
+
+
+def report_rows(reports: Iterable[Report]) -> Iterator[dict[str, object]]:
+    return (report_row(report) for report in reports)
+
+
+# -------------------------------------------------------------------------- balance
+
+
+def balance_below(balance: str, threshold: float) -> bool:
+    """Compared as decimals, exactly as the gateway wrote the amount."""
+    try:
+        amount = Decimal(balance.strip())
+    except InvalidOperation:
+        raise SmsCliError(
+            f"the gateway's balance {balance!r} is not a number: cannot compare it with "
+            f"the threshold {threshold:g}"
+        ) from None
+    if not amount.is_finite():
+        raise SmsCliError(f"the gateway's balance {balance!r} is not a finite number")
+    return amount < Decimal(repr(threshold))

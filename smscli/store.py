@@ -1,0 +1,1286 @@
+"""The local history: every `send` (and `batch`) is a job, journalled chunk by chunk in SQLite so
+that a crash or Ctrl-C loses nothing and `send --resume` never sends a chunk twice; `report`
+writes delivery states back per message. Pure: no typer, no rich, no printing.
+
+The file is data_dir()/history.sqlite3, created 0600 in a 0700 directory (it holds phone numbers
+and message text). WAL mode lets a cron `send` and a support `history` run at the same time;
+writers take the write lock up front (BEGIN IMMEDIATE) and wait up to BUSY_TIMEOUT for each other.
+
+Schema (PRAGMA user_version = len(_MIGRATIONS); migrations run in order when a file is opened):
+
+    jobs      id (increasing, never reused), created/updated (ISO-8601 UTC), profile, provider,
+              kind (send|batch), message (NULL when store_content = false), message_hash
+              (salted sha256, kept even then: a resume checks a re-typed message against it),
+              content_stored, sender, numbers, chunks, status (running|done|interrupted), pid
+    chunks    (job_id, idx) -> size, state (planned|sending|accepted|rejected|unknown|not_sent),
+              attempts (HTTP requests over all runs), sends (times it left: 2 = resent after an
+              unknown outcome), error_kind/code/text, started, finished, and the plan: numbers
+              (newline-separated), order_ids / contents / senders (JSON lists or NULL)
+    messages  one row per number once its chunk has an outcome: job_id, chunk, pos (position in
+              the chunk; negative for a number the gateway rewrote), number, order_id,
+              content/sender (batch), outcome (accepted|rejected|unknown|not_sent), msg_id,
+              error, delivery status (delivered|failed|pending|not_found|unknown), status_time,
+              code, detail, updated. Indexed by (job_id, chunk, pos), msg_id and number.
+
+A job's whole plan is written when it is created (one row per chunk), so a resume knows exactly
+what every chunk held, including the ones that never started; a number's own row is written once,
+with its chunk's answer, which keeps journalling 200,000 numbers cheap. Readers show a number of
+a chunk without an answer as `planned`/`sending` (its process alive) or `not_sent`/`unknown`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import pathlib
+import re
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, TypeVar
+
+from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError, UsageError
+from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
+from smscli.sending import Chunk, ChunkOutcome, ChunkState, RunResult, outcome_rows
+
+FILE_NAME: Final = "history.sqlite3"
+# Long enough to outlast another process's longest transaction (creating a 200,000-number job,
+# pruning), short enough that a stuck lock becomes an error instead of a hang.
+BUSY_TIMEOUT: Final = 30.0
+
+PLANNED: Final = "planned"  # recorded with its job, not started
+SENDING: Final = "sending"  # committed just before the request leaves
+LOST_IN_FLIGHT: Final = "no result recorded: smscli stopped while this request was in flight"
+NOT_STARTED: Final = "not sent: stopped before this request"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class StoreError(UsageError):
+    """The history database cannot be used (locked, damaged, unwritable)."""
+
+
+class JobNotFound(StoreError):
+    pass
+
+
+# --------------------------------------------------------------------------- schema
+
+_MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    (
+        """CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            profile TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            message TEXT,
+            message_hash TEXT,
+            content_stored INTEGER NOT NULL,
+            sender TEXT,
+            numbers INTEGER NOT NULL,
+            chunks INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            pid INTEGER
+        )""",
+        "CREATE INDEX jobs_created ON jobs (created)",
+        "CREATE INDEX jobs_profile ON jobs (profile, created)",
+        """CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY,
+            job_id INTEGER NOT NULL REFERENCES jobs (id),
+            idx INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            sends INTEGER NOT NULL DEFAULT 0,
+            error_kind TEXT,
+            error_code TEXT,
+            error_text TEXT,
+            started TEXT,
+            finished TEXT,
+            numbers TEXT NOT NULL,
+            order_ids TEXT,
+            contents TEXT,
+            senders TEXT
+        )""",
+        "CREATE UNIQUE INDEX chunks_position ON chunks (job_id, idx)",
+        """CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            job_id INTEGER NOT NULL REFERENCES jobs (id),
+            chunk INTEGER NOT NULL,
+            pos INTEGER NOT NULL,
+            number TEXT NOT NULL,
+            order_id TEXT,
+            content TEXT,
+            sender TEXT,
+            outcome TEXT NOT NULL,
+            msg_id TEXT,
+            error TEXT,
+            status TEXT,
+            status_time TEXT,
+            code TEXT,
+            detail TEXT,
+            updated TEXT
+        )""",
+        "CREATE UNIQUE INDEX messages_position ON messages (job_id, chunk, pos)",
+        "CREATE INDEX messages_msg_id ON messages (msg_id) WHERE msg_id IS NOT NULL",
+        "CREATE INDEX messages_number ON messages (number)",
+    ),
+)
+SCHEMA_VERSION: Final = len(_MIGRATIONS)
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    created: datetime
+    updated: datetime
+    profile: str
+    provider: str
+    kind: str
+    message: str | None
+    message_hash: str | None
+    content_stored: bool
+    sender: str | None
+    numbers: int
+    chunks: int
+    # `running` only while its process lives: a job whose process was killed reads interrupted.
+    status: str
+    pid: int | None
+
+    @property
+    def live(self) -> bool:
+        return self.status == "running"
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    accepted: int = 0
+    rejected: int = 0
+    unknown: int = 0  # the send's outcome is unknown, or the request is in flight
+    not_sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+    pending: int = 0  # accepted, no final delivery state yet
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    job: Job
+    counts: Counts
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkInfo:
+    job_id: int
+    index: int
+    size: int
+    # a ChunkState value; planned / sending only while the job's process lives
+    state: str
+    attempts: int
+    sends: int
+    error_kind: str | None
+    error_code: str | None
+    error_text: str | None
+    started: datetime | None
+    finished: datetime | None
+    first: str | None = None
+    last: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    job_id: int
+    chunk: int
+    pos: int
+    number: str
+    order_id: str | None
+    content: str | None
+    sender: str | None
+    outcome: str
+    msg_id: str | None
+    error: str | None
+    status: str | None = None
+    status_time: datetime | None = None
+    code: str | None = None
+    detail: str | None = None
+    updated: datetime | None = None
+    sent: datetime | None = None  # when its chunk was answered (or started)
+
+
+@dataclass(frozen=True, slots=True)
+class NumberHit:
+    job: Job
+    message: Message
+
+
+class Tracked(NamedTuple):
+    """What `report` needs per msgId: skip final ones, show the last known state."""
+
+    number: str
+    status: DeliveryStatus | None  # None: never reported
+    time: datetime | None
+    code: str | None
+    detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PruneCounts:
+    jobs: int = 0
+    chunks: int = 0
+    messages: int = 0
+
+
+@dataclass(slots=True)
+class ResumePlan:
+    job: Job
+    to_send: list[Chunk] = field(default_factory=list)  # never left: planned or not_sent
+    unknown: list[tuple[ChunkInfo, Chunk]] = field(default_factory=list)  # may have arrived
+    settled: list[ChunkOutcome] = field(default_factory=list)  # accepted/rejected: never resent
+
+    def outcomes_without(self, indices: Iterable[int]) -> list[ChunkOutcome]:
+        """The recorded outcome of every chunk not in `indices` (those are being sent now)."""
+        skip = set(indices)
+        unsent = [
+            ChunkOutcome(chunk, ChunkState.NOT_SENT, attempts=0)
+            for chunk in self.to_send
+            if chunk.index not in skip
+        ]
+        unknown = [
+            ChunkOutcome(chunk, ChunkState.UNKNOWN, error=_unknown_error(info))
+            for info, chunk in self.unknown
+            if chunk.index not in skip
+        ]
+        return self.settled + unsent + unknown
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def default_path() -> pathlib.Path:
+    from smscli.settings import data_dir
+
+    return data_dir() / FILE_NAME
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.astimezone()  # naive = local wall-clock time
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def _dt(text: object) -> datetime | None:
+    return datetime.fromisoformat(str(text)) if text else None
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) is Ctrl-C on Windows: assume it still runs
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def hash_message(text: str, salt: str | None = None) -> str:
+    """Salted, so a stored hash matches nothing precomputed nor other jobs (a short message can
+    still be found by trying candidates: it is a check, not a secret)."""
+    salt = salt or secrets.token_hex(8)
+    digest = hashlib.sha256(f"{salt}\0{text}".encode()).hexdigest()
+    return f"sha256${salt}${digest}"
+
+
+def message_matches(stored_hash: str | None, text: str) -> bool:
+    if not stored_hash or stored_hash.count("$") != 2:
+        return False
+    salt = stored_hash.split("$")[1]
+    return secrets.compare_digest(hash_message(text, salt), stored_hash)
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90d`, `2h`, `1w2d`, `30m`, `45s`. Raises ValueError with a readable reason."""
+    raw = text.strip().lower()
+    pos, total = 0, 0.0
+    for match in _DURATION.finditer(raw):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    if not raw or pos != len(raw):
+        raise ValueError(f"{text!r} is not a duration such as 30m, 2h, 3d or 1w")
+    return timedelta(seconds=total)
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """A point in time: a duration ago (`2h`, `3d`) or an ISO date / date-time (`2026-11-01`
+    is local midnight; a time without an offset is local). Returned aware, in UTC."""
+    try:
+        return (now or _now()) - parse_duration(text)
+    except ValueError:
+        pass
+    raw = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            day = date.fromisoformat(raw)
+            value = datetime(day.year, day.month, day.day)
+        else:
+            value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is neither a duration (30m, 2h, 3d, 1w) nor a date (2026-11-01)"
+        ) from None
+    if value.tzinfo is None:
+        value = value.astimezone()
+    return value.astimezone(UTC)
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def store_error(path: pathlib.Path, exc: sqlite3.Error, doing: str = "") -> StoreError:
+    reason = str(exc)
+    where = f"history database {path}"
+    prefix = f"{doing}: " if doing else ""
+    if "locked" in reason or "busy" in reason:
+        return StoreError(
+            f"{prefix}the {where} stayed locked for {BUSY_TIMEOUT:.0f} s",
+            hint="another smscli process is writing it; try again, or use --no-history",
+        )
+    if "not a database" in reason or "malformed" in reason or "corrupt" in reason:
+        return StoreError(
+            f"{prefix}the {where} is damaged ({reason})",
+            hint="move the file aside (a new history starts), or use --no-history",
+        )
+    return StoreError(f"{prefix}{where}: {reason}", hint="or use --no-history")
+
+
+def _guarded(
+    method: Callable[Concatenate[Store, P], R],
+) -> Callable[Concatenate[Store, P], R]:
+    """sqlite errors become one readable StoreError line (locked, damaged, read-only...)."""
+
+    def wrapper(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc) from None
+
+    functools.update_wrapper(wrapper, method)
+    return wrapper
+
+
+def _error_fields(error: SmsCliError | None) -> tuple[str | None, str | None, str | None]:
+    if error is None:
+        return None, None, None
+    if isinstance(error, NetworkError):
+        return ErrorKind.NETWORK.value, None, error.message
+    if isinstance(error, GatewayError):
+        return error.kind.value, error.code, error.message
+    return "local", None, error.message
+
+
+def _rebuilt_error(info: ChunkInfo) -> SmsCliError | None:
+    """An error like the recorded one, so old outcomes render and count as they did."""
+    if info.error_text is None:
+        return None
+    if info.error_kind == ErrorKind.NETWORK.value:
+        maybe = info.state != ChunkState.NOT_SENT.value
+        return NetworkError(info.error_text, maybe_processed=maybe)
+    if info.error_kind in {k.value for k in ErrorKind}:
+        return GatewayError(
+            info.error_text, code=info.error_code, kind=ErrorKind(str(info.error_kind))
+        )
+    return SmsCliError(info.error_text)
+
+
+def _unknown_error(info: ChunkInfo) -> SmsCliError:
+    return _rebuilt_error(info) or NetworkError(LOST_IN_FLIGHT, maybe_processed=True)
+
+
+# --------------------------------------------------------------------------- rows -> records
+
+_JOB_COLUMNS: Final = (
+    "id, created, updated, profile, provider, kind, message, message_hash, content_stored,"
+    " sender, numbers, chunks, status, pid"
+)
+_CHUNK_COLUMNS: Final = (
+    "job_id, idx, size, state, attempts, sends, error_kind, error_code, error_text, started,"
+    " finished"
+)
+_PLAN_COLUMNS: Final = "idx, numbers, order_ids, contents, senders"
+_C_PLAN_COLUMNS: Final = "c.idx, c.numbers, c.order_ids, c.contents, c.senders"
+_MESSAGE_COLUMNS: Final = (
+    "m.job_id, m.chunk, m.pos, m.number, m.order_id, m.content, m.sender, m.outcome, m.msg_id,"
+    " m.error, m.status, m.status_time, m.code, m.detail, m.updated"
+)
+_MESSAGE_WIDTH: Final = 15
+
+
+def _job(row: Sequence[Any]) -> Job:
+    status, pid = str(row[12]), None if row[13] is None else int(row[13])
+    if status == "running" and not _pid_alive(pid):
+        status = "interrupted"
+    return Job(
+        id=int(row[0]),
+        created=datetime.fromisoformat(row[1]),
+        updated=datetime.fromisoformat(row[2]),
+        profile=row[3],
+        provider=row[4],
+        kind=row[5],
+        message=row[6],
+        message_hash=row[7],
+        content_stored=bool(row[8]),
+        sender=row[9],
+        numbers=int(row[10]),
+        chunks=int(row[11]),
+        status=status,
+        pid=pid,
+    )
+
+
+def _chunk_info(row: Sequence[Any], live: bool) -> ChunkInfo:
+    state, error_text = str(row[3]), _str(row[8])
+    if state == SENDING and not live:
+        state, error_text = ChunkState.UNKNOWN.value, error_text or LOST_IN_FLIGHT
+    elif state == PLANNED and not live:
+        state = ChunkState.NOT_SENT.value  # its process is gone: it will not start now
+    return ChunkInfo(
+        job_id=int(row[0]),
+        index=int(row[1]),
+        size=int(row[2]),
+        state=state,
+        attempts=int(row[4]),
+        sends=int(row[5]),
+        error_kind=_str(row[6]),
+        error_code=_str(row[7]),
+        error_text=error_text,
+        started=_dt(row[9]),
+        finished=_dt(row[10]),
+    )
+
+
+def _plan(row: Sequence[Any]) -> Chunk:
+    """A chunk as planned, from its `_PLAN_COLUMNS` row."""
+
+    def listed(text: str | None) -> list[Any] | None:
+        return None if text is None else list(json.loads(text))
+
+    return Chunk(
+        int(row[0]),
+        str(row[1]).split("\n") if row[1] else [],
+        order_ids=listed(row[2]),
+        contents=listed(row[3]),
+        sender_ids=listed(row[4]),
+    )
+
+
+def _plan_values(
+    chunk: Chunk, store_content: bool
+) -> tuple[str, str | None, str | None, str | None]:
+    def dumped(values: Sequence[object] | None) -> str | None:
+        return None if values is None else json.dumps(list(values), ensure_ascii=False)
+
+    return (
+        "\n".join(chunk.numbers),
+        dumped(chunk.order_ids),
+        dumped(chunk.contents) if store_content else None,
+        dumped(chunk.sender_ids),
+    )
+
+
+def _message(row: Sequence[Any], sent: object = None) -> Message:
+    return Message(
+        job_id=int(row[0]),
+        chunk=int(row[1]),
+        pos=int(row[2]),
+        number=row[3],
+        order_id=row[4],
+        content=row[5],
+        sender=row[6],
+        outcome=row[7],
+        msg_id=row[8],
+        error=row[9],
+        status=row[10],
+        status_time=_dt(row[11]),
+        code=row[12],
+        detail=row[13],
+        updated=_dt(row[14]),
+        sent=_dt(sent),
+    )
+
+
+def _unanswered(
+    job_id: int, chunk: Chunk, in_flight: bool, live: bool, sent: datetime | None = None
+) -> Iterator[Message]:
+    """The numbers of a chunk without an answer: in flight or planned while its process
+    lives, else unknown (it may have arrived) or not sent."""
+    if in_flight:
+        outcome, error = (
+            (SENDING, None) if live else ("unknown", f"outcome unknown: {LOST_IN_FLIGHT}")
+        )
+    else:
+        outcome, error = (PLANNED, None) if live else ("not_sent", NOT_STARTED)
+    ids, contents, senders = chunk.order_ids, chunk.contents, chunk.sender_ids
+    for pos, number in enumerate(chunk.numbers):
+        yield Message(
+            job_id=job_id,
+            chunk=chunk.index,
+            pos=pos,
+            number=number,
+            order_id=ids[pos] if ids else None,
+            content=contents[pos] if contents else None,
+            sender=senders[pos] if senders else None,
+            outcome=outcome,
+            msg_id=None,
+            error=error,
+            sent=sent,
+        )
+
+
+def _tracked(row: Sequence[Any]) -> tuple[str, Tracked]:
+    return str(row[0]), Tracked(
+        number=row[1],
+        status=DeliveryStatus(row[2]) if row[2] is not None else None,
+        time=_dt(row[3]),
+        code=row[4],
+        detail=row[5],
+    )
+
+
+def _message_rows(job_id: int, outcome: ChunkOutcome, now: str) -> Iterator[tuple[object, ...]]:
+    """A chunk's answer as `messages` rows: its numbers in order, then any the gateway
+    rewrote (negative positions). The texts are outcome_rows', as `send` printed them."""
+    chunk, state = outcome.chunk, outcome.state
+    size = len(chunk.numbers)
+    contents, senders = chunk.contents, chunk.sender_ids
+    for i, row in enumerate(outcome_rows(RunResult(outcomes=[outcome]))):
+        accepted = row["accepted"]
+        if accepted is None:
+            name = ChunkState.UNKNOWN.value
+        elif accepted:
+            name = ChunkState.ACCEPTED.value
+        else:
+            name = "not_sent" if state is ChunkState.NOT_SENT else ChunkState.REJECTED.value
+        pos = i if i < size else size - 1 - i
+        yield (
+            job_id,
+            chunk.index,
+            pos,
+            row["number"],
+            row["order_id"],
+            contents[i] if contents and i < size else None,
+            senders[i] if senders and i < size else None,
+            name,
+            row["msg_id"],
+            row["error"],
+            now,
+        )
+
+
+# Jobs having at least one message in a state, for `history --status`. Constant SQL only.
+_IN_MESSAGES = "EXISTS (SELECT 1 FROM messages m WHERE m.job_id = jobs.id AND {})"
+_IN_CHUNKS = "EXISTS (SELECT 1 FROM chunks c WHERE c.job_id = jobs.id AND {})"
+_PENDING = (
+    "m.outcome = 'accepted' AND (m.status IS NULL OR m.status NOT IN ('delivered', 'failed'))"
+)
+STATUS_FILTERS: Final[dict[str, str]] = {
+    "delivered": _IN_MESSAGES.format("m.status = 'delivered'"),
+    "failed": _IN_MESSAGES.format("m.status = 'failed'"),
+    "pending": _IN_MESSAGES.format(_PENDING),
+    "unknown": "("
+    + _IN_CHUNKS.format("c.state IN ('unknown', 'sending')")
+    + " OR "
+    + _IN_MESSAGES.format("m.status = 'unknown'")
+    + ")",
+    "rejected": _IN_MESSAGES.format("m.outcome = 'rejected'"),
+    "not_sent": _IN_CHUNKS.format("c.state IN ('planned', 'not_sent')"),
+}
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class Store:
+    """One connection to the history file. Not shared between threads: open one per thread
+    (run_chunks calls the journal from the main thread only)."""
+
+    def __init__(self, db: sqlite3.Connection, path: pathlib.Path) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, path: pathlib.Path | None = None, *, timeout: float = BUSY_TIMEOUT) -> Store:
+        path = path or default_path()
+        new = _create_private(path)
+        try:
+            db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise store_error(path, exc, "cannot open the history") from None
+        try:
+            _configure(db, new)
+            _migrate(db, path)
+        except sqlite3.Error as exc:
+            db.close()
+            raise store_error(path, exc, "cannot open the history") from None
+        except BaseException:
+            db.close()
+            raise
+        return cls(db, path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction with the lock taken up front: a deferred one could fail with
+        SQLITE_BUSY when upgrading from read to write, instead of waiting its turn."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+    # -- jobs ----------------------------------------------------------------------------------
+
+    @_guarded
+    def create_job(
+        self,
+        *,
+        profile: str,
+        provider: str,
+        kind: str,
+        message: str | None,
+        sender: str | None,
+        chunks: Sequence[Chunk],
+        store_content: bool = True,
+    ) -> int:
+        """Record a job and its whole plan (every chunk `planned`); returns the job's id."""
+        now = _ts(_now())
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO jobs (created, updated, profile, provider, kind, message,"
+                " message_hash, content_stored, sender, numbers, chunks, status, pid)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+                (
+                    now,
+                    now,
+                    profile,
+                    provider,
+                    kind,
+                    message if store_content else None,
+                    None if message is None else hash_message(message),
+                    int(store_content),
+                    sender,
+                    sum(len(c.numbers) for c in chunks),
+                    len(chunks),
+                    os.getpid(),
+                ),
+            )
+            job_id = int(cursor.lastrowid or 0)
+            db.executemany(
+                "INSERT INTO chunks (job_id, idx, size, state, numbers, order_ids, contents,"
+                " senders) VALUES (?, ?, ?, 'planned', ?, ?, ?, ?)",
+                (
+                    (job_id, c.index, len(c.numbers), *_plan_values(c, store_content))
+                    for c in chunks
+                ),
+            )
+        return job_id
+
+    @_guarded
+    def journal(self, job_id: int) -> StoreJournal:
+        return StoreJournal(self, job_id, store_content=self.job(job_id).content_stored)
+
+    @_guarded
+    def job(self, job_id: int) -> Job:
+        row = self._db.execute(
+            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?",  # noqa: S608 - constant columns
+            (job_id,),
+        ).fetchone()
+        if row is None:
+            raise JobNotFound(
+                f"no job {job_id} in the history", hint="list jobs with: smscli history"
+            )
+        return _job(row)
+
+    @_guarded
+    def last_job_id(self, profile: str | None = None) -> int | None:
+        if profile is None:
+            row = self._db.execute("SELECT max(id) FROM jobs").fetchone()
+        else:
+            row = self._db.execute(
+                "SELECT max(id) FROM jobs WHERE profile = ?", (profile,)
+            ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    @_guarded
+    def finish_job(self, job_id: int) -> str:
+        """Mark the job done (every chunk answered accepted/rejected) or interrupted."""
+        with self._write() as db:
+            (open_chunks,) = db.execute(
+                "SELECT count(*) FROM chunks WHERE job_id = ?"
+                " AND state NOT IN ('accepted', 'rejected')",
+                (job_id,),
+            ).fetchone()
+            status = "interrupted" if open_chunks else "done"
+            db.execute(
+                "UPDATE jobs SET status = ?, pid = NULL, updated = ? WHERE id = ?",
+                (status, _ts(_now()), job_id),
+            )
+        return status
+
+    @_guarded
+    def claim_job(self, job_id: int) -> Job:
+        """Take a job over for a resume: refuse while another process still sends it, and turn
+        what a dead process left in flight into `unknown` (it may have arrived)."""
+        with self._write() as db:
+            job = self.job(job_id)
+            if job.live and job.pid != os.getpid():
+                raise StoreError(
+                    f"job {job_id} is being sent right now by process {job.pid}",
+                    hint="wait for it to finish (or stop it) before resuming",
+                )
+            now = _ts(_now())
+            lost = [
+                _plan(row)
+                for row in db.execute(
+                    f"SELECT {_PLAN_COLUMNS} FROM chunks"  # noqa: S608 - constant columns
+                    " WHERE job_id = ? AND state = 'sending'",
+                    (job_id,),
+                )
+            ]
+            error = NetworkError(LOST_IN_FLIGHT, maybe_processed=True)
+            for chunk in lost:
+                outcome = ChunkOutcome(chunk, ChunkState.UNKNOWN, error=error, attempts=0)
+                self._record_outcome(db, job_id, outcome, now)
+            db.execute(
+                "UPDATE jobs SET status = 'running', pid = ?, updated = ? WHERE id = ?",
+                (os.getpid(), now, job_id),
+            )
+        return self.job(job_id)
+
+    # -- the journal's writes --------------------------------------------------------------------
+
+    def _chunk_sending(self, job_id: int, chunk: Chunk, store_content: bool) -> None:
+        now = _ts(_now())
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE chunks SET state = 'sending', sends = sends + 1, started = ?,"
+                " finished = NULL WHERE job_id = ? AND idx = ?",
+                (now, job_id, chunk.index),
+            )
+            if cursor.rowcount == 0:
+                # Not planned with its job (a caller that streams its chunks): record it now.
+                db.execute(
+                    "INSERT INTO chunks (job_id, idx, size, state, sends, started, numbers,"
+                    " order_ids, contents, senders) VALUES (?, ?, ?, 'sending', 1, ?, ?, ?, ?, ?)",
+                    (
+                        job_id,
+                        chunk.index,
+                        len(chunk.numbers),
+                        now,
+                        *_plan_values(chunk, store_content),
+                    ),
+                )
+
+    def _chunk_result(self, job_id: int, outcome: ChunkOutcome, store_content: bool) -> None:
+        now = _ts(_now())
+        chunk = outcome.chunk
+        with self._write() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO chunks (job_id, idx, size, state, numbers, order_ids,"
+                " contents, senders) VALUES (?, ?, ?, 'planned', ?, ?, ?, ?)",
+                (job_id, chunk.index, len(chunk.numbers), *_plan_values(chunk, store_content)),
+            )
+            if not store_content:
+                chunk = Chunk(chunk.index, chunk.numbers, chunk.order_ids, None, chunk.sender_ids)
+                outcome = ChunkOutcome(
+                    chunk, outcome.state, outcome.result, outcome.error, outcome.attempts
+                )
+            self._record_outcome(db, job_id, outcome, now)
+
+    def _record_outcome(
+        self, db: sqlite3.Connection, job_id: int, outcome: ChunkOutcome, now: str
+    ) -> None:
+        kind, code, text = _error_fields(outcome.error)
+        db.execute(
+            "UPDATE chunks SET state = ?, attempts = attempts + ?, error_kind = ?,"
+            " error_code = ?, error_text = ?, finished = ? WHERE job_id = ? AND idx = ?",
+            (
+                outcome.state.value,
+                outcome.attempts,
+                kind,
+                code,
+                text,
+                now,
+                job_id,
+                outcome.chunk.index,
+            ),
+        )
+        # A chunk sent again (unknown or not_sent before) replaces its earlier rows.
+        db.execute(
+            "DELETE FROM messages WHERE job_id = ? AND chunk = ?", (job_id, outcome.chunk.index)
+        )
+        db.executemany(
+            "INSERT INTO messages (job_id, chunk, pos, number, order_id, content, sender,"
+            " outcome, msg_id, error, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _message_rows(job_id, outcome, now),
+        )
+
+    # -- resume ----------------------------------------------------------------------------------
+
+    @_guarded
+    def resume_plan(self, job_id: int) -> ResumePlan:
+        """What a resume may send (never left), must ask about (unknown: may have arrived,
+        including `sending` left by a dead process) and must never resend (answered)."""
+        job = self.job(job_id)
+        plan = ResumePlan(job)
+        for info, chunk in self._chunks_with_plans(job):
+            if info.state in (PLANNED, ChunkState.NOT_SENT.value):
+                plan.to_send.append(chunk)
+            elif info.state in (SENDING, ChunkState.UNKNOWN.value):
+                plan.unknown.append((info, chunk))
+            else:
+                plan.settled.append(self._settled(job_id, info, chunk))
+        return plan
+
+    def _chunks_with_plans(self, job: Job) -> list[tuple[ChunkInfo, Chunk]]:
+        rows = self._db.execute(
+            f"SELECT {_CHUNK_COLUMNS}, {_PLAN_COLUMNS} FROM chunks"  # noqa: S608
+            " WHERE job_id = ? ORDER BY idx",
+            (job.id,),
+        )
+        return [(_chunk_info(row[:11], job.live), _plan(row[11:])) for row in rows]
+
+    def _settled(self, job_id: int, info: ChunkInfo, chunk: Chunk) -> ChunkOutcome:
+        state = ChunkState(info.state)
+        if state is not ChunkState.ACCEPTED:
+            return ChunkOutcome(chunk, state, error=_rebuilt_error(info), attempts=info.attempts)
+        accepted = tuple(
+            Submitted(number, msg_id, order_id)
+            for number, msg_id, order_id in self._db.execute(
+                "SELECT number, msg_id, order_id FROM messages WHERE job_id = ? AND chunk = ?"
+                " AND outcome = 'accepted' AND msg_id IS NOT NULL ORDER BY pos < 0, abs(pos)",
+                (job_id, info.index),
+            )
+        )
+        result = SendResult(accepted, len(accepted), max(0, info.size - len(accepted)))
+        return ChunkOutcome(chunk, state, result=result, attempts=info.attempts)
+
+    # -- queries for the CLI -----------------------------------------------------------------------
+
+    @_guarded
+    def jobs(
+        self,
+        *,
+        since: datetime | None = None,
+        status: str | None = None,
+        profile: str | None = None,
+        job_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[JobSummary]:
+        """Jobs newest first, with their per-number counts. `status` is a STATUS_FILTERS key."""
+        where, params = _job_filter(since, profile, job_id)
+        if status is not None:
+            where.append(STATUS_FILTERS[status])
+        sql = f"SELECT {_JOB_COLUMNS} FROM jobs"  # noqa: S608 - constant SQL, bound values
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC"
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        jobs = [_job(row) for row in self._db.execute(sql, params)]
+        counts = self._counts([j.id for j in jobs])
+        return [JobSummary(j, counts.get(j.id, Counts())) for j in jobs]
+
+    def _counts(self, job_ids: Sequence[int]) -> dict[int, Counts]:
+        if not job_ids:
+            return {}
+        marks = _marks(job_ids)
+        answered = {
+            int(row[0]): [int(v or 0) for v in row[1:]]
+            for row in self._db.execute(
+                "SELECT job_id, sum(outcome = 'accepted'), sum(outcome = 'rejected'),"  # noqa: S608
+                " sum(outcome = 'unknown'), sum(outcome = 'not_sent'),"
+                " sum(status = 'delivered'), sum(status = 'failed'),"
+                f" sum({_PENDING.replace('m.', '')})"
+                f" FROM messages WHERE job_id IN ({marks}) AND pos >= 0 GROUP BY job_id",
+                tuple(job_ids),
+            )
+        }
+        # Numbers of chunks without an answer have no rows: count them from the chunks.
+        waiting = {
+            int(row[0]): (int(row[1] or 0), int(row[2] or 0))
+            for row in self._db.execute(
+                "SELECT job_id, sum(CASE WHEN state = 'sending' THEN size END),"  # noqa: S608
+                " sum(CASE WHEN state = 'planned' THEN size END)"
+                f" FROM chunks WHERE job_id IN ({marks}) AND state IN ('planned', 'sending')"
+                " GROUP BY job_id",
+                tuple(job_ids),
+            )
+        }
+        counts = {}
+        for job_id in job_ids:
+            acc, rej, unk, unsent, delivered, failed, pending = answered.get(job_id, [0] * 7)
+            flying, planned = waiting.get(job_id, (0, 0))
+            counts[job_id] = Counts(
+                acc, rej, unk + flying, unsent + planned, delivered, failed, pending
+            )
+        return counts
+
+    @_guarded
+    def chunks(self, job_id: int) -> list[ChunkInfo]:
+        """A job's chunks with their first and last numbers."""
+        job = self.job(job_id)
+        out = []
+        for row in self._db.execute(
+            f"SELECT {_CHUNK_COLUMNS}, numbers FROM chunks"  # noqa: S608
+            " WHERE job_id = ? ORDER BY idx",
+            (job_id,),
+        ):
+            info = _chunk_info(row[:11], job.live)
+            numbers = str(row[11])
+            first, _, _ = numbers.partition("\n")
+            _, _, last = numbers.rpartition("\n")
+            out.append(replace(info, first=first or None, last=last or None))
+        return out
+
+    @_guarded
+    def job_messages(self, job_id: int) -> list[Message]:
+        """Every number of the job in send order (rewritten numbers after their chunk's)."""
+        job = self.job(job_id)
+        rows: dict[int, list[Message]] = {}
+        for row in self._db.execute(
+            f"SELECT {_MESSAGE_COLUMNS}, coalesce(c.finished, c.started) FROM messages m"  # noqa: S608
+            " JOIN chunks c ON c.job_id = m.job_id AND c.idx = m.chunk"
+            " WHERE m.job_id = ? ORDER BY m.chunk, m.pos",
+            (job_id,),
+        ):
+            rows.setdefault(int(row[1]), []).append(_message(row, row[_MESSAGE_WIDTH]))
+        out: list[Message] = []
+        for info, chunk in self._chunks_with_plans(job):
+            answered = rows.get(info.index)
+            if answered is not None:
+                out.extend(m for m in answered if m.pos >= 0)
+                # Numbers the gateway rewrote (-1, -2, ...) follow, as `send` printed them.
+                out.extend(m for m in reversed(answered) if m.pos < 0)
+            else:
+                # No rows: planned or in flight (shown not_sent / unknown once its process died).
+                in_flight = info.state in (SENDING, ChunkState.UNKNOWN.value)
+                sent = info.finished or info.started
+                out.extend(_unanswered(job_id, chunk, in_flight, job.live, sent))
+        return out
+
+    @_guarded
+    def messages_to(
+        self,
+        number: str,
+        *,
+        since: datetime | None = None,
+        profile: str | None = None,
+        job_id: int | None = None,
+    ) -> list[NumberHit]:
+        """Every message to `number` (normalised) across profiles and jobs, newest job first,
+        including numbers of requests without an answer (in flight, never started)."""
+        where, params = _job_filter(since, profile, job_id, table="j")
+        extra = "".join(f" AND {w}" for w in where)
+        job_columns = ", ".join(f"j.{c.strip()}" for c in _JOB_COLUMNS.split(","))
+        hits = [
+            NumberHit(_job(row[_MESSAGE_WIDTH + 1 :]), _message(row, row[_MESSAGE_WIDTH]))
+            for row in self._db.execute(
+                f"SELECT {_MESSAGE_COLUMNS}, coalesce(c.finished, c.started),"  # noqa: S608
+                f" {job_columns} FROM messages m JOIN jobs j ON j.id = m.job_id"
+                " JOIN chunks c ON c.job_id = m.job_id AND c.idx = m.chunk"
+                f" WHERE m.number = ?{extra}",
+                [number, *params],
+            )
+        ]
+        hits.extend(self._unanswered_hits(number, extra, params))
+        hits.sort(key=lambda h: (-h.job.id, h.message.chunk, h.message.pos))
+        return hits
+
+    def _unanswered_hits(
+        self, number: str, extra: str, params: list[object]
+    ) -> Iterator[NumberHit]:
+        job_columns = ", ".join(f"j.{c.strip()}" for c in _JOB_COLUMNS.split(","))
+        for row in self._db.execute(
+            f"SELECT c.state, c.started, {_C_PLAN_COLUMNS},"  # noqa: S608
+            f" {job_columns} FROM chunks c JOIN jobs j ON j.id = c.job_id"
+            " WHERE c.state IN ('planned', 'sending')"
+            " AND instr(char(10) || c.numbers || char(10), char(10) || ? || char(10)) > 0"
+            f"{extra}",
+            [number, *params],
+        ):
+            job = _job(row[7:])
+            chunk = _plan(row[2:7])
+            for message in _unanswered(job.id, chunk, row[0] == SENDING, job.live, _dt(row[1])):
+                if message.number == number:
+                    yield NumberHit(job, message)
+
+    # -- for `report` ------------------------------------------------------------------------------
+
+    _TRACKED: Final = "SELECT m.msg_id, m.number, m.status, m.status_time, m.code, m.detail"
+
+    @_guarded
+    def ids_for_job(self, job_id: int) -> dict[str, Tracked]:
+        """msgId -> (number, status, time, code, detail) of a job's accepted messages."""
+        self.job(job_id)
+        return dict(
+            _tracked(row)
+            for row in self._db.execute(
+                f"{self._TRACKED} FROM messages m WHERE m.job_id = ? AND m.msg_id IS NOT NULL"
+                " ORDER BY m.chunk, m.pos",
+                (job_id,),
+            )
+        )
+
+    @_guarded
+    def ids_for_last_job(self, profile: str | None = None) -> dict[str, Tracked]:
+        """The newest job's (of `profile`, or of any) ids; {} when there is no job."""
+        job_id = self.last_job_id(profile)
+        return {} if job_id is None else self.ids_for_job(job_id)
+
+    @_guarded
+    def ids_since(self, since: datetime, profile: str | None = None) -> dict[str, Tracked]:
+        """The ids of every job created since `since` (of `profile`, or of any)."""
+        where, params = _job_filter(since, profile, None, table="j")
+        return dict(
+            _tracked(row)
+            for row in self._db.execute(
+                f"{self._TRACKED} FROM messages m JOIN jobs j ON j.id = m.job_id"
+                f" WHERE m.msg_id IS NOT NULL AND {' AND '.join(where)}"
+                " ORDER BY j.id, m.chunk, m.pos",
+                params,
+            )
+        )
+
+    @_guarded
+    def record_reports(self, reports: Iterable[Report], *, provider: str | None = None) -> int:
+        """Write delivery states back by msgId; returns how many messages changed. msgIds are
+        unique within one provider's platform only: pass `provider` to keep another
+        provider's message with the same id untouched. A final state (delivered/failed) is
+        never replaced by a non-final one: gateways forget old ids and answer not_found."""
+        now = _ts(_now())
+        sql = (
+            "UPDATE messages SET status = ?, status_time = ?, code = ?, detail = ?, updated = ?"
+            " WHERE msg_id = ? AND (status IS NULL OR status NOT IN ('delivered', 'failed')"
+            " OR ? IN ('delivered', 'failed'))"
+        )
+        if provider is not None:
+            sql += " AND job_id IN (SELECT id FROM jobs WHERE provider = ?)"
+        scope = () if provider is None else (provider,)
+        with self._write() as db:
+            before = db.total_changes
+            db.executemany(
+                sql,
+                (
+                    (
+                        r.status.value,
+                        _ts(r.time) if r.time else None,
+                        r.code,
+                        r.detail,
+                        now,
+                        r.msg_id,
+                        r.status.value,
+                        *scope,
+                    )
+                    for r in reports
+                ),
+            )
+            return db.total_changes - before
+
+    # -- retention -------------------------------------------------------------------------------
+
+    @_guarded
+    def prune(self, older_than: timedelta, *, dry_run: bool = False) -> PruneCounts:
+        """Delete jobs created more than `older_than` ago (never one still being sent)."""
+        cutoff = _ts(_now() - older_than)
+        counts = PruneCounts()
+        with self._write() as db:
+            ids = [
+                job.id
+                for job in map(
+                    _job,
+                    db.execute(
+                        f"SELECT {_JOB_COLUMNS} FROM jobs WHERE created < ?",  # noqa: S608
+                        (cutoff,),
+                    ),
+                )
+                if not job.live
+            ]
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500]
+                counts = _add(counts, _delete_jobs(db, part, dry_run))
+        if ids and not dry_run:
+            # Give the freed pages back to the file system (auto_vacuum = INCREMENTAL).
+            self._db.execute("PRAGMA incremental_vacuum")
+        return counts
+
+
+def _job_filter(
+    since: datetime | None, profile: str | None, job_id: int | None, table: str = "jobs"
+) -> tuple[list[str], list[object]]:
+    where: list[str] = []
+    params: list[object] = []
+    if since is not None:
+        where.append(f"{table}.created >= ?")
+        params.append(_ts(since))
+    if profile is not None:
+        where.append(f"{table}.profile = ?")
+        params.append(profile)
+    if job_id is not None:
+        where.append(f"{table}.id = ?")
+        params.append(job_id)
+    return where, params
+
+
+def _delete_jobs(db: sqlite3.Connection, ids: list[int], dry_run: bool) -> PruneCounts:
+    marks = _marks(ids)
+    verb = "SELECT count(*)" if dry_run else "DELETE"
+    counted = []
+    for table in ("messages", "chunks"):
+        cursor = db.execute(f"{verb} FROM {table} WHERE job_id IN ({marks})", ids)
+        counted.append(int(cursor.fetchone()[0]) if dry_run else cursor.rowcount)
+    if not dry_run:
+        db.execute(f"DELETE FROM jobs WHERE id IN ({marks})", ids)  # noqa: S608
+    return PruneCounts(len(ids), counted[1], counted[0])
+
+
+def _add(a: PruneCounts, b: PruneCounts) -> PruneCounts:
+    return PruneCounts(a.jobs + b.jobs, a.chunks + b.chunks, a.messages + b.messages)
+
+
+class StoreJournal:
+    """sending.Journal over the history. `before` commits the chunk as `sending` before its
+    request leaves, so a kill -9 right after still leaves a record (a resume then treats it as
+    unknown). A failed `before` stops the run: an unrecorded chunk must not leave. A failed
+    `after` is kept in `failures` (the chunk stays `sending`: unknown to a resume, so safe)."""
+
+    def __init__(self, store: Store, job_id: int, *, store_content: bool = True) -> None:
+        self.store = store
+        self.job_id = job_id
+        self.store_content = store_content
+        self.failures: list[StoreError] = []
+
+    def before(self, chunk: Chunk) -> None:
+        try:
+            self.store._chunk_sending(self.job_id, chunk, self.store_content)
+        except sqlite3.Error as exc:
+            raise store_error(
+                self.store.path, exc, f"cannot record request {chunk.index + 1} before sending it"
+            ) from None
+
+    def after(self, outcome: ChunkOutcome) -> None:
+        try:
+            self.store._chunk_result(self.job_id, outcome, self.store_content)
+        except sqlite3.Error as exc:
+            doing = f"cannot record the answer to request {outcome.chunk.index + 1}"
+            self.failures.append(store_error(self.store.path, exc, doing))
+
+
+# --------------------------------------------------------------------------- opening
+
+
+def _create_private(path: pathlib.Path) -> bool:
+    """Directory 0700 and file 0600 before SQLite touches them (its -wal and -shm files take
+    the database file's mode); True when the file is new and empty. Existing ones are the
+    user's: their modes are left alone."""
+    try:
+        if not path.parent.is_dir():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return path.stat().st_size == 0
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the history database {path}: {exc.strerror or exc}",
+            hint="check the data directory's permissions, or use --no-history",
+        ) from None
+    return True
+
+
+def _configure(db: sqlite3.Connection, new: bool) -> None:
+    if new:
+        # Lets `prune` give space back. Only possible on an empty file, and only asked then:
+        # on an existing one it would wait for the write lock.
+        db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+    db.execute("PRAGMA journal_mode = WAL")
+    # In WAL mode NORMAL skips the fsync per commit, yet a commit survives the process crashing
+    # or being killed (only an OS crash or power loss can drop the last commits) - the failure
+    # the journal exists for. FULL would cost an fsync per chunk.
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA foreign_keys = ON")
+    # 16 MB of page cache keeps the indexes of a 200,000-number job in memory while journalled.
+    db.execute("PRAGMA cache_size = -16000")
+
+
+def _migrate(db: sqlite3.Connection, path: pathlib.Path) -> None:
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version == SCHEMA_VERSION:
+        return
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the history database {path} was written by a newer smscli (schema {version})",
+            hint="upgrade smscli, or set SMSCLI_DATA_DIR to use another history",
+        )
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have migrated while this one waited for the lock.
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        for statements in _MIGRATIONS[version:]:
+            for statement in statements:
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def open_store(path: pathlib.Path | None = None) -> Store:
+    return Store.open(path)

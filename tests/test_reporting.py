@@ -1,0 +1,592 @@
+"""The core of `report` and `balance`: id parsing, chunking, merging, retries and the --wait
+schedule, with a fake clock so nothing sleeps for real."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from smscli import reporting as r
+from smscli.errors import (
+    ErrorKind,
+    ExitCode,
+    GatewayError,
+    InputError,
+    NetworkError,
+    SmsCliError,
+    UsageError,
+)
+from smscli.gateways.base import DeliveryStatus, Report, ReportResult
+from smscli.sending import RetryPolicy
+
+ID1, ID2, ID3 = "2401011200001000001", "2401011200001000002", "2401011200001000003"
+
+
+def values(parsed: r.ParsedIds) -> list[tuple[str, str]]:
+    return [(raw.value, raw.where) for raw in parsed.ids]
+
+
+# -------------------------------------------------------------------------- id parsing
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        ("", "plain"),
+        (f"{ID1}\n{ID2}\n", "plain"),
+        (f'\n  [{{"msg_id": "{ID1}"}}]', "json"),
+        (f'{{"msg_id": "{ID1}"}}\n', "jsonl"),
+        (f"\ufeff\r\nnumber\tmsg_id\n1\t{ID1}\n", "tsv"),
+        (f"number,msg_id\n1,{ID1}\n", "csv"),
+        (f"msg_id\n{ID1}\n", "csv"),
+    ],
+)
+def test_detect_format(text: str, fmt: str) -> None:
+    assert r.detect_format(text) == fmt
+
+
+def test_plain_ids_with_blank_lines_crlf_bom_and_spaces() -> None:
+    parsed = r.parse_ids(f"\ufeff{ID1}\r\n\r\n  {ID2}  \r\n", "stdin")
+    assert parsed.format == "plain"
+    assert values(parsed) == [(ID1, "stdin line 1"), (ID2, "stdin line 3")]
+
+
+def test_json_array_of_send_rows_skips_rejected_numbers() -> None:
+    rows = [
+        {"number": "447700900123", "msg_id": ID1, "accepted": True},
+        {"number": "447700900997", "msg_id": None, "accepted": False},
+        {"number": "447700900124", "msg_id": ID2, "accepted": True},
+    ]
+    parsed = r.parse_ids(json.dumps(rows, indent=2), "sent.json")
+    assert values(parsed) == [(ID1, "sent.json item 1"), (ID2, "sent.json item 3")]
+    assert parsed.skipped == 1
+
+
+def test_json_array_of_bare_ids() -> None:
+    parsed = r.parse_ids(f'["{ID1}", {ID2}, ""]', "stdin")
+    assert [raw.value for raw in parsed.ids] == [ID1, ID2]
+    assert parsed.skipped == 1
+
+
+def test_jsonl_rows_with_line_numbers() -> None:
+    text = f'{{"msg_id": "{ID1}"}}\n\n{{"msg_id": ""}}\n{{"msg_id": "{ID2}", "x": 1}}\n'
+    parsed = r.parse_ids(text, "stdin")
+    assert values(parsed) == [(ID1, "stdin line 1"), (ID2, "stdin line 4")]
+    assert parsed.skipped == 1
+
+
+def test_csv_with_quoted_fields_and_empty_msg_id() -> None:
+    text = (
+        "number,msg_id,order_id,accepted,error\r\n"
+        f'447700900123,{ID1},"a, b",true,\r\n'
+        '447700900997,,,false,"rejected, left out"\r\n'
+        f"447700900124,{ID2},,true,\r\n"
+    )
+    parsed = r.parse_ids(text, "stdin")
+    assert parsed.format == "csv"
+    assert values(parsed) == [(ID1, "stdin line 2"), (ID2, "stdin line 4")]
+    assert parsed.skipped == 1
+
+
+def test_tsv_from_send() -> None:
+    text = f"number\tmsg_id\terror\n447700900123\t{ID1}\t\n447700900997\t\trejected\n"
+    parsed = r.parse_ids(text, "stdin")
+    assert parsed.format == "tsv"
+    assert values(parsed) == [(ID1, "stdin line 2")]
+    assert parsed.skipped == 1
+
+
+def test_single_column_with_header() -> None:
+    assert [raw.value for raw in r.parse_ids(f"msg_id\n{ID1}\n", "f").ids] == [ID1]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("[1, 2", "stdin is not valid JSON"),
+        ('{"msg_id": "1"}\n{oops\n', "stdin line 2 is not valid JSON"),
+        ('{"number": "447700900123"}\n', "stdin line 1 has no msg_id field"),
+        ('{"msg_id": true}\n', "is not a msgId"),
+        ("[[1]]", "stdin item 1: expected an object"),
+        ('{"a": 1}', "no msg_id field"),
+        ("number,msg_ids\n1,2\n", "stdin line 1: the header has no msg_id column"),
+    ],
+)
+def test_malformed_input_names_where(text: str, fragment: str) -> None:
+    with pytest.raises(InputError, match=fragment):
+        r.parse_ids(text, "stdin")
+
+
+def test_args_split_on_commas() -> None:
+    assert [(x.value, x.where) for x in r.ids_from_args([f"{ID1},{ID2}", f" {ID3} ,"])] == [
+        (ID1, "argument 1"),
+        (ID2, "argument 1"),
+        (ID3, "argument 2"),
+    ]
+
+
+# -------------------------------------------------------------------------- checking
+
+
+def test_check_ids_drops_duplicates_keeping_order() -> None:
+    raw = r.ids_from_args([ID2, ID1, ID2, ID3, ID1])
+    collected = r.check_ids(raw)
+    assert collected.ids == [ID2, ID1, ID3]
+    assert collected.duplicates == 2
+
+
+def test_bad_ids_are_all_named_with_their_place() -> None:
+    raw = r.parse_ids(f"{ID1}\nabc\n12 34\n+4477\n٣٤\n", "stdin").ids
+    with pytest.raises(InputError) as info:
+        r.check_ids(raw)
+    message = info.value.message
+    assert message.startswith("4 invalid msgIds (msgIds are digits only):")
+    assert "stdin line 2: 'abc'" in message
+    assert "stdin line 3: '12 34'" in message
+    assert "stdin line 4: '+4477'" in message
+    assert "stdin line 5" in message  # non-ASCII digits are not a msgId
+    assert info.value.exit_code is ExitCode.USAGE
+
+
+def test_many_bad_ids_are_counted_past_the_limit() -> None:
+    raw = r.ids_from_args([f"x{i}" for i in range(12)])
+    with pytest.raises(InputError) as info:
+        r.check_ids(raw)
+    assert info.value.message.splitlines()[-1] == "  … and 7 more"
+
+
+def test_no_ids_explains_rejected_rows() -> None:
+    with pytest.raises(InputError, match="no msgIds found") as info:
+        r.check_ids([], skipped=2)
+    assert "2 rows had an empty msg_id" in str(info.value.hint)
+
+
+# -------------------------------------------------------------------------- collecting
+
+
+def test_collect_from_args_and_file(tmp_path: Path) -> None:
+    path = tmp_path / "sent.jsonl"
+    path.write_text(f'{{"msg_id": "{ID2}"}}\n{{"msg_id": "{ID1}"}}\n', encoding="utf-8")
+    collected = r.collect_ids([ID1], file=str(path), stdin=io.StringIO(ID3), stdin_is_tty=False)
+    # stdin is not read when ids were given another way
+    assert collected.ids == [ID1, ID2]
+    assert collected.duplicates == 1
+
+
+def test_collect_reads_piped_stdin_when_nothing_else_given() -> None:
+    collected = r.collect_ids([], stdin=io.StringIO(f"{ID1}\n{ID2}\n"), stdin_is_tty=False)
+    assert collected.ids == [ID1, ID2]
+
+
+def test_collect_dash_reads_stdin_too() -> None:
+    collected = r.collect_ids([ID3, "-"], stdin=io.StringIO(f"{ID1}\n"), stdin_is_tty=True)
+    assert collected.ids == [ID3, ID1]
+
+
+def test_collect_on_a_terminal_without_ids_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="no msgIds given") as info:
+        r.collect_ids([], stdin=io.StringIO(""), stdin_is_tty=True)
+    assert "smscli send ... -q | smscli report" in str(info.value.hint)
+
+
+def test_collect_missing_file() -> None:
+    with pytest.raises(InputError, match=r"cannot read /nonexistent/ids\.txt"):
+        r.collect_ids([], file="/nonexistent/ids.txt")
+
+
+# -------------------------------------------------------------------------- chunking, merging
+
+
+def test_chunk_ids() -> None:
+    ids = [str(10**18 + i) for i in range(450)]
+    chunks = r.chunk_ids(ids, 200)
+    assert [len(c) for c in chunks] == [200, 200, 50]
+    assert [i for c in chunks for i in c] == ids
+    assert r.chunk_ids([], 200) == []
+
+
+def test_merge_keeps_input_order_and_marks_absent_ids_not_found() -> None:
+    results = [
+        ReportResult((Report(ID3, DeliveryStatus.FAILED, code="1"),)),
+        ReportResult(
+            (
+                Report(ID1, DeliveryStatus.DELIVERED, code="0"),
+                Report("999", DeliveryStatus.DELIVERED),  # never asked: dropped
+            ),
+            not_found=1,
+        ),
+    ]
+    merged = r.merge_reports([ID1, ID2, ID3], results)
+    assert [(m.msg_id, m.status) for m in merged] == [
+        (ID1, DeliveryStatus.DELIVERED),
+        (ID2, DeliveryStatus.NOT_FOUND),
+        (ID3, DeliveryStatus.FAILED),
+    ]
+    assert merged[1].detail == r.NOT_FOUND_DETAIL
+
+
+def test_report_row_shows_not_found_as_pending() -> None:
+    when = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
+    assert r.report_row(Report(ID1, DeliveryStatus.DELIVERED, "4477", when, "0")) == {
+        "msg_id": ID1,
+        "number": "4477",
+        "status": "delivered",
+        "time": when,
+        "code": "0",
+        "detail": "delivered",
+    }
+    row = r.report_row(Report(ID2, DeliveryStatus.NOT_FOUND))
+    assert row["status"] == "pending"
+    assert row["detail"] == "not found yet (still queued, or an unknown id)"
+    assert r.report_row(Report(ID3, DeliveryStatus.FAILED))["detail"] == "failed at the carrier"
+    odd = Report(ID3, DeliveryStatus.UNKNOWN, code="7", detail="unknown status '7'")
+    assert r.report_row(odd)["detail"] == "unknown status '7'"
+
+
+def test_summary_and_counts() -> None:
+    reports = [
+        Report(ID1, DeliveryStatus.DELIVERED),
+        Report(ID2, DeliveryStatus.NOT_FOUND),
+        Report(ID3, DeliveryStatus.PENDING),
+    ]
+    counts = r.tally(reports)
+    assert r.summary(counts) == "1 delivered, 0 failed, 1 pending, 1 not found"
+    assert counts.waiting == 2
+    assert r.summary(r.tally([Report(ID1, DeliveryStatus.UNKNOWN)])).endswith(", 1 unknown")
+
+
+# -------------------------------------------------------------------------- fakes
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class FakeSource:
+    """A gateway whose answer for each id is computed from the fake clock."""
+
+    max_ids_per_report = 200
+
+    def __init__(
+        self,
+        state: Callable[[str], DeliveryStatus | None],
+        *,
+        faults: Sequence[SmsCliError] = (),
+        size: int = 200,
+    ) -> None:
+        self.state = state
+        self.faults = list(faults)
+        self.calls: list[list[str]] = []
+        self.max_ids_per_report = size
+        self._lock = threading.Lock()
+
+    def get_report(self, msg_ids: Sequence[str]) -> ReportResult:
+        with self._lock:
+            self.calls.append(list(msg_ids))
+            fault = self.faults.pop(0) if self.faults else None
+        if fault is not None:
+            raise fault
+        reports = []
+        for msg_id in msg_ids:
+            status = self.state(msg_id)
+            if status is not None:
+                reports.append(Report(msg_id, status, number="4477", code="x"))
+        return ReportResult(tuple(reports))
+
+
+def always(status: DeliveryStatus | None) -> Callable[[str], DeliveryStatus | None]:
+    return lambda msg_id: status
+
+
+NO_RETRY_WAIT = RetryPolicy(attempts=3, base_delay=0.5, max_delay=10.0)
+
+
+# -------------------------------------------------------------------------- fetching
+
+
+def test_fetch_splits_into_calls_of_at_most_max_ids() -> None:
+    ids = [str(10**18 + i) for i in range(450)]
+    source = FakeSource(always(DeliveryStatus.DELIVERED))
+    reports = r.fetch_reports(source, ids, concurrency=4)
+    assert sorted(len(c) for c in source.calls) == [50, 200, 200]
+    assert sorted(i for c in source.calls for i in c) == sorted(ids)
+    assert [rep.msg_id for rep in reports] == ids
+
+
+def test_fetch_concurrency_is_bounded() -> None:
+    in_flight = 0
+    peak = 0
+    lock = threading.Lock()
+
+    class Slow(FakeSource):
+        def get_report(self, msg_ids: Sequence[str]) -> ReportResult:
+            nonlocal in_flight, peak
+            with lock:
+                in_flight += 1
+                peak = max(peak, in_flight)
+            time.sleep(0.02)
+            with lock:
+                in_flight -= 1
+            return super().get_report(msg_ids)
+
+    source = Slow(always(DeliveryStatus.DELIVERED), size=10)
+    r.fetch_reports(source, [str(10**18 + i) for i in range(100)], concurrency=3)
+    assert len(source.calls) == 10
+    assert 1 < peak <= 3
+
+
+def test_fetch_error_stops_queued_calls_and_is_raised() -> None:
+    auth = GatewayError("authentication failed", kind=ErrorKind.AUTH)
+    source = FakeSource(always(DeliveryStatus.DELIVERED), faults=[auth], size=1)
+    with pytest.raises(GatewayError, match="authentication failed"):
+        r.fetch_reports(source, [str(10**18 + i) for i in range(50)], concurrency=2)
+    assert len(source.calls) < 50
+
+
+# -------------------------------------------------------------------------- retrying
+
+
+def test_backoff_schedule_with_jitter() -> None:
+    clock = FakeClock()
+    source = FakeSource(
+        always(DeliveryStatus.DELIVERED),
+        faults=[NetworkError("HTTP 500", maybe_processed=True)] * 2,
+    )
+    retried: list[tuple[int, float]] = []
+    reports = r.fetch_reports(
+        source,
+        [ID1],
+        retry=NO_RETRY_WAIT,
+        sleep=clock.sleep,
+        on_retry=lambda exc, attempt, pause: retried.append((attempt, pause)),
+    )
+    assert reports[0].status is DeliveryStatus.DELIVERED
+    assert len(source.calls) == 3
+    first, second = clock.sleeps
+    assert 0.25 <= first <= 0.5
+    assert 0.5 <= second <= 1.0
+    assert [a for a, _ in retried] == [1, 2]
+
+
+def test_retry_after_is_honoured() -> None:
+    clock = FakeClock()
+    rate = GatewayError("HTTP 429", kind=ErrorKind.RATE, retry_after=7.0)
+    source = FakeSource(always(DeliveryStatus.DELIVERED), faults=[rate])
+    r.fetch_reports(source, [ID1], sleep=clock.sleep)
+    assert clock.sleeps == [7.0]
+
+
+def test_attempts_are_bounded() -> None:
+    clock = FakeClock()
+    busy = GatewayError("queries too frequent", code="-15", kind=ErrorKind.RATE)
+    source = FakeSource(always(DeliveryStatus.DELIVERED), faults=[busy] * 5)
+    with pytest.raises(GatewayError, match="too frequent"):
+        r.fetch_reports(source, [ID1], sleep=clock.sleep)
+    assert len(source.calls) == 3
+    assert len(clock.sleeps) == 2
+
+
+@pytest.mark.parametrize(
+    ("error", "again"),
+    [
+        (NetworkError("reset", maybe_processed=True), True),
+        (NetworkError("refused", maybe_processed=False), True),
+        (GatewayError("-15", kind=ErrorKind.RATE), True),
+        (GatewayError("-18", kind=ErrorKind.SERVER), True),
+        (GatewayError("-1", kind=ErrorKind.AUTH), False),
+        (GatewayError("-14", kind=ErrorKind.INPUT), False),
+        (GatewayError("-16", kind=ErrorKind.CLOCK), False),
+        (InputError("bad"), False),
+    ],
+)
+def test_what_is_retried(error: SmsCliError, again: bool) -> None:
+    assert r.retryable(error) is again
+
+
+def test_non_retryable_error_is_raised_at_once() -> None:
+    calls = 0
+
+    def fn() -> int:
+        nonlocal calls
+        calls += 1
+        raise GatewayError("auth", kind=ErrorKind.AUTH)
+
+    with pytest.raises(GatewayError):
+        r.call_with_retry(fn, sleep=lambda s: None)
+    assert calls == 1
+
+
+# -------------------------------------------------------------------------- waiting
+
+
+def test_without_wait_asks_once() -> None:
+    source = FakeSource(always(DeliveryStatus.PENDING))
+    outcome = r.check_reports(source, [ID1, ID2])
+    assert len(source.calls) == 1
+    assert outcome.polls == 1 and not outcome.timed_out
+    assert r.exit_code(outcome) is ExitCode.OK
+
+
+def test_wait_backs_off_while_nothing_changes_then_times_out() -> None:
+    clock = FakeClock()
+    source = FakeSource(always(DeliveryStatus.PENDING))
+    outcome = r.check_reports(
+        source,
+        [ID1],
+        wait=r.WaitPolicy(interval=10, timeout=300),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    assert clock.sleeps[:7] == [10, 15, 22.5, 33.75, 50.625, 60, 60]
+    assert sum(clock.sleeps) == 300  # the last pause is cut to the deadline
+    assert outcome.timed_out
+    assert r.exit_code(outcome) is ExitCode.WAIT_TIMEOUT
+    assert outcome.polls == len(clock.sleeps) + 1
+
+
+def test_wait_resets_the_interval_when_something_changes_and_requeries_only_pending() -> None:
+    clock = FakeClock()
+    start = clock.now
+
+    def state(msg_id: str) -> DeliveryStatus | None:
+        elapsed = clock.now - start
+        if msg_id == ID1:
+            return DeliveryStatus.DELIVERED
+        if msg_id == ID2:  # queued, then sending, then delivered
+            if elapsed < 20:
+                return None
+            return DeliveryStatus.PENDING if elapsed < 60 else DeliveryStatus.DELIVERED
+        return DeliveryStatus.FAILED if elapsed >= 40 else DeliveryStatus.PENDING
+
+    source = FakeSource(state)
+    seen: list[r.Poll] = []
+    hooked: list[list[str]] = []
+    outcome = r.check_reports(
+        source,
+        [ID1, ID2, ID3],
+        wait=r.WaitPolicy(interval=10, timeout=600),
+        on_poll=seen.append,
+        on_reports=lambda reports: hooked.append([x.msg_id for x in reports]),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    # t=0 first poll; t=10 nothing new (15); t=25 ID2 sending (10); t=35 nothing (15);
+    # t=50 ID3 failed (10); t=60 ID2 delivered: done.
+    assert clock.sleeps == [10, 15, 10, 15, 10]
+    assert source.calls[0] == [ID1, ID2, ID3]
+    assert all(call == [ID2, ID3] for call in source.calls[1:5])
+    assert source.calls[5] == [ID2]
+    assert hooked == source.calls  # every poll's reports pass through the hook
+    assert [p.changed for p in seen] == [True, False, True, False, True, True]
+    assert seen[-1].next_delay is None
+    assert [x.status for x in outcome.reports] == [
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.FAILED,
+    ]
+    assert r.exit_code(outcome) is ExitCode.PARTIAL
+
+
+def test_wait_treats_unknown_as_final() -> None:
+    clock = FakeClock()
+    source = FakeSource(always(DeliveryStatus.UNKNOWN))
+    outcome = r.check_reports(source, [ID1], wait=r.WaitPolicy(), clock=clock, sleep=clock.sleep)
+    assert outcome.polls == 1 and clock.sleeps == []
+    assert r.exit_code(outcome) is ExitCode.OK
+
+
+def test_wait_rides_out_a_failed_poll_but_not_the_first() -> None:
+    clock = FakeClock()
+    outage = NetworkError("HTTP 502", maybe_processed=True)
+    flaky = FakeSource(always(DeliveryStatus.PENDING))
+    seen: list[r.Poll] = []
+
+    def poll(p: r.Poll) -> None:
+        seen.append(p)
+        if p.number == 1:  # the second poll fails all three of its attempts
+            flaky.faults.extend([outage] * 3)
+
+    outcome = r.check_reports(
+        flaky,
+        [ID1],
+        wait=r.WaitPolicy(interval=10, timeout=30),
+        on_poll=poll,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    assert seen[1].error is outage
+    assert all(p.error is None for p in seen[2:])
+    assert outcome.timed_out
+
+    first_fails = FakeSource(always(DeliveryStatus.PENDING), faults=[outage] * 3)
+    with pytest.raises(NetworkError):
+        r.check_reports(first_fails, [ID1], wait=r.WaitPolicy(), clock=clock, sleep=clock.sleep)
+
+
+def test_ctrl_c_during_wait_returns_what_is_known() -> None:
+    clock = FakeClock()
+
+    def sleep(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    source = FakeSource(always(DeliveryStatus.PENDING))
+    outcome = r.check_reports(source, [ID1], wait=r.WaitPolicy(), clock=clock, sleep=sleep)
+    assert outcome.interrupted
+    assert r.exit_code(outcome) is ExitCode.INTERRUPTED
+    assert outcome.reports[0].status is DeliveryStatus.PENDING
+
+
+@pytest.mark.parametrize(("interval", "timeout"), [(0, 10), (-1, 10), (1, -1)])
+def test_wait_policy_rejects_nonsense(interval: float, timeout: float) -> None:
+    with pytest.raises(UsageError):
+        r.WaitPolicy(interval=interval, timeout=timeout)
+
+
+def test_an_interval_above_the_cap_is_kept() -> None:
+    policy = r.WaitPolicy(interval=90)
+    assert policy.next_delay(90, changed=False) == 90
+
+
+def test_exit_code_precedence() -> None:
+    failed = (Report(ID1, DeliveryStatus.FAILED), Report(ID2, DeliveryStatus.PENDING))
+    assert r.exit_code(r.ReportOutcome(failed, 1, 0.0)) is ExitCode.PARTIAL
+    assert r.exit_code(r.ReportOutcome(failed, 3, 9.0, timed_out=True)) is ExitCode.WAIT_TIMEOUT
+
+
+# -------------------------------------------------------------------------- balance
+
+
+@pytest.mark.parametrize(
+    ("balance", "threshold", "below"),
+    [
+        ("10.0000", 10.0, False),
+        ("9.9999", 10.0, True),
+        ("0.1", 0.1, False),  # as decimals; 0.1 as a float is a hair above 0.1
+        (" 100 ", 50, False),
+        ("-3.00", 0, True),
+    ],
+)
+def test_balance_below(balance: str, threshold: float, below: bool) -> None:
+    assert r.balance_below(balance, threshold) is below
+
+
+@pytest.mark.parametrize("balance", ["", "abc", "NaN"])
+def test_balance_that_is_not_a_number(balance: str) -> None:
+    with pytest.raises(SmsCliError, match="not a"):
+        r.balance_below(balance, 10)

@@ -1,0 +1,469 @@
+"""The history store: files and schema, the journal's writes, what a resume may send, the
+queries `history` and `report` use, retention, and two writers at once."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import smscli.store as store_module
+from smscli.errors import ErrorKind, GatewayError, NetworkError
+from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
+from smscli.sending import Chunk, ChunkOutcome, ChunkState, chunked
+from smscli.store import (
+    SCHEMA_VERSION,
+    STATUS_FILTERS,
+    JobNotFound,
+    Store,
+    StoreError,
+    hash_message,
+    message_matches,
+    parse_duration,
+    parse_since,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "history.sqlite3"
+
+
+@pytest.fixture
+def store(path: Path) -> Store:
+    with Store.open(path) as opened:
+        yield opened  # type: ignore[misc]
+
+
+def plan(count: int, size: int = 3, start: int = 447700900000) -> list[Chunk]:
+    return list(chunked([str(start + i) for i in range(count)], size))
+
+
+def new_job(store: Store, chunks: list[Chunk], **options: object) -> int:
+    values: dict[str, object] = {
+        "profile": "main",
+        "provider": "laaffic",
+        "kind": "send",
+        "message": "hello",
+        "sender": None,
+        **options,
+    }
+    return store.create_job(chunks=chunks, **values)  # type: ignore[arg-type]
+
+
+def accepted(chunk: Chunk, skip: int = 0) -> ChunkOutcome:
+    """All numbers accepted (but the first `skip`), msgIds "m<number>"."""
+    subs = tuple(Submitted(n, f"m{n}") for n in chunk.numbers[skip:])
+    return ChunkOutcome(chunk, ChunkState.ACCEPTED, SendResult(subs, len(subs), skip))
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def kill_owner(store: Store, job_id: int) -> None:
+    """Make the job look like its process died (kill -9): still `running`, pid gone."""
+    raw = sqlite3.connect(store.path)
+    with raw:
+        raw.execute("UPDATE jobs SET pid = ? WHERE id = ?", (dead_pid(), job_id))
+    raw.close()
+
+
+# -- the file ---------------------------------------------------------------------------------
+
+
+def test_file_and_directory_are_private_and_wal(store: Store, path: Path) -> None:
+    journal = store.journal(new_job(store, plan(3)))
+    journal.before(plan(3)[0])
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    wal = path.with_name(path.name + "-wal")
+    assert wal.exists() and stat.S_IMODE(wal.stat().st_mode) == 0o600
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    raw.close()
+
+
+def test_existing_directory_mode_is_left_alone(tmp_path: Path) -> None:
+    tmp_path.joinpath("mine").mkdir(mode=0o755)
+    Store.open(tmp_path / "mine" / "history.sqlite3").close()
+    assert stat.S_IMODE((tmp_path / "mine").stat().st_mode) == 0o755
+
+
+def test_migrations_run_in_order_once(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Store.open(path).close()
+    later = (*store_module._MIGRATIONS, ("ALTER TABLE jobs ADD COLUMN note TEXT",))
+    monkeypatch.setattr(store_module, "_MIGRATIONS", later)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(later))
+    for _ in range(2):  # the second open finds the version current: nothing runs again
+        Store.open(path).close()
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+    assert "note" in [r[1] for r in raw.execute("PRAGMA table_info(jobs)")]
+    raw.close()
+
+
+def test_newer_schema_is_refused(path: Path) -> None:
+    Store.open(path).close()
+    raw = sqlite3.connect(path)
+    raw.execute("PRAGMA user_version = 99")
+    raw.close()
+    with pytest.raises(StoreError, match="newer smscli"):
+        Store.open(path)
+
+
+def test_damaged_file_is_one_clear_error(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"definitely not sqlite " * 200)
+    with pytest.raises(StoreError, match="is damaged") as caught:
+        Store.open(path)
+    assert caught.value.exit_code == 2
+    assert "move the file aside" in str(caught.value.hint)
+
+
+def test_locked_database_is_one_clear_error(path: Path) -> None:
+    Store.open(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with Store.open(path, timeout=0.2) as busy, pytest.raises(StoreError, match="locked"):
+            new_job(busy, plan(3))
+        # Readers are not blocked by a writer in WAL mode.
+        with Store.open(path, timeout=0.2) as reader:
+            assert reader.jobs() == []
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+# -- the journal ------------------------------------------------------------------------------
+
+
+def test_before_commits_before_the_request_leaves(store: Store) -> None:
+    chunks = plan(7)
+    job = new_job(store, chunks)
+    store.journal(job).before(chunks[1])
+    other = sqlite3.connect(store.path)  # a separate connection sees only committed data
+    states = dict(other.execute("SELECT idx, state FROM chunks WHERE job_id = ?", (job,)))
+    other.close()
+    assert states == {0: "planned", 1: "sending", 2: "planned"}
+
+
+def test_after_records_every_kind_of_outcome(store: Store) -> None:
+    chunks = plan(12)
+    job = new_job(store, chunks)
+    journal = store.journal(job)
+    rewritten = Submitted("15550001111", "mx")
+    outcome = accepted(chunks[0], skip=1)
+    outcome = ChunkOutcome(
+        chunks[0], ChunkState.ACCEPTED, SendResult((*outcome.result.accepted, rewritten), 3, 1)
+    )  # type: ignore[union-attr]
+    refused = GatewayError("insufficient balance", code="-10", kind=ErrorKind.BALANCE)
+    lost = NetworkError("timed out", maybe_processed=True)
+    for o in [
+        outcome,
+        ChunkOutcome(chunks[1], ChunkState.REJECTED, error=refused),
+        ChunkOutcome(chunks[2], ChunkState.UNKNOWN, error=lost),
+    ]:
+        journal.before(o.chunk)
+        journal.after(o)
+    messages = store.job_messages(job)
+    assert [(m.chunk, m.pos, m.outcome) for m in messages[:4]] == [
+        (0, 0, "rejected"),
+        (0, 1, "accepted"),
+        (0, 2, "accepted"),
+        (0, -1, "accepted"),
+    ]
+    assert messages[0].error and "left out" in messages[0].error
+    assert messages[1].msg_id == f"m{chunks[0].numbers[1]}"
+    assert messages[3].number == "15550001111"
+    assert {m.outcome for m in messages if m.chunk == 1} == {"rejected"}
+    assert {m.error for m in messages if m.chunk == 1} == {"insufficient balance"}
+    assert {m.outcome for m in messages if m.chunk == 2} == {"unknown"}
+    assert {m.outcome for m in messages if m.chunk == 3} == {"planned"}  # job still live
+    infos = store.chunks(job)
+    assert [i.state for i in infos] == ["accepted", "rejected", "unknown", "planned"]
+    assert infos[1].error_code == "-10" and infos[1].error_kind == "balance"
+    assert (infos[0].first, infos[0].last) == (chunks[0].numbers[0], chunks[0].numbers[-1])
+    (summary,) = store.jobs()
+    counts = summary.counts
+    assert (counts.accepted, counts.rejected, counts.unknown, counts.not_sent) == (2, 4, 3, 3)
+    assert store.finish_job(job) == "interrupted"
+
+
+def test_crash_in_flight_reads_unknown_and_resume_plan_sorts_chunks(store: Store) -> None:
+    chunks = plan(12)
+    job = new_job(store, chunks)
+    journal = store.journal(job)
+    journal.before(chunks[0])
+    journal.after(accepted(chunks[0]))
+    journal.before(chunks[1])
+    journal.after(ChunkOutcome(chunks[1], ChunkState.REJECTED, error=GatewayError("no")))
+    journal.before(chunks[2])  # ... and then kill -9
+    kill_owner(store, job)
+
+    (summary,) = store.jobs()
+    assert summary.job.status == "interrupted"
+    assert (summary.counts.unknown, summary.counts.not_sent) == (3, 3)
+    in_flight = chunks[2].numbers[0]
+    (hit,) = store.messages_to(in_flight)
+    assert hit.message.outcome == "unknown" and "in flight" in str(hit.message.error)
+    (never,) = store.messages_to(chunks[3].numbers[1])
+    assert never.message.outcome == "not_sent"
+
+    resume = store.resume_plan(job)
+    assert [c.index for c in resume.to_send] == [3]
+    assert [info.index for info, _ in resume.unknown] == [2]
+    assert [o.chunk.index for o in resume.settled] == [0, 1]
+    assert resume.settled[0].result and len(resume.settled[0].result.accepted) == 3
+    assert resume.unknown[0][1].numbers == chunks[2].numbers
+
+    store.claim_job(job)
+    assert store.job(job).status == "running"
+    assert [i.state for i in store.chunks(job)] == ["accepted", "rejected", "unknown", "planned"]
+    assert {m.outcome for m in store.job_messages(job) if m.chunk == 2} == {"unknown"}
+
+
+def test_claim_refuses_a_job_another_live_process_sends(store: Store) -> None:
+    job = new_job(store, plan(3))
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        raw = sqlite3.connect(store.path)
+        with raw:
+            raw.execute("UPDATE jobs SET pid = ? WHERE id = ?", (sleeper.pid, job))
+        raw.close()
+        assert store.job(job).status == "running"
+        with pytest.raises(StoreError, match=f"process {sleeper.pid}"):
+            store.claim_job(job)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_resent_chunk_replaces_its_rows_and_counts_sends(store: Store) -> None:
+    chunks = plan(3)
+    job = new_job(store, chunks)
+    journal = store.journal(job)
+    journal.before(chunks[0])
+    journal.after(
+        ChunkOutcome(chunks[0], ChunkState.UNKNOWN, error=NetworkError("x", maybe_processed=True))
+    )
+    journal.before(chunks[0])
+    journal.after(accepted(chunks[0]))
+    assert [m.outcome for m in store.job_messages(job)] == ["accepted"] * 3
+    (info,) = store.chunks(job)
+    assert (info.sends, info.attempts) == (2, 2)
+    assert store.finish_job(job) == "done"
+
+
+def test_chunks_not_planned_with_the_job_are_recorded_by_the_journal(store: Store) -> None:
+    job = new_job(store, [], kind="batch")
+    chunk = Chunk(0, ["447700900001", "447700900002"], contents=["a", "b"], sender_ids=["S", None])
+    journal = store.journal(job)
+    journal.before(chunk)
+    journal.after(accepted(chunk))
+    resume = store.resume_plan(job)
+    assert resume.settled[0].chunk.contents == ["a", "b"]
+    assert [(m.content, m.sender) for m in store.job_messages(job)] == [("a", "S"), ("b", None)]
+
+
+def test_store_content_false_keeps_only_a_hash(store: Store) -> None:
+    chunk = Chunk(0, ["447700900001"], contents=["secret text"])
+    job = new_job(store, [chunk], message="secret text", store_content=False)
+    journal = store.journal(job)
+    journal.before(chunk)
+    journal.after(accepted(chunk))
+    found = store.job(job)
+    assert found.message is None and not found.content_stored
+    assert message_matches(found.message_hash, "secret text")
+    assert not message_matches(found.message_hash, "secret text!")
+    assert store.job_messages(job)[0].content is None
+    raw = sqlite3.connect(store.path)
+    assert not any(
+        "secret text" in str(value) for row in raw.execute("SELECT * FROM chunks") for value in row
+    )
+    raw.close()
+
+
+def test_message_hash_is_salted() -> None:
+    one, two = hash_message("hi"), hash_message("hi")
+    assert one != two and message_matches(one, "hi") and message_matches(two, "hi")
+    assert not message_matches(None, "hi") and not message_matches("garbage", "hi")
+
+
+# -- queries --------------------------------------------------------------------------------------
+
+
+def sent_job(store: Store, count: int, profile: str = "main", start: int = 447700900000) -> int:
+    chunks = plan(count, start=start)
+    job = new_job(store, chunks, profile=profile)
+    journal = store.journal(job)
+    for chunk in chunks:
+        journal.before(chunk)
+        journal.after(accepted(chunk))
+    store.finish_job(job)
+    return job
+
+
+def test_ids_for_report_and_delivery_states_written_back(store: Store) -> None:
+    first = sent_job(store, 3, profile="a")
+    second = sent_job(store, 2, profile="b", start=447700800000)
+    assert list(store.ids_for_last_job()) == ["m447700800000", "m447700800001"]
+    assert len(store.ids_for_last_job("a")) == 3
+    assert store.ids_for_last_job("nobody") == {}
+    assert len(store.ids_since(datetime.now(UTC) - timedelta(hours=1))) == 5
+    assert len(store.ids_since(datetime.now(UTC) - timedelta(hours=1), "b")) == 2
+    assert store.ids_since(datetime.now(UTC) + timedelta(hours=1)) == {}
+    with pytest.raises(JobNotFound):
+        store.ids_for_job(99)
+
+    when = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    changed = store.record_reports(
+        [
+            Report("m447700900000", DeliveryStatus.DELIVERED, time=when, code="0"),
+            Report("m447700900001", DeliveryStatus.FAILED, code="1", detail="absent"),
+            Report("m447700900002", DeliveryStatus.PENDING, code="-1"),
+            Report("unknown-id", DeliveryStatus.NOT_FOUND),
+        ]
+    )
+    assert changed == 3
+    # msgIds are unique per provider only: another provider's same id is left alone.
+    assert store.record_reports([Report("m447700800000", DeliveryStatus.FAILED)], provider="x") == 0
+    # A final state is never replaced by what a gateway says once it has forgotten the id.
+    assert store.record_reports([Report("m447700900000", DeliveryStatus.NOT_FOUND)]) == 0
+    ids = store.ids_for_job(first)
+    number, status, time, code, _ = ids["m447700900000"]
+    assert (number, status, time, code) == ("447700900000", DeliveryStatus.DELIVERED, when, "0")
+    assert ids["m447700900001"].status is DeliveryStatus.FAILED
+    assert ids["m447700900001"].detail == "absent"
+    assert store.ids_for_job(second)["m447700800000"].status is None
+    counts = store.jobs(job_id=first)[0].counts
+    assert (counts.delivered, counts.failed, counts.pending) == (1, 1, 1)
+
+
+def test_job_filters(store: Store) -> None:
+    a = sent_job(store, 2, profile="a")
+    b = sent_job(store, 2, profile="b", start=447700800000)
+    store.record_reports([Report("m447700800001", DeliveryStatus.FAILED)])
+    assert [s.job.id for s in store.jobs()] == [b, a]
+    assert [s.job.id for s in store.jobs(profile="a")] == [a]
+    assert [s.job.id for s in store.jobs(job_id=b)] == [b]
+    assert [s.job.id for s in store.jobs(status="failed")] == [b]
+    assert [s.job.id for s in store.jobs(status="pending")] == [b, a]
+    assert store.jobs(status="unknown") == []
+    assert [s.job.id for s in store.jobs(limit=1)] == [b]
+    assert store.jobs(since=datetime.now(UTC) + timedelta(minutes=1)) == []
+    hits = store.messages_to("447700800001")
+    assert [(h.job.id, h.message.status) for h in hits] == [(b, "failed")]
+
+
+def test_prune_deletes_old_jobs_only(store: Store) -> None:
+    old = sent_job(store, 4)
+    raw = sqlite3.connect(store.path)
+    with raw:
+        raw.execute(
+            "UPDATE jobs SET created = '2020-01-01T00:00:00.000+00:00' WHERE id = ?", (old,)
+        )
+    raw.close()
+    new = sent_job(store, 2)
+    preview = store.prune(timedelta(days=90), dry_run=True)
+    assert (preview.jobs, preview.chunks, preview.messages) == (1, 2, 4)
+    assert len(store.jobs()) == 2
+    done = store.prune(timedelta(days=90))
+    assert done == preview
+    assert [s.job.id for s in store.jobs()] == [new]
+    assert store.messages_to("447700900003") == []
+
+
+def test_status_names_match_the_cli() -> None:
+    from smscli.cli.history import STATUSES
+
+    assert set(STATUSES) == set(STATUS_FILTERS)
+
+
+# -- parsing --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("45s", 45), ("30m", 1800), ("2h", 7200), ("3d", 259200), ("1w", 604800), ("1w2d", 777600)],
+)
+def test_parse_duration(text: str, seconds: int) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "3", "d", "3x", "2h junk", "-1d"])
+def test_parse_duration_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration(text)
+
+
+def test_parse_since() -> None:
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    assert parse_since("2h", now) == datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    midnight = datetime(2026, 11, 1).astimezone().astimezone(UTC)
+    assert parse_since("2026-11-01", now) == midnight
+    assert parse_since("2026-11-01T08:00:00+01:00", now) == datetime(2026, 11, 1, 7, tzinfo=UTC)
+    with pytest.raises(ValueError, match="neither a duration"):
+        parse_since("yesterday", now)
+
+
+# -- two writers at once --------------------------------------------------------------------
+
+
+def journal_jobs(path: Path, jobs: int, start: int) -> None:
+    with Store.open(path) as own:
+        for j in range(jobs):
+            sent_job(own, 30, start=start + j * 1000)
+            own.record_reports([Report(f"m{start + j * 1000}", DeliveryStatus.DELIVERED)])
+            own.jobs(limit=5)
+
+
+def test_threads_with_their_own_connections_lose_nothing(path: Path) -> None:
+    Store.open(path).close()
+    threads = [
+        threading.Thread(target=journal_jobs, args=(path, 5, 447700000000 + t * 100_000))
+        for t in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with Store.open(path) as check:
+        summaries = check.jobs()
+        assert len(summaries) == 20
+        assert sum(s.counts.accepted for s in summaries) == 600
+        assert sum(s.counts.delivered for s in summaries) == 20
+        assert {s.job.status for s in summaries} == {"done"}
+
+
+@pytest.mark.e2e
+def test_two_processes_writing_at_once_lose_nothing(path: Path) -> None:
+    Store.open(path).close()
+    script = (
+        "import sys; from pathlib import Path; from tests.test_store import journal_jobs; "
+        "journal_jobs(Path(sys.argv[1]), 10, int(sys.argv[2]))"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(path), str(start)], cwd=REPO)
+        for start in (447700000000, 447800000000)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    with Store.open(path) as check:
+        summaries = check.jobs()
+        assert len(summaries) == 20
+        assert sum(s.counts.accepted for s in summaries) == 600
+        assert sum(s.counts.delivered for s in summaries) == 20
+        assert len({s.job.pid for s in summaries}) == 1  # finished: pid cleared (None)
+    assert path.exists()
