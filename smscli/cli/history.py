@@ -389,7 +389,10 @@ def _header_lines(summary: JobSummary, infos: list[ChunkInfo]) -> Iterator[str]:
     states: dict[str, int] = {}
     for info in infos:
         states[info.state] = states.get(info.state, 0) + 1
-    by_state = ", ".join(f"{count} {state.replace('_', ' ')}" for state, count in states.items())
+    # A fixed order, whatever order concurrent chunks finished in.
+    order = ["accepted", "rejected", "unknown", "not_sent", "sending", "planned"]
+    ranked = sorted(states.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99))
+    by_state = ", ".join(f"{count} {state.replace('_', ' ')}" for state, count in ranked)
     requests = "request" if job.chunks == 1 else "requests"
     yield f"{job.numbers:,} numbers in {job.chunks:,} {requests} ({by_state or 'none recorded'})"
     yield (
