@@ -1,4 +1,4 @@
-from smscli.cli import main
+from smscli.entry import main
 
 if __name__ == "__main__":
     main()

@@ -33,3 +33,29 @@ def test_version_and_help_do_not_import_httpx() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=60)
     assert done.stderr.strip().splitlines()[-1] == "False False"
+
+
+def test_every_command_builds_with_plain_help_and_no_own_completion_options() -> None:
+    import click
+
+    from smscli.cli import COMMANDS, load_command
+
+    for name in COMMANDS:
+        command = load_command(name)
+        assert command is not None and command.name == name
+        options = {o for p in command.params for o in getattr(p, "opts", [])}
+        assert "--install-completion" not in options, name
+        if isinstance(command, click.Group):
+            for sub in command.commands.values():
+                assert "--install-completion" not in {
+                    o for p in sub.params for o in getattr(p, "opts", [])
+                }
+    sandbox = load_command("sandbox")
+    assert isinstance(sandbox, click.Group) and {"serve", "reset"} <= set(sandbox.commands)
+
+
+def test_help_is_plain_text() -> None:
+    for args in (["--help"], ["send", "--help"], ["config", "--help"], ["history", "--help"]):
+        done = subprocess.run([sys.executable, "-m", "smscli", *args], capture_output=True,
+                              text=True, check=True, timeout=60)
+        assert "╭" not in done.stdout, args

@@ -4,9 +4,14 @@ There is deliberately no default command: a mistyped subcommand must never send 
 
 from __future__ import annotations
 
+import functools
+import importlib
 from typing import Annotated
 
+import click
 import typer
+import typer.main
+from typer.core import TyperGroup
 
 from smscli import __version__
 from smscli.cli import common as c
@@ -24,8 +29,22 @@ Exit codes:
   130 interrupted
 """
 
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists every command but builds only the one asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return load_command(cmd_name)
+
+
 app = typer.Typer(
     name="smscli",
+    cls=LazyGroup,
     help="Send SMS through HTTP gateways (laaffic, onbuka, itniotech v3; offline sandbox).",
     epilog=EXIT_CODES,
     no_args_is_help=True,
@@ -34,7 +53,7 @@ app = typer.Typer(
     # Locals hold secrets: never let a pretty traceback print them.
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings=CONTEXT_SETTINGS,
 )
 
 
@@ -67,19 +86,38 @@ def root(
     }
 
 
-def _register() -> None:
-    from smscli.cli import balance, batch, config, history, report, sandbox, send
+# name -> (module, attribute, kind). Commands are imported and built only when used: building
+# every Typer command for each `--help` or Tab press costs more than the rest of start-up.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "send": ("smscli.cli.send", "send", "command"),
+    "batch": ("smscli.cli.batch", "batch", "command"),
+    "report": ("smscli.cli.report", "report", "command"),
+    "balance": ("smscli.cli.balance", "balance", "command"),
+    "history": ("smscli.cli.history", "app", "group"),
+    "config": ("smscli.cli.config", "app", "group"),
+    "sandbox": ("smscli.cli.sandbox", "app", "group"),
+}
 
-    app.command("send", no_args_is_help=False)(send.send)
-    app.command("batch")(batch.batch)
-    app.command("report")(report.report)
-    app.command("balance")(balance.balance)
-    app.add_typer(config.app, name="config")
-    app.add_typer(sandbox.app, name="sandbox")
-    app.add_typer(history.app, name="history")
 
-
-_register()
+@functools.cache
+def load_command(name: str) -> click.Command | None:
+    entry = COMMANDS.get(name)
+    if entry is None:
+        return None
+    module_name, attribute, kind = entry
+    target = getattr(importlib.import_module(module_name), attribute)
+    if kind == "group":
+        command = typer.main.get_command(target)
+    else:
+        single = typer.Typer(
+            add_completion=False,
+            rich_markup_mode=None,
+            context_settings=CONTEXT_SETTINGS,
+        )
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
 
 
 def main() -> None:

@@ -22,6 +22,8 @@ app = typer.Typer(
     help="Create, inspect and edit profiles (provider, credentials, tunables).",
     no_args_is_help=True,
     rich_markup_mode=None,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 NOT_SET = "not set"

@@ -101,6 +101,9 @@ CHUNK_COLUMNS = [
 app = typer.Typer(
     help="What was sent, to whom, and what became of it (the local history).",
     no_args_is_help=False,
+    rich_markup_mode=None,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 SinceOpt = Annotated[

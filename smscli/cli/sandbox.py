@@ -10,7 +10,11 @@ from smscli import console
 from smscli.cli.common import handle_errors
 
 app = typer.Typer(
-    help="The offline v3 simulator: try smscli without an account.", no_args_is_help=True
+    help="The offline v3 simulator: try smscli without an account.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -62,3 +66,28 @@ def serve(
     finally:
         server.shutdown()
         simulator.close()
+
+
+@app.callback()
+def sandbox() -> None:
+    """The offline v3 simulator: try smscli without an account."""
+
+
+@app.command("reset")
+@handle_errors
+def reset(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+) -> None:
+    """Forget every simulated message and restore the simulated balance."""
+    import shutil
+
+    from smscli.settings import data_dir
+
+    state = data_dir() / "sandbox"
+    if not state.exists():
+        console.info("the sandbox has no state yet")
+        return
+    if not yes and console.interactive() and not typer.confirm(f"Delete {state}?", err=True):
+        raise typer.Exit(1)
+    shutil.rmtree(state)
+    console.info(f"sandbox state deleted ({state})")

@@ -1,0 +1,17 @@
+"""The console script. `--version` is answered before Typer is even imported: scripts call it
+to probe for smscli, and it should cost no more than the interpreter's own start-up."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--version"]:
+        from smscli import __version__
+
+        sys.stdout.write(f"smscli {__version__}\n")
+        return
+    from smscli.cli import main as run
+
+    run()
