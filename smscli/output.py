@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TextIO
+from typing import Any, TextIO
 
 from smscli.console import stdout_is_tty
 from smscli.errors import UsageError
@@ -110,53 +110,90 @@ def write_rows(
     stream: TextIO | None = None,
 ) -> int:
     """Write rows to stdout (or `stream`) in `fmt`; returns how many rows were written."""
-    out = stream or sys.stdout
-    keys = [c.key for c in columns]
-    count = 0
-    if fmt is OutputFormat.TABLE:
-        collected = list(rows)
-        _write_table(collected, columns, out, title)
-        return len(collected)
-    # Rows are written in blocks: one write per row costs more than the encoding itself when
-    # a bulk send prints hundreds of thousands of rows.
-    block: list[str] = []
-    if fmt is OutputFormat.IDS:
+    writer = RowWriter(columns, fmt, id_key=id_key, title=title, stream=stream)
+    writer.write(rows)
+    return writer.close()
+
+
+class RowWriter:
+    """Rows written as they come, in several calls, for output that must start before the
+    work ends (a bulk send's rows while later requests are still in flight). The table is the
+    exception: rich needs every row to size its columns, so it is drawn at close()."""
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        fmt: OutputFormat,
+        *,
+        id_key: str = "msg_id",
+        title: str | None = None,
+        stream: TextIO | None = None,
+    ) -> None:
+        self._out = stream or sys.stdout
+        self._columns = columns
+        self._keys = [c.key for c in columns]
+        self._fmt = fmt
+        self._id_key = id_key
+        self._title = title
+        self._table: list[Row] = []
+        self._encode = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
+        self._csv: Any = None
+        self.count = 0
+        self._closed = False
+        if fmt is OutputFormat.JSON:
+            self._out.write("[")
+        elif fmt in (OutputFormat.CSV, OutputFormat.TSV):
+            dialect = "excel-tab" if fmt is OutputFormat.TSV else "excel"
+            self._csv = csv.writer(self._out, dialect=dialect, lineterminator="\n")
+            self._csv.writerow(self._keys)
+
+    def write(self, rows: Iterable[Row]) -> None:
+        fmt, keys = self._fmt, self._keys
+        if fmt is OutputFormat.TABLE:
+            self._table.extend(rows)
+            return
+        if self._csv is not None:
+            counter = [0]
+            cells = ([_text(row.get(k)) for k in keys] for row in _counted(rows, counter))
+            self._csv.writerows(cells)
+            self.count += counter[0]
+            self._out.flush()
+            return
+        # Rows are written in blocks: one write per row costs more than the encoding itself
+        # when a bulk send prints hundreds of thousands of rows.
+        block: list[str] = []
         for row in rows:
-            value = row.get(id_key)
-            if value:
-                block.append(f"{value}\n")
-            count += 1
-            if len(block) >= _BLOCK:
-                out.write("".join(block))
-                block.clear()
-    elif fmt in (OutputFormat.JSONL, OutputFormat.JSON):
-        encode = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
-        lines = fmt is OutputFormat.JSONL
-        if not lines:
-            out.write("[")
-        for row in rows:
-            text = encode({k: row.get(k) for k in keys})
-            if lines:
-                block.append(text + "\n")
+            if fmt is OutputFormat.IDS:
+                value = row.get(self._id_key)
+                if value:
+                    block.append(f"{value}\n")
             else:
-                block.append((",\n  " if count else "\n  ") + text)
-            count += 1
+                text = self._encode({k: row.get(k) for k in keys})
+                if fmt is OutputFormat.JSONL:
+                    block.append(text + "\n")
+                else:
+                    block.append((",\n  " if self.count else "\n  ") + text)
+            self.count += 1
             if len(block) >= _BLOCK:
-                out.write("".join(block))
+                self._out.write("".join(block))
                 block.clear()
-        if not lines:
-            block.append("\n]\n" if count else "]\n")
-    else:
-        dialect = "excel-tab" if fmt is OutputFormat.TSV else "excel"
-        writer = csv.writer(out, dialect=dialect, lineterminator="\n")
-        writer.writerow(keys)
-        counter = [0]
-        writer.writerows([_text(row.get(k)) for k in keys] for row in _counted(rows, counter))
-        count = counter[0]
-    if block:
-        out.write("".join(block))
-    out.flush()
-    return count
+        if block:
+            self._out.write("".join(block))
+        self._out.flush()
+
+    def close(self) -> int:
+        """Finish the output; returns how many rows were written."""
+        if self._closed:
+            return self.count
+        self._closed = True
+        if self._fmt is OutputFormat.TABLE:
+            _write_table(self._table, self._columns, self._out, self._title)
+            self.count = len(self._table)
+            self._table = []
+        elif self._fmt is OutputFormat.JSON:
+            self._out.write("\n]\n" if self.count else "]\n")
+        self._out.flush()
+        return self.count
 
 
 def write_object(obj: Mapping[str, object], fmt: OutputFormat, *, title: str | None = None) -> None:

@@ -87,3 +87,18 @@ def test_write_object_json(capsys: pytest.CaptureFixture[str]) -> None:
                  OutputFormat.JSON)
     assert json.loads(capsys.readouterr().out) == {"balance": "12.50",
                                                    "at": "2026-01-01T00:00:00+00:00"}
+
+
+@pytest.mark.parametrize("fmt", [OutputFormat.JSON, OutputFormat.JSONL, OutputFormat.CSV,
+                                 OutputFormat.TSV, OutputFormat.IDS, OutputFormat.TABLE])
+def test_row_writer_in_pieces_equals_one_go(fmt: OutputFormat) -> None:
+    from smscli.output import RowWriter
+
+    out = io.StringIO()
+    writer = RowWriter(COLUMNS, fmt, stream=out)
+    writer.write(ROWS[:1])
+    writer.write([])
+    writer.write(ROWS[1:])
+    assert writer.close() == 2
+    assert writer.close() == 2  # idempotent
+    assert out.getvalue() == render(fmt)

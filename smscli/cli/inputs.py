@@ -105,21 +105,23 @@ def read_numbers(
 ) -> Numbers:
     """Every number normalised and checked; any bad one stops everything (exit 2)."""
     collector = NumberCollector()
+    raws = _raw_numbers(args, numbers_file, column, stdin_taken)
     raw_ids = [p.strip() for p in order_ids.split(",")] if order_ids is not None else None
-    kept_ids: list[str] | None = [] if raw_ids is not None else None
-    seen = 0
-    for raw in _raw_numbers(args, numbers_file, column, stdin_taken):
-        before = len(collector.valid)
-        collector.add(raw)
-        # Keep each order id with its number when a later duplicate is dropped.
-        if (
-            kept_ids is not None
-            and raw_ids is not None
-            and len(collector.valid) > before
-            and seen < len(raw_ids)
-        ):
-            kept_ids.append(raw_ids[seen])
-        seen += 1
+    kept_ids: list[str] | None = None
+    if raw_ids is None:
+        # The bulk path: a million numbers go through the collector's own loop.
+        counter = _Counted(raws)
+        collector.extend(counter)
+        seen = counter.count
+    else:
+        kept_ids, seen = [], 0
+        for raw in raws:
+            before = len(collector.valid)
+            collector.add(raw)
+            # Keep each order id with its number when a later duplicate is dropped.
+            if len(collector.valid) > before and seen < len(raw_ids):
+                kept_ids.append(raw_ids[seen])
+            seen += 1
     if collector.bad_count:
         raise InputError(collector.error_report(), hint="nothing was sent")
     if not collector.valid:
@@ -133,3 +135,16 @@ def read_numbers(
     if raw_ids is not None and any(not i for i in raw_ids):
         raise InputError("--order-id has an empty id", hint="nothing was sent")
     return Numbers(collector.valid, kept_ids, collector.duplicates, seen)
+
+
+class _Counted:
+    """An iterator that counts what passes through it."""
+
+    def __init__(self, items: Iterator[RawNumber]) -> None:
+        self._items = items
+        self.count = 0
+
+    def __iter__(self) -> Iterator[RawNumber]:
+        for item in self._items:
+            self.count += 1
+            yield item

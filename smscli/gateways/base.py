@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 class DeliveryStatus(StrEnum):
@@ -21,9 +21,11 @@ class DeliveryStatus(StrEnum):
         return self in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)
 
 
-@dataclass(frozen=True, slots=True)
-class Submitted:
-    """One number the gateway accepted, with the id it gave the message."""
+class Submitted(NamedTuple):
+    """One number the gateway accepted, with the id it gave the message.
+
+    A NamedTuple rather than a frozen dataclass: a bulk send builds one per number, and a
+    tuple is several times cheaper to create."""
 
     number: str
     msg_id: str
