@@ -102,6 +102,33 @@ class RetryPolicy:
         return random.uniform(backoff / 2, backoff)
 
 
+class RateLimiter:
+    """At most `rate` request starts per second, evenly spaced (a token bucket holding one
+    token): a gateway's rate limit is usually per second, and a burst at start-up is what
+    trips it."""
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self._interval = 1.0 / rate
+        self._clock = clock
+        self._sleep = sleep
+        self._next = clock()
+
+    def acquire(self) -> None:
+        now = self._clock()
+        if now < self._next:
+            self._sleep(self._next - now)
+            now = self._next
+        self._next = max(now, self._next) + self._interval
+
+
 def provably_unsent(exc: SmsCliError) -> bool:
     """True only when resending cannot double-send: the request never reached the gateway,
     or the gateway said it did not process it."""
@@ -145,6 +172,7 @@ def run_chunks(
     on_outcome: Callable[[ChunkOutcome], None] | None = None,
     retry: RetryPolicy | None = None,
     drain_timeout: float = 60.0,
+    rate: RateLimiter | None = None,
 ) -> RunResult:
     """Send every chunk at most once. Stops starting new chunks after an error that would
     repeat (auth, balance, rate, server, network) or on Ctrl-C; in-flight chunks finish."""
@@ -192,6 +220,8 @@ def run_chunks(
                             )
                             run.stopped_by, stop, taken = run.stopped_by or exc, True, None
                             break
+                    if rate is not None:
+                        rate.acquire()
                     may_have_left = True
                     pending[pool.submit(attempt_chunk, chunk, send_one, retry)] = chunk
                     taken = None
