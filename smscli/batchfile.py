@@ -585,7 +585,9 @@ class _Builder:
         sender = (self._value(position, values, keys.sender) or "").strip()
         if not sender:
             return self.default_sender
-        if len(sender) > self.max_sender:
+        if self.max_sender == 0:
+            self.fail(position, f"sender ID {_shorten(sender)!r}: this provider has no sender ID")
+        elif len(sender) > self.max_sender:
             self.fail(
                 position,
                 f"sender ID {_shorten(sender)!r} is {len(sender)} characters long; at most "

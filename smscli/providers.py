@@ -1,16 +1,28 @@
 """From a resolved profile to a gateway client. The only place that knows which class serves
-which provider, so commands stay provider-agnostic."""
+which provider, so commands stay provider-agnostic; and what a client can do beyond the
+Gateway protocol (scheduled sending, warnings for the user)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from smscli.errors import ConfigError
+from smscli.errors import ConfigError, NotSupported, UsageError
 
 if TYPE_CHECKING:
     import httpx
 
-    from smscli.gateways.base import Gateway, Trace
+    from smscli.gateways.base import (
+        Balance,
+        BatchElement,
+        Gateway,
+        PlannedRequest,
+        ReportResult,
+        SendResult,
+        Trace,
+    )
     from smscli.gateways.mobset import MobsetClient
     from smscli.gateways.v3 import V3Client
     from smscli.settings import ResolvedProfile
@@ -26,7 +38,144 @@ MOBSET_SANDBOX_BALANCE = 1_000_000
 
 
 def is_sandbox(profile: ResolvedProfile) -> bool:
+    """The v3 or the mobset simulator: nothing real is sent, whatever its base_url."""
     return profile.provider in ("sandbox", "sandbox-mobset")
+
+
+def client_warnings(gateway: object) -> tuple[str, ...]:
+    """What a client wants the user told once per command (mobset: plain HTTP, a corp_id on
+    the wrong host). Clients never print: the command shows these on stderr."""
+    found = getattr(gateway, "warnings", ())
+    if isinstance(found, str):
+        return (found,)
+    return tuple(str(w) for w in found) if isinstance(found, tuple | list) else ()
+
+
+# -- scheduled sending (`send --at`) ------------------------------------------------------------
+
+# A date and a time: "2026-12-01 09:00", "2026-12-01T09:00:30", optionally followed by "Z"
+# (or UTC) or an offset ("+08:00", "-0800"). A bare date is refused: midnight is rarely meant.
+_AT_PATTERN = (
+    r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?"
+    r"\s*(Z|UTC|[+-]\d{2}:?\d{2})?"
+)
+_AT_HINT = 'e.g. --at "2026-12-01 09:00" (local time) or --at "2026-12-01T09:00+08:00"'
+
+
+def parse_at(text: str, *, now: datetime | None = None) -> datetime:
+    """`--at` as an aware datetime: local time unless the text names an offset or Z. Exit 2
+    (UsageError) for anything unreadable or not in the future."""
+    match = re.fullmatch(_AT_PATTERN, text.strip(), re.IGNORECASE)
+    if match is None:
+        raise UsageError(f"--at {text!r} is not a date and time", hint=_AT_HINT)
+    date, hour, minute, second, zone = match.groups()
+    iso = f"{date}T{int(hour):02d}:{minute}:{second or '00'}"
+    if zone:
+        zone = zone.upper()
+        iso += "+00:00" if zone in ("Z", "UTC") else f"{zone[:3]}:{zone[-2:]}"
+    try:
+        parsed = datetime.fromisoformat(iso)
+    except ValueError:
+        raise UsageError(f"--at {text!r} is not a valid date and time", hint=_AT_HINT) from None
+    # A naive time is this machine's local time (TZ); astimezone() makes it aware.
+    at = parsed.astimezone() if parsed.tzinfo is None else parsed
+    current = now if now is not None else datetime.now().astimezone()
+    if at <= current:
+        raise UsageError(
+            f"--at {describe_at(at)} is in the past (now {describe_at(current)})",
+            hint="give a future time; without --at the messages go out at once",
+        )
+    return at
+
+
+def describe_at(at: datetime) -> str:
+    """'2026-12-01 09:00 PST (UTC-08:00)': the time as given, and its offset."""
+    offset = at.strftime("%z")
+    utc = f"UTC{offset[:3]}:{offset[3:5]}" if offset else ""
+    name = at.tzname() or ""
+    shown = at.strftime("%Y-%m-%d %H:%M:%S" if at.second else "%Y-%m-%d %H:%M")
+    if name == "UTC" and offset == "+0000":
+        return f"{shown} UTC"
+    if name and name != utc:
+        return f"{shown} {name} ({utc})" if utc else f"{shown} {name}"
+    return f"{shown} {utc}".rstrip()
+
+
+def can_schedule(gateway: Gateway) -> bool:
+    """True when the client's send and plan_send take `at` (mobset's TimerSend)."""
+    import inspect
+
+    try:
+        return all(
+            "at" in inspect.signature(method).parameters
+            for method in (gateway.send, gateway.plan_send)
+        )
+    except (TypeError, ValueError):
+        return False
+
+
+def scheduled(gateway: Gateway, at: datetime) -> Gateway:
+    """The gateway with every send (and planned send) scheduled for `at`. UsageError (exit 2)
+    when the provider has no scheduled sending (v3), so nothing goes out at the wrong time."""
+    if not can_schedule(gateway):
+        raise NotSupported(
+            "scheduled sending is not supported by this provider",
+            hint=f"drop --at ({gateway.name} sends at once)",
+        )
+    return _Scheduled(gateway, at)
+
+
+class _Scheduled:
+    """A Gateway whose sends carry `at`. Anything else is the wrapped client's own."""
+
+    def __init__(self, gateway: Gateway, at: datetime) -> None:
+        self._gateway = gateway
+        self.at = at
+        self.name = gateway.name
+        self.max_numbers_per_send = gateway.max_numbers_per_send
+        self.max_content_chars = gateway.max_content_chars
+        self.max_ids_per_report = gateway.max_ids_per_report
+        self.max_sender_id = gateway.max_sender_id
+        self.report_mode = gateway.report_mode
+        self.warnings = client_warnings(gateway)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._gateway, name)
+
+    def plan_send(
+        self,
+        numbers: Sequence[str],
+        content: str,
+        *,
+        sender_id: str | None = None,
+        order_ids: Sequence[str] | None = None,
+    ) -> PlannedRequest:
+        plan: Callable[..., PlannedRequest] = self._gateway.plan_send
+        return plan(numbers, content, sender_id=sender_id, order_ids=order_ids, at=self.at)
+
+    def send(
+        self,
+        numbers: Sequence[str],
+        content: str,
+        *,
+        sender_id: str | None = None,
+        order_ids: Sequence[str] | None = None,
+    ) -> SendResult:
+        send: Callable[..., SendResult] = self._gateway.send
+        return send(numbers, content, sender_id=sender_id, order_ids=order_ids, at=self.at)
+
+    def send_batch(self, elements: Sequence[BatchElement]) -> SendResult:
+        # Never fall through to the client's unscheduled batch call.
+        raise NotSupported("scheduled sending of a batch is not supported")
+
+    def get_report(self, msg_ids: Sequence[str]) -> ReportResult:
+        return self._gateway.get_report(msg_ids)
+
+    def get_balance(self) -> Balance:
+        return self._gateway.get_balance()
+
+    def close(self) -> None:
+        self._gateway.close()
 
 
 def open_gateway(

@@ -2,11 +2,16 @@
 gateway-sized chunks (concurrently, retried), merging the answers back into input order, and
 polling until nothing is pending. Used by `report` and `balance`; no typer, no printing.
 
-The two places the local history store plugs into:
+Where the local history store plugs in:
 
-- `collect_ids(...)` is the only source of msgIds; `--last/--job/--since` extend it.
-- `check_reports(..., on_reports=...)` passes every poll's reports through one callback, where
-  delivery states get recorded.
+- `collect_ids(...)` reads msgIds given by the user; `ids_from_history(...)` is its twin for
+  `--last/--job/--since`. Either way the ids come with what the history knows of them.
+- query providers (v3): `check_reports(..., on_reports=...)` passes every poll's reports through
+  one callback, where delivery states get recorded; `combine(...)` answers ids whose final state
+  the history already holds without asking again.
+- queue providers (mobset): `check_queue(...)` drains the gateway's report queue into the
+  history (each batch saved before the next is pulled: a pulled report is gone from the
+  gateway) and answers from the history.
 """
 
 from __future__ import annotations
@@ -15,10 +20,10 @@ import csv
 import io
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Protocol, TextIO, TypeVar
+from typing import TYPE_CHECKING, Protocol, TextIO, TypeVar, runtime_checkable
 
 from smscli.errors import (
     ErrorKind,
@@ -34,6 +39,9 @@ from smscli.sending import RetryPolicy
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+    from datetime import datetime
+
+    from smscli.store import Store, Tracked
 
 T = TypeVar("T")
 
@@ -51,6 +59,12 @@ OnReports = Callable[[Sequence[Report]], object]
 DETAIL_LIMIT = 5
 
 NOT_FOUND_DETAIL = "not found yet (still queued, or an unknown id)"
+NO_REPORT_DETAIL = "no delivery report yet"
+NOT_IN_HISTORY_DETAIL = "no delivery report yet, and not a msgId in the history"
+FROM_HISTORY = "from history"
+# SmsGetReport calls per drain: 50,000 reports at mobset's 50 per call. Ends a drain even if
+# a gateway kept answering with the same reports.
+MAX_PULLS = 1000
 _DETAILS = {
     DeliveryStatus.DELIVERED: "delivered",
     DeliveryStatus.FAILED: "failed at the carrier",
@@ -81,6 +95,10 @@ class CollectedIds:
     ids: list[str]  # unique, in input order
     duplicates: int = 0
     skipped: int = 0
+    # What the history knows of the ids (those it knows): filled by ids_from_history, or by the
+    # CLI from Store.lookup for ids the user gave.
+    tracked: Mapping[str, Tracked] = field(default_factory=dict)
+    origin: str | None = None  # "job 12", "3 jobs since ...": where history-selected ids came from
 
 
 def detect_format(text: str) -> str:
@@ -278,6 +296,75 @@ def collect_ids(
         raw += parsed.ids
         skipped += parsed.skipped
     return check_ids(raw, skipped=skipped)
+
+
+@dataclass(frozen=True, slots=True)
+class HistorySelection:
+    """`--last`, `--job ID` or `--since WHEN`: the msgIds come from the local history."""
+
+    option: str  # as the user gave it, for messages
+    last: bool = False
+    job: int | None = None
+    since: datetime | None = None
+
+
+def history_selection(
+    *, last: bool = False, job: int | None = None, since: str | None = None
+) -> HistorySelection | None:
+    """The history selection asked for, if any; at most one of the three."""
+    given = [
+        name
+        for name, on in (("--last", last), ("--job", job is not None), ("--since", since))
+        if on
+    ]
+    if len(given) > 1:
+        raise UsageError(f"{' and '.join(given)} cannot be combined: choose one")
+    if job is not None:
+        if job < 1:
+            raise UsageError(f"--job {job}: job ids start at 1", hint="list jobs: smscli history")
+        return HistorySelection(f"--job {job}", job=job)
+    if since is not None:
+        from smscli.store import parse_since
+
+        try:
+            return HistorySelection(f"--since {since}", since=parse_since(since))
+        except ValueError as exc:
+            raise UsageError(f"--since: {exc}") from None
+    return HistorySelection("--last", last=True) if last else None
+
+
+def refuse_other_ids(selection: HistorySelection, args: Sequence[str], file: str | None) -> None:
+    """History-selected ids are the whole question: mixing in other ids would hide which
+    answer belongs to which."""
+    if args or file is not None:
+        given = "-f/--file" if file is not None and not args else "msgIds"
+        raise UsageError(
+            f"{selection.option} takes the msgIds from the history: give no {given} with it",
+            hint="either name the messages (arguments, -f, stdin) or select them from the history",
+        )
+
+
+def ids_from_history(store: Store, selection: HistorySelection, profile: str) -> CollectedIds:
+    """The ids `selection` picks, with what the history knows of them. --last is the newest job
+    of `profile`; --since is scoped to `profile` too (another profile's msgIds belong to another
+    account, whose gateway alone can answer for them); --job is any job."""
+    if selection.since is not None:
+        tracked = store.ids_since(selection.since, profile)
+        return CollectedIds(list(tracked), tracked=tracked, origin=f"{selection.option}")
+    job_id = selection.job if selection.job is not None else store.last_job_id(profile)
+    if job_id is None:
+        raise UsageError(
+            f"no job of profile {profile} in the history",
+            hint="sends are recorded unless --no-history or history = false; "
+            "`smscli history` lists the jobs, -p chooses another profile",
+        )
+    tracked = store.ids_for_job(job_id)
+    if not tracked:
+        raise UsageError(
+            f"job {job_id} has no msgIds: the gateway accepted none of its numbers",
+            hint=f"see: smscli history show {job_id}",
+        )
+    return CollectedIds(list(tracked), tracked=tracked, origin=f"job {job_id}")
 
 
 def _read_file(path: str) -> str:
@@ -525,6 +612,30 @@ def check_reports(
     timeout passes. During a wait, a poll that fails with a retryable error (after its own
     retries) is ridden out; any other error is raised. Ctrl-C during a wait returns what is
     known so far (interrupted=True)."""
+
+    def ask(todo: list[str], ride_out: bool) -> tuple[list[Report], SmsCliError | None]:
+        return _poll(source, todo, ride_out, concurrency, retry, sleep, on_retry)
+
+    return _keep_asking(
+        ask, ids, wait=wait, on_reports=on_reports, on_poll=on_poll, clock=clock, sleep=sleep
+    )
+
+
+# Asks about the ids still waiting; rides out a retryable error when told to (returning it).
+Ask = Callable[[list[str], bool], tuple[list[Report], SmsCliError | None]]
+
+
+def _keep_asking(
+    ask: Ask,
+    ids: Sequence[str],
+    *,
+    wait: WaitPolicy | None,
+    on_reports: OnReports | None,
+    on_poll: Callable[[Poll], None] | None,
+    clock: Clock,
+    sleep: Sleep,
+) -> ReportOutcome:
+    """The polling loop shared by query and queue providers."""
     started = clock()
     latest: dict[str, Report] = {}
     todo: list[str] = list(ids)
@@ -533,9 +644,7 @@ def check_reports(
     timed_out = interrupted = False
     try:
         while True:
-            reports, error = _poll(
-                source, todo, wait is not None and bool(latest), concurrency, retry, sleep, on_retry
-            )
+            reports, error = ask(todo, wait is not None and bool(latest))
             polls += 1
             changed = _apply(latest, reports)
             if reports and on_reports is not None:
@@ -596,6 +705,183 @@ def _apply(latest: dict[str, Report], reports: Iterable[Report]) -> bool:
             changed = True
         latest[report.msg_id] = report
     return changed
+
+
+# -------------------------------------------------------------------------- the history
+
+
+def history_report(msg_id: str, known: Tracked | None, *, mark: bool = False) -> Report:
+    """What the history knows of one msgId as a report: its last delivery state; pending while
+    no report has come for a message it holds; not found for an id it does not hold. `mark`
+    says in the detail that the answer was not asked for again."""
+    if known is None:
+        return Report(msg_id, DeliveryStatus.NOT_FOUND, detail=NOT_IN_HISTORY_DETAIL)
+    if known.status is None:
+        return Report(msg_id, DeliveryStatus.PENDING, number=known.number, detail=NO_REPORT_DETAIL)
+    detail = known.detail or _DETAILS[known.status]
+    return Report(
+        msg_id,
+        known.status,
+        number=known.number,
+        time=known.time,
+        code=known.code,
+        detail=f"{detail} ({FROM_HISTORY})" if mark else detail,
+    )
+
+
+def still_to_ask(
+    ids: Sequence[str], tracked: Mapping[str, Tracked], *, refresh: bool = False
+) -> list[str]:
+    """The ids a query provider must be asked about: those without a final state in the
+    history (every id with `refresh`). A delivered or failed message stays so."""
+    if refresh:
+        return list(ids)
+    return [i for i in ids if not _final(tracked.get(i))]
+
+
+def _final(known: Tracked | None) -> bool:
+    return known is not None and known.status is not None and known.status.final
+
+
+def combine(
+    ids: Sequence[str], asked: ReportOutcome | None, tracked: Mapping[str, Tracked]
+) -> ReportOutcome:
+    """One report per id, in input order: the gateway's answer where it was asked, else the
+    history's final state (marked). A gateway that has forgotten an old id (not found) does
+    not hide the final state the history holds; a number the answer lacks comes from the
+    history."""
+    answered = {r.msg_id: r for r in asked.reports} if asked is not None else {}
+    reports = []
+    for msg_id in ids:
+        known = tracked.get(msg_id)
+        got = answered.get(msg_id)
+        if got is None or (got.status is DeliveryStatus.NOT_FOUND and _final(known)):
+            reports.append(history_report(msg_id, known, mark=True))
+        elif got.number is None and known is not None and known.number is not None:
+            reports.append(replace(got, number=known.number))
+        else:
+            reports.append(got)
+    if asked is None:
+        return ReportOutcome(reports=tuple(reports), polls=0, elapsed=0.0)
+    return replace(asked, reports=tuple(reports))
+
+
+# -------------------------------------------------------------------------- queue providers
+
+
+@runtime_checkable
+class QueueSource(Protocol):
+    """A gateway whose reports are not looked up by id but handed out once each (mobset)."""
+
+    report_mode: str
+
+    def pull_reports(self) -> ReportResult: ...
+
+
+def as_queue(gateway: object) -> QueueSource | None:
+    """The gateway as a queue source when its reports come from a queue, else None."""
+    if getattr(gateway, "report_mode", "query") == "queue" and isinstance(gateway, QueueSource):
+        return gateway
+    return None
+
+
+class ReportsNotSaved(SmsCliError):
+    """Reports pulled from a queue could not be saved: the gateway will not hand them out
+    again, so `reports` are the only copy left (the CLI prints them)."""
+
+    def __init__(self, error: SmsCliError, reports: Sequence[Report]) -> None:
+        super().__init__(
+            f"{len(reports)} delivery reports pulled from the gateway could not be saved: "
+            f"{error.message}",
+            hint="the gateway hands each report out once: they are printed above as JSON lines",
+        )
+        self.error = error
+        self.reports = tuple(reports)
+        self.exit_code = error.exit_code
+
+
+@dataclass(frozen=True, slots=True)
+class Drained:
+    calls: int
+    reports: int
+    limit_reached: bool = False  # stopped by the call limit: more may be waiting
+
+
+def drain_queue(
+    source: QueueSource,
+    save: OnReports,
+    *,
+    max_calls: int = MAX_PULLS,
+    retry: RetryPolicy = QUERY_RETRY,
+    sleep: Sleep = time.sleep,
+    on_retry: OnRetry | None = None,
+) -> Drained:
+    """Pull until a call comes back empty (or `max_calls` calls), saving each batch before the
+    next call: a pulled report exists nowhere else, so a crash between calls loses none that
+    was pulled before. A retried pull loses nothing more than the failed one already did."""
+    calls = pulled = 0
+    while calls < max_calls:
+        result = call_with_retry(source.pull_reports, retry, sleep=sleep, on_retry=on_retry)
+        calls += 1
+        if not result.reports:
+            return Drained(calls, pulled)
+        _save(save, result.reports)
+        pulled += len(result.reports)
+    return Drained(calls, pulled, limit_reached=True)
+
+
+def _save(save: OnReports, reports: Sequence[Report]) -> None:
+    try:
+        try:
+            save(reports)
+        except KeyboardInterrupt:
+            # Ctrl-C during the write rolled it back: these reports exist nowhere else, so
+            # write them before stopping.
+            save(reports)
+            raise
+    except SmsCliError as exc:
+        raise ReportsNotSaved(exc, reports) from None
+
+
+def check_queue(
+    source: QueueSource,
+    ids: Sequence[str],
+    *,
+    save: OnReports,
+    lookup: Callable[[Sequence[str]], Mapping[str, Tracked]],
+    wait: WaitPolicy | None = None,
+    max_pulls: int = MAX_PULLS,
+    retry: RetryPolicy = QUERY_RETRY,
+    on_drain: Callable[[Drained], None] | None = None,
+    on_poll: Callable[[Poll], None] | None = None,
+    on_retry: OnRetry | None = None,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = time.sleep,
+) -> ReportOutcome:
+    """Drain the queue into the history (`save`), then answer every id from it (`lookup`);
+    with `wait`, again until nothing is pending or the timeout passes. Errors as in
+    check_reports: a retryable one is ridden out during a wait (the answer then comes from
+    what the history already holds), any other is raised."""
+
+    def ask(todo: list[str], ride_out: bool) -> tuple[list[Report], SmsCliError | None]:
+        error = None
+        try:
+            drained = drain_queue(
+                source, save, max_calls=max_pulls, retry=retry, sleep=sleep, on_retry=on_retry
+            )
+        except SmsCliError as exc:
+            if not (ride_out and retryable(exc)):
+                raise
+            error = exc
+        else:
+            if on_drain is not None:
+                on_drain(drained)
+        known = lookup(todo)
+        return [history_report(msg_id, known.get(msg_id)) for msg_id in todo], error
+
+    return _keep_asking(
+        ask, ids, wait=wait, on_reports=None, on_poll=on_poll, clock=clock, sleep=sleep
+    )
 
 
 def exit_code(outcome: ReportOutcome) -> ExitCode:

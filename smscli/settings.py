@@ -228,9 +228,18 @@ KEYS: dict[str, Key] = {
             validate=_not_negative,
         ),
         Key("concurrency", int, "parallel requests for large sends", default=4, validate=_positive),
-        Key("low_balance", float, "`balance` exits 3 below this amount", validate=_not_negative),
         Key(
-            "batch_max_numbers", int, "numbers per request chunk", default=1000, validate=_positive
+            "low_balance",
+            float,
+            "`balance` exits 3 below this amount (mobset: a number of messages)",
+            validate=_not_negative,
+        ),
+        Key(
+            "batch_max_numbers",
+            int,
+            "numbers per request chunk (at most the provider's: mobset 50)",
+            default=1000,
+            validate=_positive,
         ),
         Key("history", bool, "record sends in the local history", default=True),
         Key("store_content", bool, "keep message text in the history", default=True),

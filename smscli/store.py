@@ -21,6 +21,10 @@ Schema (PRAGMA user_version = len(_MIGRATIONS); migrations run in order when a f
               content/sender (batch), outcome (accepted|rejected|unknown|not_sent), msg_id,
               error, delivery status (delivered|failed|pending|not_found|unknown), status_time,
               code, detail, updated. Indexed by (job_id, chunk, pos), msg_id and number.
+    orphan_reports  (v2) (provider, msg_id) -> number, status, status_time, code, detail,
+              received: delivery reports for msgIds no job of that provider holds (a queue
+              provider's reports must not be dropped); moved onto the message once it appears,
+              deleted by `prune` like old jobs.
 
 A job's whole plan is written when it is created (one row per chunk), so a resume knows exactly
 what every chunk held, including the ones that never started; a number's own row is written once,
@@ -133,6 +137,25 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX messages_msg_id ON messages (msg_id) WHERE msg_id IS NOT NULL",
         "CREATE INDEX messages_number ON messages (number)",
     ),
+    # v2: delivery reports for msgIds no job of the provider holds. A queue provider (mobset)
+    # hands each report out once, so one that `report` cannot attach to a message (sent by
+    # another tool, with history off, or pulled before its send's answer was journalled) is
+    # kept here instead of dropped; `lookup` answers from it, `record_reports` moves it onto
+    # its message once the message appears.
+    (
+        """CREATE TABLE orphan_reports (
+            provider TEXT NOT NULL,
+            msg_id TEXT NOT NULL,
+            number TEXT,
+            status TEXT NOT NULL,
+            status_time TEXT,
+            code TEXT,
+            detail TEXT,
+            received TEXT NOT NULL,
+            PRIMARY KEY (provider, msg_id)
+        )""",
+        "CREATE INDEX orphan_reports_received ON orphan_reports (received)",
+    ),
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 
@@ -227,7 +250,7 @@ class NumberHit:
 class Tracked(NamedTuple):
     """What `report` needs per msgId: skip final ones, show the last known state."""
 
-    number: str
+    number: str | None  # None only for a report kept without its message (orphan_reports)
     status: DeliveryStatus | None  # None: never reported
     time: datetime | None
     code: str | None
@@ -239,6 +262,7 @@ class PruneCounts:
     jobs: int = 0
     chunks: int = 0
     messages: int = 0
+    orphan_reports: int = 0
 
 
 @dataclass(slots=True)
@@ -361,6 +385,10 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     if value.tzinfo is None:
         value = value.astimezone()
     return value.astimezone(UTC)
+
+
+# msgIds per query in `lookup`: well under SQLite's limit of bound parameters.
+_LOOKUP_BATCH: Final = 500
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -1099,11 +1127,78 @@ class Store:
         )
 
     @_guarded
+    def lookup(self, msg_ids: Sequence[str], provider: str | None = None) -> dict[str, Tracked]:
+        """What the history knows of these msgIds (of `provider`'s jobs, or of any): their
+        messages' last states, and reports kept for msgIds no job holds (orphan_reports).
+        Ids it knows nothing of are left out. A kept report wins over its message's state
+        only when it is final and the message's is not (it arrived before the message was
+        journalled)."""
+        found: dict[str, Tracked] = {}
+        for start in range(0, len(msg_ids), _LOOKUP_BATCH):
+            part = list(msg_ids[start : start + _LOOKUP_BATCH])
+            found.update(self._tracked_messages(part, provider))
+            for msg_id, kept in self._tracked_orphans(part, provider).items():
+                known = found.get(msg_id)
+                if known is None:
+                    found[msg_id] = kept
+                elif not _is_final(known.status) and _is_final(kept.status):
+                    found[msg_id] = kept._replace(number=known.number or kept.number)
+        return found
+
+    def _tracked_messages(self, msg_ids: list[str], provider: str | None) -> dict[str, Tracked]:
+        scope, params = "", [*msg_ids]
+        if provider is not None:
+            scope = " AND m.job_id IN (SELECT id FROM jobs WHERE provider = ?)"
+            params.append(provider)
+        # In job order, so a msgId a gateway reused answers with its newest message.
+        return dict(
+            _tracked(row)
+            for row in self._db.execute(
+                f"{self._TRACKED} FROM messages m WHERE m.msg_id IN ({_marks(msg_ids)})"
+                f"{scope} ORDER BY m.job_id, m.chunk, m.pos",
+                params,
+            )
+        )
+
+    def _tracked_orphans(self, msg_ids: list[str], provider: str | None) -> dict[str, Tracked]:
+        scope, params = "", [*msg_ids]
+        if provider is not None:
+            scope = " AND provider = ?"
+            params.append(provider)
+        return dict(
+            _tracked(row)
+            for row in self._db.execute(
+                "SELECT msg_id, number, status, status_time, code, detail"  # noqa: S608
+                f" FROM orphan_reports WHERE msg_id IN ({_marks(msg_ids)}){scope}"
+                " ORDER BY received, rowid",
+                params,
+            )
+        )
+
+    @_guarded
+    def orphan_reports(self, provider: str | None = None) -> dict[str, Tracked]:
+        """The reports kept for msgIds no job holds, oldest first."""
+        sql = "SELECT msg_id, number, status, status_time, code, detail FROM orphan_reports"
+        params: tuple[str, ...] = ()
+        if provider is not None:
+            sql += " WHERE provider = ?"
+            params = (provider,)
+        return dict(
+            _tracked(row) for row in self._db.execute(sql + " ORDER BY received, rowid", params)
+        )
+
+    @_guarded
     def record_reports(self, reports: Iterable[Report], *, provider: str | None = None) -> int:
         """Write delivery states back by msgId; returns how many messages changed. msgIds are
         unique within one provider's platform only: pass `provider` to keep another
         provider's message with the same id untouched. A final state (delivered/failed) is
-        never replaced by a non-final one: gateways forget old ids and answer not_found."""
+        never replaced by a non-final one: gateways forget old ids and answer not_found.
+
+        With `provider`, a report for a msgId none of its jobs holds is kept in
+        orphan_reports (a queue provider hands it out only once), unless it only says
+        not_found; kept reports whose message has appeared since are moved onto it. All in one
+        transaction: the reports are saved, or (on an error) none is."""
+        reports = list(reports)
         now = _ts(_now())
         sql = (
             "UPDATE messages SET status = ?, status_time = ?, code = ?, detail = ?, updated = ?"
@@ -1131,13 +1226,18 @@ class Store:
                     for r in reports
                 ),
             )
-            return db.total_changes - before
+            changed = db.total_changes - before
+            if provider is not None:
+                _keep_orphans(db, reports, provider, now)
+                _adopt_orphans(db, provider, now)
+            return changed
 
     # -- retention -------------------------------------------------------------------------------
 
     @_guarded
     def prune(self, older_than: timedelta, *, dry_run: bool = False) -> PruneCounts:
-        """Delete jobs created more than `older_than` ago (never one still being sent)."""
+        """Delete jobs created more than `older_than` ago (never one still being sent), and
+        kept reports (orphan_reports) received that long ago."""
         cutoff = _ts(_now() - older_than)
         counts = PruneCounts()
         with self._write() as db:
@@ -1155,7 +1255,8 @@ class Store:
             for start in range(0, len(ids), 500):
                 part = ids[start : start + 500]
                 counts = _add(counts, _delete_jobs(db, part, dry_run))
-        if ids and not dry_run:
+            counts = replace(counts, orphan_reports=_delete_orphans(db, cutoff, dry_run))
+        if (ids or counts.orphan_reports) and not dry_run:
             # Give the freed pages back to the file system (auto_vacuum = INCREMENTAL).
             self._db.execute("PRAGMA incremental_vacuum")
         return counts
@@ -1188,6 +1289,70 @@ def _delete_jobs(db: sqlite3.Connection, ids: list[int], dry_run: bool) -> Prune
     if not dry_run:
         db.execute(f"DELETE FROM jobs WHERE id IN ({marks})", ids)  # noqa: S608
     return PruneCounts(len(ids), counted[1], counted[0])
+
+
+def _delete_orphans(db: sqlite3.Connection, cutoff: str, dry_run: bool) -> int:
+    verb = "SELECT count(*)" if dry_run else "DELETE"
+    cursor = db.execute(f"{verb} FROM orphan_reports WHERE received < ?", (cutoff,))
+    return int(cursor.fetchone()[0]) if dry_run else cursor.rowcount
+
+
+def _is_final(status: DeliveryStatus | None) -> bool:
+    return status is not None and status.final
+
+
+def _keep_orphans(
+    db: sqlite3.Connection, reports: Sequence[Report], provider: str, now: str
+) -> None:
+    """Reports no message of `provider` takes, kept by (provider, msgId); the same rule as for
+    messages: a final state is never replaced by a non-final one."""
+    db.executemany(
+        "INSERT INTO orphan_reports (provider, msg_id, number, status, status_time, code,"
+        " detail, received) SELECT ?, ?, ?, ?, ?, ?, ?, ?"
+        " WHERE NOT EXISTS (SELECT 1 FROM messages m JOIN jobs j ON j.id = m.job_id"
+        " WHERE m.msg_id = ? AND j.provider = ?)"
+        " ON CONFLICT (provider, msg_id) DO UPDATE SET number = coalesce(excluded.number,"
+        " number), status = excluded.status, status_time = excluded.status_time,"
+        " code = excluded.code, detail = excluded.detail, received = excluded.received"
+        " WHERE status NOT IN ('delivered', 'failed')"
+        " OR excluded.status IN ('delivered', 'failed')",
+        (
+            (
+                provider,
+                r.msg_id,
+                r.number,
+                r.status.value,
+                _ts(r.time) if r.time else None,
+                r.code,
+                r.detail,
+                now,
+                r.msg_id,
+                provider,
+            )
+            for r in reports
+            if r.status is not DeliveryStatus.NOT_FOUND
+        ),
+    )
+
+
+def _adopt_orphans(db: sqlite3.Connection, provider: str, now: str) -> None:
+    """Kept reports whose message has been journalled since (a report pulled while its send's
+    answer was still on the way) move onto the message."""
+    db.execute(
+        "UPDATE messages SET status = o.status, status_time = o.status_time, code = o.code,"
+        " detail = o.detail, updated = ? FROM orphan_reports o"
+        " WHERE o.provider = ? AND o.msg_id = messages.msg_id"
+        " AND messages.job_id IN (SELECT id FROM jobs WHERE provider = ?)"
+        " AND (messages.status IS NULL OR messages.status NOT IN ('delivered', 'failed')"
+        " OR o.status IN ('delivered', 'failed'))",
+        (now, provider, provider),
+    )
+    db.execute(
+        "DELETE FROM orphan_reports WHERE provider = ? AND EXISTS (SELECT 1 FROM messages m"
+        " WHERE m.msg_id = orphan_reports.msg_id"
+        " AND m.job_id IN (SELECT id FROM jobs WHERE provider = ?))",
+        (provider, provider),
+    )
 
 
 def _add(a: PruneCounts, b: PruneCounts) -> PruneCounts:

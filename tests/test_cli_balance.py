@@ -155,3 +155,67 @@ def test_a_balance_that_is_not_a_number_cannot_be_compared(gateway: FakeGateway)
     assert result.exit_code == 1
     assert "is not a number" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- mobset: a count of messages ------------------------------------------------------------
+
+
+@pytest.fixture
+def mobset(tmp_path: Path) -> Iterator[Any]:
+    from tests.test_cli_mobset import MobsetFake, write_mobset_profile
+
+    fake = MobsetFake(tmp_path / "mobset", balance=4321)
+    write_mobset_profile(fake.url, extra="low_balance = 5000\n")
+    yield fake
+    fake.close()
+
+
+def test_mobset_balance_is_a_count_of_messages(mobset: Any) -> None:
+    result = invoke("balance", "--json", "--below", "10")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "balance": "4321",
+        "unit": "messages",
+        "gift": None,
+        "credit": None,
+        "profile": "main",
+        "provider": "mobset",
+    }
+    assert "sandbox" not in result.stderr
+    assert invoke("balance", "-q", "--below", "10").stdout == "4321\n"
+    tsv = invoke("balance", "--below", "10").stdout.splitlines()
+    assert tsv[0].split("\t")[:2] == ["balance", "unit"]
+
+
+def test_mobset_low_balance_threshold_counts_messages(mobset: Any) -> None:
+    result = invoke("balance")
+    assert result.exit_code == 3
+    assert (
+        "balance 4321 messages is below 5000 messages (low_balance of profile 'main')"
+        in result.stderr
+    )
+
+
+def test_mobset_balance_not_supported_exits_2(mobset: Any) -> None:
+    mobset.rewrites["SmsGetBalance"] = lambda body: {
+        "Code": -1,
+        "Message": "输入参数不完整(Methods不支持)",
+    }
+    result = invoke("balance")
+    assert result.exit_code == 2
+    assert "not supported by this provider" in result.stderr
+    assert result.stdout == ""
+    assert len(mobset.calls("SmsGetBalance")) == 1  # not retried
+
+
+def test_mobset_balance_auth_error_exits_5(mobset: Any) -> None:
+    from tests.test_cli_mobset import write_mobset_profile
+
+    config = write_mobset_profile(mobset.url)
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("sandbox-password", "wr0ng-pw-777"),
+        encoding="utf-8",
+    )
+    result = invoke("balance")
+    assert result.exit_code == 5
+    assert "wr0ng-pw-777" not in result.stderr

@@ -582,3 +582,96 @@ def test_dry_run_without_plan_batch_plans_each_element_as_a_send() -> None:
     assert planned.body == {"n": f"{A},{B}", "c": "hi", "sender_id": None, "order_ids": ("1", "2")}
     with pytest.raises(NotSupported):
         _planned(PerCall(), [one, one])  # type: ignore[arg-type]
+
+
+# --- mobset: one SmsSend per content and chunk of at most 50 ----------------------------------
+
+
+@pytest.fixture
+def mobset(tmp_path: Path) -> Iterator[Any]:
+    from tests.test_cli_mobset import MobsetFake, write_mobset_profile
+
+    fake = MobsetFake(tmp_path / "mobset")
+    write_mobset_profile(fake.url)
+    yield fake
+    fake.close()
+
+
+def mobset_batch(tmp_path: Path, extra_rows: str = "") -> str:
+    rows = [f"{8613800001000 + i},first" for i in range(70)]
+    rows += [f"{8613800002000 + i},second" for i in range(5)]
+    rows += [f"{8613800001000 + i},third" for i in range(2)]  # the same numbers again
+    return write(tmp_path, "m.csv", "number,content\n" + "\n".join(rows) + "\n" + extra_rows)
+
+
+def test_mobset_batch_one_content_per_request(mobset: Any, tmp_path: Path) -> None:
+    result = invoke("batch", mobset_batch(tmp_path), "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    sent = [(c.form["Content"], len(c.form["PhoneNumbers"].split(","))) for c in mobset.calls()]
+    assert sorted(sent) == [("first", 20), ("first", 50), ("second", 5), ("third", 2)]
+    rows = json.loads(result.stdout)
+    assert len(rows) == 77 and all(r["accepted"] is True for r in rows)
+    assert len({r["msg_id"] for r in rows}) == 77
+    assert "in 4 requests" in result.stderr and "sandbox" not in result.stderr
+
+
+def test_mobset_batch_max_numbers_below_50(mobset: Any, tmp_path: Path) -> None:
+    result = invoke("batch", mobset_batch(tmp_path), "--max-numbers", "30", "-q")
+    assert result.exit_code == 0, result.stderr
+    sizes = sorted(len(c.form["PhoneNumbers"].split(",")) for c in mobset.calls())
+    assert sizes == [2, 5, 10, 30, 30]
+
+
+def test_mobset_batch_dry_run(mobset: Any, tmp_path: Path) -> None:
+    result = invoke("batch", mobset_batch(tmp_path), "--dry-run", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert [(p["numbers"], p["elements"], p["messages"]) for p in plan] == [
+        (50, 1, 1),
+        (20, 1, 1),
+        (5, 1, 1),
+        (2, 1, 1),
+    ]
+    assert all(p["body"]["SecretKey"] == "<hidden>" for p in plan)
+    assert "sandbox-password" not in result.stdout + result.stderr
+    assert mobset.received == []
+
+
+def test_mobset_batch_refuses_sender_ids(mobset: Any, tmp_path: Path) -> None:
+    path = write(tmp_path, "s.csv", "number,content,sender_id\n8613800001000,hi,ACME\n")
+    result = invoke("batch", path)
+    assert result.exit_code == 2
+    assert "this provider has no sender ID" in result.stderr and "line 2" in result.stderr
+    option = invoke("batch", mobset_batch(tmp_path), "--sender-id", "ACME")
+    assert option.exit_code == 2
+    assert "mobset has no sender ID" in option.stderr
+    assert mobset.received == []
+
+
+def test_mobset_batch_checks_each_message_before_sending(mobset: Any, tmp_path: Path) -> None:
+    # 899 characters and an emoji: 900 by len(), 901 as mobset counts them.
+    result = invoke("batch", mobset_batch(tmp_path, f"8613800003000,{'x' * 899}😀\n"))
+    assert result.exit_code == 2
+    assert "an emoji counts as 2" in result.stderr and "8613800003000" in result.stderr
+    assert mobset.received == []
+
+
+def test_mobset_batch_accepted_without_ids_is_not_resent(mobset: Any, tmp_path: Path) -> None:
+    mobset.rewrites["SmsSend"] = lambda body: {"Code": body["Code"], "Message": "发送成功"}
+    path = write(tmp_path, "u.csv", "number,content\n8613800001000,a\n8613800001001,b\n")
+    result = invoke("batch", path, "-o", "json", "--max-numbers", "1")
+    assert result.exit_code == 3, result.stderr
+    assert "do not send them again" in result.stderr
+    assert len(mobset.calls()) == 2
+    assert all(r["msg_id"] is None for r in json.loads(result.stdout))
+
+
+def test_sandbox_mobset_batch_says_simulated(tmp_path: Path) -> None:
+    config = Path(os.environ["SMSCLI_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[profiles.play]\nprovider = "sandbox-mobset"\n', encoding="utf-8")
+    config.chmod(0o600)
+    result = invoke("batch", mobset_batch(tmp_path), "-q")
+    assert result.exit_code == 0, result.stderr
+    assert "sandbox: simulated" in result.stderr
+    assert len(result.stdout.split()) == 77

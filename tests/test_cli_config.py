@@ -501,3 +501,181 @@ def test_every_command_is_documented() -> None:
         assert result.exit_code == 0, name
         assert "Usage:" in result.stdout
     assert "batch_max_numbers" in CliRunner().invoke(APP, ["config", "set", "--help"]).stdout
+
+
+# --------------------------------------------------------------------------- mobset
+
+PASSWORD = "pa$$-wörd-771"
+
+
+def test_init_mobset_scripted_reads_the_password_from_stdin(cfg: pathlib.Path) -> None:
+    result = ok(
+        run(
+            cfg,
+            "init",
+            "--provider",
+            "mobset",
+            "--corp-id",
+            "200001",
+            "--login-name",
+            "ops",
+            "--password-stdin",
+            input=f"{PASSWORD}\n",
+        )
+    )
+    assert saved(cfg)["profiles"]["main"] == {
+        "provider": "mobset",
+        "corp_id": "200001",
+        "login_name": "ops",
+        "password": PASSWORD,
+    }
+    assert stat.S_IMODE(cfg.stat().st_mode) == 0o600
+    assert "next: smscli config show" in result.stderr
+    no_secret(result, PASSWORD)
+    shown = ok(run(cfg, "show", "-o", "json"))
+    rows = {row["key"]: row for row in json.loads(shown.stdout)}
+    assert rows["password"]["value"] == "********"
+    assert "sender_id" not in rows and "api_key" not in rows
+    no_secret(shown, PASSWORD)
+
+
+def test_init_mobset_scripted_says_what_is_missing(cfg: pathlib.Path) -> None:
+    result = fails(run(cfg, "init", "--provider", "mobset", "--corp-id", "100001"))
+    assert "--login-name" in result.stderr and "--password-stdin" in result.stderr
+    assert '"$PASSWORD"' in result.stderr and "--api-secret-stdin" not in result.stderr
+    assert not cfg.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--corp-id", "12ab"], "corp_id must be digits only"),
+        (["--api-secret-stdin"], "--api-secret-stdin is not used by provider mobset"),
+        (["--sender-id", "ACME"], "mobset has no sender ID"),
+        (["--api-key", API_KEY], "--api-key is not used by provider mobset"),
+    ],
+)
+def test_init_mobset_refuses_what_mobset_does_not_use(
+    cfg: pathlib.Path, args: list[str], fragment: str
+) -> None:
+    base = ["init", "--provider", "mobset", "--login-name", "ops", "--password-stdin"]
+    if "--corp-id" not in args:
+        base += ["--corp-id", "100001"]
+    result = fails(run(cfg, *base, *args, input=f"{PASSWORD}\n"))
+    assert fragment in result.stderr
+    no_secret(result, PASSWORD)
+    assert not cfg.exists()
+
+
+def test_init_v3_refuses_the_password_flag(cfg: pathlib.Path) -> None:
+    result = fails(
+        run(
+            cfg,
+            "init",
+            "--provider",
+            "laaffic",
+            "--api-key",
+            API_KEY,
+            "--app-id",
+            "a",
+            "--password-stdin",
+            input=f"{SECRET}\n",
+        )
+    )
+    assert "use --api-secret-stdin" in result.stderr
+
+
+def test_init_mobset_interactive_asks_and_hides_the_password(
+    cfg: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console, "interactive", lambda: True)
+    # profile name, provider, corp_id (a bad one first), login_name, password (hidden), base_url
+    answers = f"\nmobset\nabc\n100001\nops\n{PASSWORD}\n\n"
+    result = ok(run(cfg, "init", input=answers))
+    assert saved(cfg)["profiles"]["main"] == {
+        "provider": "mobset",
+        "corp_id": "100001",
+        "login_name": "ops",
+        "password": PASSWORD,
+    }
+    assert "corp_id must be digits only" in result.stdout
+    assert "login_name" in result.stdout and "password" in result.stdout
+    assert "sender_id" not in result.stdout
+    no_secret(result, PASSWORD)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--sandbox-mobset"],
+        ["--sandbox", "--provider", "sandbox-mobset"],
+        ["--sandbox-mobset", "--provider", "sandbox-mobset"],
+    ],
+)
+def test_init_sandbox_mobset_in_one_step(cfg: pathlib.Path, args: list[str]) -> None:
+    init_main(cfg)
+    result = ok(run(cfg, "init", *args))
+    data = saved(cfg)
+    assert data["profiles"]["sandbox-mobset"] == {"provider": "sandbox-mobset"}
+    assert data["default_profile"] == "sandbox-mobset"
+    assert "offline, sends nothing" in result.stderr
+    fails(run(cfg, "init", *args))
+    ok(run(cfg, "init", *args, "--force"))
+    ok(run(cfg, "init", "-p", "play", *args, "--no-default"))
+    assert saved(cfg)["profiles"]["play"] == {"provider": "sandbox-mobset"}
+    assert saved(cfg)["default_profile"] == "sandbox-mobset"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--sandbox", "--provider", "laaffic"],
+        ["--sandbox-mobset", "--provider", "sandbox"],
+    ],
+)
+def test_init_sandbox_with_a_real_provider_is_refused(cfg: pathlib.Path, args: list[str]) -> None:
+    result = fails(run(cfg, "init", *args))
+    assert "--provider" in result.stderr
+    assert not cfg.exists()
+
+
+def test_init_sandbox_mobset_interactive_asks_nothing(
+    cfg: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console, "interactive", lambda: True)
+    ok(run(cfg, "init", "-p", "play", "--provider", "sandbox-mobset", input=""))
+    assert saved(cfg)["profiles"]["play"] == {"provider": "sandbox-mobset"}
+
+
+def test_show_sandbox_mobset_notes_the_test_credentials(cfg: pathlib.Path) -> None:
+    ok(run(cfg, "init", "--sandbox-mobset"))
+    rows = {row["key"]: row for row in json.loads(ok(run(cfg, "show", "-o", "json")).stdout)}
+    for key in ("corp_id", "login_name", "password"):
+        assert rows[key]["value"] is None
+        assert "the sandbox uses its own test credentials" in rows[key]["source"]
+    assert rows["base_url"]["source"] == "not set"
+
+
+def test_set_mobset_password_only_from_stdin(cfg: pathlib.Path) -> None:
+    ok(
+        run(
+            cfg,
+            "init",
+            "--provider",
+            "mobset",
+            "--corp-id",
+            "100001",
+            "--login-name",
+            "ops",
+            "--password-stdin",
+            input=f"{PASSWORD}\n",
+        )
+    )
+    refused = fails(run(cfg, "set", "password", "n3w-pw-5511"))
+    assert "refusing password" in refused.stderr
+    ok(run(cfg, "set", "password", "-", input="n3w-pw-5511\n"))
+    assert saved(cfg)["profiles"]["main"]["password"] == "n3w-pw-5511"
+    assert (
+        "sender_id is not used by provider mobset"
+        in fails(run(cfg, "set", "sender_id", "ACME")).stderr
+    )

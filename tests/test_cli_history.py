@@ -83,7 +83,9 @@ def rows(*args: str) -> list[dict[str, object]]:
 def gateway(tmp_path: Path) -> Iterator[FakeGateway]:
     gw = FakeGateway(tmp_path / "gateway", balance="100000")
     url = gw.start()
-    write_profile(Path(os.environ["SMSCLI_CONFIG"]), f"{url}/v3")
+    # One request at a time: scripted faults then hit a known request, not whichever of two
+    # concurrent ones arrives first.
+    write_profile(Path(os.environ["SMSCLI_CONFIG"]), f"{url}/v3", extra="concurrency = 1\n")
     yield gw
     gw.stop()
 

@@ -25,6 +25,7 @@ from smscli.errors import (
 )
 from smscli.gateways.base import DeliveryStatus, Report, ReportResult
 from smscli.sending import RetryPolicy
+from smscli.store import StoreError, Tracked
 
 ID1, ID2, ID3 = "2401011200001000001", "2401011200001000002", "2401011200001000003"
 
@@ -353,7 +354,18 @@ def test_fetch_concurrency_is_bounded() -> None:
 
 def test_fetch_error_stops_queued_calls_and_is_raised() -> None:
     auth = GatewayError("authentication failed", kind=ErrorKind.AUTH)
-    source = FakeSource(always(DeliveryStatus.DELIVERED), faults=[auth], size=1)
+
+    class SlowSource(FakeSource):
+        # Calls that succeed take a while, as over a network; otherwise the second worker can
+        # finish all 49 before the main thread even sees the first one's error.
+        def get_report(self, msg_ids: Sequence[str]) -> ReportResult:
+            failing = bool(self.faults)
+            result = super().get_report(msg_ids)
+            if not failing:
+                time.sleep(0.02)
+            return result
+
+    source = SlowSource(always(DeliveryStatus.DELIVERED), faults=[auth], size=1)
     with pytest.raises(GatewayError, match="authentication failed"):
         r.fetch_reports(source, [str(10**18 + i) for i in range(50)], concurrency=2)
     assert len(source.calls) < 50
@@ -590,3 +602,304 @@ def test_balance_below(balance: str, threshold: float, below: bool) -> None:
 def test_balance_that_is_not_a_number(balance: str) -> None:
     with pytest.raises(SmsCliError, match="not a"):
         r.balance_below(balance, 10)
+
+
+# -------------------------------------------------------------------------- the history
+
+
+def tracked(status: DeliveryStatus | None, number: str = "4477", **kw: object) -> Tracked:
+    values: dict[str, object] = {"time": None, "code": None, "detail": None, **kw}
+    return Tracked(number, status, **values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        ({"last": True, "job": 3}, "--last and --job cannot be combined"),
+        ({"job": 3, "since": "2h"}, "--job and --since cannot be combined"),
+        ({"last": True, "since": "2h"}, "--last and --since cannot be combined"),
+        ({"job": 0}, "job ids start at 1"),
+        ({"since": "yesterday"}, "--since: 'yesterday' is neither"),
+    ],
+)
+def test_history_selection_refuses(options: dict[str, object], fragment: str) -> None:
+    with pytest.raises(UsageError, match=fragment):
+        r.history_selection(**options)  # type: ignore[arg-type]
+
+
+def test_history_selection() -> None:
+    assert r.history_selection() is None
+    assert r.history_selection(last=True) == r.HistorySelection("--last", last=True)
+    assert r.history_selection(job=12) == r.HistorySelection("--job 12", job=12)
+    since = r.history_selection(since="2h")
+    assert since is not None and since.option == "--since 2h"
+    assert since.since is not None and since.since.tzinfo is not None
+
+
+@pytest.mark.parametrize(("args", "file"), [([ID1], None), (["-"], None), ([], "sent.jsonl")])
+def test_a_history_selection_takes_no_other_ids(args: list[str], file: str | None) -> None:
+    selection = r.HistorySelection("--last", last=True)
+    with pytest.raises(UsageError, match="--last takes the msgIds from the history"):
+        r.refuse_other_ids(selection, args, file)
+    r.refuse_other_ids(selection, [], None)
+
+
+def test_still_to_ask_skips_final_states_unless_refreshed() -> None:
+    known = {
+        ID1: tracked(DeliveryStatus.DELIVERED),
+        ID2: tracked(DeliveryStatus.PENDING),
+        ID3: tracked(None),
+    }
+    ids = [ID1, ID2, ID3, "4"]
+    assert r.still_to_ask(ids, known) == [ID2, ID3, "4"]
+    assert r.still_to_ask(ids, known, refresh=True) == ids
+    failed = {ID1: tracked(DeliveryStatus.FAILED)}
+    assert r.still_to_ask([ID1], failed) == []
+
+
+def test_combine_answers_final_states_from_the_history_in_input_order() -> None:
+    when = datetime(2026, 11, 22, 10, tzinfo=UTC)
+    known = {
+        ID1: tracked(DeliveryStatus.DELIVERED, "441", time=when, code="0"),
+        ID2: tracked(None, "442"),
+        ID3: tracked(DeliveryStatus.FAILED, "443", detail="UNDELIV"),
+    }
+    asked = r.ReportOutcome(
+        reports=(
+            Report(ID2, DeliveryStatus.NOT_FOUND, detail=r.NOT_FOUND_DETAIL),
+            Report("4", DeliveryStatus.PENDING, number="444"),
+        ),
+        polls=2,
+        elapsed=1.5,
+        timed_out=True,
+    )
+    outcome = r.combine([ID3, ID1, ID2, "4"], asked, known)
+    assert [x.msg_id for x in outcome.reports] == [ID3, ID1, ID2, "4"]
+    first, second, third, fourth = outcome.reports
+    assert (first.status, first.number, first.detail) == (
+        DeliveryStatus.FAILED,
+        "443",
+        "UNDELIV (from history)",
+    )
+    assert (second.time, second.code, second.detail) == (when, "0", "delivered (from history)")
+    assert (third.status, third.number) == (DeliveryStatus.NOT_FOUND, "442")  # number filled in
+    assert fourth == asked.reports[1]
+    assert (outcome.polls, outcome.elapsed, outcome.timed_out) == (2, 1.5, True)
+    everything_known = r.combine([ID1], None, known)
+    assert everything_known.polls == 0 and r.exit_code(everything_known) is ExitCode.OK
+
+
+def test_a_gateway_that_forgot_an_id_does_not_hide_its_final_state() -> None:
+    known = {ID1: tracked(DeliveryStatus.DELIVERED)}
+    asked = r.ReportOutcome(reports=(Report(ID1, DeliveryStatus.NOT_FOUND),), polls=1, elapsed=0.1)
+    (report,) = r.combine([ID1], asked, known).reports
+    assert report.status is DeliveryStatus.DELIVERED
+    assert report.detail == "delivered (from history)"
+
+
+def test_history_report() -> None:
+    assert r.history_report(ID1, None) == Report(
+        ID1, DeliveryStatus.NOT_FOUND, detail=r.NOT_IN_HISTORY_DETAIL
+    )
+    assert r.history_report(ID1, tracked(None)) == Report(
+        ID1, DeliveryStatus.PENDING, number="4477", detail="no delivery report yet"
+    )
+    unmarked = r.history_report(ID1, tracked(DeliveryStatus.FAILED, detail="UNDELIV"))
+    assert unmarked.detail == "UNDELIV"
+
+
+# -------------------------------------------------------------------------- queue providers
+
+
+class FakeQueue:
+    """A report queue handing out each report once, at most `cap` per pull; `log` records
+    pulls and saves in the order they happened."""
+
+    report_mode = "queue"
+
+    def __init__(self, reports: Sequence[Report] = (), *, cap: int = 50) -> None:
+        self.waiting = list(reports)
+        self.cap = cap
+        self.log: list[str] = []
+        self.faults: list[SmsCliError] = []
+
+    def pull_reports(self) -> ReportResult:
+        self.log.append("pull")
+        if self.faults:
+            raise self.faults.pop(0)
+        batch, self.waiting = self.waiting[: self.cap], self.waiting[self.cap :]
+        return ReportResult(tuple(batch))
+
+
+class FakeHistory:
+    def __init__(self, queue: FakeQueue) -> None:
+        self.queue = queue
+        self.saved: dict[str, Report] = {}
+        self.known: dict[str, Tracked] = {}
+
+    def save(self, reports: Sequence[Report]) -> None:
+        self.queue.log.append(f"save {len(reports)}")
+        for report in reports:
+            self.saved[report.msg_id] = report
+
+    def lookup(self, ids: Sequence[str]) -> dict[str, Tracked]:
+        out = {i: self.known[i] for i in ids if i in self.known}
+        for i in ids:
+            if i in self.saved:
+                x = self.saved[i]
+                out[i] = Tracked(x.number or "4477", x.status, x.time, x.code, x.detail)
+        return out
+
+
+def delivered(count: int, start: int = 0) -> list[Report]:
+    return [Report(str(start + i), DeliveryStatus.DELIVERED, code="12") for i in range(count)]
+
+
+def test_drain_saves_each_batch_before_the_next_pull_until_one_is_empty() -> None:
+    queue = FakeQueue(delivered(120))
+    history = FakeHistory(queue)
+    drained = r.drain_queue(queue, history.save)
+    assert queue.log == ["pull", "save 50", "pull", "save 50", "pull", "save 20", "pull"]
+    assert drained == r.Drained(calls=4, reports=120)
+    assert len(history.saved) == 120
+    again = r.drain_queue(queue, history.save)
+    assert again == r.Drained(calls=1, reports=0)
+
+
+def test_drain_is_bounded() -> None:
+    queue = FakeQueue(delivered(500), cap=50)
+    history = FakeHistory(queue)
+    drained = r.drain_queue(queue, history.save, max_calls=3)
+    assert drained == r.Drained(calls=3, reports=150, limit_reached=True)
+    assert len(queue.waiting) == 350
+
+
+def test_drain_retries_a_failed_pull_and_keeps_what_was_saved() -> None:
+    queue = FakeQueue(delivered(60))
+    queue.faults = [NetworkError("HTTP 502", maybe_processed=True)]
+    history = FakeHistory(queue)
+    assert r.drain_queue(queue, history.save, sleep=lambda s: None).reports == 60
+    assert queue.log[:2] == ["pull", "pull"]
+
+    queue = FakeQueue(delivered(60))
+    history = FakeHistory(queue)
+    outage = NetworkError("HTTP 502", maybe_processed=True)
+
+    def save_then_fail(reports: Sequence[Report]) -> None:
+        history.save(reports)
+        queue.faults = [outage] * 3
+
+    with pytest.raises(NetworkError):
+        r.drain_queue(queue, save_then_fail, sleep=lambda s: None)
+    assert len(history.saved) == 50  # the first batch was saved before the failing pulls
+
+
+def test_reports_that_cannot_be_saved_are_handed_back() -> None:
+    queue = FakeQueue(delivered(3))
+
+    def broken(reports: Sequence[Report]) -> None:
+        raise StoreError("the history database stayed locked for 30 s")
+
+    with pytest.raises(r.ReportsNotSaved) as caught:
+        r.drain_queue(queue, broken)
+    assert [x.msg_id for x in caught.value.reports] == ["0", "1", "2"]
+    assert caught.value.exit_code is ExitCode.USAGE
+    assert "3 delivery reports pulled from the gateway could not be saved" in str(caught.value)
+    assert queue.log == ["pull"]  # nothing more pulled after a failed save
+
+
+def test_ctrl_c_while_saving_saves_the_batch_before_stopping() -> None:
+    queue = FakeQueue(delivered(3))
+    history = FakeHistory(queue)
+    interrupts = [KeyboardInterrupt()]
+
+    def save(reports: Sequence[Report]) -> None:
+        if interrupts:
+            raise interrupts.pop()
+        history.save(reports)
+
+    with pytest.raises(KeyboardInterrupt):
+        r.drain_queue(queue, save)
+    assert len(history.saved) == 3
+
+
+def test_check_queue_answers_from_the_history() -> None:
+    queue = FakeQueue([Report("1", DeliveryStatus.FAILED, code="13", detail="UNDELIV")])
+    history = FakeHistory(queue)
+    history.known = {"1": tracked(None, "441"), "2": tracked(None, "442")}
+    drains: list[r.Drained] = []
+    outcome = r.check_queue(
+        queue, ["2", "1", "3"], save=history.save, lookup=history.lookup, on_drain=drains.append
+    )
+    assert [(x.msg_id, x.status) for x in outcome.reports] == [
+        ("2", DeliveryStatus.PENDING),
+        ("1", DeliveryStatus.FAILED),
+        ("3", DeliveryStatus.NOT_FOUND),
+    ]
+    assert outcome.reports[1].detail == "UNDELIV"  # not marked: queue answers always come so
+    assert drains == [r.Drained(calls=2, reports=1)]
+    assert r.exit_code(outcome) is ExitCode.PARTIAL
+
+
+def test_check_queue_waits_until_the_reports_arrive() -> None:
+    clock = FakeClock()
+    queue = FakeQueue()
+    history = FakeHistory(queue)
+    history.known = {"1": tracked(None), "2": tracked(None)}
+    outage = NetworkError("HTTP 502", maybe_processed=True)
+
+    seen: list[r.Poll] = []
+
+    def arrive(poll: r.Poll) -> None:
+        seen.append(poll)
+        if poll.number == 1:
+            queue.waiting = delivered(1, start=1)
+        if poll.number == 2:
+            queue.faults = [outage] * 3  # ridden out: the answer comes from the history
+        if poll.number == 3:
+            queue.waiting = delivered(1, start=2)
+
+    outcome = r.check_queue(
+        queue,
+        ["1", "2"],
+        save=history.save,
+        lookup=history.lookup,
+        wait=r.WaitPolicy(interval=10, timeout=600),
+        on_poll=arrive,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    assert [p.counts.delivered for p in seen] == [0, 1, 1, 2]
+    assert seen[2].error is outage
+    assert outcome.polls == 4 and not outcome.timed_out
+    assert r.exit_code(outcome) is ExitCode.OK
+
+
+def test_check_queue_times_out_and_raises_a_first_failure() -> None:
+    clock = FakeClock()
+    queue = FakeQueue()
+    history = FakeHistory(queue)
+    history.known = {"1": tracked(None)}
+    outcome = r.check_queue(
+        queue,
+        ["1"],
+        save=history.save,
+        lookup=history.lookup,
+        wait=r.WaitPolicy(interval=10, timeout=30),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    assert outcome.timed_out and r.exit_code(outcome) is ExitCode.WAIT_TIMEOUT
+    queue.faults = [GatewayError("bad login", code="-2", kind=ErrorKind.AUTH)]
+    with pytest.raises(GatewayError):
+        r.check_queue(queue, ["1"], save=history.save, lookup=history.lookup)
+
+
+def test_as_queue() -> None:
+    assert r.as_queue(FakeQueue()) is not None
+    assert r.as_queue(FakeSource(always(None))) is None
+
+    class Query(FakeQueue):
+        report_mode = "query"
+
+    assert r.as_queue(Query()) is None

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import random
 import re
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -87,18 +89,22 @@ def client(sandbox: Sandbox) -> Iterator[httpx.Client]:
         yield c
 
 
-def post(client: httpx.Client, clock: Clock, path: str, body: Any) -> dict[str, Any]:
-    response = client.post(path, json=body, headers=auth(clock.now))
+def parsed(response: httpx.Response) -> dict[str, Any]:
+    """The JSON answer, after checking it is byte for byte what json.dumps writes (the sandbox
+    assembles some answers by hand, for speed)."""
     assert response.status_code == 200
     result: dict[str, Any] = response.json()
+    canonical = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    assert response.content == canonical
     return result
+
+
+def post(client: httpx.Client, clock: Clock, path: str, body: Any) -> dict[str, Any]:
+    return parsed(client.post(path, json=body, headers=auth(clock.now)))
 
 
 def get(client: httpx.Client, clock: Clock, path: str, **params: str) -> dict[str, Any]:
-    response = client.get(path, params=params, headers=auth(clock.now))
-    assert response.status_code == 200
-    result: dict[str, Any] = response.json()
-    return result
+    return parsed(client.get(path, params=params, headers=auth(clock.now)))
 
 
 def send(client: httpx.Client, clock: Clock, **fields: Any) -> dict[str, Any]:
@@ -355,6 +361,89 @@ def test_nothing_is_recorded_unless_asked(tmp_path: Path) -> None:
         assert sb.received == []
 
 
+_CANDIDATE_NUMBERS = [
+    "8613800000010",
+    "8613800000020",
+    "447000000001",
+    "123456",
+    "123456789012345",
+    "8613800000999",
+    "8613800000998",
+    "8613800000997",  # rejected
+    "12345",  # too short
+    "1234567890123456",  # too long
+    "0861380000000",  # trunk zero
+    "+8613800000020",
+    "",
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_CANDIDATE_NUMBERS),
+            # Any text but commas and lone surrogates (which UTF-8 cannot carry).
+            st.text(st.characters(codec="utf-8", exclude_characters=","), max_size=6),
+        ),
+        min_size=1,
+        max_size=15,
+    ),
+    st.booleans(),
+)
+def test_send_answer_pairs_numbers_with_order_ids(
+    pairs: list[tuple[str, str]], with_order_ids: bool
+) -> None:
+    given_numbers = ",".join(number for number, _ in pairs)
+    order_ids = ",".join(order_id for _, order_id in pairs)
+    body = {"appId": SANDBOX_APP_ID, "numbers": given_numbers, "content": "hi"}
+    if with_order_ids:
+        body["orderId"] = order_ids
+    expected = [
+        (number, order_id if with_order_ids and order_ids else None)
+        for number, order_id in pairs
+        if NUMBER_RULE.fullmatch(number) and not number.endswith("0997")
+    ]
+    clock = Clock(time.time())
+    with Sandbox(None, balance="1000") as sb, httpx.Client(transport=sb.transport()) as c:
+        result = post(c, clock, f"{BASE}/sendSms", body)
+    if not given_numbers.strip():
+        assert result["status"] == "-8"
+    elif not expected:
+        assert result["status"] == "-9"
+    else:
+        assert [(e["number"], e["orderId"]) for e in result["array"]] == expected
+        assert (result["success"], result["fail"]) == (
+            str(len(expected)),
+            str(len(pairs) - len(expected)),
+        )
+        ids = [int(i) for i in msg_ids(result)]
+        assert ids == list(range(ids[0], ids[0] + len(ids)))
+
+
+def test_batch_answer_escapes_order_ids(client: httpx.Client, clock: Clock) -> None:
+    array = [
+        {"numbers": numbers(2), "content": "a", "orderId": 'q"uote,back\\slash'},
+        {"numbers": numbers(1), "content": "b"},
+        {"numbers": f"{numbers(1)},123", "content": "c", "orderId": "\u2028é\x00🎉,tab\t"},
+    ]
+    result = post(client, clock, "/sendSms/batch", {"appId": SANDBOX_APP_ID, "array": array})
+    assert [e["orderId"] for e in result["array"]] == [
+        'q"uote',
+        "back\\slash",
+        None,
+        "\u2028é\x00🎉",
+    ]
+
+
+def test_content_length_counts_a_lone_surrogate_once(client: httpx.Client, clock: Clock) -> None:
+    for count, code in ((1024, "0"), (1025, "-5")):
+        body = {"appId": SANDBOX_APP_ID, "numbers": numbers(1), "content": "\ud800" * count}
+        content = json.dumps(body).encode()  # \ud800 escapes: JSON can carry lone surrogates
+        response = client.post("/sendSms", content=content, headers=auth(clock.now))
+        assert response.json()["status"] == code
+
+
 # -- msgIds ------------------------------------------------------------------------------
 
 
@@ -425,6 +514,16 @@ def test_msg_ids_unique_across_processes(tmp_path: Path) -> None:
         assert proc.returncode == 0
         ids += json.loads(out)
     assert len(ids) == len(set(ids)) == 3 * 10 * 200
+    # Every process's messages are in the shared state.
+    with (
+        Sandbox(tmp_path, delivery_delay=3600) as sb,
+        httpx.Client(transport=sb.transport(), base_url=BASE) as c,
+    ):
+        now = Clock(time.time())
+        for start in range(0, len(ids), 200):
+            result = report(c, now, ids[start : start + 200])
+            assert (result["sending"], result["nofound"]) == ("200", "0")
+            assert {e["number"] for e in result["array"]} == {"8613800000000"}
 
 
 # -- delivery and getReport --------------------------------------------------------------
@@ -643,6 +742,172 @@ def test_in_memory_state(clock: Clock) -> None:
         ids = msg_ids(send(c, clock, numbers=numbers(2)))
         clock.advance(3)
         assert report(c, clock, ids)["success"] == "2"
+
+
+_FIRST_SCHEMA = (  # the state file as the first sandbox wrote it: one row per message
+    "CREATE TABLE messages (msg_id INTEGER PRIMARY KEY, number TEXT NOT NULL,"
+    " submitted_at REAL NOT NULL, fate INTEGER NOT NULL)",
+    "CREATE TABLE account (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " balance INTEGER NOT NULL, last_msg_id INTEGER NOT NULL)",
+)
+
+
+def test_state_file_of_the_first_schema_is_converted(tmp_path: Path, clock: Clock) -> None:
+    old = [2609212213201000000 + i for i in range(3)]  # T0's first msgIds
+    db = sqlite3.connect(tmp_path / "sandbox.sqlite3")
+    for statement in _FIRST_SCHEMA:
+        db.execute(statement)
+    db.executemany(
+        "INSERT INTO messages VALUES (?, ?, ?, ?)",
+        [
+            (old[0], "8613800000010", T0 - 60, 0),
+            (old[1], "8613800000999", T0 - 60, 1),
+            (old[2], "8613800000998", T0 - 60, 2),
+        ],
+    )
+    db.execute("INSERT INTO account VALUES (1, 995000, ?)", (old[2],))
+    db.commit()
+    db.close()
+    for _ in range(2):  # converted once, then opened as it is
+        with (
+            Sandbox(tmp_path, clock=clock, balance="5") as sb,
+            httpx.Client(transport=sb.transport(), base_url=BASE) as c,
+        ):
+            result = report(c, clock, [str(i) for i in old])
+            assert [(e["number"], e["status"]) for e in result["array"]] == [
+                ("8613800000010", "0"),
+                ("8613800000999", "1"),
+                ("8613800000998", "-1"),
+            ]
+            assert result["array"][0]["receiveTime"] == "2026-09-21T22:12:23+08:00"
+            assert get(c, clock, "/getBalance")["balance"] == "99.5000"
+    with (
+        Sandbox(tmp_path, clock=clock) as sb,
+        httpx.Client(transport=sb.transport(), base_url=BASE) as c,
+    ):
+        # The counter carried over: the same second continues after the old ids.
+        assert msg_ids(send(c, clock, numbers=numbers(1))) == [str(old[2] + 1)]
+
+
+def test_state_file_of_an_unknown_schema_is_recreated(tmp_path: Path, clock: Clock) -> None:
+    db = sqlite3.connect(tmp_path / "sandbox.sqlite3")
+    db.execute('CREATE TABLE "odd ""name""" (x)')
+    db.execute("CREATE TABLE runs (x)")
+    db.execute("PRAGMA user_version = 99")
+    db.commit()
+    db.close()
+    with (
+        Sandbox(tmp_path, clock=clock, balance="7") as sb,
+        httpx.Client(transport=sb.transport(), base_url=BASE) as c,
+    ):
+        assert get(c, clock, "/getBalance")["balance"] == "7.0000"
+        ids = msg_ids(send(c, clock, numbers=numbers(3)))
+        clock.advance(3)
+        assert report(c, clock, ids)["success"] == "3"
+
+
+def test_report_finds_every_message_of_large_and_batched_sends(
+    client: httpx.Client, clock: Clock
+) -> None:
+    first = send(client, clock, numbers=numbers(1000))
+    clock.advance(1)  # a new second: the next msgIds start higher, leaving unissued ids between
+    array = [
+        {"numbers": numbers(300, 8613900000000), "content": "a"},
+        {"numbers": "8613800000999,123,8613800000998", "content": "b", "orderId": "x,y,z"},
+    ]
+    second = post(client, clock, "/sendSms/batch", {"appId": SANDBOX_APP_ID, "array": array})
+    assert (second["success"], second["fail"]) == ("302", "1")
+    number_of = {e["msgId"]: e["number"] for e in first["array"] + second["array"]}
+    unissued = str(int(first["array"][-1]["msgId"]) + 1)
+    assert unissued not in number_of
+    asked = list(number_of)
+    random.Random(3).shuffle(asked)
+    clock.advance(5)
+    statuses: dict[str, str] = {}
+    for start in range(0, len(asked), 199):
+        chunk = asked[start : start + 199]
+        result = report(client, clock, [unissued, *chunk])
+        assert msg_ids(result) == chunk
+        assert result["nofound"] == "1"
+        assert all(e["number"] == number_of[e["msgId"]] for e in result["array"])
+        statuses.update((e["number"], e["status"]) for e in result["array"])
+    assert len(statuses) == 1302
+    assert (statuses.pop("8613800000999"), statuses.pop("8613800000998")) == ("1", "-1")
+    assert set(statuses.values()) == {"0"}
+
+
+def test_report_ids_beyond_sqlite_integers_are_nofound(client: httpx.Client, clock: Clock) -> None:
+    ids = msg_ids(send(client, clock, numbers=numbers(1)))
+    huge = ["9223372036854775807", "9223372036854775808", "9999999999999999999"]
+    result = report(client, clock, [*huge, *ids])
+    assert (result["nofound"], result["sending"], msg_ids(result)) == ("3", "1", ids)
+
+
+def test_threads_sending_and_reporting_at_once(tmp_path: Path, clock: Clock) -> None:
+    errors: list[BaseException] = []
+    with Sandbox(tmp_path, clock=clock, delivery_delay=0, balance="1000") as sb:
+
+        def worker(index: int) -> None:
+            try:
+                with httpx.Client(transport=sb.transport(), base_url=BASE) as c:
+                    for round_ in range(5):
+                        start = 8613800000000 + index * 10**6 + round_ * 10**4
+                        sent = send(c, clock, numbers=numbers(150, start))
+                        got = report(c, clock, msg_ids(sent))
+                        assert got["success"] == "150"
+                        assert [(e["msgId"], e["number"]) for e in got["array"]] == [
+                            (e["msgId"], e["number"]) for e in sent["array"]
+                        ]
+            except BaseException as error:  # surfaced below, in the test's own thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        with httpx.Client(transport=sb.transport(), base_url=BASE) as c:
+            assert get(c, clock, "/getBalance")["balance"] == f"{1000 - 6 * 5 * 150 * 0.01:.4f}"
+    assert errors == []
+
+
+def test_latency_is_not_spent_holding_the_store(tmp_path: Path) -> None:
+    # Eight requests at once, each delayed 0.3 s, take about 0.3 s together, not 2.4 s.
+    statuses: list[str] = []
+    with Sandbox(tmp_path, latency=0.3, balance="1000") as sb:
+        barrier = threading.Barrier(8)
+
+        def worker(index: int) -> None:
+            body = {"appId": SANDBOX_APP_ID, "numbers": numbers(10), "content": "hi"}
+            request = httpx.Request("POST", f"{BASE}/sendSms", json=body, headers=auth(time.time()))
+            barrier.wait(timeout=10)
+            statuses.append(parsed(sb.handle(request))["status"])
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        elapsed = time.monotonic() - started
+    assert statuses == ["0"] * 8
+    assert elapsed < 1.2
+
+
+def test_recording_off_does_no_recording_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(request: httpx.Request) -> None:
+        raise AssertionError("recorded")
+
+    monkeypatch.setattr(sandbox_module, "_recorded", fail)
+    clock = Clock()
+    with (
+        Sandbox(tmp_path, clock=clock) as sb,
+        httpx.Client(transport=sb.transport(), base_url=BASE) as c,
+    ):
+        assert send(c, clock, numbers=numbers(2))["status"] == "0"
+        assert sb.received == []
 
 
 # -- routing -----------------------------------------------------------------------------

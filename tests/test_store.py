@@ -467,3 +467,133 @@ def test_two_processes_writing_at_once_lose_nothing(path: Path) -> None:
         assert sum(s.counts.delivered for s in summaries) == 20
         assert len({s.job.pid for s in summaries}) == 1  # finished: pid cleared (None)
     assert path.exists()
+
+
+# -- v2: reports without their message (orphan_reports) ------------------------------------------
+
+
+def test_a_version_1_history_is_migrated_keeping_its_jobs(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as m:
+        m.setattr(store_module, "_MIGRATIONS", store_module._MIGRATIONS[:1])
+        m.setattr(store_module, "SCHEMA_VERSION", 1)
+        with Store.open(path) as old:
+            sent_job(old, 3)
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
+    raw.close()
+    with Store.open(path) as new:
+        assert len(new.ids_for_last_job()) == 3
+        new.record_reports([Report("elsewhere", DeliveryStatus.DELIVERED)], provider="laaffic")
+        assert list(new.orphan_reports()) == ["elsewhere"]
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    raw.close()
+
+
+def test_reports_without_their_message_are_kept_per_provider(store: Store) -> None:
+    sent_job(store, 2)
+    when = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    changed = store.record_reports(
+        [
+            Report("m447700900000", DeliveryStatus.DELIVERED, code="12"),
+            Report("1000000001", DeliveryStatus.FAILED, time=when, code="13", detail="UNDELIV"),
+            Report("1000000002", DeliveryStatus.NOT_FOUND),  # "no record" is not a report
+        ],
+        provider="mobset",
+    )
+    assert changed == 0  # job 1 is laaffic's: its message is not mobset's m447700900000
+    kept = store.orphan_reports("mobset")
+    assert list(kept) == ["m447700900000", "1000000001"]
+    assert kept["1000000001"] == (None, DeliveryStatus.FAILED, when, "13", "UNDELIV")
+    assert store.orphan_reports("laaffic") == {}
+    # Without a provider nothing can be scoped, so nothing is kept (as before v2).
+    store.record_reports([Report("1000000003", DeliveryStatus.DELIVERED)])
+    assert "1000000003" not in store.orphan_reports()
+    # A matched report is not kept twice.
+    store.record_reports([Report("m447700900001", DeliveryStatus.DELIVERED)], provider="laaffic")
+    assert "m447700900001" not in store.orphan_reports()
+
+
+def test_a_kept_final_state_is_not_replaced_by_a_later_pending_one(store: Store) -> None:
+    store.record_reports([Report("7", DeliveryStatus.FAILED, detail="UNDELIV")], provider="p")
+    store.record_reports([Report("7", DeliveryStatus.PENDING, detail="late")], provider="p")
+    assert store.orphan_reports()["7"].status is DeliveryStatus.FAILED
+    store.record_reports([Report("8", DeliveryStatus.PENDING)], provider="p")
+    store.record_reports([Report("8", DeliveryStatus.DELIVERED, number="4477")], provider="p")
+    assert store.orphan_reports()["8"][:2] == ("4477", DeliveryStatus.DELIVERED)
+
+
+def test_lookup_answers_from_messages_and_kept_reports(store: Store) -> None:
+    job = sent_job(store, 3)
+    store.record_reports(
+        [
+            Report("m447700900000", DeliveryStatus.DELIVERED, code="0"),
+            Report("x1", DeliveryStatus.FAILED),
+        ],
+        provider="laaffic",
+    )
+    found = store.lookup(["m447700900000", "m447700900001", "x1", "nobody"], "laaffic")
+    assert list(found) == ["m447700900000", "m447700900001", "x1"]
+    assert found["m447700900000"].status is DeliveryStatus.DELIVERED
+    assert found["m447700900001"] == ("447700900001", None, None, None, None)
+    assert found["x1"].status is DeliveryStatus.FAILED and found["x1"].number is None
+    assert store.lookup(["m447700900000", "x1"], "mobset") == {}
+    assert set(store.lookup(["m447700900000", "x1"])) == {"m447700900000", "x1"}
+    assert store.lookup([]) == {}
+    assert len(store.ids_for_job(job)) == 3
+
+
+def test_lookup_takes_any_number_of_ids(store: Store) -> None:
+    sent_job(store, 1200, start=447700000000)
+    ids = [f"m{447700000000 + i}" for i in range(1200)]
+    found = store.lookup([*ids, "nobody"], "laaffic")
+    assert list(found) == ids
+
+
+def test_a_report_pulled_before_its_send_was_journalled_moves_onto_the_message(
+    store: Store,
+) -> None:
+    # A queue provider's report can arrive between the gateway's answer to SmsSend and the
+    # journal recording that answer: it is kept, answered by lookup, then adopted.
+    chunks = plan(2)
+    job = new_job(store, chunks, provider="mobset")
+    journal = store.journal(job)
+    journal.before(chunks[0])
+    report = Report("m447700900000", DeliveryStatus.DELIVERED, code="12", detail="DELIVRD")
+    store.record_reports([report], provider="mobset")
+    assert list(store.orphan_reports()) == ["m447700900000"]
+    journal.after(accepted(chunks[0]))
+    found = store.lookup(["m447700900000", "m447700900001"], "mobset")
+    assert found["m447700900000"] == (
+        "447700900000",
+        DeliveryStatus.DELIVERED,
+        None,
+        "12",
+        "DELIVRD",
+    )
+    assert found["m447700900001"].status is None
+    assert store.ids_for_job(job)["m447700900000"].status is None  # not adopted yet
+    store.record_reports([], provider="mobset")  # any later write adopts it
+    assert store.ids_for_job(job)["m447700900000"].status is DeliveryStatus.DELIVERED
+    assert store.orphan_reports() == {}
+    (hit,) = store.messages_to("447700900000")
+    assert (hit.message.status, hit.message.detail) == ("delivered", "DELIVRD")
+
+
+def test_prune_deletes_old_kept_reports(store: Store) -> None:
+    store.record_reports([Report("1", DeliveryStatus.DELIVERED)], provider="p")
+    store.record_reports([Report("2", DeliveryStatus.DELIVERED)], provider="p")
+    raw = sqlite3.connect(store.path)
+    with raw:
+        raw.execute(
+            "UPDATE orphan_reports SET received = '2020-01-01T00:00:00.000+00:00'"
+            " WHERE msg_id = '1'"
+        )
+    raw.close()
+    preview = store.prune(timedelta(days=90), dry_run=True)
+    assert (preview.jobs, preview.orphan_reports) == (0, 1)
+    assert len(store.orphan_reports()) == 2
+    assert store.prune(timedelta(days=90)) == preview
+    assert list(store.orphan_reports()) == ["2"]

@@ -10,6 +10,7 @@ from smscli import console
 from smscli.cli import common as c
 from smscli.errors import ExitCode, SmsCliError
 from smscli.output import Column, OutputFormat, write_object, write_rows
+from smscli.providers import client_warnings, is_sandbox
 
 if TYPE_CHECKING:
     from smscli.gateways.base import Balance
@@ -38,7 +39,8 @@ def balance(
 ) -> None:
     """Show the account balance, gift and credit.
 
-    Amounts are shown exactly as the gateway sent them. With -q only the balance is printed.
+    Amounts are shown exactly as the gateway sent them; mobset's balance is a number of
+    messages (unit: messages). With -q only the balance is printed.
 
     \b
     Examples:
@@ -52,16 +54,21 @@ def balance(
     prof = c.load_profile(opts)
     gateway = c.open_gateway(prof, opts)
     try:
+        for warning in client_warnings(gateway):
+            console.warn(warning)
         result = call_with_retry(gateway.get_balance, QUERY_RETRY, on_retry=_retrying)
     finally:
         gateway.close()
     _write(_record(result, prof), opts.output)
-    if prof.provider == "sandbox":
+    if is_sandbox(prof):
         console.detail("sandbox: simulated balance")
     threshold = below if below is not None else prof.get_float("low_balance")
     if threshold is not None and balance_below(result.balance, threshold):
         source = "--below" if below is not None else f"low_balance of profile '{prof.name}'"
-        console.warn(f"balance {result.balance} is below {_amount(threshold)} ({source})")
+        unit = f" {result.extra['unit']}" if result.extra.get("unit") else ""
+        console.warn(
+            f"balance {result.balance}{unit} is below {_amount(threshold)}{unit} ({source})"
+        )
         raise typer.Exit(int(ExitCode.PARTIAL))
 
 
@@ -74,11 +81,12 @@ def _retrying(exc: SmsCliError, attempt: int, pause: float) -> None:
 
 
 def _record(result: Balance, prof: ResolvedProfile) -> dict[str, object]:
-    record: dict[str, object] = {
-        "balance": result.balance,
-        "gift": result.gift,
-        "credit": result.credit,
-    }
+    record: dict[str, object] = {"balance": result.balance}
+    # What the balance counts, when it is not money (mobset: messages left).
+    if result.extra.get("unit"):
+        record["unit"] = result.extra["unit"]
+    record["gift"] = result.gift
+    record["credit"] = result.credit
     if result.currency is not None:
         record["currency"] = result.currency
     record["profile"] = prof.name

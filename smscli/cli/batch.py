@@ -10,8 +10,9 @@ import typer
 
 from smscli import console
 from smscli.cli import common as c
-from smscli.errors import ExitCode, NotSupported, UsageError
+from smscli.errors import ExitCode, InputError, NotSupported, UsageError
 from smscli.output import Column, OutputFormat, write_rows
+from smscli.providers import client_warnings, is_sandbox
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -95,7 +96,8 @@ def batch(
             "--max-numbers",
             metavar="N",
             min=1,
-            help="Numbers per request (default: the profile's batch_max_numbers, 1000).",
+            help="Numbers per request (default: the profile's batch_max_numbers, 1000; "
+            "at most the provider's, mobset 50).",
             show_default=False,
         ),
     ] = None,
@@ -114,7 +116,8 @@ def batch(
     \b
     Columns / keys: number (or numbers, phone, mobile), content (or message),
     optional sender_id and order_id; any other column can fill a template.
-    Rows with the same content and sender share one element of a sendSms/batch request.
+    Rows with the same content and sender share one element of a sendSms/batch request
+    (mobset, which has no such request: one SmsSend per message, up to 50 numbers each).
 
     \b
     Examples:
@@ -131,7 +134,14 @@ def batch(
     prof = c.load_profile(opts, {"sender_id": sender_id})
     gateway = c.open_gateway(prof, opts)
     try:
+        for warning in client_warnings(gateway):
+            console.warn(warning)
         sender = prof.get_str("sender_id")
+        if sender is not None and gateway.max_sender_id == 0:
+            raise UsageError(
+                f"{gateway.name} has no sender ID",
+                hint=f"drop --sender-id (or unset sender_id in profile {prof.name})",
+            )
         if sender is not None and len(sender) > gateway.max_sender_id:
             raise UsageError(
                 f"the sender ID is {len(sender)} characters long; at most "
@@ -149,6 +159,10 @@ def batch(
             )
         cap = max_numbers or prof.get_int("batch_max_numbers") or 1000
         packing = Packing.for_gateway(gateway, cap)
+        if not packing.mixed:
+            # A call per message anyway, so checking each costs little (v3's own rules are
+            # the file checks already: no need to plan 100,000 templated messages twice).
+            _preflight(gateway, plan)
         _warn(plan, source.name)
         _summary(plan, packing, prof, dry_run=dry_run)
         if dry_run:
@@ -179,6 +193,23 @@ def _template(
     if not message.strip():
         raise UsageError("the message template is empty")
     return parse_template(message)
+
+
+def _preflight(gateway: Gateway, plan: Plan) -> None:
+    """The client's own checks on each distinct (message, sender) before any request leaves:
+    its rules can be finer than the file checks (mobset counts an emoji as 2 characters)."""
+    seen: set[tuple[str, str | None]] = set()
+    for row in plan.rows:
+        key = (row.content, row.sender_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            gateway.plan_send([row.number], row.content, sender_id=row.sender_id)
+        except UsageError as exc:
+            raise InputError(
+                f"the message for {row.number}: {exc.message}", hint="nothing was sent"
+            ) from None
 
 
 def _warn(plan: Plan, name: str) -> None:
@@ -301,4 +332,4 @@ def _run(
         send_one,
         concurrency=prof.get_int("concurrency") or 4,
     )
-    finish(run, opts, started, sandbox=prof.provider == "sandbox")
+    finish(run, opts, started, sandbox=is_sandbox(prof))

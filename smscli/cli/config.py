@@ -93,14 +93,32 @@ def _value_from_stdin(key: str) -> str:
 # --------------------------------------------------------------------------- init
 
 
-def _init_sandbox(name: str, make_default: bool | None, force: bool) -> None:
+def _init_sandbox(name: str, provider: str, make_default: bool | None, force: bool) -> None:
     path = settings.write_profile(
         name,
-        {"provider": settings.SANDBOX},
+        {"provider": provider},
         make_default=True if make_default is None else make_default,
         force=force,
     )
-    _report_written(name, settings.SANDBOX, path)
+    _report_written(name, provider, path)
+
+
+def _sandbox_provider(provider: str | None, sandbox_mobset: bool) -> str:
+    """The simulator `--sandbox [--provider P]` / `--sandbox-mobset` asks for."""
+    if sandbox_mobset:
+        if provider not in (None, settings.SANDBOX_MOBSET):
+            raise ConfigError(
+                f"--sandbox-mobset makes a {settings.SANDBOX_MOBSET} profile: drop --provider"
+            )
+        return settings.SANDBOX_MOBSET
+    if provider is None:
+        return settings.SANDBOX
+    if provider not in settings.SANDBOX_PROVIDERS:
+        raise ConfigError(
+            f"--sandbox makes a simulator profile, not a {provider} one",
+            hint=f"--provider {settings.SANDBOX} or {settings.SANDBOX_MOBSET}, or drop --sandbox",
+        )
+    return provider
 
 
 def _report_written(name: str, provider: str, path: object) -> None:
@@ -109,7 +127,7 @@ def _report_written(name: str, provider: str, path: object) -> None:
     if default:
         console.info(f"default profile: {default}")
     flag = "" if default == name else f" -p {name}"
-    if provider == settings.SANDBOX:
+    if provider in settings.SANDBOX_PROVIDERS:
         console.info(f"next: smscli send{flag} 8613800000000 -m 'hello' (offline, sends nothing)")
     else:
         console.info(
@@ -172,8 +190,8 @@ def _gather_interactive(
                 values[info.name] = _read_stdin_line(info.name)
             elif info.name in required:
                 values[info.name] = _ask_secret(info.name)
-        elif provider != settings.SANDBOX:
-            # The sandbox needs nothing: don't make someone trying it answer questions.
+        elif provider not in settings.SANDBOX_PROVIDERS:
+            # A sandbox needs nothing: don't make someone trying it answer questions.
             default = settings.PROVIDERS[provider] if info.name == "base_url" else None
             answer = _prompt(info.name, required=info.name in required, default=default)
             if answer and not (info.name == "base_url" and answer == default):
@@ -194,7 +212,7 @@ def _gather_scripted(
             if secret_stdin:
                 values[info.name] = _read_stdin_line(info.name)
             elif required:
-                missing.append("--api-secret-stdin (and the secret on stdin)")
+                missing.append(f"{_secret_flag(info.name)} (and the {info.name} on stdin)")
         elif given.get(info.name):
             values[info.name] = given[info.name]
         elif required:
@@ -202,10 +220,53 @@ def _gather_scripted(
     if missing:
         raise ConfigError(
             f"not on a terminal, so nothing can be asked: {provider} needs {', '.join(missing)}",
-            hint="e.g. printf '%s\\n' \"$SECRET\" | smscli config init --provider "
-            f"{provider} --api-key KEY --app-id ID --api-secret-stdin",
+            hint=f"e.g. {_scripted_example(provider)}",
         )
     return values
+
+
+# The option that reads each secret from stdin.
+SECRET_FLAGS = {"api_secret": "--api-secret-stdin", "password": "--password-stdin"}
+
+
+def _secret_flag(key: str) -> str:
+    return SECRET_FLAGS.get(key, f"--{key.replace('_', '-')}-stdin")
+
+
+def _scripted_example(provider: str) -> str:
+    required = settings.required_keys(provider)
+    options = " ".join(
+        _secret_flag(k) if settings.KEYS[k].secret else f"--{k.replace('_', '-')} {k.upper()}"
+        for k in required
+    )
+    secret = next((k for k in required if settings.KEYS[k].secret), "secret")
+    command = f"smscli config init --provider {provider} {options}".rstrip()
+    return f"printf '%s\\n' \"${secret.upper()}\" | {command}"
+
+
+def _check_options(
+    provider: str, given: Mapping[str, str | None], secret_flags: Mapping[str, bool]
+) -> None:
+    """Options the provider does not use are refused, rather than silently dropped."""
+    used = {k.name for k in settings.keys_for(provider)}
+    flags = [
+        _secret_flag(k.name) if k.secret else f"--{k.name.replace('_', '-')}"
+        for k in settings.keys_for(provider)
+        if k.credential
+    ]
+    for key, value in given.items():
+        if value and key not in used:
+            problem = (
+                f"{provider} has no sender ID"
+                if key == "sender_id"
+                else f"--{key.replace('_', '-')} is not used by provider {provider}"
+            )
+            raise ConfigError(problem, hint=f"options for {provider}: {', '.join(flags)}")
+    for key, flag in secret_flags.items():
+        if flag and key not in used:
+            secret = next((k.name for k in settings.keys_for(provider) if k.secret), None)
+            better = f": use {_secret_flag(secret)}" if secret else ""
+            raise ConfigError(f"{_secret_flag(key)} is not used by provider {provider}{better}")
 
 
 def _choose_provider(provider: str | None, interactive: bool) -> str:
@@ -267,12 +328,30 @@ def init(
     api_secret_stdin: Annotated[
         bool, typer.Option("--api-secret-stdin", help="Read the API secret from stdin.")
     ] = False,
+    corp_id: Annotated[
+        str | None, typer.Option(help="mobset enterprise id (CorpID).", show_default=False)
+    ] = None,
+    login_name: Annotated[
+        str | None, typer.Option(help="mobset login name (LoginName).", show_default=False)
+    ] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the mobset login password from stdin."),
+    ] = False,
     sandbox: Annotated[
         bool,
         typer.Option(
             "--sandbox",
             help="Write a 'sandbox' profile (offline simulator) and make "
-            "it the default; asks nothing.",
+            "it the default; asks nothing. With --provider sandbox-mobset: the mobset one.",
+        ),
+    ] = False,
+    sandbox_mobset: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox-mobset",
+            help="Write a 'sandbox-mobset' profile (offline mobset simulator) and make it "
+            "the default; asks nothing.",
         ),
     ] = False,
     default: Annotated[
@@ -286,11 +365,22 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing profile.")] = False,
 ) -> None:
     """Create a profile: asks on a terminal; in scripts every answer comes from options and the
-    secret from stdin (--api-secret-stdin)."""
+    secret from stdin (--api-secret-stdin, or --password-stdin for mobset).
+
+    \b
+    Examples:
+      smscli config init --sandbox
+      smscli config init --sandbox-mobset
+      printf '%s\\n' "$SECRET" | smscli config init --provider laaffic --api-key KEY \\
+          --app-id ID --api-secret-stdin
+      printf '%s\\n' "$PASSWORD" | smscli config init --provider mobset --corp-id 100001 \\
+          --login-name NAME --password-stdin
+    """
     interactive = console.interactive()
     name = _profile_option(ctx, profile)
-    if sandbox:
-        _init_sandbox(name or settings.SANDBOX, default, force)
+    if sandbox or sandbox_mobset:
+        chosen_sandbox = _sandbox_provider(provider, sandbox_mobset)
+        _init_sandbox(name or chosen_sandbox, chosen_sandbox, default, force)
         return
     if name is None and interactive:
         name = typer.prompt("profile name", default=settings.DEFAULT_PROFILE_NAME)
@@ -302,9 +392,17 @@ def init(
             f"set KEY VALUE --profile {name}",
         )
     chosen = _choose_provider(provider, interactive)
-    given = {"api_key": api_key, "app_id": app_id, "sender_id": sender_id, "base_url": base_url}
+    given = {
+        "api_key": api_key,
+        "app_id": app_id,
+        "corp_id": corp_id,
+        "login_name": login_name,
+        "sender_id": sender_id,
+        "base_url": base_url,
+    }
+    _check_options(chosen, given, {"api_secret": api_secret_stdin, "password": password_stdin})
     gather = _gather_interactive if interactive else _gather_scripted
-    values = gather(chosen, given, api_secret_stdin)
+    values = gather(chosen, given, api_secret_stdin or password_stdin)
     make_default = _choose_default(name, default, interactive)
     path = settings.write_profile(name, values, make_default=make_default, force=force)
     _report_written(name, chosen, path)
@@ -428,7 +526,7 @@ def show(
 
 
 def _unset_source(prof: settings.ResolvedProfile, info: settings.Key) -> str:
-    if prof.provider == settings.SANDBOX and info.required_by:
+    if prof.provider in settings.SANDBOX_PROVIDERS and info.credential and info.required_by:
         return f"{NOT_SET} (the sandbox uses its own test credentials)"
     return NOT_SET
 

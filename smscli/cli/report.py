@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -12,9 +13,23 @@ from smscli.cli import common as c
 from smscli.errors import SmsCliError, UsageError
 from smscli.output import Column, write_rows
 
+FROM_HISTORY = "From the local history"
+
 if TYPE_CHECKING:
-    from smscli.reporting import OnReports, OnRetry, Poll, ReportOutcome, WaitPolicy
+    from smscli.gateways.base import Gateway, Report
+    from smscli.reporting import (
+        CollectedIds,
+        Drained,
+        HistorySelection,
+        OnReports,
+        OnRetry,
+        Poll,
+        QueueSource,
+        ReportOutcome,
+        WaitPolicy,
+    )
     from smscli.settings import ResolvedProfile
+    from smscli.store import Store
 
 REPORT_COLUMNS = [
     Column("msg_id", "Message ID"),
@@ -72,6 +87,52 @@ def report(
             show_default=False,
         ),
     ] = None,
+    last: Annotated[
+        bool,
+        typer.Option(
+            "--last",
+            help="Every message of the profile's newest job in the local history.",
+            rich_help_panel=FROM_HISTORY,
+        ),
+    ] = False,
+    job: Annotated[
+        int | None,
+        typer.Option(
+            "--job",
+            metavar="ID",
+            help="Every message of this job (see: smscli history); its own profile unless -p.",
+            show_default=False,
+            rich_help_panel=FROM_HISTORY,
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="2h|3d|1w|2026-11-01",
+            help="Every message the profile's jobs sent since then: a duration ago (s, m, h, "
+            "d, w) or an ISO date. Other profiles' messages need their own -p.",
+            show_default=False,
+            rich_help_panel=FROM_HISTORY,
+        ),
+    ] = None,
+    refresh: Annotated[
+        bool,
+        typer.Option(
+            "--refresh",
+            help="Ask the gateway even about messages the history already knows as delivered "
+            "or failed.",
+            rich_help_panel=FROM_HISTORY,
+        ),
+    ] = False,
+    no_history: Annotated[
+        bool,
+        typer.Option(
+            "--no-history",
+            help="Neither read nor write the local history (not possible with mobset).",
+            rich_help_panel=FROM_HISTORY,
+        ),
+    ] = False,
     profile: c.ProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
@@ -83,38 +144,56 @@ def report(
     Statuses: delivered, failed, pending (still sending, or not known to the gateway yet),
     unknown. Exit 3 when a message failed, 4 when --wait timed out.
 
+    The msgIds come from the arguments, -f or stdin, or from the local history with --last,
+    --job or --since (one of these three, and then no msgIds). Every answer is written back
+    to the history, and a message it already knows as delivered or failed is answered from
+    it without asking the gateway again (--refresh asks anyway). --no-history, or the
+    profile's history = false, writes nothing back and (for msgIds given) reads nothing.
+
+    mobset hands out each delivery report once, from a queue: `report` pulls everything
+    waiting into the history first (reports for msgIds it does not hold are kept too) and
+    answers from there. So with mobset the history cannot be turned off.
+
     \b
     Examples:
       smscli report 2401011200001000095
       smscli send 447700900123 -m hi -q | smscli report --wait
       smscli send -f list.csv -m hi -o jsonl > sent.jsonl; smscli report -f sent.jsonl
+      smscli report --last --wait
+      smscli report --since 1d -p shop
     """
     from smscli import reporting as r
 
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
     policy = _wait_policy(wait, interval, timeout)
-    # Checked before any profile or network: a bad id queries nothing.
-    collected = r.collect_ids(
-        msg_ids or [], file=file, stdin=sys.stdin, stdin_is_tty=console.stdin_is_tty()
-    )
-    if collected.duplicates:
-        console.detail(f"{collected.duplicates:,} duplicate msgIds: each is queried once")
-    prof = c.load_profile(opts)
+    # Checked before any profile, history or network: a bad id or option queries nothing.
+    selection = r.history_selection(last=last, job=job, since=since)
+    if selection is None:
+        collected = _given_ids(msg_ids or [], file)
+        prof = c.load_profile(opts)
+    else:
+        r.refuse_other_ids(selection, msg_ids or [], file)
+        if no_history:
+            raise UsageError(f"{selection.option} reads the local history: drop --no-history")
+        prof = _profile(opts, selection)
+        collected = _from_history(selection, prof)
+    history = not no_history and prof.get_bool("history") is not False
     gateway = c.open_gateway(prof, opts)
-    view = _Progress(live=console.stderr_is_tty())
     try:
-        outcome = r.check_reports(
-            gateway,
-            collected.ids,
-            wait=policy,
-            concurrency=prof.get_int("concurrency") or 4,
-            retry=r.QUERY_RETRY,
-            on_reports=_history_hook(prof),
-            on_poll=view.update,
-            on_retry=_retrying("getReport"),
-        )
+        queue = r.as_queue(gateway)
+        if queue is not None and not history:
+            raise _history_needed(prof, no_history)
+        store = _open_store(required=queue is not None) if history else None
+        try:
+            run = _Run(gateway, prof, store)
+            if queue is not None:
+                outcome = run.queue(queue, collected, policy, refresh=refresh)
+            else:
+                outcome = run.query(collected, policy, refresh=refresh)
+        finally:
+            if store is not None:
+                store.close()
     finally:
-        view.close()
         gateway.close()
     _finish(outcome, opts, waited=policy is not None)
 
@@ -132,10 +211,234 @@ def _wait_policy(wait: bool, interval: float | None, timeout: float | None) -> W
     )
 
 
-def _history_hook(prof: ResolvedProfile) -> OnReports | None:
-    """Where the local history store will record delivery states (when the profile's
-    `history` is on). No store exists yet."""
-    return None
+def _given_ids(msg_ids: list[str], file: str | None) -> CollectedIds:
+    from smscli.reporting import collect_ids
+
+    collected = collect_ids(
+        msg_ids, file=file, stdin=sys.stdin, stdin_is_tty=console.stdin_is_tty()
+    )
+    if collected.duplicates:
+        console.detail(f"{collected.duplicates:,} duplicate msgIds: each is queried once")
+    return collected
+
+
+def _profile(opts: c.Common, selection: HistorySelection) -> ResolvedProfile:
+    """The profile to ask with: a --job's own, unless -p names one (as `send --resume`)."""
+    if selection.job is None:
+        return c.load_profile(opts)
+    from dataclasses import replace
+
+    from smscli.store import Store
+
+    with Store.open() as store:
+        job = store.job(selection.job)
+    if opts.profile is not None and opts.profile != job.profile:
+        console.warn(
+            f"job {job.id} was sent with profile {job.profile}; asking with profile "
+            f"{opts.profile} as -p says"
+        )
+    prof = c.load_profile(replace(opts, profile=opts.profile or job.profile))
+    if prof.provider != job.provider:
+        console.warn(
+            f"job {job.id} was sent through {job.provider}; profile {prof.name} uses "
+            f"{prof.provider}, whose gateway may not know its msgIds"
+        )
+    return prof
+
+
+def _history_needed(prof: ResolvedProfile, flag: bool) -> UsageError:
+    why = "--no-history" if flag else f"profile {prof.name} has history = false"
+    return UsageError(
+        f"{prof.provider} hands out each delivery report only once, and `report` keeps them "
+        f"in the local history, which is off ({why}): the reports would be lost",
+        hint="drop --no-history" if flag else f"smscli config set history true -p {prof.name}",
+    )
+
+
+def _open_store(*, required: bool) -> Store | None:
+    """The history to write answers to. Explicit msgIds asked of a query provider can do
+    without it: then a history that cannot be opened is a warning, not a failure."""
+    from smscli.store import Store, StoreError
+
+    try:
+        return Store.open()
+    except StoreError as exc:
+        if required:
+            raise
+        console.warn(f"{exc.message}; reporting without the history")
+        return None
+
+
+def _from_history(selection: HistorySelection, prof: ResolvedProfile) -> CollectedIds:
+    from smscli.reporting import ids_from_history
+    from smscli.store import Store
+
+    with Store.open() as store:
+        collected = ids_from_history(store, selection, prof.name)
+    if collected.ids:
+        console.detail(f"{collected.origin}: {len(collected.ids):,} msgIds from the history")
+    else:
+        console.info(f"no message of profile {prof.name} in the history ({selection.option})")
+    return collected
+
+
+class _Run:
+    """One `report` run against one gateway, with the history to read and write (None: off)."""
+
+    def __init__(self, gateway: Gateway, prof: ResolvedProfile, store: Store | None) -> None:
+        self.gateway = gateway
+        self.prof = prof
+        self.store = store
+
+    def _tracked(self, collected: CollectedIds) -> CollectedIds:
+        from dataclasses import replace
+
+        if collected.tracked or self.store is None or not collected.ids:
+            return collected
+        found = self.store.lookup(collected.ids, self.prof.provider)
+        return replace(collected, tracked=found)
+
+    def query(
+        self, collected: CollectedIds, policy: WaitPolicy | None, *, refresh: bool
+    ) -> ReportOutcome:
+        """Ask the gateway about every id the history holds no final state for."""
+        from smscli import reporting as r
+
+        collected = self._tracked(collected)
+        ask = r.still_to_ask(collected.ids, collected.tracked, refresh=refresh)
+        known = len(collected.ids) - len(ask)
+        if known:
+            console.detail(
+                f"{known:,} messages already delivered or failed: answered from the history "
+                "(--refresh asks the gateway again)"
+            )
+        asked = None
+        if ask:
+            view = _Progress(live=console.stderr_is_tty())
+            try:
+                asked = r.check_reports(
+                    self.gateway,
+                    ask,
+                    wait=policy,
+                    concurrency=self.prof.get_int("concurrency") or 4,
+                    retry=r.QUERY_RETRY,
+                    on_reports=_history_hook(self.store, self.prof),
+                    on_poll=view.update,
+                    on_retry=_retrying("getReport"),
+                )
+            finally:
+                view.close()
+        return r.combine(collected.ids, asked, collected.tracked)
+
+    def queue(
+        self,
+        source: QueueSource,
+        collected: CollectedIds,
+        policy: WaitPolicy | None,
+        *,
+        refresh: bool,
+    ) -> ReportOutcome:
+        """Drain the gateway's queue into the history, then answer from the history."""
+        from smscli import reporting as r
+
+        store, provider = self.store, self.prof.provider
+        if store is None:
+            raise AssertionError("report opens the history for a queue provider")
+        if refresh:
+            console.detail(
+                f"--refresh: {provider} cannot be asked about a report again; "
+                "answering from the history"
+            )
+        if not collected.ids:
+            return r.combine([], None, {})
+        pulled = _Pulled()
+        view = _Progress(live=console.stderr_is_tty())
+        try:
+            return r.check_queue(
+                source,
+                collected.ids,
+                save=lambda reports: store.record_reports(reports, provider=provider),
+                lookup=lambda ids: store.lookup(ids, provider),
+                wait=policy,
+                retry=r.QUERY_RETRY,
+                on_drain=pulled.add,
+                on_poll=view.update,
+                on_retry=_retrying("SmsGetReport"),
+            )
+        except r.ReportsNotSaved as exc:
+            view.close()
+            _rescue(exc.reports)
+            raise
+        finally:
+            view.close()
+            pulled.tell(provider)
+
+
+class _Pulled:
+    """What the drains of one run pulled, told once at the end (not per poll of a wait)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.reports = 0
+        self.limited = False
+
+    def add(self, drained: Drained) -> None:
+        self.calls += drained.calls
+        self.reports += drained.reports
+        self.limited = self.limited or drained.limit_reached
+
+    def tell(self, provider: str) -> None:
+        if self.reports:
+            calls = "call" if self.calls == 1 else "calls"
+            console.detail(
+                f"{provider}: {self.reports:,} new delivery reports pulled into the history "
+                f"({self.calls:,} {calls}); answered from the history"
+            )
+        elif self.calls:
+            console.detail(f"{provider}: no new delivery reports; answered from the history")
+        if self.limited:
+            console.warn(
+                f"stopped pulling after {self.calls:,} calls: more reports may be waiting; "
+                "run `smscli report` again to pull the rest"
+            )
+
+
+def _rescue(reports: tuple[Report, ...]) -> None:
+    """Reports pulled but not saved exist nowhere else: one JSON line each on stderr."""
+    import json
+
+    for report in reports:
+        line = {
+            "msg_id": report.msg_id,
+            "status": report.status.value,
+            "time": report.time.isoformat() if report.time else None,
+            "code": report.code,
+            "detail": report.detail,
+        }
+        sys.stderr.write(json.dumps(line, ensure_ascii=False) + "\n")
+    sys.stderr.flush()
+
+
+def _history_hook(store: Store | None, prof: ResolvedProfile) -> OnReports | None:
+    """Every answer written back to the history per message (None when history is off). A
+    query provider can be asked again, so a failed write warns once and stops writing,
+    instead of throwing the answers away."""
+    from smscli.store import StoreError
+
+    if store is None:
+        return None
+    failed: list[StoreError] = []
+
+    def record(reports: Sequence[Report]) -> None:
+        if failed:
+            return
+        try:
+            store.record_reports(reports, provider=prof.provider)
+        except StoreError as exc:
+            failed.append(exc)
+            console.warn(f"{exc.message}: delivery states are not saved in the history")
+
+    return record
 
 
 def _retrying(what: str) -> OnRetry:

@@ -1,29 +1,54 @@
-"""`smscli sandbox`: the offline simulator of the v3 API, served over HTTP on loopback."""
+"""`smscli sandbox`: the offline simulators (v3 and mobset), served over HTTP on loopback."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from smscli import console
 from smscli.cli.common import handle_errors
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import httpx
+
+    # A simulator's request handler, its close(), and what to print once it listens.
+    Served = tuple[
+        Callable[[httpx.Request], httpx.Response], Callable[[], None], Callable[[str], None]
+    ]
+
 app = typer.Typer(
-    help="The offline v3 simulator: try smscli without an account.",
+    help="The offline simulators (v3, mobset): try smscli without an account.",
     no_args_is_help=True,
     rich_markup_mode=None,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+V3_PORT = 8765
+MOBSET_PORT = 8766
+# State directories under the data dir, shared with the in-process sandbox providers.
+STATE_DIRS = ("sandbox", "sandbox-mobset")
+
 
 @app.command("serve")
 @handle_errors
 def serve(
     port: Annotated[
-        int, typer.Option("--port", help="Port on 127.0.0.1 (0 = any free one).")
-    ] = 8765,
+        int | None,
+        typer.Option(
+            "--port",
+            help=f"Port on 127.0.0.1 (0 = any free one) [default: {V3_PORT}, "
+            f"{MOBSET_PORT} with --mobset].",
+            show_default=False,
+        ),
+    ] = None,
+    mobset: Annotated[
+        bool,
+        typer.Option("--mobset", help="Serve the mobset SDK3 simulator instead of the v3 one."),
+    ] = False,
     latency: Annotated[
         float, typer.Option("--latency", metavar="SECONDS", help="Delay added to every answer.")
     ] = 0.0,
@@ -35,42 +60,95 @@ def serve(
     ] = 3.0,
     log: Annotated[bool, typer.Option("--log", help="Log each request to stderr.")] = False,
 ) -> None:
-    """Serve the sandbox on http://127.0.0.1:PORT (point a profile's base_url at it).
+    """Serve a sandbox on http://127.0.0.1:PORT (point a profile's base_url at it).
 
     \b
-    Example:
+    Examples:
       smscli sandbox serve --port 8765 &
       smscli config set base_url http://127.0.0.1:8765/v3 --profile sandbox
+    \b
+      smscli sandbox serve --mobset --port 8766 &
+      smscli config init --sandbox-mobset
+      smscli config set base_url http://127.0.0.1:8766/SDK3/SMS --profile sandbox-mobset
     """
     from smscli.errors import UsageError
     from smscli.gateways.loopback import LoopbackServer
-    from smscli.gateways.sandbox import SANDBOX_API_KEY, SANDBOX_APP_ID, Sandbox
-    from smscli.settings import data_dir
 
     if latency < 0 or delivery_delay < 0:
         raise UsageError("--latency and --delivery-delay must not be negative")
-    simulator = Sandbox(data_dir() / "sandbox", latency=latency, delivery_delay=delivery_delay)
+    if port is None:
+        port = MOBSET_PORT if mobset else V3_PORT
+    if mobset:
+        handler, close, announce = _mobset(latency, delivery_delay)
+    else:
+        handler, close, announce = _v3(latency, delivery_delay)
     try:
-        server = LoopbackServer(simulator.handle, port=port, log=console.detail if log else None)
-    except OSError as exc:
-        raise UsageError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
-    console.info(f"sandbox listening on {server.url}/v3  (Ctrl-C to stop)")
-    console.detail(
-        f"  it accepts the vendors' published sample credentials (api_key {SANDBOX_API_KEY}, "
-        f"app_id {SANDBOX_APP_ID}), as the built-in sandbox profile uses"
-    )
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        console.info("sandbox stopped")
+        try:
+            server = LoopbackServer(handler, port=port, log=console.detail if log else None)
+        except OSError as exc:
+            raise UsageError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+        announce(server.url)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            console.info("sandbox stopped")
+        finally:
+            server.shutdown()
     finally:
-        server.shutdown()
-        simulator.close()
+        close()
+
+
+def _v3(latency: float, delivery_delay: float) -> Served:
+    from smscli.gateways.sandbox import SANDBOX_API_KEY, SANDBOX_APP_ID, Sandbox
+    from smscli.settings import data_dir
+
+    simulator = Sandbox(data_dir() / "sandbox", latency=latency, delivery_delay=delivery_delay)
+
+    def announce(url: str) -> None:
+        console.info(f"sandbox listening on {url}/v3  (Ctrl-C to stop)")
+        console.detail(
+            f"  it accepts the vendors' published sample credentials (api_key {SANDBOX_API_KEY}, "
+            f"app_id {SANDBOX_APP_ID}), as the built-in sandbox profile uses"
+        )
+
+    return simulator.handle, simulator.close, announce
+
+
+def _mobset(latency: float, delivery_delay: float) -> Served:
+    from smscli.gateways.mobset_sandbox import (
+        MOBSET_SANDBOX_CORP_ID,
+        MOBSET_SANDBOX_LOGIN_NAME,
+        MobsetSandbox,
+    )
+    from smscli.providers import MOBSET_SANDBOX_BALANCE
+    from smscli.settings import data_dir
+
+    # The same state and opening balance as the in-process sandbox-mobset provider.
+    simulator = MobsetSandbox(
+        data_dir() / "sandbox-mobset",
+        latency=latency,
+        delivery_delay=delivery_delay,
+        balance=MOBSET_SANDBOX_BALANCE,
+    )
+
+    def announce(url: str) -> None:
+        console.info(f"mobset sandbox listening on {url}/SDK3/SMS  (Ctrl-C to stop)")
+        # The password is the sandbox's own too, but a password is never printed.
+        console.detail(
+            f"  it accepts the sandbox's test credentials (corp_id {MOBSET_SANDBOX_CORP_ID}, "
+            f"login_name {MOBSET_SANDBOX_LOGIN_NAME}), as a sandbox-mobset profile uses"
+        )
+        console.detail(
+            "  try: smscli config init --sandbox-mobset && smscli config set base_url "
+            f"{url}/SDK3/SMS --profile sandbox-mobset"
+        )
+
+    return simulator.handle, simulator.close, announce
 
 
 @app.callback()
 def sandbox() -> None:
-    """The offline v3 simulator: try smscli without an account."""
+    """The offline simulators (v3, mobset): try smscli without an account."""
 
 
 @app.command("reset")
@@ -78,16 +156,18 @@ def sandbox() -> None:
 def reset(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
 ) -> None:
-    """Forget every simulated message and restore the simulated balance."""
+    """Forget every simulated message and restore the simulated balances (v3 and mobset)."""
     import shutil
 
     from smscli.settings import data_dir
 
-    state = data_dir() / "sandbox"
-    if not state.exists():
+    states = [data_dir() / name for name in STATE_DIRS if (data_dir() / name).exists()]
+    if not states:
         console.info("the sandbox has no state yet")
         return
-    if not yes and console.interactive() and not typer.confirm(f"Delete {state}?", err=True):
+    shown = ", ".join(str(state) for state in states)
+    if not yes and console.interactive() and not typer.confirm(f"Delete {shown}?", err=True):
         raise typer.Exit(1)
-    shutil.rmtree(state)
-    console.info(f"sandbox state deleted ({state})")
+    for state in states:
+        shutil.rmtree(state)
+        console.info(f"sandbox state deleted ({state})")

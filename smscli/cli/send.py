@@ -15,6 +15,7 @@ from smscli.cli import common as c
 from smscli.cli.inputs import read_message, read_numbers
 from smscli.errors import ExitCode, SmsCliError, UsageError
 from smscli.output import Column, OutputFormat, write_rows
+from smscli.providers import client_warnings, describe_at, is_sandbox, parse_at, scheduled
 
 if TYPE_CHECKING:
     from smscli.gateways.base import Gateway, SendResult
@@ -86,6 +87,16 @@ def send(
             "--order-id", help="Your own ids, comma-separated, one per number.", show_default=False
         ),
     ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            metavar="TIME",
+            help='Schedule the send, e.g. "2026-12-01 09:00" (local time) or '
+            '"2026-12-01T09:00+08:00"; providers that support it (mobset).',
+            show_default=False,
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the planned requests; send nothing.")
     ] = False,
@@ -138,13 +149,20 @@ def send(
             raise UsageError(f"--resume takes the numbers from job {resume}: give no numbers")
         if no_history:
             raise UsageError("--resume needs the history: drop --no-history")
+        if at is not None:
+            raise UsageError("--at does not go with --resume: the history keeps no schedule")
         _resume(resume, message, message_file, sender_id, opts, yes, dry_run, resend_unknown)
         return
     if resend_unknown:
         raise UsageError("--resend-unknown goes with --resume JOB")
+    when = parse_at(at) if at is not None else None
     prof = c.load_profile(opts, {"sender_id": sender_id})
     gateway = c.open_gateway(prof, opts)
     try:
+        for warning in client_warnings(gateway):
+            console.warn(warning)
+        if when is not None:
+            gateway = scheduled(gateway, when)
         text = read_message(message, message_file, max_chars=gateway.max_content_chars)
         stdin_taken = message == "-" or message_file == "-"
         given = read_numbers(
@@ -155,11 +173,19 @@ def send(
             stdin_taken=stdin_taken,
         )
         sender = prof.get_str("sender_id")
+        if sender is not None and gateway.max_sender_id == 0:
+            raise UsageError(
+                f"{gateway.name} has no sender ID",
+                hint=f"drop --sender-id (or unset sender_id in profile {prof.name})",
+            )
         if sender is not None and len(sender) > gateway.max_sender_id:
             raise UsageError(
                 f"the sender ID is {len(sender)} characters long; at most "
                 f"{gateway.max_sender_id} are allowed"
             )
+        # The client's own checks (e.g. mobset counts an emoji as 2 characters) before any
+        # request leaves: a bad input sends nothing.
+        gateway.plan_send(given.numbers[: gateway.max_numbers_per_send], text, sender_id=sender)
         info = analyze(text)
         size = gateway.max_numbers_per_send
         count = len(given.numbers)
@@ -173,6 +199,8 @@ def send(
             f"request{'s' if requests != 1 else ''}: {info.encoding}, {info.segments} {segments} "
             f"per message ({info.chars} characters), profile {prof.name} ({prof.provider})"
         )
+        if when is not None:
+            console.info(f"Scheduled for {describe_at(when)}: the gateway holds them until then")
         if dry_run:
             _print_plan(gateway, given.numbers, given.order_ids, text, sender, size, opts.output)
             return
@@ -272,7 +300,7 @@ def _run(
     finally:
         _end_job(journal)
     job = JobRef(journal.job_id if journal else None, needs_message=not _stores_content(prof))
-    finish(run, opts, started, sandbox=prof.provider == "sandbox", job=job)
+    finish(run, opts, started, sandbox=is_sandbox(prof), job=job)
 
 
 def _send_one(gateway: Gateway, text: str, sender: str | None) -> Callable[[Chunk], SendResult]:
@@ -358,6 +386,8 @@ def _resume(
         prof = _resume_profile(job, opts)
         gateway = c.open_gateway(prof, opts)
         try:
+            for warning in client_warnings(gateway):
+                console.warn(warning)
             text = _resume_message(job, message, message_file, gateway.max_content_chars)
             if sender_id is not None and sender_id != job.sender:
                 raise UsageError(
@@ -367,7 +397,7 @@ def _resume(
             plan = store.resume_plan(job_id)
             chunks = _resume_chunks(plan, resend_unknown, gateway.max_numbers_per_send)
             if dry_run or not chunks:
-                _resume_nothing(store, plan, chunks, opts, dry_run, prof.provider == "sandbox")
+                _resume_nothing(store, plan, chunks, opts, dry_run, is_sandbox(prof))
             _confirm(sum(len(ch.numbers) for ch in chunks), prof.get_int("confirm_over"), yes)
             store.claim_job(job_id)
             # After the claim: what a dead process left in flight is now `unknown`.
@@ -528,7 +558,7 @@ def _resume_run(
         stopped_by=run.stopped_by,
     )
     job_ref = JobRef(job.id, needs_message=not job.content_stored)
-    finish(whole, opts, started, sandbox=prof.provider == "sandbox", job=job_ref)
+    finish(whole, opts, started, sandbox=is_sandbox(prof), job=job_ref)
 
 
 # -- the end of a run ----------------------------------------------------------------------------

@@ -61,24 +61,38 @@ Each number in a request gets its own msgId: 19 digits, yyMMddHHmmss (UTC+8) the
 sequence, kept in the state store so ids stay unique and increasing across threads and processes.
 In getReport, a repeated msgId is answered once, and ids the sandbox never issued (including
 malformed ones) count in ``nofound``.
+
+State: ``state_dir/sandbox.sqlite3`` (WAL), or memory when state_dir is None. Every Sandbox
+opened on the same directory, in any thread or process, shares the balance, the msgId counter
+and the messages. A request's accepted messages are stored as runs of consecutive msgIds, one
+row per run of at most 128: first msgId, count, the numbers (each space-padded to 15 bytes, so
+getReport takes one out with substr) and the submission time. A message's fate is not stored:
+getReport derives it from the number's suffix (the magic table) and the time. The file records
+its schema version (``PRAGMA user_version``): a file written by an older smscli (one row per
+message) is converted when opened, keeping balance, msgIds and messages; a file with any other
+schema is recreated (messages forgotten, opening balance restored). Do not share a state
+directory with an older smscli running at the same time.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import itertools
 import json
 import pathlib
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from enum import IntEnum
-from typing import Any, Final
+from json.encoder import encode_basestring
+from typing import Any, Final, cast
 
 import httpx
 
@@ -129,7 +143,11 @@ STATUS_REASONS: Final[dict[str, str]] = {
 
 _JSON_CONTENT_TYPE: Final = "application/json;charset=UTF-8"
 _NUMBER_RE: Final = re.compile(r"[1-9][0-9]{5,14}")
+# A whole `numbers` field of valid numbers, checked in one call (the usual case).
+_NUMBERS_RE: Final = re.compile(r"[1-9][0-9]{5,14}(?:,[1-9][0-9]{5,14})*")
 _MSG_ID_RE: Final = re.compile(r"[1-9][0-9]{18}")
+# The largest SQLite integer: a longer-lived id cannot have been issued (nor bound as a parameter).
+_MAX_MSG_ID_TEXT: Final = str(2**63 - 1)
 _TIMESTAMP_RE: Final = re.compile(r"[0-9]{1,12}")
 # Balances are kept in ten-thousandths so that "100.0000" arithmetic stays exact in SQLite.
 _UNITS: Final = 10_000
@@ -138,6 +156,12 @@ _PRICE_UNITS: Final = int(MESSAGE_PRICE * _UNITS)
 _SEQ_START: Final = 1_000_000
 _SEQ_SPAN: Final = 10**7
 _MIN_MSG_ID: Final = 10**18
+# Stored numbers are space-padded to the longest valid number, so the n-th is at n * 15.
+_NUMBER_WIDTH: Final = 15
+# msgIds per stored row: 128 x 15 bytes keeps a row inside one 4 KiB page (substr reads a
+# whole value, overflow pages included).
+_RUN_LENGTH: Final = 128
+_SCHEMA_VERSION: Final = 1
 
 
 class _Fate(IntEnum):
@@ -151,6 +175,7 @@ _SUFFIX_FATES: Final[dict[str, _Fate | None]] = {
     "0998": _Fate.STUCK,
     "0997": None,
 }
+_REJECTED_SUFFIXES: Final = tuple(suffix for suffix, fate in _SUFFIX_FATES.items() if fate is None)
 
 
 class _ApiError(Exception):
@@ -175,31 +200,38 @@ class RecordedRequest:
 
 @dataclass(frozen=True, slots=True)
 class _Element:
+    raw_numbers: str
     numbers: list[str]
     order_ids: list[str] | None
     content: str
     sender_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Stored:
-    number: str
-    submitted_at: float
-    fate: _Fate
-
-
 class _Store:
-    """msgId -> (number, submitted_at, fate) plus the balance, in SQLite.
+    """The balance, the msgId counter and the accepted messages, in SQLite.
 
     One connection guarded by a lock serves every thread; SQLite's own file locking (BEGIN
-    IMMEDIATE) serialises writers from other processes sharing the file.
+    IMMEDIATE) serialises writers from other processes sharing the file. Only SQL runs under
+    the lock: callers prepare rows before and build answers after.
     """
 
-    _SCHEMA: Final = (
-        "CREATE TABLE IF NOT EXISTS messages (msg_id INTEGER PRIMARY KEY, number TEXT NOT NULL,"
-        " submitted_at REAL NOT NULL, fate INTEGER NOT NULL)",
+    _TABLES: Final = (
+        # One row per run of consecutive msgIds of one request: msgIds first_id ..
+        # first_id + size - 1, numbers space-padded to _NUMBER_WIDTH bytes each.
+        "CREATE TABLE IF NOT EXISTS runs (first_id INTEGER PRIMARY KEY, size INTEGER NOT NULL,"
+        " numbers BLOB NOT NULL, submitted_at REAL NOT NULL)",
         "CREATE TABLE IF NOT EXISTS account (id INTEGER PRIMARY KEY CHECK (id = 1),"
         " balance INTEGER NOT NULL, last_msg_id INTEGER NOT NULL)",
+    )
+    # For each asked id (a JSON array of integers read by json_each, so one statement serves
+    # any count): the run holding it is the one with the largest first_id <= id, if the id is
+    # inside it. Only constants are formatted into the SQL.
+    _LOOKUP: Final = (
+        "SELECT q.key, rtrim(CAST(substr(r.numbers, (q.value - r.first_id)"  # noqa: S608
+        f" * {_NUMBER_WIDTH} + 1, {_NUMBER_WIDTH}) AS TEXT)), r.submitted_at"
+        " FROM json_each(?) AS q JOIN runs AS r"
+        " ON r.first_id = (SELECT max(first_id) FROM runs WHERE first_id <= q.value)"
+        " WHERE q.value < r.first_id + r.size"
     )
 
     def __init__(self, path: pathlib.Path | None, initial_balance: int) -> None:
@@ -212,56 +244,93 @@ class _Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             # WAL + NORMAL is durable across process exits, which is all a simulator needs.
             self._db.execute("PRAGMA synchronous=NORMAL")
+        # getReport may read pages all over the file: keep up to 16 MiB of them (about a
+        # million messages; the default 2 MiB holds about 130,000) rather than re-read them.
+        self._db.execute("PRAGMA cache_size = -16384")
         with self._transaction():
-            for statement in self._SCHEMA:
-                self._db.execute(statement)
+            self._prepare_schema()
             # Only the process that creates the file sets the opening balance.
             self._db.execute(
                 "INSERT OR IGNORE INTO account (id, balance, last_msg_id) VALUES (1, ?, 0)",
                 (initial_balance,),
             )
 
+    def _prepare_schema(self) -> None:
+        """Inside the write transaction, so concurrent openers convert a file only once."""
+        (version,) = self._db.execute("PRAGMA user_version").fetchone()
+        if version == _SCHEMA_VERSION:
+            return
+        tables = {
+            name
+            for (name,) in self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+        if version == 0 and tables <= {"messages", "account"}:
+            # New, or the first schema (one row per message, same account table): convert,
+            # each old message becoming a run of one.
+            for statement in self._TABLES:
+                self._db.execute(statement)
+            if "messages" in tables:
+                self._db.execute(
+                    "INSERT INTO runs (first_id, size, numbers, submitted_at)"
+                    " SELECT msg_id, 1, CAST(number AS BLOB), submitted_at FROM messages"
+                )
+                self._db.execute("DROP TABLE messages")
+        else:
+            # Some other schema (a newer smscli's): a simulator can start over.
+            for name in tables:
+                quoted = name.replace('"', '""')
+                self._db.execute(f'DROP TABLE "{quoted}"')
+            for statement in self._TABLES:
+                self._db.execute(statement)
+        self._db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
 
-    def submit(
-        self, accepted: Sequence[tuple[str, _Fate]], now: float, floor: int
-    ) -> list[int] | None:
-        """Store the messages and charge for them; None (and nothing stored) if unaffordable."""
-        cost = _PRICE_UNITS * len(accepted)
+    def submit(self, numbers: Sequence[str], now: float, floor: int) -> int | None:
+        """Store the (valid) numbers and charge for them: the first of their consecutive
+        msgIds, or None (and nothing stored) if unaffordable."""
+        count = len(numbers)
+        cost = _PRICE_UNITS * count
+        # One C-level format call pads every number (all are 6-15 ASCII digits).
+        padded = ((f"%-{_NUMBER_WIDTH}s" * count) % tuple(numbers)).encode("ascii")
+        step = _RUN_LENGTH * _NUMBER_WIDTH
+        runs = [
+            (offset, min(_RUN_LENGTH, count - offset), padded[start : start + step])
+            for offset, start in zip(
+                range(0, count, _RUN_LENGTH), range(0, len(padded), step), strict=True
+            )
+        ]
         with self._lock, self._transaction():
             balance, last = self._db.execute(
                 "SELECT balance, last_msg_id FROM account WHERE id = 1"
             ).fetchone()
             if balance < cost:
                 return None
-            first = max(last + 1, floor)
-            ids = list(range(first, first + len(accepted)))
+            first: int = max(last + 1, floor)
             self._db.executemany(
-                "INSERT INTO messages (msg_id, number, submitted_at, fate) VALUES (?, ?, ?, ?)",
-                (
-                    (msg_id, number, now, int(fate))
-                    for msg_id, (number, fate) in zip(ids, accepted, strict=True)
-                ),
+                "INSERT INTO runs (first_id, size, numbers, submitted_at) VALUES (?, ?, ?, ?)",
+                [(first + offset, size, chunk, now) for offset, size, chunk in runs],
             )
             self._db.execute(
                 "UPDATE account SET balance = ?, last_msg_id = ? WHERE id = 1",
-                (balance - cost, ids[-1]),
+                (balance - cost, first + count - 1),
             )
-            return ids
+            return first
 
-    def lookup(self, msg_ids: Sequence[int]) -> dict[int, _Stored]:
+    def lookup(self, msg_ids: Sequence[str]) -> list[tuple[int, str, float]]:
+        """(index in msg_ids, number, submitted_at) for each id that was issued, in msg_ids'
+        order. The ids must be 19-digit decimal strings within SQLite's integer range."""
         if not msg_ids:
-            return {}
-        # Only "?" placeholders are formatted into the SQL; the ids travel as parameters.
-        marks = ",".join("?" * len(msg_ids))
+            return []
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT msg_id, number, submitted_at, fate FROM messages"  # noqa: S608
-                f" WHERE msg_id IN ({marks})",
-                tuple(msg_ids),
+            rows: list[tuple[int, str, float]] = self._db.execute(
+                self._LOOKUP, (f"[{','.join(msg_ids)}]",)
             ).fetchall()
-        return {row[0]: _Stored(row[1], row[2], _Fate(row[3])) for row in rows}
+        rows.sort()
+        return rows
 
     def balance(self) -> int:
         with self._lock:
@@ -326,9 +395,8 @@ class Sandbox:
             state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             path = state_dir / "sandbox.sqlite3"
         self._store = _Store(path, opening_balance)
-        self._endpoints: dict[
-            str, tuple[frozenset[str], Callable[[httpx.Request], dict[str, object]]]
-        ] = {
+        # Each endpoint answers the JSON body of a "0" answer, already encoded.
+        self._endpoints: dict[str, tuple[frozenset[str], Callable[[httpx.Request], bytes]]] = {
             "sendSms/batch": (frozenset({"POST"}), self._send_batch),
             "sendSms": (frozenset({"GET", "POST"}), self._send),
             "getReport": (frozenset({"GET"}), self._get_report),
@@ -364,12 +432,12 @@ class Sandbox:
             return response
         try:
             self._authenticate(request.headers)
-            body = endpoint(request)
+            content = endpoint(request)
         except _ApiError as error:
-            body = _status(error.code)
+            content = _dumps(_status(error.code))
         except sqlite3.Error:
-            body = _status("-18")
-        return _json_response(200, body)
+            content = _dumps(_status("-18"))
+        return _json_response(200, content)
 
     # -- checks shared by every endpoint -------------------------------------------------
 
@@ -393,7 +461,7 @@ class Sandbox:
 
     # -- endpoints -----------------------------------------------------------------------
 
-    def _send(self, request: httpx.Request) -> dict[str, object]:
+    def _send(self, request: httpx.Request) -> bytes:
         params: Mapping[str, object]
         if request.method == "GET":
             params, limit = _query(request), MAX_NUMBERS_GET
@@ -402,7 +470,7 @@ class Sandbox:
         self._check_app_id(params)
         return self._submit([_parse_element(params, limit)])
 
-    def _send_batch(self, request: httpx.Request) -> dict[str, object]:
+    def _send_batch(self, request: httpx.Request) -> bytes:
         body = _json_object(request)
         self._check_app_id(body)
         items = body.get("array")
@@ -415,35 +483,31 @@ class Sandbox:
             raise _ApiError("-7")
         return self._submit(elements)
 
-    def _submit(self, elements: Sequence[_Element]) -> dict[str, object]:
-        accepted: list[tuple[str, str | None, _Fate]] = []
-        rejected = 0
-        for element in elements:
-            for index, number in enumerate(element.numbers):
-                fate = _fate(number)
-                if fate is None:
-                    rejected += 1
-                    continue
-                order_id = element.order_ids[index] if element.order_ids is not None else None
-                accepted.append((number, order_id, fate))
-        if not accepted:
+    def _submit(self, elements: Sequence[_Element]) -> bytes:
+        numbers: list[str]
+        order_ids: Sequence[str | None] | None
+        if len(elements) == 1:
+            numbers, order_ids = _accepted(elements[0])
+        else:
+            numbers, collected = [], list[str | None]()
+            with_ids = any(element.order_ids is not None for element in elements)
+            for element in elements:
+                kept, kept_ids = _accepted(element)
+                numbers += kept
+                if with_ids:
+                    collected += kept_ids if kept_ids is not None else [None] * len(kept)
+            order_ids = collected if with_ids else None
+        if not numbers:
             raise _ApiError("-9")
+        rejected = sum(len(element.numbers) for element in elements) - len(numbers)
         now = self._clock()
-        ids = self._store.submit([(n, fate) for n, _, fate in accepted], now, _msg_id_floor(now))
-        if ids is None:
+        first = self._store.submit(numbers, now, _msg_id_floor(now))
+        if first is None:
             raise _ApiError("-10")
-        array = [
-            {"msgId": str(msg_id), "number": number, "orderId": order_id}
-            for msg_id, (number, order_id, _) in zip(ids, accepted, strict=True)
-        ]
-        return {
-            **_status("0"),
-            "success": str(len(accepted)),
-            "fail": str(rejected),
-            "array": array,
-        }
+        head = {**_status("0"), "success": str(len(numbers)), "fail": str(rejected)}
+        return _with_array(head, _submitted_items(first, numbers, order_ids))
 
-    def _get_report(self, request: httpx.Request) -> dict[str, object]:
+    def _get_report(self, request: httpx.Request) -> bytes:
         params = _query(request)
         self._check_app_id(params)
         raw = params.get("msgIds", "")
@@ -453,47 +517,46 @@ class Sandbox:
         if len(asked) > MAX_REPORT_IDS:
             raise _ApiError("-14")
         distinct = list(dict.fromkeys(asked))
-        found = self._store.lookup([int(i) for i in distinct if _MSG_ID_RE.fullmatch(i)])
+        # Malformed ids, and ids too large to have been issued, are simply not found.
+        wanted = [i for i in distinct if _MSG_ID_RE.fullmatch(i) and i <= _MAX_MSG_ID_TEXT]
+        found = self._store.lookup(wanted)
         now = self._clock()
-        array: list[dict[str, str]] = []
+        delay = self._delivery_delay
+        items: list[str] = []
         counts = {"0": 0, "1": 0, "-1": 0}
-        for msg_id in distinct:
-            stored = found.get(int(msg_id)) if _MSG_ID_RE.fullmatch(msg_id) else None
-            if stored is None:
-                continue
-            entry = self._report_entry(msg_id, stored, now)
-            counts[entry["status"]] += 1
-            array.append(entry)
-        return {
+        for index, number, submitted_at in found:
+            done_at = submitted_at + delay
+            fate = _SUFFIX_FATES.get(number[-4:], _Fate.DELIVER)
+            if fate is _Fate.STUCK or now < done_at:
+                status, receive_time = "-1", ""
+            else:
+                status = "1" if fate is _Fate.FAIL else "0"
+                receive_time = _iso_seconds(done_at)
+            counts[status] += 1
+            # As json.dumps writes {"msgId", "number", "receiveTime", "status"}: the id, the
+            # time and the status need no escaping (digits, ISO-8601, a code).
+            items.append(
+                f'{{"msgId":"{wanted[index]}","number":{encode_basestring(number)},'
+                f'"receiveTime":"{receive_time}","status":"{status}"}}'
+            )
+        head = {
             **_status("0"),
             "success": str(counts["0"]),
             "fail": str(counts["1"]),
             "sending": str(counts["-1"]),
-            "nofound": str(len(distinct) - len(array)),
-            "array": array,
+            "nofound": str(len(distinct) - len(found)),
         }
+        return _with_array(head, ",".join(items))
 
-    def _report_entry(self, msg_id: str, stored: _Stored, now: float) -> dict[str, str]:
-        done_at = stored.submitted_at + self._delivery_delay
-        if stored.fate is _Fate.STUCK or now < done_at:
-            status, receive_time = "-1", ""
-        else:
-            status = "1" if stored.fate is _Fate.FAIL else "0"
-            receive_time = datetime.fromtimestamp(done_at, SANDBOX_TZ).isoformat("T", "seconds")
-        return {
-            "msgId": msg_id,
-            "number": stored.number,
-            "receiveTime": receive_time,
-            "status": status,
-        }
-
-    def _get_balance(self, request: httpx.Request) -> dict[str, object]:
-        return {
-            **_status("0"),
-            "balance": _format_units(self._store.balance()),
-            "gift": "0.0000",
-            "credit": "0.0000",
-        }
+    def _get_balance(self, request: httpx.Request) -> bytes:
+        return _dumps(
+            {
+                **_status("0"),
+                "balance": _format_units(self._store.balance()),
+                "gift": "0.0000",
+                "credit": "0.0000",
+            }
+        )
 
 
 def _sign(api_key: str, api_secret: str, timestamp: str) -> str:
@@ -559,7 +622,8 @@ def _parse_element(params: Mapping[str, object], max_numbers: int) -> _Element:
     sender_id = _text(params, "senderId")
     if sender_id is not None and _java_length(sender_id) > MAX_SENDER_ID_CHARS:
         raise _ApiError("-22")
-    return _Element(numbers, _order_ids(_text(params, "orderId"), len(numbers)), content, sender_id)
+    order_ids = _order_ids(_text(params, "orderId"), len(numbers))
+    return _Element(raw_numbers, numbers, order_ids, content, sender_id)
 
 
 def _order_ids(raw: str | None, count: int) -> list[str] | None:
@@ -571,16 +635,30 @@ def _order_ids(raw: str | None, count: int) -> list[str] | None:
     return order_ids
 
 
-def _fate(number: str) -> _Fate | None:
-    """None for an abnormal number, which the platform drops and counts in `fail`."""
-    if not _NUMBER_RE.fullmatch(number):
-        return None
-    return _SUFFIX_FATES.get(number[-4:], _Fate.DELIVER)
+def _accepted(element: _Element) -> tuple[list[str], list[str] | None]:
+    """The element's numbers the platform accepts, and their orderIds. An abnormal number
+    (not 6-15 digits, leading 0, or a rejected magic suffix) is dropped and counts in `fail`."""
+    raw = element.raw_numbers
+    if _NUMBERS_RE.fullmatch(raw) and not any(
+        raw.endswith(suffix) or f"{suffix}," in raw for suffix in _REJECTED_SUFFIXES
+    ):
+        return element.numbers, element.order_ids
+    keep = [
+        _NUMBER_RE.fullmatch(number) is not None and not number.endswith(_REJECTED_SUFFIXES)
+        for number in element.numbers
+    ]
+    numbers = list(itertools.compress(element.numbers, keep))
+    if element.order_ids is None:
+        return numbers, None
+    return numbers, list(itertools.compress(element.order_ids, keep))
 
 
 def _java_length(text: str) -> int:
-    # The platform is Java: String.length() counts UTF-16 units, so an emoji counts twice.
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    # The platform is Java: String.length() counts UTF-16 units, so an emoji counts twice
+    # (and a lone surrogate, which JSON can carry, once).
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _recorded(request: httpx.Request) -> RecordedRequest:
@@ -603,6 +681,13 @@ def _same(given: str, expected: str) -> bool:
 
 
 # -- values ----------------------------------------------------------------------------------
+
+
+# One receiveTime per delivery instant: getReport asks for the same few over and over (every
+# message of one sendSms has the same), and formatting one costs more than the rest of an entry.
+@functools.lru_cache(maxsize=4096)
+def _iso_seconds(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, SANDBOX_TZ).isoformat("T", "seconds")
 
 
 def _msg_id_floor(now: float) -> int:
@@ -632,8 +717,37 @@ def _status(code: str) -> dict[str, object]:
     return {"status": code, "reason": STATUS_REASONS[code]}
 
 
-def _json_response(status_code: int, body: Mapping[str, object]) -> httpx.Response:
-    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def _dumps(body: Mapping[str, object]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _with_array(head: Mapping[str, object], items: str) -> bytes:
+    """What _dumps({**head, "array": [...]}) gives, `items` being the array's elements already
+    encoded exactly as json.dumps would and joined with commas."""
+    text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
+    return f'{text[:-1]},"array":[{items}]}}'.encode()
+
+
+def _submitted_items(
+    first: int, numbers: Sequence[str], order_ids: Sequence[str | None] | None
+) -> str:
+    """The sendSms `array` elements, {"msgId", "number", "orderId"}, numbers[i] having msgId
+    first + i, as json.dumps writes them; built by C-level maps and joins, with no Python
+    code run per number. msgIds and accepted numbers are digits: only orderIds need escaping."""
+    msg_ids = map(str, range(first, first + len(numbers)))
+    pairs = map('","number":"'.join, zip(msg_ids, numbers, strict=True))
+    if order_ids is None:
+        return '{"msgId":"' + '","orderId":null},{"msgId":"'.join(pairs) + '","orderId":null}'
+    encoded: Iterable[str]
+    if None in order_ids:  # a batch mixing elements with and without orderIds
+        encoded = ["null" if i is None else encode_basestring(i) for i in order_ids]
+    else:
+        encoded = map(encode_basestring, cast("Sequence[str]", order_ids))
+    items = map('","orderId":'.join, zip(pairs, encoded, strict=True))
+    return '{"msgId":"' + '},{"msgId":"'.join(items) + "}"
+
+
+def _json_response(status_code: int, content: bytes) -> httpx.Response:
     return httpx.Response(
         status_code, content=content, headers={"Content-Type": _JSON_CONTENT_TYPE}
     )
@@ -643,10 +757,14 @@ def _http_error(status_code: int, error: str, request: httpx.Request, now: float
     # Shaped like Spring Boot's default error body, which is what the Java platform would send.
     return _json_response(
         status_code,
-        {
-            "timestamp": datetime.fromtimestamp(now, SANDBOX_TZ).isoformat(timespec="milliseconds"),
-            "status": status_code,
-            "error": error,
-            "path": request.url.path,
-        },
+        _dumps(
+            {
+                "timestamp": datetime.fromtimestamp(now, SANDBOX_TZ).isoformat(
+                    timespec="milliseconds"
+                ),
+                "status": status_code,
+                "error": error,
+                "path": request.url.path,
+            }
+        ),
     )
