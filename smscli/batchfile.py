@@ -310,6 +310,15 @@ class Template:
     fields: tuple[str, ...]
 
     @property
+    def source(self) -> str:
+        """The template as the user wrote it (braces in literals escaped again)."""
+        parts = [self.literals[0].replace("{", "{{").replace("}", "}}")]
+        for name, literal in zip(self.fields, self.literals[1:], strict=True):
+            parts.append(f"{{{name}}}")
+            parts.append(literal.replace("{", "{{").replace("}", "}}"))
+        return "".join(parts)
+
+    @property
     def names(self) -> tuple[str, ...]:
         """Each placeholder once, in order of first use."""
         return tuple(dict.fromkeys(self.fields))

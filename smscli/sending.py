@@ -182,13 +182,13 @@ def run_chunks(
     source = iter(chunks)
     stop = False
 
-    def record(outcome: ChunkOutcome) -> None:
+    def record(outcome: ChunkOutcome, *, notify: bool = True) -> None:
         nonlocal stop
         # In the run first: a Ctrl-C while journalling must not drop an outcome from the rows.
         run.outcomes.append(outcome)
         if journal:
             journal.after(outcome)
-        if on_outcome:
+        if on_outcome and notify:
             on_outcome(outcome)
         err = outcome.error
         if outcome.state is ChunkState.UNKNOWN or (
@@ -228,9 +228,16 @@ def run_chunks(
                 if not pending:
                     break
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                finished = [future.result() for future in done]
                 for future in done:
                     pending.pop(future)
-                    record(future.result())
+                # Every answer is journalled before any is shown: writing rows can block on
+                # a slow reader of stdout, and the journal must not wait for it.
+                for outcome in finished:
+                    record(outcome, notify=False)
+                if on_outcome:
+                    for outcome in finished:
+                        on_outcome(outcome)
         except KeyboardInterrupt:
             run.interrupted = True
             stop = True
@@ -302,46 +309,51 @@ def _error_text(outcome: ChunkOutcome) -> str:
 def outcome_rows(run: RunResult) -> Iterator[dict[str, object]]:
     """One row per number: number, msg_id, order_id, accepted (None = unknown), error."""
     for outcome in run.outcomes:
-        chunk = outcome.chunk
-        ids = chunk.order_ids
-        if outcome.state is ChunkState.ACCEPTED and outcome.result is not None:
-            # A batch chunk can hold a number more than once (different contents): each
-            # occurrence takes the next msgId listed for it, in the gateway's answer order.
-            by_number: dict[str, list[Submitted]] = {}
-            for s in outcome.result.accepted:
-                by_number.setdefault(s.number, []).append(s)
-            for i, number in enumerate(chunk.numbers):
-                listed = by_number.get(number)
-                sub = listed.pop(0) if listed else None
-                yield {
-                    "number": number,
-                    "msg_id": sub.msg_id if sub else None,
-                    "order_id": (sub.order_id if sub and sub.order_id else None)
-                    or (ids[i] if ids else None)
-                    or None,
-                    "accepted": sub is not None,
-                    "error": None if sub else NOT_LISTED,
-                }
-            # A number the gateway rewrote (e.g. reformatted) still gets its msgId shown.
-            for sub in [s for rest in by_number.values() for s in rest]:
-                yield {
-                    "number": sub.number,
-                    "msg_id": sub.msg_id,
-                    "order_id": sub.order_id,
-                    "accepted": True,
-                    "error": None,
-                }
-            continue
-        accepted = None if outcome.state is ChunkState.UNKNOWN else False
-        text = _error_text(outcome)
+        yield from rows_for(outcome)
+
+
+def rows_for(outcome: ChunkOutcome) -> Iterator[dict[str, object]]:
+    """The rows of one chunk's outcome."""
+    chunk = outcome.chunk
+    ids = chunk.order_ids
+    if outcome.state is ChunkState.ACCEPTED and outcome.result is not None:
+        # A batch chunk can hold a number more than once (different contents): each
+        # occurrence takes the next msgId listed for it, in the gateway's answer order.
+        by_number: dict[str, list[Submitted]] = {}
+        for s in outcome.result.accepted:
+            by_number.setdefault(s.number, []).append(s)
         for i, number in enumerate(chunk.numbers):
+            listed = by_number.get(number)
+            sub = listed.pop(0) if listed else None
             yield {
                 "number": number,
-                "msg_id": None,
-                "order_id": (ids[i] if ids else None) or None,
-                "accepted": accepted,
-                "error": text,
+                "msg_id": sub.msg_id if sub else None,
+                "order_id": (sub.order_id if sub and sub.order_id else None)
+                or (ids[i] if ids else None)
+                or None,
+                "accepted": sub is not None,
+                "error": None if sub else NOT_LISTED,
             }
+        # A number the gateway rewrote (e.g. reformatted) still gets its msgId shown.
+        for sub in [s for rest in by_number.values() for s in rest]:
+            yield {
+                "number": sub.number,
+                "msg_id": sub.msg_id,
+                "order_id": sub.order_id,
+                "accepted": True,
+                "error": None,
+            }
+        return
+    accepted = None if outcome.state is ChunkState.UNKNOWN else False
+    text = _error_text(outcome)
+    for i, number in enumerate(chunk.numbers):
+        yield {
+            "number": number,
+            "msg_id": None,
+            "order_id": (ids[i] if ids else None) or None,
+            "accepted": accepted,
+            "error": text,
+        }
 
 
 @dataclass(slots=True)
@@ -356,22 +368,29 @@ class Tally:
     def total(self) -> int:
         return self.accepted + self.rejected + self.unknown + self.not_sent
 
+    def add(self, outcome: ChunkOutcome) -> None:
+        _tally_add(self, outcome)
+
 
 def tally(run: RunResult) -> Tally:
     t = Tally()
     for outcome in run.outcomes:
-        n = len(outcome.chunk.numbers)
-        if outcome.state is not ChunkState.NOT_SENT or outcome.error is not None:
-            t.requests += 1
-        if outcome.state is ChunkState.ACCEPTED and outcome.result is not None:
-            listed = Counter(s.number for s in outcome.result.accepted)
-            ok = sum((Counter(outcome.chunk.numbers) & listed).values())
-            t.accepted += ok
-            t.rejected += n - ok
-        elif outcome.state is ChunkState.REJECTED:
-            t.rejected += n
-        elif outcome.state is ChunkState.UNKNOWN:
-            t.unknown += n
-        else:
-            t.not_sent += n
+        t.add(outcome)
     return t
+
+
+def _tally_add(t: Tally, outcome: ChunkOutcome) -> None:
+    n = len(outcome.chunk.numbers)
+    if outcome.state is not ChunkState.NOT_SENT or outcome.error is not None:
+        t.requests += 1
+    if outcome.state is ChunkState.ACCEPTED and outcome.result is not None:
+        listed = Counter(s.number for s in outcome.result.accepted)
+        ok = sum((Counter(outcome.chunk.numbers) & listed).values())
+        t.accepted += ok
+        t.rejected += n - ok
+    elif outcome.state is ChunkState.REJECTED:
+        t.rejected += n
+    elif outcome.state is ChunkState.UNKNOWN:
+        t.unknown += n
+    else:
+        t.not_sent += n

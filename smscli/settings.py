@@ -228,6 +228,15 @@ KEYS: dict[str, Key] = {
             validate=_not_negative,
         ),
         Key("concurrency", int, "parallel requests for large sends", default=4, validate=_positive),
+        Key("rate", float, "at most this many requests per second (unset: no pacing)",
+            validate=_positive),
+        Key(
+            "retries",
+            int,
+            "attempts for a request that provably did not arrive (connect error, 429, -15, -16)",
+            default=3,
+            validate=_positive,
+        ),
         Key(
             "low_balance",
             float,

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
+from email.utils import formatdate
 from pathlib import Path
 
 import httpx
@@ -76,6 +78,21 @@ class FakeGateway:
             if str(r.path).endswith("sendSms") and isinstance(r.json, dict)
         ]
 
+    def batch_bodies(self) -> list[dict[str, object]]:
+        """The JSON bodies of every sendSms/batch the sandbox itself processed."""
+        return [
+            r.json  # type: ignore[attr-defined]
+            for r in self.sandbox.received
+            if str(r.path).endswith("sendSms/batch") and isinstance(r.json, dict)
+        ]
+
+    def numbers_received_batch(self) -> list[str]:
+        out: list[str] = []
+        for body in self.batch_bodies():
+            for element in body["array"]:  # type: ignore[union-attr]
+                out.extend(str(element["numbers"]).split(","))
+        return out
+
     def numbers_received(self) -> list[str]:
         out: list[str] = []
         for body in self.sends():
@@ -104,3 +121,81 @@ def write_profile(
         encoding="utf-8",
     )
     config.chmod(0o600)
+
+
+# -- a gateway with its own request log and a clock of its own --------------------------------
+
+
+def sms_numbers(request: httpx.Request) -> tuple[str, ...] | None:
+    """The numbers of a sendSms request (POST JSON or GET query); None for other requests."""
+    if not request.url.path.endswith("sendSms"):
+        return None
+    raw: object = request.url.params.get("numbers")
+    if request.method == "POST":
+        try:
+            body = json.loads(request.read())
+        except ValueError:
+            body = None
+        raw = body.get("numbers") if isinstance(body, dict) else None
+    return tuple(str(raw).split(",")) if raw else ()
+
+
+def answer_of(response: httpx.Response) -> str:
+    """How a request was answered, in one word: the v3 status ("0", "-15" ...) of a JSON answer,
+    else "HTTP <code>"."""
+    try:
+        body = json.loads(response.read())
+    except ValueError:
+        body = None
+    if response.status_code == 200 and isinstance(body, dict) and "status" in body:
+        return str(body["status"])
+    return f"HTTP {response.status_code}"
+
+
+class LoggedGateway(FakeGateway):
+    """A FakeGateway that logs every sendSms reaching it, scripted fault or not, with how it was
+    answered ("0", "-15", "HTTP 500", "dropped"), and dates every answer (`Date` header) as a
+    real server does. `numbers_received()` stays the sandbox's own log (what it processed).
+
+    `clock_skew` runs the gateway's clock that many seconds off ours: its sandbox judges each
+    request's Timestamp by that clock (-16 when more than 30 minutes off) and the Date header
+    carries it, so a client can learn the offset from any answer."""
+
+    def __init__(
+        self, state_dir: Path, *, clock_skew: float = 0.0, **sandbox_options: object
+    ) -> None:
+        self.clock_skew = clock_skew
+        super().__init__(state_dir, clock=self.clock, **sandbox_options)
+        self.log: list[tuple[tuple[str, ...], str]] = []
+        self._log_lock = threading.Lock()
+
+    def clock(self) -> float:
+        return time.time() + self.clock_skew
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        numbers = sms_numbers(request)
+        answer = "dropped"
+        try:
+            response = super().handle(request)
+            answer = answer_of(response)
+        finally:
+            if numbers is not None:
+                with self._log_lock:
+                    self.log.append((numbers, answer))
+        response.headers["Date"] = formatdate(self.clock(), usegmt=True)
+        return response
+
+    def arrived(self) -> list[str]:
+        """The numbers of every sendSms that reached the gateway, retries and faults included."""
+        with self._log_lock:
+            return [n for numbers, _ in self.log for n in numbers]
+
+    def answered(self, answer: str) -> list[str]:
+        """The numbers of every sendSms answered `answer` ("0": what the client was told was
+        accepted)."""
+        with self._log_lock:
+            return [n for numbers, given in self.log if given == answer for n in numbers]
+
+    def answers(self) -> list[str]:
+        with self._log_lock:
+            return [given for _, given in self.log]

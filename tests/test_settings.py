@@ -607,6 +607,8 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
     "timeout": POSITIVE,
     "confirm_over": st.integers(0, 2**63 - 1),
     "concurrency": st.integers(1, 2**63 - 1),
+    "rate": st.floats(min_value=0.001, max_value=1e9, allow_nan=False, allow_infinity=False),
+    "retries": st.integers(1, 100),
     "low_balance": st.floats(min_value=0, allow_nan=False, allow_infinity=False),
     "batch_max_numbers": st.integers(1, 10_000),
     "history": st.booleans(),

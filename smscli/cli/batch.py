@@ -45,14 +45,14 @@ class Packing:
 def batch(
     ctx: typer.Context,
     file: Annotated[
-        str,
+        str | None,
         typer.Argument(
             metavar="FILE|-",
             help="CSV/TSV with a header, a JSON array (or a sendSms/batch body) or JSONL; "
             "`-` reads stdin.",
             show_default=False,
         ),
-    ],
+    ] = None,
     message: Annotated[
         str | None,
         typer.Option(
@@ -105,6 +105,23 @@ def batch(
         bool, typer.Option("--dry-run", help="Print the planned requests; send nothing.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    resume: Annotated[
+        int | None,
+        typer.Option("--resume", metavar="JOB", min=1,
+                     help="Send the requests of an interrupted batch job that never left.",
+                     show_default=False),
+    ] = None,
+    resend_unknown: Annotated[
+        bool,
+        typer.Option("--resend-unknown",
+                     help="With --resume: also resend requests whose outcome is unknown "
+                     "(their numbers may get the message twice)."),
+    ] = False,
+    no_history: Annotated[
+        bool, typer.Option("--no-history", help="Do not record this batch (no resume).")
+    ] = False,
+    concurrency: c.ConcurrencyOpt = None,
+    rate: c.RateOpt = None,
     profile: c.ProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
@@ -130,6 +147,20 @@ def batch(
     from smscli import batchfile
 
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
+    if resume is not None:
+        if file is not None or message is not None or message_file is not None:
+            raise UsageError(f"--resume takes the rows from job {resume}: give no file or template")
+        if no_history:
+            raise UsageError("--resume needs the history: drop --no-history")
+        from smscli.cli.send import _resume
+
+        _resume(resume, None, None, sender_id, opts, yes, dry_run, resend_unknown,
+                (concurrency, rate), kind="batch")
+        return
+    if resend_unknown:
+        raise UsageError("--resend-unknown goes with --resume JOB")
+    if file is None:
+        raise UsageError("no batch file given", hint="smscli batch FILE (or - for stdin)")
     template = _template(message, message_file, stdin_taken=file == "-")
     prof = c.load_profile(opts, {"sender_id": sender_id})
     gateway = c.open_gateway(prof, opts)
@@ -169,7 +200,9 @@ def batch(
             _print_plan(gateway, plan, packing, opts.output)
             return
         _confirm(plan, prof.get_int("confirm_over"), yes)
-        _run(gateway, plan, packing, opts, prof)
+        history = not no_history and prof.get_bool("history") is not False
+        pace = c.Pace.resolve(prof, concurrency, rate)
+        _run(gateway, plan, packing, opts, prof, pace, template, history)
     finally:
         gateway.close()
 
@@ -316,20 +349,42 @@ def _print_plan(gateway: Gateway, plan: Plan, packing: Packing, fmt: OutputForma
 
 
 def _run(
-    gateway: Gateway, plan: Plan, packing: Packing, opts: c.Common, prof: ResolvedProfile
+    gateway: Gateway,
+    plan: Plan,
+    packing: Packing,
+    opts: c.Common,
+    prof: ResolvedProfile,
+    pace: c.Pace,
+    template: Template | None,
+    history: bool,
 ) -> None:
-    from smscli.batchfile import chunks, elements
-    from smscli.cli.send import finish
-    from smscli.gateways.base import SendResult
-    from smscli.sending import Chunk, run_chunks
-
-    def send_one(chunk: Chunk) -> SendResult:
-        return gateway.send_batch(elements(chunk, packing.per_element))
-
-    started = time.monotonic()
-    run = run_chunks(
-        chunks(plan.rows, packing.cap, mixed=packing.mixed),
-        send_one,
-        concurrency=prof.get_int("concurrency") or 4,
+    from smscli.batchfile import chunks
+    from smscli.cli.outcomes import OutcomeStream
+    from smscli.cli.send import (
+        SEND_COLUMNS,
+        JobRef,
+        batch_send_one,
+        clock_warning,
+        end_job,
+        finish,
+        new_job,
+        run_paced,
     )
-    finish(run, opts, started, sandbox=is_sandbox(prof))
+    from smscli.progress import Progress
+
+    planned = list(chunks(plan.rows, packing.cap, mixed=packing.mixed))
+    text = template.source if template is not None else None
+    journal = (
+        new_job(prof, text, prof.get_str("sender_id"), planned, kind="batch") if history else None
+    )
+    started = time.monotonic()
+    total = sum(len(chunk.numbers) for chunk in planned)
+    with Progress(total, requests=len(planned), label="sending", quiet=opts.quiet) as progress:
+        stream = OutcomeStream(planned, SEND_COLUMNS, opts.output, progress)
+        try:
+            run = run_paced(planned, batch_send_one(gateway), pace, journal, stream)
+        finally:
+            end_job(journal)
+    clock_warning(gateway)
+    job = JobRef(journal.job_id if journal else None, "smscli batch")
+    finish(run, opts, started, sandbox=is_sandbox(prof), job=job, stream=stream)

@@ -158,3 +158,38 @@ def open_gateway(profile: ResolvedProfile, opts: Common) -> Gateway:
     from smscli.providers import open_gateway as open_
 
     return open_(profile, trace=opts.trace())
+
+
+ConcurrencyOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--concurrency", min=1, max=64, metavar="N",
+        help="Requests in flight at once (default: the profile's concurrency, 4).",
+        show_default=False,
+    ),
+]
+RateOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--rate", min=0.01, metavar="R",
+        help="At most R requests per second (default: the profile's rate, unpaced).",
+        show_default=False,
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """How a bulk command spreads its requests: option, else profile, else default."""
+
+    concurrency: int
+    rate: float | None
+    attempts: int
+
+    @classmethod
+    def resolve(cls, profile: ResolvedProfile, concurrency: int | None, rate: float | None) -> Pace:
+        return cls(
+            concurrency=concurrency or profile.get_int("concurrency") or 4,
+            rate=rate if rate is not None else profile.get_float("rate"),
+            attempts=profile.get_int("retries") or 3,
+        )

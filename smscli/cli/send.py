@@ -15,11 +15,13 @@ from smscli.cli import common as c
 from smscli.cli.inputs import read_message, read_numbers
 from smscli.errors import ExitCode, SmsCliError, UsageError
 from smscli.output import Column, OutputFormat, write_rows
+from smscli.progress import Progress
 from smscli.providers import client_warnings, describe_at, is_sandbox, parse_at, scheduled
 
 if TYPE_CHECKING:
+    from smscli.cli.outcomes import OutcomeStream
     from smscli.gateways.base import Gateway, SendResult
-    from smscli.sending import Chunk, RunResult, Tally
+    from smscli.sending import Chunk, ChunkOutcome, Journal, RunResult, Tally
     from smscli.settings import ResolvedProfile
     from smscli.store import Job, ResumePlan, Store, StoreJournal
 
@@ -126,6 +128,8 @@ def send(
             help="Do not record this send in the local history (it cannot be resumed).",
         ),
     ] = False,
+    concurrency: c.ConcurrencyOpt = None,
+    rate: c.RateOpt = None,
     profile: c.ProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
@@ -151,7 +155,10 @@ def send(
             raise UsageError("--resume needs the history: drop --no-history")
         if at is not None:
             raise UsageError("--at does not go with --resume: the history keeps no schedule")
-        _resume(resume, message, message_file, sender_id, opts, yes, dry_run, resend_unknown)
+        _resume(
+            resume, message, message_file, sender_id, opts, yes, dry_run, resend_unknown,
+            (concurrency, rate),
+        )
         return
     if resend_unknown:
         raise UsageError("--resend-unknown goes with --resume JOB")
@@ -206,7 +213,8 @@ def send(
             return
         _confirm(count, prof.get_int("confirm_over"), yes)
         history = not no_history and prof.get_bool("history") is not False
-        _run(gateway, given.numbers, given.order_ids, text, sender, opts, prof, history=history)
+        pace = c.Pace.resolve(prof, concurrency, rate)
+        _run(gateway, given.numbers, given.order_ids, text, sender, opts, prof, pace, history)
     finally:
         gateway.close()
 
@@ -282,25 +290,56 @@ def _run(
     sender: str | None,
     opts: c.Common,
     prof: ResolvedProfile,
-    *,
+    pace: c.Pace,
     history: bool = True,
 ) -> None:
-    from smscli.sending import chunked, run_chunks
+    from smscli.cli.outcomes import OutcomeStream
+    from smscli.sending import chunked
 
     chunks = list(chunked(numbers, gateway.max_numbers_per_send, order_ids))
-    journal = _new_job(prof, text, sender, chunks) if history else None
+    journal = new_job(prof, text, sender, chunks) if history else None
     started = time.monotonic()
-    try:
-        run = run_chunks(
-            chunks,
-            _send_one(gateway, text, sender),
-            concurrency=prof.get_int("concurrency") or 4,
-            journal=journal,
-        )
-    finally:
-        _end_job(journal)
+    total = sum(len(chunk.numbers) for chunk in chunks)
+    with Progress(total, requests=len(chunks), label="sending", quiet=opts.quiet) as progress:
+        stream = OutcomeStream(chunks, SEND_COLUMNS, opts.output, progress)
+        try:
+            run = run_paced(chunks, _send_one(gateway, text, sender), pace, journal, stream)
+        finally:
+            end_job(journal)
+    clock_warning(gateway)
     job = JobRef(journal.job_id if journal else None, needs_message=not _stores_content(prof))
-    finish(run, opts, started, sandbox=is_sandbox(prof), job=job)
+    finish(run, opts, started, sandbox=is_sandbox(prof), job=job, stream=stream)
+
+
+def run_paced(
+    chunks: list[Chunk],
+    send_one: Callable[[Chunk], SendResult],
+    pace: c.Pace,
+    journal: Journal | None,
+    on_outcome: Callable[[ChunkOutcome], None] | None = None,
+) -> RunResult:
+    """run_chunks with the command's concurrency, rate and retry budget. Shared with batch."""
+    from smscli.sending import RateLimiter, RetryPolicy, run_chunks
+
+    return run_chunks(
+        chunks,
+        send_one,
+        concurrency=pace.concurrency,
+        journal=journal,
+        on_outcome=on_outcome,
+        retry=RetryPolicy(attempts=pace.attempts),
+        rate=RateLimiter(pace.rate) if pace.rate else None,
+    )
+
+
+def clock_warning(gateway: Gateway) -> None:
+    offset = float(getattr(gateway, "clock_offset", 0.0) or 0.0)
+    if abs(offset) >= 60:
+        direction = "behind" if offset > 0 else "ahead of"
+        console.warn(
+            f"this machine's clock is {abs(offset) / 60:,.0f} minutes {direction} the gateway's; "
+            "smscli used the gateway's time, but set the clock right (e.g. enable NTP)"
+        )
 
 
 def _send_one(gateway: Gateway, text: str, sender: str | None) -> Callable[[Chunk], SendResult]:
@@ -314,8 +353,22 @@ def _stores_content(prof: ResolvedProfile) -> bool:
     return prof.get_bool("store_content") is not False
 
 
-def _new_job(
-    prof: ResolvedProfile, text: str, sender: str | None, chunks: list[Chunk]
+def batch_send_one(gateway: Gateway) -> Callable[[Chunk], SendResult]:
+    """A batch chunk (one content per number) as the gateway's batch request."""
+    from smscli.batchfile import elements
+
+    def send_one(chunk: Chunk) -> SendResult:
+        return gateway.send_batch(elements(chunk, gateway.max_numbers_per_send))
+
+    return send_one
+
+
+def new_job(
+    prof: ResolvedProfile,
+    text: str | None,
+    sender: str | None,
+    chunks: list[Chunk],
+    kind: str = "send",
 ) -> StoreJournal:
     """The job and all its chunks, recorded before the first request leaves."""
     from smscli.store import Store
@@ -325,7 +378,7 @@ def _new_job(
         job_id = store.create_job(
             profile=prof.name,
             provider=prof.provider,
-            kind="send",
+            kind=kind,
             message=text,
             sender=sender,
             chunks=chunks,
@@ -339,7 +392,7 @@ def _new_job(
     return journal
 
 
-def _end_job(journal: StoreJournal | None) -> None:
+def end_job(journal: StoreJournal | None) -> None:
     """The job's final status; history trouble after the sending is a warning, not a failure:
     the rows still tell what happened."""
     from smscli.store import StoreError
@@ -368,16 +421,28 @@ def _resume(
     yes: bool,
     dry_run: bool,
     resend_unknown: bool,
+    pacing: tuple[int | None, float | None] = (None, None),
+    kind: str = "send",
 ) -> None:
     """Send what never left of a job; unknown requests only with --resend-unknown; accepted
-    and rejected ones never. The rows cover the whole job, old outcomes and new."""
+    and rejected ones never. The rows cover the whole job, old outcomes and new. Shared with
+    `batch --resume` (kind "batch"), whose chunks carry their own contents."""
     from smscli.store import Store
 
     store = Store.open()
     try:
         job = store.job(job_id)
-        if job.kind != "send":
-            raise UsageError(f"job {job_id} is a {job.kind} job: `send --resume` resumes sends")
+        if job.kind != kind:
+            raise UsageError(
+                f"job {job_id} is a {job.kind} job: resume it with `smscli {job.kind} --resume "
+                f"{job_id}`"
+            )
+        if kind == "batch" and not job.content_stored:
+            raise UsageError(
+                f"job {job_id}'s messages were not stored (store_content = false): a batch "
+                "cannot be resumed",
+                hint=f"see what was sent with `smscli history show {job_id}`",
+            )
         if job.live and job.pid != os.getpid():
             raise UsageError(
                 f"job {job_id} is being sent right now by process {job.pid}",
@@ -388,22 +453,29 @@ def _resume(
         try:
             for warning in client_warnings(gateway):
                 console.warn(warning)
-            text = _resume_message(job, message, message_file, gateway.max_content_chars)
+            if kind == "batch":
+                send_one = batch_send_one(gateway)
+                limit = None
+            else:
+                text = _resume_message(job, message, message_file, gateway.max_content_chars)
+                send_one = _send_one(gateway, text, job.sender)
+                limit = gateway.max_numbers_per_send
             if sender_id is not None and sender_id != job.sender:
                 raise UsageError(
                     f"job {job_id} was sent with sender ID {job.sender or '(none)'}: "
                     "a resume keeps it; drop --sender-id"
                 )
             plan = store.resume_plan(job_id)
-            chunks = _resume_chunks(plan, resend_unknown, gateway.max_numbers_per_send)
+            chunks = _resume_chunks(plan, resend_unknown, limit)
             if dry_run or not chunks:
                 _resume_nothing(store, plan, chunks, opts, dry_run, is_sandbox(prof))
             _confirm(sum(len(ch.numbers) for ch in chunks), prof.get_int("confirm_over"), yes)
             store.claim_job(job_id)
             # After the claim: what a dead process left in flight is now `unknown`.
             plan = store.resume_plan(job_id)
-            chunks = _resume_chunks(plan, resend_unknown, gateway.max_numbers_per_send, quiet=True)
-            _resume_run(store, plan, chunks, gateway, text, opts, prof)
+            chunks = _resume_chunks(plan, resend_unknown, limit, quiet=True)
+            pace = c.Pace.resolve(prof, *pacing)
+            _resume_run(store, plan, chunks, gateway, send_one, opts, prof, pace)
         finally:
             gateway.close()
     finally:
@@ -455,14 +527,14 @@ def _resume_message(job: Job, message: str | None, message_file: str | None, max
 
 
 def _resume_chunks(
-    plan: ResumePlan, resend_unknown: bool, max_size: int, *, quiet: bool = False
+    plan: ResumePlan, resend_unknown: bool, max_size: int | None, *, quiet: bool = False
 ) -> list[Chunk]:
     """The chunks to send now, after telling the user about the unknown ones."""
     unknown = [chunk for _, chunk in plan.unknown]
     if unknown and not quiet:
         _list_unknown(plan, resend_unknown)
     chunks = sorted(plan.to_send + (unknown if resend_unknown else []), key=lambda ch: ch.index)
-    too_big = [ch for ch in chunks if len(ch.numbers) > max_size]
+    too_big = [ch for ch in chunks if max_size is not None and len(ch.numbers) > max_size]
     if too_big:
         raise UsageError(
             f"request {too_big[0].index + 1} of job {plan.job.id} holds "
@@ -519,7 +591,7 @@ def _resume_nothing(
     if not plan.job.live:
         store.finish_job(job)  # a killed run never set it
     run = RunResult(outcomes=sorted(plan.outcomes_without(()), key=lambda o: o.chunk.index))
-    ref = JobRef(job, needs_message=not plan.job.content_stored)
+    ref = JobRef(job, f"smscli {plan.job.kind}", needs_message=not plan.job.content_stored)
     finish(run, opts, time.monotonic(), sandbox=sandbox, job=ref)
 
 
@@ -528,11 +600,12 @@ def _resume_run(
     plan: ResumePlan,
     chunks: list[Chunk],
     gateway: Gateway,
-    text: str,
+    send_one: Callable[[Chunk], SendResult],
     opts: c.Common,
     prof: ResolvedProfile,
+    pace: c.Pace,
 ) -> None:
-    from smscli.sending import RunResult, run_chunks
+    from smscli.sending import RunResult
 
     job = plan.job
     count = sum(len(ch.numbers) for ch in chunks)
@@ -543,21 +616,17 @@ def _resume_run(
     journal = store.journal(job.id)
     started = time.monotonic()
     try:
-        run = run_chunks(
-            chunks,
-            _send_one(gateway, text, job.sender),
-            concurrency=prof.get_int("concurrency") or 4,
-            journal=journal,
-        )
+        run = run_paced(chunks, send_one, pace, journal)
     finally:
-        _end_job(journal)
+        end_job(journal)
+    clock_warning(gateway)
     earlier = plan.outcomes_without(ch.index for ch in chunks)
     whole = RunResult(
         outcomes=sorted(earlier + run.outcomes, key=lambda o: o.chunk.index),
         interrupted=run.interrupted,
         stopped_by=run.stopped_by,
     )
-    job_ref = JobRef(job.id, needs_message=not job.content_stored)
+    job_ref = JobRef(job.id, f"smscli {job.kind}", needs_message=not job.content_stored)
     finish(whole, opts, started, sandbox=is_sandbox(prof), job=job_ref)
 
 
@@ -575,14 +644,23 @@ class JobRef:
 
 
 def finish(
-    run: RunResult, opts: c.Common, started: float, *, sandbox: bool, job: JobRef | None = None
+    run: RunResult,
+    opts: c.Common,
+    started: float,
+    *,
+    sandbox: bool,
+    job: JobRef | None = None,
+    stream: OutcomeStream | None = None,
 ) -> None:
-    """Rows on stdout, the tally and any errors on stderr, then the exit code. Shared with
-    `batch`."""
+    """Rows on stdout (unless `stream` already wrote them as the run went), the tally and
+    any errors on stderr, then the exit code. Shared with `batch`."""
     from smscli.sending import ChunkState, outcome_rows, tally
 
-    write_rows(outcome_rows(run), SEND_COLUMNS, opts.output)
-    t = tally(run)
+    if stream is not None:
+        t = stream.close(run)
+    else:
+        write_rows(outcome_rows(run), SEND_COLUMNS, opts.output)
+        t = tally(run)
     elapsed = time.monotonic() - started
     parts = [f"{t.accepted:,} accepted"]
     if t.rejected:

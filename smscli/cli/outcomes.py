@@ -1,0 +1,69 @@
+"""Rows of a bulk send written while it runs: each chunk's rows go out as soon as every
+earlier chunk is done (so the output keeps input order), the tally grows as they come, the
+progress bar moves, and a chunk's answer is dropped once written, so memory does not grow
+with the number of numbers sent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from smscli.output import Column, OutputFormat, RowWriter
+from smscli.progress import Progress
+from smscli.sending import ChunkOutcome, ChunkState, RunResult, Tally, rows_for
+
+if TYPE_CHECKING:
+    from smscli.sending import Chunk
+
+
+class OutcomeStream:
+    def __init__(
+        self,
+        chunks: Iterable[Chunk],
+        columns: list[Column],
+        fmt: OutputFormat,
+        progress: Progress,
+    ) -> None:
+        self._order = [chunk.index for chunk in chunks]
+        self._position = 0
+        self._waiting: dict[int, ChunkOutcome] = {}
+        self._seen: set[int] = set()
+        self._writer = RowWriter(columns, fmt)
+        self._progress = progress
+        self.tally = Tally()
+
+    def __call__(self, outcome: ChunkOutcome) -> None:
+        """run_chunks' on_outcome hook: called on the main thread as chunks finish."""
+        index = outcome.chunk.index
+        if index in self._seen:
+            return
+        self._seen.add(index)
+        before = (self.tally.accepted, self.tally.rejected)
+        self.tally.add(outcome)
+        self._progress.advance(
+            len(outcome.chunk.numbers),
+            accepted=self.tally.accepted - before[0],
+            rejected=self.tally.rejected - before[1],
+        )
+        self._waiting[index] = outcome
+        self._flush()
+
+    def _flush(self) -> None:
+        while self._position < len(self._order):
+            outcome = self._waiting.pop(self._order[self._position], None)
+            if outcome is None:
+                return
+            self._writer.write(rows_for(outcome))
+            if outcome.state is ChunkState.ACCEPTED:
+                # Written and tallied: the per-number answer is no longer needed.
+                outcome.result = None
+            self._position += 1
+
+    def close(self, run: RunResult) -> Tally:
+        """Take in what never reached the hook (chunks never started after a stop), write
+        the rest in order, and finish the output."""
+        for outcome in run.outcomes:
+            self(outcome)
+        self._flush()
+        self._writer.close()
+        return self.tally
