@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import re
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -179,9 +180,23 @@ def numbers_from_args(args: Iterable[str]) -> Iterator[RawNumber]:
             yield RawNumber(piece, "argument", position)
 
 
+class PlainBlock(NamedTuple):
+    """Consecutive lines of a one-number-per-line input, handed to NumberCollector.extend in
+    one piece: a bulk list of clean numbers is checked and converted in C, not line by line."""
+
+    lines: list[str]
+    source: str
+    first_line: int
+
+
+# A line that needs no normalising at all: a valid number, digits only.
+_CLEAN_LINE = re.compile(rf"[1-9][0-9]{{{MIN_DIGITS - 1},{MAX_DIGITS - 1}}}\r?\n?")
+_BLOCK_LINES = 4096
+
+
 def numbers_from_lines(
-    lines: Iterable[str], *, source: str, column: str | None = None
-) -> Iterator[RawNumber]:
+    lines: Iterable[str], *, source: str, column: str | None = None, blocks: bool = False
+) -> Iterator[RawNumber | PlainBlock]:
     """The numbers in a text stream: one per line, or one column of a CSV.
 
     The shape is decided by the first line that is not blank and not a "#" comment (a comment
@@ -204,7 +219,7 @@ def numbers_from_lines(
         if column is not None or _has_delimiter(text):
             yield from _csv_numbers(line, it, line_no, source, column)
         else:
-            yield from _plain_numbers(text, it, line_no, source)
+            yield from _plain_numbers(text, it, line_no, source, blocks=blocks)
         return
 
 
@@ -213,16 +228,29 @@ def _has_delimiter(text: str) -> bool:
 
 
 def _plain_numbers(
-    first: str, rest: Iterator[str], first_no: int, source: str
-) -> Iterator[RawNumber]:
+    first: str, rest: Iterator[str], first_no: int, source: str, *, blocks: bool = False
+) -> Iterator[RawNumber | PlainBlock]:
     # A spreadsheet with a single column exports no delimiter at all, just "Phone" on top:
     # accept the known header names there rather than report them as invalid numbers.
     if _header_key(first) not in _NUMBER_HEADERS:
         yield RawNumber(first, source, first_no)
+    if blocks:
+        yield from _plain_blocks(rest, first_no + 1, source)
+        return
     for line_no, line in enumerate(rest, start=first_no + 1):
         text = line.strip()
         if text and not text.startswith("#"):
             yield RawNumber(text, source, line_no)
+
+
+def _plain_blocks(rest: Iterator[str], first_no: int, source: str) -> Iterator[PlainBlock]:
+    line_no = first_no
+    while True:
+        block = list(itertools.islice(rest, _BLOCK_LINES))
+        if not block:
+            return
+        yield PlainBlock(block, source, line_no)
+        line_no += len(block)
 
 
 # CSV rules:
@@ -420,6 +448,7 @@ class NumberCollector:
         self.bad: list[BadNumber] = []  # the first `detail_limit` only...
         self.bad_count = 0  # ...but every one is counted
         self.duplicates = 0
+        self.inputs = 0  # every number given, valid or not, duplicates included
 
     @property
     def valid(self) -> NumberList:
@@ -429,11 +458,15 @@ class NumberCollector:
     def add(self, raw: RawNumber) -> None:
         self.extend((raw,))
 
-    def extend(self, raws: Iterable[RawNumber]) -> None:
+    def extend(self, raws: Iterable[RawNumber | PlainBlock]) -> None:
         # The bulk path: bound methods in locals and no per-number method call double the
         # rate of a loop over add().
         seen, remember, append = self._seen, self._seen.add, self._keys.append
         for raw in raws:
+            if isinstance(raw, PlainBlock):
+                self._add_block(raw)
+                continue
+            self.inputs += 1
             normalized = normalize(raw.value)
             reason = check(normalized)
             if reason is not None:
@@ -445,6 +478,26 @@ class NumberCollector:
                 continue
             remember(key)
             append(key)
+
+    def _add_block(self, block: PlainBlock) -> None:
+        lines = block.lines
+        if not all(map(_CLEAN_LINE.fullmatch, lines)):
+            # Something to clean or report: the per-line path keeps line numbers exact.
+            self.extend(
+                RawNumber(text, block.source, block.first_line + i)
+                for i, line in enumerate(lines)
+                if (text := line.strip()) and not text.startswith("#")
+            )
+            return
+        self.inputs += len(lines)
+        seen, remember, append = self._seen, self._seen.add, self._keys.append
+        # int() ignores the line end; the regex already proved each line a valid number.
+        for key in map(int, lines):
+            if key in seen:
+                self.duplicates += 1
+            else:
+                remember(key)
+                append(key)
 
     def _add_bad(self, raw: RawNumber, reason: str) -> None:
         self.bad_count += 1

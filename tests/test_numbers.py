@@ -513,3 +513,42 @@ def test_valid_view_is_live_and_cheap_to_ask_for() -> None:
     collector.add(RawNumber(VALID, "argument", 1))
     assert len(valid) == 1
     assert collector.valid is valid
+
+
+# -- the block path for bulk plain input ---------------------------------------------------------
+
+
+def _collect_blocks(text: str) -> NumberCollector:
+    collector = NumberCollector()
+    collector.extend(numbers_from_lines(io.StringIO(text), source="stdin", blocks=True))
+    return collector
+
+
+def test_block_path_equals_the_line_path_on_clean_input() -> None:
+    lines = [str(447000000001 + i) for i in range(10_000)] + ["447000000001"]  # one duplicate
+    text = "\n".join(lines) + "\n"
+    fast = _collect_blocks(text)
+    slow = NumberCollector()
+    slow.extend(numbers_from_lines(io.StringIO(text), source="stdin"))
+    assert list(fast.valid) == list(slow.valid)
+    assert fast.duplicates == slow.duplicates == 1
+    assert fast.inputs == 10_001
+
+
+def test_block_path_reports_the_exact_line_of_a_bad_number() -> None:
+    lines = [str(447000000001 + i) for i in range(9_000)]
+    lines[6_000] = "44 70 bad"
+    lines[100] = ""  # blank lines and comments are skipped, not errors
+    lines[200] = "# a comment"
+    lines[300] = "+44 7000 000301"  # needs cleaning: still valid
+    collector = _collect_blocks("\n".join(lines) + "\n")
+    assert collector.bad_count == 1
+    assert collector.bad[0].line == 6_001
+    assert "447000000301" in set(collector.valid)
+    assert len(collector.valid) == 9_000 - 3
+
+
+def test_block_path_keeps_a_single_column_header_out() -> None:
+    collector = _collect_blocks("Phone\r\n447000000001\r\n447000000002")
+    assert list(collector.valid) == ["447000000001", "447000000002"]
+    assert collector.bad_count == 0

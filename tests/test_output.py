@@ -8,6 +8,8 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smscli.errors import UsageError
 from smscli.output import Column, OutputFormat, resolve_format, write_object, write_rows
@@ -102,3 +104,19 @@ def test_row_writer_in_pieces_equals_one_go(fmt: OutputFormat) -> None:
     assert writer.close() == 2
     assert writer.close() == 2  # idempotent
     assert out.getvalue() == render(fmt)
+
+
+_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.text(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.lists(st.integers(), max_size=3),
+)
+
+
+@given(st.lists(st.fixed_dictionaries({c.key: _VALUES for c in COLUMNS}), max_size=5))
+def test_fast_json_rows_match_the_json_module(rows: list[dict[str, object]]) -> None:
+    expected = "".join(
+        json.dumps({c.key: row[c.key] for c in COLUMNS}, ensure_ascii=False) + "\n"
+        for row in rows
+    )
+    assert render(OutputFormat.JSONL, rows) == expected

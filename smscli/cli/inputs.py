@@ -12,6 +12,7 @@ from smscli import console
 from smscli.errors import InputError, UsageError
 from smscli.numbers import (
     NumberCollector,
+    PlainBlock,
     RawNumber,
     numbers_from_args,
     numbers_from_lines,
@@ -69,8 +70,13 @@ class Numbers:
 
 
 def _raw_numbers(
-    args: Sequence[str], numbers_file: str | None, column: str | None, stdin_taken: bool
-) -> Iterator[RawNumber]:
+    args: Sequence[str],
+    numbers_file: str | None,
+    column: str | None,
+    stdin_taken: bool,
+    *,
+    blocks: bool = False,
+) -> Iterator[RawNumber | PlainBlock]:
     wants_stdin = numbers_file == "-" or "-" in args
     plain = [a for a in args if a != "-"]
     if not plain and numbers_file is None and not wants_stdin:
@@ -90,9 +96,13 @@ def _raw_numbers(
     yield from numbers_from_args(plain)
     if numbers_file is not None and numbers_file != "-":
         with open_input(numbers_file, sys.stdin) as stream:
-            yield from numbers_from_lines(stream, source=numbers_file, column=column)
+            yield from numbers_from_lines(
+                stream, source=numbers_file, column=column, blocks=blocks
+            )
     if wants_stdin:
-        yield from numbers_from_lines(open_input("-", sys.stdin), source="stdin", column=column)
+        yield from numbers_from_lines(
+            open_input("-", sys.stdin), source="stdin", column=column, blocks=blocks
+        )
 
 
 def read_numbers(
@@ -105,17 +115,18 @@ def read_numbers(
 ) -> Numbers:
     """Every number normalised and checked; any bad one stops everything (exit 2)."""
     collector = NumberCollector()
-    raws = _raw_numbers(args, numbers_file, column, stdin_taken)
     raw_ids = [p.strip() for p in order_ids.split(",")] if order_ids is not None else None
     kept_ids: list[str] | None = None
     if raw_ids is None:
-        # The bulk path: a million numbers go through the collector's own loop.
-        counter = _Counted(raws)
-        collector.extend(counter)
-        seen = counter.count
+        # The bulk path: a million numbers go through the collector's own loop, plain lines
+        # in blocks.
+        collector.extend(_raw_numbers(args, numbers_file, column, stdin_taken, blocks=True))
+        seen = collector.inputs
     else:
         kept_ids, seen = [], 0
-        for raw in raws:
+        for raw in _raw_numbers(args, numbers_file, column, stdin_taken):
+            if not isinstance(raw, RawNumber):
+                raise TypeError("blocks were not asked for")
             before = len(collector.valid)
             collector.add(raw)
             # Keep each order id with its number when a later duplicate is dropped.
@@ -136,15 +147,3 @@ def read_numbers(
         raise InputError("--order-id has an empty id", hint="nothing was sent")
     return Numbers(collector.valid, kept_ids, collector.duplicates, seen)
 
-
-class _Counted:
-    """An iterator that counts what passes through it."""
-
-    def __init__(self, items: Iterator[RawNumber]) -> None:
-        self._items = items
-        self.count = 0
-
-    def __iter__(self) -> Iterator[RawNumber]:
-        for item in self._items:
-            self.count += 1
-            yield item

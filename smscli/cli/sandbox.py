@@ -100,9 +100,15 @@ def serve(
 
 def _v3(latency: float, delivery_delay: float) -> Served:
     from smscli.gateways.sandbox import SANDBOX_API_KEY, SANDBOX_APP_ID, Sandbox
+    from smscli.providers import SANDBOX_BALANCE
     from smscli.settings import data_dir
 
-    simulator = Sandbox(data_dir() / "sandbox", latency=latency, delivery_delay=delivery_delay)
+    simulator = Sandbox(
+        data_dir() / "sandbox",
+        latency=latency,
+        delivery_delay=delivery_delay,
+        balance=SANDBOX_BALANCE,
+    )
 
     def announce(url: str) -> None:
         console.info(f"sandbox listening on {url}/v3  (Ctrl-C to stop)")
