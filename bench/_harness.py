@@ -9,13 +9,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
 
 from smscli.gateways.loopback import LoopbackServer  # noqa: E402
 from smscli.gateways.sandbox import Sandbox  # noqa: E402
@@ -28,6 +30,8 @@ class Env:
     root: Path
     url: str
     sandbox: Sandbox
+    # What the server calls for each request; a bench may wrap it (e.g. to count calls).
+    handler: Callable[[httpx.Request], httpx.Response] | None = None
 
     @property
     def vars(self) -> dict[str, str]:
@@ -66,9 +70,16 @@ def gateway(latency: float = 0.0) -> Iterator[Env]:
         sandbox = Sandbox(
             root / "gateway", latency=latency, balance="100000000", delivery_delay=0.0
         )
-        server = LoopbackServer(sandbox.handle).start()
+        env = Env(root, "", sandbox, sandbox.handle)
+
+        def dispatch(request: httpx.Request) -> httpx.Response:
+            assert env.handler is not None
+            return env.handler(request)
+
+        server = LoopbackServer(dispatch).start()
+        env.url = server.url
         try:
-            yield Env(root, server.url, sandbox)
+            yield env
         finally:
             server.shutdown()
             sandbox.close()

@@ -384,7 +384,7 @@ class Sandbox:
         self._api_key = api_key
         self._api_secret = api_secret
         self._app_id = app_id
-        self._latency = latency
+        self.latency = latency  # public: a bench may change it between phases
         self._clock = clock
         self._delivery_delay = delivery_delay
         self._record = record
@@ -416,8 +416,8 @@ class Sandbox:
         self._store.close()
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        if self._latency > 0:
-            time.sleep(self._latency)
+        if self.latency > 0:
+            time.sleep(self.latency)
         request.read()
         if self._record:
             # list.append is atomic, so concurrent handlers need no lock here.
