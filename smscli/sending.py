@@ -155,8 +155,12 @@ def attempt_chunk(
             if unsent and attempt < retry.attempts:
                 sleep(retry.delay(attempt, getattr(exc, "retry_after", None)))
                 continue
-            if isinstance(exc, NetworkError):
-                state = ChunkState.NOT_SENT if unsent else ChunkState.UNKNOWN
+            if unsent:
+                # Refused before processing (connect error, 429, -15, -16) even on the last
+                # attempt: nothing of it was sent, so a resume may send it.
+                state = ChunkState.NOT_SENT
+            elif isinstance(exc, NetworkError):
+                state = ChunkState.UNKNOWN
             else:
                 state = ChunkState.REJECTED
             return ChunkOutcome(chunk, state, error=exc, attempts=attempt)

@@ -874,9 +874,16 @@ class Store:
         self, db: sqlite3.Connection, job_id: int, outcome: ChunkOutcome, now: str
     ) -> None:
         kind, code, text = _error_fields(outcome.error)
+        # `sends` was counted when the request was about to leave; one that provably never
+        # left (not_sent) was not a send, and must not later read as "resent".
+        never_left = int(outcome.state is ChunkState.NOT_SENT)
         db.execute(
             "UPDATE chunks SET state = ?, attempts = attempts + ?, error_kind = ?,"
-            " error_code = ?, error_text = ?, finished = ? WHERE job_id = ? AND idx = ?",
+            " error_code = ?, error_text = ?, finished = ?,"
+            # Column values on the right are the row's old ones: 'sending' means before()
+            # counted this attempt.
+            " sends = CASE WHEN ? AND state = 'sending' THEN MAX(sends - 1, 0) ELSE sends END"
+            " WHERE job_id = ? AND idx = ?",
             (
                 outcome.state.value,
                 outcome.attempts,
@@ -884,6 +891,7 @@ class Store:
                 code,
                 text,
                 now,
+                never_left,
                 job_id,
                 outcome.chunk.index,
             ),

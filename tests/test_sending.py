@@ -199,3 +199,13 @@ def test_run_chunks_paces_with_the_limiter() -> None:
     starts.sort()
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert min(gaps) >= 0.04
+
+
+def test_refusals_outlasting_the_retries_leave_the_chunk_resumable() -> None:
+    def busy(chunk: Chunk) -> SendResult:
+        raise GatewayError("too frequent", code="-15", kind=ErrorKind.RATE)
+
+    outcome = attempt_chunk(Chunk(0, ["111111"]), busy, NO_WAIT, sleep=lambda s: None)
+    assert outcome.state is ChunkState.NOT_SENT and outcome.attempts == 3
+    rows = list(outcome_rows(run_chunks([Chunk(0, ["111111"])], busy, retry=NO_WAIT)))
+    assert rows[0]["accepted"] is False and str(rows[0]["error"]).startswith("not sent")
