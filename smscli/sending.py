@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError
+from smscli.errors import ErrorKind, GatewayError, NetworkError, SentWithoutIds, SmsCliError
 from smscli.gateways.base import SendResult, Submitted
 
 
@@ -41,6 +41,8 @@ class ChunkOutcome:
     result: SendResult | None = None
     error: SmsCliError | None = None
     attempts: int = 1
+    # Sent, but the gateway gave these numbers no usable message id (see SentWithoutIds).
+    untracked: tuple[str, ...] = ()
 
 
 class Journal(Protocol):
@@ -150,6 +152,16 @@ def attempt_chunk(
         attempt += 1
         try:
             result = send_one(chunk)
+        except SentWithoutIds as exc:
+            result = exc.result if isinstance(exc.result, SendResult) else SendResult((), 0, 0)
+            return ChunkOutcome(
+                chunk,
+                ChunkState.ACCEPTED,
+                result=result,
+                error=exc,
+                attempts=attempt,
+                untracked=exc.untracked,
+            )
         except SmsCliError as exc:
             unsent = provably_unsent(exc)
             if unsent and attempt < retry.attempts:
@@ -296,6 +308,7 @@ def _drain(
 # -- turning outcomes into rows and an exit code ---------------------------------------------
 
 NOT_LISTED = "rejected by the gateway (left out of its accepted list)"
+UNTRACKED = "sent, but the gateway gave no message id: its delivery cannot be tracked"
 
 
 def _error_text(outcome: ChunkOutcome) -> str:
@@ -320,6 +333,7 @@ def rows_for(outcome: ChunkOutcome) -> Iterator[dict[str, object]]:
     """The rows of one chunk's outcome."""
     chunk = outcome.chunk
     ids = chunk.order_ids
+    untracked = set(outcome.untracked)
     if outcome.state is ChunkState.ACCEPTED and outcome.result is not None:
         # A batch chunk can hold a number more than once (different contents): each
         # occurrence takes the next msgId listed for it, in the gateway's answer order.
@@ -329,6 +343,15 @@ def rows_for(outcome: ChunkOutcome) -> Iterator[dict[str, object]]:
         for i, number in enumerate(chunk.numbers):
             listed = by_number.get(number)
             sub = listed.pop(0) if listed else None
+            if sub is None and number in untracked:
+                yield {
+                    "number": number,
+                    "msg_id": None,
+                    "order_id": (ids[i] if ids else None),
+                    "accepted": True,
+                    "error": UNTRACKED,
+                }
+                continue
             yield {
                 "number": number,
                 "msg_id": sub.msg_id if sub else None,
@@ -389,6 +412,7 @@ def _tally_add(t: Tally, outcome: ChunkOutcome) -> None:
         t.requests += 1
     if outcome.state is ChunkState.ACCEPTED and outcome.result is not None:
         listed = Counter(s.number for s in outcome.result.accepted)
+        listed.update(outcome.untracked)
         ok = sum((Counter(outcome.chunk.numbers) & listed).values())
         t.accepted += ok
         t.rejected += n - ok

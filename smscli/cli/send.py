@@ -721,7 +721,9 @@ def _exit_code(run: RunResult, t: Tally) -> ExitCode:
     if t.unknown or isinstance(run.stopped_by, NetworkError):
         return ExitCode.NETWORK
     if t.accepted == t.total:
-        return ExitCode.OK
+        # Sent without message ids: not a failure, but nothing a script can track either.
+        untracked = any(o.untracked for o in run.outcomes)
+        return ExitCode.PARTIAL if untracked else ExitCode.OK
     if t.accepted:
         return ExitCode.PARTIAL
     errors: list[SmsCliError] = [

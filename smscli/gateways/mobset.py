@@ -28,11 +28,11 @@ import httpx
 
 from smscli.errors import (
     ConfigError,
-    ExitCode,
     GatewayError,
     InputError,
     NetworkError,
     NotSupported,
+    SentWithoutIds,
     SmsCliError,
 )
 from smscli.gateways import mobset_codes
@@ -131,7 +131,7 @@ def endpoint_from_base_url(base_url: str) -> str:
     return url + path
 
 
-class UntrackedSend(GatewayError):
+class UntrackedSend(SentWithoutIds):
     """SmsSend succeeded (Code > 0) but the answer cannot tie a message id to some numbers.
 
     The messages were sent: record them as sent and never resend them. `result` holds what
@@ -140,18 +140,7 @@ class UntrackedSend(GatewayError):
     rejection and sends again."""
 
     outcome = "accepted-without-ids"
-
-    def __init__(
-        self, message: str, *, code: str, result: SendResult, untracked: Sequence[str]
-    ) -> None:
-        super().__init__(
-            message,
-            code=code,
-            hint="the messages were sent: do not send them again",
-        )
-        self.result = result
-        self.untracked = tuple(untracked)
-        self.exit_code = ExitCode.PARTIAL
+    result: SendResult
 
 
 class BatchInterrupted(SmsCliError):
