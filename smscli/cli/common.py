@@ -18,6 +18,7 @@ from smscli.output import OutputFormat, resolve_format
 if TYPE_CHECKING:
     from smscli.gateways.base import Gateway
     from smscli.settings import ResolvedProfile
+    from smscli.store import Job
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -193,3 +194,22 @@ class Pace:
             rate=rate if rate is not None else profile.get_float("rate"),
             attempts=profile.get_int("retries") or 3,
         )
+
+
+def job_profile(opts: Common, job: Job, doing: str) -> ResolvedProfile:
+    """A job's own profile, unless -p names another (the same account under another name);
+    `doing` completes the warning, e.g. "resuming it"."""
+    from dataclasses import replace
+
+    if opts.profile is not None and opts.profile != job.profile:
+        console.warn(
+            f"job {job.id} was sent with profile {job.profile}; {doing} with profile "
+            f"{opts.profile} as -p says"
+        )
+    prof = load_profile(replace(opts, profile=opts.profile or job.profile))
+    if prof.provider != job.provider:
+        console.warn(
+            f"job {job.id} was sent through {job.provider}; profile {prof.name} uses "
+            f"{prof.provider}, whose gateway may not know its messages"
+        )
+    return prof

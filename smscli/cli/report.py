@@ -226,24 +226,11 @@ def _profile(opts: c.Common, selection: HistorySelection) -> ResolvedProfile:
     """The profile to ask with: a --job's own, unless -p names one (as `send --resume`)."""
     if selection.job is None:
         return c.load_profile(opts)
-    from dataclasses import replace
-
     from smscli.store import Store
 
     with Store.open() as store:
         job = store.job(selection.job)
-    if opts.profile is not None and opts.profile != job.profile:
-        console.warn(
-            f"job {job.id} was sent with profile {job.profile}; asking with profile "
-            f"{opts.profile} as -p says"
-        )
-    prof = c.load_profile(replace(opts, profile=opts.profile or job.profile))
-    if prof.provider != job.provider:
-        console.warn(
-            f"job {job.id} was sent through {job.provider}; profile {prof.name} uses "
-            f"{prof.provider}, whose gateway may not know its msgIds"
-        )
-    return prof
+    return c.job_profile(opts, job, "asking")
 
 
 def _history_needed(prof: ResolvedProfile, flag: bool) -> UsageError:

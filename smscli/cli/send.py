@@ -448,7 +448,7 @@ def _resume(
                 f"job {job_id} is being sent right now by process {job.pid}",
                 hint="wait for it to finish (or stop it) before resuming",
             )
-        prof = _resume_profile(job, opts)
+        prof = c.job_profile(opts, job, "resuming it")
         gateway = c.open_gateway(prof, opts)
         try:
             for warning in client_warnings(gateway):
@@ -480,24 +480,6 @@ def _resume(
             gateway.close()
     finally:
         store.close()
-
-
-def _resume_profile(job: Job, opts: c.Common) -> ResolvedProfile:
-    """The job's own profile; -p may choose another (the same account under another name)."""
-    from dataclasses import replace
-
-    if opts.profile is not None and opts.profile != job.profile:
-        console.warn(
-            f"job {job.id} was sent with profile {job.profile}; resuming it with "
-            f"profile {opts.profile} as -p says"
-        )
-    prof = c.load_profile(replace(opts, profile=opts.profile or job.profile))
-    if prof.provider != job.provider:
-        console.warn(
-            f"job {job.id} was sent through {job.provider}; profile {prof.name} uses "
-            f"{prof.provider}"
-        )
-    return prof
 
 
 def _resume_message(job: Job, message: str | None, message_file: str | None, max_chars: int) -> str:
