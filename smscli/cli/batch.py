@@ -101,25 +101,11 @@ def batch(
             show_default=False,
         ),
     ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the planned requests; send nothing.")
-    ] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    resume: Annotated[
-        int | None,
-        typer.Option("--resume", metavar="JOB", min=1,
-                     help="Send the requests of an interrupted batch job that never left.",
-                     show_default=False),
-    ] = None,
-    resend_unknown: Annotated[
-        bool,
-        typer.Option("--resend-unknown",
-                     help="With --resume: also resend requests whose outcome is unknown "
-                     "(their numbers may get the message twice)."),
-    ] = False,
-    no_history: Annotated[
-        bool, typer.Option("--no-history", help="Do not record this batch (no resume).")
-    ] = False,
+    dry_run: c.DryRunOpt = False,
+    yes: c.YesOpt = False,
+    resume: c.ResumeOpt = None,
+    resend_unknown: c.ResendUnknownOpt = False,
+    no_history: c.NoHistoryOpt = False,
     concurrency: c.ConcurrencyOpt = None,
     rate: c.RateOpt = None,
     profile: c.ProfileOpt = None,

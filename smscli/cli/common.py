@@ -213,3 +213,36 @@ def job_profile(opts: Common, job: Job, doing: str) -> ResolvedProfile:
             f"{prof.provider}, whose gateway may not know its messages"
         )
     return prof
+
+
+# Options `send` and `batch` share.
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Print the planned requests; send nothing.")
+]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+ResumeOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--resume",
+        metavar="JOB",
+        min=1,
+        help="Continue an interrupted job from the history: only requests that never left "
+        "are sent (see `smscli history`).",
+        show_default=False,
+    ),
+]
+ResendUnknownOpt = Annotated[
+    bool,
+    typer.Option(
+        "--resend-unknown",
+        help="With --resume: also resend requests whose outcome is unknown "
+        "(the gateway may have received them: those numbers may get the message twice).",
+    ),
+]
+NoHistoryOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-history",
+        help="Do not record this job in the local history (it cannot be resumed).",
+    ),
+]
