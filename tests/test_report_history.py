@@ -158,11 +158,21 @@ def test_last_is_the_newest_job_of_the_profile(gateway: FakeGateway) -> None:
 
 def test_last_without_a_job_exits_2_with_a_hint(gateway: FakeGateway) -> None:
     send("447700900123", profile="other")
-    result = invoke("report", "--last")
+    result = invoke("report", "--last", "-p", "main")
     assert result.exit_code == 2
     assert "no job of profile main in the history" in result.stderr
     assert "`smscli history` lists the jobs" in result.stderr
     assert result.stdout == "" and report_calls(gateway) == []
+
+
+def test_last_with_no_profile_named_is_the_newest_job_of_any_profile(
+    gateway: FakeGateway,
+) -> None:
+    send("447700900123", profile="other")
+    result = invoke("report", "--last", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert [row["number"] for row in json.loads(result.stdout)] == ["447700900123"]
+    assert len(report_calls(gateway)) == 1
 
 
 def test_a_job_with_no_accepted_number_exits_2(gateway: FakeGateway) -> None:

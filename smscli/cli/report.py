@@ -91,7 +91,8 @@ def report(
         bool,
         typer.Option(
             "--last",
-            help="Every message of the profile's newest job in the local history.",
+            help="Every message of the newest job in the local history (of the profile "
+            "named with -p, else of any profile, asked with that job's profile).",
             rich_help_panel=FROM_HISTORY,
         ),
     ] = False,
@@ -175,6 +176,7 @@ def report(
         r.refuse_other_ids(selection, msg_ids or [], file)
         if no_history:
             raise UsageError(f"{selection.option} reads the local history: drop --no-history")
+        selection = _last_of_any_profile(selection, opts)
         prof = _profile(opts, selection)
         collected = _from_history(selection, prof)
     history = not no_history and prof.get_bool("history") is not False
@@ -220,6 +222,23 @@ def _given_ids(msg_ids: list[str], file: str | None) -> CollectedIds:
     if collected.duplicates:
         console.detail(f"{collected.duplicates:,} duplicate msgIds: each is queried once")
     return collected
+
+
+def _last_of_any_profile(selection: HistorySelection, opts: c.Common) -> HistorySelection:
+    """`--last` with no profile named means the last thing sent, whichever profile sent it
+    (e.g. `send -p sandbox` then plain `report --last`): that job, with its own profile."""
+    import os
+    from dataclasses import replace
+
+    if not selection.last or opts.profile is not None or os.environ.get("SMSCLI_PROFILE"):
+        return selection
+    from smscli.store import Store
+
+    with Store.open() as store:
+        newest = store.last_job_id(None)
+    if newest is None:
+        return selection
+    return replace(selection, last=False, job=newest)
 
 
 def _profile(opts: c.Common, selection: HistorySelection) -> ResolvedProfile:
