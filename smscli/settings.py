@@ -9,6 +9,7 @@ it, and warnings are returned for the caller to show.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import pathlib
@@ -360,10 +361,18 @@ def config_path() -> pathlib.Path:
 
 
 def data_dir() -> pathlib.Path:
+    """The data dir, created 0700 if missing: it holds the history (phone numbers, messages)
+    and the sandboxes' state, so whichever of them comes first must not leave it readable."""
     override = os.environ.get(DATA_DIR_ENV)
-    if override:
-        return pathlib.Path(override).expanduser()
-    return pathlib.Path(platformdirs.user_data_dir(APP_NAME))
+    path = (
+        pathlib.Path(override).expanduser()
+        if override
+        else pathlib.Path(platformdirs.user_data_dir(APP_NAME))
+    )
+    # On failure the caller's own open reports the problem, with its path.
+    with contextlib.suppress(OSError):
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
 
 
 # --------------------------------------------------------------------------- resolved profile

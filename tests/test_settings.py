@@ -844,3 +844,12 @@ def test_config_init_for_sandbox_mobset_in_a_script(cfg: pathlib.Path) -> None:
     assert settings.read_config_for_update(cfg)["profiles"]["play"] == {
         "provider": "sandbox-mobset"
     }
+
+
+def test_data_dir_is_created_private(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "fresh" / "smscli"
+    monkeypatch.setenv("SMSCLI_DATA_DIR", str(target))
+    assert settings.data_dir() == target
+    assert target.is_dir() and (target.stat().st_mode & 0o777) == 0o700
