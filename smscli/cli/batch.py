@@ -153,17 +153,7 @@ def batch(
     try:
         for warning in client_warnings(gateway):
             console.warn(warning)
-        sender = prof.get_str("sender_id")
-        if sender is not None and gateway.max_sender_id == 0:
-            raise UsageError(
-                f"{gateway.name} has no sender ID",
-                hint=f"drop --sender-id (or unset sender_id in profile {prof.name})",
-            )
-        if sender is not None and len(sender) > gateway.max_sender_id:
-            raise UsageError(
-                f"the sender ID is {len(sender)} characters long; at most "
-                f"{gateway.max_sender_id} are allowed"
-            )
+        sender = c.sender_id(prof, gateway)
         if file == "-" and console.stdin_is_tty():
             console.info("Type or paste the batch, then Ctrl-D:")
         with batchfile.open_source(file, fmt, sys.stdin) as source:

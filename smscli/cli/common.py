@@ -246,3 +246,21 @@ NoHistoryOpt = Annotated[
         help="Do not record this job in the local history (it cannot be resumed).",
     ),
 ]
+
+
+def sender_id(profile: ResolvedProfile, gateway: Gateway) -> str | None:
+    """The sender ID to send with (option or profile), checked against the provider."""
+    from smscli.errors import UsageError
+
+    sender = profile.get_str("sender_id")
+    if sender is not None and gateway.max_sender_id == 0:
+        raise UsageError(
+            f"{gateway.name} has no sender ID",
+            hint=f"drop --sender-id (or unset sender_id in profile {profile.name})",
+        )
+    if sender is not None and len(sender) > gateway.max_sender_id:
+        raise UsageError(
+            f"the sender ID is {len(sender)} characters long; at most "
+            f"{gateway.max_sender_id} are allowed"
+        )
+    return sender

@@ -155,17 +155,7 @@ def send(
             order_ids=order_id,
             stdin_taken=stdin_taken,
         )
-        sender = prof.get_str("sender_id")
-        if sender is not None and gateway.max_sender_id == 0:
-            raise UsageError(
-                f"{gateway.name} has no sender ID",
-                hint=f"drop --sender-id (or unset sender_id in profile {prof.name})",
-            )
-        if sender is not None and len(sender) > gateway.max_sender_id:
-            raise UsageError(
-                f"the sender ID is {len(sender)} characters long; at most "
-                f"{gateway.max_sender_id} are allowed"
-            )
+        sender = c.sender_id(prof, gateway)
         # The client's own checks (e.g. mobset counts an emoji as 2 characters) before any
         # request leaves: a bad input sends nothing.
         gateway.plan_send(given.numbers[: gateway.max_numbers_per_send], text, sender_id=sender)
