@@ -81,6 +81,10 @@ from urllib.parse import parse_qsl
 
 import httpx
 
+# One BEGIN IMMEDIATE helper for both simulators: two processes must neither hand out the same
+# id nor pop the same report.
+from smscli.gateways.sandbox import ImmediateTransaction
+
 # Sandbox-only credentials: invented for the simulator, not mobset's.
 MOBSET_SANDBOX_CORP_ID: Final = "100000"
 MOBSET_SANDBOX_LOGIN_NAME: Final = "sandbox"
@@ -175,28 +179,6 @@ class _Pending:
     fate: _Fate
 
 
-class _Transaction:
-    """BEGIN IMMEDIATE: take the write lock up front, so that two processes can neither hand
-    out the same SmsId nor pop the same report."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            try:
-                self._db.execute("COMMIT")
-            except sqlite3.Error:
-                # A connection left inside a transaction would fail every later BEGIN.
-                self._db.execute("ROLLBACK")
-                raise
-        else:
-            self._db.execute("ROLLBACK")
-
-
 class _Store:
     _SCHEMA: Final = (
         "CREATE TABLE IF NOT EXISTS messages (sms_id INTEGER PRIMARY KEY, number TEXT NOT NULL,"
@@ -215,7 +197,7 @@ class _Store:
         if path is not None:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-        with self._lock, _Transaction(self._db):
+        with self._lock, ImmediateTransaction(self._db):
             for statement in self._SCHEMA:
                 self._db.execute(statement)
             # Only the process that creates the file sets the opening balance.
@@ -228,7 +210,7 @@ class _Store:
         self, messages: Sequence[tuple[str, _Fate]], ready_at: float, cost: int
     ) -> list[int] | None:
         """Store the messages and charge `cost`; None (nothing stored) if unaffordable."""
-        with self._lock, _Transaction(self._db):
+        with self._lock, ImmediateTransaction(self._db):
             balance, last = self._db.execute(
                 "SELECT balance, last_sms_id FROM account WHERE id = 1"
             ).fetchone()
@@ -250,7 +232,7 @@ class _Store:
 
     def pop_reports(self, now: float, limit: int) -> list[_Pending]:
         """The oldest reports that are due, marked as handed out in the same transaction."""
-        with self._lock, _Transaction(self._db):
+        with self._lock, ImmediateTransaction(self._db):
             rows = self._db.execute(
                 "SELECT sms_id, number, ready_at, fate FROM messages"
                 " WHERE reported = 0 AND fate != ? AND ready_at <= ?"

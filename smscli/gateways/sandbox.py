@@ -286,8 +286,8 @@ class _Store:
                 self._db.execute(statement)
         self._db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+    def _transaction(self) -> ImmediateTransaction:
+        return ImmediateTransaction(self._db)
 
     def submit(self, numbers: Sequence[str], now: float, floor: int) -> int | None:
         """Store the (valid) numbers and charge for them: the first of their consecutive
@@ -342,7 +342,7 @@ class _Store:
             self._db.close()
 
 
-class _Transaction:
+class ImmediateTransaction:
     """BEGIN IMMEDIATE ... COMMIT/ROLLBACK: take the write lock up front so two processes
     allocating msgIds can never both read the same `last_msg_id`."""
 
