@@ -10,7 +10,7 @@ from smscli import console
 from smscli.cli import common as c
 from smscli.errors import ExitCode, SmsCliError
 from smscli.output import Column, OutputFormat, write_object, write_rows
-from smscli.providers import client_warnings, is_sandbox
+from smscli.providers import is_sandbox
 
 if TYPE_CHECKING:
     from smscli.gateways.base import Balance
@@ -54,8 +54,6 @@ def balance(
     prof = c.load_profile(opts)
     gateway = c.open_gateway(prof, opts)
     try:
-        for warning in client_warnings(gateway):
-            console.warn(warning)
         result = call_with_retry(gateway.get_balance, QUERY_RETRY, on_retry=_retrying)
     finally:
         gateway.close()

@@ -12,7 +12,7 @@ from smscli import console
 from smscli.cli import common as c
 from smscli.errors import ExitCode, InputError, NotSupported, UsageError
 from smscli.output import Column, OutputFormat, write_rows
-from smscli.providers import client_warnings, is_sandbox
+from smscli.providers import is_sandbox
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -151,8 +151,6 @@ def batch(
     prof = c.load_profile(opts, {"sender_id": sender_id})
     gateway = c.open_gateway(prof, opts)
     try:
-        for warning in client_warnings(gateway):
-            console.warn(warning)
         sender = c.sender_id(prof, gateway)
         if file == "-" and console.stdin_is_tty():
             console.info("Type or paste the batch, then Ctrl-D:")

@@ -156,9 +156,14 @@ def load_profile(
 
 
 def open_gateway(profile: ResolvedProfile, opts: Common) -> Gateway:
+    """The profile's gateway; its own warnings (e.g. plain HTTP) go to stderr once."""
+    from smscli.providers import client_warnings
     from smscli.providers import open_gateway as open_
 
-    return open_(profile, trace=opts.trace())
+    gateway = open_(profile, trace=opts.trace())
+    for warning in client_warnings(gateway):
+        console.warn(warning)
+    return gateway
 
 
 ConcurrencyOpt = Annotated[

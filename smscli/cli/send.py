@@ -16,7 +16,7 @@ from smscli.cli.inputs import read_message, read_numbers
 from smscli.errors import ExitCode, SmsCliError, UsageError
 from smscli.output import Column, OutputFormat, write_rows
 from smscli.progress import Progress
-from smscli.providers import client_warnings, describe_at, is_sandbox, parse_at, scheduled
+from smscli.providers import describe_at, is_sandbox, parse_at, scheduled
 
 if TYPE_CHECKING:
     from smscli.cli.outcomes import OutcomeStream
@@ -142,8 +142,6 @@ def send(
     prof = c.load_profile(opts, {"sender_id": sender_id})
     gateway = c.open_gateway(prof, opts)
     try:
-        for warning in client_warnings(gateway):
-            console.warn(warning)
         if when is not None:
             gateway = scheduled(gateway, when)
         text = read_message(message, message_file, max_chars=gateway.max_content_chars)
@@ -417,8 +415,6 @@ def _resume(
         prof = c.job_profile(opts, job, "resuming it")
         gateway = c.open_gateway(prof, opts)
         try:
-            for warning in client_warnings(gateway):
-                console.warn(warning)
             if kind == "batch":
                 send_one = batch_send_one(gateway)
                 limit = None
