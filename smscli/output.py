@@ -71,12 +71,6 @@ def _json_default(value: object) -> object:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def _machine(value: object) -> object:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
 def _counted(rows: Iterable[Row], counter: list[int]) -> Iterator[Row]:
     for row in rows:
         counter[0] += 1
@@ -229,12 +223,15 @@ class RowWriter:
 
 
 def write_object(obj: Mapping[str, object], fmt: OutputFormat, *, title: str | None = None) -> None:
-    """A single record (e.g. a balance): key/value table for people, one object for scripts."""
+    """A single record (e.g. a balance): one field per line for people, one object (JSON) or
+    one header and one row (TSV, CSV, JSONL) for scripts."""
     if fmt is OutputFormat.JSON:
-        sys.stdout.write(
-            json.dumps({k: _machine(v) for k, v in obj.items()}, ensure_ascii=False, indent=2)
-            + "\n"
-        )
+        text = json.dumps(dict(obj), ensure_ascii=False, indent=2, default=_json_default)
+        sys.stdout.write(text + "\n")
+        return
+    if fmt is OutputFormat.TABLE:
+        rows = [{"field": key, "value": value} for key, value in obj.items()]
+        write_rows(rows, [Column("field", "Field"), Column("value", "Value")], fmt, title=title)
         return
     columns = [Column(k, k.replace("_", " ").title()) for k in obj]
     write_rows([obj], columns, fmt, title=title)

@@ -9,7 +9,7 @@ import typer
 from smscli import console
 from smscli.cli import common as c
 from smscli.errors import ExitCode, SmsCliError
-from smscli.output import Column, OutputFormat, write_object, write_rows
+from smscli.output import OutputFormat, write_object
 from smscli.providers import is_sandbox
 
 if TYPE_CHECKING:
@@ -95,9 +95,5 @@ def _record(result: Balance, prof: ResolvedProfile) -> dict[str, object]:
 def _write(record: dict[str, object], fmt: OutputFormat) -> None:
     if fmt is OutputFormat.IDS:
         typer.echo(str(record["balance"]))
-    elif fmt is OutputFormat.TABLE:
-        # People read one value per line; scripts get one header and one row (TSV, CSV).
-        rows = [{"field": key, "value": value} for key, value in record.items()]
-        write_rows(rows, [Column("field", "Field"), Column("value", "Value")], fmt)
     else:
         write_object(record, fmt)
