@@ -25,6 +25,7 @@ Schema (PRAGMA user_version = len(_MIGRATIONS); migrations run in order when a f
               received: delivery reports for msgIds no job of that provider holds (a queue
               provider's reports must not be dropped); moved onto the message once it appears,
               deleted by `prune` like old jobs.
+    gateway_sent, inbound, sync_state  (v3) the support desk's: see smscli.support.schema.
 
 A job's whole plan is written when it is created (one row per chunk), so a resume knows exactly
 what every chunk held, including the ones that never started; a number's own row is written once,
@@ -51,6 +52,7 @@ from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, TypeVar
 from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError, UsageError
 from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
 from smscli.sending import Chunk, ChunkOutcome, ChunkState, RunResult, outcome_rows
+from smscli.support import schema as support_schema
 
 FILE_NAME: Final = "history.sqlite3"
 # Long enough to outlast another process's longest transaction (creating a 200,000-number job,
@@ -156,6 +158,9 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         )""",
         "CREATE INDEX orphan_reports_received ON orphan_reports (received)",
     ),
+    # v3: the support desk's tables (smscli.support.schema): the gateway's sent records,
+    # inbound messages, per-profile sync state.
+    support_schema.MIGRATION,
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 

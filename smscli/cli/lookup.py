@@ -1,0 +1,134 @@
+"""`smscli lookup`: did this number get our SMS? Everything the account knows about some
+numbers, newest first: messages smscli's jobs sent, messages any other system on the account
+sent (the gateway's records, synced first), and the replies they sent back.
+
+Row keys (fixed): time, direction (out|in), number, msg_id, status (delivered|failed|pending|
+unknown|received), detail, content, job, profile, source (history|gateway). Times are local on
+a terminal, ISO-8601 with offset in machine formats."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from smscli import console
+from smscli.cli import common as c
+from smscli.cli.sync import (
+    DEFAULT_SINCE,
+    SinceOpt,
+    freshness,
+    normalized,
+    open_history,
+    run_sync,
+    since_time,
+)
+from smscli.errors import NetworkError, SmsCliError, UsageError
+from smscli.output import Column, write_rows
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from smscli.settings import ResolvedProfile
+    from smscli.store import Store
+
+COLUMNS = [
+    Column("time", "Time"),
+    Column("direction", "Dir"),
+    Column("number", "Number"),
+    Column("msg_id", "Message ID"),
+    Column("status", "Status"),
+    Column("detail", "Detail"),
+    Column("content", "Content"),
+    Column("job", "Job", "right"),
+    Column("profile", "Profile"),
+    Column("source", "Source"),
+]
+
+
+@c.handle_errors
+def lookup(
+    ctx: typer.Context,
+    numbers: Annotated[
+        list[str],
+        typer.Argument(metavar="NUMBER...", help="Phone numbers, written any way `send` takes."),
+    ],
+    since: SinceOpt = DEFAULT_SINCE,
+    no_sync: Annotated[
+        bool,
+        typer.Option("--no-sync", help="Answer from the history only; ask the gateway nothing."),
+    ] = False,
+    profile: c.ProfileOpt = None,
+    output: c.OutputOpt = None,
+    json_flag: c.JsonOpt = False,
+    quiet: c.QuietOpt = False,
+    verbose: c.VerboseOpt = False,
+) -> None:
+    """Everything about these numbers, newest first: what was sent to them (by smscli or any
+    system on the account), its delivery status, and what they sent back.
+
+    First syncs the window from the gateway (the profile's account), unless --no-sync; when it
+    cannot (rate-limited, offline) it answers from the history and says how fresh that is.
+
+    \b
+    Examples:
+      smscli lookup "+44 7700 900123"
+      smscli lookup 447700900123 447700900456 --since 30d -o json
+      smscli lookup 447700900123 --no-sync        offline: the history only
+    """
+    opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
+    wanted = [normalized(raw) for raw in numbers]
+    when = since_time(since)
+    store = open_history()
+    try:
+        notes: list[str] = []
+        if not no_sync:
+            notes = _sync_first(store, opts, when)
+        else:
+            notes = ["not synced (--no-sync): answered from the history"]
+        from smscli.support.lookup import lookup_rows
+
+        rows = lookup_rows(store, wanted, when)
+    finally:
+        store.close()
+    if not rows:
+        console.info(f"nothing to or from {', '.join(wanted)} since {_shown(when)}")
+    write_rows(rows, COLUMNS, opts.output)
+    for note in notes:
+        console.detail(note)
+
+
+def _sync_first(store: Store, opts: c.Common, since: datetime) -> list[str]:
+    """Sync the window (no waiting on -15); the notes on what was consulted and how fresh."""
+    prof = c.load_profile(opts)
+    notes: list[str] = []
+    try:
+        gateway = c.open_gateway(prof, opts)
+    except UsageError:
+        raise
+    try:
+        result = run_sync(gateway, store, prof, since, wait=False)
+    except KeyboardInterrupt:
+        raise
+    except NetworkError as exc:
+        notes.append(f"could not reach the gateway ({exc.message}): answered from the history")
+        return notes + freshness(store, prof, since)
+    except SmsCliError as exc:
+        notes.append(f"could not sync ({exc.message}): answered from the history")
+        return notes + freshness(store, prof, since)
+    finally:
+        gateway.close()
+    return notes + _consulted(prof, result.consulted, result.not_consulted, store, since)
+
+
+def _consulted(
+    prof: ResolvedProfile, consulted: list[str], missing: list[str], store: Store, since: datetime
+) -> list[str]:
+    notes = [f"consulted: the local history, and from {prof.name} ({prof.provider}): "
+             + "; ".join(consulted)]
+    notes.extend(f"not consulted: {item}" for item in missing)
+    return notes + freshness(store, prof, since)
+
+
+def _shown(when: datetime) -> str:
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,327 @@
+"""The support desk's reads and writes on the history (its tables: smscli.support.schema).
+
+Works on an open smscli.store.Store, through its connection and write transaction: one file,
+one lock discipline (BEGIN IMMEDIATE), so a cron `sync` and a support person's `lookup` can run
+at the same time. A page of records is saved with its sync cursor in one transaction: a sync
+stopped at any point has saved every page it fetched and resumes after the last one.
+
+Merging: a record whose msgId a job of the same provider holds updates that job's message
+(status, time, code, detail; never its job, order_id or content) and is also kept in
+gateway_sent; readers show the pair once, as the job's message. A delivery state only moves
+forward: unknown/not_found < pending < delivered/failed, and a final state is never replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+from smscli.gateways.records import Inbound, SentRecord
+from smscli.store import Store, store_error
+
+# The rank of a delivery state: a record may only replace one of lower rank (or of the same
+# rank when that one is not final, to refresh its detail).
+_RANK_SQL: Final = (
+    "CASE {0} WHEN 'delivered' THEN 2 WHEN 'failed' THEN 2 WHEN 'pending' THEN 1 ELSE 0 END"
+)
+_FORWARD: Final = (
+    f"({_RANK_SQL.format('excluded.status')} > {_RANK_SQL.format('gateway_sent.status')}"
+    f" OR ({_RANK_SQL.format('excluded.status')} = {_RANK_SQL.format('gateway_sent.status')}"
+    " AND gateway_sent.status NOT IN ('delivered', 'failed')))"
+)
+_UPSERT_SENT: Final = (
+    "INSERT INTO gateway_sent (provider, msg_id, profile, number, time, sent_known, status,"  # noqa: S608
+    " status_time, code, detail, synced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (provider, msg_id) DO UPDATE SET status = excluded.status,"
+    " status_time = coalesce(excluded.status_time, gateway_sent.status_time),"
+    " code = excluded.code, detail = excluded.detail,"
+    # A send time learnt later beats a delivery time used in its place.
+    " time = CASE WHEN excluded.sent_known AND NOT gateway_sent.sent_known"
+    " THEN excluded.time ELSE gateway_sent.time END,"
+    " sent_known = max(gateway_sent.sent_known, excluded.sent_known)"
+    f" WHERE {_FORWARD}"
+)
+_MSG_RANK_NEW: Final = _RANK_SQL.format("?1")
+_MSG_RANK_OLD: Final = _RANK_SQL.format("coalesce(status, '')")
+# The job's own message, by msgId within the provider, moved forward only.
+_UPDATE_MESSAGE: Final = (
+    "UPDATE messages SET status = ?1, status_time = coalesce(?2, status_time), code = ?3,"  # noqa: S608
+    " detail = ?4, updated = ?5 WHERE msg_id = ?6"
+    " AND job_id IN (SELECT id FROM jobs WHERE provider = ?7)"
+    f" AND ({_MSG_RANK_NEW} > {_MSG_RANK_OLD}"
+    f" OR ({_MSG_RANK_NEW} = {_MSG_RANK_OLD} AND coalesce(status, '') NOT IN"
+    " ('delivered', 'failed')))"
+)
+_INSERT_INBOUND: Final = (
+    "INSERT INTO inbound (provider, profile, number, to_number, content, time, msg_id,"
+    " fingerprint, synced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
+KINDS: Final = ("sent", "inbound")
+
+
+def ts(value: datetime) -> str:
+    """The history's time text: ISO-8601 UTC with milliseconds (sorts as text)."""
+    if value.tzinfo is None:
+        value = value.astimezone()
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def dt(text: object) -> datetime | None:
+    return datetime.fromisoformat(str(text)) if text else None
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """A window left unfinished: resume it at `index` (getSentRcd startIndex, recordMo page)."""
+
+    start: datetime
+    end: datetime
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    profile: str
+    kind: str
+    covered_from: datetime | None = None
+    covered_until: datetime | None = None
+    cursor: Cursor | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentRow:
+    """A gateway record, with the job's message when a job holds its msgId."""
+
+    msg_id: str
+    number: str
+    time: datetime
+    sent_known: bool
+    status: str
+    status_time: datetime | None
+    code: str | None
+    detail: str | None
+    profile: str
+    provider: str
+    job_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRow:
+    number: str
+    to: str | None
+    content: str
+    time: datetime
+    msg_id: str | None
+    profile: str
+    provider: str
+
+
+class AccountStore:
+    """The support tables of one open history (a smscli.store.Store)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        # The Store's own connection and write transaction: one lock discipline for the file.
+        self._db: sqlite3.Connection = store._db
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        try:
+            with self.store._write() as db:
+                yield db
+        except sqlite3.Error as exc:
+            raise store_error(self.store.path, exc, "cannot save the gateway's records") from None
+
+    # -- sync state --------------------------------------------------------------------------
+
+    def state(self, profile: str, kind: str) -> SyncState:
+        try:
+            row = self._db.execute(
+                "SELECT covered_from, covered_until, cursor_start, cursor_end, cursor_index,"
+                " last_success, last_error FROM sync_state WHERE profile = ? AND kind = ?",
+                (profile, kind),
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise store_error(self.store.path, exc) from None
+        if row is None:
+            return SyncState(profile, kind)
+        start, end = dt(row[2]), dt(row[3])
+        cursor = Cursor(start, end, int(row[4] or 0)) if start and end else None
+        return SyncState(profile, kind, dt(row[0]), dt(row[1]), cursor, dt(row[5]), row[6])
+
+    def _put_state(self, db: sqlite3.Connection, state: SyncState) -> None:
+        cursor = state.cursor
+        db.execute(
+            "INSERT OR REPLACE INTO sync_state (profile, kind, covered_from, covered_until,"
+            " cursor_start, cursor_end, cursor_index, last_success, last_error, updated)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                state.profile,
+                state.kind,
+                ts(state.covered_from) if state.covered_from else None,
+                ts(state.covered_until) if state.covered_until else None,
+                ts(cursor.start) if cursor else None,
+                ts(cursor.end) if cursor else None,
+                cursor.index if cursor else None,
+                ts(state.last_success) if state.last_success else None,
+                state.last_error,
+                ts(now()),
+            ),
+        )
+
+    def put_state(self, state: SyncState) -> None:
+        with self._write() as db:
+            self._put_state(db, state)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def save_sent(
+        self,
+        records: Sequence[SentRecord],
+        *,
+        provider: str,
+        profile: str,
+        state: SyncState,
+    ) -> None:
+        """One page of records and the state after it, in one transaction."""
+        stamp = ts(now())
+        rows = []
+        updates = []
+        for r in records:
+            when = r.sent or r.status_time
+            rows.append(
+                (
+                    provider,
+                    r.msg_id,
+                    profile,
+                    r.number,
+                    ts(when) if when else stamp,
+                    1 if r.sent else 0,
+                    r.status.value,
+                    ts(r.status_time) if r.status_time else None,
+                    r.code,
+                    r.detail,
+                    stamp,
+                )
+            )
+            status_time = ts(r.status_time) if r.status_time else None
+            updates.append((r.status.value, status_time, r.code, r.detail, stamp, r.msg_id,
+                            provider))
+        with self._write() as db:
+            db.executemany(_UPSERT_SENT, rows)
+            db.executemany(_UPDATE_MESSAGE, updates)
+            self._put_state(db, state)
+
+    def save_inbound(
+        self,
+        records: Sequence[Inbound],
+        *,
+        provider: str,
+        profile: str,
+        state: SyncState | None,
+    ) -> int:
+        """Inbound messages (each once) and the state after them; how many were new."""
+        stamp = ts(now())
+        rows = []
+        for r in records:
+            when = ts(r.time) if r.time else stamp
+            rows.append(
+                (provider, profile, r.number, r.to, r.content, when, r.msg_id,
+                 fingerprint(r, when), stamp)
+            )
+        with self._write() as db:
+            before = db.total_changes
+            db.executemany(_INSERT_INBOUND, rows)
+            added = db.total_changes - before
+            if state is not None:
+                self._put_state(db, state)
+        return added
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def sent_to(self, number: str, since: datetime) -> list[SentRow]:
+        """The gateway's records of messages to `number` since `since`, newest first, each
+        with the id of the job holding its msgId (same provider), if any."""
+        try:
+            rows = self._db.execute(
+                "SELECT g.msg_id, g.number, g.time, g.sent_known, g.status, g.status_time,"
+                " g.code, g.detail, g.profile, g.provider,"
+                " (SELECT m.job_id FROM messages m JOIN jobs j ON j.id = m.job_id"
+                "  WHERE m.msg_id = g.msg_id AND j.provider = g.provider"
+                "  ORDER BY m.job_id DESC LIMIT 1)"
+                " FROM gateway_sent g WHERE g.number = ? AND g.time >= ?"
+                " ORDER BY g.time DESC",
+                (number, ts(since)),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise store_error(self.store.path, exc) from None
+        return [
+            SentRow(r[0], r[1], _must(dt(r[2])), bool(r[3]), r[4], dt(r[5]), r[6], r[7], r[8],
+                    r[9], r[10])
+            for r in rows
+        ]
+
+    def inbound(
+        self, since: datetime, number: str | None = None, limit: int | None = None
+    ) -> list[InboundRow]:
+        """Inbound messages since `since` (from `number` only, if given), newest first."""
+        sql = (
+            "SELECT number, to_number, content, time, msg_id, profile, provider FROM inbound"
+            " WHERE time >= ?"
+        )
+        params: list[object] = [ts(since)]
+        if number is not None:
+            sql += " AND number = ?"
+            params.append(number)
+        sql += " ORDER BY time DESC, id DESC"
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        try:
+            rows = self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise store_error(self.store.path, exc) from None
+        return [
+            InboundRow(r[0], r[1], r[2], _must(dt(r[3])), r[4], r[5], r[6]) for r in rows
+        ]
+
+    def oldest_pending(self, profile: str, since: datetime) -> datetime | None:
+        """The time of the oldest record of `profile` still pending, not older than `since`."""
+        row = self._db.execute(
+            "SELECT min(time) FROM gateway_sent WHERE profile = ? AND status = 'pending'"
+            " AND time >= ?",
+            (profile, ts(since)),
+        ).fetchone()
+        return dt(row[0]) if row else None
+
+    def counts(self) -> tuple[int, int]:
+        """(gateway records, inbound messages) held: for tests and benchmarks."""
+        (sent,) = self._db.execute("SELECT count(*) FROM gateway_sent").fetchone()
+        (inbound,) = self._db.execute("SELECT count(*) FROM inbound").fetchone()
+        return int(sent), int(inbound)
+
+
+def fingerprint(record: Inbound, when: str) -> str:
+    """The gateway's id when it gives one, else a hash of what makes the message itself."""
+    if record.msg_id:
+        return f"id:{record.msg_id}"
+    text = "\0".join((record.number, record.to or "", when, record.content))
+    return "h:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _must(value: datetime | None) -> datetime:
+    if value is None:
+        raise ValueError("a stored time is missing")
+    return value
