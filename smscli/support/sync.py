@@ -197,6 +197,13 @@ def covered(state: SyncState, window: tuple[datetime, datetime]) -> SyncState:
     return replace(state, covered_from=min(lo, a), covered_until=max(hi, b), cursor=None)
 
 
+def _whole_seconds(value: datetime, *, up: bool = False) -> datetime:
+    """Windows are sent to the second: round the end up so that a message of this very second
+    is inside it, and the start down."""
+    whole = value.replace(microsecond=0)
+    return whole + timedelta(seconds=1) if up and whole != value else whole
+
+
 # -- calls -----------------------------------------------------------------------------------
 
 
@@ -242,8 +249,9 @@ def _sync_sent(
     opts: Options,
     result: SyncResult,
 ) -> None:
-    end = opts.clock()
-    floor = end - SENT_HISTORY
+    end = _whole_seconds(opts.clock(), up=True)
+    since = _whole_seconds(since)
+    floor = _whole_seconds(end - SENT_HISTORY, up=True)
     if since < floor:
         result.clamped = floor
         since = floor
@@ -313,8 +321,8 @@ def _sync_mo(
 ) -> None:
     from smscli.gateways.v3_records import MO_EARLIEST
 
-    end = opts.clock()
-    since = max(since, MO_EARLIEST)
+    end = _whole_seconds(opts.clock(), up=True)
+    since = max(_whole_seconds(since), MO_EARLIEST)
     state = store.state(profile, "inbound")
     progress = result.inbound
     if state.cursor is not None:

@@ -1,0 +1,213 @@
+"""The sync engine in-process against the v3 sandbox (httpx.MockTransport): paging, -15 waited
+out (never a busy loop), interruption and resume without loss or duplicates, incremental runs,
+merging with smscli's own jobs, status moving only forward."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from smscli.gateways.base import DeliveryStatus
+from smscli.gateways.records import SentRecord
+from smscli.gateways.sandbox import Sandbox
+from smscli.gateways.v3 import V3Client
+from smscli.store import Store
+from smscli.support.lookup import lookup_rows
+from smscli.support.store import AccountStore, SyncState
+from smscli.support.sync import Options, RateLimited, covered, plan, sync
+
+KEY, SECRET, APP = "bDqJFiq9", "7bz1lzh9", "4luaKsL2"
+
+
+class Gate:
+    """The sandbox behind a MockTransport, with a log of getSentRcd calls and scripted
+    interruptions of the Nth one."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.calls: list[httpx.Request] = []
+        self.before: dict[int, BaseException | httpx.Response] = {}
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("getSentRcd"):
+            self.calls.append(request)
+            scripted = self.before.pop(len(self.calls), None)
+            if isinstance(scripted, BaseException):
+                raise scripted
+            if scripted is not None:
+                return scripted
+        return self.sandbox.handle(request)
+
+    def client(self) -> V3Client:
+        return V3Client(api_key=KEY, api_secret=SECRET, app_id=APP,
+                        base_url="https://sandbox.test/v3",
+                        transport=httpx.MockTransport(self.handle))
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    sb = Sandbox(None, delivery_delay=0.0, sent_page_size=3, balance="100")
+    yield sb
+    sb.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(tmp_path / "history.sqlite3") as opened:
+        yield opened
+
+
+def send(client: V3Client, numbers: list[str]) -> list[str]:
+    return [s.msg_id for s in client.send(numbers, "from another system").accepted]
+
+
+def run(gate: Gate, store: Store, **kw: object) -> object:
+    options = Options(**kw)  # type: ignore[arg-type]
+    return sync(gate.client(), AccountStore(store), profile="main", provider="laaffic",
+                since=datetime.now(UTC) - timedelta(days=7), options=options)
+
+
+def stored(store: Store) -> list[tuple[str, str, str]]:
+    return store._db.execute(
+        "SELECT msg_id, number, status FROM gateway_sent ORDER BY msg_id").fetchall()
+
+
+def test_pages_of_three_are_all_fetched_once(sandbox: Sandbox, store: Store) -> None:
+    gate = Gate(sandbox)
+    ids = send(gate.client(), [f"4477009{i:05d}" for i in range(1, 9)])
+    result = run(gate, store)
+    assert [r.url.params["startIndex"] for r in gate.calls] == ["0", "3", "6"]
+    assert sorted(m for m, _, _ in stored(store)) == sorted(ids)
+    assert {s for _, _, s in stored(store)} == {"delivered"}
+    assert result.sent.records == 8  # type: ignore[attr-defined]
+
+
+def test_too_frequent_is_waited_out_with_the_wait_told(sandbox: Sandbox, store: Store) -> None:
+    gate = Gate(sandbox)
+    send(gate.client(), ["447700900001"])
+    gate.before[1] = httpx.Response(200, json={"status": "-15", "reason": "too frequent"})
+    slept: list[float] = []
+    told: list[tuple[float, str]] = []
+    run(gate, store, sleep=slept.append, on_wait=lambda s, why: told.append((s, why)),
+        rate_wait=61.0)
+    assert slept == [61.0]  # one wait of a minute, not a busy loop
+    assert told and told[0][0] == 61.0 and "too frequent" in told[0][1]
+    assert len(gate.calls) == 2 and len(stored(store)) == 1
+
+
+def test_without_waiting_too_frequent_stops_the_sync(sandbox: Sandbox, store: Store) -> None:
+    gate = Gate(sandbox)
+    gate.before[1] = httpx.Response(200, json={"status": "-15", "reason": "too frequent"})
+    slept: list[float] = []
+    with pytest.raises(RateLimited):
+        run(gate, store, wait=False, sleep=slept.append)
+    assert slept == [] and len(gate.calls) == 1
+
+
+def test_endless_too_frequent_gives_up_after_a_few_waits(sandbox: Sandbox, store: Store) -> None:
+    gate = Gate(sandbox)
+    for n in range(1, 20):
+        gate.before[n] = httpx.Response(200, json={"status": "-15", "reason": "too frequent"})
+    slept: list[float] = []
+    with pytest.raises(RateLimited):
+        run(gate, store, sleep=slept.append)
+    assert len(slept) == 5 and len(gate.calls) == 6
+
+
+def test_interrupted_sync_resumes_without_loss_or_duplicates(
+    sandbox: Sandbox, store: Store
+) -> None:
+    gate = Gate(sandbox)
+    ids = send(gate.client(), [f"4477009{i:05d}" for i in range(1, 12)])
+    gate.before[3] = KeyboardInterrupt()
+    with pytest.raises(KeyboardInterrupt):
+        run(gate, store)
+    assert len(stored(store)) == 6  # the two pages fetched before Ctrl-C are saved
+    state = AccountStore(store).state("main", "sent")
+    assert state.cursor is not None and state.cursor.index == 6
+    gate.calls.clear()
+    run(gate, store)
+    # It resumed at record 6, not at 0.
+    assert gate.calls[0].url.params["startIndex"] == "6"
+    rows = stored(store)
+    assert sorted(m for m, _, _ in rows) == sorted(ids)
+    assert len(rows) == len(set(rows))
+
+
+def test_second_sync_asks_only_the_recent_tail(sandbox: Sandbox, store: Store) -> None:
+    gate = Gate(sandbox)
+    send(gate.client(), ["447700900001"])
+    run(gate, store)
+    first = gate.calls[0].url.params["startTime"]
+    gate.calls.clear()
+    run(gate, store)
+    again = datetime.fromisoformat(gate.calls[0].url.params["startTime"])
+    assert again > datetime.fromisoformat(first) + timedelta(days=6)
+    assert len(stored(store)) == 1
+
+
+def test_windows_are_31_days_at_most_and_coverage_stays_contiguous() -> None:
+    t0 = datetime(2026, 9, 1, tzinfo=UTC)
+    windows = plan(SyncState("p", "sent"), t0, t0 + timedelta(days=80), timedelta(days=31))
+    assert [b - a for a, b in windows] == [timedelta(days=31)] * 2 + [timedelta(days=18)]
+    state = SyncState("p", "sent", t0 + timedelta(days=40), t0 + timedelta(days=50))
+    windows = plan(state, t0, t0 + timedelta(days=60), timedelta(days=31))
+    # Backfill newest first (so each window touches the covered span), then the tail.
+    assert windows[0] == (t0 + timedelta(days=31), t0 + timedelta(days=40))
+    assert windows[1] == (t0, t0 + timedelta(days=31))
+    assert windows[2][0] < t0 + timedelta(days=50) < windows[2][1]
+    for window in windows:
+        state = covered(state, window)
+    assert (state.covered_from, state.covered_until) == (t0, t0 + timedelta(days=60))
+
+
+def record(msg_id: str, status: DeliveryStatus) -> SentRecord:
+    return SentRecord(msg_id, "447700900001", status, None, None, None, None)
+
+
+def test_status_only_moves_forward(store: Store) -> None:
+    account = AccountStore(store)
+    state = SyncState("main", "sent")
+    for status in (DeliveryStatus.PENDING, DeliveryStatus.DELIVERED, DeliveryStatus.PENDING,
+                   DeliveryStatus.UNKNOWN, DeliveryStatus.FAILED):
+        account.save_sent([record("1", status)], provider="laaffic", profile="main", state=state)
+    assert stored(store) == [("1", "447700900001", "delivered")]
+    account.save_sent([record("2", DeliveryStatus.PENDING)], provider="laaffic", profile="main",
+                      state=state)
+    account.save_sent([record("2", DeliveryStatus.UNKNOWN)], provider="laaffic", profile="main",
+                      state=state)
+    assert stored(store)[1][2] == "pending"
+
+
+def test_a_msg_id_smscli_sent_is_the_same_message(sandbox: Sandbox, store: Store) -> None:
+    from smscli.gateways.base import SendResult
+    from smscli.sending import Chunk, ChunkOutcome, ChunkState
+
+    gate = Gate(sandbox)
+    client = gate.client()
+    result = client.send(["447700900001"], "our own text", order_ids=["order-7"])
+    other = send(client, ["447700900001"])
+    job = store.create_job(profile="main", provider="laaffic", kind="send",
+                           message="our own text", sender=None,
+                           chunks=[Chunk(0, ["447700900001"], order_ids=["order-7"])])
+    journal = store.journal(job)
+    chunk = Chunk(0, ["447700900001"], order_ids=["order-7"])
+    journal.before(chunk)
+    answer = SendResult(result.accepted, 1, 0)
+    journal.after(ChunkOutcome(chunk, ChunkState.ACCEPTED, result=answer))
+    run(gate, store)
+    rows = lookup_rows(store, ["447700900001"], datetime.now(UTC) - timedelta(days=1))
+    assert len(rows) == 2
+    ours = next(r for r in rows if r["source"] == "history")
+    theirs = next(r for r in rows if r["source"] == "gateway")
+    assert ours["msg_id"] == result.accepted[0].msg_id and ours["job"] == job
+    assert ours["content"] == "our own text" and ours["status"] == "delivered"
+    assert theirs["msg_id"] == other[0] and theirs["job"] is None
+    assert theirs["status"] == "delivered" and theirs["content"] is None
+    # The job's own message got the gateway's state too (`history --number` sees it).
+    (hit,) = [h for h in store.messages_to("447700900001") if h.message.msg_id]
+    assert hit.message.status == "delivered" and hit.message.order_id == "order-7"
