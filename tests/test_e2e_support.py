@@ -119,7 +119,8 @@ def test_lookup_finds_what_another_system_sent_with_its_status(gateway: Gateway)
     by_id = {row["msg_id"]: row for row in rows}
     assert by_id[theirs[0]]["status"] == "delivered" and by_id[theirs[0]]["source"] == "gateway"
     assert by_id[theirs[0]]["job"] is None and by_id[theirs[0]]["number"] == "447700900123"
-    assert by_id[theirs[1]]["status"] == "failed" and "gateway status 1" in by_id[theirs[1]]["detail"]
+    failed = by_id[theirs[1]]
+    assert failed["status"] == "failed" and "gateway status 1" in failed["detail"]
     ours = next(row for row in rows if row["source"] == "history")
     assert ours["job"] == 1 and ours["content"] == "Sent by smscli" and ours["profile"] == "main"
     assert ours["status"] == "delivered"  # the gateway's record moved it on
