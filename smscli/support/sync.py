@@ -291,9 +291,7 @@ def _sent_window(
         )
         progress.calls += 1
         count = len(page.records)
-        more = count > 0 and (
-            count >= MAX_SENT_PAGE or (page.total is not None and index + count < page.total)
-        )
+        more = _more(page, index, count)
         if more:
             state = replace(state, cursor=Cursor(start, end, index + count))
         else:
@@ -305,6 +303,19 @@ def _sent_window(
         if not more:
             return state
         index += count
+
+
+def _more(page: SentPage, index: int, count: int) -> bool:
+    """Whether the window has records after this page. The gateway's success + fail may
+    count the window (then it says) or only this page (then only a full page of 50,000
+    means more): either reading is honoured, so no record is missed and, when the count is
+    the window's, no empty page is asked for."""
+    if count == 0:
+        return False
+    total = page.total
+    if total is not None and total > index + count:
+        return True
+    return count >= MAX_SENT_PAGE and (total is None or total == count)
 
 
 # -- recordMo --------------------------------------------------------------------------------
