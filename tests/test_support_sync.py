@@ -211,3 +211,22 @@ def test_a_msg_id_smscli_sent_is_the_same_message(sandbox: Sandbox, store: Store
     # The job's own message got the gateway's state too (`history --number` sees it).
     (hit,) = [h for h in store.messages_to("447700900001") if h.message.msg_id]
     assert hit.message.status == "delivered" and hit.message.order_id == "order-7"
+
+
+def test_history_prune_also_drops_old_synced_records(store: Store) -> None:
+    from smscli.gateways.records import Inbound
+
+    account = AccountStore(store)
+    old = datetime.now(UTC) - timedelta(days=100)
+    state = SyncState("main", "sent")
+    records = [SentRecord("1", "447700900001", DeliveryStatus.DELIVERED, old, old, "0", None),
+               SentRecord("2", "447700900001", DeliveryStatus.DELIVERED, None, None, "0", None)]
+    account.save_sent(records, provider="laaffic", profile="main", state=state)
+    account.save_inbound([Inbound("447700900001", None, "old", old, None),
+                          Inbound("447700900001", None, "new", None, None)],
+                         provider="laaffic", profile="main", state=None)
+    cutoff = datetime.now(UTC) - timedelta(days=90)
+    assert account.prune(cutoff, dry_run=True) == (1, 1)
+    assert account.counts() == (2, 2)
+    assert account.prune(cutoff) == (1, 1)
+    assert account.counts() == (1, 1)

@@ -23,10 +23,11 @@ from smscli.cli.sync import (
     run_sync,
     since_time,
 )
-from smscli.errors import NetworkError, SmsCliError, UsageError
-from smscli.output import Column, write_rows
+from smscli.errors import ConfigError, NetworkError, SmsCliError
+from smscli.output import Column, OutputFormat, write_rows
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
     from smscli.settings import ResolvedProfile
@@ -88,7 +89,7 @@ def lookup(
             notes = ["not synced (--no-sync): answered from the history"]
         from smscli.support.lookup import lookup_rows
 
-        rows = lookup_rows(store, wanted, when)
+        rows = lookup_rows(store, wanted, when, time_text=_time_text(opts.output))
     finally:
         store.close()
     if not rows:
@@ -100,21 +101,24 @@ def lookup(
 
 def _sync_first(store: Store, opts: c.Common, since: datetime) -> list[str]:
     """Sync the window (no waiting on -15); the notes on what was consulted and how fresh."""
-    prof = c.load_profile(opts)
-    notes: list[str] = []
     try:
-        gateway = c.open_gateway(prof, opts)
-    except UsageError:
-        raise
+        prof = c.load_profile(opts)
+    except ConfigError as exc:
+        hint = f"{exc.hint}; " if exc.hint else ""
+        raise ConfigError(
+            exc.message, hint=f"{hint}or add --no-sync to answer from the local history alone"
+        ) from None
+    notes: list[str] = []
+    gateway = c.open_gateway(prof, opts)
     try:
         result = run_sync(gateway, store, prof, since, wait=False)
-    except KeyboardInterrupt:
-        raise
     except NetworkError as exc:
-        notes.append(f"could not reach the gateway ({exc.message}): answered from the history")
+        console.warn(f"could not reach the gateway ({exc.message}): answered from the history")
         return notes + freshness(store, prof, since)
     except SmsCliError as exc:
-        notes.append(f"could not sync ({exc.message}): answered from the history")
+        # Rate-limited (-15), refused, or the history busy: the rows below are still the
+        # history's best answer, said to be so.
+        console.warn(f"could not sync ({exc.message}): answered from the history")
         return notes + freshness(store, prof, since)
     finally:
         gateway.close()
@@ -128,6 +132,13 @@ def _consulted(
              + "; ".join(consulted)]
     notes.extend(f"not consulted: {item}" for item in missing)
     return notes + freshness(store, prof, since)
+
+
+def _time_text(fmt: OutputFormat) -> Callable[[datetime], str]:
+    """Times inside `detail` as the rest of the row shows them: local on a table."""
+    if fmt is OutputFormat.TABLE:
+        return lambda when: when.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return lambda when: when.isoformat()
 
 
 def _shown(when: datetime) -> str:

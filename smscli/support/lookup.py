@@ -11,7 +11,7 @@ unknown|received), detail, content, job, profile, source (history|gateway)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Final
 
@@ -27,7 +27,7 @@ INBOX_KEYS: Final = ("time", "number", "to", "content", "msg_id")
 _RANK: Final = {"delivered": 2, "failed": 2, "pending": 1}
 _STATUS_WORDS: Final = {
     "delivered": "delivered",
-    "failed": "failed",
+    "failed": "failed at the carrier",
     "pending": "sending: no delivery report yet",
     "not_found": "not found at the gateway yet (still queued, or too old)",
     "unknown": "unknown delivery state",
@@ -38,8 +38,18 @@ def rank(status: str | None) -> int:
     return _RANK.get(status or "", 0)
 
 
-def lookup_rows(store: Store, numbers: Iterable[str], since: datetime) -> list[dict[str, object]]:
-    """Every message to or from `numbers` since `since`, newest first."""
+TimeText = Callable[[datetime], str]
+
+
+def iso_text(when: datetime) -> str:
+    return when.isoformat()
+
+
+def lookup_rows(
+    store: Store, numbers: Iterable[str], since: datetime, *, time_text: TimeText = iso_text
+) -> list[dict[str, object]]:
+    """Every message to or from `numbers` since `since`, newest first. `time_text` writes the
+    delivery time inside `detail` (local time for a table, ISO-8601 for machine formats)."""
     account = AccountStore(store)
     rows: list[dict[str, object]] = []
     for number in dict.fromkeys(numbers):
@@ -47,17 +57,14 @@ def lookup_rows(store: Store, numbers: Iterable[str], since: datetime) -> list[d
         by_id = {g.msg_id: g for g in gateway}
         shown: set[str] = set()
         for hit in store.messages_to(number, since=since):
-            row = history_row(hit, by_id.get(hit.message.msg_id or ""))
+            rows.append(history_row(hit, by_id.get(hit.message.msg_id or ""), time_text))
             if hit.message.msg_id:
                 shown.add(hit.message.msg_id)
-            rows.append(row)
         for record in gateway:
-            if record.msg_id in shown:
-                continue
-            if record.job_id is not None:
-                # The job's message, sent before the window (its job is older than --since).
-                continue
-            rows.append(gateway_row(record))
+            # A record a job holds is that job's message: shown above, or (its job older than
+            # --since) outside the window.
+            if record.msg_id not in shown and record.job_id is None:
+                rows.append(gateway_row(record, time_text))
         rows.extend(inbound_row(m) for m in account.inbound(since, number=number))
     rows.sort(key=_newest_first)
     return rows
@@ -69,11 +76,13 @@ def _newest_first(row: dict[str, object]) -> tuple[float, int]:
     return (-stamp, 0 if row["direction"] == "in" else 1)
 
 
-def history_row(hit: NumberHit, record: SentRow | None) -> dict[str, object]:
+def history_row(
+    hit: NumberHit, record: SentRow | None, time_text: TimeText = iso_text
+) -> dict[str, object]:
     m, job = hit.message, hit.job
-    status, detail = _history_status(hit)
+    status, detail = _history_status(hit, time_text)
     if record is not None and rank(record.status) > rank(status):
-        status, detail = _shown(record.status), _gateway_detail(record)
+        status, detail = _shown(record.status), _gateway_detail(record, time_text)
     return {
         "time": m.sent or job.created,
         "direction": "out",
@@ -88,15 +97,22 @@ def history_row(hit: NumberHit, record: SentRow | None) -> dict[str, object]:
     }
 
 
-def _history_status(hit: NumberHit) -> tuple[str, str]:
+def _words(status: str, when: datetime | None, reason: str | None, time_text: TimeText) -> str:
+    """"delivered at <time>: <reason>" with what is known."""
+    words = _STATUS_WORDS.get(status, status)
+    if when is not None and status in ("delivered", "failed"):
+        words += f" at {time_text(when)}"
+    if reason and reason != _STATUS_WORDS.get(status):
+        words += f": {reason}"
+    return words
+
+
+def _history_status(hit: NumberHit, time_text: TimeText) -> tuple[str, str]:
     m = hit.message
     if m.outcome == "accepted":
         status = m.status or "pending"
-        words = _STATUS_WORDS.get(status, status)
-        if m.status in ("delivered", "failed"):
-            reason = m.detail or (f"status {m.code}" if m.code else None)
-            words = f"{words}: {reason}" if reason and reason != words else words
-        return _shown(status), words
+        reason = m.detail or (f"status {m.code}" if m.code and status == "failed" else None)
+        return _shown(status), _words(status, m.status_time, reason, time_text)
     if m.outcome == "rejected":
         return "failed", f"rejected by the gateway: {m.error}" if m.error else "rejected"
     if m.outcome == "not_sent":
@@ -114,21 +130,22 @@ def _shown(status: str) -> str:
     return status if status in ("delivered", "failed", "pending") else "unknown"
 
 
-def _gateway_detail(record: SentRow) -> str:
-    words = record.detail or _STATUS_WORDS.get(record.status, record.status)
+def _gateway_detail(record: SentRow, time_text: TimeText) -> str:
+    reason = record.detail if record.status == "unknown" else None
+    words = _words(record.status, record.status_time, reason, time_text)
     if record.code is not None:
-        words = f"{words} (gateway status {record.code})"
+        words += f" (gateway status {record.code})"
     return words
 
 
-def gateway_row(record: SentRow) -> dict[str, object]:
+def gateway_row(record: SentRow, time_text: TimeText = iso_text) -> dict[str, object]:
     return {
         "time": record.time,
         "direction": "out",
         "number": record.number,
         "msg_id": record.msg_id,
         "status": _shown(record.status),
-        "detail": _gateway_detail(record) + _time_note(record),
+        "detail": _gateway_detail(record, time_text) + _time_note(record),
         "content": None,
         "job": None,
         "profile": record.profile,
@@ -140,8 +157,8 @@ def _time_note(record: SentRow) -> str:
     if record.sent_known:
         return ""
     if record.status_time is not None:
-        return "; time is the delivery time (the gateway gave no send time)"
-    return "; time is when it was first synced (the gateway gave no send time)"
+        return "; its time is the delivery time (the gateway gave no send time)"
+    return "; its time is when it was first synced (the gateway gave no send time)"
 
 
 def inbound_row(message: InboundRow) -> dict[str, object]:

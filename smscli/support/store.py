@@ -309,6 +309,23 @@ class AccountStore:
         ).fetchone()
         return dt(row[0]) if row else None
 
+    def prune(self, cutoff: datetime, *, dry_run: bool = False) -> tuple[int, int]:
+        """Delete gateway records and inbound messages older than `cutoff`; (records,
+        messages) deleted (or, with dry_run, that would be). The sync state is kept: what
+        was synced stays synced, it is only no longer kept."""
+        stamp = ts(cutoff)
+        with self._write() as db:
+            (sent,) = db.execute(
+                "SELECT count(*) FROM gateway_sent WHERE time < ?", (stamp,)
+            ).fetchone()
+            (inbound,) = db.execute(
+                "SELECT count(*) FROM inbound WHERE time < ?", (stamp,)
+            ).fetchone()
+            if not dry_run:
+                db.execute("DELETE FROM gateway_sent WHERE time < ?", (stamp,))
+                db.execute("DELETE FROM inbound WHERE time < ?", (stamp,))
+        return int(sent), int(inbound)
+
     def counts(self) -> tuple[int, int]:
         """(gateway records, inbound messages) held: for tests and benchmarks."""
         (sent,) = self._db.execute("SELECT count(*) FROM gateway_sent").fetchone()
