@@ -233,3 +233,23 @@ def test_mobset_lookup_says_what_it_cannot_consult(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         sandbox.close()
+
+
+def readme_block(after: str) -> list[list[str]]:
+    """The `smscli ...` lines of the first sh block after the line `after` in README.md."""
+    import shlex
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = text[text.index(after):].split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = [line.split("  #", 1)[0].strip() for line in block.splitlines()]
+    return [shlex.split(line)[1:] for line in lines if line.startswith("smscli ")]
+
+
+def test_the_readme_support_desk_examples_run_offline() -> None:
+    assert run("config", "init", "--sandbox").returncode == 0
+    commands = readme_block("## The support desk") + readme_block("Try it offline:")
+    assert len(commands) >= 9
+    for args in commands:
+        done = run(*args)
+        assert done.returncode == 0, (args, done.stderr)
+        assert "Traceback" not in done.stderr

@@ -27,7 +27,7 @@ INBOX_KEYS: Final = ("time", "number", "to", "content", "msg_id")
 _RANK: Final = {"delivered": 2, "failed": 2, "pending": 1}
 _STATUS_WORDS: Final = {
     "delivered": "delivered",
-    "failed": "failed at the carrier",
+    "failed": "failed",
     "pending": "sending: no delivery report yet",
     "not_found": "not found at the gateway yet (still queued, or too old)",
     "unknown": "unknown delivery state",
