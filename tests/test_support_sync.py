@@ -230,3 +230,26 @@ def test_history_prune_also_drops_old_synced_records(store: Store) -> None:
     assert account.counts() == (2, 2)
     assert account.prune(cutoff) == (1, 1)
     assert account.counts() == (1, 1)
+
+
+def test_a_version_2_history_gains_the_support_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    import smscli.store as store_module
+    from smscli.sending import Chunk
+
+    path = tmp_path / "old.sqlite3"
+    with monkeypatch.context() as m:
+        m.setattr(store_module, "_MIGRATIONS", store_module._MIGRATIONS[:2])
+        m.setattr(store_module, "SCHEMA_VERSION", 2)
+        with Store.open(path) as old:
+            old.create_job(profile="main", provider="laaffic", kind="send", message="hi",
+                           sender=None, chunks=[Chunk(0, ["447700900001"])])
+    with Store.open(path) as new:
+        assert [s.job.id for s in new.jobs()] == [1]
+        assert AccountStore(new).counts() == (0, 0)
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION
+    raw.close()
