@@ -105,6 +105,9 @@ def build(path: object, count: int, distinct: int, rng: random.Random) -> None:
             " updated) VALUES ('bench', ?, ?, ?, ?, ?)",
             (kind, (now - span).isoformat(timespec="milliseconds"), fresh, fresh, fresh))
     db.execute("COMMIT")
+    # Fold the bulk load's WAL into the file, as SQLite's automatic checkpoints would have
+    # done over months of ordinary use.
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
 
 
@@ -160,15 +163,16 @@ def in_process(store: object, wanted: list[str]) -> None:
 def cli(env: object, wanted: list[str]) -> None:
     for label, extra in (("--no-sync", ["--no-sync"]), ("with its sync (sandbox)", [])):
         walls = []
-        for n in wanted[:7]:
+        for n in wanted[:9]:
             done = run_smscli(["lookup", n, "--since", "90d", "-o", "json", *extra], env)
             if done.returncode != 0:
                 print(done.stderr.decode(), file=sys.stderr)
                 raise SystemExit(f"smscli lookup exited {done.returncode}")
             walls.append(done.wall * 1000)
         median = statistics.median(walls)
-        print(f"smscli lookup NUMBER --since 90d {label}: median {median:.0f} ms, max "
-              f"{max(walls):.0f} ms (target <= {TARGET_CLI_MS:.0f} ms: "
+        shown = ", ".join(f"{w:.0f}" for w in walls)
+        print(f"smscli lookup NUMBER --since 90d {label}: median {median:.0f} ms ({shown} ms;"
+              f" start-up included) (target <= {TARGET_CLI_MS:.0f} ms: "
               f"{verdict(median, TARGET_CLI_MS)})")
 
 

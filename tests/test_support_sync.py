@@ -253,3 +253,27 @@ def test_a_version_2_history_gains_the_support_tables(
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION
     raw.close()
+
+
+def test_progress_line_only_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from smscli import console
+    from smscli.cli.sync import _ProgressLine
+    from smscli.support.sync import Progress
+
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    progress = Progress("sent", records=150_000, calls=3, window=(t0, t0 + timedelta(days=7)))
+    monkeypatch.setattr(console, "stderr_is_tty", lambda: False)
+    quiet = _ProgressLine()
+    quiet.update(progress)
+    quiet.close()
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(console, "stderr_is_tty", lambda: True)
+    line = _ProgressLine()
+    line.update(progress)
+    line.waiting(61.0, "getSentRcd: the gateway says too frequent")
+    err = capsys.readouterr().err
+    assert "\rsync: 150,000 sent records (3 calls, window 2026-11-" in err
+    assert err.count("\n") == 2  # the progress line ended before the wait's own line
+    assert "waiting 61 s before asking again" in err

@@ -187,13 +187,13 @@ def summary(result: SyncResult, prof: ResolvedProfile) -> list[str]:
     lines = []
     parts = []
     if result.sent.calls:
-        parts.append(f"{result.sent.records:,} sent records ({result.sent.calls} calls)")
+        parts.append(f"{_count(result.sent.records, 'sent record')} "
+                     f"({_count(result.sent.calls, 'call')})")
     if result.inbound.calls:
-        parts.append(
-            f"{result.inbound.records:,} inbound messages ({result.inbound.calls} calls)"
-        )
+        parts.append(f"{_count(result.inbound.records, 'inbound message')} "
+                     f"({_count(result.inbound.calls, 'call')})")
     if result.reports:
-        parts.append(f"{result.reports:,} delivery reports")
+        parts.append(_count(result.reports, "delivery report"))
     what = ", ".join(parts) if parts else "nothing new"
     lines.append(f"synced profile {prof.name} ({prof.provider}): {what}")
     if result.clamped is not None:
@@ -205,13 +205,21 @@ def summary(result: SyncResult, prof: ResolvedProfile) -> list[str]:
     return lines
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def freshness(store: Store, prof: ResolvedProfile, since: datetime) -> list[str]:
     """How current the history's copy of the account's sent records is, in words."""
     from smscli.support.store import AccountStore
 
+    from smscli.support.sync import SENT_HISTORY
+
     state = AccountStore(store).state(prof.name, "sent")
     if state.covered_until is None:
         return []
+    # Older than the gateway keeps cannot be synced: not a gap worth mentioning.
+    since = max(since, state.covered_until - SENT_HISTORY)
     lines = [f"sent records of profile {prof.name} synced up to {_age(state.covered_until)}"]
     if state.covered_from is not None and state.covered_from > since + timedelta(minutes=1):
         lines.append(f"  (they cover messages since {_local(state.covered_from)} only)")
