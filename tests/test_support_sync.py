@@ -262,7 +262,7 @@ def test_progress_line_only_on_a_terminal(
     from smscli.cli.sync import _ProgressLine
     from smscli.support.sync import Progress
 
-    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    t0 = datetime(2026, 11, 15, tzinfo=UTC)
     progress = Progress("sent", records=150_000, calls=3, window=(t0, t0 + timedelta(days=7)))
     monkeypatch.setattr(console, "stderr_is_tty", lambda: False)
     quiet = _ProgressLine()
@@ -274,6 +274,6 @@ def test_progress_line_only_on_a_terminal(
     line.update(progress)
     line.waiting(61.0, "getSentRcd: the gateway says too frequent")
     err = capsys.readouterr().err
-    assert "\rsync: 150,000 sent records (3 calls, window 2026-11-" in err
+    assert "\r\x1b[2Ksync: 150,000 sent records (3 calls, window 2026-11-" in err
     assert err.count("\n") == 2  # the progress line ended before the wait's own line
     assert "waiting 61 s before asking again" in err

@@ -212,7 +212,6 @@ def _count(n: int, noun: str) -> str:
 def freshness(store: Store, prof: ResolvedProfile, since: datetime) -> list[str]:
     """How current the history's copy of the account's sent records is, in words."""
     from smscli.support.store import AccountStore
-
     from smscli.support.sync import SENT_HISTORY
 
     state = AccountStore(store).state(prof.name, "sent")
