@@ -277,3 +277,16 @@ def test_progress_line_only_on_a_terminal(
     assert "\r\x1b[2Ksync: 150,000 sent records (3 calls, window 2026-11-" in err
     assert err.count("\n") == 2  # the progress line ended before the wait's own line
     assert "waiting 61 s before asking again" in err
+
+
+def test_inbound_text_is_not_kept_when_the_profile_says_so(store: Store) -> None:
+    from smscli.gateways.records import Inbound
+
+    account = AccountStore(store)
+    when = datetime.now(UTC)
+    reply = Inbound("447700900001", "ACME", "my address is ...", when, None)
+    for _ in range(2):
+        account.save_inbound([reply], provider="laaffic", profile="main", state=None,
+                             store_content=False)
+    (row,) = account.inbound(when - timedelta(minutes=1))
+    assert row.content is None and row.number == "447700900001"

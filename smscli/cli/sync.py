@@ -136,7 +136,11 @@ def run_sync(
             sent=sent,
             inbound=inbound,
             options=Options(
-                wait=wait, rate_wait=rate_wait, on_wait=line.waiting, on_progress=line.update
+                wait=wait,
+                rate_wait=rate_wait,
+                on_wait=line.waiting,
+                on_progress=line.update,
+                store_content=prof.get_bool("store_content") is not False,
             ),
         )
     finally:

@@ -8,7 +8,8 @@
                   gives one (v3: the msgId's stamp), else its delivery time, else when it was
                   first synced; sent_known says which.
     inbound       one row per inbound message (recordMo, SmsGetRecv): provider, profile, number
-                  (the phone that wrote), to_number, content, time, msg_id, fingerprint (the
+                  (the phone that wrote), to_number, content (NULL when the profile says
+                  store_content = false), time, msg_id, fingerprint (the
                   gateway's id, else a hash of number, to, time and content: a message synced
                   twice is stored once).
     sync_state    (profile, kind: sent|inbound) -> covered_from / covered_until (the contiguous
@@ -45,7 +46,7 @@ MIGRATION: Final[tuple[str, ...]] = (
         profile TEXT NOT NULL,
         number TEXT NOT NULL,
         to_number TEXT,
-        content TEXT NOT NULL,
+        content TEXT,
         time TEXT NOT NULL,
         msg_id TEXT,
         fingerprint TEXT NOT NULL,

@@ -124,7 +124,7 @@ class SentRow:
 class InboundRow:
     number: str
     to: str | None
-    content: str
+    content: str | None
     time: datetime
     msg_id: str | None
     profile: str
@@ -234,14 +234,17 @@ class AccountStore:
         provider: str,
         profile: str,
         state: SyncState | None,
+        store_content: bool = True,
     ) -> int:
-        """Inbound messages (each once) and the state after them; how many were new."""
+        """Inbound messages (each once) and the state after them; how many were new. Without
+        `store_content` (the profile's store_content = false) their text is not kept."""
         stamp = ts(now())
         rows = []
         for r in records:
             when = ts(r.time) if r.time else stamp
             rows.append(
-                (provider, profile, r.number, r.to, r.content, when, r.msg_id,
+                (provider, profile, r.number, r.to, r.content if store_content else None, when,
+                 r.msg_id,
                  fingerprint(r, when), stamp)
             )
         with self._write() as db:

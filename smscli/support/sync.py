@@ -107,6 +107,7 @@ class Options:
     on_wait: OnWait | None = None
     on_progress: OnProgress | None = None
     clock: Callable[[], datetime] = now
+    store_content: bool = True  # the profile's store_content: keep inbound texts
 
 
 def capabilities(gateway: object) -> tuple[list[str], list[str]]:
@@ -371,7 +372,8 @@ def _mo_window(
             if more
             else covered(state, window)
         )
-        store.save_inbound(page.records, provider=provider, profile=profile, state=state)
+        store.save_inbound(page.records, provider=provider, profile=profile, state=state,
+                           store_content=opts.store_content)
         progress.records += len(page.records)
         if opts.on_progress is not None:
             opts.on_progress(progress)
@@ -397,10 +399,12 @@ def _drain_inbound(
     state = store.state(profile, "inbound")
     for batch in _pulls(gateway, opts, progress):
         try:
-            store.save_inbound(batch, provider=provider, profile=profile, state=None)
+            store.save_inbound(batch, provider=provider, profile=profile, state=None,
+                               store_content=opts.store_content)
         except KeyboardInterrupt:
             # The write was rolled back, and the gateway will not hand these out again.
-            store.save_inbound(batch, provider=provider, profile=profile, state=None)
+            store.save_inbound(batch, provider=provider, profile=profile, state=None,
+                               store_content=opts.store_content)
             raise
         progress.records += len(batch)
         if opts.on_progress is not None:
