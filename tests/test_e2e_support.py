@@ -48,8 +48,8 @@ class Gateway:
     reaches it, as with `sandbox serve`), with scripted answers for the Nth getSentRcd call."""
 
     def __init__(self, **options: object) -> None:
-        self.sandbox = Sandbox(data_dir() / "sandbox", delivery_delay=0.0, balance="1000",
-                               **options)  # type: ignore[arg-type]
+        settings: dict[str, object] = {"delivery_delay": 0.0, "balance": "1000", **options}
+        self.sandbox = Sandbox(data_dir() / "sandbox", **settings)  # type: ignore[arg-type]
         self.sent_rcd: list[httpx.Request] = []
         self.scripted: dict[int, httpx.Response] = {}
         self.hold: int | None = None  # the getSentRcd call to hold until released
@@ -161,6 +161,26 @@ def test_too_frequent_sync_waits_and_lookup_says_how_fresh(gateway: Gateway) -> 
     assert "too frequent" in look.stderr and "answered from the history" in look.stderr
     assert "synced up to" in look.stderr
     assert len(gateway.sent_rcd) == 3  # no second try: lookup never waits
+
+
+def test_lookup_refreshes_pending_messages_by_id_even_when_rate_limited() -> None:
+    shift = [0.0]
+    gw = Gateway(delivery_delay=60.0, clock=lambda: time.time() + shift[0])
+    try:
+        write_profile(Path(os.environ["SMSCLI_CONFIG"]), gw.url)
+        (msg_id,) = other_system_sends(gw.url, ["447700900123"], "pending for a minute")
+        assert run("sync").returncode == 0
+        assert [row[6] for row in history_rows("gateway_sent")] == ["pending"]
+        shift[0] = 120.0  # two minutes on: the gateway has the delivery report
+        gw.scripted[len(gw.sent_rcd) + 1] = httpx.Response(
+            200, json={"status": "-15", "reason": "query too frequent"})
+        done = run("lookup", "447700900123", "-o", "json")
+        assert done.returncode == 0, done.stderr
+        (row,) = json.loads(done.stdout)
+        assert (row["msg_id"], row["status"], row["source"]) == (msg_id, "delivered", "gateway")
+        assert "too frequent" in done.stderr
+    finally:
+        gw.close()
 
 
 def test_inbound_messages_appear_in_inbox_and_lookup(gateway: Gateway) -> None:

@@ -290,3 +290,29 @@ def test_inbound_text_is_not_kept_when_the_profile_says_so(store: Store) -> None
                              store_content=False)
     (row,) = account.inbound(when - timedelta(minutes=1))
     assert row.content is None and row.number == "447700900001"
+
+
+def test_lookup_refresh_asks_get_report_about_what_is_still_pending(store: Store) -> None:
+    import time
+
+    from smscli.support.sync import refresh
+
+    shift = [0.0]
+    sandbox = Sandbox(None, delivery_delay=60.0, balance="100",
+                      clock=lambda: time.time() + shift[0])
+    gate = Gate(sandbox)
+    ids = send(gate.client(), ["447700900001", "447700900999"])
+    run(gate, store)
+    account = AccountStore(store)
+    since = datetime.now(UTC) - timedelta(days=1)
+    assert {s for _, _, s in stored(store)} == {"pending"}
+    unsettled = account.unsettled(["447700900001", "447700900999"], since, "laaffic", 1000)
+    assert set(unsettled) == set(ids)
+    shift[0] = 120.0  # a couple of minutes later: the gateway has the delivery reports
+    saved = refresh(gate.client(), account, provider="laaffic", profile="main",
+                    unsettled=unsettled)
+    assert saved == 2
+    assert sorted(s for _, _, s in stored(store)) == ["delivered", "failed"]
+    assert account.unsettled(["447700900001", "447700900999"], since, "laaffic", 1000) == {}
+    assert len(gate.calls) == 1  # getReport, not another getSentRcd
+    sandbox.close()

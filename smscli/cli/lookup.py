@@ -84,7 +84,7 @@ def lookup(
     try:
         notes: list[str] = []
         if not no_sync:
-            notes = _sync_first(store, opts, when)
+            notes = _sync_first(store, opts, when, wanted)
         else:
             notes = ["not synced (--no-sync): answered from the history"]
         from smscli.support.lookup import lookup_rows
@@ -99,8 +99,11 @@ def lookup(
         console.detail(note)
 
 
-def _sync_first(store: Store, opts: c.Common, since: datetime) -> list[str]:
-    """Sync the window (no waiting on -15); the notes on what was consulted and how fresh."""
+def _sync_first(
+    store: Store, opts: c.Common, since: datetime, numbers: list[str]
+) -> list[str]:
+    """Sync the window (no waiting on -15), then ask getReport about the shown messages whose
+    state is not final; the notes on what was consulted and how fresh."""
     try:
         prof = c.load_profile(opts)
     except ConfigError as exc:
@@ -111,18 +114,42 @@ def _sync_first(store: Store, opts: c.Common, since: datetime) -> list[str]:
     notes: list[str] = []
     gateway = c.open_gateway(prof, opts)
     try:
-        result = run_sync(gateway, store, prof, since, wait=False)
-    except NetworkError as exc:
-        console.warn(f"could not reach the gateway ({exc.message}): answered from the history")
-        return notes + freshness(store, prof, since)
-    except SmsCliError as exc:
-        # Rate-limited (-15), refused, or the history busy: the rows below are still the
-        # history's best answer, said to be so.
-        console.warn(f"could not sync ({exc.message}): answered from the history")
-        return notes + freshness(store, prof, since)
+        try:
+            result = run_sync(gateway, store, prof, since, wait=False, refresh_pending=False)
+        except NetworkError as exc:
+            console.warn(
+                f"could not reach the gateway ({exc.message}): answered from the history"
+            )
+            return notes + freshness(store, prof, since)
+        except SmsCliError as exc:
+            # Rate-limited (-15), refused, or the history busy: the rows below are still the
+            # history's best answer, said to be so.
+            console.warn(f"could not sync ({exc.message}): answered from the history")
+            notes = freshness(store, prof, since)
+            result = None
+        _refresh(gateway, store, prof, since, numbers)
     finally:
         gateway.close()
+    if result is None:
+        return notes
     return notes + _consulted(prof, result.consulted, result.not_consulted, store, since)
+
+
+def _refresh(
+    gateway: object, store: Store, prof: ResolvedProfile, since: datetime, numbers: list[str]
+) -> None:
+    """The shown messages still pending, asked by msgId (getReport has no per-minute limit,
+    so this works even when the sync was refused as too frequent)."""
+    from smscli.support.store import AccountStore
+    from smscli.support.sync import MAX_REFRESH_IDS, refresh
+
+    account = AccountStore(store)
+    unsettled = account.unsettled(numbers, since, prof.provider, MAX_REFRESH_IDS)
+    try:
+        refresh(gateway, account, provider=prof.provider, profile=prof.name,
+                unsettled=unsettled)
+    except SmsCliError as exc:
+        console.warn(f"could not refresh delivery states ({exc.message})")
 
 
 def _consulted(

@@ -121,6 +121,7 @@ def run_sync(
     rate_wait: float = 61.0,
     sent: bool = True,
     inbound: bool = True,
+    refresh_pending: bool = True,
 ) -> SyncResult:
     from smscli.support.store import AccountStore
     from smscli.support.sync import Options, sync
@@ -141,6 +142,7 @@ def run_sync(
                 on_wait=line.waiting,
                 on_progress=line.update,
                 store_content=prof.get_bool("store_content") is not False,
+                refresh_pending=refresh_pending,
             ),
         )
     finally:

@@ -196,9 +196,9 @@ class AccountStore:
         *,
         provider: str,
         profile: str,
-        state: SyncState,
+        state: SyncState | None,
     ) -> None:
-        """One page of records and the state after it, in one transaction."""
+        """One page of records and the state after it (if any), in one transaction."""
         stamp = ts(now())
         rows = []
         updates = []
@@ -225,7 +225,8 @@ class AccountStore:
         with self._write() as db:
             db.executemany(_UPSERT_SENT, rows)
             db.executemany(_UPDATE_MESSAGE, updates)
-            self._put_state(db, state)
+            if state is not None:
+                self._put_state(db, state)
 
     def save_inbound(
         self,
@@ -302,6 +303,34 @@ class AccountStore:
         return [
             InboundRow(r[0], r[1], r[2], _must(dt(r[3])), r[4], r[5], r[6]) for r in rows
         ]
+
+    def unsettled(
+        self, numbers: Sequence[str], since: datetime, provider: str, limit: int
+    ) -> dict[str, str]:
+        """msgId -> number of messages to `numbers` since `since` through `provider` whose
+        delivery state is not final yet (smscli's own and the gateway's records), at most
+        `limit`, newest first: what a lookup asks getReport about."""
+        marks = ",".join("?" * len(numbers))
+        found: dict[str, str] = {}
+        queries = (
+            "SELECT m.msg_id, m.number FROM messages m JOIN jobs j ON j.id = m.job_id"  # noqa: S608
+            f" WHERE m.number IN ({marks}) AND j.provider = ? AND j.created >= ?"
+            " AND m.msg_id IS NOT NULL AND m.outcome = 'accepted'"
+            " AND coalesce(m.status, '') NOT IN ('delivered', 'failed')"
+            " ORDER BY j.id DESC LIMIT ?",
+            "SELECT msg_id, number FROM gateway_sent"  # noqa: S608
+            f" WHERE number IN ({marks}) AND provider = ? AND time >= ?"
+            " AND status NOT IN ('delivered', 'failed') ORDER BY time DESC LIMIT ?",
+        )
+        try:
+            for sql in queries:
+                for msg_id, number in self._db.execute(
+                    sql, (*numbers, provider, ts(since), limit)
+                ):
+                    found.setdefault(str(msg_id), str(number))
+        except sqlite3.Error as exc:
+            raise store_error(self.store.path, exc) from None
+        return dict(list(found.items())[:limit])
 
     def oldest_pending(self, profile: str, since: datetime) -> datetime | None:
         """The time of the oldest record of `profile` still pending, not older than `since`."""

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol, runtime_checkable
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError
-from smscli.gateways.records import Inbound, InboundPage, SentPage
+from smscli.gateways.base import DeliveryStatus, ReportResult
+from smscli.gateways.records import Inbound, InboundPage, SentPage, SentRecord
 from smscli.support.store import AccountStore, Cursor, SyncState, now
 
 SENT_SPAN: Final = timedelta(days=31)
@@ -80,6 +81,13 @@ class QueueInbound(Protocol):
     def pull_inbound(self) -> tuple[Inbound, ...]: ...
 
 
+@runtime_checkable
+class IdReports(Protocol):
+    max_ids_per_report: int
+
+    def get_report(self, msg_ids: Sequence[str]) -> ReportResult: ...
+
+
 @dataclass(slots=True)
 class Progress:
     kind: str  # sent | inbound
@@ -108,6 +116,9 @@ class Options:
     on_progress: OnProgress | None = None
     clock: Callable[[], datetime] = now
     store_content: bool = True  # the profile's store_content: keep inbound texts
+    # Look back over records still pending (up to PENDING_LOOKBACK). `lookup` does not: it
+    # asks getReport about the messages it shows instead, and leaves the rest to `sync`.
+    refresh_pending: bool = True
 
 
 def capabilities(gateway: object) -> tuple[list[str], list[str]]:
@@ -265,7 +276,11 @@ def _sync_sent(
                                  (cursor.start, cursor.end), cursor.index, opts, progress)
         else:
             state = replace(state, cursor=None)  # the gateway no longer has it
-    refresh = store.oldest_pending(profile, max(since, end - PENDING_LOOKBACK))
+    refresh = (
+        store.oldest_pending(profile, max(since, end - PENDING_LOOKBACK))
+        if opts.refresh_pending
+        else None
+    )
     for window in plan(state, since, end, SENT_SPAN, refresh):
         state = _sent_window(gateway, store, profile, provider, state, window, 0, opts, progress)
     store.put_state(replace(state, last_success=end, last_error=None))
@@ -422,6 +437,54 @@ def _pulls(
         if not batch:
             return
         yield batch
+
+
+# -- one lookup's own messages ----------------------------------------------------------------
+
+# getReport calls a lookup may make for the messages it shows (200 ids each).
+MAX_REFRESH_IDS: Final = 1000
+
+
+def refresh(
+    gateway: object,
+    store: AccountStore,
+    *,
+    provider: str,
+    profile: str,
+    unsettled: dict[str, str],
+    options: Options | None = None,
+) -> int:
+    """Ask getReport (by msgId: repeatable, and not under getSentRcd's one-call-a-minute
+    limit) about the messages a lookup is about to show whose state is not final, and save
+    what changed. Only for providers whose reports are looked up by id; returns how many
+    reports were saved."""
+    if not unsettled or getattr(gateway, "report_mode", "") != "query":
+        return 0
+    if not isinstance(gateway, IdReports):
+        return 0
+    opts = options or Options(wait=False)
+    ids = list(unsettled)[:MAX_REFRESH_IDS]
+    size = max(1, gateway.max_ids_per_report)
+    saved = 0
+    for start in range(0, len(ids), size):
+        part = ids[start : start + size]
+        result = _call(functools.partial(gateway.get_report, part), "getReport", opts)
+        records = [
+            SentRecord(
+                msg_id=r.msg_id,
+                number=unsettled.get(r.msg_id) or r.number or "",
+                status=r.status,
+                sent=None,
+                status_time=r.time if r.status.final else None,
+                code=r.code,
+                detail=r.detail,
+            )
+            for r in result.reports
+            if r.msg_id in unsettled and r.status is not DeliveryStatus.NOT_FOUND
+        ]
+        store.save_sent(records, provider=provider, profile=profile, state=None)
+        saved += len(records)
+    return saved
 
 
 def _drain_reports(gateway: object, store: AccountStore, provider: str, opts: Options) -> int:
