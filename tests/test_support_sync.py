@@ -316,3 +316,17 @@ def test_lookup_refresh_asks_get_report_about_what_is_still_pending(store: Store
     assert account.unsettled(["447700900001", "447700900999"], since, "laaffic", 1000) == {}
     assert len(gate.calls) == 1  # getReport, not another getSentRcd
     sandbox.close()
+
+
+def test_numbers_the_gateway_echoes_with_a_prefix_are_found(store: Store) -> None:
+    from smscli.gateways.records import Inbound
+
+    account = AccountStore(store)
+    when = datetime.now(UTC)
+    account.save_sent([SentRecord("9", "+44 7700 900001", DeliveryStatus.DELIVERED, when, when,
+                                  "0", None)], provider="laaffic", profile="main", state=None)
+    account.save_inbound([Inbound("0044 7700 900001", None, "hi", when, None)],
+                         provider="laaffic", profile="main", state=None)
+    rows = lookup_rows(store, ["447700900001"], when - timedelta(minutes=1))
+    assert {(r["direction"], r["number"]) for r in rows} == {("out", "447700900001"),
+                                                            ("in", "447700900001")}

@@ -5,6 +5,9 @@ one lock discipline (BEGIN IMMEDIATE), so a cron `sync` and a support person's `
 at the same time. A page of records is saved with its sync cursor in one transaction: a sync
 stopped at any point has saved every page it fetched and resumes after the last one.
 
+Numbers are stored as `send` normalises them (a gateway may echo "+44…" or "0044…"), so a
+lookup by number finds them.
+
 Merging: a record whose msgId a job of the same provider holds updates that job's message
 (status, time, code, detail; never its job, order_id or content) and is also kept in
 gateway_sent; readers show the pair once, as the job's message. A delivery state only moves
@@ -23,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from smscli.gateways.records import Inbound, SentRecord
+from smscli.numbers import normalize
 from smscli.store import Store, store_error
 
 # The rank of a delivery state: a record may only replace one of lower rank (or of the same
@@ -209,7 +213,7 @@ class AccountStore:
                     provider,
                     r.msg_id,
                     profile,
-                    r.number,
+                    normalize(r.number),
                     ts(when) if when else stamp,
                     1 if r.sent else 0,
                     r.status.value,
@@ -244,7 +248,8 @@ class AccountStore:
         for r in records:
             when = ts(r.time) if r.time else stamp
             rows.append(
-                (provider, profile, r.number, r.to, r.content if store_content else None, when,
+                (provider, profile, normalize(r.number), r.to,
+                 r.content if store_content else None, when,
                  r.msg_id,
                  fingerprint(r, when), stamp)
             )
