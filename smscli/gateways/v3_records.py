@@ -34,8 +34,8 @@ _ID_TZ: Final = timezone(timedelta(hours=8))
 SENT_STATUS: Final[dict[str, tuple[DeliveryStatus, str]]] = {
     "0": (DeliveryStatus.DELIVERED, "delivered"),
     "-1": (DeliveryStatus.PENDING, "sending: no delivery report yet"),
-    "1": (DeliveryStatus.FAILED, "failed at the carrier"),
-    "2": (DeliveryStatus.FAILED, "failed at the carrier"),
+    "1": (DeliveryStatus.FAILED, "the carrier did not deliver it"),
+    "2": (DeliveryStatus.FAILED, "the carrier did not deliver it"),
 }
 
 

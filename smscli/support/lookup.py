@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Final
 
+from smscli.gateways.v3_records import SENT_STATUS
 from smscli.store import NumberHit, Store
 from smscli.support.store import AccountStore, InboundRow, SentRow
 
@@ -131,7 +132,11 @@ def _shown(status: str) -> str:
 
 
 def _gateway_detail(record: SentRow, time_text: TimeText) -> str:
-    reason = record.detail if record.status == "unknown" else None
+    reason = None
+    if record.status in ("unknown", "failed"):
+        # Worded when shown, not when synced: the code is what the gateway said.
+        known = SENT_STATUS.get(record.code or "")
+        reason = known[1] if known is not None and record.status == "failed" else record.detail
     words = _words(record.status, record.status_time, reason, time_text)
     if record.code is not None:
         words += f" (gateway status {record.code})"
