@@ -174,10 +174,13 @@ def test_lookup_refreshes_pending_messages_by_id_even_when_rate_limited() -> Non
         shift[0] = 120.0  # two minutes on: the gateway has the delivery report
         gw.scripted[len(gw.sent_rcd) + 1] = httpx.Response(
             200, json={"status": "-15", "reason": "query too frequent"})
+        gw.sandbox.account.inject_inbound("447700900123", "thanks", at=time.time() - 1)
         done = run("lookup", "447700900123", "-o", "json")
         assert done.returncode == 0, done.stderr
-        (row,) = json.loads(done.stdout)
+        reply, row = json.loads(done.stdout)
         assert (row["msg_id"], row["status"], row["source"]) == (msg_id, "delivered", "gateway")
+        # getSentRcd refused: the replies were still fetched (recordMo has no such limit).
+        assert (reply["direction"], reply["content"]) == ("in", "thanks")
         assert "too frequent" in done.stderr
     finally:
         gw.close()

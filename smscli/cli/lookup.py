@@ -102,8 +102,11 @@ def lookup(
 def _sync_first(
     store: Store, opts: c.Common, since: datetime, numbers: list[str]
 ) -> list[str]:
-    """Sync the window (no waiting on -15), then ask getReport about the shown messages whose
-    state is not final; the notes on what was consulted and how fresh."""
+    """Sync the window (sent records, then inbound messages: one refused does not stop the
+    other; no waiting on -15), then ask getReport about the shown messages whose state is not
+    final. Returns the notes on what was consulted and how fresh it is."""
+    from smscli.support.sync import capabilities
+
     try:
         prof = c.load_profile(opts)
     except ConfigError as exc:
@@ -111,28 +114,34 @@ def _sync_first(
         raise ConfigError(
             exc.message, hint=f"{hint}or add --no-sync to answer from the local history alone"
         ) from None
-    notes: list[str] = []
     gateway = c.open_gateway(prof, opts)
+    synced = True
     try:
-        try:
-            result = run_sync(gateway, store, prof, since, wait=False, refresh_pending=False)
-        except NetworkError as exc:
-            console.warn(
-                f"could not reach the gateway ({exc.message}): answered from the history"
-            )
-            return notes + freshness(store, prof, since)
-        except SmsCliError as exc:
-            # Rate-limited (-15), refused, or the history busy: the rows below are still the
-            # history's best answer, said to be so.
-            console.warn(f"could not sync ({exc.message}): answered from the history")
-            notes = freshness(store, prof, since)
-            result = None
+        for part in ("sent", "inbound"):
+            try:
+                run_sync(gateway, store, prof, since, wait=False, refresh_pending=False,
+                         sent=part == "sent", inbound=part == "inbound")
+            except NetworkError as exc:
+                console.warn(
+                    f"could not reach the gateway ({exc.message}): answered from the history"
+                )
+                return freshness(store, prof, since)
+            except SmsCliError as exc:
+                # Rate-limited (-15), refused, or the history busy: the rows are still the
+                # history's best answer, said to be so.
+                what = "sent records" if part == "sent" else "inbound messages"
+                console.warn(f"could not sync {what} ({exc.message}): answered from the history")
+                synced = False
         _refresh(gateway, store, prof, since, numbers)
     finally:
         gateway.close()
-    if result is None:
-        return notes
-    return notes + _consulted(prof, result.consulted, result.not_consulted, store, since)
+    consulted, missing = capabilities(gateway)
+    notes = []
+    if synced:
+        notes.append(f"consulted: the local history, and from {prof.name} ({prof.provider}): "
+                     + "; ".join(consulted))
+    notes.extend(f"not consulted: {item}" for item in missing)
+    return notes + freshness(store, prof, since)
 
 
 def _refresh(
@@ -150,15 +159,6 @@ def _refresh(
                 unsettled=unsettled)
     except SmsCliError as exc:
         console.warn(f"could not refresh delivery states ({exc.message})")
-
-
-def _consulted(
-    prof: ResolvedProfile, consulted: list[str], missing: list[str], store: Store, since: datetime
-) -> list[str]:
-    notes = [f"consulted: the local history, and from {prof.name} ({prof.provider}): "
-             + "; ".join(consulted)]
-    notes.extend(f"not consulted: {item}" for item in missing)
-    return notes + freshness(store, prof, since)
 
 
 def _time_text(fmt: OutputFormat) -> Callable[[datetime], str]:
