@@ -411,6 +411,7 @@ class Sandbox:
             self._store._lock,
             clock=self._clock,
             fate=self._fate,
+            failing_suffixes=tuple(s for s, f in _SUFFIX_FATES.items() if f is _Fate.FAIL),
             sent_page_size=sent_page_size,
             status_dialect=status_dialect,
             sent_rcd_interval=sent_rcd_interval,
