@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -126,7 +127,8 @@ def test_lookup_finds_what_another_system_sent_with_its_status(gateway: Gateway)
     assert ours["status"] == "delivered"  # the gateway's record moved it on
     # Newest first; machine times are ISO-8601 with an offset.
     times = [row["time"] for row in rows]
-    assert times == sorted(times, reverse=True) and all(t.endswith("+00:00") for t in times)
+    parsed = [datetime.fromisoformat(t) for t in times]
+    assert parsed == sorted(parsed, reverse=True) and all(t.endswith("+00:00") for t in times)
     assert "consulted" in done.stderr and "synced up to" in done.stderr
     # Paging: 3 records at 2 per answer is 2 getSentRcd calls, the second from startIndex 2.
     assert [r.url.params["startIndex"] for r in gateway.sent_rcd] == ["0", "2"]
@@ -177,7 +179,9 @@ def test_lookup_refreshes_pending_messages_by_id_even_when_rate_limited() -> Non
         gw.sandbox.account.inject_inbound("447700900123", "thanks", at=time.time() - 1)
         done = run("lookup", "447700900123", "-o", "json")
         assert done.returncode == 0, done.stderr
-        reply, row = json.loads(done.stdout)
+        rows = json.loads(done.stdout)
+        (row,) = [r for r in rows if r["direction"] == "out"]
+        (reply,) = [r for r in rows if r["direction"] == "in"]
         assert (row["msg_id"], row["status"], row["source"]) == (msg_id, "delivered", "gateway")
         # getSentRcd refused: the replies were still fetched (recordMo has no such limit).
         assert (reply["direction"], reply["content"]) == ("in", "thanks")
