@@ -295,7 +295,7 @@ def test_inbound_text_is_not_kept_when_the_profile_says_so(store: Store) -> None
 def test_lookup_refresh_asks_get_report_about_what_is_still_pending(store: Store) -> None:
     import time
 
-    from smscli.support.sync import refresh
+    from smscli.support.refresh import refresh
 
     shift = [0.0]
     sandbox = Sandbox(None, delivery_delay=60.0, balance="100",

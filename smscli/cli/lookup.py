@@ -149,8 +149,8 @@ def _refresh(
 ) -> None:
     """The shown messages still pending, asked by msgId (getReport has no per-minute limit,
     so this works even when the sync was refused as too frequent)."""
+    from smscli.support.refresh import MAX_REFRESH_IDS, refresh
     from smscli.support.store import AccountStore
-    from smscli.support.sync import MAX_REFRESH_IDS, refresh
 
     account = AccountStore(store)
     unsettled = account.unsettled(numbers, since, prof.provider, MAX_REFRESH_IDS)

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol, runtime_checkable
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError
-from smscli.gateways.base import DeliveryStatus, ReportResult
-from smscli.gateways.records import Inbound, InboundPage, SentPage, SentRecord
+from smscli.gateways.records import Inbound, InboundPage, SentPage
 from smscli.support.store import AccountStore, Cursor, SyncState, now
 
 SENT_SPAN: Final = timedelta(days=31)
@@ -79,13 +78,6 @@ class WindowInbound(Protocol):
 @runtime_checkable
 class QueueInbound(Protocol):
     def pull_inbound(self) -> tuple[Inbound, ...]: ...
-
-
-@runtime_checkable
-class IdReports(Protocol):
-    max_ids_per_report: int
-
-    def get_report(self, msg_ids: Sequence[str]) -> ReportResult: ...
 
 
 @dataclass(slots=True)
@@ -219,7 +211,7 @@ def _whole_seconds(value: datetime, *, up: bool = False) -> datetime:
 # -- calls -----------------------------------------------------------------------------------
 
 
-def _call(fn: Callable[[], Any], what: str, opts: Options) -> Any:
+def call(fn: Callable[[], Any], what: str, opts: Options) -> Any:
     """One read with its waits: -15 slept out (or raised as RateLimited), network faults and
     server errors retried a few times (reads are idempotent), anything else raised."""
     waits = failures = 0
@@ -300,7 +292,7 @@ def _sent_window(
     start, end = window
     progress.window = window
     while True:
-        page: SentPage = _call(
+        page: SentPage = call(
             functools.partial(gateway.get_sent_records, start, end, start_index=index),
             "getSentRcd",
             opts,
@@ -375,7 +367,7 @@ def _mo_window(
     start, end = window
     progress.window = window
     while True:
-        page: InboundPage = _call(
+        page: InboundPage = call(
             functools.partial(gateway.get_inbound, start, end, current=current, size=MO_PAGE),
             "recordMo",
             opts,
@@ -432,59 +424,11 @@ def _pulls(
     gateway: QueueInbound, opts: Options, progress: Progress
 ) -> Iterator[tuple[Inbound, ...]]:
     for _ in range(MAX_PULLS):
-        batch: tuple[Inbound, ...] = _call(gateway.pull_inbound, "SmsGetRecv", opts)
+        batch: tuple[Inbound, ...] = call(gateway.pull_inbound, "SmsGetRecv", opts)
         progress.calls += 1
         if not batch:
             return
         yield batch
-
-
-# -- one lookup's own messages ----------------------------------------------------------------
-
-# getReport calls a lookup may make for the messages it shows (200 ids each).
-MAX_REFRESH_IDS: Final = 1000
-
-
-def refresh(
-    gateway: object,
-    store: AccountStore,
-    *,
-    provider: str,
-    profile: str,
-    unsettled: dict[str, str],
-    options: Options | None = None,
-) -> int:
-    """Ask getReport (by msgId: repeatable, and not under getSentRcd's one-call-a-minute
-    limit) about the messages a lookup is about to show whose state is not final, and save
-    what changed. Only for providers whose reports are looked up by id; returns how many
-    reports were saved."""
-    if not unsettled or getattr(gateway, "report_mode", "") != "query":
-        return 0
-    if not isinstance(gateway, IdReports):
-        return 0
-    opts = options or Options(wait=False)
-    ids = list(unsettled)[:MAX_REFRESH_IDS]
-    size = max(1, gateway.max_ids_per_report)
-    saved = 0
-    for start in range(0, len(ids), size):
-        part = ids[start : start + size]
-        result = _call(functools.partial(gateway.get_report, part), "getReport", opts)
-        records = [
-            SentRecord(
-                msg_id=r.msg_id,
-                number=unsettled.get(r.msg_id) or r.number or "",
-                status=r.status,
-                sent=None,
-                status_time=r.time if r.status.final else None,
-                code=r.code,
-                detail=r.detail,
-            )
-            for r in result.reports
-            if r.msg_id in unsettled and r.status is not DeliveryStatus.NOT_FOUND
-        ]
-        store.save_sent(records, provider=provider, profile=profile, state=None)
-        saved += len(records)
-    return saved
 
 
 def _drain_reports(gateway: object, store: AccountStore, provider: str, opts: Options) -> int:
