@@ -94,7 +94,7 @@ def lookup(
         store.close()
     if not rows:
         console.info(f"nothing to or from {', '.join(wanted)} since {_shown(when)}")
-    write_rows(rows, COLUMNS, opts.output)
+    write_rows(rows, _columns(rows, opts.output), opts.output)
     for note in notes:
         console.detail(note)
 
@@ -161,11 +161,34 @@ def _refresh(
         console.warn(f"could not refresh delivery states ({exc.message})")
 
 
+def _columns(rows: list[dict[str, object]], fmt: OutputFormat) -> list[Column]:
+    """Every key for scripts. A table (a person at a terminal) puts the words first and the
+    message ID late, and leaves out the profile when every row has the same one."""
+    if fmt is not OutputFormat.TABLE:
+        return COLUMNS
+    by_key = {column.key: column for column in COLUMNS}
+    order = ["time", "direction", "number", "status", "detail", "content", "job", "msg_id",
+             "profile", "source"]
+    if len({row["profile"] for row in rows}) <= 1:
+        order.remove("profile")
+    return [by_key[key] for key in order]
+
+
 def _time_text(fmt: OutputFormat) -> Callable[[datetime], str]:
     """Times inside `detail` as the rest of the row shows them: local on a table."""
     if fmt is OutputFormat.TABLE:
-        return lambda when: when.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        return _local_short
     return lambda when: when.isoformat()
+
+
+def _local_short(when: datetime) -> str:
+    """Local time; the date only when it is not today (the table is narrow enough)."""
+    from datetime import datetime as clock
+
+    local = when.astimezone()
+    if local.date() == clock.now().astimezone().date():
+        return local.strftime("%H:%M:%S")
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 def _shown(when: datetime) -> str:

@@ -138,7 +138,7 @@ def _gateway_detail(record: SentRow, time_text: TimeText) -> str:
         known = SENT_STATUS.get(record.code or "")
         reason = known[1] if known is not None and record.status == "failed" else record.detail
     words = _words(record.status, record.status_time, reason, time_text)
-    if record.code is not None:
+    if record.code is not None and record.status in ("failed", "unknown"):
         words += f" (gateway status {record.code})"
     return words
 
