@@ -65,7 +65,9 @@ def lookup(
     quiet: c.QuietOpt = False,
     verbose: c.VerboseOpt = False,
 ) -> None:
-    """Everything about these numbers, newest first: what was sent to them (by smscli or any
+    """Messages to and from some numbers: did they get our SMS?
+
+    Everything about these numbers, newest first: what was sent to them (by smscli or any
     system on the account), its delivery status, and what they sent back.
 
     First syncs the window from the gateway (the profile's account), unless --no-sync; when it

@@ -50,11 +50,12 @@ def sync(
     profile: c.ProfileOpt = None,
     verbose: c.VerboseOpt = False,
 ) -> None:
-    """Pull the account's sent records and inbound messages for the window into the history.
+    """Pull the account's records into the history.
 
-    Incremental: it remembers per profile what it has, so a cron entry every few minutes keeps
-    the history current for everyone who runs `lookup`. Interrupted (Ctrl-C, a network
-    fault), it keeps every page it fetched and resumes there on the next run.
+    The gateway's records of every message sent from the account, and the inbound messages,
+    for the window. Incremental: it remembers per profile what it has, so a cron entry every
+    few minutes keeps the history current for everyone who runs `lookup`. Interrupted
+    (Ctrl-C, a network fault), it keeps every page it fetched and resumes there next time.
 
     \b
     Examples:
