@@ -330,3 +330,20 @@ def test_numbers_the_gateway_echoes_with_a_prefix_are_found(store: Store) -> Non
     rows = lookup_rows(store, ["447700900001"], when - timedelta(minutes=1))
     assert {(r["direction"], r["number"]) for r in rows} == {("out", "447700900001"),
                                                             ("in", "447700900001")}
+
+
+def test_after_too_frequent_the_next_pages_are_spaced_out_up_front(
+    sandbox: Sandbox, store: Store
+) -> None:
+    gate = Gate(sandbox)
+    ids = send(gate.client(), [f"4477009{i:05d}" for i in range(1, 8)])  # 3 pages of 3
+    gate.before[1] = httpx.Response(200, json={"status": "-15", "reason": "too frequent"})
+    slept: list[float] = []
+    told: list[str] = []
+    run(gate, store, sleep=slept.append, on_wait=lambda s, why: told.append(why),
+        rate_wait=61.0)
+    # One -15, then no more: pages 2 and 3 waited their turn instead of being refused.
+    assert len(gate.calls) == 4 and len(slept) == 3
+    assert slept[0] == 61.0 and all(60.0 < pause <= 61.0 for pause in slept[1:])
+    assert "too frequent" in told[0] and "one call per 61 s" in told[1]
+    assert sorted(m for m, _, _ in stored(store)) == sorted(ids)

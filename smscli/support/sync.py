@@ -211,15 +211,44 @@ def _whole_seconds(value: datetime, *, up: bool = False) -> datetime:
 # -- calls -----------------------------------------------------------------------------------
 
 
-def call(fn: Callable[[], Any], what: str, opts: Options) -> Any:
+@dataclass(slots=True)
+class Pace:
+    """Once the gateway has said "too frequent", the next calls of that kind are spaced
+    `interval` apart up front, rather than each meeting -15 before its wait."""
+
+    interval: float
+    limited: bool = False
+    last: float | None = None  # time.monotonic() of the last call
+
+    def before(self, what: str, opts: Options) -> None:
+        if not self.limited or self.last is None:
+            return
+        pause = self.interval - (time.monotonic() - self.last)
+        if pause > 0:
+            if opts.on_wait is not None:
+                opts.on_wait(pause, f"{what}: one call per {self.interval:.0f} s, as the gateway"
+                             " asked")
+            opts.sleep(pause)
+
+
+def call(fn: Callable[[], Any], what: str, opts: Options, pace: Pace | None = None) -> Any:
     """One read with its waits: -15 slept out (or raised as RateLimited), network faults and
-    server errors retried a few times (reads are idempotent), anything else raised."""
+    server errors retried a few times (reads are idempotent), anything else raised. With
+    `pace`, calls after a -15 are spaced out before they are made."""
     waits = failures = 0
     while True:
         try:
-            return fn()
+            if pace is not None:
+                pace.before(what, opts)
+            try:
+                return fn()
+            finally:
+                if pace is not None:
+                    pace.last = time.monotonic()
         except GatewayError as exc:
             if exc.kind is ErrorKind.RATE:
+                if pace is not None:
+                    pace.limited = True
                 if not opts.wait or waits >= MAX_RATE_WAITS:
                     raise RateLimited(exc) from None
                 waits += 1
@@ -227,6 +256,8 @@ def call(fn: Callable[[], Any], what: str, opts: Options) -> Any:
                 if opts.on_wait is not None:
                     opts.on_wait(pause, f"{what}: the gateway says too frequent")
                 opts.sleep(pause)
+                if pace is not None:
+                    pace.last = None  # just waited: no second pause before the retry
                 continue
             if exc.kind is not ErrorKind.SERVER or failures >= NETWORK_RETRIES - 1:
                 raise
@@ -261,11 +292,12 @@ def _sync_sent(
         since = floor
     state = store.state(profile, "sent")
     progress = result.sent
+    pace = Pace(opts.rate_wait)
     if state.cursor is not None:
         cursor = state.cursor
         if cursor.start >= floor:
             state = _sent_window(gateway, store, profile, provider, state,
-                                 (cursor.start, cursor.end), cursor.index, opts, progress)
+                                 (cursor.start, cursor.end), cursor.index, opts, progress, pace)
         else:
             state = replace(state, cursor=None)  # the gateway no longer has it
     refresh = (
@@ -274,7 +306,9 @@ def _sync_sent(
         else None
     )
     for window in plan(state, since, end, SENT_SPAN, refresh):
-        state = _sent_window(gateway, store, profile, provider, state, window, 0, opts, progress)
+        state = _sent_window(
+            gateway, store, profile, provider, state, window, 0, opts, progress, pace
+        )
     store.put_state(replace(state, last_success=end, last_error=None))
 
 
@@ -288,6 +322,7 @@ def _sent_window(
     index: int,
     opts: Options,
     progress: Progress,
+    pace: Pace,
 ) -> SyncState:
     start, end = window
     progress.window = window
@@ -296,6 +331,7 @@ def _sent_window(
             functools.partial(gateway.get_sent_records, start, end, start_index=index),
             "getSentRcd",
             opts,
+            pace,
         )
         progress.calls += 1
         count = len(page.records)
