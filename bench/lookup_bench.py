@@ -5,6 +5,9 @@ systems and 100,000 inbound messages. Prints how the history was built, the quer
 wall time of `smscli lookup NUMBER` in a subprocess: with --no-sync, and with its default
 sync against the sandbox on 127.0.0.1 (sync state fresh, as a cron `smscli sync` keeps it).
 
+The jobs are written through the history's own API (journal and record_reports), so the
+figures hold for whatever table layout the store uses.
+
 Run: python bench/lookup_bench.py [messages]   (default 10,000,000; ~2 GB of disk in /tmp)"""
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ def main() -> None:
         path = data / "history.sqlite3"
         from smscli.store import Store
 
-        Store.open(path).close()  # the real schema, every migration applied
         started = timer()
         build(path, count, distinct, rng)
         print(f"built a history of {count:,} messages to {distinct:,} numbers "
@@ -51,42 +53,40 @@ def number(i: int) -> str:
 
 
 def build(path: object, count: int, distinct: int, rng: random.Random) -> None:
+    """Jobs through the history's own API (whatever its table layout), delivery states
+    through `record_reports`; the account's records and replies straight into their tables."""
+    from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
+    from smscli.sending import Chunk, ChunkOutcome, ChunkState
+    from smscli.store import Store
+
+    now = datetime.now(UTC)
+    span = timedelta(days=80)
+    jobs = max(1, count // JOB_SIZE)
+    with Store.open(path) as store:  # type: ignore[arg-type]
+        store._db.execute("PRAGMA synchronous = OFF")
+        for job in range(1, jobs + 1):
+            size = JOB_SIZE if job < jobs else count - JOB_SIZE * (jobs - 1)
+            numbers = [number(rng.randrange(distinct)) for _ in range(size)]
+            chunk = Chunk(0, numbers)
+            job_id = store.create_job(profile="bench", provider="laaffic", kind="send",
+                                      message="Your code is 123456", sender=None, chunks=[chunk])
+            first = 2_600_000_000_000_000_000 + job * JOB_SIZE
+            accepted = tuple(Submitted(n, str(first + i)) for i, n in enumerate(numbers))
+            journal = store.journal(job_id)
+            journal.before(chunk)
+            journal.after(ChunkOutcome(chunk, ChunkState.ACCEPTED,
+                                       result=SendResult(accepted, size, 0)))
+            store.finish_job(job_id)
+            created = (now - span + span * job / jobs).isoformat(timespec="milliseconds")
+            store._db.execute("UPDATE jobs SET created = ?, updated = ? WHERE id = ?",
+                              (created, created, job_id))
+            store.record_reports(
+                [Report(s.msg_id, DeliveryStatus.DELIVERED, s.number, now, "0") for s in accepted],
+                provider="laaffic",
+            )
     db = sqlite3.connect(str(path), isolation_level=None)
     db.execute("PRAGMA synchronous = OFF")
-    db.execute("PRAGMA cache_size = -1000000")
-    # Bulk load without the messages indexes, then build them as the schema defines them
-    # (CREATE INDEX sorts once instead of 10 million random B-tree inserts).
-    indexes = db.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'"
-        " AND sql IS NOT NULL").fetchall()
     db.execute("BEGIN")
-    for (sql,) in indexes:
-        db.execute("DROP INDEX " + sql.split(" ON ")[0].split()[-1])
-    now = datetime.now(UTC)
-    jobs = count // JOB_SIZE or 1
-    span = timedelta(days=80)
-    for job in range(1, jobs + 1):
-        created = now - span + span * job / jobs
-        stamp = created.isoformat(timespec="milliseconds")
-        size = JOB_SIZE if job < jobs else count - JOB_SIZE * (jobs - 1)
-        numbers = [number(rng.randrange(distinct)) for _ in range(size)]
-        db.execute(
-            "INSERT INTO jobs (id, created, updated, profile, provider, kind, message,"
-            " message_hash, content_stored, sender, numbers, chunks, status, pid)"
-            " VALUES (?, ?, ?, 'bench', 'laaffic', 'send', 'Your code is 123456', NULL, 1,"
-            " NULL, ?, 1, 'done', NULL)", (job, stamp, stamp, size))
-        db.execute(
-            "INSERT INTO chunks (job_id, idx, size, state, attempts, sends, started, finished,"
-            " numbers) VALUES (?, 0, ?, 'accepted', 1, 1, ?, ?, ?)",
-            (job, size, stamp, stamp, "\n".join(numbers)))
-        db.executemany(
-            "INSERT INTO messages (job_id, chunk, pos, number, outcome, msg_id, status,"
-            " status_time, code, detail, updated) VALUES (?, 0, ?, ?, 'accepted', ?,"
-            " 'delivered', ?, '0', NULL, ?)",
-            ((job, pos, n, str(2_600_000_000_000_000_000 + job * JOB_SIZE + pos), stamp, stamp)
-             for pos, n in enumerate(numbers)))
-    for (sql,) in indexes:
-        db.execute(sql)
     db.executemany(
         "INSERT INTO gateway_sent (provider, msg_id, profile, number, time, sent_known, status,"
         " status_time, code, detail, synced) VALUES ('laaffic', ?, 'bench', ?, ?, 1,"
@@ -105,8 +105,8 @@ def build(path: object, count: int, distinct: int, rng: random.Random) -> None:
             " updated) VALUES ('bench', ?, ?, ?, ?, ?)",
             (kind, (now - span).isoformat(timespec="milliseconds"), fresh, fresh, fresh))
     db.execute("COMMIT")
-    # Fold the bulk load's WAL into the file, as SQLite's automatic checkpoints would have
-    # done over months of ordinary use.
+    # Fold the load's WAL into the file, as SQLite's automatic checkpoints would have done
+    # over months of ordinary use.
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
 

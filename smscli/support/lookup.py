@@ -55,17 +55,22 @@ def lookup_rows(
     rows: list[dict[str, object]] = []
     for number in dict.fromkeys(numbers):
         gateway = account.sent_to(number, since)
-        by_id = {g.msg_id: g for g in gateway}
-        shown: set[str] = set()
-        for hit in store.messages_to(number, since=since):
-            rows.append(history_row(hit, by_id.get(hit.message.msg_id or ""), time_text))
-            if hit.message.msg_id:
-                shown.add(hit.message.msg_id)
-        for record in gateway:
-            # A record a job holds is that job's message: shown above, or (its job older than
-            # --since) outside the window.
-            if record.msg_id not in shown and record.job_id is None:
-                rows.append(gateway_row(record, time_text))
+        by_id = {(g.provider, g.msg_id): g for g in gateway}
+        # Every job's message to the number, older ones too: a gateway record whose msgId one
+        # of them holds (same provider) is that message, shown as the job's or not at all.
+        ours: set[tuple[str, str]] = set()
+        for hit in store.messages_to(number):
+            msg_id = hit.message.msg_id
+            if msg_id:
+                ours.add((hit.job.provider, msg_id))
+            if hit.job.created >= since:
+                record = by_id.get((hit.job.provider, msg_id)) if msg_id else None
+                rows.append(history_row(hit, record, time_text))
+        rows.extend(
+            gateway_row(record, time_text)
+            for record in gateway
+            if (record.provider, record.msg_id) not in ours
+        )
         rows.extend(inbound_row(m) for m in account.inbound(since, number=number))
     rows.sort(key=_newest_first)
     return rows

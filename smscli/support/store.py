@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
+from smscli.gateways.base import DeliveryStatus, Report
 from smscli.gateways.records import Inbound, SentRecord
 from smscli.numbers import normalize
 from smscli.store import Store, store_error
@@ -51,23 +52,25 @@ _UPSERT_SENT: Final = (
     " sent_known = max(gateway_sent.sent_known, excluded.sent_known)"
     f" WHERE {_FORWARD}"
 )
-_MSG_RANK_NEW: Final = _RANK_SQL.format("?1")
-_MSG_RANK_OLD: Final = _RANK_SQL.format("coalesce(status, '')")
-# The job's own message, by msgId within the provider, moved forward only.
-_UPDATE_MESSAGE: Final = (
-    "UPDATE messages SET status = ?1, status_time = coalesce(?2, status_time), code = ?3,"  # noqa: S608
-    " detail = ?4, updated = ?5 WHERE msg_id = ?6"
-    " AND job_id IN (SELECT id FROM jobs WHERE provider = ?7)"
-    f" AND ({_MSG_RANK_NEW} > {_MSG_RANK_OLD}"
-    f" OR ({_MSG_RANK_NEW} = {_MSG_RANK_OLD} AND coalesce(status, '') NOT IN"
-    " ('delivered', 'failed')))"
-)
 _INSERT_INBOUND: Final = (
     "INSERT INTO inbound (provider, profile, number, to_number, content, time, msg_id,"
     " fingerprint, synced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
 
 KINDS: Final = ("sent", "inbound")
+_RANK: Final = {
+    DeliveryStatus.DELIVERED: 2,
+    DeliveryStatus.FAILED: 2,
+    DeliveryStatus.PENDING: 1,
+}
+
+
+def forward(old: DeliveryStatus | None, new: DeliveryStatus) -> bool:
+    """Whether `new` may replace `old`: a higher rank (unknown/not_found < pending <
+    delivered/failed), or the same rank when `old` is not final (a fresher detail)."""
+    before = _RANK.get(old, 0) if old is not None else 0
+    after = _RANK.get(new, 0)
+    return after > before or (after == before and before < 2)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -109,7 +112,7 @@ class SyncState:
 
 @dataclass(frozen=True, slots=True)
 class SentRow:
-    """A gateway record, with the job's message when a job holds its msgId."""
+    """A gateway record (getSentRcd, or a lookup's getReport)."""
 
     msg_id: str
     number: str
@@ -121,7 +124,6 @@ class SentRow:
     detail: str | None
     profile: str
     provider: str
-    job_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +207,6 @@ class AccountStore:
         """One page of records and the state after it (if any), in one transaction."""
         stamp = ts(now())
         rows = []
-        updates = []
         for r in records:
             when = r.sent or r.status_time
             rows.append(
@@ -223,14 +224,28 @@ class AccountStore:
                     stamp,
                 )
             )
-            status_time = ts(r.status_time) if r.status_time else None
-            updates.append((r.status.value, status_time, r.code, r.detail, stamp, r.msg_id,
-                            provider))
+        # smscli's own messages first, through the history's own API (its message table is
+        # its business): if this stops before the page below is saved, the page is fetched
+        # again and this is simply repeated.
+        self._forward_own(records, provider)
         with self._write() as db:
             db.executemany(_UPSERT_SENT, rows)
-            db.executemany(_UPDATE_MESSAGE, updates)
             if state is not None:
                 self._put_state(db, state)
+
+    def _forward_own(self, records: Sequence[SentRecord], provider: str) -> None:
+        """The records whose msgId a job of `provider` holds move that job's message forward
+        (never back): its job, order_id and content are untouched."""
+        known = self.store.lookup([r.msg_id for r in records], provider)
+        if not known:
+            return
+        reports = [
+            Report(r.msg_id, r.status, r.number, r.status_time, r.code, r.detail)
+            for r in records
+            if r.msg_id in known and forward(known[r.msg_id].status, r.status)
+        ]
+        if reports:
+            self.store.record_reports(reports, provider=provider)
 
     def save_inbound(
         self,
@@ -264,24 +279,19 @@ class AccountStore:
     # -- reads -------------------------------------------------------------------------------
 
     def sent_to(self, number: str, since: datetime) -> list[SentRow]:
-        """The gateway's records of messages to `number` since `since`, newest first, each
-        with the id of the job holding its msgId (same provider), if any."""
+        """The gateway's records of messages to `number` since `since`, newest first."""
         try:
             rows = self._db.execute(
-                "SELECT g.msg_id, g.number, g.time, g.sent_known, g.status, g.status_time,"
-                " g.code, g.detail, g.profile, g.provider,"
-                " (SELECT m.job_id FROM messages m JOIN jobs j ON j.id = m.job_id"
-                "  WHERE m.msg_id = g.msg_id AND j.provider = g.provider"
-                "  ORDER BY m.job_id DESC LIMIT 1)"
-                " FROM gateway_sent g WHERE g.number = ? AND g.time >= ?"
-                " ORDER BY g.time DESC",
+                "SELECT msg_id, number, time, sent_known, status, status_time, code, detail,"
+                " profile, provider FROM gateway_sent WHERE number = ? AND time >= ?"
+                " ORDER BY time DESC",
                 (number, ts(since)),
             ).fetchall()
         except sqlite3.Error as exc:
             raise store_error(self.store.path, exc) from None
         return [
             SentRow(r[0], r[1], _must(dt(r[2])), bool(r[3]), r[4], dt(r[5]), r[6], r[7], r[8],
-                    r[9], r[10])
+                    r[9])
             for r in rows
         ]
 
@@ -315,26 +325,29 @@ class AccountStore:
         """msgId -> number of messages to `numbers` since `since` through `provider` whose
         delivery state is not final yet (smscli's own and the gateway's records), at most
         `limit`, newest first: what a lookup asks getReport about."""
-        marks = ",".join("?" * len(numbers))
         found: dict[str, str] = {}
-        queries = (
-            "SELECT m.msg_id, m.number FROM messages m JOIN jobs j ON j.id = m.job_id"  # noqa: S608
-            f" WHERE m.number IN ({marks}) AND j.provider = ? AND j.created >= ?"
-            " AND m.msg_id IS NOT NULL AND m.outcome = 'accepted'"
-            " AND coalesce(m.status, '') NOT IN ('delivered', 'failed')"
-            " ORDER BY j.id DESC LIMIT ?",
-            "SELECT msg_id, number FROM gateway_sent"  # noqa: S608
-            f" WHERE number IN ({marks}) AND provider = ? AND time >= ?"
-            " AND status NOT IN ('delivered', 'failed') ORDER BY time DESC LIMIT ?",
-        )
-        try:
-            for sql in queries:
-                for msg_id, number in self._db.execute(
-                    sql, (*numbers, provider, ts(since), limit)
+        for number in numbers:
+            for hit in self.store.messages_to(number, since=since):
+                m = hit.message
+                if (
+                    hit.job.provider == provider
+                    and m.msg_id
+                    and m.outcome == "accepted"
+                    and m.status not in ("delivered", "failed")
                 ):
-                    found.setdefault(str(msg_id), str(number))
+                    found.setdefault(m.msg_id, m.number)
+        marks = ",".join("?" * len(numbers))
+        try:
+            rows = self._db.execute(
+                "SELECT msg_id, number FROM gateway_sent"  # noqa: S608
+                f" WHERE number IN ({marks}) AND provider = ? AND time >= ?"
+                " AND status NOT IN ('delivered', 'failed') ORDER BY time DESC LIMIT ?",
+                (*numbers, provider, ts(since), limit),
+            ).fetchall()
         except sqlite3.Error as exc:
             raise store_error(self.store.path, exc) from None
+        for msg_id, number in rows:
+            found.setdefault(str(msg_id), str(number))
         return dict(list(found.items())[:limit])
 
     def oldest_pending(self, profile: str, since: datetime) -> datetime | None:
