@@ -596,6 +596,26 @@ def _report(entry: Mapping[str, Any]) -> Report | None:
     )
 
 
+def _inbound(entry: Mapping[str, Any]) -> Inbound | None:
+    """An SmsGetRecv entry (keys already lower-case). RecvNumber is the account's number the
+    phone wrote to, AddNum the extension after it (if any)."""
+    number = _text(entry.get("phonenumber")) or _first(entry, _PHONE_KEYS)
+    if number is None:
+        return None
+    to = _text(entry.get("recvnumber"))
+    extension = _text(entry.get("addnum"))
+    if extension:
+        to = f"{to or ''}{extension}"
+    content = entry.get("content")
+    return Inbound(
+        number=number,
+        to=to,
+        content="" if content is None else str(content),
+        time=parse_beijing_time(entry.get("recvtime")),
+        msg_id=_first(entry, _ID_KEYS),
+    )
+
+
 def parse_beijing_time(value: object) -> datetime | None:
     """The "yyyy-MM-dd HH:mm:ss" of reports (and near variants), Beijing time, made aware."""
     text = _text(value)
@@ -625,23 +645,3 @@ def _balance_count(data: Mapping[str, Any]) -> int:
                 return count
     count = _int(data.get("code"))
     return count if count is not None else 0
-
-
-def _inbound(entry: Mapping[str, Any]) -> Inbound | None:
-    """An SmsGetRecv entry (keys already lower-case). RecvNumber is the account's number the
-    phone wrote to, AddNum the extension after it (if any)."""
-    number = _text(entry.get("phonenumber")) or _first(entry, _PHONE_KEYS)
-    if number is None:
-        return None
-    to = _text(entry.get("recvnumber"))
-    extension = _text(entry.get("addnum"))
-    if extension:
-        to = f"{to or ''}{extension}"
-    content = entry.get("content")
-    return Inbound(
-        number=number,
-        to=to,
-        content="" if content is None else str(content),
-        time=parse_beijing_time(entry.get("recvtime")),
-        msg_id=_first(entry, _ID_KEYS),
-    )
