@@ -52,7 +52,9 @@ def lookup(
     ctx: typer.Context,
     numbers: Annotated[
         list[str],
-        typer.Argument(metavar="NUMBER...", help="Phone numbers, written any way `send` takes."),
+        typer.Argument(
+            metavar="NUMBER...", help="Phone numbers, written any way `send` takes them."
+        ),
     ],
     since: SinceOpt = DEFAULT_SINCE,
     no_sync: Annotated[
@@ -80,7 +82,10 @@ def lookup(
       smscli lookup 447700900123 --no-sync        offline: the history only
     """
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
-    wanted = [normalized(raw) for raw in numbers]
+    from smscli.numbers import numbers_from_args
+
+    # As `send` reads its arguments: comma-separated pieces, each normalised and checked.
+    wanted = [normalized(raw.value) for raw in numbers_from_args(numbers)]
     when = since_time(since)
     store = open_history()
     try:
