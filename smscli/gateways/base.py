@@ -69,7 +69,7 @@ class ReportResult:
 
 @dataclass(frozen=True, slots=True)
 class Balance:
-    balance: str
+    balance: str | None  # None: the answer had no balance (missing or null)
     gift: str | None = None
     credit: str | None = None
     currency: str | None = None

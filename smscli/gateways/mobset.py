@@ -356,8 +356,11 @@ class MobsetClient:
             if _says_unknown_method(error.provider_message):
                 raise NotSupported("balance is not supported by this provider") from None
             raise
-        count = _balance_count(data)
-        return Balance(balance=str(count), extra={"unit": "messages"})
+        amount = _balance_amount(data)
+        # A whole number is a count of messages (the legacy SDK's convention); "12.50" is an
+        # amount of money in a unit the answer does not name, shown exactly as written.
+        whole = _int(amount) is not None
+        return Balance(balance=amount, extra={"unit": "messages"} if whole else {})
 
     def close(self) -> None:
         self._client.close()
@@ -600,19 +603,31 @@ def parse_beijing_time(value: object) -> datetime | None:
     return None
 
 
-def _balance_count(data: Mapping[str, Any]) -> int:
+def _amount(value: object) -> str | None:
+    """A balance exactly as written ("12.50", 1234), or None when it is not a number."""
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+    return text if number.is_finite() else None
+
+
+def _balance_amount(data: Mapping[str, Any]) -> str:
     for key in _BALANCE_KEYS:
-        count = _int(data[key]) if key in data else None
-        if count is not None:
-            return count
+        amount = _amount(data[key]) if key in data else None
+        if amount is not None:
+            return amount
     details = data.get("details")
-    scalar = _int(details) if not isinstance(details, dict | list) else None
+    scalar = _amount(details) if not isinstance(details, dict | list) else None
     if scalar is not None:
         return scalar
     for entry in _entries(details):
         for key in _BALANCE_KEYS:
-            count = _int(entry[key]) if key in entry else None
-            if count is not None:
-                return count
+            amount = _amount(entry[key]) if key in entry else None
+            if amount is not None:
+                return amount
     count = _int(data.get("code"))
-    return count if count is not None else 0
+    return str(count) if count is not None else "0"
