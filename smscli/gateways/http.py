@@ -157,6 +157,41 @@ def request_json(
     4xx/5xx answer whose body is the platform's own JSON (`own_answer` says) is returned like
     a 200 one, so the gateway's code and reason are not dropped for the bare HTTP status: the
     caller checks `response.status_code`."""
+    response = send_request(
+        client,
+        method,
+        url,
+        headers=headers,
+        trace=trace,
+        trace_headers=trace_headers,
+        trace_body=trace_body,
+        json_body=json_body,
+        params=params,
+        form=form,
+        content=content,
+        fallback_charset=fallback_charset,
+    )
+    body = json_answer(response, url, own_answer=own_answer, fallback_charset=fallback_charset)
+    return body, response
+
+
+def send_request(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    trace: Trace | None,
+    trace_headers: Mapping[str, str],
+    trace_body: str | None = None,
+    json_body: Any = None,
+    params: Mapping[str, str] | None = None,
+    form: Mapping[str, str] | None = None,
+    content: bytes | None = None,
+    fallback_charset: str | None = None,
+) -> httpx.Response:
+    """Send one request and return the answer unread (any HTTP status): for a caller that
+    must keep the raw bytes before anything can go wrong reading them."""
     if trace:
         shown = " ".join(f"{k}={v}" for k, v in trace_headers.items())
         query = ""
@@ -179,15 +214,30 @@ def request_json(
     except httpx.HTTPError as exc:
         raise _transport_error(exc, url) from None
     elapsed_ms = (time.monotonic() - started) * 1000
-    content_type = response.headers.get("content-type")
     if trace:
         try:
-            shown = decode_text(response.content, content_type, fallback=fallback_charset)
+            text = decode_text(
+                response.content, response.headers.get("content-type"), fallback=fallback_charset
+            )
         except UnicodeDecodeError:
-            shown = response.content.decode("utf-8", "replace")
-        trace(f"< {response.status_code} ({elapsed_ms:.0f} ms) {_clip(shown)}")
+            text = response.content.decode("utf-8", "replace")
+        trace(f"< {response.status_code} ({elapsed_ms:.0f} ms) {_clip(text)}")
+    return response
+
+
+def json_answer(
+    response: httpx.Response,
+    url: str,
+    *,
+    own_answer: OwnAnswer | None = None,
+    fallback_charset: str | None = None,
+) -> dict[str, Any]:
+    """The JSON object of an answer; NetworkError/GatewayError as the HTTP status says when
+    there is none (or, for 4xx/5xx, when it is not the platform's own, see request_json)."""
     try:
-        body = parse_json(response.content, content_type, fallback=fallback_charset)
+        body = parse_json(
+            response.content, response.headers.get("content-type"), fallback=fallback_charset
+        )
     except ValueError:  # UnicodeDecodeError is one too
         body = None
     if response.status_code >= 400 and not (
@@ -209,7 +259,7 @@ def request_json(
             maybe_processed=True,
             status_code=response.status_code,
         )
-    return body, response
+    return body
 
 
 def check_status(response: httpx.Response, url: str) -> None:

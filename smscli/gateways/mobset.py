@@ -47,7 +47,8 @@ from smscli.gateways.base import (
     Submitted,
     Trace,
 )
-from smscli.gateways.http import make_client, request_json
+from smscli.gateways.http import check_status, json_answer, make_client, send_request
+from smscli.gateways.matching import match_number as _match
 
 MAX_NUMBERS: Final = 50
 MAX_CONTENT: Final = 900
@@ -65,6 +66,8 @@ HTTPS_PATH: Final = "/SDK3/SMS"
 HTTP_PATH: Final = "/SDK3/Sms"
 
 FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded; charset=UTF-8"
+# A Chinese IIS server may answer in GBK without saying so: read as GB18030 when UTF-8 fails.
+FALLBACK_CHARSET: Final = "gb18030"
 HIDDEN: Final = "<hidden>"
 
 _ID_KEYS: Final = ("smsid", "msgid")
@@ -161,6 +164,16 @@ class BatchInterrupted(SmsCliError):
 
 
 @dataclass(frozen=True, slots=True)
+class RawAnswer:
+    """An answer exactly as it came: kept before it is read (SmsGetReport hands each report
+    out once, so an answer smscli cannot read must not be thrown away)."""
+
+    body: bytes
+    content_type: str | None
+    http_status: int
+
+
+@dataclass(frozen=True, slots=True)
 class _Entry:
     msg_id: str | None
     phone: str | None
@@ -215,11 +228,14 @@ class MobsetClient:
         return [*self._common(), ("Methods", method), *params]
 
     def _call(self, method: str, params: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+        return self._read(method, self._exchange(method, params))
+
+    def _exchange(self, method: str, params: Sequence[tuple[str, str]] = ()) -> httpx.Response:
         fields = self._fields(method, params)
         body = urlencode(fields, encoding="utf-8").encode("ascii")
         # charset=UTF-8 also wins over a server configured for GB2312 request decoding.
         headers = {"Content-Type": FORM_CONTENT_TYPE}
-        data, _ = request_json(
+        return send_request(
             self._client,
             "POST",
             self.url,
@@ -228,6 +244,12 @@ class MobsetClient:
             trace=self._trace,
             trace_headers={},
             trace_body="&".join(f"{k}={v}" for k, v in _redacted(fields)),
+            fallback_charset=FALLBACK_CHARSET,
+        )
+
+    def _read(self, method: str, response: httpx.Response) -> dict[str, Any]:
+        data = json_answer(
+            response, self.url, own_answer=_own_answer, fallback_charset=FALLBACK_CHARSET
         )
         fields_ci = _lower_keys(data)
         if "code" not in fields_ci:
@@ -243,7 +265,9 @@ class MobsetClient:
                 maybe_processed=True,
             )
         if code < 0:
-            raise _gateway_error(str(code), fields_ci.get("message"))
+            raise _gateway_error(str(code), fields_ci.get("message"), response.status_code)
+        if response.status_code >= 400:
+            check_status(response, self.url)
         return fields_ci
 
     # -- sending -------------------------------------------------------------------------
@@ -342,8 +366,26 @@ class MobsetClient:
 
     def pull_reports(self) -> ReportResult:
         """One SmsGetReport: up to 50 reports the gateway has not handed out before. They are
-        (presumably) gone from the gateway once returned, so save them before calling again."""
-        data = self._call("SmsGetReport")
+        (presumably) gone from the gateway once returned, so save them before calling again.
+        `report` uses pull_raw + read_reports instead, to keep the body before reading it."""
+        return self.read_reports(self.pull_raw())
+
+    def pull_raw(self) -> RawAnswer:
+        """One SmsGetReport, its answer unread. Only a failure before any answer came
+        (network, timeout) raises: an answer that holds reports must reach the caller."""
+        response = self._exchange("SmsGetReport")
+        return RawAnswer(response.content, response.headers.get("content-type"),
+                         response.status_code)
+
+    def read_reports(self, raw: RawAnswer) -> ReportResult:
+        """The reports in a kept SmsGetReport answer (NetworkError when it cannot be read,
+        GatewayError for a negative Code)."""
+        response = httpx.Response(
+            raw.http_status,
+            content=raw.body,
+            headers={"Content-Type": raw.content_type} if raw.content_type else None,
+        )
+        data = self._read("SmsGetReport", response)
         reports = [_report(entry) for entry in _entries(data.get("details"))]
         return ReportResult(reports=tuple(r for r in reports if r is not None))
 
@@ -396,12 +438,21 @@ def _redacted(fields: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(k, HIDDEN if k in ("SecretKey", "Password") else v) for k, v in fields]
 
 
-def _gateway_error(code: str, message: object) -> GatewayError:
+def _own_answer(data: Mapping[str, Any]) -> bool:
+    """A 4xx/5xx answer that is mobset's own JSON error (a negative Code): its code decides."""
+    code = _lower_keys(data).get("code")
+    number = _int(code)
+    return number is not None and number < 0
+
+
+def _gateway_error(code: str, message: object, http_status: int = 200) -> GatewayError:
     decoded = mobset_codes.decode(code)
     provider_message = str(message).strip() if message is not None else ""
     text = f"gateway code {code}: {decoded.reason}"
     if provider_message:
         text += f" ({provider_message})"
+    if http_status != 200:
+        text += f" (HTTP {http_status})"
     return GatewayError(
         text,
         code=code,
@@ -475,34 +526,6 @@ def _send_entries(details: object) -> list[_Entry]:
         elif _text(item) is not None:
             entries.append(_Entry(_text(item), None))
     return entries
-
-
-def _digits(number: str) -> str:
-    return "".join(char for char in number if char.isdigit())
-
-
-def _match(phone: str, numbers: Sequence[str], free: list[int]) -> int | None:
-    """The requested number the gateway means by `phone`: the same text, the same digits, or
-    (when it dropped or added a country code) the one number whose digits end the other's."""
-    for index in free:
-        if numbers[index] == phone:
-            return index
-    digits = _digits(phone)
-    if not digits:
-        return None
-    for index in free:
-        if _digits(numbers[index]) == digits:
-            return index
-    candidates = {
-        index
-        for index in free
-        if min(len(digits), len(_digits(numbers[index]))) >= 7
-        and (_digits(numbers[index]).endswith(digits) or digits.endswith(_digits(numbers[index])))
-    }
-    # Duplicated numbers may appear several times: any one of them will do.
-    if len({_digits(numbers[i]) for i in candidates}) == 1:
-        return min(candidates)
-    return None
 
 
 def _send_result(
