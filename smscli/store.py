@@ -25,6 +25,11 @@ Schema (PRAGMA user_version = len(_MIGRATIONS); migrations run in order when a f
               received: delivery reports for msgIds no job of that provider holds (a queue
               provider's reports must not be dropped); moved onto the message once it appears,
               deleted by `prune` like old jobs.
+    raw_reports  (v3) id, provider, profile, received, http_status, content_type, body (the
+              bytes as they came), state (new|read|unreadable), reports (how many it held),
+              error: every report answer of a queue provider, saved before it is read. Read
+              answers without reports are dropped; the rest is deleted by `prune`.
+    notices   (v3) name -> shown: one-time warnings already given.
 
 A job's whole plan is written when it is created (one row per chunk), so a resume knows exactly
 what every chunk held, including the ones that never started; a number's own row is written once,
@@ -156,6 +161,29 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         )""",
         "CREATE INDEX orphan_reports_received ON orphan_reports (received)",
     ),
+    # v3: the raw bodies of a queue provider's report answers (mobset SmsGetReport), each saved
+    # before it is read: the gateway hands a report out once, so an answer smscli cannot read
+    # (yet) is kept for a later version to re-read instead of being lost. `notices` remembers
+    # one-time warnings (draining a shared account's queue).
+    (
+        """CREATE TABLE raw_reports (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            provider TEXT NOT NULL,
+            profile TEXT,
+            received TEXT NOT NULL,
+            http_status INTEGER NOT NULL,
+            content_type TEXT,
+            body BLOB NOT NULL,
+            state TEXT NOT NULL,
+            reports INTEGER,
+            error TEXT
+        )""",
+        "CREATE INDEX raw_reports_received ON raw_reports (received)",
+        """CREATE TABLE notices (
+            name TEXT PRIMARY KEY,
+            shown TEXT NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 
@@ -247,6 +275,22 @@ class NumberHit:
     message: Message
 
 
+@dataclass(frozen=True, slots=True)
+class RawReport:
+    """A queue provider's report answer as it came (see raw_reports in the module doc)."""
+
+    id: int
+    provider: str
+    profile: str | None
+    received: datetime
+    http_status: int
+    content_type: str | None
+    body: bytes
+    state: str  # new (saved, not read yet) | read | unreadable
+    reports: int | None
+    error: str | None
+
+
 class Tracked(NamedTuple):
     """What `report` needs per msgId: skip final ones, show the last known state."""
 
@@ -255,6 +299,9 @@ class Tracked(NamedTuple):
     time: datetime | None
     code: str | None
     detail: str | None
+    # When its request was answered (None for a report kept without its message): tells a
+    # message still queued at the gateway from one the gateway has forgotten.
+    sent: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -605,6 +652,7 @@ def _tracked(row: Sequence[Any]) -> tuple[str, Tracked]:
         time=_dt(row[3]),
         code=row[4],
         detail=row[5],
+        sent=_dt(row[6]) if len(row) > 6 else None,
     )
 
 
@@ -1099,7 +1147,10 @@ class Store:
 
     # -- for `report` ------------------------------------------------------------------------------
 
-    _TRACKED: Final = "SELECT m.msg_id, m.number, m.status, m.status_time, m.code, m.detail"
+    _TRACKED: Final = (
+        "SELECT m.msg_id, m.number, m.status, m.status_time, m.code, m.detail,"
+        " (SELECT c.finished FROM chunks c WHERE c.job_id = m.job_id AND c.idx = m.chunk)"
+    )
 
     @_guarded
     def ids_for_job(self, job_id: int) -> dict[str, Tracked]:
@@ -1240,6 +1291,84 @@ class Store:
                 _adopt_orphans(db, provider, now)
             return changed
 
+    # -- raw report answers (queue providers) ---------------------------------------------------
+
+    @_guarded
+    def keep_raw_report(
+        self,
+        *,
+        provider: str,
+        profile: str | None,
+        body: bytes,
+        content_type: str | None,
+        http_status: int,
+    ) -> int:
+        """Save an answer's bytes before anything reads them; returns its id."""
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO raw_reports (provider, profile, received, http_status,"
+                " content_type, body, state) VALUES (?, ?, ?, ?, ?, ?, 'new')",
+                (provider, profile, _ts(_now()), http_status, content_type, body),
+            )
+            return int(cursor.lastrowid or 0)
+
+    @_guarded
+    def raw_report_read(self, raw_id: int, reports: int) -> None:
+        """The answer was read: dropped when it held no report (a --wait poll makes many)."""
+        with self._write() as db:
+            if reports:
+                db.execute(
+                    "UPDATE raw_reports SET state = 'read', reports = ? WHERE id = ?",
+                    (reports, raw_id),
+                )
+            else:
+                db.execute("DELETE FROM raw_reports WHERE id = ?", (raw_id,))
+
+    @_guarded
+    def raw_report_unreadable(self, raw_id: int, error: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE raw_reports SET state = 'unreadable', error = ? WHERE id = ?",
+                (error, raw_id),
+            )
+
+    @_guarded
+    def raw_reports(self, state: str | None = None) -> list[RawReport]:
+        """Kept answers, oldest first (`state`: new, read or unreadable)."""
+        sql = (
+            "SELECT id, provider, profile, received, http_status, content_type, body, state,"
+            " reports, error FROM raw_reports"
+        )
+        params: tuple[str, ...] = ()
+        if state is not None:
+            sql += " WHERE state = ?"
+            params = (state,)
+        return [
+            RawReport(
+                id=row[0],
+                provider=row[1],
+                profile=row[2],
+                received=_dt(row[3]) or _now(),
+                http_status=row[4],
+                content_type=row[5],
+                body=bytes(row[6]),
+                state=row[7],
+                reports=row[8],
+                error=row[9],
+            )
+            for row in self._db.execute(sql + " ORDER BY id", params)
+        ]
+
+    @_guarded
+    def first_notice(self, name: str) -> bool:
+        """True the first time `name` is asked about (then never again): for warnings that
+        are worth giving once per history, not once per command."""
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO notices (name, shown) VALUES (?, ?)", (name, _ts(_now()))
+            )
+            return cursor.rowcount == 1
+
     # -- retention -------------------------------------------------------------------------------
 
     @_guarded
@@ -1264,6 +1393,8 @@ class Store:
                 part = ids[start : start + 500]
                 counts = _add(counts, _delete_jobs(db, part, dry_run))
             counts = replace(counts, orphan_reports=_delete_orphans(db, cutoff, dry_run))
+            if not dry_run:
+                db.execute("DELETE FROM raw_reports WHERE received < ?", (cutoff,))
         if (ids or counts.orphan_reports) and not dry_run:
             # Give the freed pages back to the file system (auto_vacuum = INCREMENTAL).
             self._db.execute("PRAGMA incremental_vacuum")

@@ -41,6 +41,7 @@ from smscli.gateways.base import (
     BatchElement,
     DeliveryStatus,
     PlannedRequest,
+    RawAnswer,
     Report,
     ReportResult,
     SendResult,
@@ -161,16 +162,6 @@ class BatchInterrupted(SmsCliError):
         self.completed = completed
         self.result = result
         self.exit_code = error.exit_code
-
-
-@dataclass(frozen=True, slots=True)
-class RawAnswer:
-    """An answer exactly as it came: kept before it is read (SmsGetReport hands each report
-    out once, so an answer smscli cannot read must not be thrown away)."""
-
-    body: bytes
-    content_type: str | None
-    http_status: int
 
 
 @dataclass(frozen=True, slots=True)
