@@ -618,13 +618,17 @@ def check_reports(
     not_found_verdict: an id nobody knows is not waited for)."""
 
     def ask(todo: list[str], ride_out: bool) -> tuple[list[Report], SmsCliError | None]:
-        reports, error = _poll(source, todo, ride_out, concurrency, retry, sleep, on_retry)
-        if classify is not None:
-            reports = [classify(report) for report in reports]
-        return reports, error
+        return _poll(source, todo, ride_out, concurrency, retry, sleep, on_retry)
 
     return _keep_asking(
-        ask, ids, wait=wait, on_reports=on_reports, on_poll=on_poll, clock=clock, sleep=sleep
+        ask,
+        ids,
+        wait=wait,
+        on_reports=on_reports,
+        on_poll=on_poll,
+        clock=clock,
+        sleep=sleep,
+        classify=classify,
     )
 
 
@@ -641,8 +645,10 @@ def _keep_asking(
     on_poll: Callable[[Poll], None] | None,
     clock: Clock,
     sleep: Sleep,
+    classify: Callable[[Report], Report] | None = None,
 ) -> ReportOutcome:
-    """The polling loop shared by query and queue providers."""
+    """The polling loop shared by query and queue providers. `on_reports` gets the answers
+    as the gateway gave them (a verdict `classify` draws is no report to record)."""
     started = clock()
     latest: dict[str, Report] = {}
     todo: list[str] = list(ids)
@@ -653,7 +659,8 @@ def _keep_asking(
         while True:
             reports, error = ask(todo, wait is not None and bool(latest))
             polls += 1
-            changed = _apply(latest, reports)
+            judged = reports if classify is None else [classify(x) for x in reports]
+            changed = _apply(latest, judged)
             if reports and on_reports is not None:
                 on_reports(reports)
             todo = [msg_id for msg_id in ids if is_waiting(latest[msg_id])]
@@ -740,24 +747,28 @@ def id_time(msg_id: str) -> datetime | None:
         return None
 
 
-def recently_sent(msg_id: str, known: Tracked | None, now: datetime) -> bool:
-    """Sent within RECENT, as far as anyone can tell: by the history's record of the send, or
-    (an id the history does not hold) by the time the id starts with. A message the history
-    holds without a send time counts as recent: nothing says it is not."""
+def recently_sent(
+    msg_id: str, known: Tracked | None, now: datetime, sent: datetime | None = None
+) -> bool:
+    """Sent within RECENT, as far as anyone can tell: by the history's record of the send
+    (`sent`), or (an id the history does not hold) by the time the id starts with. A message
+    the history holds without a send time counts as recent: nothing says it is not."""
     if known is not None:
-        return known.sent is None or now - known.sent <= RECENT
+        return sent is None or now - sent <= RECENT
     stamp = id_time(msg_id)
     return stamp is not None and -RECENT <= now - stamp <= RECENT
 
 
-def not_found_verdict(report: Report, known: Tracked | None, now: datetime) -> Report:
+def not_found_verdict(
+    report: Report, known: Tracked | None, now: datetime, sent: datetime | None = None
+) -> Report:
     """A getReport answer that does not list an id (`nofound`): pending while the message can
     still be queued at the gateway, unknown otherwise. A final state the history holds is
     left for `combine` to show."""
     if report.status is not DeliveryStatus.NOT_FOUND or _final(known):
         return report
     number = report.number or (known.number if known is not None else None)
-    if recently_sent(report.msg_id, known, now):
+    if recently_sent(report.msg_id, known, now, sent):
         return replace(report, status=DeliveryStatus.PENDING, number=number,
                        detail=NOT_FOUND_DETAIL)
     detail = FORGOTTEN_DETAIL if known is not None else UNKNOWN_ID_DETAIL
@@ -765,7 +776,12 @@ def not_found_verdict(report: Report, known: Tracked | None, now: datetime) -> R
 
 
 def history_report(
-    msg_id: str, known: Tracked | None, *, mark: bool = False, now: datetime | None = None
+    msg_id: str,
+    known: Tracked | None,
+    *,
+    mark: bool = False,
+    now: datetime | None = None,
+    sent: datetime | None = None,
 ) -> Report:
     """What the history knows of one msgId as a report: its last delivery state; pending while
     no report has come for a message it holds; not found for an id it does not hold. With
@@ -777,7 +793,7 @@ def history_report(
             return Report(msg_id, DeliveryStatus.UNKNOWN, detail=UNKNOWN_ID_DETAIL)
         return Report(msg_id, DeliveryStatus.NOT_FOUND, detail=NOT_IN_HISTORY_DETAIL)
     if known.status is None:
-        if now is not None and not recently_sent(msg_id, known, now):
+        if now is not None and not recently_sent(msg_id, known, now, sent):
             return Report(
                 msg_id, DeliveryStatus.UNKNOWN, number=known.number, detail=NO_REPORT_LATE_DETAIL
             )
@@ -922,7 +938,7 @@ def drain_queue(
     keeper: RawKeeper | None = None,
     known: Callable[[Sequence[str]], Mapping[str, Tracked]] | None = None,
     seen: set[tuple[str, str]] | None = None,
-    pace: float = PULL_PACE,
+    pace: float | None = None,
 ) -> Drained:
     """Pull until a call brings nothing new (empty, or only reports already seen) or
     `max_calls` calls were made, `pace` seconds apart (the vendor's own sample polls once a
@@ -933,10 +949,11 @@ def drain_queue(
     reports from ones handed out again. A retried pull loses nothing more than the failed
     one already did."""
     seen = set() if seen is None else seen
+    pause = PULL_PACE if pace is None else pace
     calls = new = repeated = 0
     while calls < max_calls:
         if calls:
-            sleep(pace)
+            sleep(pause)
         result, raw_id = call_with_retry(
             lambda: _pull(source, keeper), retry, sleep=sleep, on_retry=on_retry
         )
@@ -1022,8 +1039,9 @@ def check_queue(
     sleep: Sleep = time.sleep,
     keeper: RawKeeper | None = None,
     pull: bool = True,
-    pace: float = PULL_PACE,
+    pace: float | None = None,
     now: Callable[[], datetime] | None = None,
+    sent_times: Callable[[Sequence[str]], Mapping[str, datetime]] | None = None,
 ) -> ReportOutcome:
     """Drain the queue into the history (`save`), then answer every id from it (`lookup`);
     with `wait`, again until nothing is pending or the timeout passes. At most `max_pulls`
@@ -1059,7 +1077,12 @@ def check_queue(
                     on_drain(drained)
         known = lookup(todo)
         at = now() if now is not None else None
-        return [history_report(msg_id, known.get(msg_id), now=at) for msg_id in todo], error
+        sent = sent_times(todo) if sent_times is not None and at is not None else {}
+        reports = [
+            history_report(msg_id, known.get(msg_id), now=at, sent=sent.get(msg_id))
+            for msg_id in todo
+        ]
+        return reports, error
 
     return _keep_asking(
         ask, ids, wait=wait, on_reports=None, on_poll=on_poll, clock=clock, sleep=sleep

@@ -299,9 +299,6 @@ class Tracked(NamedTuple):
     time: datetime | None
     code: str | None
     detail: str | None
-    # When its request was answered (None for a report kept without its message): tells a
-    # message still queued at the gateway from one the gateway has forgotten.
-    sent: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -652,7 +649,6 @@ def _tracked(row: Sequence[Any]) -> tuple[str, Tracked]:
         time=_dt(row[3]),
         code=row[4],
         detail=row[5],
-        sent=_dt(row[6]) if len(row) > 6 else None,
     )
 
 
@@ -1147,10 +1143,7 @@ class Store:
 
     # -- for `report` ------------------------------------------------------------------------------
 
-    _TRACKED: Final = (
-        "SELECT m.msg_id, m.number, m.status, m.status_time, m.code, m.detail,"
-        " (SELECT c.finished FROM chunks c WHERE c.job_id = m.job_id AND c.idx = m.chunk)"
-    )
+    _TRACKED: Final = "SELECT m.msg_id, m.number, m.status, m.status_time, m.code, m.detail"
 
     @_guarded
     def ids_for_job(self, job_id: int) -> dict[str, Tracked]:
@@ -1233,6 +1226,31 @@ class Store:
                 params,
             )
         )
+
+    @_guarded
+    def sent_times(
+        self, msg_ids: Sequence[str], provider: str | None = None
+    ) -> dict[str, datetime]:
+        """When the request of each msgId's message was answered (ids the history holds):
+        tells a message still queued at the gateway from one the gateway has forgotten."""
+        found: dict[str, datetime] = {}
+        for start in range(0, len(msg_ids), _LOOKUP_BATCH):
+            part = list(msg_ids[start : start + _LOOKUP_BATCH])
+            scope, params = "", [*part]
+            if provider is not None:
+                scope = " AND m.job_id IN (SELECT id FROM jobs WHERE provider = ?)"
+                params.append(provider)
+            rows = self._db.execute(
+                "SELECT m.msg_id, coalesce(c.finished, c.started) FROM messages m"  # noqa: S608
+                " JOIN chunks c ON c.job_id = m.job_id AND c.idx = m.chunk"
+                f" WHERE m.msg_id IN ({_marks(part)}){scope} ORDER BY m.job_id",
+                params,
+            )
+            for msg_id, when in rows:
+                sent = _dt(when)
+                if sent is not None:
+                    found[str(msg_id)] = sent
+        return found
 
     @_guarded
     def orphan_reports(self, provider: str | None = None) -> dict[str, Tracked]:

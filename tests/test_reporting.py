@@ -600,8 +600,15 @@ def test_balance_below(balance: str, threshold: float, below: bool) -> None:
 
 @pytest.mark.parametrize("balance", ["", "abc", "NaN"])
 def test_balance_that_is_not_a_number(balance: str) -> None:
-    with pytest.raises(SmsCliError, match="not a"):
+    with pytest.raises(SmsCliError, match="not a|no balance") as caught:
         r.balance_below(balance, 10)
+    assert caught.value.exit_code is ExitCode.NETWORK  # an answer smscli cannot use
+
+
+def test_a_missing_balance_cannot_be_compared() -> None:
+    with pytest.raises(SmsCliError, match="no balance") as caught:
+        r.balance_below(None, 10)
+    assert caught.value.exit_code is ExitCode.NETWORK
 
 
 # -------------------------------------------------------------------------- the history

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,7 +16,9 @@ from smscli.output import Column, write_rows
 FROM_HISTORY = "From the local history"
 
 if TYPE_CHECKING:
-    from smscli.gateways.base import Gateway, Report
+    from datetime import datetime
+
+    from smscli.gateways.base import Gateway, RawAnswer, Report
     from smscli.reporting import (
         CollectedIds,
         Drained,
@@ -142,8 +144,10 @@ def report(
 ) -> None:
     """Show the delivery state of sent messages.
 
-    Statuses: delivered, failed, pending (still sending, or not known to the gateway yet),
-    unknown. Exit 3 when a message failed, 4 when --wait timed out.
+    Statuses: delivered, failed, pending (still sending, or sent in the last 3 days and not
+    known to the gateway yet), unknown (an id neither the gateway nor the history knows, or
+    one sent longer ago that the gateway has no record of). Exit 3 when a message failed, 4
+    when --wait timed out.
 
     The msgIds come from the arguments, -f or stdin, or from the local history with --last,
     --job or --since (one of these three, and then no msgIds). Every answer is written back
@@ -153,7 +157,10 @@ def report(
 
     mobset hands out each delivery report once, from a queue: `report` pulls everything
     waiting into the history first (reports for msgIds it does not hold are kept too) and
-    answers from there. So with mobset the history cannot be turned off.
+    answers from there. So with mobset the history cannot be turned off. Pulls are paced
+    (one a second), stop when one brings nothing new, and at most 200 are made per run. Every
+    answer is kept as it came before it is read. On an account shared with other systems,
+    set the profile's drain_reports = false: pulling takes the reports from them.
 
     \b
     Examples:
@@ -320,6 +327,11 @@ class _Run:
             )
         asked = None
         if ask:
+            from datetime import UTC, datetime
+
+            now = datetime.now(UTC)
+            tracked = collected.tracked
+            sent = self._sent_times(ask)
             view = _Progress(live=console.stderr_is_tty())
             try:
                 asked = r.check_reports(
@@ -331,6 +343,9 @@ class _Run:
                     on_reports=_history_hook(self.store, self.prof),
                     on_poll=view.update,
                     on_retry=_retrying("getReport"),
+                    classify=lambda got: r.not_found_verdict(
+                        got, tracked.get(got.msg_id), now, sent.get(got.msg_id)
+                    ),
                 )
             finally:
                 view.close()
@@ -357,6 +372,7 @@ class _Run:
             )
         if not collected.ids:
             return r.combine([], None, {})
+        pull = self._may_drain(store)
         pulled = _Pulled()
         view = _Progress(live=console.stderr_is_tty())
         try:
@@ -370,6 +386,10 @@ class _Run:
                 on_drain=pulled.add,
                 on_poll=view.update,
                 on_retry=_retrying("SmsGetReport"),
+                keeper=_Keeper(store, provider, self.prof.name),
+                pull=pull,
+                now=_utc_now,
+                sent_times=lambda ids: store.sent_times(ids, provider),
             )
         except r.ReportsNotSaved as exc:
             view.close()
@@ -379,6 +399,68 @@ class _Run:
             view.close()
             pulled.tell(provider)
 
+    def _sent_times(self, ids: Sequence[str]) -> Mapping[str, datetime]:
+        from smscli.store import StoreError
+
+        if self.store is None:
+            return {}
+        try:
+            return self.store.sent_times(ids, self.prof.provider)
+        except StoreError:
+            return {}  # only sharpens pending vs unknown: not worth failing a report for
+
+    def _may_drain(self, store: Store) -> bool:
+        """The profile's drain_reports: false answers from the history alone; unset pulls,
+        after saying once (per history and profile) what pulling costs a shared account."""
+        from smscli.settings import set_command
+
+        choice = self.prof.get_bool("drain_reports")
+        if choice is False:
+            console.detail(
+                f"profile {self.prof.name} has drain_reports = false: the gateway's report "
+                "queue is not pulled; answering from the history"
+            )
+            return False
+        if choice is None and store.first_notice(f"drain_reports:{self.prof.name}"):
+            console.warn(
+                f"{self.prof.provider} hands each delivery report out once: pulling them takes "
+                "them from every other system using this account. If the account is shared, "
+                f"stop this with `{set_command('drain_reports', self.prof.name)}` (set it to "
+                "false); set it to true to keep pulling without this note. Shown once."
+            )
+        return True
+
+
+def _utc_now() -> datetime:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+class _Keeper:
+    """The history's raw_reports as the drain's RawKeeper."""
+
+    def __init__(self, store: Store, provider: str, profile: str) -> None:
+        self.store = store
+        self.provider = provider
+        self.profile = profile
+
+    def keep(self, raw: RawAnswer) -> int:
+        return self.store.keep_raw_report(
+            provider=self.provider,
+            profile=self.profile,
+            body=raw.body,
+            content_type=raw.content_type,
+            http_status=raw.http_status,
+        )
+
+    def read(self, raw_id: int, reports: int) -> None:
+        self.store.raw_report_read(raw_id, reports)
+
+    def unreadable(self, raw_id: int, error: str) -> str:
+        self.store.raw_report_unreadable(raw_id, error)
+        return f"the history {self.store.path} (table raw_reports, id {raw_id})"
+
 
 class _Pulled:
     """What the drains of one run pulled, told once at the end (not per poll of a wait)."""
@@ -386,14 +468,21 @@ class _Pulled:
     def __init__(self) -> None:
         self.calls = 0
         self.reports = 0
+        self.repeated = 0
         self.limited = False
 
     def add(self, drained: Drained) -> None:
         self.calls += drained.calls
         self.reports += drained.reports
+        self.repeated += drained.repeated
         self.limited = self.limited or drained.limit_reached
 
     def tell(self, provider: str) -> None:
+        if self.repeated:
+            console.detail(
+                f"{provider}: {self.repeated:,} reports handed out again were already in the "
+                "history (not counted as new)"
+            )
         if self.reports:
             calls = "call" if self.calls == 1 else "calls"
             console.detail(
