@@ -959,6 +959,8 @@ def drain_queue(
         )
         calls += 1
         if not result.reports:
+            if keeper is not None and raw_id is not None:
+                keeper.read(raw_id, 0)
             return Drained(calls, new, repeated=repeated)
         fresh = _fresh(result.reports, seen, known)
         _save(save, result.reports)

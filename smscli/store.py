@@ -54,7 +54,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, TypeVar
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError, UsageError
-from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
+from smscli.gateways.base import DeliveryStatus, RawAnswer, Report, SendResult, Submitted
 from smscli.sending import Chunk, ChunkOutcome, ChunkState, RunResult, outcome_rows
 
 FILE_NAME: Final = "history.sqlite3"
@@ -1514,6 +1514,32 @@ def _adopt_orphans(db: sqlite3.Connection, provider: str, now: str) -> None:
 
 def _add(a: PruneCounts, b: PruneCounts) -> PruneCounts:
     return PruneCounts(a.jobs + b.jobs, a.chunks + b.chunks, a.messages + b.messages)
+
+
+class RawKeeper:
+    """A store's raw_reports as reporting.drain_queue's keeper: every report answer of
+    `provider` saved before it is read."""
+
+    def __init__(self, store: Store, provider: str, profile: str | None = None) -> None:
+        self.store = store
+        self.provider = provider
+        self.profile = profile
+
+    def keep(self, raw: RawAnswer) -> int:
+        return self.store.keep_raw_report(
+            provider=self.provider,
+            profile=self.profile,
+            body=raw.body,
+            content_type=raw.content_type,
+            http_status=raw.http_status,
+        )
+
+    def read(self, raw_id: int, reports: int) -> None:
+        self.store.raw_report_read(raw_id, reports)
+
+    def unreadable(self, raw_id: int, error: str) -> str:
+        self.store.raw_report_unreadable(raw_id, error)
+        return f"the history {self.store.path} (table raw_reports, id {raw_id})"
 
 
 class StoreJournal:

@@ -600,7 +600,7 @@ def test_balance_below(balance: str, threshold: float, below: bool) -> None:
 
 @pytest.mark.parametrize("balance", ["", "abc", "NaN"])
 def test_balance_that_is_not_a_number(balance: str) -> None:
-    with pytest.raises(SmsCliError, match="not a|no balance") as caught:
+    with pytest.raises(SmsCliError, match=r"not a|no balance") as caught:
         r.balance_below(balance, 10)
     assert caught.value.exit_code is ExitCode.NETWORK  # an answer smscli cannot use
 

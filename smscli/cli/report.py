@@ -18,7 +18,7 @@ FROM_HISTORY = "From the local history"
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from smscli.gateways.base import Gateway, RawAnswer, Report
+    from smscli.gateways.base import Gateway, Report
     from smscli.reporting import (
         CollectedIds,
         Drained,
@@ -361,6 +361,7 @@ class _Run:
     ) -> ReportOutcome:
         """Drain the gateway's queue into the history, then answer from the history."""
         from smscli import reporting as r
+        from smscli.store import RawKeeper
 
         store, provider = self.store, self.prof.provider
         if store is None:
@@ -386,7 +387,7 @@ class _Run:
                 on_drain=pulled.add,
                 on_poll=view.update,
                 on_retry=_retrying("SmsGetReport"),
-                keeper=_Keeper(store, provider, self.prof.name),
+                keeper=RawKeeper(store, provider, self.prof.name),
                 pull=pull,
                 now=_utc_now,
                 sent_times=lambda ids: store.sent_times(ids, provider),
@@ -435,31 +436,6 @@ def _utc_now() -> datetime:
     from datetime import UTC, datetime
 
     return datetime.now(UTC)
-
-
-class _Keeper:
-    """The history's raw_reports as the drain's RawKeeper."""
-
-    def __init__(self, store: Store, provider: str, profile: str) -> None:
-        self.store = store
-        self.provider = provider
-        self.profile = profile
-
-    def keep(self, raw: RawAnswer) -> int:
-        return self.store.keep_raw_report(
-            provider=self.provider,
-            profile=self.profile,
-            body=raw.body,
-            content_type=raw.content_type,
-            http_status=raw.http_status,
-        )
-
-    def read(self, raw_id: int, reports: int) -> None:
-        self.store.raw_report_read(raw_id, reports)
-
-    def unreadable(self, raw_id: int, error: str) -> str:
-        self.store.raw_report_unreadable(raw_id, error)
-        return f"the history {self.store.path} (table raw_reports, id {raw_id})"
 
 
 class _Pulled:
