@@ -221,11 +221,15 @@ def open_gateway(
 
 
 def _quirks(profile: ResolvedProfile) -> tuple[str, ...]:
-    """The profile's sandbox_quirks (or SMSCLI_SANDBOX_QUIRKS), for the in-process simulator."""
+    """The in-process simulator's quirk modes: the profile's sandbox_quirks plus any named in
+    SMSCLI_SANDBOX_QUIRKS."""
+    import os
+
     from smscli.gateways.quirks import parse
 
+    given = [profile.get_str("sandbox_quirks") or "", os.environ.get("SMSCLI_SANDBOX_QUIRKS", "")]
     try:
-        return tuple(sorted(parse(profile.get_str("sandbox_quirks"))))
+        return tuple(sorted(parse(given)))
     except ValueError as exc:
         raise ConfigError(str(exc), hint="smscli sandbox quirks lists them") from None
 

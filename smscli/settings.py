@@ -273,7 +273,8 @@ KEYS: dict[str, Key] = {
             "answer like real gateways do, e.g. bom,numbers,no-credit "
             "(smscli sandbox quirks lists them)",
             providers=SANDBOX_PROVIDERS,
-            env="SMSCLI_SANDBOX_QUIRKS",
+            # SMSCLI_SANDBOX_QUIRKS adds to it (read by providers._quirks: env overrides are
+            # not applied to sandbox profiles).
             validate=_quirks_problem,
         ),
     )

@@ -64,7 +64,12 @@ def decode_text(content: bytes, content_type: str | None, *, fallback: str | Non
     (e.g. "gb18030"). UnicodeDecodeError when none of them fits."""
     for bom, encoding in _BOMS:
         if content.startswith(bom):
-            return content[len(bom) :].decode(encoding)
+            try:
+                return content[len(bom) :].decode(encoding)
+            except UnicodeDecodeError:
+                # A BOM on a body in another charset: drop it, let the rest decide.
+                content = content[len(bom) :]
+                break
     declared = _charset(content_type)
     tried: list[str] = []
     for candidate in (declared, "utf-8", fallback):
