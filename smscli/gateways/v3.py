@@ -339,26 +339,55 @@ def _send_result(
     sent ones whatever their form (+, 00, 86...); a listed number with an empty or unusable
     msgId is sent without an id."""
     items = _array(data)
-    free = list(range(len(numbers)))
     accepted: list[Submitted] = []
     untracked: list[str] = []
     unplaced: list[tuple[str | None, str | None]] = []  # (msgId, orderId) with no number
-    for item in items:
-        msg_id = msg_id_text(_field(item, "msgId"))
-        order_id = _opt_str(_field(item, "orderId"))
-        echoed = _opt_str(_field(item, "number"))
-        index = match_number(echoed, numbers, free) if echoed else None
-        if index is None and echoed is None:
-            unplaced.append((msg_id, order_id))
-            continue
-        if index is not None:
-            free.remove(index)
-        number = numbers[index] if index is not None else str(echoed)
+
+    def place(index: int | None, echoed: str, msg_id: str | None, order_id: str | None) -> None:
+        number = numbers[index] if index is not None else echoed
         if msg_id is None:
             untracked.append(number)
         else:
             # A number the gateway rewrote beyond recognition keeps the gateway's form.
             accepted.append(Submitted(number, msg_id, order_id))
+
+    # Numbers echoed as sent are matched through a dict (a 1000-number answer stays linear);
+    # only the others go through match_number against what is left.
+    slots: dict[str, list[int]] = {}
+    for index in range(len(numbers) - 1, -1, -1):
+        slots.setdefault(numbers[index], []).append(index)
+    taken = [False] * len(numbers)
+    rewritten: list[tuple[str, str | None, str | None]] = []
+    for item in items:
+        # The documented shape (strings, `msgId`) is read directly: this runs per number.
+        msg_id = item.get("msgId")
+        if type(msg_id) is not str or not msg_id or msg_id[-1] == " " or msg_id[0] == " ":
+            msg_id = msg_id_text(_field(item, "msgId"))
+        order_id = item.get("orderId")
+        if order_id is not None and (type(order_id) is not str or not order_id):
+            order_id = _opt_str(order_id)
+        echoed = item.get("number")
+        if type(echoed) is not str or not echoed:
+            echoed = _opt_str(_field(item, "number"))
+        if echoed is None:
+            unplaced.append((msg_id, order_id))
+            continue
+        same = slots.get(echoed)
+        if same:
+            index = same.pop()  # the first occurrence still free: a duplicate takes the next
+            taken[index] = True
+            if msg_id is None:
+                untracked.append(numbers[index])
+            else:
+                accepted.append(Submitted(numbers[index], msg_id, order_id))
+        else:
+            rewritten.append((echoed, msg_id, order_id))
+    free = [index for index, done in enumerate(taken) if not done]
+    for echoed, msg_id, order_id in rewritten:
+        found = match_number(echoed, numbers, free)
+        if found is not None:
+            free.remove(found)
+        place(found, echoed, msg_id, order_id)
     if unplaced and len(unplaced) == len(free):
         # No numbers in the answer at all: the array follows the order of the request.
         for index, (msg_id, order_id) in zip(free, unplaced, strict=True):
