@@ -979,16 +979,21 @@ class Store:
         state = ChunkState(info.state)
         if state is not ChunkState.ACCEPTED:
             return ChunkOutcome(chunk, state, error=_rebuilt_error(info), attempts=info.attempts)
+        rows = self._db.execute(
+            "SELECT number, msg_id, order_id FROM messages WHERE job_id = ? AND chunk = ?"
+            " AND outcome = 'accepted' ORDER BY pos < 0, abs(pos)",
+            (job_id, info.index),
+        ).fetchall()
         accepted = tuple(
-            Submitted(number, msg_id, order_id)
-            for number, msg_id, order_id in self._db.execute(
-                "SELECT number, msg_id, order_id FROM messages WHERE job_id = ? AND chunk = ?"
-                " AND outcome = 'accepted' AND msg_id IS NOT NULL ORDER BY pos < 0, abs(pos)",
-                (job_id, info.index),
-            )
+            Submitted(number, msg_id, order_id) for number, msg_id, order_id in rows if msg_id
         )
-        result = SendResult(accepted, len(accepted), max(0, info.size - len(accepted)))
-        return ChunkOutcome(chunk, state, result=result, attempts=info.attempts)
+        # Sent without a message id (SentWithoutIds): still sent, never "rejected" on a resume.
+        untracked = tuple(number for number, msg_id, _ in rows if not msg_id)
+        result = SendResult(accepted, len(accepted), max(0, info.size - len(rows)))
+        error = _rebuilt_error(info) if untracked else None
+        return ChunkOutcome(
+            chunk, state, result=result, error=error, attempts=info.attempts, untracked=untracked
+        )
 
     # -- queries for the CLI -----------------------------------------------------------------------
 

@@ -111,11 +111,15 @@ def test_send_through_the_cli(variant: dict[str, Any]) -> None:
             assert expect["error"] in result.stderr
         with Store.open() as store:
             assert [m.outcome for m in store.job_messages(1)] == expect["history"]
-        # A resume finds nothing to send: no second request reaches the gateway.
-        resumed = invoke("send", "--resume", "1", "-y")
+        # A resume finds nothing to send: no second request reaches the gateway, and it
+        # tells the same story (a number sent without an id is not "rejected" now either).
+        resumed = invoke("send", "--resume", "1", "-y", "-o", "jsonl")
         assert "Traceback" not in resumed.stderr
         assert gateway.calls == 1
         assert "--resend-unknown" not in resumed.stderr
+        again = [[x["number"], x["msg_id"], x["accepted"]] for x in rows_of(resumed.stdout)]
+        assert again == expect["rows"]
+        assert resumed.exit_code == expect["exit"], resumed.stderr
 
 
 @pytest.mark.parametrize("variant", cli("report"))
