@@ -180,6 +180,9 @@ def test_send_verdict(variant: dict[str, Any], tmp_path: Path) -> None:
         plan = store.resume_plan(job)
         assert [n for c in plan.to_send for n in c.numbers] == expect["resume"]["send"]
         assert [n for _, c in plan.unknown for n in c.numbers] == expect["resume"]["unknown"]
+        for settled in plan.settled:  # and shows what was recorded, not a new verdict
+            again = [[x["number"], x["msg_id"], x["accepted"]] for x in rows_for(settled)]
+            assert again == expect["rows"]
 
 
 # -- getReport ------------------------------------------------------------------------------
