@@ -19,6 +19,7 @@ Each file's `before` says what smscli did with that answer before issue 10."""
 from __future__ import annotations
 
 import codecs
+import gzip
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,7 +62,11 @@ def body_bytes(answer: dict[str, Any]) -> bytes:
 
 def canned(answer: dict[str, Any]) -> httpx.Response:
     headers = {"Content-Type": answer["content_type"]} if answer.get("content_type") else {}
-    return httpx.Response(answer["status"], content=body_bytes(answer), headers=headers)
+    content = body_bytes(answer)
+    if answer.get("gzip"):
+        content = gzip.compress(content)
+        headers["Content-Encoding"] = "gzip"
+    return httpx.Response(answer["status"], content=content, headers=headers)
 
 
 @dataclass
