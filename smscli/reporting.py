@@ -878,6 +878,29 @@ class RawKeeper(Protocol):
         """Mark it unreadable; returns where it is kept, for the user."""
         ...
 
+    def unread(self) -> list[tuple[int, RawAnswer]]:
+        """Kept answers not read yet: unreadable ones, and any a crash left unread."""
+        ...
+
+
+def reread_kept(source: QueueSource, keeper: RawKeeper, save: OnReports) -> int:
+    """Read again the answers kept because they could not be read (or were not, before a
+    crash): this smscli may read what an older one could not. Returns how many reports they
+    held; an answer still unreadable stays kept as it is."""
+    if not isinstance(source, RawQueueSource):
+        return 0
+    found = 0
+    for raw_id, raw in keeper.unread():
+        try:
+            result = source.read_reports(raw)
+        except SmsCliError:
+            continue
+        if result.reports:
+            _save(save, result.reports)
+        keeper.read(raw_id, len(result.reports))
+        found += len(result.reports)
+    return found
+
 
 def as_queue(gateway: object) -> QueueSource | None:
     """The gateway as a queue source when its reports come from a queue, else None."""
@@ -925,6 +948,7 @@ class Drained:
     reports: int  # reports not seen before
     limit_reached: bool = False  # stopped by the call limit: more may be waiting
     repeated: int = 0  # handed out again although already in the history (not counted new)
+    recovered: int = 0  # read from answers kept unread earlier (reread_kept)
 
 
 def drain_queue(
@@ -1052,6 +1076,10 @@ def check_queue(
     (the answer then comes from what the history already holds), any other is raised."""
     budget = [max_pulls]
     seen: set[tuple[str, str]] = set()
+    if keeper is not None:
+        recovered = reread_kept(source, keeper, save)
+        if recovered and on_drain is not None:
+            on_drain(Drained(0, 0, recovered=recovered))
 
     def ask(todo: list[str], ride_out: bool) -> tuple[list[Report], SmsCliError | None]:
         error = None

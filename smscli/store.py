@@ -1546,6 +1546,14 @@ class RawKeeper:
         self.store.raw_report_unreadable(raw_id, error)
         return f"the history {self.store.path} (table raw_reports, id {raw_id})"
 
+    def unread(self) -> list[tuple[int, RawAnswer]]:
+        kept = self.store.raw_reports("new") + self.store.raw_reports("unreadable")
+        return [
+            (raw.id, RawAnswer(raw.body, raw.content_type, raw.http_status))
+            for raw in sorted(kept, key=lambda raw: raw.id)
+            if raw.provider == self.provider
+        ]
+
 
 class StoreJournal:
     """sending.Journal over the history. `before` commits the chunk as `sending` before its

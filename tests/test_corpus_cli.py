@@ -192,3 +192,38 @@ def test_e2e_mobset_queue_that_repeats_itself_is_not_drained_forever() -> None:
     assert done.returncode == 3, done.stderr
     assert "2 new delivery reports pulled" in done.stderr
     assert "2 reports handed out again" in done.stderr
+
+
+def test_an_unreadable_report_answer_is_kept_and_read_by_a_later_smscli() -> None:
+    (page,) = [v for v in VARIANTS if v["id"] == "mobset-report-html-200"]
+    with Canned(page) as gateway:
+        first = invoke("report", "1000000001", "-o", "jsonl")
+        assert first.exit_code == 6, first.stderr
+        assert gateway.calls == 1  # not retried: another pull could only lose more
+        assert "raw_reports, id 1" in first.stderr and "not lost" in first.stderr
+        assert "still queued" not in first.stderr
+        # The next run (the queue is empty now) tries the kept page again: still unreadable,
+        # so it stays kept, byte for byte.
+        again = invoke("report", "1000000001", "-o", "jsonl")
+    assert again.exit_code == 0, again.stderr
+    with Store.open() as store:
+        kept = store.raw_reports("unreadable")
+        assert [raw.body for raw in kept] == ["<html><body>系统维护中</body></html>".encode()]
+        # As if an older smscli had failed on an answer this one can read:
+        (documented,) = [v for v in VARIANTS if v["id"] == "mobset-report-documented"]
+        raw_id = store.keep_raw_report(
+            provider="mobset",
+            profile="main",
+            body=documented["answer"]["body"].encode(),
+            content_type="application/json",
+            http_status=200,
+        )
+        store.raw_report_unreadable(raw_id, "an older smscli could not read it")
+    (empty,) = [v for v in VARIANTS if v["id"] == "mobset-report-documented"]
+    with Canned({**empty, "answer": {**empty["answer"], "body": MOBSET_EMPTY.decode()}}):
+        later = invoke("report", "1000000001", "1000000002", "-o", "jsonl")
+    assert "2 delivery reports read from answers kept earlier" in later.stderr
+    assert [x["status"] for x in rows_of(later.stdout)] == ["delivered", "failed"]
+    with Store.open() as store:
+        assert len(store.raw_reports("unreadable")) == 1  # the HTML page stays kept
+        assert [raw.reports for raw in store.raw_reports("read")] == [2]

@@ -445,15 +445,22 @@ class _Pulled:
         self.calls = 0
         self.reports = 0
         self.repeated = 0
+        self.recovered = 0
         self.limited = False
 
     def add(self, drained: Drained) -> None:
         self.calls += drained.calls
         self.reports += drained.reports
         self.repeated += drained.repeated
+        self.recovered += drained.recovered
         self.limited = self.limited or drained.limit_reached
 
     def tell(self, provider: str) -> None:
+        if self.recovered:
+            console.info(
+                f"{provider}: {self.recovered:,} delivery reports read from answers kept "
+                "earlier because they could not be read then"
+            )
         if self.repeated:
             console.detail(
                 f"{provider}: {self.repeated:,} reports handed out again were already in the "
