@@ -413,21 +413,26 @@ class _Run:
     def _may_drain(self, store: Store) -> bool:
         """The profile's drain_reports: false answers from the history alone; unset pulls,
         after saying once (per history and profile) what pulling costs a shared account."""
-        from smscli.settings import set_command
+        from smscli.providers import is_sandbox
 
         choice = self.prof.get_bool("drain_reports")
+        name = self.prof.name
         if choice is False:
             console.detail(
-                f"profile {self.prof.name} has drain_reports = false: the gateway's report "
-                "queue is not pulled; answering from the history"
+                f"profile {name} has drain_reports = false: the gateway's report queue is not "
+                "pulled; answering from the history"
             )
             return False
-        if choice is None and store.first_notice(f"drain_reports:{self.prof.name}"):
+        # A simulated account has nobody else to take reports from.
+        if choice is None and not is_sandbox(self.prof) and store.first_notice(
+            f"drain_reports:{name}"
+        ):
             console.warn(
                 f"{self.prof.provider} hands each delivery report out once: pulling them takes "
                 "them from every other system using this account. If the account is shared, "
-                f"stop this with `{set_command('drain_reports', self.prof.name)}` (set it to "
-                "false); set it to true to keep pulling without this note. Shown once."
+                f"run `smscli config set drain_reports false -p {name}` (report then answers "
+                f"from the history alone); `... drain_reports true -p {name}` keeps pulling "
+                "without this note. Shown once."
             )
         return True
 
