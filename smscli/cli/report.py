@@ -466,11 +466,6 @@ class _Pulled:
                 f"{provider}: {self.recovered:,} delivery reports read from answers kept "
                 "earlier because they could not be read then"
             )
-        if self.repeated:
-            console.detail(
-                f"{provider}: {self.repeated:,} reports handed out again were already in the "
-                "history (not counted as new)"
-            )
         if self.reports:
             calls = "call" if self.calls == 1 else "calls"
             console.detail(
@@ -479,6 +474,11 @@ class _Pulled:
             )
         elif self.calls:
             console.detail(f"{provider}: no new delivery reports; answered from the history")
+        if self.repeated:
+            console.detail(
+                f"{provider}: {self.repeated:,} reports handed out again were already in the "
+                "history (not counted as new)"
+            )
         if self.limited:
             console.warn(
                 f"stopped pulling after {self.calls:,} calls: more reports may be waiting; "
