@@ -232,18 +232,21 @@ def test_history_prune_also_drops_old_synced_records(store: Store) -> None:
     assert account.counts() == (1, 1)
 
 
-def test_a_version_2_history_gains_the_support_tables(
+def test_an_older_history_gains_the_support_tables(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import sqlite3
 
     import smscli.store as store_module
     from smscli.sending import Chunk
+    from smscli.support import schema
 
+    # The history as the smscli just before the support tables wrote it.
+    before = store_module._MIGRATIONS.index(schema.MIGRATION)
     path = tmp_path / "old.sqlite3"
     with monkeypatch.context() as m:
-        m.setattr(store_module, "_MIGRATIONS", store_module._MIGRATIONS[:2])
-        m.setattr(store_module, "SCHEMA_VERSION", 2)
+        m.setattr(store_module, "_MIGRATIONS", store_module._MIGRATIONS[:before])
+        m.setattr(store_module, "SCHEMA_VERSION", before)
         with Store.open(path) as old:
             old.create_job(profile="main", provider="laaffic", kind="send", message="hi",
                            sender=None, chunks=[Chunk(0, ["447700900001"])])
@@ -347,3 +350,24 @@ def test_after_too_frequent_the_next_pages_are_spaced_out_up_front(
     assert slept[0] == 61.0 and all(60.0 < pause <= 61.0 for pause in slept[1:])
     assert "too frequent" in told[0] and "one call per 61 s" in told[1]
     assert sorted(m for m, _, _ in stored(store)) == sorted(ids)
+
+
+@pytest.mark.parametrize(
+    "quirks",
+    [["bom", "numbers"], ["plus-numbers", "lowercase-msgid"], ["naive-time"], ["epoch-ms-time"],
+     ["http-errors"]],
+)
+def test_sync_and_lookup_through_the_simulators_quirk_modes(
+    quirks: list[str], store: Store
+) -> None:
+    sandbox = Sandbox(None, delivery_delay=0.0, balance="100", quirks=quirks, sent_page_size=2)
+    gate = Gate(sandbox)
+    ids = send(gate.client(), ["447700900001", "447700900999", "447700900002"])
+    sandbox.account.inject_inbound("447700900001", "hi")
+    run(gate, store)
+    rows = lookup_rows(store, ["447700900001", "447700900999"],
+                       datetime.now(UTC) - timedelta(days=1))
+    assert sorted((r["msg_id"], r["status"]) for r in rows if r["direction"] == "out") == [
+        (ids[0], "delivered"), (ids[1], "failed")]
+    assert [r["content"] for r in rows if r["direction"] == "in"] == ["hi"]
+    sandbox.close()
