@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from smscli.gateways.base import Gateway
     from smscli.settings import ResolvedProfile
     from smscli.store import Store
-    from smscli.support.store import SyncState
     from smscli.support.sync import Progress, SyncResult
 
 DEFAULT_SINCE = "7d"
@@ -245,9 +244,3 @@ def _age(when: datetime) -> str:
     else:
         ago = f"{seconds / 86400:.0f} days ago"
     return f"{_local(when)} ({ago})"
-
-
-def sync_state(store: Store, prof: ResolvedProfile, kind: str) -> SyncState:
-    from smscli.support.store import AccountStore
-
-    return AccountStore(store).state(prof.name, kind)

@@ -57,7 +57,6 @@ _INSERT_INBOUND: Final = (
     " fingerprint, synced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
 
-KINDS: Final = ("sent", "inbound")
 _RANK: Final = {
     DeliveryStatus.DELIVERED: 2,
     DeliveryStatus.FAILED: 2,
