@@ -12,8 +12,12 @@ synced is one contiguous span; the next sync fetches only what lies outside it, 
 over records still pending (their delivery state changes later) and a few minutes of overlap.
 
 -15 "too frequent" (the FAQ allows getSentRcd once a minute): with `wait` the sync sleeps it out
-(the gateway's Retry-After, else `rate_wait` seconds) and tells `on_wait`, a few times at most;
-without (lookup), it stops and raises RateLimited: what was saved stays saved.
+(an HTTP 429's Retry-After, else `rate_wait` seconds) and tells `on_wait`, a few times at most,
+then spaces the next getSentRcd calls that far apart up front (Pace); without `wait` (lookup),
+it stops and raises RateLimited: what was saved stays saved.
+
+Pages are saved as they come and nothing else is kept: memory stays that of one page (50,000
+records) however long the sync.
 """
 
 from __future__ import annotations
