@@ -261,6 +261,7 @@ def _gateway_error(status: str, data: Mapping[str, Any]) -> GatewayError:
         kind=code.kind,
         hint=code.hint,
         provider_message=str(reason) if reason else None,
+        unprocessed=status.strip() in v3_codes.UNPROCESSED,
     )
 
 
