@@ -267,7 +267,7 @@ def test_claim_refuses_a_job_another_live_process_sends(store: Store) -> None:
             store.claim_job(job)
     finally:
         holder.kill()
-        holder.wait()
+        holder.communicate()
     # The holder died (kill -9): the OS dropped its lock, whatever its pid now names.
     assert store.job(job).status == "interrupted"
     assert store.claim_job(job).status == "running"
