@@ -338,6 +338,9 @@ def run_chunks(
         except KeyboardInterrupt:
             run.interrupted = True
             stopping(None)
+            # No rows while draining: a reader that stopped reading (the pipe full) would hold
+            # the drain and its journalling back. The caller writes them all afterwards.
+            show = None
             if taken is not None and all(c is not taken for c in pending.values()):
                 _record_taken(taken, may_have_left, record)
             # Answers that arrived while the signal was being raised are journalled too.
