@@ -311,10 +311,16 @@ def run_chunks(
                             break
                     if rate is not None:
                         rate.acquire()
-                    may_have_left = True
-                    future = pool.submit(attempt_chunk, chunk, send_one, retry, time.sleep, halt)
-                    pending[future] = chunk
-                    taken = None
+                    # Submitted and tracked in one shielded step: a signal inside submit()
+                    # could otherwise leave a request on its way that nobody waits for
+                    # (its outcome would have to be called unknown).
+                    with shielded():
+                        may_have_left = True
+                        future = pool.submit(
+                            attempt_chunk, chunk, send_one, retry, time.sleep, halt
+                        )
+                        pending[future] = chunk
+                        taken = None
                 if not pending:
                     break
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())

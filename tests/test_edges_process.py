@@ -256,7 +256,7 @@ def test_a_signal_mid_send_drains_journals_and_says_how_to_resume(
     assert code == SIGNALS[name], stderr
     job = only_job()
     assert f"job {job}: " in stderr  # the summary
-    assert "--resend-unknown" not in stderr
+    assert "--resend-unknown" not in stderr, stderr
     outcomes = assert_nothing_twice_and_every_answer_kept(gateway, job)
     assert "unknown" not in outcomes.values()
     if len(gateway.processed()) < TOTAL:
