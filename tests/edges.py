@@ -130,7 +130,8 @@ def assert_nothing_twice_and_every_answer_kept(
     with Store.open() as store:
         messages = store.job_messages(job)
         states = {info.state for info in store.chunks(job)}
-    assert "sending" not in states, "a request is still recorded in flight"
+    if not unrecorded:
+        assert "sending" not in states, "a request is still recorded in flight"
     recorded = {m.number: m for m in messages}
     skip = set(unrecorded)
     missing = [
