@@ -24,7 +24,6 @@ from tests.edges import (
     numbers,
     only_job,
     point_profile_at,
-    smscli,
 )
 
 pytestmark = pytest.mark.e2e
@@ -103,7 +102,7 @@ def test_a_closed_pipe_stops_the_send_and_loses_no_answer(
 # -- a full disk -----------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
 @pytest.mark.parametrize("fmt", [("-o", "jsonl"), ("-q",)])
 def test_output_on_a_full_disk_stops_with_74_and_a_resume_command(
     gateway: EdgeGateway, tmp_path: Path, fmt: tuple[str, ...]
@@ -142,11 +141,10 @@ def small_filesystem(where: Path, size: str) -> Iterator[Path]:
 
 
 def fill(directory: Path) -> None:
-    with open(directory / "filler", "wb") as out:
-        with contextlib.suppress(OSError):
-            while True:
-                out.write(b"\0" * 65536)
-                out.flush()
+    with open(directory / "filler", "wb") as out, contextlib.suppress(OSError):
+        while True:
+            out.write(b"\0" * 65536)
+            out.flush()
 
 
 @pytest.mark.skipif(sys.platform != "linux" or os.geteuid() != 0, reason="mounts need root")
@@ -161,7 +159,7 @@ def test_history_on_a_full_disk_stops_sending_and_names_the_answers_not_recorded
         gw = EdgeGateway(tmp_path / "gateway", hold_from=4)
         try:
             point_profile_at(gw, extra="concurrency = 3\n")
-            given, path = numbers_file(tmp_path)
+            _given, path = numbers_file(tmp_path)
             out = tmp_path / "rows.jsonl"
             with open(out, "w") as rows_out:
                 proc = subprocess.Popen(
