@@ -52,7 +52,7 @@ class Terminal:
             stderr=stderr if stderr is not None else slave,
             env=env,
             start_new_session=True,
-            preexec_fn=_controlling_tty,  # noqa: PLW1509 - needed to own the terminal
+            preexec_fn=_controlling_tty,  # the terminal must be its controlling one (getpass)
         )
         os.close(slave)
         self._reader = threading.Thread(target=self._read, daemon=True)
