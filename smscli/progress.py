@@ -8,6 +8,7 @@ pipe they were meant for, and redrew the bar for every row written."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from types import TracebackType
 from typing import Any
@@ -83,5 +84,7 @@ class Progress:
         tb: TracebackType | None,
     ) -> None:
         if self._bar is not None:
-            self._bar.__exit__(exc_type, exc, tb)
-            self._bar = None
+            bar, self._bar = self._bar, None
+            # The terminal may be gone (SIGHUP): the summary says the rest, if it can.
+            with contextlib.suppress(OSError, ValueError):
+                bar.__exit__(exc_type, exc, tb)
