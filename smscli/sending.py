@@ -353,7 +353,7 @@ def run_chunks(
             done_now = {f: c for f, c in pending.items() if f.done()}
             for future in done_now:
                 pending.pop(future)
-                record(future.result())
+                _despite_signals(record, future.result())
             _drain(pending, record, max(0.0, (deadline or 0.0) - time.monotonic()))
         # Chunks never started are reported so the user sees every number's fate.
         if stop:
@@ -403,19 +403,27 @@ def _drain(
         done = {f for f in pending if f.done()}
         not_done = set(pending) - done
     for future in done:
-        record(future.result())
+        _despite_signals(record, future.result())
     for future in not_done:
         future.cancel()
         chunk = pending[future]
-        record(
-            ChunkOutcome(
-                chunk,
-                ChunkState.UNKNOWN,
-                error=NetworkError(
-                    "interrupted while the request was in flight", maybe_processed=True
-                ),
-            )
-        )
+        error = NetworkError("interrupted while the request was in flight", maybe_processed=True)
+        _despite_signals(record, ChunkOutcome(chunk, ChunkState.UNKNOWN, error=error))
+
+
+def _despite_signals(record: Callable[[ChunkOutcome], None], outcome: ChunkOutcome) -> None:
+    """Record while already stopping: a further signal (a second Ctrl-C, systemd's repeated
+    SIGTERM) must not cut the journalling of the answers that are in. Held while recording, it
+    is raised once the outcome is recorded, so it is let go here; one landing before the
+    shield is up makes it try again."""
+    recorded = False
+    while not recorded:
+        try:
+            with shielded():
+                record(outcome)
+                recorded = True
+        except KeyboardInterrupt:
+            continue
 
 
 # -- turning outcomes into rows and an exit code ---------------------------------------------
