@@ -203,7 +203,7 @@ def test_show_header_on_stderr_rows_on_stdout(gateway: FakeGateway) -> None:
     chunks = rows("history", "show", "1", "--chunks")
     assert [(c["chunk"], c["state"], c["numbers"]) for c in chunks] == [
         (1, "accepted", 1000),
-        (2, "rejected", 200),
+        (2, "refused", 200),  # -10: refused before processing, resumable
     ]
     assert chunks[1]["error_code"] == "-10" and chunks[0]["first"] == "447700000000"
 
