@@ -181,3 +181,24 @@ def test_report_last_while_the_job_is_still_sent(gateway: EdgeGateway) -> None:
         store.finish_job(job)
     result = invoke("report", "--last")
     assert "accepted none" in result.stderr
+
+
+def test_a_request_the_history_cannot_record_never_leaves_and_exits_74(
+    gateway: EdgeGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = Store._chunk_sending
+
+    def full_at_request_2(self: Store, job_id: int, chunk: Chunk, content: bool) -> None:
+        if chunk.index == 1:
+            raise sqlite3.OperationalError("database or disk is full")
+        real(self, job_id, chunk, content)
+
+    monkeypatch.setattr(Store, "_chunk_sending", full_at_request_2)
+    given, args = send_args(tmp_path, 3000, "-o", "jsonl", "--concurrency", "1")
+    result = invoke(*args)
+    assert result.exit_code == 74, result.stderr
+    assert "cannot record request 2 before sending it" in result.stderr
+    assert gateway.processed() == Counter(given[:1000])
+    job = only_job()
+    assert f"smscli send --resume {job}" in result.stderr
+    assert_nothing_twice_and_every_answer_kept(gateway, job)

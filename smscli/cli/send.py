@@ -709,6 +709,11 @@ def finish(
         )
     if run.unrecorded:
         _unrecorded(run, job)
+    elif run.journal_error is not None:
+        console.error(
+            f"{run.journal_error.message}: sending stopped (those answers were recorded on a "
+            "second try, so the history is complete)"
+        )
     if job is not None:
         _resume_hint(t, job, unrecorded=bool(run.unrecorded))
     raise typer.Exit(int(_exit_code(run, t, lost)))
@@ -786,7 +791,13 @@ def _exit_code(run: RunResult, t: Tally, lost: SmsCliError | None = None) -> int
         return c.stop_exit_code()
     if lost is not None:
         return lost.exit_code
-    if run.unrecorded:
+    if run.unrecorded or run.journal_error is not None:
+        return ExitCode.IO_ERROR
+    from smscli.store import StoreError
+
+    if isinstance(run.stopped_by, StoreError):
+        # The history could not record a request before it left: it stayed unsent, and so
+        # did the rest; not a usage error (2), since earlier requests were sent.
         return ExitCode.IO_ERROR
     if t.unknown or isinstance(run.stopped_by, NetworkError):
         return ExitCode.NETWORK
