@@ -128,12 +128,15 @@ def test_output_on_a_full_disk_stops_with_74_and_a_resume_command(
 @contextlib.contextmanager
 def small_filesystem(where: Path, size: str) -> Iterator[Path]:
     where.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(where)],
-        capture_output=True, check=False,
-    )
+    try:
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(where)],
+            capture_output=True, check=False,
+        )
+    except OSError:  # no mount(8) here
+        pytest.skip("cannot mount a small tmpfs here (no mount command)")
     if mounted.returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here (needs root)")
+        pytest.skip("cannot mount a small tmpfs here (needs root, and a container allowing it)")
     try:
         yield where
     finally:
