@@ -43,6 +43,7 @@ class Terminal:
         self.master = master
         self._buffer = b""
         self.closed = False
+        self._stop = threading.Event()
         self._cond = threading.Condition()
         env = {**os.environ, "TERM": "xterm", "COLUMNS": "160", "LINES": "40"}
         self.proc = subprocess.Popen(
@@ -58,8 +59,16 @@ class Terminal:
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
+    def hang_up(self) -> None:
+        """Close the terminal's master side, as a terminal window being closed does (the
+        kernel then sends SIGHUP). The reader stops first: a closed descriptor's number may
+        be reused at once, by a socket of the test's own gateway for instance."""
+        self._stop.set()
+        self._reader.join(10)
+        os.close(self.master)
+
     def _read(self) -> None:
-        while True:
+        while not self._stop.is_set():
             try:
                 ready, _, _ = select.select([self.master], [], [], 0.2)
                 if not ready:
@@ -238,3 +247,27 @@ def test_config_init_works_by_typing(tmp_path: Path) -> None:
     assert (main["provider"], main["api_key"], main["api_secret"], main["app_id"]) == (
         "laaffic", "KEY12345", "s3cretVALUE", "APP1"
     )
+
+
+def test_the_terminal_going_away_mid_send_is_handled_as_sighup(tmp_path: Path) -> None:
+    """Closing the terminal (the kernel sends SIGHUP, stderr then fails with EIO): the send
+    drains, journals every answer, writes its rows and exits 129."""
+    from tests.edges import assert_nothing_twice_and_every_answer_kept, only_job
+
+    gw = EdgeGateway(tmp_path / "gateway", hold_from=4)
+    try:
+        point_profile_at(gw, extra="concurrency = 3\n")
+        _, path = numbers_file(tmp_path, 10_000)
+        rows = tmp_path / "rows.jsonl"
+        with open(rows, "w") as out:
+            term = Terminal([SMSCLI, "send", "-f", str(path), "-m", "hi", "-y", "-o", "jsonl"],
+                            stdout=out)
+            gw.wait_arrived(6)  # three answered, three in flight
+            term.hang_up()  # the terminal goes away
+            gw.release.set()
+            assert term.proc.wait(120) == 129
+        outcomes = assert_nothing_twice_and_every_answer_kept(gw, only_job())
+        assert "unknown" not in outcomes.values()
+        assert len(rows.read_text().splitlines()) == 10_000
+    finally:
+        gw.stop()
