@@ -11,6 +11,7 @@ import typer
 from smscli import console
 from smscli.cli import common as c
 from smscli.errors import ExitCode, InputError, NotSupported, UsageError
+from smscli.limits import MAX_BATCH_NUMBERS
 from smscli.output import Column, OutputFormat, write_rows
 from smscli.providers import is_sandbox
 
@@ -96,6 +97,7 @@ def batch(
             "--max-numbers",
             metavar="N",
             min=1,
+            max=MAX_BATCH_NUMBERS,
             help="Numbers per request (default: the profile's batch_max_numbers, 1000; "
             "at most the provider's, mobset 50).",
             show_default=False,

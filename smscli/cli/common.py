@@ -13,6 +13,7 @@ import typer
 
 from smscli import console
 from smscli.errors import ExitCode, SmsCliError
+from smscli.limits import MAX_CONCURRENCY, MAX_JOB_ID, MAX_RATE, MIN_RATE
 from smscli.output import OutputFormat, resolve_format
 
 if TYPE_CHECKING:
@@ -85,7 +86,8 @@ def common(
 ) -> Common:
     """Merge a command's common options with the ones given before the subcommand."""
     root = ctx.find_root().obj if ctx.find_root().obj else {}
-    profile = profile or root.get("profile")
+    # `is None`, not `or`: an empty -p '' must reach the resolver and be refused there.
+    profile = profile if profile is not None else root.get("profile")
     output = output or root.get("output")
     json_flag = json_flag or bool(root.get("json"))
     quiet = quiet or bool(root.get("quiet"))
@@ -169,7 +171,7 @@ def open_gateway(profile: ResolvedProfile, opts: Common) -> Gateway:
 ConcurrencyOpt = Annotated[
     int | None,
     typer.Option(
-        "--concurrency", min=1, max=64, metavar="N",
+        "--concurrency", min=1, max=MAX_CONCURRENCY, metavar="N",
         help="Requests in flight at once (default: the profile's concurrency, 4).",
         show_default=False,
     ),
@@ -177,7 +179,7 @@ ConcurrencyOpt = Annotated[
 RateOpt = Annotated[
     float | None,
     typer.Option(
-        "--rate", min=0.01, metavar="R",
+        "--rate", min=MIN_RATE, max=MAX_RATE, metavar="R",
         help="At most R requests per second (default: the profile's rate, unpaced).",
         show_default=False,
     ),
@@ -231,6 +233,7 @@ ResumeOpt = Annotated[
         "--resume",
         metavar="JOB",
         min=1,
+        max=MAX_JOB_ID,
         help="Continue an interrupted job from the history: only requests that never left "
         "are sent (see `smscli history`).",
         show_default=False,

@@ -11,6 +11,7 @@ import typer
 from smscli import console
 from smscli.cli import common as c
 from smscli.errors import SmsCliError, UsageError
+from smscli.limits import MAX_JOB_ID
 from smscli.output import Column, write_rows
 
 FROM_HISTORY = "From the local history"
@@ -101,6 +102,7 @@ def report(
         typer.Option(
             "--job",
             metavar="ID",
+            max=MAX_JOB_ID,
             help="Every message of this job (see: smscli history); its own profile unless -p.",
             show_default=False,
             rich_help_panel=FROM_HISTORY,
