@@ -76,9 +76,9 @@ class LineReader:
         for chunk in chunks:
             text = carry + chunk
             if "\x00" in text:
-                line = self._lines + text.count("\n", 0, text.index("\x00")) + 1
+                at = self._lines + text.count("\n", 0, text.index("\x00")) + 1
                 raise InputError(
-                    f"{self.name} line {line} contains NUL bytes: this is not a text file "
+                    f"{self.name} line {at} contains NUL bytes: this is not a text file "
                     "(or it is UTF-16 without a byte-order mark)",
                     hint=SAVE_AS_UTF8,
                 )

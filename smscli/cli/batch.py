@@ -103,6 +103,7 @@ def batch(
             show_default=False,
         ),
     ] = None,
+    country: c.CountryOpt = None,
     dry_run: c.DryRunOpt = False,
     yes: c.YesOpt = False,
     resume: c.ResumeOpt = None,
@@ -136,7 +137,7 @@ def batch(
 
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
     if resume is not None:
-        if file is not None or message is not None or message_file is not None:
+        if file is not None or message is not None or message_file is not None or country:
             raise UsageError(f"--resume takes the rows from job {resume}: give no file or template")
         if no_history:
             raise UsageError("--resume needs the history: drop --no-history")
@@ -150,7 +151,8 @@ def batch(
     if file is None:
         raise UsageError("no batch file given", hint="smscli batch FILE (or - for stdin)")
     template = _template(message, message_file, stdin_taken=file == "-")
-    prof = c.load_profile(opts, {"sender_id": sender_id})
+    prof = c.load_profile(opts, {"sender_id": sender_id, "default_country": country})
+    national = c.country(prof)
     gateway = c.open_gateway(prof, opts)
     try:
         sender = c.sender_id(prof, gateway)
@@ -163,6 +165,7 @@ def batch(
                 default_sender=sender,
                 max_chars=gateway.max_content_chars,
                 max_sender=gateway.max_sender_id,
+                country=national,
             )
         cap = max_numbers or prof.get_int("batch_max_numbers") or 1000
         packing = Packing.for_gateway(gateway, cap)

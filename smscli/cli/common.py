@@ -256,6 +256,29 @@ NoHistoryOpt = Annotated[
 ]
 
 
+CountryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--country",
+        metavar="CC",
+        help="Read national numbers (07700 900123) as numbers of this country, e.g. GB "
+        "(default: the profile's default_country).",
+        show_default=False,
+    ),
+]
+
+
+def country(profile: ResolvedProfile) -> str | None:
+    """The country national numbers belong to (--country, else default_country), checked;
+    None when neither is set. phonenumbers is imported only then."""
+    code = profile.get_str("default_country")
+    if code is None:
+        return None
+    from smscli.numbers import check_country
+
+    return check_country(code)
+
+
 def sender_id(profile: ResolvedProfile, gateway: Gateway) -> str | None:
     """The sender ID to send with (option or profile), checked against the provider."""
     from smscli.errors import UsageError
