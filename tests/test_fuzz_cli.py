@@ -46,7 +46,9 @@ fuzz = settings(
 @pytest.fixture
 def gateway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGateway]:
     with fresh_gateway(tmp_path / "gateway") as gw:
-        write_profile(Path(os.environ["SMSCLI_CONFIG"]), FAKE_URL)
+        # "mob": the mobset simulator in-process, for --at.
+        mob = '\n[profiles.mob]\nprovider = "sandbox-mobset"\n'
+        write_profile(Path(os.environ["SMSCLI_CONFIG"]), FAKE_URL, extra=mob)
         routed(monkeypatch, gw)
         yield gw
 
@@ -307,49 +309,63 @@ NUMBERISH = st.one_of(
     st.integers(-(10**20), 10**20).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(str),
     st.text(string.digits + "e.-+dhwms ", max_size=12),
-    st.sampled_from(["0", "-1", "nan", "inf", "1e-10", "1e308", "9" * 25, "", " ", "3d",
-                     "1000000d", "2026-02-30", "9999-12-31 23:59", "0001-01-01"]),
 )
-OPTIONS: list[tuple[str, ...]] = [
-    ("send", "6281234567214", "-m", "hi", "-y", "--concurrency"),
-    ("send", "6281234567214", "-m", "hi", "-y", "--rate"),
-    ("send", "6281234567214", "-m", "hi", "-y", "--at"),
-    ("send", "6281234567214", "-m", "hi", "-y", "--country"),
-    ("send", "6281234567214", "-m", "hi", "-y", "--order-id"),
-    ("send", "6281234567214", "-m", "hi", "-y", "--sender-id"),
-    ("send", "6281234567214", "-m", "hi", "-y", "-o"),
-    ("send", "6281234567214", "-m", "hi", "-y", "-p"),
-    ("send", "--resume"),
-    ("batch", "-", "-y", "--max-numbers"),
-    ("batch", "-", "-y", "--format"),
-    ("batch", "-", "-y", "--column"),
-    ("report", "--job"),
-    ("report", "--since"),
-    ("report", "2611221104361000000", "--interval"),
-    ("history", "--since"),
-    ("history", "--job"),
-    ("history", "--number"),
-    ("history", "--limit"),
-    ("history", "show"),
-    ("history", "prune", "-y", "--older-than"),
-    ("balance", "--below"),
-    ("config", "get"),
-]
+ANY = st.one_of(NUMBERISH, st.text(max_size=15))
 
 
-SPECIAL = st.sampled_from(
-    ["0", "-1", "1", "65", "nan", "inf", "-inf", "1e-10", "1e308", "9" * 20, "", " ", "3d",
-     "1000000d", "999999999d", "9999999999w", "2026-02-30", "0001-01-01", "9999-12-31",
-     "9999-12-31 23:59", "0001-01-01 00:00", "2026-13-01 09:00", "XX", "gb", "'", "-"]
+def values(*special: str) -> st.SearchStrategy[str]:
+    """The values a reviewer would try first for an option, then anything."""
+    return st.one_of(st.sampled_from(special), st.sampled_from(special), ANY)
+
+
+COUNT = values("0", "-1", "1", "64", "65", "100000", "9" * 20, "1.5", "")
+FLOAT = values("0", "-1", "nan", "inf", "-inf", "1e-10", "1e308", "0.001", "9" * 400)
+DURATION = values("1000000d", "999999999d", "9999999999w", "1e5d", "-1d", "0s", "3d", "2h30m",
+                  "0001-01-01", "9999-12-31", "9999-12-31T23:59:59-12:00", "2026-02-30", "")
+JOB = values("0", "-1", "1", "9223372036854775807", "9223372036854775808", "9" * 20)
+AT = values("9999-12-31 23:59", "0001-01-01 00:00", "2026-02-30 09:00", "2099-01-01 09:00",
+            "2026-12-31 25:00", "now", "")
+TEXT = values("", " ", "-", "'", "\n", "XX", "gb", "GBR", "json", "x" * 100, "\x00")
+SEND = ("send", "6281234567214", "-m", "hi", "-y")
+MOB = ("send", "-p", "mob", "6281234567214", "-m", "hi", "-y")
+OPTIONS = st.one_of(
+    *(
+        st.tuples(st.just(command), strategy)
+        for command, strategy in [
+            ((*SEND, "--concurrency"), COUNT),
+            ((*SEND, "--rate"), FLOAT),
+            ((*SEND, "--at"), AT),
+            ((*MOB, "--at"), AT),
+            ((*SEND, "--country"), TEXT),
+            ((*SEND, "--order-id"), TEXT),
+            ((*SEND, "--sender-id"), TEXT),
+            ((*SEND, "--column"), TEXT),
+            ((*SEND, "-o"), TEXT),
+            ((*SEND, "-p"), TEXT),
+            (("send", "--resume"), JOB),
+            (("batch", "--resume"), JOB),
+            (("batch", "-", "-y", "--max-numbers"), COUNT),
+            (("batch", "-", "-y", "--format"), TEXT),
+            (("report", "--job"), JOB),
+            (("report", "--since"), DURATION),
+            (("report", "2611221104361000000", "--wait", "--timeout", "0", "--interval"), FLOAT),
+            (("history", "--since"), DURATION),
+            (("history", "--job"), JOB),
+            (("history", "--number"), TEXT),
+            (("history", "--limit"), COUNT),
+            (("history", "show"), JOB),
+            (("history", "prune", "-y", "--older-than"), DURATION),
+            (("balance", "--below"), FLOAT),
+            (("config", "get"), TEXT),
+        ]
+    )
 )
 
 
 @fuzz
-@given(
-    command=st.sampled_from(OPTIONS),
-    value=st.one_of(SPECIAL, SPECIAL, NUMBERISH, st.text(max_size=15)),
-)
-def test_option_values(gateway: FakeGateway, command: tuple[str, ...], value: str) -> None:
+@given(option=OPTIONS)
+def test_option_values(gateway: FakeGateway, option: tuple[tuple[str, ...], str]) -> None:
+    command, value = option
     run(gateway, *command, value, input="number,content\n6281234567214,hi\n")
 
 

@@ -315,7 +315,7 @@ def test_socks_proxy_is_supported(served: FakeGateway, monkeypatch: pytest.Monke
     assert served.received == []
 
 
-# --- 7. endless input ------------------------------------------------------------------------------
+# --- 7. endless input ---------------------------------------------------------------------------
 
 
 def test_dev_zero_as_numbers_file_is_refused_at_once(gateway: FakeGateway) -> None:
@@ -343,7 +343,7 @@ def test_a_batch_field_without_end_is_refused(gateway: FakeGateway, tmp_path: Pa
     refused(invoke("batch", str(path), "-y"), gateway, "long.csv line 2")
 
 
-# --- 8. encodings ----------------------------------------------------------------------------------
+# --- 8. encodings -------------------------------------------------------------------------------
 
 
 def test_utf16_with_bom_is_read_by_send(gateway: FakeGateway, tmp_path: Path) -> None:
