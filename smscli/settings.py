@@ -25,6 +25,7 @@ import tomli_w
 
 from smscli.errors import ConfigError
 from smscli.limits import (
+    MAX_AMOUNT,
     MAX_BATCH_NUMBERS,
     MAX_CONCURRENCY,
     MAX_RATE,
@@ -298,7 +299,7 @@ KEYS: dict[str, Key] = {
             "low_balance",
             float,
             "`balance` exits 3 below this amount (mobset: a number of messages)",
-            validate=_between(0, 1e12),
+            validate=_between(0, MAX_AMOUNT),
         ),
         Key(
             "batch_max_numbers",

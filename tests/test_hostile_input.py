@@ -231,6 +231,13 @@ HUGE_ID = "99999999999999999999"
         ("send", "6281234567214", "-m", "hi", "--concurrency", "65"),
         ("send", "6281234567214", "-m", "hi", "--rate", "1e-10"),
         ("batch", "-", "--max-numbers", "1000000000"),
+        # Found by the fuzz layer (not in the issue):
+        ("history", "--limit", HUGE_ID),
+        ("balance", "--below", "nan"),
+        ("balance", "--below", "inf"),
+        ("send", "6281234567214", "-m", "hi", "--rate", "nan"),
+        ("report", "2611221104361000000", "--wait", "--interval", "nan"),
+        ("report", "2611221104361000000", "--wait", "--timeout", "-1"),
     ],
     ids=lambda a: " ".join(a),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -168,6 +169,14 @@ def open_gateway(profile: ResolvedProfile, opts: Common) -> Gateway:
     return gateway
 
 
+def finite(value: float | None) -> float | None:
+    """Option callback: Click's FloatRange lets nan through (every comparison with it is
+    false), and inf through a range without a maximum."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter("must be a finite number")
+    return value
+
+
 ConcurrencyOpt = Annotated[
     int | None,
     typer.Option(
@@ -179,7 +188,7 @@ ConcurrencyOpt = Annotated[
 RateOpt = Annotated[
     float | None,
     typer.Option(
-        "--rate", min=MIN_RATE, max=MAX_RATE, metavar="R",
+        "--rate", min=MIN_RATE, max=MAX_RATE, metavar="R", callback=finite,
         help="At most R requests per second (default: the profile's rate, unpaced).",
         show_default=False,
     ),

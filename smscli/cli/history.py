@@ -155,7 +155,10 @@ def history(
         ),
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", metavar="N", help="At most N jobs (0 = all).")
+        int,
+        typer.Option(
+            "--limit", metavar="N", max=MAX_JOB_ID - 1, help="At most N jobs (0 = all)."
+        ),
     ] = DEFAULT_LIMIT,
     profile: FilterProfileOpt = None,
     output: c.OutputOpt = None,
