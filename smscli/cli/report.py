@@ -74,7 +74,6 @@ def report(
         typer.Option(
             "--interval",
             metavar="SECONDS",
-            min=0.01,
             max=3600,
             callback=c.finite,
             help=f"With --wait: seconds between polls, stretched up to 60 while nothing "
@@ -87,7 +86,6 @@ def report(
         typer.Option(
             "--timeout",
             metavar="SECONDS",
-            min=0,
             max=30 * 86400,
             callback=c.finite,
             help=f"With --wait: give up after this long (exit 4) [default: {DEFAULT_TIMEOUT:g}]",
