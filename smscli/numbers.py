@@ -15,10 +15,12 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from typing import NamedTuple, TextIO, overload
+from typing import TYPE_CHECKING, NamedTuple, TextIO, overload
 
 from smscli.errors import InputError
-from smscli.textinput import LineReader, open_lines
+
+if TYPE_CHECKING:
+    from smscli.textinput import LineReader
 
 __all__ = [
     "BadNumber",
@@ -510,6 +512,8 @@ def open_input(path: str, stdin: TextIO | None = None) -> LineReader:
     """The lines of a numbers file; "-" means `stdin` (never closed). One reader serves every
     "file or stdin" input (smscli.textinput): UTF-8, or UTF-16 with its BOM; other encodings,
     NUL bytes and endless lines are refused with the line number."""
+    from smscli.textinput import open_lines  # only commands that read a file pay for it
+
     return open_lines(path, stdin, what="numbers file")
 
 
