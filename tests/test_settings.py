@@ -619,6 +619,8 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
     "default_country": st.sampled_from(["GB", "US", "ID", "de"]),
     "history": st.booleans(),
     "store_content": st.booleans(),
+    "drain_reports": st.booleans(),
+    "sandbox_quirks": st.sampled_from(["bom", "numbers,no-credit", "gbk,repeat-reports"]),
 }
 assert set(VALUES) | {"provider"} == set(settings.KEYS)
 
