@@ -472,6 +472,9 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
+MAX_DURATION_DAYS: Final = 100 * 365
+
+
 def parse_duration(text: str) -> timedelta:
     """`90d`, `2h`, `1w2d`, `30m`, `45s`. Raises ValueError with a readable reason."""
     raw = text.strip().lower()
@@ -483,6 +486,9 @@ def parse_duration(text: str) -> timedelta:
         pos = match.end()
     if not raw or pos != len(raw):
         raise ValueError(f"{text!r} is not a duration such as 30m, 2h, 3d or 1w")
+    # Bounded so that "now minus it" stays a date (1000000d would overflow datetime).
+    if total > MAX_DURATION_DAYS * 86400:
+        raise ValueError(f"{text!r} is more than {MAX_DURATION_DAYS // 365} years")
     return timedelta(seconds=total)
 
 
@@ -492,7 +498,8 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     try:
         return (now or _now()) - parse_duration(text)
     except ValueError:
-        pass
+        if _DURATION.match(text.strip().lower()) and not re.match(r"\d{4}-", text.strip()):
+            raise  # a duration, but out of range: say that, not "not a date"
     raw = text.strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
@@ -504,9 +511,13 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
         raise ValueError(
             f"{text!r} is neither a duration (30m, 2h, 3d, 1w) nor a date (2026-11-01)"
         ) from None
-    if value.tzinfo is None:
-        value = value.astimezone()
-    return value.astimezone(UTC)
+    try:
+        if value.tzinfo is None:
+            value = value.astimezone()
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError, OSError):
+        # Year 1 or 9999 moved across time zones leaves what datetime can hold.
+        raise ValueError(f"{text!r} is outside the dates this can look back to") from None
 
 
 # msgIds per query in `lookup`: well under SQLite's limit of bound parameters.

@@ -11,6 +11,7 @@ import typer
 from smscli import console
 from smscli.cli import common as c
 from smscli.errors import ExitCode, InputError, NotSupported, UsageError
+from smscli.limits import MAX_BATCH_NUMBERS
 from smscli.output import Column, OutputFormat, write_rows
 from smscli.providers import is_sandbox
 
@@ -96,11 +97,13 @@ def batch(
             "--max-numbers",
             metavar="N",
             min=1,
+            max=MAX_BATCH_NUMBERS,
             help="Numbers per request (default: the profile's batch_max_numbers, 1000; "
             "at most the provider's, mobset 50).",
             show_default=False,
         ),
     ] = None,
+    country: c.CountryOpt = None,
     dry_run: c.DryRunOpt = False,
     yes: c.YesOpt = False,
     resume: c.ResumeOpt = None,
@@ -135,7 +138,7 @@ def batch(
 
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
     if resume is not None:
-        if file is not None or message is not None or message_file is not None:
+        if file is not None or message is not None or message_file is not None or country:
             raise UsageError(f"--resume takes the rows from job {resume}: give no file or template")
         if no_history:
             raise UsageError("--resume needs the history: drop --no-history")
@@ -151,7 +154,8 @@ def batch(
     if file is None:
         raise UsageError("no batch file given", hint="smscli batch FILE (or - for stdin)")
     template = _template(message, message_file, stdin_taken=file == "-")
-    prof = c.load_profile(opts, {"sender_id": sender_id})
+    prof = c.load_profile(opts, {"sender_id": sender_id, "default_country": country})
+    national = c.country(prof)
     gateway = c.open_gateway(prof, opts)
     try:
         sender = c.sender_id(prof, gateway)
@@ -164,6 +168,7 @@ def batch(
                 default_sender=sender,
                 max_chars=gateway.max_content_chars,
                 max_sender=gateway.max_sender_id,
+                country=national,
             )
         cap = max_numbers or prof.get_int("batch_max_numbers") or 1000
         packing = Packing.for_gateway(gateway, cap)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -13,6 +14,7 @@ import typer
 
 from smscli import console
 from smscli.errors import ExitCode, OutputClosed, OutputError, SmsCliError
+from smscli.limits import MAX_CONCURRENCY, MAX_JOB_ID, MAX_RATE, MIN_RATE
 from smscli.output import OutputFormat, resolve_format, stdout_usable
 
 if TYPE_CHECKING:
@@ -91,7 +93,8 @@ def common(
             hint="send them somewhere: > rows.tsv, or > /dev/null to keep only the history",
         )
     root = ctx.find_root().obj if ctx.find_root().obj else {}
-    profile = profile or root.get("profile")
+    # `is None`, not `or`: an empty -p '' must reach the resolver and be refused there.
+    profile = profile if profile is not None else root.get("profile")
     output = output or root.get("output")
     json_flag = json_flag or bool(root.get("json"))
     quiet = quiet or bool(root.get("quiet"))
@@ -197,10 +200,18 @@ def open_gateway(profile: ResolvedProfile, opts: Common) -> Gateway:
     return gateway
 
 
+def finite(value: float | None) -> float | None:
+    """Option callback: Click's FloatRange lets nan through (every comparison with it is
+    false), and inf through a range without a maximum."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter("must be a finite number")
+    return value
+
+
 ConcurrencyOpt = Annotated[
     int | None,
     typer.Option(
-        "--concurrency", min=1, max=64, metavar="N",
+        "--concurrency", min=1, max=MAX_CONCURRENCY, metavar="N",
         help="Requests in flight at once (default: the profile's concurrency, 4).",
         show_default=False,
     ),
@@ -208,7 +219,7 @@ ConcurrencyOpt = Annotated[
 RateOpt = Annotated[
     float | None,
     typer.Option(
-        "--rate", min=0.01, metavar="R",
+        "--rate", min=MIN_RATE, max=MAX_RATE, metavar="R", callback=finite,
         help="At most R requests per second (default: the profile's rate, unpaced).",
         show_default=False,
     ),
@@ -262,6 +273,7 @@ ResumeOpt = Annotated[
         "--resume",
         metavar="JOB",
         min=1,
+        max=MAX_JOB_ID,
         help="Continue an interrupted job from the history: only requests that never left "
         "are sent (see `smscli history`).",
         show_default=False,
@@ -291,6 +303,29 @@ NoHistoryOpt = Annotated[
         help="Do not record this job in the local history (it cannot be resumed).",
     ),
 ]
+
+
+CountryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--country",
+        metavar="CC",
+        help="Read national numbers (07700 900123) as numbers of this country, e.g. GB "
+        "(default: the profile's default_country).",
+        show_default=False,
+    ),
+]
+
+
+def country(profile: ResolvedProfile) -> str | None:
+    """The country national numbers belong to (--country, else default_country), checked;
+    None when neither is set. phonenumbers is imported only then."""
+    code = profile.get_str("default_country")
+    if code is None:
+        return None
+    from smscli.numbers import check_country
+
+    return check_country(code)
 
 
 def sender_id(profile: ResolvedProfile, gateway: Gateway) -> str | None:

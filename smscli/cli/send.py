@@ -99,6 +99,7 @@ def send(
             show_default=False,
         ),
     ] = None,
+    country: c.CountryOpt = None,
     dry_run: c.DryRunOpt = False,
     yes: c.YesOpt = False,
     resume: c.ResumeOpt = None,
@@ -126,7 +127,9 @@ def send(
 
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
     if resume is not None:
-        if numbers or numbers_file is not None or order_id is not None or column is not None:
+        if numbers or numbers_file is not None or order_id is not None or column is not None or (
+            country is not None
+        ):
             raise UsageError(f"--resume takes the numbers from job {resume}: give no numbers")
         if no_history:
             raise UsageError("--resume needs the history: drop --no-history")
@@ -141,7 +144,8 @@ def send(
         flag = "--resend-unknown" if resend_unknown else "--resend-refused"
         raise UsageError(f"{flag} goes with --resume JOB")
     when = parse_at(at) if at is not None else None
-    prof = c.load_profile(opts, {"sender_id": sender_id})
+    prof = c.load_profile(opts, {"sender_id": sender_id, "default_country": country})
+    national = c.country(prof)
     gateway = c.open_gateway(prof, opts)
     try:
         if when is not None:
@@ -154,6 +158,7 @@ def send(
             column=column,
             order_ids=order_id,
             stdin_taken=stdin_taken,
+            country=national,
         )
         sender = c.sender_id(prof, gateway)
         # The client's own checks (e.g. mobset counts an emoji as 2 characters) before any
