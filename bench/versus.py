@@ -99,32 +99,35 @@ def batch(count: int, runs: int, texts: int = 1000) -> None:
 
 def report(count: int, runs: int) -> None:
     name = f"report of {count:,} msgIds ({-(-count // 200)} calls), {LATENCY * 1000:.0f} ms, 8 in flight"
-    with lean_gateway(0.0) as gw, workspace(gw.url) as tool:
-        given = numbers_file(tool.root / "numbers.txt", count)
-        sent = tool.root / "sent.jsonl"
-        # The ids come from a send recorded in the history, as a user's would.
-        run([SMSCLI, "send", "-m", "bench message", "-y", "-o", "jsonl"], env=tool.env(),
-            stdin=given, stdout=sent)
+    with workspace("http://127.0.0.1:9/v3") as tool:
+        with lean_gateway(0.0) as gw:
+            tool.url = gw.url
+            tool.configure()
+            given = numbers_file(tool.root / "numbers.txt", count)
+            sent = tool.root / "sent.jsonl"
+            # The ids come from a send recorded in the history, as a user's would.
+            run([SMSCLI, "send", "-m", "bench message", "-y", "-o", "jsonl"], env=tool.env(),
+                stdin=given, stdout=sent)
         ids = tool.root / "ids.txt"
         with sent.open() as rows:
             ids.write_text("".join(json.loads(r)["msg_id"] + "\n" for r in rows))
-    with lean_gateway(LATENCY) as gw2:
-        tool.url = gw2.url
-        tool.root.mkdir(exist_ok=True)
-        tool.configure()
-        out = tool.root / "out.jsonl"
-        given_ids = ids
+        with lean_gateway(LATENCY) as gw2:
+            tool.url = gw2.url
+            tool.configure()
+            out = tool.root / "out.jsonl"
 
-        def ours() -> Sample:
-            return run([SMSCLI, "report", "-o", "jsonl"], env=tool.env(), stdin=given_ids,
-                       stdout=out)
+            def ours() -> Sample:
+                return run([SMSCLI, "report", "-o", "jsonl"], env=tool.env(), stdin=ids,
+                           stdout=out)
 
-        def theirs() -> Sample:
-            return run([*REFERENCE, gw2.url, "report"], stdin=given_ids, stdout=out)
+            def theirs() -> Sample:
+                return run([*REFERENCE, gw2.url, "report"], stdin=ids, stdout=out)
 
-        pair = alternate(Pair(name), runs, ours, theirs)
+            pair = alternate(Pair(name), runs, ours, theirs)
+            stats = gw2.stats()
     print(pair.line(1.15))
-    print(f"   {load_note()}")
+    print(f"   gateway: {stats['requests']} getReport calls, at most {stats['peak']} in flight; "
+          f"{load_note()}")
 
 
 def one(runs: int) -> None:

@@ -1,0 +1,173 @@
+"""The history's own figures (issue 13):
+
+    python bench/history_bench.py size [count]       bytes on disk per message sent
+    python bench/history_bench.py big DIR [messages]  build (once) a history of 10 M messages
+                                                      in DIR, then time `history --number`,
+                                                      `report --job` on it and `history prune`
+    python bench/history_bench.py rss [count]         peak RSS of a 1 M-number send, history on
+
+`size` sends through smscli itself against the lean gateway (no added latency) and measures
+the database after a checkpoint (the WAL folded in). `big` writes its history through the
+store's own journal API (create_job, before/after per chunk, record_reports) - what `send`
+and `report` call - in one process, so it builds in minutes and in whatever schema the code
+has; jobs of 5,000 numbers spread over the last 30 days, drawn from 2 M distinct numbers (each
+number is in about 5 jobs). Query times are medians, shown next to the same command on an
+empty history ("beyond start-up" is the difference).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from _side import SMSCLI, lean_gateway, load_note, numbers_file, run, workspace  # type: ignore[import-not-found]
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+JOB_SIZE = 5000
+DISTINCT = 2_000_000
+FIRST = 447000000001
+
+
+def db_bytes(path: Path) -> int:
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+
+
+def size(count: int) -> None:
+    with lean_gateway(0.0) as gw, workspace(gw.url) as tool:
+        given = numbers_file(tool.root / "numbers.txt", count)
+        run([SMSCLI, "send", "-m", "bench message", "-y", "-o", "jsonl"], env=tool.env(),
+            stdin=given)
+        total = db_bytes(tool.root / "data" / "history.sqlite3")
+    print(f"history on disk: {total / count:.1f} bytes per message sent ({count:,} messages: "
+          f"{total / 1e6:.1f} MB) (target <= 80) {'met' if total / count <= 80 else 'NOT met'}")
+
+
+def build(path: Path, messages: int) -> None:
+    from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
+    from smscli.sending import Chunk, ChunkOutcome, ChunkState
+    from smscli.store import Store
+
+    started = time.perf_counter()
+    store = Store.open(path)
+    jobs = messages // JOB_SIZE
+    now = datetime.now(UTC)
+    msg_id = 2304252117461165117
+    for j in range(jobs):
+        offset = (j * JOB_SIZE * 7) % DISTINCT
+        nums = [str(FIRST + ((offset + i) % DISTINCT) * 10) for i in range(JOB_SIZE)]
+        chunks = [Chunk(i // 1000, nums[i : i + 1000]) for i in range(0, JOB_SIZE, 1000)]
+        job_id = store.create_job(profile="bench", provider="laaffic", kind="send",
+                                  message="bench message", sender=None, chunks=chunks)
+        journal = store.journal(job_id)
+        for chunk in chunks:
+            journal.before(chunk)
+            accepted = tuple(
+                Submitted(n, str(msg_id + k), None) for k, n in enumerate(chunk.numbers)
+            )
+            msg_id += len(accepted)
+            journal.after(ChunkOutcome(chunk, ChunkState.ACCEPTED,
+                                       SendResult(accepted, len(accepted), 0)))
+        store.finish_job(job_id)
+        # Every other job has its delivery reports in: what `report` writes back.
+        if j % 2 == 0:
+            first = msg_id - JOB_SIZE
+            store.record_reports(
+                (Report(str(first + k), DeliveryStatus.DELIVERED, time=now) for k in
+                 range(JOB_SIZE)),
+                provider="laaffic",
+            )
+        if j % 100 == 0:
+            sys.stderr.write(f"\r{(j + 1) * JOB_SIZE:,} messages, "
+                             f"{time.perf_counter() - started:.0f} s")
+    store.close()
+    # Spread the jobs over the last 30 days (oldest first), as a month of sending would be.
+    db = sqlite3.connect(path)
+    span = timedelta(days=30) / jobs
+    db.executemany("UPDATE jobs SET created = ?, updated = ? WHERE id = ?",
+                   [((now - timedelta(days=30) + span * i).isoformat(timespec="milliseconds"),) * 2
+                    + (i + 1,) for i in range(jobs)])
+    db.commit()
+    db.close()
+    sys.stderr.write(f"\rbuilt {messages:,} messages in {time.perf_counter() - started:.0f} s; "
+                     f"{db_bytes(path) / messages:.0f} bytes per message\n")
+
+
+def median_wall(argv: list[str], env: dict[str, str], runs: int) -> float:
+    return statistics.median(run(argv, env=env).wall for _ in range(runs))
+
+
+def big(directory: Path, messages: int) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "history.sqlite3"
+    if not path.exists():
+        build(path, messages)
+    with workspace("http://127.0.0.1:9/v3") as tool:
+        full = {**tool.env(), "SMSCLI_DATA_DIR": str(directory)}
+        empty = tool.env("empty")
+        number = str(FIRST + 123_457 * 10)
+        jobs = messages // JOB_SIZE
+        job = str(jobs - (jobs % 2) - 1)  # an odd id: its reports are in, so no gateway call
+        runs = 7
+        for name, args in [
+            (f"history --number {number}", ["history", "--number", number, "-o", "jsonl"]),
+            (f"report --job {job} ({JOB_SIZE:,} ids, all delivered)",
+             ["report", "--job", job, "-o", "jsonl"]),
+        ]:
+            base = median_wall([SMSCLI, *args], empty, runs)
+            wall = median_wall([SMSCLI, *args], full, runs)
+            beyond = (wall - base) * 1000
+            print(f"{name} on {messages:,} messages: {wall * 1000:.0f} ms; on an empty history "
+                  f"{base * 1000:.0f} ms; beyond start-up {beyond:.0f} ms (target <= 100) "
+                  f"{'met' if beyond <= 100 else 'NOT met'}  [median of {runs}]")
+        copy = directory.parent / (directory.name + "-prune")
+        copy.mkdir(exist_ok=True)
+        for part in directory.glob("history.sqlite3*"):
+            os.system(f"cp {part} {copy}/")  # noqa: S605 - bench, fixed paths
+        timed = run([SMSCLI, "history", "prune", "--older-than", "0s", "-y"],
+                    env={**full, "SMSCLI_DATA_DIR": str(copy)})
+        print(f"history prune of {messages:,} messages ({jobs:,} jobs, 30 days): "
+              f"{timed.wall:.1f} s, peak RSS {timed.rss_mb:.0f} MB")
+        for part in copy.glob("*"):
+            part.unlink()
+        copy.rmdir()
+    print(f"   {load_note()}")
+
+
+def rss(count: int) -> None:
+    with lean_gateway(0.0) as gw, workspace(gw.url) as tool:
+        given = numbers_file(tool.root / "numbers.txt", count)
+        timed = run([SMSCLI, "send", "-m", "bench message", "-y", "-o", "jsonl"],
+                    env=tool.env(), stdin=given, stdout=tool.root / "out.jsonl")
+        lines = sum(1 for _ in (tool.root / "out.jsonl").open())
+    print(f"send {count:,} numbers, history on, no added latency: {timed.wall:.1f} s wall, "
+          f"{timed.cpu:.1f} s CPU, peak RSS {timed.rss_mb:.0f} MB (target <= 200) "
+          f"{'met' if timed.rss_mb <= 200 else 'NOT met'}; {lines:,} rows; {load_note()}")
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    case = args[0] if args else "size"
+    if case == "size":
+        size(int(args[1]) if len(args) > 1 else 200_000)
+    elif case == "big":
+        big(Path(args[1]), int(args[2]) if len(args) > 2 else 10_000_000)
+    elif case == "rss":
+        rss(int(args[1]) if len(args) > 1 else 1_000_000)
+    else:
+        raise SystemExit(__doc__)
+    _ = json
+
+
+if __name__ == "__main__":
+    main()
