@@ -50,7 +50,14 @@ from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, TypeVar
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError, UsageError
 from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
-from smscli.sending import Chunk, ChunkOutcome, ChunkState, RunResult, outcome_rows
+from smscli.sending import (
+    NOT_LISTED,
+    UNTRACKED,
+    Chunk,
+    ChunkOutcome,
+    ChunkState,
+)
+from smscli.sending import _error_text as error_text
 
 FILE_NAME: Final = "history.sqlite3"
 # Long enough to outlast another process's longest transaction (creating a 200,000-number job,
@@ -75,6 +82,31 @@ class JobNotFound(StoreError):
 
 
 # --------------------------------------------------------------------------- schema
+
+_INT64_MAX: Final = 9223372036854775807
+_INT64_DIGITS: Final = len(str(_INT64_MAX))
+
+
+def _key(text: str) -> int | str:
+    """How a number or msgId is stored and looked up: as an integer when it is one written
+    canonically (digits only, no leading zero, within 64 bits), so str() gives it back exactly;
+    otherwise as the text itself. Columns `messages.number` and `.msg_id` have no type, so
+    SQLite keeps whichever it is given, and an integer never equals a text."""
+    if text.isascii() and text.isdigit() and text[0] != "0" and len(text) <= _INT64_DIGITS:
+        value = int(text)
+        if value <= _INT64_MAX:
+            return value
+    return text
+
+
+def _key_sql(column: str) -> str:
+    """_key in SQL, for the migration of text columns."""
+    return (
+        f"CASE WHEN {column} GLOB '[1-9]*' AND {column} NOT GLOB '*[^0-9]*'"
+        f" AND (length({column}) < {_INT64_DIGITS} OR (length({column}) = {_INT64_DIGITS}"
+        f" AND {column} <= '{_INT64_MAX}')) THEN CAST({column} AS INTEGER) ELSE {column} END"
+    )
+
 
 _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     (
@@ -155,6 +187,71 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             PRIMARY KEY (provider, msg_id)
         )""",
         "CREATE INDEX orphan_reports_received ON orphan_reports (received)",
+    ),
+    # v3: compact messages (issue 13: 182 bytes per message sent before). Numbers and msgIds
+    # made only of digits are stored as integers (_key: 6-8 bytes instead of 12-19 characters,
+    # in the table and in both indexes), the outcome as a small integer (_OUTCOMES: 0 and 1
+    # take no bytes at all), `updated` only once a report changed the row; the table is keyed
+    # by its position (WITHOUT ROWID), so the position needs no index of its own. A chunk's
+    # plan (numbers, order_ids, contents, senders) is dropped once its answer is journalled:
+    # its messages rows hold the same values, and the plan is read back from them (_plans).
+    (
+        """CREATE TABLE messages_v3 (
+            job_id INTEGER NOT NULL,
+            chunk INTEGER NOT NULL,
+            pos INTEGER NOT NULL,
+            number NOT NULL,
+            msg_id,
+            outcome INTEGER NOT NULL,
+            order_id TEXT,
+            content TEXT,
+            sender TEXT,
+            error TEXT,
+            status TEXT,
+            status_time TEXT,
+            code TEXT,
+            detail TEXT,
+            updated TEXT,
+            PRIMARY KEY (job_id, chunk, pos)
+        ) WITHOUT ROWID""",
+        "INSERT INTO messages_v3 SELECT job_id, chunk, pos, "  # noqa: S608 - constant SQL
+        + _key_sql("number")
+        + ", "
+        + _key_sql("msg_id")
+        + ","
+        " CASE outcome WHEN 'accepted' THEN 0 WHEN 'rejected' THEN 1 WHEN 'unknown' THEN 2"
+        " ELSE 3 END, order_id, content, sender, error, status, status_time, code, detail,"
+        " CASE WHEN status IS NULL THEN NULL ELSE updated END FROM messages"
+        " ORDER BY job_id, chunk, pos",
+        "DROP TABLE messages",
+        "ALTER TABLE messages_v3 RENAME TO messages",
+        "CREATE INDEX messages_msg_id ON messages (msg_id) WHERE msg_id IS NOT NULL",
+        "CREATE INDEX messages_number ON messages (number)",
+        """CREATE TABLE chunks_v3 (
+            id INTEGER PRIMARY KEY,
+            job_id INTEGER NOT NULL REFERENCES jobs (id),
+            idx INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            sends INTEGER NOT NULL DEFAULT 0,
+            error_kind TEXT,
+            error_code TEXT,
+            error_text TEXT,
+            started TEXT,
+            finished TEXT,
+            numbers TEXT,
+            order_ids TEXT,
+            contents TEXT,
+            senders TEXT
+        )""",
+        "INSERT INTO chunks_v3 SELECT * FROM chunks",
+        "UPDATE chunks_v3 SET numbers = NULL, order_ids = NULL, contents = NULL,"
+        " senders = NULL WHERE EXISTS (SELECT 1 FROM messages m"
+        " WHERE m.job_id = chunks_v3.job_id AND m.chunk = chunks_v3.idx AND m.pos = 0)",
+        "DROP TABLE chunks",
+        "ALTER TABLE chunks_v3 RENAME TO chunks",
+        "CREATE UNIQUE INDEX chunks_position ON chunks (job_id, idx)",
     ),
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
@@ -476,6 +573,10 @@ _MESSAGE_COLUMNS: Final = (
 )
 _MESSAGE_WIDTH: Final = 15
 
+# messages.outcome, by its code (0 and 1 are stored in no bytes at all).
+_OUTCOMES: Final = ("accepted", "rejected", "unknown", "not_sent")
+_ACCEPTED, _REJECTED, _UNKNOWN, _NOT_SENT = 0, 1, 2, 3
+
 
 def _job(row: Sequence[Any]) -> Job:
     status, pid = str(row[12]), None if row[13] is None else int(row[13])
@@ -521,7 +622,8 @@ def _chunk_info(row: Sequence[Any], live: bool) -> ChunkInfo:
 
 
 def _plan(row: Sequence[Any]) -> Chunk:
-    """A chunk as planned, from its `_PLAN_COLUMNS` row."""
+    """A chunk as planned, from its `_PLAN_COLUMNS` row. An answered chunk's plan was dropped
+    (its numbers are NULL): Store._plans reads it back from its messages."""
 
     def listed(text: str | None) -> list[Any] | None:
         return None if text is None else list(json.loads(text))
@@ -554,12 +656,12 @@ def _message(row: Sequence[Any], sent: object = None) -> Message:
         job_id=int(row[0]),
         chunk=int(row[1]),
         pos=int(row[2]),
-        number=row[3],
+        number=str(row[3]),
         order_id=row[4],
         content=row[5],
         sender=row[6],
-        outcome=row[7],
-        msg_id=row[8],
+        outcome=_OUTCOMES[row[7]],
+        msg_id=_str(row[8]),
         error=row[9],
         status=row[10],
         status_time=_dt(row[11]),
@@ -600,7 +702,7 @@ def _unanswered(
 
 def _tracked(row: Sequence[Any]) -> tuple[str, Tracked]:
     return str(row[0]), Tracked(
-        number=row[1],
+        number=_str(row[1]),
         status=DeliveryStatus(row[2]) if row[2] is not None else None,
         time=_dt(row[3]),
         code=row[4],
@@ -608,42 +710,127 @@ def _tracked(row: Sequence[Any]) -> tuple[str, Tracked]:
     )
 
 
-def _message_rows(job_id: int, outcome: ChunkOutcome, now: str) -> Iterator[tuple[object, ...]]:
-    """A chunk's answer as `messages` rows: its numbers in order, then any the gateway
-    rewrote (negative positions). The texts are outcome_rows', as `send` printed them."""
-    chunk, state = outcome.chunk, outcome.state
-    size = len(chunk.numbers)
+def _message_rows(job_id: int, outcome: ChunkOutcome) -> list[tuple[object, ...]]:
+    """A chunk's answer as `messages` rows (job_id, chunk, pos, number, order_id, content,
+    sender, outcome, msg_id, error): its numbers in order, then any the gateway rewrote
+    (negative positions). The same rows as sending.rows_for, as `send` printed them, built
+    straight into tuples: this runs for every number sent."""
+    chunk, state, index = outcome.chunk, outcome.state, outcome.chunk.index
+    numbers, ids = chunk.numbers, chunk.order_ids
     contents, senders = chunk.contents, chunk.sender_ids
-    for i, row in enumerate(outcome_rows(RunResult(outcomes=[outcome]))):
-        accepted = row["accepted"]
-        if accepted is None:
-            name = ChunkState.UNKNOWN.value
-        elif accepted:
-            name = ChunkState.ACCEPTED.value
-        else:
-            name = "not_sent" if state is ChunkState.NOT_SENT else ChunkState.REJECTED.value
-        pos = i if i < size else size - 1 - i
-        yield (
+    result = outcome.result
+    if state is ChunkState.ACCEPTED and result is not None:
+        # A batch chunk can hold a number more than once (different contents): each
+        # occurrence takes the next msgId listed for it, in the gateway's answer order.
+        by_number: dict[str, list[Submitted]] = {}
+        for sub in result.accepted:
+            listed = by_number.get(sub.number)
+            if listed is None:
+                by_number[sub.number] = [sub]
+            else:
+                listed.append(sub)
+        untracked = set(outcome.untracked)
+        rows: list[tuple[object, ...]] = []
+        append = rows.append
+        for i, number in enumerate(numbers):
+            listed = by_number.get(number)
+            given = ids[i] if ids else None
+            content = contents[i] if contents else None
+            sender = senders[i] if senders else None
+            if listed:
+                sub = listed.pop(0)
+                append(
+                    (
+                        job_id,
+                        index,
+                        i,
+                        _key(number),
+                        sub.order_id or given or None,
+                        content,
+                        sender,
+                        _ACCEPTED,
+                        _key(sub.msg_id),
+                        None,
+                    )
+                )
+            elif number in untracked:
+                append(
+                    (
+                        job_id,
+                        index,
+                        i,
+                        _key(number),
+                        given,
+                        content,
+                        sender,
+                        _ACCEPTED,
+                        None,
+                        UNTRACKED,
+                    )
+                )
+            else:
+                append(
+                    (
+                        job_id,
+                        index,
+                        i,
+                        _key(number),
+                        given or None,
+                        content,
+                        sender,
+                        _REJECTED,
+                        None,
+                        NOT_LISTED,
+                    )
+                )
+        # A number the gateway rewrote (e.g. reformatted) still gets its msgId kept.
+        pos = -1
+        for listed in by_number.values():
+            for sub in listed:
+                append(
+                    (
+                        job_id,
+                        index,
+                        pos,
+                        _key(sub.number),
+                        sub.order_id,
+                        None,
+                        None,
+                        _ACCEPTED,
+                        _key(sub.msg_id),
+                        None,
+                    )
+                )
+                pos -= 1
+        return rows
+    if state is ChunkState.UNKNOWN:
+        code = _UNKNOWN
+    elif state is ChunkState.NOT_SENT:
+        code = _NOT_SENT
+    else:
+        code = _REJECTED
+    text = error_text(outcome)
+    return [
+        (
             job_id,
-            chunk.index,
-            pos,
-            row["number"],
-            row["order_id"],
-            contents[i] if contents and i < size else None,
-            senders[i] if senders and i < size else None,
-            name,
-            row["msg_id"],
-            row["error"],
-            now,
+            index,
+            i,
+            _key(number),
+            (ids[i] if ids else None) or None,
+            contents[i] if contents else None,
+            senders[i] if senders else None,
+            code,
+            None,
+            text,
         )
+        for i, number in enumerate(numbers)
+    ]
 
 
 # Jobs having at least one message in a state, for `history --status`. Constant SQL only.
 _IN_MESSAGES = "EXISTS (SELECT 1 FROM messages m WHERE m.job_id = jobs.id AND {})"
 _IN_CHUNKS = "EXISTS (SELECT 1 FROM chunks c WHERE c.job_id = jobs.id AND {})"
-_PENDING = (
-    "m.outcome = 'accepted' AND (m.status IS NULL OR m.status NOT IN ('delivered', 'failed'))"
-)
+_PENDING = "m.outcome = 0 AND (m.status IS NULL OR m.status NOT IN ('delivered', 'failed'))"
 STATUS_FILTERS: Final[dict[str, str]] = {
     "delivered": _IN_MESSAGES.format("m.status = 'delivered'"),
     "failed": _IN_MESSAGES.format("m.status = 'failed'"),
@@ -653,7 +840,7 @@ STATUS_FILTERS: Final[dict[str, str]] = {
     + " OR "
     + _IN_MESSAGES.format("m.status = 'unknown'")
     + ")",
-    "rejected": _IN_MESSAGES.format("m.outcome = 'rejected'"),
+    "rejected": _IN_MESSAGES.format("m.outcome = 1"),
     "not_sent": _IN_CHUNKS.format("c.state IN ('planned', 'not_sent')"),
 }
 
@@ -812,14 +999,14 @@ class Store:
                     hint="wait for it to finish (or stop it) before resuming",
                 )
             now = _ts(_now())
-            lost = [
-                _plan(row)
-                for row in db.execute(
+            lost = self._plans(
+                job_id,
+                db.execute(
                     f"SELECT {_PLAN_COLUMNS} FROM chunks"  # noqa: S608 - constant columns
                     " WHERE job_id = ? AND state = 'sending'",
                     (job_id,),
-                )
-            ]
+                ).fetchall(),
+            )
             error = NetworkError(LOST_IN_FLIGHT, maybe_processed=True)
             for chunk in lost:
                 outcome = ChunkOutcome(chunk, ChunkState.UNKNOWN, error=error, attempts=0)
@@ -880,6 +1067,8 @@ class Store:
         db.execute(
             "UPDATE chunks SET state = ?, attempts = attempts + ?, error_kind = ?,"
             " error_code = ?, error_text = ?, finished = ?,"
+            # The plan is in the messages rows from now on (see _plans).
+            " numbers = NULL, order_ids = NULL, contents = NULL, senders = NULL,"
             # Column values on the right are the row's old ones: 'sending' means before()
             # counted this attempt.
             " sends = CASE WHEN ? AND state = 'sending' THEN MAX(sends - 1, 0) ELSE sends END"
@@ -902,8 +1091,8 @@ class Store:
         )
         db.executemany(
             "INSERT INTO messages (job_id, chunk, pos, number, order_id, content, sender,"
-            " outcome, msg_id, error, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _message_rows(job_id, outcome, now),
+            " outcome, msg_id, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _message_rows(job_id, outcome),
         )
 
     # -- resume ----------------------------------------------------------------------------------
@@ -923,23 +1112,65 @@ class Store:
                 plan.settled.append(self._settled(job_id, info, chunk))
         return plan
 
-    def _chunks_with_plans(self, job: Job) -> list[tuple[ChunkInfo, Chunk]]:
+    def _chunks_with_plans(
+        self, job: Job, *, answered: bool = True
+    ) -> list[tuple[ChunkInfo, Chunk]]:
+        """A job's chunks and their plans; answered=False leaves the plans of answered chunks
+        empty (for a caller that reads their messages anyway)."""
         rows = self._db.execute(
             f"SELECT {_CHUNK_COLUMNS}, {_PLAN_COLUMNS} FROM chunks"  # noqa: S608
             " WHERE job_id = ? ORDER BY idx",
             (job.id,),
+        ).fetchall()
+        plans = [row[11:] for row in rows]
+        chunks = self._plans(job.id, plans) if answered else [_plan(row) for row in plans]
+        return [
+            (_chunk_info(row[:11], job.live), chunk)
+            for row, chunk in zip(rows, chunks, strict=True)
+        ]
+
+    def _plans(self, job_id: int, rows: Sequence[Sequence[Any]]) -> list[Chunk]:
+        """Chunks from their _PLAN_COLUMNS rows. The plan of a chunk whose answer was
+        journalled was dropped then (numbers NULL): it is read back from its messages rows,
+        which hold each number with its order id, content and sender in plan order."""
+        chunks = [_plan(row) for row in rows]
+        missing = {
+            chunk.index: chunk for chunk, row in zip(chunks, rows, strict=True) if row[1] is None
+        }
+        if not missing:
+            return chunks
+        sql = (
+            "SELECT chunk, number, order_id, content, sender FROM messages"
+            " WHERE job_id = ? AND pos >= 0"
         )
-        return [(_chunk_info(row[:11], job.live), _plan(row[11:])) for row in rows]
+        params: tuple[int, ...] = (job_id,)
+        if len(missing) == 1:
+            sql += " AND chunk = ?"
+            params = (job_id, *missing)
+        parts: dict[int, list[tuple[Any, ...]]] = {}
+        for row in self._db.execute(sql + " ORDER BY chunk, pos", params):
+            if row[0] in missing:
+                parts.setdefault(row[0], []).append(row)
+        for index, chunk in missing.items():
+            got = parts.get(index, [])
+            chunk.numbers = [str(row[1]) for row in got]
+            if any(row[2] is not None for row in got):
+                chunk.order_ids = [row[2] or "" for row in got]
+            if any(row[3] is not None for row in got):
+                chunk.contents = [row[3] or "" for row in got]
+            if any(row[4] is not None for row in got):
+                chunk.sender_ids = [row[4] for row in got]
+        return chunks
 
     def _settled(self, job_id: int, info: ChunkInfo, chunk: Chunk) -> ChunkOutcome:
         state = ChunkState(info.state)
         if state is not ChunkState.ACCEPTED:
             return ChunkOutcome(chunk, state, error=_rebuilt_error(info), attempts=info.attempts)
         accepted = tuple(
-            Submitted(number, msg_id, order_id)
+            Submitted(str(number), str(msg_id), order_id)
             for number, msg_id, order_id in self._db.execute(
                 "SELECT number, msg_id, order_id FROM messages WHERE job_id = ? AND chunk = ?"
-                " AND outcome = 'accepted' AND msg_id IS NOT NULL ORDER BY pos < 0, abs(pos)",
+                " AND outcome = 0 AND msg_id IS NOT NULL ORDER BY pos < 0, abs(pos)",
                 (job_id, info.index),
             )
         )
@@ -980,8 +1211,8 @@ class Store:
         answered = {
             int(row[0]): [int(v or 0) for v in row[1:]]
             for row in self._db.execute(
-                "SELECT job_id, sum(outcome = 'accepted'), sum(outcome = 'rejected'),"  # noqa: S608
-                " sum(outcome = 'unknown'), sum(outcome = 'not_sent'),"
+                "SELECT job_id, sum(outcome = 0), sum(outcome = 1),"  # noqa: S608
+                " sum(outcome = 2), sum(outcome = 3),"
                 " sum(status = 'delivered'), sum(status = 'failed'),"
                 f" sum({_PENDING.replace('m.', '')})"
                 f" FROM messages WHERE job_id IN ({marks}) AND pos >= 0 GROUP BY job_id",
@@ -1012,6 +1243,16 @@ class Store:
     def chunks(self, job_id: int) -> list[ChunkInfo]:
         """A job's chunks with their first and last numbers."""
         job = self.job(job_id)
+        # Answered chunks keep their numbers in their messages rows only.
+        ends: dict[tuple[int, int], str] = {
+            (int(row[0]), int(row[1])): str(row[2])
+            for row in self._db.execute(
+                "SELECT m.chunk, m.pos, m.number FROM chunks c JOIN messages m"
+                " ON m.job_id = c.job_id AND m.chunk = c.idx AND m.pos IN (0, c.size - 1)"
+                " WHERE c.job_id = ? AND c.numbers IS NULL",
+                (job_id,),
+            )
+        }
         out = []
         for row in self._db.execute(
             f"SELECT {_CHUNK_COLUMNS}, numbers FROM chunks"  # noqa: S608
@@ -1019,9 +1260,13 @@ class Store:
             (job_id,),
         ):
             info = _chunk_info(row[:11], job.live)
-            numbers = str(row[11])
-            first, _, _ = numbers.partition("\n")
-            _, _, last = numbers.rpartition("\n")
+            if row[11] is None:
+                first = ends.get((info.index, 0), "")
+                last = ends.get((info.index, info.size - 1), "")
+            else:
+                numbers = str(row[11])
+                first, _, _ = numbers.partition("\n")
+                _, _, last = numbers.rpartition("\n")
             out.append(replace(info, first=first or None, last=last or None))
         return out
 
@@ -1038,7 +1283,7 @@ class Store:
         ):
             rows.setdefault(int(row[1]), []).append(_message(row, row[_MESSAGE_WIDTH]))
         out: list[Message] = []
-        for info, chunk in self._chunks_with_plans(job):
+        for info, chunk in self._chunks_with_plans(job, answered=False):
             answered = rows.get(info.index)
             if answered is not None:
                 out.extend(m for m in answered if m.pos >= 0)
@@ -1072,7 +1317,7 @@ class Store:
                 f" {job_columns} FROM messages m JOIN jobs j ON j.id = m.job_id"
                 " JOIN chunks c ON c.job_id = m.job_id AND c.idx = m.chunk"
                 f" WHERE m.number = ?{extra}",
-                [number, *params],
+                [_key(number), *params],
             )
         ]
         hits.extend(self._unanswered_hits(number, extra, params))
@@ -1154,9 +1399,10 @@ class Store:
         return found
 
     def _tracked_messages(self, msg_ids: list[str], provider: str | None) -> dict[str, Tracked]:
-        scope, params = "", [*msg_ids]
+        scope, params = "", [_key(i) for i in msg_ids]
         if provider is not None:
-            scope = " AND m.job_id IN (SELECT id FROM jobs WHERE provider = ?)"
+            # `+`: not a way into the table (that is the msgId index), only a filter.
+            scope = " AND +m.job_id IN (SELECT id FROM jobs WHERE provider = ?)"
             params.append(provider)
         # In job order, so a msgId a gateway reused answers with its newest message.
         return dict(
@@ -1214,7 +1460,7 @@ class Store:
             " OR ? IN ('delivered', 'failed'))"
         )
         if provider is not None:
-            sql += " AND job_id IN (SELECT id FROM jobs WHERE provider = ?)"
+            sql += " AND +job_id IN (SELECT id FROM jobs WHERE provider = ?)"
         scope = () if provider is None else (provider,)
         with self._write() as db:
             before = db.total_changes
@@ -1227,7 +1473,7 @@ class Store:
                         r.code,
                         r.detail,
                         now,
-                        r.msg_id,
+                        _key(r.msg_id),
                         r.status.value,
                         *scope,
                     )
@@ -1334,7 +1580,7 @@ def _keep_orphans(
                 r.code,
                 r.detail,
                 now,
-                r.msg_id,
+                _key(r.msg_id),
                 provider,
             )
             for r in reports
@@ -1347,17 +1593,17 @@ def _adopt_orphans(db: sqlite3.Connection, provider: str, now: str) -> None:
     """Kept reports whose message has been journalled since (a report pulled while its send's
     answer was still on the way) move onto the message."""
     db.execute(
-        "UPDATE messages SET status = o.status, status_time = o.status_time, code = o.code,"
+        "UPDATE messages SET status = o.status, status_time = o.status_time, code = o.code,"  # noqa: S608
         " detail = o.detail, updated = ? FROM orphan_reports o"
-        " WHERE o.provider = ? AND o.msg_id = messages.msg_id"
+        f" WHERE o.provider = ? AND messages.msg_id = {_key_sql('o.msg_id')}"
         " AND messages.job_id IN (SELECT id FROM jobs WHERE provider = ?)"
         " AND (messages.status IS NULL OR messages.status NOT IN ('delivered', 'failed')"
         " OR o.status IN ('delivered', 'failed'))",
         (now, provider, provider),
     )
     db.execute(
-        "DELETE FROM orphan_reports WHERE provider = ? AND EXISTS (SELECT 1 FROM messages m"
-        " WHERE m.msg_id = orphan_reports.msg_id"
+        "DELETE FROM orphan_reports WHERE provider = ? AND EXISTS (SELECT 1 FROM messages m"  # noqa: S608
+        f" WHERE m.msg_id = {_key_sql('orphan_reports.msg_id')}"
         " AND m.job_id IN (SELECT id FROM jobs WHERE provider = ?))",
         (provider, provider),
     )
