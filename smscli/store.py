@@ -1454,15 +1454,21 @@ class Store:
         transaction: the reports are saved, or (on an error) none is."""
         reports = list(reports)
         now = _ts(_now())
+        # A row is written only when the report changes it: asking again about pending
+        # messages (report --wait, a cron) then costs a read per message, not a write.
         sql = (
-            "UPDATE messages SET status = ?, status_time = ?, code = ?, detail = ?, updated = ?"
-            " WHERE msg_id = ? AND (status IS NULL OR status NOT IN ('delivered', 'failed')"
-            " OR ? IN ('delivered', 'failed'))"
+            "UPDATE messages SET status = ?1, status_time = ?2, code = ?3, detail = ?4,"
+            " updated = ?5 WHERE msg_id = ?6 AND (status IS NULL"
+            " OR status NOT IN ('delivered', 'failed') OR ?1 IN ('delivered', 'failed'))"
+            " AND (status IS NOT ?1 OR status_time IS NOT ?2 OR code IS NOT ?3"
+            " OR detail IS NOT ?4)"
         )
         if provider is not None:
-            sql += " AND +job_id IN (SELECT id FROM jobs WHERE provider = ?)"
+            sql += " AND +job_id IN (SELECT id FROM jobs WHERE provider = ?7)"
         scope = () if provider is None else (provider,)
+        keys = [_key(r.msg_id) for r in reports]
         with self._write() as db:
+            known = _known_ids(db, keys, provider)
             before = db.total_changes
             db.executemany(
                 sql,
@@ -1473,16 +1479,17 @@ class Store:
                         r.code,
                         r.detail,
                         now,
-                        _key(r.msg_id),
-                        r.status.value,
+                        key,
                         *scope,
                     )
-                    for r in reports
+                    for r, key in zip(reports, keys, strict=True)
+                    if key in known
                 ),
             )
             changed = db.total_changes - before
             if provider is not None:
-                _keep_orphans(db, reports, provider, now)
+                strays = [r for r, key in zip(reports, keys, strict=True) if key not in known]
+                _keep_orphans(db, strays, provider, now)
                 _adopt_orphans(db, provider, now)
             return changed
 
@@ -1549,6 +1556,26 @@ def _delete_orphans(db: sqlite3.Connection, cutoff: str, dry_run: bool) -> int:
     verb = "SELECT count(*)" if dry_run else "DELETE"
     cursor = db.execute(f"{verb} FROM orphan_reports WHERE received < ?", (cutoff,))
     return int(cursor.fetchone()[0]) if dry_run else cursor.rowcount
+
+
+def _known_ids(
+    db: sqlite3.Connection, keys: Sequence[int | str], provider: str | None
+) -> set[int | str]:
+    """Which of these msgIds (as _key) a message holds (of `provider`'s jobs, or of any)."""
+    scope, extra = "", tuple[str, ...]()
+    if provider is not None:
+        scope, extra = " AND +job_id IN (SELECT id FROM jobs WHERE provider = ?)", (provider,)
+    known: set[int | str] = set()
+    for start in range(0, len(keys), _LOOKUP_BATCH):
+        part = keys[start : start + _LOOKUP_BATCH]
+        known.update(
+            row[0]
+            for row in db.execute(
+                f"SELECT msg_id FROM messages WHERE msg_id IN ({_marks(part)}){scope}",  # noqa: S608
+                (*part, *extra),
+            )
+        )
+    return known
 
 
 def _is_final(status: DeliveryStatus | None) -> bool:
