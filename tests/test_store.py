@@ -748,3 +748,19 @@ def test_journalled_rows_are_the_rows_send_prints() -> None:
                 name = "not_sent"
             assert store_module._OUTCOMES[code] == name
             assert error == row["error"]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["447700900000", "2304252117461165117", "9223372036854775807"],
+        ["447700900000", "9223372036854775808"],  # one beyond 64 bits: all one by one
+        ["447700900000", "0447700900000", "+44", "ab", ""],
+        ["١٢٣", "1"],
+        [],
+    ],
+)
+def test_a_whole_chunk_keys_as_each_number_would(texts: list[str]) -> None:
+    keys = store_module._keys(texts)
+    assert keys == [store_module._key(t) for t in texts]
+    assert [type(k) for k in keys] == [type(store_module._key(t)) for t in texts]
