@@ -229,6 +229,10 @@ class RowWriter:
                 text = "true" if value else "false"
             elif kind is int:
                 text = str(value)
+            elif kind is datetime:
+                # What _json_default gives, without the encoder's machinery (a report's rows
+                # carry a time each).
+                text = _quote(value.isoformat())  # type: ignore[attr-defined]
             else:
                 text = self._encode(value)
             parts.append(prefix)
