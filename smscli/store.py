@@ -1544,8 +1544,8 @@ class Store:
         cutoff = _ts(_now() - older_than)
         counts = PruneCounts()
         with self._write() as db:
-            ids = [
-                job.id
+            jobs = [
+                job
                 for job in map(
                     _job,
                     db.execute(
@@ -1555,14 +1555,54 @@ class Store:
                 )
                 if not job.live
             ]
-            for start in range(0, len(ids), 500):
-                part = ids[start : start + 500]
-                counts = _add(counts, _delete_jobs(db, part, dry_run))
-            counts = replace(counts, orphan_reports=_delete_orphans(db, cutoff, dry_run))
-        if (ids or counts.orphan_reports) and not dry_run:
+            if dry_run:
+                for part in _prune_batches(jobs):
+                    counts = _add(counts, _delete_jobs(db, part, dry_run=True))
+                return replace(counts, orphan_reports=_delete_orphans(db, cutoff, True))
+        # One transaction per batch of jobs (about _PRUNE_NUMBERS messages): a month of a busy
+        # account is deleted without the WAL, or SQLite's memory for one transaction, growing
+        # to its size. Each job goes whole or not at all.
+        for part in _prune_batches(jobs):
+            with self._write() as db:
+                # A resume may have taken one of them over since they were selected.
+                live = {
+                    job.id
+                    for job in map(
+                        _job,
+                        db.execute(
+                            f"SELECT {_JOB_COLUMNS} FROM jobs"  # noqa: S608
+                            f" WHERE id IN ({_marks(part)})",
+                            part,
+                        ),
+                    )
+                    if job.live
+                }
+                part = [i for i in part if i not in live]
+                if part:
+                    counts = _add(counts, _delete_jobs(db, part, dry_run=False))
+        with self._write() as db:
+            counts = replace(counts, orphan_reports=_delete_orphans(db, cutoff, False))
+        if counts.jobs or counts.orphan_reports:
             # Give the freed pages back to the file system (auto_vacuum = INCREMENTAL).
             self._db.execute("PRAGMA incremental_vacuum")
         return counts
+
+
+# Messages deleted per transaction by `prune` (whole jobs; at most 500 jobs).
+_PRUNE_NUMBERS: Final = 100_000
+
+
+def _prune_batches(jobs: Sequence[Job]) -> Iterator[list[int]]:
+    part: list[int] = []
+    numbers = 0
+    for job in jobs:
+        if part and (numbers + job.numbers > _PRUNE_NUMBERS or len(part) >= 500):
+            yield part
+            part, numbers = [], 0
+        part.append(job.id)
+        numbers += job.numbers
+    if part:
+        yield part
 
 
 def _job_filter(

@@ -764,3 +764,23 @@ def test_a_whole_chunk_keys_as_each_number_would(texts: list[str]) -> None:
     keys = store_module._keys(texts)
     assert keys == [store_module._key(t) for t in texts]
     assert [type(k) for k in keys] == [type(store_module._key(t)) for t in texts]
+
+
+def test_prune_deletes_job_by_job_in_batches(
+    store: Store, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "_PRUNE_NUMBERS", 4)  # a transaction per job of 3
+    jobs = [sent_job(store, 3, start=447700900000 + 10 * i) for i in range(3)]
+    keep = sent_job(store, 2, start=447700800000)
+    raw = sqlite3.connect(path)
+    with raw:
+        raw.execute("UPDATE jobs SET created = '2000-01-01T00:00:00.000+00:00' WHERE id <= ?",
+                    (jobs[-1],))
+    raw.close()
+    assert list(store_module._prune_batches(store.job(j) for j in jobs)) == [[j] for j in jobs]
+    dry = store.prune(timedelta(days=1), dry_run=True)
+    assert (dry.jobs, dry.messages) == (3, 9)
+    done = store.prune(timedelta(days=1))
+    assert (done.jobs, done.chunks, done.messages) == (3, 3, 9)
+    assert [s.job.id for s in store.jobs()] == [keep]
+    assert len(store.ids_for_job(keep)) == 2
