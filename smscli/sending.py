@@ -218,6 +218,9 @@ def run_chunks(
     # A chunk taken from `source` but not yet in `pending`, and whether it may have left.
     taken: Chunk | None = None
     may_have_left = False
+    # Answers journalled but not yet shown: their rows are written once the freed slots are
+    # refilled, so the next requests leave without waiting for the output.
+    unshown: list[ChunkOutcome] = []
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         try:
             while True:
@@ -241,6 +244,10 @@ def run_chunks(
                     may_have_left = True
                     pending[pool.submit(attempt_chunk, chunk, send_one, retry)] = chunk
                     taken = None
+                if on_outcome:
+                    shown, unshown = unshown, []
+                    for outcome in shown:
+                        on_outcome(outcome)
                 if not pending:
                     break
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -251,9 +258,7 @@ def run_chunks(
                 # a slow reader of stdout, and the journal must not wait for it.
                 for outcome in finished:
                     record(outcome, notify=False)
-                if on_outcome:
-                    for outcome in finished:
-                        on_outcome(outcome)
+                unshown = finished
         except KeyboardInterrupt:
             run.interrupted = True
             stop = True
