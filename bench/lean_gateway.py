@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 from urllib.parse import parse_qs, urlsplit
@@ -50,7 +51,10 @@ class Gateway:
                 f'{{"msgId":"{i}","number":"{n}","orderId":"{o}"}}'
                 for i, n, o in zip(ids, numbers, order, strict=False)
             ]
-        return [f'{{"msgId":"{i}","number":"{n}","orderId":null}}' for i, n in zip(ids, numbers)]
+        return [
+            f'{{"msgId":"{i}","number":"{n}","orderId":null}}'
+            for i, n in zip(ids, numbers, strict=False)
+        ]
 
     def answer(self, method: bytes, target: bytes, body: bytes) -> bytes:
         url = urlsplit(target.decode("latin-1"))
@@ -148,10 +152,8 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(args.latency, args.port))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

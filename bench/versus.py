@@ -98,7 +98,8 @@ def batch(count: int, runs: int, texts: int = 1000) -> None:
 
 
 def report(count: int, runs: int) -> None:
-    name = f"report of {count:,} msgIds ({-(-count // 200)} calls), {LATENCY * 1000:.0f} ms, 8 in flight"
+    calls = -(-count // 200)
+    name = f"report of {count:,} msgIds ({calls} calls), {LATENCY * 1000:.0f} ms, 8 in flight"
     with workspace("http://127.0.0.1:9/v3") as tool:
         with lean_gateway(0.0) as gw:
             tool.url = gw.url
