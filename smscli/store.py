@@ -1087,16 +1087,16 @@ class Store:
         now = _ts(_now())
         chunk = outcome.chunk
         with self._write() as db:
+            # A chunk never planned (a caller that streams its chunks) gets its row; no plan:
+            # its messages rows, written next, hold it.
             db.execute(
-                "INSERT OR IGNORE INTO chunks (job_id, idx, size, state, numbers, order_ids,"
-                " contents, senders) VALUES (?, ?, ?, 'planned', ?, ?, ?, ?)",
-                (job_id, chunk.index, len(chunk.numbers), *_plan_values(chunk, store_content)),
+                "INSERT OR IGNORE INTO chunks (job_id, idx, size, state)"
+                " VALUES (?, ?, ?, 'planned')",
+                (job_id, chunk.index, len(chunk.numbers)),
             )
             if not store_content:
                 chunk = Chunk(chunk.index, chunk.numbers, chunk.order_ids, None, chunk.sender_ids)
-                outcome = ChunkOutcome(
-                    chunk, outcome.state, outcome.result, outcome.error, outcome.attempts
-                )
+                outcome = replace(outcome, chunk=chunk)
             self._record_outcome(db, job_id, outcome, now)
 
     def _record_outcome(

@@ -784,3 +784,28 @@ def test_prune_deletes_job_by_job_in_batches(
     assert (done.jobs, done.chunks, done.messages) == (3, 3, 9)
     assert [s.job.id for s in store.jobs()] == [keep]
     assert len(store.ids_for_job(keep)) == 2
+
+
+def test_numbers_sent_without_an_id_stay_untracked_when_content_is_not_stored(
+    store: Store,
+) -> None:
+    from smscli.errors import SentWithoutIds
+    from smscli.sending import UNTRACKED
+
+    chunk = Chunk(0, ["447700900000", "447700900001"])
+    job = new_job(store, [chunk], store_content=False)
+    journal = store.journal(job)
+    journal.before(chunk)
+    subs = (Submitted("447700900000", "m1"),)
+    error = SentWithoutIds("no id", code="0", result=None, untracked=("447700900001",))
+    journal.after(
+        ChunkOutcome(
+            chunk,
+            ChunkState.ACCEPTED,
+            SendResult(subs, 2, 0),
+            error=error,
+            untracked=("447700900001",),
+        )
+    )
+    rows = [(m.outcome, m.msg_id, m.error) for m in store.job_messages(job)]
+    assert rows == [("accepted", "m1", None), ("accepted", None, UNTRACKED)]
