@@ -1583,8 +1583,7 @@ class Store:
         with self._write() as db:
             counts = replace(counts, orphan_reports=_delete_orphans(db, cutoff, False))
         if counts.jobs or counts.orphan_reports:
-            # Give the freed pages back to the file system (auto_vacuum = INCREMENTAL).
-            self._db.execute("PRAGMA incremental_vacuum")
+            _give_back(self._db)
         return counts
 
 
@@ -1786,6 +1785,13 @@ def _configure(db: sqlite3.Connection, new: bool) -> None:
     db.execute("PRAGMA cache_size = -16000")
 
 
+def _give_back(db: sqlite3.Connection) -> None:
+    """Return the file's free pages to the file system (auto_vacuum = INCREMENTAL). Through
+    executescript: the pragma frees one page per step, and execute() steps a statement that
+    returns no columns only once (it freed a single page)."""
+    db.executescript("PRAGMA incremental_vacuum;")
+
+
 def _migrate(db: sqlite3.Connection, path: pathlib.Path) -> None:
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
     if version == SCHEMA_VERSION:
@@ -1808,6 +1814,9 @@ def _migrate(db: sqlite3.Connection, path: pathlib.Path) -> None:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
+    if version < 3:
+        # v3 rewrote the messages (and chunks) tables: the old copies' pages go back.
+        _give_back(db)
 
 
 def open_store(path: pathlib.Path | None = None) -> Store:

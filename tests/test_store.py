@@ -578,6 +578,22 @@ def test_a_version_2_history_is_migrated_to_compact_messages(path: Path) -> None
     raw.close()
 
 
+def test_prune_and_the_v3_migration_give_the_freed_pages_back(path: Path) -> None:
+    _old_history(path, version=2)
+    raw = sqlite3.connect(path)
+    with raw:
+        raw.execute("PRAGMA auto_vacuum = INCREMENTAL")  # as a new file gets it
+    raw.execute("VACUUM")
+    raw.close()
+    with Store.open(path) as store:
+        assert store._db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+        for i in range(40):
+            sent_job(store, 300, start=447700000000 + 1000 * i)
+        store.prune(timedelta(0))
+        assert store.jobs() == []
+        assert store._db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+
+
 def test_numbers_and_ids_keep_their_exact_text_however_they_are_stored(store: Store) -> None:
     odd = ["447700900000", "0044770090001", "9223372036854775807", "9223372036854775808", "+44"]
     chunk = Chunk(0, odd)
