@@ -716,10 +716,14 @@ def _unanswered(
         )
 
 
+_STATUSES: Final = {status.value: status for status in DeliveryStatus}
+
+
 def _tracked(row: Sequence[Any]) -> tuple[str, Tracked]:
+    # Runs per msgId a `report` asks about (100,000 at a time): a dict, not the Enum's call.
     return str(row[0]), Tracked(
         number=_str(row[1]),
-        status=DeliveryStatus(row[2]) if row[2] is not None else None,
+        status=_STATUSES[row[2]] if row[2] is not None else None,
         time=_dt(row[3]),
         code=row[4],
         detail=row[5],
