@@ -140,6 +140,7 @@ class Pair:
     name: str
     ours: list[Sample] = field(default_factory=list)
     theirs: list[Sample] = field(default_factory=list)
+    before: list[Sample] = field(default_factory=list)  # an older smscli (BENCH_BEFORE)
 
     def line(self, target: float | None = None, what: str = "wall") -> str:
         def med(samples: list[Sample], attr: str) -> float:
@@ -155,23 +156,46 @@ class Pair:
             f"ratio wall {ow / tw:.2f}x, CPU {oc / tc:.2f}x"
             + ("" if target is None else f" (target {what} <= {target}x){verdict}")
             + f"  [median of {len(self.ours)}]"
+            + (
+                ""
+                if not self.before
+                else f"\n   before (BENCH_BEFORE): {med(self.before, 'wall'):.3f} s wall, "
+                f"{med(self.before, 'cpu'):.2f} s CPU, {med(self.before, 'rss_mb'):.0f} MB; "
+                f"ratio wall {med(self.before, 'wall') / tw:.2f}x, "
+                f"CPU {med(self.before, 'cpu') / tc:.2f}x"
+            )
         )
 
 
 def alternate(
-    pair: Pair, runs: int, ours: Callable[[], Sample], theirs: Callable[[], Sample]
+    pair: Pair,
+    runs: int,
+    ours: Callable[[], Sample],
+    theirs: Callable[[], Sample],
+    before: Callable[[], Sample] | None = None,
 ) -> Pair:
-    """Interleave the two so a burst of load from elsewhere hits both alike."""
+    """Interleave them (the order rotating) so a burst of load from elsewhere hits all
+    alike. `before`: the same work by an older smscli, when BENCH_BEFORE names one."""
+    sides: list[tuple[Callable[[], Sample], list[Sample]]] = [
+        (ours, pair.ours),
+        (theirs, pair.theirs),
+    ]
+    if before is not None:
+        sides.append((before, pair.before))
     for i in range(runs):
-        first, second = (ours, theirs) if i % 2 == 0 else (theirs, ours)
-        a, b = first(), second()
-        if first is ours:
-            pair.ours.append(a)
-            pair.theirs.append(b)
-        else:
-            pair.theirs.append(a)
-            pair.ours.append(b)
+        for k in range(len(sides)):
+            work, samples = sides[(i + k) % len(sides)]
+            samples.append(work())
     return pair
+
+
+BEFORE = os.environ.get("BENCH_BEFORE")  # the source dir of an older smscli, for before figures
+
+
+def before_env(env: dict[str, str]) -> dict[str, str]:
+    """The environment that runs the older smscli at BENCH_BEFORE instead of this one."""
+    assert BEFORE is not None
+    return {**env, "PYTHONPATH": BEFORE}
 
 
 def load_note() -> str:

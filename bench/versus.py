@@ -22,11 +22,13 @@ import sys
 import time
 
 from _side import (  # type: ignore[import-not-found]
+    BEFORE,
     REFERENCE,
     SMSCLI,
     Pair,
     Sample,
     alternate,
+    before_env,
     lean_gateway,
     load_note,
     numbers_file,
@@ -57,7 +59,12 @@ def bulk(count: int, runs: int, history: bool) -> None:
             return run([*REFERENCE, gw.url, "send", "-m", "bench message"], stdin=given,
                        stdout=out)
 
-        pair = alternate(Pair(name), runs, ours, theirs)
+        def old() -> Sample:
+            counter[0] += 1
+            env = before_env(tool.env(f"data{counter[0]}"))
+            return run(args, env=env, stdin=given, stdout=out)
+
+        pair = alternate(Pair(name), runs, ours, theirs, old if BEFORE else None)
         stats = gw.stats()
     print(pair.line(1.15 if history else 1.05))
     if history:
@@ -92,7 +99,15 @@ def batch(count: int, runs: int, texts: int = 1000) -> None:
         def theirs() -> Sample:
             return run([*REFERENCE, gw.url, "batch"], stdin=rows, stdout=out)
 
-        pair = alternate(Pair(name), runs, ours, theirs)
+        def old() -> Sample:
+            counter[0] += 1
+            return run(
+                [SMSCLI, "batch", str(rows), "-y", "-o", "jsonl"],
+                env=before_env(tool.env(f"data{counter[0]}")),
+                stdout=out,
+            )
+
+        pair = alternate(Pair(name), runs, ours, theirs, old if BEFORE else None)
     print(pair.line(1.2))
     print(f"   {load_note()}")
 
@@ -109,9 +124,17 @@ def report(count: int, runs: int) -> None:
             # The ids come from a send recorded in the history, as a user's would.
             run([SMSCLI, "send", "-m", "bench message", "-y", "-o", "jsonl"], env=tool.env(),
                 stdin=given, stdout=sent)
+            if BEFORE:  # the older smscli reports on ids in a history of its own schema
+                old_sent = tool.root / "old-sent.jsonl"
+                run([SMSCLI, "send", "-m", "bench message", "-y", "-o", "jsonl"],
+                    env=before_env(tool.env("data-old")), stdin=given, stdout=old_sent)
         ids = tool.root / "ids.txt"
         with sent.open() as rows:
             ids.write_text("".join(json.loads(r)["msg_id"] + "\n" for r in rows))
+        old_ids = tool.root / "old-ids.txt"
+        if BEFORE:
+            with old_sent.open() as rows:
+                old_ids.write_text("".join(json.loads(r)["msg_id"] + "\n" for r in rows))
         with lean_gateway(LATENCY) as gw2:
             tool.url = gw2.url
             tool.configure()
@@ -124,7 +147,11 @@ def report(count: int, runs: int) -> None:
             def theirs() -> Sample:
                 return run([*REFERENCE, gw2.url, "report"], stdin=ids, stdout=out)
 
-            pair = alternate(Pair(name), runs, ours, theirs)
+            def old() -> Sample:
+                return run([SMSCLI, "report", "-o", "jsonl"],
+                           env=before_env(tool.env("data-old")), stdin=old_ids, stdout=out)
+
+            pair = alternate(Pair(name), runs, ours, theirs, old if BEFORE else None)
             stats = gw2.stats()
     print(pair.line(1.15))
     print(f"   gateway: {stats['requests']} getReport calls, at most {stats['peak']} in flight; "
@@ -149,6 +176,9 @@ def one(runs: int) -> None:
                 runs,
                 lambda a=ours_args: run([SMSCLI, *a], env=tool.env()),
                 lambda a=ref_args: run([*REFERENCE, gw.url, *a]),
+                (lambda a=ours_args: run([SMSCLI, *a], env=before_env(tool.env("data-old"))))
+                if BEFORE
+                else None,
             )
             print(pair.line(1.5))
     print(f"   {load_note()}")
@@ -168,9 +198,11 @@ def completion(runs: int) -> None:
                "COMP_CWORD": "1"}
         tab = median([SMSCLI], env)
         floor = median([sys.executable, "-c", "pass"], tool.env())
+        old = median([SMSCLI], before_env(env)) if BEFORE else None
     verdict = "met" if tab <= 0.100 else "NOT met"
     print(f"tab completion (smscli se<TAB>): {tab * 1000:.0f} ms (target <= 100 ms) {verdict}; "
-          f"interpreter alone {floor * 1000:.0f} ms  [median of {runs}]; {load_note()}")
+          f"interpreter alone {floor * 1000:.0f} ms  [median of {runs}]; {load_note()}"
+          + ("" if old is None else f"\n   before (BENCH_BEFORE): {old * 1000:.0f} ms"))
 
 
 def main() -> None:
