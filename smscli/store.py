@@ -730,6 +730,38 @@ def _tracked(row: Sequence[Any]) -> tuple[str, Tracked]:
     )
 
 
+def _plain_rows(job_id: int, outcome: ChunkOutcome) -> list[tuple[object, ...]] | None:
+    """The usual answer - every number accepted, listed in the order sent, no order ids, no
+    per-number contents or senders - as (job_id, chunk, pos, number, outcome, msg_id) rows,
+    built column by column with no Python code per number; None for any other answer. Six
+    bound values per row instead of ten halve what SQLite's insert costs."""
+    chunk, result = outcome.chunk, outcome.result
+    if outcome.state is not ChunkState.ACCEPTED or result is None:
+        return None
+    subs, numbers = result.accepted, chunk.numbers
+    if (
+        len(subs) != len(numbers)
+        or chunk.order_ids
+        or chunk.contents
+        or chunk.sender_ids
+        or [sub.number for sub in subs] != numbers
+        or any(sub.order_id for sub in subs)
+    ):
+        return None
+    size = len(numbers)
+    return list(
+        zip(
+            repeat(job_id, size),
+            repeat(chunk.index, size),
+            range(size),
+            _keys(numbers),
+            repeat(_ACCEPTED, size),
+            _keys([sub.msg_id for sub in subs]),
+            strict=True,
+        )
+    )
+
+
 def _message_rows(job_id: int, outcome: ChunkOutcome) -> list[tuple[object, ...]]:
     """A chunk's answer as `messages` rows (job_id, chunk, pos, number, order_id, content,
     sender, outcome, msg_id, error): its numbers in order, then any the gateway rewrote
@@ -740,32 +772,6 @@ def _message_rows(job_id: int, outcome: ChunkOutcome) -> list[tuple[object, ...]
     contents, senders = chunk.contents, chunk.sender_ids
     result = outcome.result
     if state is ChunkState.ACCEPTED and result is not None:
-        subs = result.accepted
-        if (
-            len(subs) == len(numbers)
-            and not ids
-            and not contents
-            and not senders
-            and [sub.number for sub in subs] == numbers
-        ):
-            # The usual answer: every number accepted, listed in the order sent. Built column
-            # by column, with no Python code per number.
-            size = len(numbers)
-            return list(
-                zip(
-                    repeat(job_id, size),
-                    repeat(index, size),
-                    range(size),
-                    _keys(numbers),
-                    [sub.order_id for sub in subs],
-                    repeat(None, size),
-                    repeat(None, size),
-                    repeat(_ACCEPTED, size),
-                    _keys([sub.msg_id for sub in subs]),
-                    repeat(None, size),
-                    strict=True,
-                )
-            )
         # A batch chunk can hold a number more than once (different contents): each
         # occurrence takes the next msgId listed for it, in the gateway's answer order.
         by_number: dict[str, list[Submitted]] = {}
@@ -1135,6 +1141,14 @@ class Store:
         db.execute(
             "DELETE FROM messages WHERE job_id = ? AND chunk = ?", (job_id, outcome.chunk.index)
         )
+        plain = _plain_rows(job_id, outcome)
+        if plain is not None:
+            db.executemany(
+                "INSERT INTO messages (job_id, chunk, pos, number, outcome, msg_id)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                plain,
+            )
+            return
         db.executemany(
             "INSERT INTO messages (job_id, chunk, pos, number, order_id, content, sender,"
             " outcome, msg_id, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

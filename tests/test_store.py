@@ -825,3 +825,26 @@ def test_numbers_sent_without_an_id_stay_untracked_when_content_is_not_stored(
     )
     rows = [(m.outcome, m.msg_id, m.error) for m in store.job_messages(job)]
     assert rows == [("accepted", "m1", None), ("accepted", None, UNTRACKED)]
+
+
+def test_the_usual_answer_is_journalled_as_the_general_rows_would_be() -> None:
+    numbers = ["447700900000", "447700900001", "0447700900002"]
+    subs = tuple(Submitted(n, f"230425211746116511{i}") for i, n in enumerate(numbers))
+    plain = ChunkOutcome(Chunk(2, numbers), ChunkState.ACCEPTED, SendResult(subs, 3, 0))
+    rows = store_module._plain_rows(5, plain)
+    assert rows == [
+        (job, chunk, pos, number, outcome, msg_id)
+        for job, chunk, pos, number, _, _, _, outcome, msg_id, _ in store_module._message_rows(
+            5, plain
+        )
+    ]
+    assert rows is not None and rows[2][3] == "0447700900002"  # kept as text
+    others = [
+        ChunkOutcome(Chunk(2, numbers), ChunkState.ACCEPTED, SendResult(subs[:2], 2, 1)),
+        ChunkOutcome(Chunk(2, numbers, order_ids=["a", "b", "c"]), ChunkState.ACCEPTED,
+                     SendResult(subs, 3, 0)),
+        ChunkOutcome(Chunk(2, numbers), ChunkState.ACCEPTED,
+                     SendResult((subs[1], subs[0], subs[2]), 3, 0)),
+        ChunkOutcome(Chunk(2, numbers), ChunkState.REJECTED),
+    ]
+    assert [store_module._plain_rows(5, o) for o in others] == [None] * 4
