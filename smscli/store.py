@@ -1514,44 +1514,34 @@ class Store:
         transaction: the reports are saved, or (on an error) none is."""
         reports = list(reports)
         now = _ts(_now())
-        # A row is written only when the report changes it: asking again about pending
-        # messages (report --wait, a cron) then costs a read per message, not a write.
-        sql = (
-            "UPDATE messages SET status = ?1, status_time = ?2, code = ?3, detail = ?4,"
-            " updated = ?5 WHERE msg_id = ?6 AND (status IS NULL"
-            " OR status NOT IN ('delivered', 'failed') OR ?1 IN ('delivered', 'failed'))"
-            " AND (status IS NOT ?1 OR status_time IS NOT ?2 OR code IS NOT ?3"
-            " OR detail IS NOT ?4)"
-        )
-        if provider is not None:
-            sql += " AND +job_id IN (SELECT id FROM jobs WHERE provider = ?7)"
-        scope = () if provider is None else (provider,)
         keys = [_key(r.msg_id) for r in reports]
         with self._write() as db:
-            known = _known_ids(db, keys, provider)
-            before = db.total_changes
+            held = _held(db, keys, provider)
+            updates: list[tuple[object, ...]] = []
+            for report, key in zip(reports, keys, strict=True):
+                state = (
+                    report.status.value,
+                    _ts(report.time) if report.time else None,
+                    report.code,
+                    report.detail,
+                )
+                for position, stored in held.get(key, ()):
+                    # Written only when the report changes the row (asking again about
+                    # pending messages costs a read, not a write), and a final state is
+                    # never replaced by a non-final one.
+                    if stored == state or (stored[0] in _FINAL and state[0] not in _FINAL):
+                        continue
+                    updates.append((*state, now, *position))
             db.executemany(
-                sql,
-                (
-                    (
-                        r.status.value,
-                        _ts(r.time) if r.time else None,
-                        r.code,
-                        r.detail,
-                        now,
-                        key,
-                        *scope,
-                    )
-                    for r, key in zip(reports, keys, strict=True)
-                    if key in known
-                ),
+                "UPDATE messages SET status = ?, status_time = ?, code = ?, detail = ?,"
+                " updated = ? WHERE job_id = ? AND chunk = ? AND pos = ?",
+                updates,
             )
-            changed = db.total_changes - before
             if provider is not None:
-                strays = [r for r, key in zip(reports, keys, strict=True) if key not in known]
+                strays = [r for r, key in zip(reports, keys, strict=True) if key not in held]
                 _keep_orphans(db, strays, provider, now)
                 _adopt_orphans(db, provider, now)
-            return changed
+            return len(updates)
 
     # -- retention -------------------------------------------------------------------------------
 
@@ -1657,24 +1647,30 @@ def _delete_orphans(db: sqlite3.Connection, cutoff: str, dry_run: bool) -> int:
     return int(cursor.fetchone()[0]) if dry_run else cursor.rowcount
 
 
-def _known_ids(
+_FINAL: Final = frozenset({DeliveryStatus.DELIVERED.value, DeliveryStatus.FAILED.value})
+
+# The position of a message, and its stored (status, status_time, code, detail).
+_Held = tuple[tuple[int, int, int], tuple[object, object, object, object]]
+
+
+def _held(
     db: sqlite3.Connection, keys: Sequence[int | str], provider: str | None
-) -> set[int | str]:
-    """Which of these msgIds (as _key) a message holds (of `provider`'s jobs, or of any)."""
+) -> dict[int | str, list[_Held]]:
+    """The messages holding these msgIds (as _key; of `provider`'s jobs, or of any): their
+    positions and delivery states, read through the msgId index a batch at a time."""
     scope, extra = "", tuple[str, ...]()
     if provider is not None:
         scope, extra = " AND +job_id IN (SELECT id FROM jobs WHERE provider = ?)", (provider,)
-    known: set[int | str] = set()
+    held: dict[int | str, list[_Held]] = {}
     for start in range(0, len(keys), _LOOKUP_BATCH):
         part = keys[start : start + _LOOKUP_BATCH]
-        known.update(
-            row[0]
-            for row in db.execute(
-                f"SELECT msg_id FROM messages WHERE msg_id IN ({_marks(part)}){scope}",  # noqa: S608
-                (*part, *extra),
-            )
-        )
-    return known
+        for row in db.execute(
+            "SELECT msg_id, job_id, chunk, pos, status, status_time, code, detail"  # noqa: S608
+            f" FROM messages WHERE msg_id IN ({_marks(part)}){scope}",
+            (*part, *extra),
+        ):
+            held.setdefault(row[0], []).append(((row[1], row[2], row[3]), tuple(row[4:8])))
+    return held
 
 
 def _is_final(status: DeliveryStatus | None) -> bool:
