@@ -731,35 +731,32 @@ def _tracked(row: Sequence[Any]) -> tuple[str, Tracked]:
 
 
 def _plain_rows(job_id: int, outcome: ChunkOutcome) -> list[tuple[object, ...]] | None:
-    """The usual answer - every number accepted, listed in the order sent, no order ids, no
-    per-number contents or senders - as (job_id, chunk, pos, number, outcome, msg_id) rows,
-    built column by column with no Python code per number; None for any other answer. Six
-    bound values per row instead of ten halve what SQLite's insert costs."""
+    """The usual answer - every number of the chunk accepted once, no order ids - as
+    (job_id, chunk, pos, number, outcome, msg_id) rows, with (content, sender) after `number`
+    for a chunk that carries them (batch), built column by column; None for any other answer
+    (_message_rows then). Fewer bound values per row than the general insert: binding them
+    is most of what SQLite's insert costs."""
     chunk, result = outcome.chunk, outcome.result
     if outcome.state is not ChunkState.ACCEPTED or result is None:
         return None
     subs, numbers = result.accepted, chunk.numbers
-    if (
-        len(subs) != len(numbers)
-        or chunk.order_ids
-        or chunk.contents
-        or chunk.sender_ids
-        or [sub.number for sub in subs] != numbers
-        or any(sub.order_id for sub in subs)
-    ):
+    if len(subs) != len(numbers) or chunk.order_ids or outcome.untracked:
+        return None
+    if [sub.number for sub in subs] != numbers:
+        # A batch's answer lists its numbers element by element (grouped by content).
+        by_number = {sub.number: sub for sub in subs}
+        if len(by_number) != len(numbers) or by_number.keys() != set(numbers):
+            return None  # a number twice, or one the gateway rewrote or left out
+        subs = tuple(by_number[number] for number in numbers)
+    if any(sub.order_id for sub in subs):
         return None
     size = len(numbers)
-    return list(
-        zip(
-            repeat(job_id, size),
-            repeat(chunk.index, size),
-            range(size),
-            _keys(numbers),
-            repeat(_ACCEPTED, size),
-            _keys([sub.msg_id for sub in subs]),
-            strict=True,
-        )
-    )
+    head = (repeat(job_id, size), repeat(chunk.index, size), range(size), _keys(numbers))
+    tail = (repeat(_ACCEPTED, size), _keys([sub.msg_id for sub in subs]))
+    if chunk.contents or chunk.sender_ids:
+        extra = (chunk.contents or repeat(None, size), chunk.sender_ids or repeat(None, size))
+        return list(zip(*head, *extra, *tail, strict=False))
+    return list(zip(*head, *tail, strict=False))
 
 
 def _message_rows(job_id: int, outcome: ChunkOutcome) -> list[tuple[object, ...]]:
@@ -1143,11 +1140,17 @@ class Store:
         )
         plain = _plain_rows(job_id, outcome)
         if plain is not None:
-            db.executemany(
-                "INSERT INTO messages (job_id, chunk, pos, number, outcome, msg_id)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                plain,
-            )
+            if outcome.chunk.contents or outcome.chunk.sender_ids:
+                sql = (
+                    "INSERT INTO messages (job_id, chunk, pos, number, content, sender, outcome,"
+                    " msg_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                )
+            else:
+                sql = (
+                    "INSERT INTO messages (job_id, chunk, pos, number, outcome, msg_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?)"
+                )
+            db.executemany(sql, plain)
             return
         db.executemany(
             "INSERT INTO messages (job_id, chunk, pos, number, order_id, content, sender,"

@@ -830,21 +830,60 @@ def test_numbers_sent_without_an_id_stay_untracked_when_content_is_not_stored(
 def test_the_usual_answer_is_journalled_as_the_general_rows_would_be() -> None:
     numbers = ["447700900000", "447700900001", "0447700900002"]
     subs = tuple(Submitted(n, f"230425211746116511{i}") for i, n in enumerate(numbers))
-    plain = ChunkOutcome(Chunk(2, numbers), ChunkState.ACCEPTED, SendResult(subs, 3, 0))
-    rows = store_module._plain_rows(5, plain)
-    assert rows == [
-        (job, chunk, pos, number, outcome, msg_id)
-        for job, chunk, pos, number, _, _, _, outcome, msg_id, _ in store_module._message_rows(
-            5, plain
-        )
+    texts = ["a", "b", "a"]
+
+    def projected(outcome: ChunkOutcome, batch: bool) -> list[tuple[object, ...]]:
+        return [
+            (job, chunk, pos, number, *((content, sender) if batch else ()), code, msg_id)
+            for job, chunk, pos, number, _, content, sender, code, msg_id, _ in (
+                store_module._message_rows(5, outcome)
+            )
+        ]
+
+    fast = [
+        (ChunkOutcome(Chunk(2, numbers), ChunkState.ACCEPTED, SendResult(subs, 3, 0)), False),
+        # a number twice, each occurrence with its own msgId, in order
+        (
+            ChunkOutcome(
+                Chunk(2, [numbers[0], numbers[0], numbers[1]], contents=texts),
+                ChunkState.ACCEPTED,
+                SendResult((subs[0], Submitted(numbers[0], "77"), subs[1]), 3, 0),
+            ),
+            True,
+        ),
+        # a batch answer, listed element by element (grouped by content)
+        (
+            ChunkOutcome(
+                Chunk(2, numbers, contents=texts, sender_ids=["S", None, "S"]),
+                ChunkState.ACCEPTED,
+                SendResult((subs[0], subs[2], subs[1]), 3, 0),
+            ),
+            True,
+        ),
     ]
+    for outcome, batch in fast:
+        rows = store_module._plain_rows(5, outcome)
+        assert rows is not None
+        assert rows == projected(outcome, batch)
+    rows = store_module._plain_rows(5, fast[0][0])
     assert rows is not None and rows[2][3] == "0447700900002"  # kept as text
     others = [
         ChunkOutcome(Chunk(2, numbers), ChunkState.ACCEPTED, SendResult(subs[:2], 2, 1)),
-        ChunkOutcome(Chunk(2, numbers, order_ids=["a", "b", "c"]), ChunkState.ACCEPTED,
-                     SendResult(subs, 3, 0)),
-        ChunkOutcome(Chunk(2, numbers), ChunkState.ACCEPTED,
-                     SendResult((subs[1], subs[0], subs[2]), 3, 0)),
+        ChunkOutcome(
+            Chunk(2, numbers, order_ids=["a", "b", "c"]),
+            ChunkState.ACCEPTED,
+            SendResult(subs, 3, 0),
+        ),
+        ChunkOutcome(  # a number twice in a batch chunk, listed out of order
+            Chunk(2, [numbers[0], numbers[1], numbers[0]], contents=texts),
+            ChunkState.ACCEPTED,
+            SendResult((subs[0], Submitted(numbers[0], "77"), subs[1]), 3, 0),
+        ),
+        ChunkOutcome(  # a number rewritten by the gateway
+            Chunk(2, numbers),
+            ChunkState.ACCEPTED,
+            SendResult((subs[0], subs[1], Submitted("+44", "9")), 3, 0),
+        ),
         ChunkOutcome(Chunk(2, numbers), ChunkState.REJECTED),
     ]
-    assert [store_module._plain_rows(5, o) for o in others] == [None] * 4
+    assert [store_module._plain_rows(5, o) for o in others] == [None] * 5
