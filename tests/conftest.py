@@ -41,3 +41,12 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("TERM", "dumb")
     yield tmp_path
+
+
+@pytest.fixture(autouse=True)
+def unpaced_report_pulls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process commands pull mobset's report queue without the 1 s pause between pulls
+    (tests of the pacing itself pass their own `sleep`)."""
+    from smscli import reporting
+
+    monkeypatch.setattr(reporting, "PULL_PACE", 0.0)

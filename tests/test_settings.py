@@ -613,6 +613,8 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
     "batch_max_numbers": st.integers(1, 10_000),
     "history": st.booleans(),
     "store_content": st.booleans(),
+    "drain_reports": st.booleans(),
+    "sandbox_quirks": st.sampled_from(["bom", "numbers,no-credit", "gbk,repeat-reports"]),
 }
 assert set(VALUES) | {"provider"} == set(settings.KEYS)
 

@@ -479,7 +479,7 @@ def test_a_version_1_history_is_migrated_keeping_its_jobs(path: Path) -> None:
         new.record_reports([Report("elsewhere", DeliveryStatus.DELIVERED)], provider="laaffic")
         assert list(new.orphan_reports()) == ["elsewhere"]
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     raw.close()
 
 
@@ -523,8 +523,9 @@ def _old_history(path: Path, version: int) -> None:
     raw.close()
 
 
-def test_a_version_2_history_is_migrated_to_compact_messages(path: Path) -> None:
-    _old_history(path, version=2)
+@pytest.mark.parametrize("version", [2, 3])
+def test_an_older_history_is_migrated_to_compact_messages(path: Path, version: int) -> None:
+    _old_history(path, version=version)
     with Store.open(path) as store:
         # Every text survives exactly, whether it was stored as an integer or kept as text.
         messages = store.job_messages(1)
