@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smscli.errors import UsageError
-from smscli.output import Column, OutputFormat, resolve_format, write_object, write_rows
+from smscli.output import Column, OutputFormat, RowWriter, resolve_format, write_object, write_rows
 
 COLUMNS = [Column("msg_id", "Message ID"), Column("number", "Number"),
            Column("ok", "OK"), Column("time", "Time"), Column("note", "Note")]
@@ -157,3 +157,21 @@ def test_a_send_writes_the_same_rows_on_its_fast_path(
     assert fast == general
     assert bool(stream._template) == (fmt is not OutputFormat.JSON)  # the fast path ran
     assert "447700900005" in fast
+
+
+def test_rows_from_a_template_fail_like_any_other_write() -> None:
+    """The bulk path of a send's rows: a reader gone away is an OutputError, raised again by
+    every later write (as RowWriter.write does)."""
+    from smscli.errors import OutputError
+
+    class Gone(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    writer = RowWriter(COLUMNS, OutputFormat.JSONL, stream=Gone())
+    template = writer.template({"ok": True}, ["msg_id", "number"])
+    assert template is not None
+    with pytest.raises(OutputError):
+        writer.write_filled(template, [("1", "2")])
+    with pytest.raises(OutputError):
+        writer.write([{"msg_id": "3"}])

@@ -28,6 +28,7 @@ import typer
 from smscli import console
 from smscli.cli import common as c
 from smscli.errors import InputError, UsageError
+from smscli.limits import MAX_JOB_ID
 from smscli.output import Column, write_rows
 
 if TYPE_CHECKING:
@@ -137,7 +138,10 @@ def history(
         ),
     ] = None,
     job: Annotated[
-        int | None, typer.Option("--job", metavar="ID", help="Only this job.", show_default=False)
+        int | None,
+        typer.Option(
+            "--job", metavar="ID", min=1, max=MAX_JOB_ID, help="Only this job.", show_default=False
+        ),
     ] = None,
     number: Annotated[
         str | None,
@@ -151,7 +155,10 @@ def history(
         ),
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", metavar="N", help="At most N jobs (0 = all).")
+        int,
+        typer.Option(
+            "--limit", metavar="N", max=MAX_JOB_ID - 1, help="At most N jobs (0 = all)."
+        ),
     ] = DEFAULT_LIMIT,
     profile: FilterProfileOpt = None,
     output: c.OutputOpt = None,
@@ -205,7 +212,10 @@ def history(
 def show(
     ctx: typer.Context,
     job_id: Annotated[
-        int, typer.Argument(metavar="JOB", help="The job's id (see: smscli history).")
+        int,
+        typer.Argument(
+            metavar="JOB", min=1, max=MAX_JOB_ID, help="The job's id (see: smscli history)."
+        ),
     ],
     chunks: Annotated[
         bool, typer.Option("--chunks", help="One row per request (chunk) instead of per number.")
@@ -393,7 +403,7 @@ def _header_lines(summary: JobSummary, infos: list[ChunkInfo]) -> Iterator[str]:
     for info in infos:
         states[info.state] = states.get(info.state, 0) + 1
     # A fixed order, whatever order concurrent chunks finished in.
-    order = ["accepted", "rejected", "unknown", "not_sent", "sending", "planned"]
+    order = ["accepted", "rejected", "refused", "unknown", "not_sent", "sending", "planned"]
     ranked = sorted(states.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99))
     by_state = ", ".join(f"{count} {state.replace('_', ' ')}" for state, count in ranked)
     requests = "request" if job.chunks == 1 else "requests"
@@ -415,3 +425,8 @@ def _header_lines(summary: JobSummary, infos: list[ChunkInfo]) -> Iterator[str]:
     unfinished = any(i.state in ("planned", "not_sent", "unknown") for i in infos)
     if unfinished and not job.live and job.kind == "send":
         yield f"resume with: smscli send --resume {job.id}"
+    if any(i.state == "refused" for i in infos) and not job.live:
+        yield (
+            f"refused before processing (nothing sent): once the cause is fixed, "
+            f"smscli {job.kind} --resume {job.id} --resend-refused"
+        )

@@ -11,6 +11,7 @@ import typer
 from smscli import console
 from smscli.cli import common as c
 from smscli.errors import SmsCliError, UsageError
+from smscli.limits import MAX_JOB_ID
 from smscli.output import Column, write_rows
 
 FROM_HISTORY = "From the local history"
@@ -75,6 +76,8 @@ def report(
         typer.Option(
             "--interval",
             metavar="SECONDS",
+            max=3600,
+            callback=c.finite,
             help=f"With --wait: seconds between polls, stretched up to 60 while nothing "
             f"changes [default: {DEFAULT_INTERVAL:g}]",
             show_default=False,
@@ -85,6 +88,8 @@ def report(
         typer.Option(
             "--timeout",
             metavar="SECONDS",
+            max=30 * 86400,
+            callback=c.finite,
             help=f"With --wait: give up after this long (exit 4) [default: {DEFAULT_TIMEOUT:g}]",
             show_default=False,
         ),
@@ -103,6 +108,7 @@ def report(
         typer.Option(
             "--job",
             metavar="ID",
+            max=MAX_JOB_ID,
             help="Every message of this job (see: smscli history); its own profile unless -p.",
             show_default=False,
             rich_help_panel=FROM_HISTORY,
