@@ -283,13 +283,16 @@ class RowWriter:
         Fails as write() does (OutputError, and every later write raises it again)."""
         if self.error is not None:
             raise self.error
-        lines = [template % value for value in values]
         try:
-            self._out.write("".join(lines))
-            self._out.flush()
+            self._write_filled(template, values)
         except (OSError, ValueError) as exc:
             self.error = output_error(exc)
             raise self.error from None
+
+    def _write_filled(self, template: str, values: Iterable[tuple[str, ...]]) -> None:
+        lines = [template % value for value in values]
+        self._out.write("".join(lines))
+        self._out.flush()
         self.count += len(lines)
 
     def _encode_row(self, row: Row) -> str:
