@@ -16,14 +16,14 @@ Schema (PRAGMA user_version = len(_MIGRATIONS); migrations run in order when a f
               attempts (HTTP requests over all runs), sends (times it left: 2 = resent after an
               unknown outcome), error_kind/code/text, started, finished, and the plan: numbers
               (newline-separated), order_ids / contents / senders (JSON lists or NULL) - until
-              the chunk's answer is journalled (v4): then NULL, its messages rows hold it
+              the chunk's answer is journalled (v5): then NULL, its messages rows hold it
     messages  one row per number once its chunk has an outcome, keyed by (job_id, chunk, pos)
               (position in the chunk; negative for a number the gateway rewrote; WITHOUT
-              ROWID since v4): number, order_id, content/sender (batch), outcome (0 accepted,
+              ROWID since v5): number, order_id, content/sender (batch), outcome (0 accepted,
               1 rejected, 2 unknown, 3 not_sent), msg_id, error, delivery status
               (delivered|failed|pending|not_found|unknown), status_time, code, detail, updated
               (NULL until a report changes the row). Numbers and msgIds that are canonical
-              integers within 64 bits are stored as integers (v4, see _key). Indexed by msg_id
+              integers within 64 bits are stored as integers (v5, see _key). Indexed by msg_id
               and number.
     orphan_reports  (v2) (provider, msg_id) -> number, status, status_time, code, detail,
               received: delivery reports for msgIds no job of that provider holds (a queue
@@ -34,6 +34,7 @@ Schema (PRAGMA user_version = len(_MIGRATIONS); migrations run in order when a f
               error: every report answer of a queue provider, saved before it is read. Read
               answers without reports are dropped; the rest is deleted by `prune`.
     notices   (v3) name -> shown: one-time warnings already given.
+    gateway_sent, inbound, sync_state  (v4) the support desk's: see smscli.support.schema.
 
 A job's whole plan is written when it is created (one row per chunk), so a resume knows exactly
 what every chunk held, including the ones that never started; a number's own row is written once,
@@ -69,6 +70,7 @@ from smscli.sending import (
     ChunkState,
 )
 from smscli.sending import _error_text as error_text
+from smscli.support import schema as support_schema
 
 FILE_NAME: Final = "history.sqlite3"
 # Long enough to outlast another process's longest transaction (creating a 200,000-number job,
@@ -237,7 +239,10 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             shown TEXT NOT NULL
         )""",
     ),
-    # v4: compact messages (issue 13: 182 bytes per message sent before). Numbers and msgIds
+    # v4: the support desk's tables (smscli.support.schema): the gateway's sent records,
+    # inbound messages, per-profile sync state.
+    support_schema.MIGRATION,
+    # v5: compact messages (issue 13: 182 bytes per message sent before). Numbers and msgIds
     # made only of digits are stored as integers (_key: 6-8 bytes instead of 12-19 characters,
     # in the table and in both indexes), the outcome as a small integer (_OUTCOMES: 0 and 1
     # take no bytes at all), `updated` only once a report changed the row; the table is keyed
@@ -2147,8 +2152,8 @@ def _migrate(db: sqlite3.Connection, path: pathlib.Path) -> None:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
-    if version < 4:
-        # v4 rewrote the messages (and chunks) tables: the old copies' pages go back.
+    if version < 5:
+        # v5 rewrote the messages (and chunks) tables: the old copies' pages go back.
         _give_back(db)
 
 

@@ -516,12 +516,12 @@ def test_a_version_1_history_is_migrated_keeping_its_jobs(path: Path) -> None:
         new.record_reports([Report("elsewhere", DeliveryStatus.DELIVERED)], provider="laaffic")
         assert list(new.orphan_reports()) == ["elsewhere"]
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     raw.close()
 
 
 def _old_history(path: Path, version: int) -> None:
-    """A history as smscli wrote it before v3 (text numbers, msgIds and outcomes, a plan kept
+    """A history as smscli wrote it before v5 (text numbers, msgIds and outcomes, a plan kept
     for every chunk): job 1 of two chunks, the first answered (one number rewritten by the
     gateway, one left out, one non-numeric msgId), the second never sent (planned)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -560,7 +560,7 @@ def _old_history(path: Path, version: int) -> None:
     raw.close()
 
 
-@pytest.mark.parametrize("version", [2, 3])
+@pytest.mark.parametrize("version", [2, 3, 4])
 def test_an_older_history_is_migrated_to_compact_messages(path: Path, version: int) -> None:
     _old_history(path, version=version)
     with Store.open(path) as store:
@@ -616,7 +616,7 @@ def test_an_older_history_is_migrated_to_compact_messages(path: Path, version: i
     raw.close()
 
 
-def test_prune_and_the_v3_migration_give_the_freed_pages_back(path: Path) -> None:
+def test_prune_and_the_v5_migration_give_the_freed_pages_back(path: Path) -> None:
     _old_history(path, version=2)
     raw = sqlite3.connect(path)
     with raw:
