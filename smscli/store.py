@@ -277,6 +277,8 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         " ELSE 3 END, order_id, content, sender, error, status, status_time, code, detail,"
         " CASE WHEN status IS NULL THEN NULL ELSE updated END FROM messages"
         " ORDER BY job_id, chunk, pos",
+        # Said explicitly: the primary key serves what this index did.
+        "DROP INDEX IF EXISTS messages_position",
         "DROP TABLE messages",
         "ALTER TABLE messages_v3 RENAME TO messages",
         "CREATE INDEX messages_msg_id ON messages (msg_id) WHERE msg_id IS NOT NULL",
@@ -306,6 +308,8 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "DROP TABLE chunks",
         "ALTER TABLE chunks_v3 RENAME TO chunks",
         "CREATE UNIQUE INDEX chunks_position ON chunks (job_id, idx)",
+        # Dropping the old table dropped v4's index too (smscli.support.schema): made again.
+        "CREATE INDEX chunks_open ON chunks (state) WHERE state IN ('planned', 'sending')",
     ),
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

@@ -925,3 +925,27 @@ def test_the_usual_answer_is_journalled_as_the_general_rows_would_be() -> None:
         ChunkOutcome(Chunk(2, numbers), ChunkState.REJECTED),
     ]
     assert [store_module._plain_rows(5, o) for o in others] == [None] * 5
+
+
+def test_every_index_a_migration_creates_survives_the_later_ones(tmp_path: Path) -> None:
+    # A migration that rebuilds a table (CREATE new, copy, DROP old, RENAME) silently drops
+    # the indexes earlier migrations made on it: each must be made again.
+    import re
+
+    from smscli.store import _MIGRATIONS, open_store
+
+    created: set[str] = set()
+    for statements in _MIGRATIONS:
+        for statement in statements:
+            made = re.match(r"\s*CREATE (?:UNIQUE )?INDEX (\w+)", statement)
+            dropped = re.match(r"\s*DROP INDEX (?:IF EXISTS )?(\w+)", statement)
+            if made:
+                created.add(made.group(1))
+            elif dropped:
+                created.discard(dropped.group(1))
+    path = tmp_path / "history.sqlite3"
+    open_store(path).close()
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        present = {row[0] for row in rows}
+    assert created <= present, sorted(created - present)
