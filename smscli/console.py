@@ -10,23 +10,35 @@ from typing import TextIO
 _RED, _YELLOW, _DIM, _RESET = "\x1b[31m", "\x1b[33m", "\x1b[2m", "\x1b[0m"
 
 
-def _color(stream: TextIO) -> bool:
+def _color(stream: TextIO | None) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
     try:
-        return stream.isatty()
+        return stream is not None and stream.isatty()
     except (ValueError, AttributeError):
         return False
+
+
+def _emit(stream: TextIO | None, text: str) -> None:
+    """Write to stderr if it still works: with the terminal gone (SIGHUP), stderr closed
+    (`2>&-`) or its disk full, the message is lost, but the work it reports on must not be
+    (a summary failing to print must not stop a send from journalling its answers)."""
+    if stream is None:
+        return
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def _write(prefix: str, color: str, text: str) -> None:
     stream = sys.stderr
     if _color(stream):
         prefix = f"{color}{prefix}{_RESET}" if prefix else prefix
-    stream.write(f"{prefix}{text}\n")
-    stream.flush()
+    _emit(stream, f"{prefix}{text}\n")
 
 
 def error(text: str) -> None:
@@ -46,8 +58,7 @@ def detail(text: str) -> None:
     stream = sys.stderr
     if _color(stream):
         text = f"{_DIM}{text}{_RESET}"
-    stream.write(text + "\n")
-    stream.flush()
+    _emit(stream, text + "\n")
 
 
 def stdin_is_tty() -> bool:

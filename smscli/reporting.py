@@ -359,12 +359,19 @@ def ids_from_history(store: Store, selection: HistorySelection, profile: str) ->
             "`smscli history` lists the jobs, -p chooses another profile",
         )
     tracked = store.ids_for_job(job_id)
+    live = store.job(job_id).live
+    if not tracked and live:
+        raise UsageError(
+            f"job {job_id} is still being sent: no answer with a msgId is recorded yet",
+            hint=f"ask again in a moment, or follow it with: smscli history show {job_id}",
+        )
     if not tracked:
         raise UsageError(
             f"job {job_id} has no msgIds: the gateway accepted none of its numbers",
             hint=f"see: smscli history show {job_id}",
         )
-    return CollectedIds(list(tracked), tracked=tracked, origin=f"job {job_id}")
+    origin = f"job {job_id}" + (" (still being sent: the msgIds recorded so far)" if live else "")
+    return CollectedIds(list(tracked), tracked=tracked, origin=origin)
 
 
 def _read_ids(path: str, stdin: TextIO | None) -> str:

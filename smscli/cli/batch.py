@@ -108,6 +108,7 @@ def batch(
     yes: c.YesOpt = False,
     resume: c.ResumeOpt = None,
     resend_unknown: c.ResendUnknownOpt = False,
+    resend_refused: c.ResendRefusedOpt = False,
     no_history: c.NoHistoryOpt = False,
     concurrency: c.ConcurrencyOpt = None,
     rate: c.RateOpt = None,
@@ -141,13 +142,15 @@ def batch(
             raise UsageError(f"--resume takes the rows from job {resume}: give no file or template")
         if no_history:
             raise UsageError("--resume needs the history: drop --no-history")
-        from smscli.cli.send import _resume
+        from smscli.cli.send import Resend, _resume
 
-        _resume(resume, None, None, sender_id, opts, yes, dry_run, resend_unknown,
-                (concurrency, rate), kind="batch")
+        _resume(resume, None, None, sender_id, opts, yes, dry_run,
+                Resend(unknown=resend_unknown, refused=resend_refused), (concurrency, rate),
+                kind="batch")
         return
-    if resend_unknown:
-        raise UsageError("--resend-unknown goes with --resume JOB")
+    if resend_unknown or resend_refused:
+        flag = "--resend-unknown" if resend_unknown else "--resend-refused"
+        raise UsageError(f"{flag} goes with --resume JOB")
     if file is None:
         raise UsageError("no batch file given", hint="smscli batch FILE (or - for stdin)")
     template = _template(message, message_file, stdin_taken=file == "-")
@@ -344,9 +347,9 @@ def _run(
         JobRef,
         batch_send_one,
         clock_warning,
-        end_job,
         finish,
         new_job,
+        run_journalled,
         run_paced,
     )
     from smscli.progress import Progress
@@ -359,11 +362,12 @@ def _run(
     started = time.monotonic()
     total = sum(len(chunk.numbers) for chunk in planned)
     with Progress(total, requests=len(planned), label="sending", quiet=opts.quiet) as progress:
-        stream = OutcomeStream(planned, SEND_COLUMNS, opts.output, progress)
-        try:
-            run = run_paced(planned, batch_send_one(gateway), pace, journal, stream)
-        finally:
-            end_job(journal)
+        stream = OutcomeStream(
+            planned, SEND_COLUMNS, opts.output, progress, bounded_table=journal is not None
+        )
+        run = run_journalled(
+            journal, lambda: run_paced(planned, batch_send_one(gateway), pace, journal, stream)
+        )
     clock_warning(gateway)
     job = JobRef(journal.job_id if journal else None, "smscli batch")
     finish(run, opts, started, sandbox=is_sandbox(prof), job=job, stream=stream)

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 import typer
 
 from smscli import console
-from smscli.errors import ExitCode, SmsCliError
+from smscli.errors import ExitCode, OutputClosed, OutputError, SmsCliError
 from smscli.limits import MAX_CONCURRENCY, MAX_JOB_ID, MAX_RATE, MIN_RATE
-from smscli.output import OutputFormat, resolve_format
+from smscli.output import OutputFormat, resolve_format, stdout_usable
 
 if TYPE_CHECKING:
     from smscli.gateways.base import Gateway
@@ -85,7 +85,13 @@ def common(
     quiet: bool,
     verbose: bool,
 ) -> Common:
-    """Merge a command's common options with the ones given before the subcommand."""
+    """Merge a command's common options with the ones given before the subcommand. Refuses
+    to go on with stdout closed (`>&-`): rows would have nowhere to go, so nothing is sent."""
+    if not stdout_usable():
+        raise OutputError(
+            "stdout is closed: the rows would have nowhere to go; nothing was done",
+            hint="send them somewhere: > rows.tsv, or > /dev/null to keep only the history",
+        )
     root = ctx.find_root().obj if ctx.find_root().obj else {}
     # `is None`, not `or`: an empty -p '' must reach the resolver and be refused there.
     profile = profile if profile is not None else root.get("profile")
@@ -119,22 +125,47 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
+        except OutputClosed as exc:
+            # The reader went away (`smscli history | head`): not worth a message, but not
+            # success either (128 + SIGPIPE, as a shell reports it). A send says more itself.
+            if debug():
+                raise
+            _silence_stdout()
+            raise typer.Exit(int(exc.exit_code)) from None
         except SmsCliError as exc:
             if debug():
                 raise
             report_error(exc)
             raise typer.Exit(int(exc.exit_code)) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             if debug():
                 raise
-            console.error("interrupted")
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+            console.error(stop_reason(exc))
+            raise typer.Exit(stop_exit_code(exc)) from None
         except BrokenPipeError:
-            # The reader went away (`smscli ... | head`): not an error worth a message.
             _silence_stdout()
-            raise typer.Exit(int(ExitCode.OK)) from None
+            raise typer.Exit(int(ExitCode.OUTPUT_CLOSED)) from None
 
     return wrapper
+
+
+def stop_reason(exc: BaseException | None = None) -> str:
+    """"interrupted", or which signal stopped smscli (SIGTERM, SIGHUP)."""
+    from smscli.signals import NAMES, Stopped, first_signal
+
+    if isinstance(exc, Stopped):
+        return NAMES.get(exc.signum, str(exc))
+    signum = first_signal()
+    return "interrupted" if signum is None else NAMES.get(signum, "interrupted")
+
+
+def stop_exit_code(exc: BaseException | None = None) -> int:
+    """130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP (128 + the signal's number)."""
+    from smscli.signals import Stopped, exit_code
+
+    if isinstance(exc, Stopped):
+        return exc.exit_code
+    return exit_code(int(ExitCode.INTERRUPTED))
 
 
 def _silence_stdout() -> None:
@@ -254,6 +285,15 @@ ResendUnknownOpt = Annotated[
         "--resend-unknown",
         help="With --resume: also resend requests whose outcome is unknown "
         "(the gateway may have received them: those numbers may get the message twice).",
+    ),
+]
+ResendRefusedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--resend-refused",
+        help="With --resume: also send requests the gateway refused before processing them "
+        "(balance, authentication, IP whitelist, locked account, pricing), once the cause is "
+        "fixed: nothing of them was sent.",
     ),
 ]
 NoHistoryOpt = Annotated[

@@ -403,7 +403,7 @@ def _header_lines(summary: JobSummary, infos: list[ChunkInfo]) -> Iterator[str]:
     for info in infos:
         states[info.state] = states.get(info.state, 0) + 1
     # A fixed order, whatever order concurrent chunks finished in.
-    order = ["accepted", "rejected", "unknown", "not_sent", "sending", "planned"]
+    order = ["accepted", "rejected", "refused", "unknown", "not_sent", "sending", "planned"]
     ranked = sorted(states.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99))
     by_state = ", ".join(f"{count} {state.replace('_', ' ')}" for state, count in ranked)
     requests = "request" if job.chunks == 1 else "requests"
@@ -425,3 +425,8 @@ def _header_lines(summary: JobSummary, infos: list[ChunkInfo]) -> Iterator[str]:
     unfinished = any(i.state in ("planned", "not_sent", "unknown") for i in infos)
     if unfinished and not job.live and job.kind == "send":
         yield f"resume with: smscli send --resume {job.id}"
+    if any(i.state == "refused" for i in infos) and not job.live:
+        yield (
+            f"refused before processing (nothing sent): once the cause is fixed, "
+            f"smscli {job.kind} --resume {job.id} --resend-refused"
+        )
