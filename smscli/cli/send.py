@@ -13,7 +13,7 @@ import typer
 from smscli import console
 from smscli.cli import common as c
 from smscli.cli.inputs import read_message, read_numbers
-from smscli.errors import ExitCode, SmsCliError, UsageError
+from smscli.errors import ExitCode, OutputError, SmsCliError, UsageError
 from smscli.output import Column, OutputFormat, write_rows
 from smscli.progress import Progress
 from smscli.providers import describe_at, is_sandbox, parse_at, scheduled
@@ -614,11 +614,31 @@ def _resume_run(
         f"Resuming job {job.id} (profile {prof.name}): sending {count:,} numbers in "
         f"{len(chunks):,} requests; {len(plan.settled):,} answered requests are not resent"
     )
+    from smscli.cli.outcomes import OutcomeStream
+
+    earlier = plan.outcomes_without(ch.index for ch in chunks)
+    # Rows stream out in job order as for a first run (earlier outcomes as they come due), so
+    # a reader that goes away stops the resume too, instead of being found out at the end.
+    stream = OutcomeStream(
+        sorted([o.chunk for o in earlier] + chunks, key=lambda ch: ch.index),
+        SEND_COLUMNS,
+        opts.output,
+    )
+    try:
+        for outcome in earlier:
+            stream(outcome)
+    except OutputError as exc:  # the output is gone before anything was sent
+        console.error(f"{exc.message}: nothing was sent; job {job.id} is as it was")
+        raise typer.Exit(int(exc.exit_code)) from None
     journal = store.journal(job.id)
     started = time.monotonic()
-    run = run_journalled(journal, lambda: run_paced(chunks, send_one, pace, journal))
+    total = sum(len(ch.numbers) for ch in chunks)
+    with Progress(total, requests=len(chunks), label="sending", quiet=opts.quiet) as progress:
+        stream.progress = progress
+        run = run_journalled(
+            journal, lambda: run_paced(chunks, send_one, pace, journal, stream)
+        )
     clock_warning(gateway)
-    earlier = plan.outcomes_without(ch.index for ch in chunks)
     whole = RunResult(
         outcomes=sorted(earlier + run.outcomes, key=lambda o: o.chunk.index),
         interrupted=run.interrupted,
@@ -628,7 +648,7 @@ def _resume_run(
         journal_error=run.journal_error,
     )
     job_ref = JobRef(job.id, f"smscli {job.kind}", needs_message=not job.content_stored)
-    finish(whole, opts, started, sandbox=is_sandbox(prof), job=job_ref)
+    finish(whole, opts, started, sandbox=is_sandbox(prof), job=job_ref, stream=stream)
 
 
 # -- the end of a run ----------------------------------------------------------------------------
