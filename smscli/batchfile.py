@@ -210,10 +210,11 @@ def _csv_source(lines: Iterator[str], delimiter: str | None, name: str) -> Sourc
             break
     else:
         raise InputError(f"{name} is empty: expected a header row, then one row per message")
-    rows = _csv_rows(chain([line], lines), delimiter or _sniff_delimiter(line), first_no, name)
+    chosen = delimiter or _sniff_delimiter(line)
+    rows = _csv_rows(chain([line], lines), chosen, first_no, name)
     _, header = next(rows)
     columns = [cell.strip() for cell in header]
-    return Source(name, "line", columns, _csv_records(rows, columns))
+    return Source(name, "line", columns, _csv_records(rows, columns, chosen, name))
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -238,11 +239,37 @@ def _csv_rows(
         raise csv_error(name, exc, start, first_no + reader.line_num - 1) from None
 
 
-def _csv_records(rows: Iterator[tuple[int, list[str]]], columns: list[str]) -> Iterator[Record]:
+def _swallowed_row(row: list[str], delimiter: str) -> int | None:
+    """How many lines into a quoted field a line that reads like a row of its own starts
+    ("6281234567091,World"), or None. An unclosed quote that a later quote happens to close
+    is valid CSV, but it would send the rows it swallowed, other people's numbers included,
+    as one message."""
+    starts_row = re.compile(rf"\s*\+?[0-9][0-9 ().\-]{{5,}}\s*{re.escape(delimiter)}")
+    for cell in row:
+        if "\n" in cell or "\r" in cell:
+            for offset, piece in enumerate(re.split(r"\r\n|\r|\n", cell)[1:], start=1):
+                if starts_row.match(piece):
+                    return offset
+    return None
+
+
+def _csv_records(
+    rows: Iterator[tuple[int, list[str]]],
+    columns: list[str],
+    delimiter: str = ",",
+    name: str = "the batch",
+) -> Iterator[Record]:
     width = len(columns)
     for line_no, row in rows:
         if not any(cell.strip() for cell in row):
             continue
+        swallowed = _swallowed_row(row, delimiter)
+        if swallowed is not None:
+            raise InputError(
+                f"{name} line {line_no}: a quoted field runs over line {line_no + swallowed}, "
+                "which looks like a row of its own",
+                hint='is a quote (") left open on line ' + f"{line_no}? nothing was sent",
+            )
         if len(row) > width and any(cell.strip() for cell in row[width:]):
             # Most often an unquoted comma inside a message: truncating it would send half.
             yield (

@@ -395,8 +395,10 @@ def test_every_number_written_is_sent(
     text = end.join(delimiter.join(w for w, _ in line) for line in lines) + end
     code = run(gateway, "send", "-m", "hi", "-y", input=text.encode(encoding))
     expected = list(dict.fromkeys(n for line in lines for _, n in line))
-    assert code in (0, 2), code
-    if code == 0:
+    # 1 and 3: the simulator's magic numbers (…0997 is rejected at submission); what
+    # matters is what reached it.
+    assert code in (0, 1, 2, 3), code
+    if code != 2:
         assert gateway.numbers_received() == expected
 
 
@@ -421,15 +423,17 @@ def test_each_batch_row_reaches_its_own_number(
         ):
             return '"' + text.replace('"', '""') + '"'
         if how == "broken":
-            return '"' + text  # an unclosed quote, the mistake of finding 1
+            # An unclosed quote, the mistake of finding 1 (a '"' of the text itself could
+            # close it and make a valid field, which is then no mistake).
+            return '"' + text.replace('"', "")
         return text
 
     body = "".join(f"{n},{field(c, how)}\n" for (n, c), how in zip(rows, quoting, strict=False))
     path = tmp_path / "rows.csv"
     path.write_text("number,content\n" + body, encoding="utf-8", newline="")
     code = run(gateway, "batch", str(path), "-y")
-    assert code in (0, 2, 3), code
-    if code == 0:
+    assert code in (0, 1, 2, 3), code  # 1, 3: the simulator's magic numbers
+    if code != 2:
         sent = {}
         for request in gateway.batch_bodies():
             for element in request["array"]:  # type: ignore[union-attr]

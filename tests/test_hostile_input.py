@@ -65,6 +65,28 @@ def test_batch_quote_closed_rows_later_names_both_lines(
     refused(result, gateway, "late.csv line 2", "line 4")
 
 
+def test_batch_quote_closed_by_an_escaped_quote_later_is_refused(
+    gateway: FakeGateway, tmp_path: Path
+) -> None:
+    # Found by the fuzz layer: valid CSV whose quote, opened on line 2, is closed by the
+    # '"""' of line 3, so line 3 (another person's number) becomes part of line 2's message.
+    path = tmp_path / "swallow.csv"
+    path.write_text(
+        'number,content\n6281234567090,"Hello there\n6281234567091,"""\n6281234567092,Bye\n',
+        encoding="utf-8",
+    )
+    refused(invoke("batch", str(path), "-y"), gateway,
+            "swallow.csv line 2: a quoted field runs over line 3")
+
+
+def test_batch_multiline_message_is_still_sent(gateway: FakeGateway, tmp_path: Path) -> None:
+    path = tmp_path / "multi.csv"
+    path.write_text('number,content\n6281234567090,"Line one\nline two, 3 items"\n')
+    assert invoke("batch", str(path), "-y").exit_code == 0
+    (body,) = gateway.batch_bodies()
+    assert body["array"][0]["content"] == "Line one\nline two, 3 items"  # type: ignore[index]
+
+
 def test_send_unclosed_quote_in_numbers_csv_is_refused(gateway: FakeGateway) -> None:
     result = invoke("send", "-m", "hi", "-y", input='name,phone\n"Ann,6281234567090\nBo,62812\n')
     refused(result, gateway, "stdin line 2", "never closed")
