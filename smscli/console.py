@@ -21,6 +21,42 @@ def _color(stream: TextIO) -> bool:
         return False
 
 
+# --silent (-qq): information and hints are held back, and printed only if the command then
+# fails (cron mails any output; a failure's context is worth the mail). Bounded, so a long
+# run cannot grow it without end.
+_held: list[str] | None = None
+_HELD_MAX = 200
+
+
+def set_silent(on: bool) -> None:
+    global _held
+    _held = [] if on else None
+
+
+def silent() -> bool:
+    return _held is not None
+
+
+def release_held(*, failed: bool) -> None:
+    """Print the held-back lines if the command failed; forget them otherwise."""
+    global _held
+    if _held is None:
+        return
+    lines, _held = _held, []
+    if failed and lines:
+        sys.stderr.write("".join(lines))
+        sys.stderr.flush()
+
+
+def _hold(text: str) -> bool:
+    if _held is None:
+        return False
+    _held.append(text + "\n")
+    if len(_held) > _HELD_MAX:
+        del _held[: len(_held) - _HELD_MAX]
+    return True
+
+
 def _write(prefix: str, color: str, text: str) -> None:
     stream = sys.stderr
     if _color(stream):
@@ -38,11 +74,14 @@ def warn(text: str) -> None:
 
 
 def info(text: str) -> None:
-    _write("", "", text)
+    if not _hold(text):
+        _write("", "", text)
 
 
 def detail(text: str) -> None:
     """Secondary lines (hints, verbose traces): dim on a terminal."""
+    if _hold(text):
+        return
     stream = sys.stderr
     if _color(stream):
         text = f"{_DIM}{text}{_RESET}"

@@ -324,7 +324,8 @@ def _error_text(outcome: ChunkOutcome) -> str:
 
 
 def outcome_rows(run: RunResult) -> Iterator[dict[str, object]]:
-    """One row per number: number, msg_id, order_id, accepted (None = unknown), error."""
+    """One row per number: number, msg_id, order_id, outcome, error (smscli.rows.SEND);
+    outcome is accepted, rejected, unknown or not_sent, as in the history."""
     for outcome in run.outcomes:
         yield from rows_for(outcome)
 
@@ -348,7 +349,7 @@ def rows_for(outcome: ChunkOutcome) -> Iterator[dict[str, object]]:
                     "number": number,
                     "msg_id": None,
                     "order_id": (ids[i] if ids else None),
-                    "accepted": True,
+                    "outcome": "accepted",
                     "error": UNTRACKED,
                 }
                 continue
@@ -358,7 +359,7 @@ def rows_for(outcome: ChunkOutcome) -> Iterator[dict[str, object]]:
                 "order_id": (sub.order_id if sub and sub.order_id else None)
                 or (ids[i] if ids else None)
                 or None,
-                "accepted": sub is not None,
+                "outcome": "accepted" if sub is not None else "rejected",
                 "error": None if sub else NOT_LISTED,
             }
         # A number the gateway rewrote (e.g. reformatted) still gets its msgId shown.
@@ -367,18 +368,18 @@ def rows_for(outcome: ChunkOutcome) -> Iterator[dict[str, object]]:
                 "number": sub.number,
                 "msg_id": sub.msg_id,
                 "order_id": sub.order_id,
-                "accepted": True,
+                "outcome": "accepted",
                 "error": None,
             }
         return
-    accepted = None if outcome.state is ChunkState.UNKNOWN else False
+    state = outcome.state.value
     text = _error_text(outcome)
     for i, number in enumerate(chunk.numbers):
         yield {
             "number": number,
             "msg_id": None,
             "order_id": (ids[i] if ids else None) or None,
-            "accepted": accepted,
+            "outcome": state,
             "error": text,
         }
 

@@ -611,17 +611,11 @@ def _tracked(row: Sequence[Any]) -> tuple[str, Tracked]:
 def _message_rows(job_id: int, outcome: ChunkOutcome, now: str) -> Iterator[tuple[object, ...]]:
     """A chunk's answer as `messages` rows: its numbers in order, then any the gateway
     rewrote (negative positions). The texts are outcome_rows', as `send` printed them."""
-    chunk, state = outcome.chunk, outcome.state
+    chunk = outcome.chunk
     size = len(chunk.numbers)
     contents, senders = chunk.contents, chunk.sender_ids
     for i, row in enumerate(outcome_rows(RunResult(outcomes=[outcome]))):
-        accepted = row["accepted"]
-        if accepted is None:
-            name = ChunkState.UNKNOWN.value
-        elif accepted:
-            name = ChunkState.ACCEPTED.value
-        else:
-            name = "not_sent" if state is ChunkState.NOT_SENT else ChunkState.REJECTED.value
+        name = str(row["outcome"])  # accepted, rejected, unknown or not_sent
         pos = i if i < size else size - 1 - i
         yield (
             job_id,

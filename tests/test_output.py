@@ -34,7 +34,7 @@ def render(fmt: OutputFormat, rows: list[dict[str, object]] = ROWS) -> str:
 def test_jsonl_keeps_types_and_iso_time() -> None:
     lines = [json.loads(line) for line in render(OutputFormat.JSONL).splitlines()]
     assert lines[0] == {"msg_id": "2108021054011000095", "number": "91856321412", "ok": True,
-                        "time": "2021-02-12T09:30:03+08:00", "note": 'comma, "quote"\tand tab'}
+                        "time": "2021-02-12T01:30:03+00:00", "note": 'comma, "quote"\tand tab'}
     assert lines[1]["ok"] is None and "extra" not in lines[1]
     assert "ünï ✓" in render(OutputFormat.JSONL)  # UTF-8, not \\u escapes
 
@@ -51,7 +51,7 @@ def test_csv_and_tsv_round_trip(fmt: OutputFormat, dialect: str) -> None:
     parsed = list(csv.reader(io.StringIO(render(fmt)), dialect=dialect))
     assert parsed[0] == ["msg_id", "number", "ok", "time", "note"]
     assert parsed[1] == ["2108021054011000095", "91856321412", "true",
-                         "2021-02-12T09:30:03+08:00", 'comma, "quote"\tand tab']
+                         "2021-02-12T01:30:03+00:00", 'comma, "quote"\tand tab']
     assert parsed[2][:3] == ["", "91856321413", ""]
 
 

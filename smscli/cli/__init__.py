@@ -69,7 +69,8 @@ def root(
     profile: c.ProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = False,
+    quiet: c.QuietOpt = 0,
+    silent: c.SilentOpt = False,
     verbose: c.VerboseOpt = False,
     version: Annotated[
         bool,
@@ -82,6 +83,7 @@ def root(
         "output": output,
         "json": json_flag,
         "quiet": quiet,
+        "silent": silent,
         "verbose": verbose,
     }
 

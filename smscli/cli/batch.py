@@ -111,7 +111,8 @@ def batch(
     profile: c.ProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = False,
+    quiet: c.QuietOpt = 0,
+    silent: c.SilentOpt = False,
     verbose: c.VerboseOpt = False,
 ) -> None:
     """Send many messages in one go: one row per number and message.
@@ -132,7 +133,7 @@ def batch(
 
     from smscli import batchfile
 
-    opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
+    opts = c.common(ctx, profile, output, json_flag, quiet, verbose, silent=silent)
     if resume is not None:
         if file is not None or message is not None or message_file is not None:
             raise UsageError(f"--resume takes the rows from job {resume}: give no file or template")

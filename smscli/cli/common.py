@@ -49,9 +49,46 @@ OutputOpt = Annotated[
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Same as --output json.", rich_help_panel=COMMON)
 ]
+_QQ = "; -qq also keeps stderr quiet unless something goes wrong (for cron)."
 QuietOpt = Annotated[
+    int,
+    typer.Option(
+        "--quiet", "-q", count=True, help="Print only msgIds, one per line" + _QQ,
+        rich_help_panel=COMMON, show_default=False,
+    ),
+]
+QuietJobsOpt = Annotated[
+    int,
+    typer.Option(
+        "--quiet", "-q", count=True, help="Print only the ids, one per line" + _QQ,
+        rich_help_panel=COMMON, show_default=False,
+    ),
+]
+QuietBalanceOpt = Annotated[
+    int,
+    typer.Option(
+        "--quiet", "-q", count=True, help="Print only the balance amount" + _QQ,
+        rich_help_panel=COMMON, show_default=False,
+    ),
+]
+SilentOpt = Annotated[
     bool,
-    typer.Option("--quiet", "-q", help="Print only msgIds, one per line.", rich_help_panel=COMMON),
+    typer.Option(
+        "--silent",
+        help="Keep stderr quiet unless something goes wrong: summaries and hints are then "
+        "printed only with a non-zero exit (for cron, which mails any output). "
+        "Warnings and errors are always printed.",
+        rich_help_panel=COMMON,
+    ),
+]
+WideOpt = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Tables: show every column however narrow the terminal "
+        "(machine formats always have them all).",
+        rich_help_panel=COMMON,
+    ),
 ]
 VerboseOpt = Annotated[
     bool,
@@ -70,6 +107,8 @@ class Common:
     output: OutputFormat
     quiet: bool
     verbose: bool
+    silent: bool = False
+    wide: bool = False
 
     def trace(self) -> Callable[[str], None] | None:
         return console.detail if self.verbose else None
@@ -80,21 +119,29 @@ def common(
     profile: str | None,
     output: str | None,
     json_flag: bool,
-    quiet: bool,
+    quiet: int,
     verbose: bool,
+    *,
+    silent: bool = False,
+    wide: bool = False,
 ) -> Common:
-    """Merge a command's common options with the ones given before the subcommand."""
+    """Merge a command's common options with the ones given before the subcommand. `quiet`
+    counts -q: one prints only ids; two (or --silent) also keeps stderr quiet."""
     root = ctx.find_root().obj if ctx.find_root().obj else {}
     profile = profile or root.get("profile")
     output = output or root.get("output")
     json_flag = json_flag or bool(root.get("json"))
-    quiet = quiet or bool(root.get("quiet"))
+    level = max(int(quiet), int(root.get("quiet") or 0))
     verbose = verbose or bool(root.get("verbose"))
+    silent = silent or bool(root.get("silent")) or level >= 2
+    console.set_silent(silent)
     return Common(
         profile=profile,
-        output=resolve_format(output, json_flag=json_flag, quiet=quiet),
-        quiet=quiet,
+        output=resolve_format(output, json_flag=json_flag, quiet=level >= 1),
+        quiet=level >= 1,
         verbose=verbose,
+        silent=silent,
+        wide=wide,
     )
 
 
@@ -116,12 +163,18 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
+        except typer.Exit as exc:
+            # --silent: what was held back is printed now that something went wrong.
+            console.release_held(failed=exc.exit_code != 0)
+            raise
         except SmsCliError as exc:
+            console.release_held(failed=True)
             if debug():
                 raise
             report_error(exc)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
+            console.release_held(failed=True)
             if debug():
                 raise
             console.error("interrupted")
@@ -130,6 +183,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             # The reader went away (`smscli ... | head`): not an error worth a message.
             _silence_stdout()
             raise typer.Exit(int(ExitCode.OK)) from None
+        finally:
+            console.set_silent(False)
 
     return wrapper
 

@@ -1,20 +1,13 @@
 """`smscli history`: what was sent, to whom, and what became of it (the local store).
 
-Row keys (stable; every output format uses them):
-
-  jobs (`smscli history`):   job, time, profile, provider, kind, status, numbers, accepted,
-                             rejected, unknown, not_sent, delivered, failed, pending, message
-  a number (`--number N`):   job, time, profile, provider, number, msg_id, order_id, outcome,
-                             status, status_time, code, detail, error, message
-  a job (`history show`):    chunk, number, order_id, msg_id, outcome, error, status,
-                             status_time, code, detail (+ content, sender for batch jobs)
-  its chunks (`--chunks`):   chunk, state, numbers, first, last, attempts, sends, error_code,
-                             error, started, finished
+Row keys: smscli.rows (HISTORY_JOBS, HISTORY_NUMBER, HISTORY_SHOW, HISTORY_CHUNKS), listed
+in README's "Row keys" table.
 
 `outcome` is the send's answer per number (accepted, rejected, unknown, not_sent, sending);
 `status` the last delivery state `report` saw (delivered, failed, pending, not_found, unknown;
-empty until a report). Chunks count from 1, like the requests of `send --dry-run`. Times are
-UTC in machine formats and local in the table.
+empty until a report); `time` when the gateway gave that state, `sent` when the message left.
+Chunks count from 1, like the requests of `send --dry-run`. Times are ISO 8601 in UTC in
+machine formats and local in the table.
 """
 
 from __future__ import annotations
@@ -25,10 +18,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from smscli import console
+from smscli import console, rows
 from smscli.cli import common as c
 from smscli.errors import InputError, UsageError
-from smscli.output import Column, write_rows
+from smscli.output import write_rows
 
 if TYPE_CHECKING:
     from smscli.store import ChunkInfo, Job, JobSummary, Message, NumberHit, Store
@@ -38,65 +31,11 @@ STATUSES = ("failed", "pending", "unknown", "delivered", "rejected", "not_sent")
 PREVIEW = 40
 DEFAULT_LIMIT = 50
 
-JOB_COLUMNS = [
-    Column("job", "Job", "right"),
-    Column("time", "Time"),
-    Column("profile", "Profile"),
-    Column("provider", "Provider"),
-    Column("kind", "Kind"),
-    Column("status", "Status"),
-    Column("numbers", "Numbers", "right"),
-    Column("accepted", "Accepted", "right"),
-    Column("rejected", "Rejected", "right"),
-    Column("unknown", "Unknown", "right"),
-    Column("not_sent", "Not sent", "right"),
-    Column("delivered", "Delivered", "right"),
-    Column("failed", "Failed", "right"),
-    Column("pending", "Pending", "right"),
-    Column("message", "Message"),
-]
-NUMBER_COLUMNS = [
-    Column("job", "Job", "right"),
-    Column("time", "Sent"),
-    Column("profile", "Profile"),
-    Column("provider", "Provider"),
-    Column("number", "Number"),
-    Column("msg_id", "Message ID"),
-    Column("order_id", "Order ID"),
-    Column("outcome", "Outcome"),
-    Column("status", "Delivery"),
-    Column("status_time", "Delivery time"),
-    Column("code", "Code"),
-    Column("detail", "Detail"),
-    Column("error", "Error"),
-    Column("message", "Message"),
-]
-MESSAGE_COLUMNS = [
-    Column("chunk", "Chunk", "right"),
-    Column("number", "Number"),
-    Column("order_id", "Order ID"),
-    Column("msg_id", "Message ID"),
-    Column("outcome", "Outcome"),
-    Column("error", "Error"),
-    Column("status", "Delivery"),
-    Column("status_time", "Delivery time"),
-    Column("code", "Code"),
-    Column("detail", "Detail"),
-]
-BATCH_COLUMNS = [Column("content", "Content"), Column("sender", "Sender")]
-CHUNK_COLUMNS = [
-    Column("chunk", "Chunk", "right"),
-    Column("state", "State"),
-    Column("numbers", "Numbers", "right"),
-    Column("first", "First"),
-    Column("last", "Last"),
-    Column("attempts", "Attempts", "right"),
-    Column("sends", "Sends", "right"),
-    Column("error_code", "Code"),
-    Column("error", "Error"),
-    Column("started", "Started"),
-    Column("finished", "Finished"),
-]
+JOB_COLUMNS = rows.columns(*rows.HISTORY_JOBS)
+NUMBER_COLUMNS = rows.columns(*rows.HISTORY_NUMBER)
+MESSAGE_COLUMNS = rows.columns(*rows.HISTORY_SHOW)
+BATCH_COLUMNS = rows.columns(*rows.BATCH_EXTRA)
+CHUNK_COLUMNS = rows.columns(*rows.HISTORY_CHUNKS)
 
 app = typer.Typer(
     help="What was sent, to whom, and what became of it (the local history).",
@@ -156,7 +95,8 @@ def history(
     profile: FilterProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = False,
+    quiet: c.QuietJobsOpt = 0,
+    wide: c.WideOpt = False,
 ) -> None:
     """List the jobs in the local history, newest first (`send` records every job unless
     --no-history or the profile's history = false).
@@ -171,7 +111,7 @@ def history(
     """
     if ctx.invoked_subcommand is not None:
         return
-    opts = c.common(ctx, profile, output, json_flag, quiet, False)
+    opts = c.common(ctx, profile, output, json_flag, quiet, False, wide=wide)
     when = _since(since)
     if status is not None and status not in STATUSES:
         raise UsageError(f"unknown --status {status!r}: choose one of {', '.join(STATUSES)}")
@@ -183,7 +123,7 @@ def history(
             hits = store.messages_to(_number(number), since=when, profile=opts.profile, job_id=job)
             if not hits:
                 console.info(f"no message to {_number(number)} in the history")
-            write_rows((_number_row(h) for h in hits), NUMBER_COLUMNS, opts.output)
+            write_rows((_number_row(h) for h in hits), NUMBER_COLUMNS, opts.output, wide=opts.wide)
             return
         jobs = store.jobs(
             since=when,
@@ -197,7 +137,9 @@ def history(
     if limit and len(jobs) > limit:
         jobs = jobs[:limit]
         console.info(f"the {limit} newest jobs; --limit 0 lists all")
-    write_rows((_job_row(s) for s in jobs), JOB_COLUMNS, opts.output, id_key="job")
+    write_rows(
+        (_job_row(s) for s in jobs), JOB_COLUMNS, opts.output, id_key="job", wide=opts.wide
+    )
 
 
 @app.command("show")
@@ -212,10 +154,11 @@ def show(
     ] = False,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = False,
+    quiet: c.QuietOpt = 0,
+    wide: c.WideOpt = False,
 ) -> None:
     """One job: its header on stderr, its per-number outcomes (or --chunks) on stdout."""
-    opts = c.common(ctx, None, output, json_flag, quiet, False)
+    opts = c.common(ctx, None, output, json_flag, quiet, False, wide=wide)
     store = _open()
     try:
         store.job(job_id)  # the readable "no job N in the history"
@@ -223,13 +166,19 @@ def show(
         infos = store.chunks(job_id)
         _header(summary, infos)
         if chunks:
-            write_rows((_chunk_row(i) for i in infos), CHUNK_COLUMNS, opts.output, id_key="chunk")
+            write_rows(
+                (_chunk_row(i) for i in infos),
+                CHUNK_COLUMNS,
+                opts.output,
+                id_key="chunk",
+                wide=opts.wide,
+            )
             return
         columns = MESSAGE_COLUMNS + (BATCH_COLUMNS if summary.job.kind == "batch" else [])
         messages = store.job_messages(job_id)
     finally:
         store.close()
-    write_rows((_message_row(m) for m in messages), columns, opts.output)
+    write_rows((_message_row(m) for m in messages), columns, opts.output, wide=opts.wide)
 
 
 @app.command("prune")
@@ -318,7 +267,7 @@ def _job_row(summary: JobSummary) -> dict[str, object]:
     job, n = summary.job, summary.counts
     return {
         "job": job.id,
-        "time": job.created,
+        "created": job.created,
         "profile": job.profile,
         "provider": job.provider,
         "kind": job.kind,
@@ -344,7 +293,7 @@ def _message_row(m: Message) -> dict[str, object]:
         "outcome": m.outcome,
         "error": m.error,
         "status": m.status,
-        "status_time": m.status_time,
+        "time": m.status_time,
         "code": m.code,
         "detail": m.detail,
         "content": m.content,
@@ -357,7 +306,7 @@ def _number_row(hit: NumberHit) -> dict[str, object]:
     return {
         **_message_row(m),
         "job": job.id,
-        "time": m.sent or job.created,
+        "sent": m.sent or job.created,
         "profile": job.profile,
         "provider": job.provider,
         "message": m.content if m.content is not None else _preview(job),

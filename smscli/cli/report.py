@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from smscli import console
+from smscli import console, rows
 from smscli.cli import common as c
 from smscli.errors import SmsCliError, UsageError
-from smscli.output import Column, write_rows
+from smscli.output import write_rows
 
 FROM_HISTORY = "From the local history"
 
@@ -31,14 +31,7 @@ if TYPE_CHECKING:
     from smscli.settings import ResolvedProfile
     from smscli.store import Store
 
-REPORT_COLUMNS = [
-    Column("msg_id", "Message ID"),
-    Column("number", "Number"),
-    Column("status", "Status"),
-    Column("time", "Time"),
-    Column("code", "Code", "right"),
-    Column("detail", "Detail"),
-]
+REPORT_COLUMNS = rows.columns(*rows.REPORT)
 
 DEFAULT_INTERVAL = 10.0
 DEFAULT_TIMEOUT = 600.0
@@ -137,7 +130,9 @@ def report(
     profile: c.ProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = False,
+    quiet: c.QuietOpt = 0,
+    wide: c.WideOpt = False,
+    silent: c.SilentOpt = False,
     verbose: c.VerboseOpt = False,
 ) -> None:
     """Show the delivery state of sent messages.
@@ -165,7 +160,7 @@ def report(
     """
     from smscli import reporting as r
 
-    opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
+    opts = c.common(ctx, profile, output, json_flag, quiet, verbose, silent=silent, wide=wide)
     policy = _wait_policy(wait, interval, timeout)
     # Checked before any profile, history or network: a bad id or option queries nothing.
     selection = r.history_selection(last=last, job=job, since=since)
@@ -457,7 +452,7 @@ def _retrying(what: str) -> OnRetry:
 def _finish(outcome: ReportOutcome, opts: c.Common, *, waited: bool) -> None:
     from smscli import reporting as r
 
-    write_rows(r.report_rows(outcome.reports), REPORT_COLUMNS, opts.output)
+    write_rows(r.report_rows(outcome.reports), REPORT_COLUMNS, opts.output, wide=opts.wide)
     counts = outcome.counts
     console.info(r.summary(counts))
     if outcome.timed_out:

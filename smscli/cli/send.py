@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from smscli import console
+from smscli import console, rows
 from smscli.cli import common as c
 from smscli.cli.inputs import read_message, read_numbers
 from smscli.errors import ExitCode, SmsCliError, UsageError
@@ -25,13 +25,7 @@ if TYPE_CHECKING:
     from smscli.settings import ResolvedProfile
     from smscli.store import Job, ResumePlan, Store, StoreJournal
 
-SEND_COLUMNS = [
-    Column("number", "Number"),
-    Column("msg_id", "Message ID"),
-    Column("order_id", "Order ID"),
-    Column("accepted", "Accepted"),
-    Column("error", "Error"),
-]
+SEND_COLUMNS = rows.columns(*rows.SEND)
 
 
 @c.handle_errors
@@ -109,7 +103,8 @@ def send(
     profile: c.ProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = False,
+    quiet: c.QuietOpt = 0,
+    silent: c.SilentOpt = False,
     verbose: c.VerboseOpt = False,
 ) -> None:
     """Send one message to one or many numbers.
@@ -123,7 +118,7 @@ def send(
     """
     from smscli.message import analyze
 
-    opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
+    opts = c.common(ctx, profile, output, json_flag, quiet, verbose, silent=silent)
     if resume is not None:
         if numbers or numbers_file is not None or order_id is not None or column is not None:
             raise UsageError(f"--resume takes the numbers from job {resume}: give no numbers")
