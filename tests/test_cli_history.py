@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from smscli import rows as row_keys
 from smscli.cli import app
 from smscli.gateways.base import DeliveryStatus, Report
 from smscli.store import Store
-from smscli import rows as row_keys
 from tests.fakes import FakeGateway, status, write_profile
 
 runner = CliRunner()
