@@ -57,11 +57,50 @@ def _hold(text: str) -> bool:
     return True
 
 
+def _fit(stream: TextIO, text: str, indent: int) -> str:
+    """On a terminal, a line longer than it is wide breaks between words (the terminal would
+    cut a number, a name or "e.g." in two); never inside a word. Piped output is unchanged."""
+    if not _isatty(stream):
+        return text
+    import shutil
+
+    width = shutil.get_terminal_size().columns
+    if all(len(line) < width for line in text.split("\n")):
+        return text
+    import textwrap
+
+    lines = []
+    for n, line in enumerate(text.split("\n")):
+        lead = len(line) - len(line.lstrip())
+        lines.append(
+            textwrap.fill(
+                line,
+                width=width - 1,
+                initial_indent="",
+                subsequent_indent=" " * (indent if n == 0 else lead + 2),
+                break_long_words=False,
+                break_on_hyphens=False,
+                drop_whitespace=True,
+            )
+            if len(line) >= width
+            else line
+        )
+    return "\n".join(lines)
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (ValueError, AttributeError):
+        return False
+
+
 def _write(prefix: str, color: str, text: str) -> None:
     stream = sys.stderr
-    if _color(stream):
-        prefix = f"{color}{prefix}{_RESET}" if prefix else prefix
-    stream.write(f"{prefix}{text}\n")
+    line = _fit(stream, prefix + text, indent=2)
+    if prefix and _color(stream):
+        line = f"{color}{prefix}{_RESET}{line[len(prefix):]}"
+    stream.write(line + "\n")
     stream.flush()
 
 
@@ -83,6 +122,7 @@ def detail(text: str) -> None:
     if _hold(text):
         return
     stream = sys.stderr
+    text = _fit(stream, text, indent=len(text) - len(text.lstrip()) + 2)
     if _color(stream):
         text = f"{_DIM}{text}{_RESET}"
     stream.write(text + "\n")
@@ -108,6 +148,39 @@ def stderr_is_tty() -> bool:
         return sys.stderr.isatty()
     except (ValueError, AttributeError):
         return False
+
+
+def confirm(question: str) -> bool | None:
+    """Ask the person at the terminal a yes/no question (default no); None when nobody can be
+    asked. Numbers piped in at a terminal (`cut ... | smscli send`) leave stdin a pipe, so the
+    question goes to the controlling terminal, /dev/tty, as clig.dev recommends. Only when one
+    of stdin, stdout or stderr is a terminal: cron, CI and captured test runs are never asked,
+    whatever terminal the process may have inherited."""
+    if not (stdin_is_tty() or stdout_is_tty() or stderr_is_tty()):
+        return None
+    try:
+        tty = open("/dev/tty", "r+", encoding="utf-8", errors="replace")  # noqa: SIM115
+    except OSError:
+        if not (stdin_is_tty() and stderr_is_tty()):
+            return None
+        import typer  # no /dev/tty (Windows): the usual prompt on stdin/stderr
+
+        return bool(typer.confirm(question, default=False, err=True))
+    with tty:
+        tty.write(f"{question} [y/N]: ")
+        tty.flush()
+        answer = tty.readline()
+    if not answer:  # end of input: treated as no
+        tty_newline()
+    return answer.strip().lower() in ("y", "yes")
+
+
+def tty_newline() -> None:
+    try:
+        with open("/dev/tty", "w", encoding="utf-8") as tty:
+            tty.write("\n")
+    except OSError:
+        pass
 
 
 def interactive() -> bool:

@@ -122,10 +122,11 @@ def write_rows(
     id_key: str = "msg_id",
     title: str | None = None,
     stream: TextIO | None = None,
-    wide: bool = False,
+    wide: bool | None = None,
 ) -> int:
     """Write rows to stdout (or `stream`) in `fmt`; returns how many rows were written.
-    `wide`: a table shows every column however narrow the terminal."""
+    `wide`: a table shows every column however narrow the terminal (None: the command has
+    no --wide, and a hidden column's note points to the machine formats instead)."""
     writer = RowWriter(columns, fmt, id_key=id_key, title=title, stream=stream, wide=wide)
     writer.write(rows)
     return writer.close()
@@ -144,7 +145,7 @@ class RowWriter:
         id_key: str = "msg_id",
         title: str | None = None,
         stream: TextIO | None = None,
-        wide: bool = False,
+        wide: bool | None = None,
     ) -> None:
         self._out = stream or sys.stdout
         self._wide = wide
@@ -275,19 +276,20 @@ FOLD_MIN = 12  # the narrowest a free-text column gets before columns are hidden
 
 
 def _write_table(
-    rows: list[Row], columns: Sequence[Column], out: TextIO, title: str | None, wide: bool
+    rows: list[Row], columns: Sequence[Column], out: TextIO, title: str | None, wide: bool | None
 ) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console(file=out, highlight=False, soft_wrap=False)
     cells = [[_human(row.get(c.key)) for c in columns] for row in rows]
-    shown, width = fit_columns(columns, cells, console.width, wide=wide)
+    shown, width = fit_columns(columns, cells, console.width, wide=bool(wide))
     hidden = [c.key for c in columns if c not in shown]
     if hidden:
         from smscli import console as messages
 
-        messages.detail(f"columns hidden at this width: {', '.join(hidden)} (--wide shows all)")
+        every = "--wide" if wide is not None else "-o json"
+        messages.detail(f"columns hidden at this width: {', '.join(hidden)} ({every} shows all)")
     if wide and width > console.width:
         console.width = width  # --wide: the lines run past the terminal; nothing folds
     # Too wide even with every optional column gone: let rich fold as a last resort rather

@@ -55,6 +55,14 @@ _VOCABULARY: dict[str, tuple[str, str, bool, int]] = {
     "error_code": ("Error code", "right", False, 5),
     "started": ("Started", "left", False, 7),
     "finished": ("Finished", "left", False, 7),
+    # --- a planned request (send/batch --dry-run)
+    "request": ("Request", "right", False, 0),
+    "method": ("Method", "left", False, 6),
+    "url": ("URL", "left", False, 5),
+    "elements": ("Elements", "right", False, 3),
+    "messages": ("Messages", "right", False, 3),
+    "headers": ("Headers", "left", True, 0),
+    "body": ("Body", "left", True, 0),
 }
 
 def columns(*keys: str) -> list[Column]:

@@ -522,12 +522,13 @@ def test_confirmation_on_a_terminal(
 ) -> None:
     from smscli import console
 
-    monkeypatch.setattr(console, "interactive", lambda: True)
+    asked: list[str] = []
+    monkeypatch.setattr(console, "confirm", lambda q: asked.append(q) or False)
     lines = "".join(f"{447700000000 + i},hi\n" for i in range(101))
     path = write(tmp_path, "b.csv", "number,content\n" + lines)
-    result = invoke("batch", path, input="n\n")
+    result = invoke("batch", path)
     assert result.exit_code == 0
-    assert "Send 1 message (101 segments) to 101 numbers?" in result.stderr
+    assert asked == ["Send 1 message (101 segments) to 101 numbers?"]
     assert "Nothing sent" in result.stderr
     assert gateway.received == []
     assert invoke("batch", path, "-y").exit_code == 0

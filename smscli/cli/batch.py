@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from smscli import console
+from smscli import rows as row_keys
 from smscli.cli import common as c
 from smscli.errors import ExitCode, InputError, NotSupported, UsageError
-from smscli.output import Column, OutputFormat, write_rows
+from smscli.output import OutputFormat, write_rows
 from smscli.providers import is_sandbox
 
 if TYPE_CHECKING:
@@ -250,13 +251,13 @@ def _summary(plan: Plan, packing: Packing, prof: ResolvedProfile, *, dry_run: bo
 
 def _confirm(plan: Plan, threshold: int | None, yes: bool) -> None:
     limit = 100 if threshold is None else threshold
-    if yes or plan.numbers <= limit or not console.interactive():
+    if yes or plan.numbers <= limit:
         return
     question = (
         f"Send {_plural(plan.messages, 'message')} ({_plural(plan.segments, 'segment')}) "
         f"to {_plural(plan.numbers, 'number')}?"
     )
-    if not typer.confirm(question, default=False, err=True):
+    if console.confirm(question) is False:
         console.info("Nothing sent.")
         raise typer.Exit(int(ExitCode.OK))
 
@@ -300,16 +301,9 @@ def _print_plan(gateway: Gateway, plan: Plan, packing: Packing, fmt: OutputForma
                 "body": dict(request.body),
             }
 
-    columns = [
-        Column("request", "Request", "right"),
-        Column("method", "Method"),
-        Column("url", "URL"),
-        Column("elements", "Elements", "right"),
-        Column("numbers", "Numbers", "right"),
-        Column("messages", "Messages", "right"),
-    ]
+    columns = row_keys.columns("request", "method", "url", "elements", "numbers", "messages")
     if fmt in (OutputFormat.JSON, OutputFormat.JSONL):
-        columns += [Column("headers", "Headers"), Column("body", "Body")]
+        columns += row_keys.columns("headers", "body")
     if fmt is OutputFormat.IDS:
         fmt = OutputFormat.TSV
     write_rows(rows(), columns, fmt)

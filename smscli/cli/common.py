@@ -276,6 +276,15 @@ def job_profile(opts: Common, job: Job, doing: str) -> ResolvedProfile:
 
 
 # Options `send` and `batch` share.
+GsmOpt = Annotated[
+    bool,
+    typer.Option(
+        "--gsm",
+        help="Replace typographic characters (’ ‘ “ ” – — … and the like) with their GSM-7 "
+        "equivalents, so that one of them does not make the message UCS-2 (70 characters "
+        "a segment instead of 160).",
+    ),
+]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Print the planned requests; send nothing.")
 ]

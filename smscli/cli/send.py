@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from smscli import console, rows
+from smscli import console
+from smscli import rows as row_keys
 from smscli.cli import common as c
 from smscli.cli.inputs import read_message, read_numbers
 from smscli.errors import ExitCode, SmsCliError, UsageError
-from smscli.output import Column, OutputFormat, write_rows
+from smscli.output import OutputFormat, write_rows
 from smscli.progress import Progress
 from smscli.providers import describe_at, is_sandbox, parse_at, scheduled
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from smscli.settings import ResolvedProfile
     from smscli.store import Job, ResumePlan, Store, StoreJournal
 
-SEND_COLUMNS = rows.columns(*rows.SEND)
+SEND_COLUMNS = row_keys.columns(*row_keys.SEND)
 
 
 @c.handle_errors
@@ -93,6 +94,7 @@ def send(
             show_default=False,
         ),
     ] = None,
+    gsm: c.GsmOpt = False,
     dry_run: c.DryRunOpt = False,
     yes: c.YesOpt = False,
     resume: c.ResumeOpt = None,
@@ -116,7 +118,7 @@ def send(
       smscli send -f customers.csv --column phone --message-file notice.txt
       smscli send --resume 12
     """
-    from smscli.message import analyze
+    from smscli.message import analyze, gsm_advice
 
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose, silent=silent)
     if resume is not None:
@@ -126,6 +128,8 @@ def send(
             raise UsageError("--resume needs the history: drop --no-history")
         if at is not None:
             raise UsageError("--at does not go with --resume: the history keeps no schedule")
+        if gsm:
+            raise UsageError("--gsm does not go with --resume: a resume sends the job's message")
         _resume(
             resume, message, message_file, sender_id, opts, yes, dry_run, resend_unknown,
             (concurrency, rate),
@@ -140,6 +144,9 @@ def send(
         if when is not None:
             gateway = scheduled(gateway, when)
         text = read_message(message, message_file, max_chars=gateway.max_content_chars)
+        advice = gsm_advice(text)
+        if gsm:
+            text = advice.text
         stdin_taken = message == "-" or message_file == "-"
         given = read_numbers(
             numbers or [],
@@ -165,12 +172,17 @@ def send(
             f"request{'s' if requests != 1 else ''}: {info.encoding}, {info.segments} {segments} "
             f"per message ({info.chars} characters), profile {prof.name} ({prof.provider})"
         )
+        note = advice.note(gsm, count)
+        if note is not None:
+            (console.info if gsm else console.warn)(note)
         if when is not None:
             console.info(f"Scheduled for {describe_at(when)}: the gateway holds them until then")
         if dry_run:
             _print_plan(gateway, given.numbers, given.order_ids, text, sender, size, opts.output)
             return
-        _confirm(count, prof.get_int("confirm_over"), yes)
+        _confirm(
+            count, prof.get_int("confirm_over"), yes, info.segments, advice.saved if gsm else 0
+        )
         history = not no_history and prof.get_bool("history") is not False
         pace = c.Pace.resolve(prof, concurrency, rate)
         _run(gateway, given.numbers, given.order_ids, text, sender, opts, prof, pace, history)
@@ -178,11 +190,18 @@ def send(
         gateway.close()
 
 
-def _confirm(count: int, threshold: int | None, yes: bool) -> None:
+def _confirm(
+    count: int, threshold: int | None, yes: bool, segments: int = 0, saved: int = 0
+) -> None:
     limit = 100 if threshold is None else threshold
-    if yes or count <= limit or not console.interactive():
+    if yes or count <= limit:
         return
-    if not typer.confirm(f"Send to {count:,} numbers?", default=False, err=True):
+    cost = ""
+    if segments:
+        cost = f" ({segments * count:,} segments" + (
+            f", {saved * count:,} fewer thanks to --gsm)" if saved else ")"
+        )
+    if console.confirm(f"Send to {count:,} numbers{cost}?") is False:
         console.info("Nothing sent.")
         raise typer.Exit(int(ExitCode.OK))
 
@@ -215,16 +234,9 @@ def _print_plan(
                 "body": dict(plan.body),
             }
 
-    columns = [
-        Column("request", "Request", "right"),
-        Column("method", "Method"),
-        Column("url", "URL"),
-        Column("numbers", "Numbers", "right"),
-        Column("first", "First"),
-        Column("last", "Last"),
-    ]
+    columns = row_keys.columns("request", "method", "url", "numbers", "first", "last")
     if fmt in (OutputFormat.JSON, OutputFormat.JSONL):
-        columns += [Column("headers", "Headers"), Column("body", "Body")]
+        columns += row_keys.columns("headers", "body")
     if fmt is OutputFormat.IDS:
         fmt = OutputFormat.TSV
     write_rows(rows(), columns, fmt)  # type: ignore[arg-type]
