@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import functools
 import importlib
-from typing import Annotated
+from typing import Annotated, Any
 
 import click
 import typer
 import typer.main
-from typer.core import TyperGroup
 
 from smscli import __version__
 from smscli.cli import common as c
+from smscli.cli.help import SmsGroup, adopt, run_main
 
 EXIT_CODES = """\b
 Exit codes:
@@ -32,8 +32,25 @@ Exit codes:
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
-class LazyGroup(TyperGroup):
+class LazyGroup(SmsGroup):
     """The root group: lists every command but builds only the one asked for."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        return run_main(
+            super().main,
+            args=args,
+            prog_name=prog_name,
+            complete_var=complete_var,
+            standalone_mode=standalone_mode,
+            **extra,
+        )
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -119,7 +136,7 @@ def load_command(name: str) -> click.Command | None:
         single.command(name)(target)
         command = typer.main.get_command(single)
     command.name = name
-    return command
+    return adopt(command)
 
 
 def main() -> None:
