@@ -196,7 +196,7 @@ def test_prune(gateway: FakeGateway) -> None:
     assert refused.exit_code == 2 and "add --yes" in refused.stderr
     assert len(rows("history")) == 2
     done = invoke("history", "prune", "--older-than", "90d", "--yes")
-    assert done.exit_code == 0 and "deleted 1 jobs (1 messages)" in done.stderr
+    assert done.exit_code == 0 and "deleted 1 job (1 message)" in done.stderr
     assert [r["job"] for r in rows("history")] == [2]
     again = invoke("history", "prune", "--older-than", "90d", "-y")
     assert "nothing to prune" in again.stderr

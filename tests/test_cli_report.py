@@ -186,7 +186,7 @@ def test_wait_times_out_with_4_and_requeries_only_pending(start_gateway: StartGa
     )
     assert result.exit_code == 4, result.stderr
     assert [r["status"] for r in rows_of(result)] == ["delivered", "pending"]
-    assert "timed out after" in result.stderr and "1 messages still pending" in result.stderr
+    assert "timed out after" in result.stderr and "1 message still pending" in result.stderr
     calls = report_calls(gw)
     assert calls[0] == ids
     assert len(calls) > 2 and all(c == [ids[1]] for c in calls[1:])

@@ -611,6 +611,7 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
     "retries": st.integers(1, 100),
     "low_balance": st.floats(min_value=0, allow_nan=False, allow_infinity=False),
     "batch_max_numbers": st.integers(1, 10_000),
+    "secrets": st.just("file"),  # "keyring": tests/test_secrets.py
     "history": st.booleans(),
     "store_content": st.booleans(),
 }

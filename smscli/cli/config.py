@@ -405,6 +405,7 @@ def init(
     values = gather(chosen, given, api_secret_stdin or password_stdin)
     make_default = _choose_default(name, default, interactive)
     path = settings.write_profile(name, values, make_default=make_default, force=force)
+    _secrets_to_keyring(name)
     _report_written(name, chosen, path)
 
 
@@ -428,6 +429,17 @@ def set_(
     name = _target_profile(ctx, profile)
     if value == "-":
         value = _value_from_stdin(key)
+        if info.secret:
+            from smscli import secrets
+
+            place = secrets.store(name, key, value)
+            where = (
+                f"the OS keyring ({secrets.backend_name()})"
+                if place == secrets.KEYRING
+                else f"{settings.config_path()} (mode 0600)"
+            )
+            console.info(f"saved {key} (hidden) of profile '{name}' in {where}")
+            return
     elif info.secret:
         # The value is already in shell history; at least don't save it and make it a habit.
         raise ConfigError(
@@ -450,10 +462,78 @@ def unset(
 ) -> None:
     """Remove KEY from a profile (it falls back to its default)."""
     name = _target_profile(ctx, profile)
+    in_keyring = settings.key_info(key).secret and _keeps_in_keyring(name)
+    if in_keyring:
+        from smscli import secrets
+
+        if secrets.delete(name, key):
+            console.info(f"removed {key} of profile '{name}' from the OS keyring")
     if settings.unset_value(name, key):
         console.info(f"removed {key} from profile '{name}'")
+    elif in_keyring:
+        return
     else:
         console.info(f"{key} was not set in profile '{name}'")
+
+
+def _secrets_to_keyring(name: str) -> None:
+    """A new profile's secrets go to the OS keyring when one is available (the 0600 file
+    stays their place on servers without one)."""
+    from smscli import secrets
+
+    if secrets.available():
+        moved = secrets.move(name, secrets.KEYRING)
+        if moved:
+            console.info(
+                f"{', '.join(moved)} of profile '{name}' stored in the OS keyring "
+                f"({secrets.backend_name()})"
+            )
+
+
+def _keeps_in_keyring(name: str) -> bool:
+    data = settings.read_config_for_update(settings.config_path())
+    profiles = data.get("profiles")
+    table = profiles.get(name) if isinstance(profiles, dict) else None
+    return isinstance(table, dict) and table.get("secrets") == "keyring"
+
+
+@app.command("move-secrets")
+@handle_errors
+def move_secrets(
+    ctx: typer.Context,
+    to: Annotated[
+        str,
+        typer.Argument(
+            metavar="keyring|file",
+            help="keyring: the OS keyring (macOS Keychain, Windows Credential Locker, Secret "
+            "Service); file: the 0600 config file, for headless servers and cron.",
+            show_default=False,
+        ),
+    ],
+    profile: c.ProfileOpt = None,
+) -> None:
+    """Move a profile's secrets (api_secret, mobset's password) into the OS keyring, or back
+    into the config file. Each is written and read back at its new place before the old copy
+    is removed.
+
+    \b
+    Examples:
+      smscli config move-secrets keyring -p prod
+      smscli config move-secrets file -p prod      for a server without a keyring
+    """
+    from smscli import secrets
+
+    if to not in (secrets.KEYRING, secrets.FILE):
+        raise ConfigError(f"move-secrets {to!r}: choose keyring or file")
+    name = _target_profile(ctx, profile)
+    moved = secrets.move(name, to)
+    where = (
+        f"the OS keyring ({secrets.backend_name()})"
+        if to == secrets.KEYRING
+        else f"{settings.config_path()} (mode 0600)"
+    )
+    what = ", ".join(moved) if moved else "no secret to move"
+    console.info(f"profile '{name}': {what}; its secrets now live in {where}")
 
 
 @app.command()
@@ -572,7 +652,12 @@ def remove(
     if asks and not typer.confirm(f"Remove profile '{name}' from {path}?", default=False):
         console.info("nothing removed")
         raise typer.Exit(1)
+    in_keyring = _keeps_in_keyring(name)
     was_default = settings.remove_profile(name, path=path)
+    if in_keyring:
+        from smscli import secrets
+
+        secrets.forget(name, known[name].provider if name in known else None)
     console.info(f"removed profile '{name}' from {path}")
     if was_default:
         console.info("it was the default: choose another with smscli config use NAME")

@@ -21,6 +21,7 @@ import typer
 from smscli import console, rows
 from smscli.cli import common as c
 from smscli.errors import InputError, UsageError
+from smscli.message import plural
 from smscli.output import write_rows
 
 if TYPE_CHECKING:
@@ -208,12 +209,18 @@ def prune(
         if not found.jobs:
             console.info(f"nothing to prune: no job is older than {older_than}")
             return
-        what = f"{found.jobs:,} jobs ({found.messages:,} messages) older than {older_than}"
+        what = (
+            f"{plural(found.jobs, 'job')} ({plural(found.messages, 'message')}) older than "
+            f"{older_than}"
+        )
         _confirm_prune(what, yes)
         done = store.prune(age)
     finally:
         store.close()
-    console.info(f"deleted {done.jobs:,} jobs ({done.messages:,} messages) older than {older_than}")
+    console.info(
+        f"deleted {plural(done.jobs, 'job')} ({plural(done.messages, 'message')}) older than "
+        f"{older_than}"
+    )
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -345,8 +352,10 @@ def _header_lines(summary: JobSummary, infos: list[ChunkInfo]) -> Iterator[str]:
     order = ["accepted", "rejected", "unknown", "not_sent", "sending", "planned"]
     ranked = sorted(states.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99))
     by_state = ", ".join(f"{count} {state.replace('_', ' ')}" for state, count in ranked)
-    requests = "request" if job.chunks == 1 else "requests"
-    yield f"{job.numbers:,} numbers in {job.chunks:,} {requests} ({by_state or 'none recorded'})"
+    yield (
+        f"{plural(job.numbers, 'number')} in {plural(job.chunks, 'request')} "
+        f"({by_state or 'none recorded'})"
+    )
     yield (
         f"accepted {n.accepted:,}, rejected {n.rejected:,}, unknown {n.unknown:,}, "
         f"not sent {n.not_sent:,}; delivered {n.delivered:,}, failed {n.failed:,}, "

@@ -11,6 +11,7 @@ import typer
 from smscli import console, rows
 from smscli.cli import common as c
 from smscli.errors import SmsCliError, UsageError
+from smscli.message import plural
 from smscli.output import write_rows
 
 FROM_HISTORY = "From the local history"
@@ -277,7 +278,8 @@ def _from_history(selection: HistorySelection, prof: ResolvedProfile) -> Collect
     with Store.open() as store:
         collected = ids_from_history(store, selection, prof.name)
     if collected.ids:
-        console.detail(f"{collected.origin}: {len(collected.ids):,} msgIds from the history")
+        found = plural(len(collected.ids), "msgId")
+        console.detail(f"{collected.origin}: {found} from the history")
     else:
         console.info(f"no message of profile {prof.name} in the history ({selection.option})")
     return collected
@@ -310,7 +312,8 @@ class _Run:
         known = len(collected.ids) - len(ask)
         if known:
             console.detail(
-                f"{known:,} messages already delivered or failed: answered from the history "
+                f"{plural(known, 'message')} already delivered or failed: answered from the "
+                "history "
                 "(--refresh asks the gateway again)"
             )
         asked = None
@@ -399,7 +402,7 @@ class _Pulled:
             console.detail(f"{provider}: no new delivery reports; answered from the history")
         if self.limited:
             console.warn(
-                f"stopped pulling after {self.calls:,} calls: more reports may be waiting; "
+                f"stopped pulling after {plural(self.calls, 'call')}: more reports may be waiting; "
                 "run `smscli report` again to pull the rest"
             )
 
@@ -457,11 +460,11 @@ def _finish(outcome: ReportOutcome, opts: c.Common, *, waited: bool) -> None:
     console.info(r.summary(counts))
     if outcome.timed_out:
         console.error(
-            f"timed out after {_duration(outcome.elapsed)} with {counts.waiting:,} messages "
-            "still pending"
+            f"timed out after {_duration(outcome.elapsed)} with "
+            f"{plural(counts.waiting, 'message')} still pending"
         )
     elif outcome.interrupted:
-        console.error(f"interrupted with {counts.waiting:,} messages still pending")
+        console.error(f"interrupted with {plural(counts.waiting, 'message')} still pending")
     elif counts.not_found and not waited:
         console.detail(
             "not found: still queued at the gateway, or not a msgId of this account; "
