@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
+import sys
+from collections.abc import MutableMapping
 from typing import Annotated, Any
 
 import click
@@ -34,6 +37,22 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 class LazyGroup(SmsGroup):
     """The root group: lists every command but builds only the one asked for."""
+
+    def _main_shell_completion(
+        self,
+        ctx_args: MutableMapping[str, Any],
+        prog_name: str,
+        complete_var: str | None = None,
+    ) -> None:
+        # zsh gets a formatter that keeps apostrophes (smscli.cli.completion); the other
+        # shells are Typer's own.
+        var = complete_var or f"_{prog_name}_COMPLETE".replace("-", "_").upper()
+        if os.environ.get(var) == "complete_zsh":
+            from smscli.cli.completion import zsh_complete
+
+            click.echo(zsh_complete(self, ctx_args, prog_name, var))
+            sys.exit(0)
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
 
     def main(  # type: ignore[override]
         self,

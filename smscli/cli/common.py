@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 import typer
 
 from smscli import console
+from smscli.cli import completion
 from smscli.errors import ExitCode, SmsCliError
 from smscli.output import OutputFormat, resolve_format
 
@@ -32,6 +33,7 @@ ProfileOpt = Annotated[
         "-p",
         help="Profile to use (env SMSCLI_PROFILE).",
         rich_help_panel=COMMON,
+        autocompletion=completion.profiles,
         show_default=False,
     ),
 ]
@@ -43,6 +45,7 @@ OutputOpt = Annotated[
         metavar="auto|table|json|jsonl|csv|tsv",
         help="Output format; auto = table on a terminal, TSV when piped.",
         rich_help_panel=COMMON,
+        autocompletion=completion.formats,
         show_default=False,
     ),
 ]
@@ -298,6 +301,7 @@ ResumeOpt = Annotated[
         help="Continue an interrupted job from the history: only requests that never left "
         "are sent (see `smscli history`).",
         show_default=False,
+        autocompletion=completion.job_ids,
     ),
 ]
 ResendUnknownOpt = Annotated[

@@ -14,6 +14,7 @@ import typer
 
 from smscli import console, settings
 from smscli.cli import common as c
+from smscli.cli import completion
 from smscli.cli.common import handle_errors
 from smscli.errors import ConfigError
 from smscli.output import Column, write_rows
@@ -421,7 +422,9 @@ def init(
 @handle_errors
 def set_(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(metavar="KEY", show_default=False)],
+    key: Annotated[str, typer.Argument(
+            metavar="KEY", show_default=False, autocompletion=completion.config_keys
+        )],
     value: Annotated[str, typer.Argument(metavar="VALUE", show_default=False)],
     profile: c.ProfileOpt = None,
 ) -> None:
@@ -457,7 +460,9 @@ def set_(
 @handle_errors
 def unset(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(metavar="KEY", show_default=False)],
+    key: Annotated[str, typer.Argument(
+            metavar="KEY", show_default=False, autocompletion=completion.config_keys
+        )],
     profile: c.ProfileOpt = None,
 ) -> None:
     """Remove KEY from a profile (it falls back to its default)."""
@@ -505,6 +510,7 @@ def move_secrets(
         str,
         typer.Argument(
             metavar="keyring|file",
+            autocompletion=completion.secret_places,
             help="keyring: the OS keyring (macOS Keychain, Windows Credential Locker, Secret "
             "Service); file: the 0600 config file, for headless servers and cron.",
             show_default=False,
@@ -540,7 +546,9 @@ def move_secrets(
 @handle_errors
 def get(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(metavar="KEY", show_default=False)],
+    key: Annotated[str, typer.Argument(
+            metavar="KEY", show_default=False, autocompletion=completion.config_keys
+        )],
     profile: c.ProfileOpt = None,
     reveal: Annotated[
         bool, typer.Option("--reveal", help="Print a secret or the API key in full.")
@@ -633,7 +641,9 @@ def list_(
 
 @app.command()
 @handle_errors
-def use(name: Annotated[str, typer.Argument(metavar="NAME", show_default=False)]) -> None:
+def use(name: Annotated[str, typer.Argument(
+            metavar="NAME", show_default=False, autocompletion=completion.profiles
+        )]) -> None:
     """Make NAME the default profile."""
     settings.set_default(name)
     console.info(f"default profile: {name} ({settings.config_path()})")
@@ -642,7 +652,9 @@ def use(name: Annotated[str, typer.Argument(metavar="NAME", show_default=False)]
 @app.command()
 @handle_errors
 def remove(
-    name: Annotated[str, typer.Argument(metavar="NAME", show_default=False)],
+    name: Annotated[str, typer.Argument(
+            metavar="NAME", show_default=False, autocompletion=completion.profiles
+        )],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete a profile (asks first on a terminal). If it was the default, no default remains."""

@@ -20,6 +20,7 @@ import typer
 
 from smscli import console, rows
 from smscli.cli import common as c
+from smscli.cli import completion
 from smscli.errors import InputError, UsageError
 from smscli.message import plural
 from smscli.output import write_rows
@@ -57,7 +58,13 @@ SinceOpt = Annotated[
 ]
 FilterProfileOpt = Annotated[
     str | None,
-    typer.Option("--profile", "-p", help="Only jobs of this profile.", show_default=False),
+    typer.Option(
+        "--profile",
+        "-p",
+        help="Only jobs of this profile.",
+        show_default=False,
+        autocompletion=completion.profiles,
+    ),
 ]
 
 
@@ -77,7 +84,14 @@ def history(
         ),
     ] = None,
     job: Annotated[
-        int | None, typer.Option("--job", metavar="ID", help="Only this job.", show_default=False)
+        int | None,
+        typer.Option(
+            "--job",
+            metavar="ID",
+            help="Only this job.",
+            show_default=False,
+            autocompletion=completion.job_ids,
+        ),
     ] = None,
     number: Annotated[
         str | None,
@@ -148,7 +162,12 @@ def history(
 def show(
     ctx: typer.Context,
     job_id: Annotated[
-        int, typer.Argument(metavar="JOB", help="The job's id (see: smscli history).")
+        int,
+        typer.Argument(
+            metavar="JOB",
+            help="The job's id (see: smscli history).",
+            autocompletion=completion.job_ids,
+        ),
     ],
     chunks: Annotated[
         bool, typer.Option("--chunks", help="One row per request (chunk) instead of per number.")

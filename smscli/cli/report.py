@@ -10,6 +10,7 @@ import typer
 
 from smscli import console, rows
 from smscli.cli import common as c
+from smscli.cli import completion
 from smscli.errors import SmsCliError, UsageError
 from smscli.message import plural
 from smscli.output import write_rows
@@ -97,6 +98,7 @@ def report(
             metavar="ID",
             help="Every message of this job (see: smscli history); its own profile unless -p.",
             show_default=False,
+            autocompletion=completion.job_ids,
             rich_help_panel=FROM_HISTORY,
         ),
     ] = None,
