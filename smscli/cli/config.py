@@ -20,7 +20,17 @@ from smscli.errors import ConfigError
 from smscli.output import Column, write_rows
 
 app = typer.Typer(
-    help="Create, inspect and edit profiles (provider, credentials, tunables).",
+    help="Create, inspect and edit profiles (provider, credentials, tunables). Secrets live "
+    "in the OS keyring when there is one, else in the 0600 config file.",
+    epilog="""\b
+Examples:
+  smscli config init                         asks for provider, api_key, secret, app_id
+  smscli config init --sandbox               a sandbox profile, made the default
+  smscli config set api_secret - -p prod     the secret at a hidden prompt, or piped in
+  smscli config show -p prod                 every value, and where each one lives
+  smscli config move-secrets file -p prod    out of the keyring (a server, cron)
+  smscli config use prod
+""",
     no_args_is_help=True,
     rich_markup_mode=None,
     add_completion=False,

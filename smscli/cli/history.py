@@ -177,7 +177,14 @@ def show(
     quiet: c.QuietOpt = 0,
     wide: c.WideOpt = False,
 ) -> None:
-    """One job: its header on stderr, its per-number outcomes (or --chunks) on stdout."""
+    """One job: its header on stderr, its per-number outcomes (or --chunks) on stdout.
+
+    \b
+    Examples:
+      smscli history show 12
+      smscli history show 12 --chunks          one row per request
+      smscli history show 12 -o csv > job12.csv
+    """
     opts = c.common(ctx, None, output, json_flag, quiet, False, wide=wide)
     store = _open()
     try:
@@ -215,7 +222,13 @@ def prune(
     ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete old jobs with their numbers and delivery states."""
+    """Delete old jobs with their numbers and delivery states.
+
+    \b
+    Examples:
+      smscli history prune --older-than 90d
+      smscli history prune --older-than 12w -y     in cron
+    """
     from smscli.store import parse_duration
 
     try:
