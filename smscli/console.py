@@ -105,6 +105,12 @@ def _write(prefix: str, color: str, text: str) -> None:
 
 
 def error(text: str) -> None:
+    global _held
+    if _held is not None:
+        # Something went wrong: --silent has nothing more to hide. What was held back comes
+        # first, in order, and the rest of the run prints as it goes.
+        lines, _held = _held, None
+        sys.stderr.write("".join(lines))
     _write("error: ", _RED, text)
 
 
@@ -159,28 +165,25 @@ def confirm(question: str) -> bool | None:
     if not (stdin_is_tty() or stdout_is_tty() or stderr_is_tty()):
         return None
     try:
-        tty = open("/dev/tty", "r+", encoding="utf-8", errors="replace")  # noqa: SIM115
+        tty = os.open("/dev/tty", os.O_RDWR | getattr(os, "O_NOCTTY", 0))
     except OSError:
         if not (stdin_is_tty() and stderr_is_tty()):
             return None
         import typer  # no /dev/tty (Windows): the usual prompt on stdin/stderr
 
         return bool(typer.confirm(question, default=False, err=True))
-    with tty:
-        tty.write(f"{question} [y/N]: ")
-        tty.flush()
-        answer = tty.readline()
-    if not answer:  # end of input: treated as no
-        tty_newline()
-    return answer.strip().lower() in ("y", "yes")
-
-
-def tty_newline() -> None:
     try:
-        with open("/dev/tty", "w", encoding="utf-8") as tty:
-            tty.write("\n")
-    except OSError:
-        pass
+        os.write(tty, f"{question} [y/N]: ".encode())
+        answer = b""
+        while not answer.endswith(b"\n"):
+            got = os.read(tty, 1)  # the terminal is in line mode: this returns a whole line
+            if not got:  # end of input (Ctrl-D): no
+                os.write(tty, b"\n")
+                break
+            answer += got
+    finally:
+        os.close(tty)
+    return answer.decode(errors="replace").strip().lower() in ("y", "yes")
 
 
 def interactive() -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -281,7 +282,11 @@ def _write_table(
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=out, highlight=False, soft_wrap=False)
+    # NO_COLOR: no escape sequence at all (rich would still embolden the header).
+    plain = bool(os.environ.get("NO_COLOR"))
+    console = Console(
+        file=out, highlight=False, soft_wrap=False, color_system=None if plain else "auto"
+    )
     cells = [[_human(row.get(c.key)) for c in columns] for row in rows]
     shown, width = fit_columns(columns, cells, console.width, wide=bool(wide))
     hidden = [c.key for c in columns if c not in shown]

@@ -40,7 +40,16 @@ BATCH_COLUMNS = rows.columns(*rows.BATCH_EXTRA)
 CHUNK_COLUMNS = rows.columns(*rows.HISTORY_CHUNKS)
 
 app = typer.Typer(
-    help="What was sent, to whom, and what became of it (the local history).",
+    help="What was sent, to whom, and what became of it (the local history). Without a "
+    "subcommand: the jobs, newest first.",
+    epilog="""\b
+Examples:
+  smscli history --since 3d
+  smscli history --number "+44 7700 900123"     did this number get our message?
+  smscli history --status failed --profile shop
+  smscli history show 12
+  smscli history prune --older-than 90d
+""",
     no_args_is_help=False,
     rich_markup_mode=None,
     add_completion=False,
@@ -114,16 +123,7 @@ def history(
     wide: c.WideOpt = False,
 ) -> None:
     """List the jobs in the local history, newest first (`send` records every job unless
-    --no-history or the profile's history = false).
-
-    \b
-    Examples:
-      smscli history --since 3d
-      smscli history --number "+44 7700 900123"     did this number get our message?
-      smscli history --status failed --profile shop
-      smscli history show 12
-      smscli history prune --older-than 90d
-    """
+    --no-history or the profile's history = false)."""
     if ctx.invoked_subcommand is not None:
         return
     opts = c.common(ctx, profile, output, json_flag, quiet, False, wide=wide)
