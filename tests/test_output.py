@@ -120,3 +120,40 @@ def test_fast_json_rows_match_the_json_module(rows: list[dict[str, object]]) -> 
         for row in rows
     )
     assert render(OutputFormat.JSONL, rows) == expected
+
+
+def test_narrow_tables_drop_empty_then_low_priority_columns_never_fold_tokens() -> None:
+    from smscli.output import fit_columns
+
+    columns = [Column("number", "Number"), Column("msg_id", "Message ID"),
+               Column("provider", "Provider", priority=8), Column("empty", "Empty", priority=2),
+               Column("code", "Code", priority=5), Column("detail", "Detail", fold=True,
+                                                          priority=4)]
+    cells = [["447700900123", "2612012229261000001", "laaffic", "", "1", "failed at the carrier"]]
+    everything, width = fit_columns(columns, cells, 200)
+    assert everything == columns
+    assert fit_columns(columns, cells, width)[0] == columns
+    shown, _ = fit_columns(columns, cells, width - 1)
+    assert [c.key for c in shown] == ["number", "msg_id", "provider", "code", "detail"]
+    shown, needed = fit_columns(columns, cells, 50)
+    assert [c.key for c in shown] == ["number", "msg_id"] and needed <= 50
+    # Priority 0 never goes: too narrow for even those, the table keeps them.
+    assert [c.key for c in fit_columns(columns, cells, 20)[0]] == ["number", "msg_id"]
+    assert fit_columns(columns, cells, 20, wide=True)[0] == columns
+
+
+def test_table_cells_never_fold_at_a_narrow_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    columns = [Column("number", "Number"), Column("msg_id", "Message ID"),
+               Column("time", "Time", priority=3), Column("note", "Note", fold=True, priority=4)]
+    rows = [{"number": "447700900123", "msg_id": "2612012229261000001", "time": WHEN,
+             "note": "a long free text that may wrap over several lines of the table"}]
+    text = _render(rows, columns)
+    assert "447700900123" in text and "2612012229261000001" in text
+    assert max(len(line) for line in text.splitlines()) <= 60
+
+
+def _render(rows: list[dict[str, object]], columns: list[Column]) -> str:
+    out = io.StringIO()
+    write_rows(rows, columns, OutputFormat.TABLE, stream=out)
+    return out.getvalue()
