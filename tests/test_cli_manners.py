@@ -120,3 +120,27 @@ def test_help_shows_option_groups_and_examples() -> None:
         text = invoke(group, "--help").stdout  # type: ignore[attr-defined]
         assert "Examples:" in text and f"smscli {group}" in text.split("Examples:")[1]
         assert all(len(line) <= 100 for line in text.splitlines())
+
+
+def test_batch_gsm_replaces_every_rows_characters(isolated: Path) -> None:
+    batch = isolated / "b.csv"
+    batch.write_text(
+        "number,content\n"
+        f"447700900123,\"{TYPOGRAPHIC}\"\n"
+        "447700900124,plain text\n"
+        "447700900125,We’re open\n",
+        encoding="utf-8",
+    )
+    plain = invoke("batch", "-p", "sandbox", str(batch), "--dry-run", "-o", "json")
+    assert plain.exit_code == 0, plain.stderr  # type: ignore[attr-defined]
+    assert "--gsm replaces them with GSM-7 equivalents and saves 1 segment" in (
+        plain.stderr  # type: ignore[attr-defined]
+    )
+    done = invoke("batch", "-p", "sandbox", str(batch), "--gsm", "-o", "jsonl")
+    assert done.exit_code == 0, done.stderr  # type: ignore[attr-defined]
+    assert "--gsm replaced" in done.stderr and "1 segment fewer in all" in done.stderr  # type: ignore[attr-defined]
+    sent = invoke("history", "show", "1", "-o", "json")
+    contents = {r["number"]: r["content"] for r in json.loads(sent.stdout)}  # type: ignore[attr-defined]
+    assert contents["447700900125"] == "We're open"
+    assert contents["447700900123"] == to_gsm(TYPOGRAPHIC)
+    assert invoke("batch", "--resume", "1", "--gsm").exit_code == 2  # type: ignore[attr-defined]

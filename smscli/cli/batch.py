@@ -102,6 +102,7 @@ def batch(
             show_default=False,
         ),
     ] = None,
+    gsm: c.GsmOpt = False,
     dry_run: c.DryRunOpt = False,
     yes: c.YesOpt = False,
     resume: c.ResumeOpt = None,
@@ -133,6 +134,7 @@ def batch(
     import sys
 
     from smscli import batchfile
+    from smscli.cli.gsm import batch_gsm
 
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose, silent=silent)
     if resume is not None:
@@ -140,6 +142,8 @@ def batch(
             raise UsageError(f"--resume takes the rows from job {resume}: give no file or template")
         if no_history:
             raise UsageError("--resume needs the history: drop --no-history")
+        if gsm:
+            raise UsageError("--gsm does not go with --resume: a resume sends the job's rows")
         from smscli.cli.send import _resume
 
         _resume(resume, None, None, sender_id, opts, yes, dry_run, resend_unknown,
@@ -164,6 +168,9 @@ def batch(
                 max_chars=gateway.max_content_chars,
                 max_sender=gateway.max_sender_id,
             )
+        advice = batch_gsm(plan, gateway.max_content_chars)
+        if gsm:
+            plan = advice.plan
         cap = max_numbers or prof.get_int("batch_max_numbers") or 1000
         packing = Packing.for_gateway(gateway, cap)
         if not packing.mixed:
@@ -172,10 +179,13 @@ def batch(
             _preflight(gateway, plan)
         _warn(plan, source.name)
         _summary(plan, packing, prof, dry_run=dry_run)
+        note = advice.note(gsm)
+        if note is not None:
+            (console.info if gsm else console.warn)(note)
         if dry_run:
             _print_plan(gateway, plan, packing, opts.output)
             return
-        _confirm(plan, prof.get_int("confirm_over"), yes)
+        _confirm(plan, prof.get_int("confirm_over"), yes, advice.saved if gsm else 0)
         history = not no_history and prof.get_bool("history") is not False
         pace = c.Pace.resolve(prof, concurrency, rate)
         _run(gateway, plan, packing, opts, prof, pace, template, history)
@@ -249,12 +259,13 @@ def _summary(plan: Plan, packing: Packing, prof: ResolvedProfile, *, dry_run: bo
     )
 
 
-def _confirm(plan: Plan, threshold: int | None, yes: bool) -> None:
+def _confirm(plan: Plan, threshold: int | None, yes: bool, saved: int = 0) -> None:
     limit = 100 if threshold is None else threshold
     if yes or plan.numbers <= limit:
         return
+    fewer = f", {saved:,} fewer thanks to --gsm" if saved else ""
     question = (
-        f"Send {_plural(plan.messages, 'message')} ({_plural(plan.segments, 'segment')}) "
+        f"Send {_plural(plan.messages, 'message')} ({_plural(plan.segments, 'segment')}{fewer}) "
         f"to {_plural(plan.numbers, 'number')}?"
     )
     if console.confirm(question) is False:
