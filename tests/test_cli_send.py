@@ -201,7 +201,7 @@ def test_mistyped_subcommand_sends_nothing(gateway: FakeGateway) -> None:
         (http_500, 6, "HTTP 500"),
         (not_json, 6, "not JSON"),
         (drop, 6, "connection"),
-        (after_processing(drop), 6, "outcome of 1 numbers is unknown"),
+        (after_processing(drop), 6, "outcome of 1 number is unknown"),
     ],
 )
 def test_gateway_failures_give_exit_code_and_one_clear_line(

@@ -15,6 +15,7 @@ from smscli import rows as row_keys
 from smscli.cli import common as c
 from smscli.cli.inputs import read_message, read_numbers
 from smscli.errors import ExitCode, SmsCliError, UsageError
+from smscli.message import plural
 from smscli.output import OutputFormat, write_rows
 from smscli.progress import Progress
 from smscli.providers import describe_at, is_sandbox, parse_at, scheduled
@@ -164,7 +165,8 @@ def send(
         count = len(given.numbers)
         requests = -(-count // size)
         if given.duplicates:
-            console.warn(f"{given.duplicates} duplicate numbers dropped: each number is sent once")
+            dropped = plural(given.duplicates, "duplicate number")
+            console.warn(f"{dropped} dropped: each number is sent once")
         segments = "segment" if info.segments == 1 else "segments"
         console.info(
             f"{'Would send' if dry_run else 'Sending'} to {count:,} "
@@ -201,7 +203,7 @@ def _confirm(
         cost = f" ({segments * count:,} segments" + (
             f", {saved * count:,} fewer thanks to --gsm)" if saved else ")"
         )
-    if console.confirm(f"Send to {count:,} numbers{cost}?") is False:
+    if console.confirm(f"Send to {plural(count, 'number')}{cost}?") is False:
         console.info("Nothing sent.")
         raise typer.Exit(int(ExitCode.OK))
 
@@ -499,13 +501,14 @@ def _list_unknown(plan: ResumePlan, resend_unknown: bool) -> None:
     job = plan.job.id
     numbers = sum(len(chunk.numbers) for _, chunk in plan.unknown)
     console.warn(
-        f"job {job}: {len(plan.unknown)} request(s) with {numbers:,} numbers have an unknown "
+        f"job {job}: {plural(len(plan.unknown), 'request')} with {plural(numbers, 'number')} "
+        f"{'has' if len(plan.unknown) == 1 else 'have'} an unknown "
         "outcome: the gateway may have received them"
     )
     for info, chunk in plan.unknown:
         ends = f"{chunk.numbers[0]} … {chunk.numbers[-1]}" if chunk.numbers else "no numbers"
         console.detail(
-            f"  request {info.index + 1}: {len(chunk.numbers):,} numbers ({ends}): "
+            f"  request {info.index + 1}: {plural(len(chunk.numbers), 'number')} ({ends}): "
             f"{info.error_text or 'no answer'}"
         )
     if resend_unknown:
@@ -533,7 +536,8 @@ def _resume_nothing(
         count = sum(len(ch.numbers) for ch in chunks)
         which = ", ".join(str(ch.index + 1) for ch in chunks[:20]) + (", …" if chunks[20:] else "")
         console.info(
-            f"Would send {count:,} numbers of job {job} in {len(chunks):,} requests"
+            f"Would send {plural(count, 'number')} of job {job} in "
+            f"{plural(len(chunks), 'request')}"
             + (f" ({which})" if chunks else "")
         )
         console.info("Dry run: nothing was sent.")
@@ -561,8 +565,9 @@ def _resume_run(
     job = plan.job
     count = sum(len(ch.numbers) for ch in chunks)
     console.info(
-        f"Resuming job {job.id} (profile {prof.name}): sending {count:,} numbers in "
-        f"{len(chunks):,} requests; {len(plan.settled):,} answered requests are not resent"
+        f"Resuming job {job.id} (profile {prof.name}): sending {plural(count, 'number')} in "
+        f"{plural(len(chunks), 'request')}; {plural(len(plan.settled), 'answered request')} "
+        f"{'is' if len(plan.settled) == 1 else 'are'} not resent"
     )
     journal = store.journal(job.id)
     started = time.monotonic()
@@ -620,9 +625,8 @@ def finish(
         parts.append(f"{t.unknown:,} unknown")
     if t.not_sent:
         parts.append(f"{t.not_sent:,} not sent")
-    plural = "request" if t.requests == 1 else "requests"
     prefix = f"job {job.id}: " if job is not None and job.id is not None else ""
-    console.info(f"{prefix}{', '.join(parts)} ({t.requests:,} {plural}, {elapsed:.1f} s)")
+    console.info(f"{prefix}{', '.join(parts)} ({plural(t.requests, 'request')}, {elapsed:.1f} s)")
     if sandbox:
         console.detail("sandbox: simulated, no real SMS was sent")
     seen: set[str] = set()
@@ -636,8 +640,8 @@ def finish(
     if unknown:
         cause = unknown[0].error.message if unknown[0].error else "no answer"
         console.error(
-            f"{cause}: the outcome of {t.unknown:,} numbers is unknown, the gateway may have "
-            "sent them. Do not resend them blindly: check with `smscli report` first."
+            f"{cause}: the outcome of {plural(t.unknown, 'number')} is unknown, the gateway may "
+            "have sent them. Do not resend them blindly: check with `smscli report` first."
         )
     if job is not None:
         _resume_hint(t, job)
@@ -655,11 +659,11 @@ def _resume_hint(t: Tally, job: JobRef) -> None:
     again = " --message-file PATH" if job.needs_message else ""
     command = f"{job.command} --resume {job.id}{again}"
     if t.not_sent:
-        console.info(f"to send the {t.not_sent:,} numbers not sent: {command}")
+        console.info(f"to send the {plural(t.not_sent, 'number')} not sent: {command}")
     if t.unknown:
         console.info(
-            f"to resend the {t.unknown:,} numbers with an unknown outcome anyway (they may get "
-            f"the message twice): {command} --resend-unknown"
+            f"to resend the {plural(t.unknown, 'number')} with an unknown outcome anyway (they "
+            f"may get the message twice): {command} --resend-unknown"
         )
 
 
