@@ -182,3 +182,13 @@ def test_secrets_never_in_argv(memory: MemoryKeyring) -> None:
     result = invoke("config", "set", "api_secret", SECRET, "-p", "prod")
     assert result.exit_code == 2 and memory.store == {}  # type: ignore[attr-defined]
     assert secrets.secret_keys("mobset") == ["password"]
+
+
+def test_show_says_where_the_next_secret_goes(memory: MemoryKeyring) -> None:
+    make_profile()
+    shown = invoke("config", "show", "-p", "prod", "-o", "tsv").stdout  # type: ignore[attr-defined]
+    line = next(x for x in shown.splitlines() if x.startswith("secrets\t"))
+    assert line.endswith("not set: a secret set now goes to the OS keyring")
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    shown = invoke("config", "show", "-p", "prod", "-o", "tsv").stdout  # type: ignore[attr-defined]
+    assert "goes to the config file (no keyring here)" in shown

@@ -624,6 +624,11 @@ def show(
 
 
 def _unset_source(prof: settings.ResolvedProfile, info: settings.Key) -> str:
+    if info.name == "secrets":
+        from smscli import secrets
+
+        place = "the OS keyring" if secrets.available() else "the config file (no keyring here)"
+        return f"{NOT_SET}: a secret set now goes to {place}"
     if prof.provider in settings.SANDBOX_PROVIDERS and info.credential and info.required_by:
         return f"{NOT_SET} (the sandbox uses its own test credentials)"
     return NOT_SET
