@@ -220,6 +220,20 @@ def open_gateway(
     raise ConfigError(f"provider '{profile.provider}' is not supported")
 
 
+def _quirks(profile: ResolvedProfile) -> tuple[str, ...]:
+    """The in-process simulator's quirk modes: the profile's sandbox_quirks plus any named in
+    SMSCLI_SANDBOX_QUIRKS."""
+    import os
+
+    from smscli.gateways.quirks import parse
+
+    given = [profile.get_str("sandbox_quirks") or "", os.environ.get("SMSCLI_SANDBOX_QUIRKS", "")]
+    try:
+        return tuple(sorted(parse(given)))
+    except ValueError as exc:
+        raise ConfigError(str(exc), hint="smscli sandbox quirks lists them") from None
+
+
 def _sandbox_client(
     profile: ResolvedProfile,
     *,
@@ -235,7 +249,11 @@ def _sandbox_client(
     if transport is None and not base_url:
         # No base_url: simulate in-process, state kept in the data dir so that `report` in a
         # later process sees what `send` did.
-        transport = sandbox.Sandbox(data_dir() / "sandbox", balance=SANDBOX_BALANCE).transport()
+        transport = sandbox.Sandbox(
+            data_dir() / "sandbox",
+            balance=SANDBOX_BALANCE,
+            quirks=_quirks(profile),
+        ).transport()
     return V3Client(
         api_key=profile.get_str("api_key") or sandbox.SANDBOX_API_KEY,
         api_secret=profile.get_str("api_secret") or sandbox.SANDBOX_API_SECRET,
@@ -271,6 +289,7 @@ def _mobset_sandbox_client(
             login_name=login_name,
             password=password,
             balance=MOBSET_SANDBOX_BALANCE,
+            quirks=_quirks(profile),
         ).transport()
     return MobsetClient(
         corp_id=corp_id,

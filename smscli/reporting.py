@@ -22,6 +22,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Protocol, TextIO, TypeVar, runtime_checkable
 
@@ -34,12 +35,11 @@ from smscli.errors import (
     SmsCliError,
     UsageError,
 )
-from smscli.gateways.base import DeliveryStatus, Report, ReportResult
+from smscli.gateways.base import DeliveryStatus, RawAnswer, Report, ReportResult
 from smscli.sending import RetryPolicy
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
-    from datetime import datetime
 
     from smscli.store import Store, Tracked
 
@@ -61,9 +61,11 @@ DETAIL_LIMIT = 5
 NOT_FOUND_DETAIL = "not found yet (still queued, or an unknown id)"
 NO_REPORT_DETAIL = "no delivery report yet"
 NOT_IN_HISTORY_DETAIL = "no delivery report yet, and not a msgId in the history"
-# SmsGetReport calls per drain: 50,000 reports at mobset's 50 per call. Ends a drain even if
-# a gateway kept answering with the same reports.
-MAX_PULLS = 1000
+# SmsGetReport calls per `report` run (every poll of a --wait included): 10,000 reports at
+# mobset's 50 per call. Ends a run even if a gateway kept handing out new reports.
+MAX_PULLS = 200
+# Seconds between two pulls of one drain: the vendor's own sample polls once a second.
+PULL_PACE = 1.0
 _DETAILS = {
     DeliveryStatus.DELIVERED: "delivered",
     DeliveryStatus.FAILED: "failed at the carrier",
@@ -606,17 +608,26 @@ def check_reports(
     on_retry: OnRetry | None = None,
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
+    classify: Callable[[Report], Report] | None = None,
 ) -> ReportOutcome:
     """Ask once, or with `wait` keep asking about the ids still pending until none is or the
     timeout passes. During a wait, a poll that fails with a retryable error (after its own
     retries) is ridden out; any other error is raised. Ctrl-C during a wait returns what is
-    known so far (interrupted=True)."""
+    known so far (interrupted=True). `classify` turns each answer before it counts (e.g.
+    not_found_verdict: an id nobody knows is not waited for)."""
 
     def ask(todo: list[str], ride_out: bool) -> tuple[list[Report], SmsCliError | None]:
         return _poll(source, todo, ride_out, concurrency, retry, sleep, on_retry)
 
     return _keep_asking(
-        ask, ids, wait=wait, on_reports=on_reports, on_poll=on_poll, clock=clock, sleep=sleep
+        ask,
+        ids,
+        wait=wait,
+        on_reports=on_reports,
+        on_poll=on_poll,
+        clock=clock,
+        sleep=sleep,
+        classify=classify,
     )
 
 
@@ -633,8 +644,10 @@ def _keep_asking(
     on_poll: Callable[[Poll], None] | None,
     clock: Clock,
     sleep: Sleep,
+    classify: Callable[[Report], Report] | None = None,
 ) -> ReportOutcome:
-    """The polling loop shared by query and queue providers."""
+    """The polling loop shared by query and queue providers. `on_reports` gets the answers
+    as the gateway gave them (a verdict `classify` draws is no report to record)."""
     started = clock()
     latest: dict[str, Report] = {}
     todo: list[str] = list(ids)
@@ -645,7 +658,8 @@ def _keep_asking(
         while True:
             reports, error = ask(todo, wait is not None and bool(latest))
             polls += 1
-            changed = _apply(latest, reports)
+            judged = reports if classify is None else [classify(x) for x in reports]
+            changed = _apply(latest, judged)
             if reports and on_reports is not None:
                 on_reports(reports)
             todo = [msg_id for msg_id in ids if is_waiting(latest[msg_id])]
@@ -709,16 +723,86 @@ def _apply(latest: dict[str, Report], reports: Iterable[Report]) -> bool:
 # -------------------------------------------------------------------------- the history
 
 
-def history_report(msg_id: str, known: Tracked | None) -> Report:
+# How long after its send a message may still be unknown to the gateway (queued: v3 counts it
+# in `nofound`) or without a report, and be called pending. Past it, neither the gateway nor
+# the history has anything to wait for: unknown. The vendors document no such window; three
+# days outlasts any queue the documents describe.
+RECENT = timedelta(days=3)
+# v3 msgIds usually start with their submission time, yyMMddHHmmss at UTC+8 (not always:
+# real-answers.md V2), which dates an id the history does not hold.
+_ID_TZ = timezone(timedelta(hours=8))
+UNKNOWN_ID_DETAIL = "neither the gateway nor the history knows this id"
+FORGOTTEN_DETAIL = "the gateway has no record of it, and it was not sent recently"
+NO_REPORT_LATE_DETAIL = "no delivery report came, and it was not sent recently"
+
+
+def id_time(msg_id: str) -> datetime | None:
+    """The submission time a 19-digit v3 msgId starts with, if it starts with one."""
+    if len(msg_id) != 19 or not msg_id.isdigit():
+        return None
+    try:
+        return datetime.strptime(msg_id[:12], "%y%m%d%H%M%S").replace(tzinfo=_ID_TZ)
+    except ValueError:
+        return None
+
+
+def recently_sent(
+    msg_id: str, known: Tracked | None, now: datetime, sent: datetime | None = None
+) -> bool:
+    """Sent within RECENT, as far as anyone can tell: by the history's record of the send
+    (`sent`), or (an id the history does not hold) by the time the id starts with. A message
+    the history holds without a send time counts as recent: nothing says it is not."""
+    if known is not None:
+        return sent is None or now - sent <= RECENT
+    stamp = id_time(msg_id)
+    return stamp is not None and -RECENT <= now - stamp <= RECENT
+
+
+def not_found_verdict(
+    report: Report, known: Tracked | None, now: datetime, sent: datetime | None = None
+) -> Report:
+    """A getReport answer that does not list an id (`nofound`): pending while the message can
+    still be queued at the gateway, unknown otherwise. A final state the history holds is
+    left for `combine` to show."""
+    if report.status is not DeliveryStatus.NOT_FOUND or _final(known):
+        return report
+    number = report.number or (known.number if known is not None else None)
+    if recently_sent(report.msg_id, known, now, sent):
+        return replace(report, status=DeliveryStatus.PENDING, number=number,
+                       detail=NOT_FOUND_DETAIL)
+    detail = FORGOTTEN_DETAIL if known is not None else UNKNOWN_ID_DETAIL
+    return replace(report, status=DeliveryStatus.UNKNOWN, number=number, detail=detail)
+
+
+def history_report(
+    msg_id: str,
+    known: Tracked | None,
+    *,
+    now: datetime | None = None,
+    sent: datetime | None = None,
+) -> Report:
     """What the history knows of one msgId as a report: its last delivery state; pending while
-    no report has come for a message it holds; not found for an id it does not hold. Its
-    `source` says the answer came from the history (a row key of its own, so the detail reads
-    the same whichever way the answer came)."""
+    no report has come for a message it holds; not found for an id it does not hold. With
+    `now`, a message without a report that was not sent recently, and an id the history does
+    not hold, are unknown instead (RECENT). Its `source` says the answer came from the history
+    (a row key of its own, so the detail reads the same whichever way the answer came)."""
     if known is None:
+        if now is not None and not recently_sent(msg_id, None, now):
+            return Report(
+                msg_id, DeliveryStatus.UNKNOWN, detail=UNKNOWN_ID_DETAIL, source="history"
+            )
         return Report(
             msg_id, DeliveryStatus.NOT_FOUND, detail=NOT_IN_HISTORY_DETAIL, source="history"
         )
     if known.status is None:
+        if now is not None and not recently_sent(msg_id, known, now, sent):
+            return Report(
+                msg_id,
+                DeliveryStatus.UNKNOWN,
+                number=known.number,
+                detail=NO_REPORT_LATE_DETAIL,
+                source="history",
+            )
         return Report(
             msg_id,
             DeliveryStatus.PENDING,
@@ -786,6 +870,50 @@ class QueueSource(Protocol):
     def pull_reports(self) -> ReportResult: ...
 
 
+@runtime_checkable
+class RawQueueSource(Protocol):
+    """A queue source that can hand over an answer unread, so it is kept before being read."""
+
+    def pull_raw(self) -> RawAnswer: ...
+
+    def read_reports(self, raw: RawAnswer) -> ReportResult: ...
+
+
+class RawKeeper(Protocol):
+    """Where raw answers are kept (the history's raw_reports)."""
+
+    def keep(self, raw: RawAnswer) -> int: ...
+
+    def read(self, raw_id: int, reports: int) -> None: ...
+
+    def unreadable(self, raw_id: int, error: str) -> str:
+        """Mark it unreadable; returns where it is kept, for the user."""
+        ...
+
+    def unread(self) -> list[tuple[int, RawAnswer]]:
+        """Kept answers not read yet: unreadable ones, and any a crash left unread."""
+        ...
+
+
+def reread_kept(source: QueueSource, keeper: RawKeeper, save: OnReports) -> int:
+    """Read again the answers kept because they could not be read (or were not, before a
+    crash): this smscli may read what an older one could not. Returns how many reports they
+    held; an answer still unreadable stays kept as it is."""
+    if not isinstance(source, RawQueueSource):
+        return 0
+    found = 0
+    for raw_id, raw in keeper.unread():
+        try:
+            result = source.read_reports(raw)
+        except SmsCliError:
+            continue
+        if result.reports:
+            _save(save, result.reports)
+        keeper.read(raw_id, len(result.reports))
+        found += len(result.reports)
+    return found
+
+
 def as_queue(gateway: object) -> QueueSource | None:
     """The gateway as a queue source when its reports come from a queue, else None."""
     if getattr(gateway, "report_mode", "query") == "queue" and isinstance(gateway, QueueSource):
@@ -808,11 +936,31 @@ class ReportsNotSaved(SmsCliError):
         self.exit_code = error.exit_code
 
 
+class UnreadableReports(SmsCliError):
+    """A report answer smscli cannot read. It may hold reports the gateway will not hand out
+    again, so it is kept raw (`where`) and pulling stops: more pulls could only lose more.
+    Exit 6, as any answer smscli cannot use; not retried."""
+
+    exit_code = ExitCode.NETWORK
+
+    def __init__(self, error: SmsCliError, where: str) -> None:
+        super().__init__(
+            f"the gateway's report answer could not be read ({error.message}); it is kept "
+            f"as it came in {where}",
+            hint="the reports it may hold are not lost: a later smscli can read them again; "
+            "pulling stopped so that no more are taken",
+        )
+        self.error = error
+        self.where = where
+
+
 @dataclass(frozen=True, slots=True)
 class Drained:
     calls: int
-    reports: int
+    reports: int  # reports not seen before
     limit_reached: bool = False  # stopped by the call limit: more may be waiting
+    repeated: int = 0  # handed out again although already in the history (not counted new)
+    recovered: int = 0  # read from answers kept unread earlier (reread_kept)
 
 
 def drain_queue(
@@ -823,19 +971,81 @@ def drain_queue(
     retry: RetryPolicy = QUERY_RETRY,
     sleep: Sleep = time.sleep,
     on_retry: OnRetry | None = None,
+    keeper: RawKeeper | None = None,
+    known: Callable[[Sequence[str]], Mapping[str, Tracked]] | None = None,
+    seen: set[tuple[str, str]] | None = None,
+    pace: float | None = None,
 ) -> Drained:
-    """Pull until a call comes back empty (or `max_calls` calls), saving each batch before the
-    next call: a pulled report exists nowhere else, so a crash between calls loses none that
-    was pulled before. A retried pull loses nothing more than the failed one already did."""
-    calls = pulled = 0
+    """Pull until a call brings nothing new (empty, or only reports already seen) or
+    `max_calls` calls were made, `pace` seconds apart (the vendor's own sample polls once a
+    second), saving each batch before the next call: a pulled report exists nowhere else.
+    With a `keeper` (and a source that can hand answers over unread), each answer's bytes are
+    kept before it is read, and an unreadable one stops the drain (UnreadableReports).
+    `known` (the history's lookup) and `seen` (shared by the drains of one run) tell new
+    reports from ones handed out again. A retried pull loses nothing more than the failed
+    one already did."""
+    seen = set() if seen is None else seen
+    pause = PULL_PACE if pace is None else pace
+    calls = new = repeated = 0
     while calls < max_calls:
-        result = call_with_retry(source.pull_reports, retry, sleep=sleep, on_retry=on_retry)
+        if calls:
+            sleep(pause)
+        result, raw_id = call_with_retry(
+            lambda: _pull(source, keeper), retry, sleep=sleep, on_retry=on_retry
+        )
         calls += 1
         if not result.reports:
-            return Drained(calls, pulled)
+            if keeper is not None and raw_id is not None:
+                keeper.read(raw_id, 0)
+            return Drained(calls, new, repeated=repeated)
+        fresh = _fresh(result.reports, seen, known)
         _save(save, result.reports)
-        pulled += len(result.reports)
-    return Drained(calls, pulled, limit_reached=True)
+        if keeper is not None and raw_id is not None:
+            keeper.read(raw_id, len(result.reports))
+        seen.update((r.msg_id, r.status.value) for r in result.reports)
+        new += fresh
+        repeated += len(result.reports) - fresh
+        if not fresh:
+            # Only reports it handed out before: a queue that repeats itself is not drained
+            # by asking again.
+            return Drained(calls, new, repeated=repeated)
+    return Drained(calls, new, limit_reached=True, repeated=repeated)
+
+
+def _pull(source: QueueSource, keeper: RawKeeper | None) -> tuple[ReportResult, int | None]:
+    if keeper is None or not isinstance(source, RawQueueSource):
+        return source.pull_reports(), None
+    raw = source.pull_raw()
+    raw_id = keeper.keep(raw)
+    try:
+        result = source.read_reports(raw)
+    except GatewayError:
+        keeper.read(raw_id, 0)  # the gateway's own error: it handed out nothing
+        raise
+    except SmsCliError as exc:
+        if raw.http_status >= 400:
+            keeper.read(raw_id, 0)  # an HTTP error page, not reports
+            raise
+        raise UnreadableReports(exc, keeper.unreadable(raw_id, exc.message)) from None
+    return result, raw_id
+
+
+def _fresh(
+    reports: Sequence[Report],
+    seen: set[tuple[str, str]],
+    known: Callable[[Sequence[str]], Mapping[str, Tracked]] | None,
+) -> int:
+    """How many of `reports` were not seen before, in this run or in the history."""
+    history = known([r.msg_id for r in reports]) if known is not None else {}
+    count = 0
+    for report in reports:
+        before = history.get(report.msg_id)
+        if (report.msg_id, report.status.value) in seen:
+            continue
+        if before is not None and before.status is report.status:
+            continue
+        count += 1
+    return count
 
 
 def _save(save: OnReports, reports: Sequence[Report]) -> None:
@@ -865,27 +1075,56 @@ def check_queue(
     on_retry: OnRetry | None = None,
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
+    keeper: RawKeeper | None = None,
+    pull: bool = True,
+    pace: float | None = None,
+    now: Callable[[], datetime] | None = None,
+    sent_times: Callable[[Sequence[str]], Mapping[str, datetime]] | None = None,
 ) -> ReportOutcome:
     """Drain the queue into the history (`save`), then answer every id from it (`lookup`);
-    with `wait`, again until nothing is pending or the timeout passes. Errors as in
-    check_reports: a retryable one is ridden out during a wait (the answer then comes from
-    what the history already holds), any other is raised."""
+    with `wait`, again until nothing is pending or the timeout passes. At most `max_pulls`
+    pulls in the whole run (every poll of a wait included); `pull=False` answers from the
+    history alone. Errors as in check_reports: a retryable one is ridden out during a wait
+    (the answer then comes from what the history already holds), any other is raised."""
+    budget = [max_pulls]
+    seen: set[tuple[str, str]] = set()
+    if keeper is not None:
+        recovered = reread_kept(source, keeper, save)
+        if recovered and on_drain is not None:
+            on_drain(Drained(0, 0, recovered=recovered))
 
     def ask(todo: list[str], ride_out: bool) -> tuple[list[Report], SmsCliError | None]:
         error = None
-        try:
-            drained = drain_queue(
-                source, save, max_calls=max_pulls, retry=retry, sleep=sleep, on_retry=on_retry
-            )
-        except SmsCliError as exc:
-            if not (ride_out and retryable(exc)):
-                raise
-            error = exc
-        else:
-            if on_drain is not None:
-                on_drain(drained)
+        if pull and budget[0] > 0:
+            try:
+                drained = drain_queue(
+                    source,
+                    save,
+                    max_calls=budget[0],
+                    retry=retry,
+                    sleep=sleep,
+                    on_retry=on_retry,
+                    keeper=keeper,
+                    known=lookup,
+                    seen=seen,
+                    pace=pace,
+                )
+            except SmsCliError as exc:
+                if not (ride_out and retryable(exc)):
+                    raise
+                error = exc
+            else:
+                budget[0] -= drained.calls
+                if on_drain is not None:
+                    on_drain(drained)
         known = lookup(todo)
-        return [history_report(msg_id, known.get(msg_id)) for msg_id in todo], error
+        at = now() if now is not None else None
+        sent = sent_times(todo) if sent_times is not None and at is not None else {}
+        reports = [
+            history_report(msg_id, known.get(msg_id), now=at, sent=sent.get(msg_id))
+            for msg_id in todo
+        ]
+        return reports, error
 
     return _keep_asking(
         ask, ids, wait=wait, on_reports=None, on_poll=on_poll, clock=clock, sleep=sleep
@@ -931,15 +1170,27 @@ def report_rows(reports: Iterable[Report]) -> Iterator[dict[str, object]]:
 # -------------------------------------------------------------------------- balance
 
 
-def balance_below(balance: str, threshold: float) -> bool:
-    """Compared as decimals, exactly as the gateway wrote the amount."""
+def balance_below(balance: str | None, threshold: float) -> bool:
+    """Compared as decimals, exactly as the gateway wrote the amount. An answer with no
+    usable amount (missing, null, not a number) cannot be compared: exit 6, as any answer
+    smscli cannot use, never a silent "not below"."""
+    if balance is None or not balance.strip():
+        raise NetworkError(
+            f"the gateway's answer has no balance: cannot compare it with the threshold "
+            f"{threshold:g}",
+            maybe_processed=True,
+            hint="see the whole answer with -v",
+        )
     try:
         amount = Decimal(balance.strip())
     except InvalidOperation:
-        raise SmsCliError(
+        raise NetworkError(
             f"the gateway's balance {balance!r} is not a number: cannot compare it with "
-            f"the threshold {threshold:g}"
+            f"the threshold {threshold:g}",
+            maybe_processed=True,
         ) from None
     if not amount.is_finite():
-        raise SmsCliError(f"the gateway's balance {balance!r} is not a finite number")
+        raise NetworkError(
+            f"the gateway's balance {balance!r} is not a finite number", maybe_processed=True
+        )
     return amount < Decimal(repr(threshold))

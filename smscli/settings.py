@@ -139,6 +139,12 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _quirks_problem(value: str) -> str | None:
+    from smscli.gateways.quirks import problem
+
+    return problem(value)
+
+
 def _digits(value: str) -> str | None:
     return None if value.isascii() and value.isdigit() else "must be digits only"
 
@@ -264,6 +270,24 @@ KEYS: dict[str, Key] = {
         ),
         Key("history", bool, "record sends in the local history", default=True),
         Key("store_content", bool, "keep message text in the history", default=True),
+        Key(
+            "drain_reports",
+            bool,
+            "`report` pulls mobset's report queue (each report is handed out once: on an "
+            "account shared with other systems, they lose what smscli takes); unset: pull "
+            "and warn once",
+            providers=_MOBSET_CREDENTIAL,
+        ),
+        Key(
+            "sandbox_quirks",
+            str,
+            "answer like real gateways do, e.g. bom,numbers,no-credit "
+            "(smscli sandbox quirks lists them)",
+            providers=SANDBOX_PROVIDERS,
+            # SMSCLI_SANDBOX_QUIRKS adds to it (read by providers._quirks: env overrides are
+            # not applied to sandbox profiles).
+            validate=_quirks_problem,
+        ),
     )
 }
 

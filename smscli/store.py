@@ -25,6 +25,11 @@ Schema (PRAGMA user_version = len(_MIGRATIONS); migrations run in order when a f
               received: delivery reports for msgIds no job of that provider holds (a queue
               provider's reports must not be dropped); moved onto the message once it appears,
               deleted by `prune` like old jobs.
+    raw_reports  (v3) id, provider, profile, received, http_status, content_type, body (the
+              bytes as they came), state (new|read|unreadable), reports (how many it held),
+              error: every report answer of a queue provider, saved before it is read. Read
+              answers without reports are dropped; the rest is deleted by `prune`.
+    notices   (v3) name -> shown: one-time warnings already given.
 
 A job's whole plan is written when it is created (one row per chunk), so a resume knows exactly
 what every chunk held, including the ones that never started; a number's own row is written once,
@@ -49,7 +54,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, TypeVar
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError, UsageError
-from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
+from smscli.gateways.base import DeliveryStatus, RawAnswer, Report, SendResult, Submitted
 from smscli.sending import Chunk, ChunkOutcome, ChunkState, RunResult, outcome_rows
 
 FILE_NAME: Final = "history.sqlite3"
@@ -156,6 +161,29 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         )""",
         "CREATE INDEX orphan_reports_received ON orphan_reports (received)",
     ),
+    # v3: the raw bodies of a queue provider's report answers (mobset SmsGetReport), each saved
+    # before it is read: the gateway hands a report out once, so an answer smscli cannot read
+    # (yet) is kept for a later version to re-read instead of being lost. `notices` remembers
+    # one-time warnings (draining a shared account's queue).
+    (
+        """CREATE TABLE raw_reports (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            provider TEXT NOT NULL,
+            profile TEXT,
+            received TEXT NOT NULL,
+            http_status INTEGER NOT NULL,
+            content_type TEXT,
+            body BLOB NOT NULL,
+            state TEXT NOT NULL,
+            reports INTEGER,
+            error TEXT
+        )""",
+        "CREATE INDEX raw_reports_received ON raw_reports (received)",
+        """CREATE TABLE notices (
+            name TEXT PRIMARY KEY,
+            shown TEXT NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 
@@ -245,6 +273,22 @@ class Message:
 class NumberHit:
     job: Job
     message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class RawReport:
+    """A queue provider's report answer as it came (see raw_reports in the module doc)."""
+
+    id: int
+    provider: str
+    profile: str | None
+    received: datetime
+    http_status: int
+    content_type: str | None
+    body: bytes
+    state: str  # new (saved, not read yet) | read | unreadable
+    reports: int | None
+    error: str | None
 
 
 class Tracked(NamedTuple):
@@ -929,16 +973,21 @@ class Store:
         state = ChunkState(info.state)
         if state is not ChunkState.ACCEPTED:
             return ChunkOutcome(chunk, state, error=_rebuilt_error(info), attempts=info.attempts)
+        rows = self._db.execute(
+            "SELECT number, msg_id, order_id FROM messages WHERE job_id = ? AND chunk = ?"
+            " AND outcome = 'accepted' ORDER BY pos < 0, abs(pos)",
+            (job_id, info.index),
+        ).fetchall()
         accepted = tuple(
-            Submitted(number, msg_id, order_id)
-            for number, msg_id, order_id in self._db.execute(
-                "SELECT number, msg_id, order_id FROM messages WHERE job_id = ? AND chunk = ?"
-                " AND outcome = 'accepted' AND msg_id IS NOT NULL ORDER BY pos < 0, abs(pos)",
-                (job_id, info.index),
-            )
+            Submitted(number, msg_id, order_id) for number, msg_id, order_id in rows if msg_id
         )
-        result = SendResult(accepted, len(accepted), max(0, info.size - len(accepted)))
-        return ChunkOutcome(chunk, state, result=result, attempts=info.attempts)
+        # Sent without a message id (SentWithoutIds): still sent, never "rejected" on a resume.
+        untracked = tuple(number for number, msg_id, _ in rows if not msg_id)
+        result = SendResult(accepted, len(accepted), max(0, info.size - len(rows)))
+        error = _rebuilt_error(info) if untracked else None
+        return ChunkOutcome(
+            chunk, state, result=result, error=error, attempts=info.attempts, untracked=untracked
+        )
 
     # -- queries for the CLI -----------------------------------------------------------------------
 
@@ -1178,6 +1227,31 @@ class Store:
         )
 
     @_guarded
+    def sent_times(
+        self, msg_ids: Sequence[str], provider: str | None = None
+    ) -> dict[str, datetime]:
+        """When the request of each msgId's message was answered (ids the history holds):
+        tells a message still queued at the gateway from one the gateway has forgotten."""
+        found: dict[str, datetime] = {}
+        for start in range(0, len(msg_ids), _LOOKUP_BATCH):
+            part = list(msg_ids[start : start + _LOOKUP_BATCH])
+            scope, params = "", [*part]
+            if provider is not None:
+                scope = " AND m.job_id IN (SELECT id FROM jobs WHERE provider = ?)"
+                params.append(provider)
+            rows = self._db.execute(
+                "SELECT m.msg_id, coalesce(c.finished, c.started) FROM messages m"  # noqa: S608
+                " JOIN chunks c ON c.job_id = m.job_id AND c.idx = m.chunk"
+                f" WHERE m.msg_id IN ({_marks(part)}){scope} ORDER BY m.job_id",
+                params,
+            )
+            for msg_id, when in rows:
+                sent = _dt(when)
+                if sent is not None:
+                    found[str(msg_id)] = sent
+        return found
+
+    @_guarded
     def orphan_reports(self, provider: str | None = None) -> dict[str, Tracked]:
         """The reports kept for msgIds no job holds, oldest first."""
         sql = "SELECT msg_id, number, status, status_time, code, detail FROM orphan_reports"
@@ -1234,6 +1308,84 @@ class Store:
                 _adopt_orphans(db, provider, now)
             return changed
 
+    # -- raw report answers (queue providers) ---------------------------------------------------
+
+    @_guarded
+    def keep_raw_report(
+        self,
+        *,
+        provider: str,
+        profile: str | None,
+        body: bytes,
+        content_type: str | None,
+        http_status: int,
+    ) -> int:
+        """Save an answer's bytes before anything reads them; returns its id."""
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO raw_reports (provider, profile, received, http_status,"
+                " content_type, body, state) VALUES (?, ?, ?, ?, ?, ?, 'new')",
+                (provider, profile, _ts(_now()), http_status, content_type, body),
+            )
+            return int(cursor.lastrowid or 0)
+
+    @_guarded
+    def raw_report_read(self, raw_id: int, reports: int) -> None:
+        """The answer was read: dropped when it held no report (a --wait poll makes many)."""
+        with self._write() as db:
+            if reports:
+                db.execute(
+                    "UPDATE raw_reports SET state = 'read', reports = ? WHERE id = ?",
+                    (reports, raw_id),
+                )
+            else:
+                db.execute("DELETE FROM raw_reports WHERE id = ?", (raw_id,))
+
+    @_guarded
+    def raw_report_unreadable(self, raw_id: int, error: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE raw_reports SET state = 'unreadable', error = ? WHERE id = ?",
+                (error, raw_id),
+            )
+
+    @_guarded
+    def raw_reports(self, state: str | None = None) -> list[RawReport]:
+        """Kept answers, oldest first (`state`: new, read or unreadable)."""
+        sql = (
+            "SELECT id, provider, profile, received, http_status, content_type, body, state,"
+            " reports, error FROM raw_reports"
+        )
+        params: tuple[str, ...] = ()
+        if state is not None:
+            sql += " WHERE state = ?"
+            params = (state,)
+        return [
+            RawReport(
+                id=row[0],
+                provider=row[1],
+                profile=row[2],
+                received=_dt(row[3]) or _now(),
+                http_status=row[4],
+                content_type=row[5],
+                body=bytes(row[6]),
+                state=row[7],
+                reports=row[8],
+                error=row[9],
+            )
+            for row in self._db.execute(sql + " ORDER BY id", params)
+        ]
+
+    @_guarded
+    def first_notice(self, name: str) -> bool:
+        """True the first time `name` is asked about (then never again): for warnings that
+        are worth giving once per history, not once per command."""
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO notices (name, shown) VALUES (?, ?)", (name, _ts(_now()))
+            )
+            return cursor.rowcount == 1
+
     # -- retention -------------------------------------------------------------------------------
 
     @_guarded
@@ -1258,6 +1410,8 @@ class Store:
                 part = ids[start : start + 500]
                 counts = _add(counts, _delete_jobs(db, part, dry_run))
             counts = replace(counts, orphan_reports=_delete_orphans(db, cutoff, dry_run))
+            if not dry_run:
+                db.execute("DELETE FROM raw_reports WHERE received < ?", (cutoff,))
         if (ids or counts.orphan_reports) and not dry_run:
             # Give the freed pages back to the file system (auto_vacuum = INCREMENTAL).
             self._db.execute("PRAGMA incremental_vacuum")
@@ -1359,6 +1513,40 @@ def _adopt_orphans(db: sqlite3.Connection, provider: str, now: str) -> None:
 
 def _add(a: PruneCounts, b: PruneCounts) -> PruneCounts:
     return PruneCounts(a.jobs + b.jobs, a.chunks + b.chunks, a.messages + b.messages)
+
+
+class RawKeeper:
+    """A store's raw_reports as reporting.drain_queue's keeper: every report answer of
+    `provider` saved before it is read."""
+
+    def __init__(self, store: Store, provider: str, profile: str | None = None) -> None:
+        self.store = store
+        self.provider = provider
+        self.profile = profile
+
+    def keep(self, raw: RawAnswer) -> int:
+        return self.store.keep_raw_report(
+            provider=self.provider,
+            profile=self.profile,
+            body=raw.body,
+            content_type=raw.content_type,
+            http_status=raw.http_status,
+        )
+
+    def read(self, raw_id: int, reports: int) -> None:
+        self.store.raw_report_read(raw_id, reports)
+
+    def unreadable(self, raw_id: int, error: str) -> str:
+        self.store.raw_report_unreadable(raw_id, error)
+        return f"the history {self.store.path} (table raw_reports, id {raw_id})"
+
+    def unread(self) -> list[tuple[int, RawAnswer]]:
+        kept = self.store.raw_reports("new") + self.store.raw_reports("unreadable")
+        return [
+            (raw.id, RawAnswer(raw.body, raw.content_type, raw.http_status))
+            for raw in sorted(kept, key=lambda raw: raw.id)
+            if raw.provider == self.provider
+        ]
 
 
 class StoreJournal:

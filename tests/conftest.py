@@ -43,3 +43,12 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     # Never the developer's real keyring: tests that want one install an in-memory backend.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     yield tmp_path
+
+
+@pytest.fixture(autouse=True)
+def unpaced_report_pulls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process commands pull mobset's report queue without the 1 s pause between pulls
+    (tests of the pacing itself pass their own `sleep`)."""
+    from smscli import reporting
+
+    monkeypatch.setattr(reporting, "PULL_PACE", 0.0)

@@ -134,14 +134,29 @@ def test_tsv_when_piped_and_table_on_request(gateway: FakeGateway) -> None:
     assert invoke("report", msg_id, "-q").stdout == msg_id + "\n"
 
 
-def test_unknown_id_is_pending_not_found(gateway: FakeGateway) -> None:
+def test_an_id_nobody_knows_is_unknown_not_pending(gateway: FakeGateway) -> None:
+    # issue 10: neither the gateway (nofound) nor the history knows it, and it does not start
+    # with a recent date: "pending" would promise a report that will never come.
     result = invoke("report", "1234567890123456789", "--json")
     assert result.exit_code == 0
     (row,) = json.loads(result.stdout)
-    assert row["status"] == "pending"
-    assert row["detail"] == "not found yet (still queued, or an unknown id)"
-    assert "0 delivered, 0 failed, 0 pending, 1 not found" in result.stderr
-    assert "--wait" in result.stderr
+    assert row["status"] == "unknown"
+    assert row["detail"] == "neither the gateway nor the history knows this id"
+    assert "0 delivered, 0 failed, 0 pending, 0 not found, 1 unknown" in result.stderr
+
+
+def test_a_recently_dated_id_not_found_yet_is_pending(gateway: FakeGateway) -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    stamp = datetime.now(UTC).astimezone(timezone(timedelta(hours=8))) - timedelta(minutes=5)
+    msg_id = stamp.strftime("%y%m%d%H%M%S") + "1000001"
+    result = invoke("report", msg_id, "--json")
+    (row,) = json.loads(result.stdout)
+    assert (row["status"], row["detail"]) == (
+        "pending",
+        "not found yet (still queued, or an unknown id)",
+    )
+    assert "0 delivered, 0 failed, 1 pending, 0 not found" in result.stderr
 
 
 def test_fresh_message_is_pending(start_gateway: StartGateway) -> None:

@@ -674,7 +674,6 @@ def test_report_time_is_beijing_whatever_the_local_zone(los_angeles: None) -> No
         {"Code": 0, "Details": "1234"},
         {"Code": "1234", "Message": "取账号剩余短信量成功"},
         {"Code": 1234, "Balance": "not a number"},
-        {"Code": 0, "Balance": "1234.0"},
     ],
 )
 def test_balance_variants(body: dict[str, Any]) -> None:
@@ -682,6 +681,16 @@ def test_balance_variants(body: dict[str, Any]) -> None:
     assert balance.balance == "1234"
     assert balance.extra == {"unit": "messages"}
     assert balance.gift is None and balance.currency is None
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [({"Code": 0, "Balance": "12.50"}, "12.50"), ({"Code": 0, "Balance": "1234.0"}, "1234.0")],
+)
+def test_a_decimal_balance_is_shown_exactly_not_as_code(body: dict[str, Any], shown: str) -> None:
+    # real-answers issue 10: {"Code":0,"Balance":"12.50"} used to show "0 messages".
+    balance = client(answer(body)).get_balance()
+    assert balance.balance == shown
 
 
 # -- tracing -------------------------------------------------------------------------------

@@ -275,7 +275,7 @@ def test_given_ids_known_as_final_are_not_asked_again_unless_refresh(gateway: Fa
 
 def test_unknown_given_ids_are_asked_and_not_kept(gateway: FakeGateway) -> None:
     result = report("1234567890123456789")
-    assert states(result) == [(None, "pending")]
+    assert states(result) == [(None, "unknown")]  # nobody knows it (issue 10)
     with Store.open() as store:
         assert store.orphan_reports() == {}  # a "not found" is no report
 

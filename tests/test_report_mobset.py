@@ -261,9 +261,9 @@ def test_a_report_for_an_id_not_in_the_history_is_kept_and_answered_later(
     assert [(r["msg_id"], r["number"], r["status"], r["detail"]) for r in rows_of(later)] == [
         (elsewhere[0], None, "delivered", "DELIVRD"),
         (elsewhere[1], None, "failed", "UNDELIV"),
-        ("1999999999", None, "pending", reporting.NOT_IN_HISTORY_DETAIL),
+        ("1999999999", None, "unknown", reporting.UNKNOWN_ID_DETAIL),
     ]
-    assert "1 delivered, 1 failed, 0 pending, 1 not found" in later.stderr
+    assert "1 delivered, 1 failed, 0 pending, 0 not found, 1 unknown" in later.stderr
     # And again: a kept report stays kept.
     assert rows_of(report(*elsewhere, code=3)) == rows_of(later)[:2]
 

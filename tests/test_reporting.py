@@ -604,8 +604,15 @@ def test_balance_below(balance: str, threshold: float, below: bool) -> None:
 
 @pytest.mark.parametrize("balance", ["", "abc", "NaN"])
 def test_balance_that_is_not_a_number(balance: str) -> None:
-    with pytest.raises(SmsCliError, match="not a"):
+    with pytest.raises(SmsCliError, match=r"not a|no balance") as caught:
         r.balance_below(balance, 10)
+    assert caught.value.exit_code is ExitCode.NETWORK  # an answer smscli cannot use
+
+
+def test_a_missing_balance_cannot_be_compared() -> None:
+    with pytest.raises(SmsCliError, match="no balance") as caught:
+        r.balance_below(None, 10)
+    assert caught.value.exit_code is ExitCode.NETWORK
 
 
 # -------------------------------------------------------------------------- the history
@@ -913,3 +920,64 @@ def test_as_queue() -> None:
         report_mode = "query"
 
     assert r.as_queue(Query()) is None
+
+
+class RepeatingQueue(FakeQueue):
+    """A queue that hands the same reports out on every pull (issue 10)."""
+
+    def pull_reports(self) -> ReportResult:
+        self.log.append("pull")
+        return ReportResult(tuple(self.waiting[: self.cap]))
+
+
+def test_a_queue_that_repeats_itself_is_not_drained_forever() -> None:
+    queue = RepeatingQueue(delivered(2))
+    history = FakeHistory(queue)
+    pauses: list[float] = []
+    drained = r.drain_queue(queue, history.save, known=history.lookup, sleep=pauses.append,
+                            pace=1.0)
+    assert drained == r.Drained(calls=2, reports=2, repeated=2)
+    assert pauses == [1.0]  # one second between the two pulls
+
+
+def test_every_wait_poll_of_a_repeating_queue_makes_one_pull_and_counts_nothing_new() -> None:
+    clock = FakeClock()
+    queue = RepeatingQueue(delivered(1, start=1))
+    history = FakeHistory(queue)
+    history.known = {"9": tracked(None)}
+    drains: list[r.Drained] = []
+    r.check_queue(
+        queue,
+        ["9"],
+        save=history.save,
+        lookup=history.lookup,
+        wait=r.WaitPolicy(interval=10, timeout=30),
+        on_drain=drains.append,
+        clock=clock,
+        sleep=clock.sleep,
+        pace=0.0,
+    )
+    assert [d.calls for d in drains][:2] == [2, 1]
+    assert sum(d.reports for d in drains) == 1  # the one report, counted once
+
+
+def test_the_pull_budget_covers_the_whole_run() -> None:
+    clock = FakeClock()
+    queue = FakeQueue(delivered(500, start=100))
+    history = FakeHistory(queue)
+    history.known = {"9": tracked(None)}
+    drains: list[r.Drained] = []
+    r.check_queue(
+        queue,
+        ["9"],
+        save=history.save,
+        lookup=history.lookup,
+        wait=r.WaitPolicy(interval=10, timeout=30),
+        max_pulls=4,
+        on_drain=drains.append,
+        clock=clock,
+        sleep=clock.sleep,
+        pace=0.0,
+    )
+    assert sum(d.calls for d in drains) == 4 and queue.log.count("pull") == 4
+    assert drains[0].limit_reached

@@ -614,6 +614,8 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
     "secrets": st.just("file"),  # "keyring": tests/test_secrets.py
     "history": st.booleans(),
     "store_content": st.booleans(),
+    "drain_reports": st.booleans(),
+    "sandbox_quirks": st.sampled_from(["bom", "numbers,no-credit", "gbk,repeat-reports"]),
 }
 assert set(VALUES) | {"provider"} == set(settings.KEYS)
 

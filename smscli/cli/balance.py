@@ -59,6 +59,8 @@ def balance(
     finally:
         gateway.close()
     _write(_record(result, prof), opts.output)
+    if result.balance is None:
+        console.warn("the gateway's answer has no balance (missing or null)")
     if is_sandbox(prof):
         console.detail("sandbox: simulated balance")
     threshold = below if below is not None else prof.get_float("low_balance")
@@ -95,6 +97,7 @@ def _record(result: Balance, prof: ResolvedProfile) -> dict[str, object]:
 
 def _write(record: dict[str, object], fmt: OutputFormat) -> None:
     if fmt is OutputFormat.IDS:
-        typer.echo(str(record["balance"]))
+        if record["balance"] is not None:
+            typer.echo(str(record["balance"]))
     else:
         write_object(record, fmt)

@@ -38,7 +38,11 @@ Examples:
 )
 
 NOT_SET = "not set"
-SHOW_COLUMNS = [Column("key", "Key"), Column("value", "Value"), Column("source", "Source")]
+SHOW_COLUMNS = [
+    Column("key", "Key"),
+    Column("value", "Value", fold=True),
+    Column("source", "Source", fold=True),
+]
 LIST_COLUMNS = [
     Column("name", "Profile"),
     Column("provider", "Provider"),

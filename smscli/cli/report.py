@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -18,6 +18,8 @@ from smscli.output import write_rows
 FROM_HISTORY = "From the local history"
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from smscli.gateways.base import Gateway, Report
     from smscli.reporting import (
         CollectedIds,
@@ -140,8 +142,10 @@ def report(
 ) -> None:
     """Show the delivery state of sent messages.
 
-    Statuses: delivered, failed, pending (still sending, or not known to the gateway yet),
-    unknown. Exit 3 when a message failed, 4 when --wait timed out.
+    Statuses: delivered, failed, pending (still sending, or sent in the last 3 days and not
+    known to the gateway yet), unknown (an id neither the gateway nor the history knows, or
+    one sent longer ago that the gateway has no record of). Exit 3 when a message failed, 4
+    when --wait timed out.
 
     The msgIds come from the arguments, -f or stdin, or from the local history with --last,
     --job or --since (one of these three, and then no msgIds). Every answer is written back
@@ -151,7 +155,10 @@ def report(
 
     mobset hands out each delivery report once, from a queue: `report` pulls everything
     waiting into the history first (reports for msgIds it does not hold are kept too) and
-    answers from there. So with mobset the history cannot be turned off.
+    answers from there. So with mobset the history cannot be turned off. Pulls are paced
+    (one a second), stop when one brings nothing new, and at most 200 are made per run. Every
+    answer is kept as it came before it is read. On an account shared with other systems,
+    set the profile's drain_reports = false: pulling takes the reports from them.
 
     \b
     Examples:
@@ -320,6 +327,11 @@ class _Run:
             )
         asked = None
         if ask:
+            from datetime import UTC, datetime
+
+            now = datetime.now(UTC)
+            tracked = collected.tracked
+            sent = self._sent_times(ask)
             view = _Progress(live=console.stderr_is_tty())
             try:
                 asked = r.check_reports(
@@ -331,6 +343,9 @@ class _Run:
                     on_reports=_history_hook(self.store, self.prof),
                     on_poll=view.update,
                     on_retry=_retrying("getReport"),
+                    classify=lambda got: r.not_found_verdict(
+                        got, tracked.get(got.msg_id), now, sent.get(got.msg_id)
+                    ),
                 )
             finally:
                 view.close()
@@ -346,6 +361,7 @@ class _Run:
     ) -> ReportOutcome:
         """Drain the gateway's queue into the history, then answer from the history."""
         from smscli import reporting as r
+        from smscli.store import RawKeeper
 
         store, provider = self.store, self.prof.provider
         if store is None:
@@ -357,6 +373,7 @@ class _Run:
             )
         if not collected.ids:
             return r.combine([], None, {})
+        pull = self._may_drain(store)
         pulled = _Pulled()
         view = _Progress(live=console.stderr_is_tty())
         try:
@@ -370,6 +387,10 @@ class _Run:
                 on_drain=pulled.add,
                 on_poll=view.update,
                 on_retry=_retrying("SmsGetReport"),
+                keeper=RawKeeper(store, provider, self.prof.name),
+                pull=pull,
+                now=_utc_now,
+                sent_times=lambda ids: store.sent_times(ids, provider),
             )
         except r.ReportsNotSaved as exc:
             view.close()
@@ -379,6 +400,48 @@ class _Run:
             view.close()
             pulled.tell(provider)
 
+    def _sent_times(self, ids: Sequence[str]) -> Mapping[str, datetime]:
+        from smscli.store import StoreError
+
+        if self.store is None:
+            return {}
+        try:
+            return self.store.sent_times(ids, self.prof.provider)
+        except StoreError:
+            return {}  # only sharpens pending vs unknown: not worth failing a report for
+
+    def _may_drain(self, store: Store) -> bool:
+        """The profile's drain_reports: false answers from the history alone; unset pulls,
+        after saying once (per history and profile) what pulling costs a shared account."""
+        from smscli.providers import is_sandbox
+
+        choice = self.prof.get_bool("drain_reports")
+        name = self.prof.name
+        if choice is False:
+            console.detail(
+                f"profile {name} has drain_reports = false: the gateway's report queue is not "
+                "pulled; answering from the history"
+            )
+            return False
+        # A simulated account has nobody else to take reports from.
+        if choice is None and not is_sandbox(self.prof) and store.first_notice(
+            f"drain_reports:{name}"
+        ):
+            console.warn(
+                f"{self.prof.provider} hands each delivery report out once: pulling them takes "
+                "them from every other system using this account. If the account is shared, "
+                f"run `smscli config set drain_reports false -p {name}` (report then answers "
+                f"from the history alone); `... drain_reports true -p {name}` keeps pulling "
+                "without this note. Shown once."
+            )
+        return True
+
+
+def _utc_now() -> datetime:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
 
 class _Pulled:
     """What the drains of one run pulled, told once at the end (not per poll of a wait)."""
@@ -386,14 +449,23 @@ class _Pulled:
     def __init__(self) -> None:
         self.calls = 0
         self.reports = 0
+        self.repeated = 0
+        self.recovered = 0
         self.limited = False
 
     def add(self, drained: Drained) -> None:
         self.calls += drained.calls
         self.reports += drained.reports
+        self.repeated += drained.repeated
+        self.recovered += drained.recovered
         self.limited = self.limited or drained.limit_reached
 
     def tell(self, provider: str) -> None:
+        if self.recovered:
+            console.info(
+                f"{provider}: {self.recovered:,} delivery reports read from answers kept "
+                "earlier because they could not be read then"
+            )
         if self.reports:
             calls = "call" if self.calls == 1 else "calls"
             console.detail(
@@ -402,6 +474,11 @@ class _Pulled:
             )
         elif self.calls:
             console.detail(f"{provider}: no new delivery reports; answered from the history")
+        if self.repeated:
+            console.detail(
+                f"{provider}: {self.repeated:,} reports handed out again were already in the "
+                "history (not counted as new)"
+            )
         if self.limited:
             console.warn(
                 f"stopped pulling after {plural(self.calls, 'call')}: more reports may be waiting; "

@@ -66,6 +66,16 @@ def serve(
         ),
     ] = 3.0,
     log: Annotated[bool, typer.Option("--log", help="Log each request to stderr.")] = False,
+    quirk: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--quirk",
+            metavar="NAME[,NAME]",
+            help="Answer as real gateways do (repeatable; also SMSCLI_SANDBOX_QUIRKS): "
+            "see `smscli sandbox quirks`.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve a sandbox on http://127.0.0.1:PORT (point a profile's base_url at it).
 
@@ -77,18 +87,37 @@ def serve(
       smscli sandbox serve --mobset --port 8766 &
       smscli config init --sandbox-mobset
       smscli config set base_url http://127.0.0.1:8766/SDK3/SMS --profile sandbox-mobset
+    \b
+      smscli sandbox serve --quirk bom --quirk numbers,no-credit
     """
+    import os
+
     from smscli.errors import UsageError
+    from smscli.gateways import quirks as q
     from smscli.gateways.loopback import LoopbackServer
 
     if latency < 0 or delivery_delay < 0:
         raise UsageError("--latency and --delivery-delay must not be negative")
+    try:
+        chosen = q.parse([*(quirk or []), os.environ.get("SMSCLI_SANDBOX_QUIRKS", "")])
+    except ValueError as exc:
+        raise UsageError(str(exc), hint="smscli sandbox quirks lists them") from None
+    known = q.MOBSET_QUIRKS if mobset else q.V3_QUIRKS
+    other = sorted(chosen - set(known))
+    if other:
+        which = "mobset" if mobset else "v3"
+        raise UsageError(
+            f"quirk {', '.join(other)} does not apply to the {which} simulator",
+            hint=f"its quirks: {', '.join(known)}",
+        )
     if port is None:
         port = MOBSET_PORT if mobset else V3_PORT
     if mobset:
-        handler, close, announce = _mobset(latency, delivery_delay)
+        handler, close, announce = _mobset(latency, delivery_delay, chosen)
     else:
-        handler, close, announce = _v3(latency, delivery_delay)
+        handler, close, announce = _v3(latency, delivery_delay, chosen)
+    if chosen:
+        console.info(f"quirks: {', '.join(sorted(chosen))}")
     try:
         try:
             server = LoopbackServer(handler, port=port, log=console.detail if log else None)
@@ -105,7 +134,7 @@ def serve(
         close()
 
 
-def _v3(latency: float, delivery_delay: float) -> Served:
+def _v3(latency: float, delivery_delay: float, quirks: frozenset[str]) -> Served:
     from smscli.gateways.sandbox import SANDBOX_API_KEY, SANDBOX_APP_ID, Sandbox
     from smscli.providers import SANDBOX_BALANCE
     from smscli.settings import data_dir
@@ -115,6 +144,7 @@ def _v3(latency: float, delivery_delay: float) -> Served:
         latency=latency,
         delivery_delay=delivery_delay,
         balance=SANDBOX_BALANCE,
+        quirks=quirks,
     )
 
     def announce(url: str) -> None:
@@ -127,7 +157,7 @@ def _v3(latency: float, delivery_delay: float) -> Served:
     return simulator.handle, simulator.close, announce
 
 
-def _mobset(latency: float, delivery_delay: float) -> Served:
+def _mobset(latency: float, delivery_delay: float, quirks: frozenset[str]) -> Served:
     from smscli.gateways.mobset_sandbox import (
         MOBSET_SANDBOX_CORP_ID,
         MOBSET_SANDBOX_LOGIN_NAME,
@@ -142,6 +172,7 @@ def _mobset(latency: float, delivery_delay: float) -> Served:
         latency=latency,
         delivery_delay=delivery_delay,
         balance=MOBSET_SANDBOX_BALANCE,
+        quirks=quirks,
     )
 
     def announce(url: str) -> None:
@@ -162,6 +193,23 @@ def _mobset(latency: float, delivery_delay: float) -> Served:
 @app.callback()
 def sandbox() -> None:
     """The offline simulators (v3, mobset): try smscli without an account."""
+
+
+@app.command("quirks")
+@handle_errors
+def quirks() -> None:
+    """List the quirk modes: answers shaped as real gateways send them.
+
+    Switch them on with `sandbox serve --quirk NAME`, the profile key sandbox_quirks (for the
+    in-process sandbox profiles), or SMSCLI_SANDBOX_QUIRKS=NAME,NAME.
+    """
+    from smscli.gateways.quirks import MOBSET_QUIRKS, V3_QUIRKS
+
+    for title, table in (("v3 (sandbox)", V3_QUIRKS), ("mobset (sandbox-mobset)", MOBSET_QUIRKS)):
+        typer.echo(f"{title}:")
+        width = max(len(name) for name in table)
+        for name, meaning in table.items():
+            typer.echo(f"  {name.ljust(width)}  {meaning}")
 
 
 @app.command("reset")

@@ -69,8 +69,18 @@ class ReportResult:
 
 
 @dataclass(frozen=True, slots=True)
+class RawAnswer:
+    """An answer exactly as it came: kept before it is read (a queue provider hands each
+    report out once, so an answer smscli cannot read must not be thrown away)."""
+
+    body: bytes
+    content_type: str | None
+    http_status: int
+
+
+@dataclass(frozen=True, slots=True)
 class Balance:
-    balance: str
+    balance: str | None  # None: the answer had no balance (missing or null)
     gift: str | None = None
     credit: str | None = None
     currency: str | None = None

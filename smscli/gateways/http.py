@@ -1,11 +1,16 @@
 """HTTP plumbing the provider clients share: one httpx client per gateway, every transport
-failure mapped to an smscli error (never an httpx one), and redacted tracing for --verbose."""
+failure mapped to an smscli error (never an httpx one), redacted tracing for --verbose, and
+answers decoded from bytes as real gateways send them (real-answers.md): a BOM stripped, the
+declared charset honoured (GB18030 as a fallback where a client asks for it), numbers written
+as JSON numbers kept exactly as written, and the platform's own JSON in 4xx/5xx answers read."""
 
 from __future__ import annotations
 
+import codecs
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +21,84 @@ from smscli.errors import ErrorKind, GatewayError, NetworkError
 from smscli.gateways.base import Trace
 
 TRACE_BODY_LIMIT = 2000
+
+# Given a JSON object a gateway sent with a 4xx/5xx status: True when it is the platform's own
+# answer (its code says what went wrong), to be handed back like a 200 one; False to fall back
+# to the HTTP status alone (a web server's or proxy's own error page).
+OwnAnswer = Callable[[Mapping[str, Any]], bool]
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Chinese servers declare the older, smaller charsets; GB18030 decodes all of them.
+_CHARSET_ALIASES = {"gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030", "x-gbk": "gb18030"}
+
+
+class JsonNumber(str):
+    """A JSON number with a fraction or exponent, kept as the text the gateway wrote (a float
+    would turn a 19-digit id into something else). Whole numbers parse to exact ints."""
+
+    __slots__ = ()
+
+
+def number_text(value: object) -> str | None:
+    """A status or count as canonical text: "0", 0, 0.0 and "0.0" all read "0". None for
+    anything that is not a whole number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return str(value)
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite() or number != number.to_integral_value():
+        return None
+    return str(int(number))
+
+
+def decode_text(content: bytes, content_type: str | None, *, fallback: str | None = None) -> str:
+    """A body as text: a BOM wins, then the declared charset, then UTF-8, then `fallback`
+    (e.g. "gb18030"). UnicodeDecodeError when none of them fits."""
+    for bom, encoding in _BOMS:
+        if content.startswith(bom):
+            try:
+                return content[len(bom) :].decode(encoding)
+            except UnicodeDecodeError:
+                # A BOM on a body in another charset: drop it, let the rest decide.
+                content = content[len(bom) :]
+                break
+    declared = _charset(content_type)
+    tried: list[str] = []
+    for candidate in (declared, "utf-8", fallback):
+        if candidate is None or candidate in tried:
+            continue
+        tried.append(candidate)
+        try:
+            return content.decode(candidate).removeprefix("\ufeff")
+        except (UnicodeDecodeError, LookupError):
+            continue
+    raise UnicodeDecodeError("utf-8", content, 0, len(content), f"not {' or '.join(tried)}")
+
+
+def _charset(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+            return _CHARSET_ALIASES.get(charset, charset) or None
+    return None
+
+
+def parse_json(content: bytes, content_type: str | None, *, fallback: str | None = None) -> Any:
+    """The JSON in a body (ValueError when there is none). Numbers with a fraction or an
+    exponent stay their own text (JsonNumber); whole numbers are exact ints."""
+    text = decode_text(content, content_type, fallback=fallback)
+    return json.loads(text, parse_float=JsonNumber)
 
 
 def make_client(*, timeout: float, transport: httpx.BaseTransport | None = None) -> httpx.Client:
@@ -71,9 +154,49 @@ def request_json(
     params: Mapping[str, str] | None = None,
     form: Mapping[str, str] | None = None,
     content: bytes | None = None,
+    own_answer: OwnAnswer | None = None,
+    fallback_charset: str | None = None,
 ) -> tuple[dict[str, Any], httpx.Response]:
     """Send one request and return its JSON object. `trace_headers`/`trace_body` are the
-    already-redacted forms shown with --verbose: the real ones never reach the trace."""
+    already-redacted forms shown with --verbose: the real ones never reach the trace. A
+    4xx/5xx answer whose body is the platform's own JSON (`own_answer` says) is returned like
+    a 200 one, so the gateway's code and reason are not dropped for the bare HTTP status: the
+    caller checks `response.status_code`."""
+    response = send_request(
+        client,
+        method,
+        url,
+        headers=headers,
+        trace=trace,
+        trace_headers=trace_headers,
+        trace_body=trace_body,
+        json_body=json_body,
+        params=params,
+        form=form,
+        content=content,
+        fallback_charset=fallback_charset,
+    )
+    body = json_answer(response, url, own_answer=own_answer, fallback_charset=fallback_charset)
+    return body, response
+
+
+def send_request(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    trace: Trace | None,
+    trace_headers: Mapping[str, str],
+    trace_body: str | None = None,
+    json_body: Any = None,
+    params: Mapping[str, str] | None = None,
+    form: Mapping[str, str] | None = None,
+    content: bytes | None = None,
+    fallback_charset: str | None = None,
+) -> httpx.Response:
+    """Send one request and return the answer unread (any HTTP status): for a caller that
+    must keep the raw bytes before anything can go wrong reading them."""
     if trace:
         shown = " ".join(f"{k}={v}" for k, v in trace_headers.items())
         query = ""
@@ -96,13 +219,37 @@ def request_json(
     except httpx.HTTPError as exc:
         raise _transport_error(exc, url) from None
     elapsed_ms = (time.monotonic() - started) * 1000
-    text = response.text
     if trace:
+        try:
+            text = decode_text(
+                response.content, response.headers.get("content-type"), fallback=fallback_charset
+            )
+        except UnicodeDecodeError:
+            text = response.content.decode("utf-8", "replace")
         trace(f"< {response.status_code} ({elapsed_ms:.0f} ms) {_clip(text)}")
-    _check_status(response, url)
+    return response
+
+
+def json_answer(
+    response: httpx.Response,
+    url: str,
+    *,
+    own_answer: OwnAnswer | None = None,
+    fallback_charset: str | None = None,
+) -> dict[str, Any]:
+    """The JSON object of an answer; NetworkError/GatewayError as the HTTP status says when
+    there is none (or, for 4xx/5xx, when it is not the platform's own, see request_json)."""
     try:
-        body = json.loads(text)
-    except ValueError:
+        body = parse_json(
+            response.content, response.headers.get("content-type"), fallback=fallback_charset
+        )
+    except ValueError:  # UnicodeDecodeError is one too
+        body = None
+    if response.status_code >= 400 and not (
+        own_answer is not None and isinstance(body, dict) and own_answer(body)
+    ):
+        check_status(response, url)
+    if body is None:
         kind = response.headers.get("content-type", "no content type")
         raise NetworkError(
             f"{_host(url)} answered HTTP {response.status_code} with a body that is not JSON "
@@ -117,10 +264,10 @@ def request_json(
             maybe_processed=True,
             status_code=response.status_code,
         )
-    return body, response
+    return body
 
 
-def _check_status(response: httpx.Response, url: str) -> None:
+def check_status(response: httpx.Response, url: str) -> None:
     status = response.status_code
     host = _host(url)
     if status < 400:

@@ -41,13 +41,15 @@ from smscli.gateways.base import (
     BatchElement,
     DeliveryStatus,
     PlannedRequest,
+    RawAnswer,
     Report,
     ReportResult,
     SendResult,
     Submitted,
     Trace,
 )
-from smscli.gateways.http import make_client, request_json
+from smscli.gateways.http import check_status, json_answer, make_client, send_request
+from smscli.gateways.matching import match_number as _match
 
 MAX_NUMBERS: Final = 50
 MAX_CONTENT: Final = 900
@@ -65,6 +67,8 @@ HTTPS_PATH: Final = "/SDK3/SMS"
 HTTP_PATH: Final = "/SDK3/Sms"
 
 FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded; charset=UTF-8"
+# A Chinese IIS server may answer in GBK without saying so: read as GB18030 when UTF-8 fails.
+FALLBACK_CHARSET: Final = "gb18030"
 HIDDEN: Final = "<hidden>"
 
 _ID_KEYS: Final = ("smsid", "msgid")
@@ -215,11 +219,14 @@ class MobsetClient:
         return [*self._common(), ("Methods", method), *params]
 
     def _call(self, method: str, params: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+        return self._read(method, self._exchange(method, params))
+
+    def _exchange(self, method: str, params: Sequence[tuple[str, str]] = ()) -> httpx.Response:
         fields = self._fields(method, params)
         body = urlencode(fields, encoding="utf-8").encode("ascii")
         # charset=UTF-8 also wins over a server configured for GB2312 request decoding.
         headers = {"Content-Type": FORM_CONTENT_TYPE}
-        data, _ = request_json(
+        return send_request(
             self._client,
             "POST",
             self.url,
@@ -228,6 +235,12 @@ class MobsetClient:
             trace=self._trace,
             trace_headers={},
             trace_body="&".join(f"{k}={v}" for k, v in _redacted(fields)),
+            fallback_charset=FALLBACK_CHARSET,
+        )
+
+    def _read(self, method: str, response: httpx.Response) -> dict[str, Any]:
+        data = json_answer(
+            response, self.url, own_answer=_own_answer, fallback_charset=FALLBACK_CHARSET
         )
         fields_ci = _lower_keys(data)
         if "code" not in fields_ci:
@@ -243,7 +256,9 @@ class MobsetClient:
                 maybe_processed=True,
             )
         if code < 0:
-            raise _gateway_error(str(code), fields_ci.get("message"))
+            raise _gateway_error(str(code), fields_ci.get("message"), response.status_code)
+        if response.status_code >= 400:
+            check_status(response, self.url)
         return fields_ci
 
     # -- sending -------------------------------------------------------------------------
@@ -342,8 +357,26 @@ class MobsetClient:
 
     def pull_reports(self) -> ReportResult:
         """One SmsGetReport: up to 50 reports the gateway has not handed out before. They are
-        (presumably) gone from the gateway once returned, so save them before calling again."""
-        data = self._call("SmsGetReport")
+        (presumably) gone from the gateway once returned, so save them before calling again.
+        `report` uses pull_raw + read_reports instead, to keep the body before reading it."""
+        return self.read_reports(self.pull_raw())
+
+    def pull_raw(self) -> RawAnswer:
+        """One SmsGetReport, its answer unread. Only a failure before any answer came
+        (network, timeout) raises: an answer that holds reports must reach the caller."""
+        response = self._exchange("SmsGetReport")
+        return RawAnswer(response.content, response.headers.get("content-type"),
+                         response.status_code)
+
+    def read_reports(self, raw: RawAnswer) -> ReportResult:
+        """The reports in a kept SmsGetReport answer (NetworkError when it cannot be read,
+        GatewayError for a negative Code)."""
+        response = httpx.Response(
+            raw.http_status,
+            content=raw.body,
+            headers={"Content-Type": raw.content_type} if raw.content_type else None,
+        )
+        data = self._read("SmsGetReport", response)
         reports = [_report(entry) for entry in _entries(data.get("details"))]
         return ReportResult(reports=tuple(r for r in reports if r is not None))
 
@@ -356,8 +389,11 @@ class MobsetClient:
             if _says_unknown_method(error.provider_message):
                 raise NotSupported("balance is not supported by this provider") from None
             raise
-        count = _balance_count(data)
-        return Balance(balance=str(count), extra={"unit": "messages"})
+        amount = _balance_amount(data)
+        # A whole number is a count of messages (the legacy SDK's convention); "12.50" is an
+        # amount of money in a unit the answer does not name, shown exactly as written.
+        whole = _int(amount) is not None
+        return Balance(balance=amount, extra={"unit": "messages"} if whole else {})
 
     def close(self) -> None:
         self._client.close()
@@ -393,12 +429,21 @@ def _redacted(fields: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(k, HIDDEN if k in ("SecretKey", "Password") else v) for k, v in fields]
 
 
-def _gateway_error(code: str, message: object) -> GatewayError:
+def _own_answer(data: Mapping[str, Any]) -> bool:
+    """A 4xx/5xx answer that is mobset's own JSON error (a negative Code): its code decides."""
+    code = _lower_keys(data).get("code")
+    number = _int(code)
+    return number is not None and number < 0
+
+
+def _gateway_error(code: str, message: object, http_status: int = 200) -> GatewayError:
     decoded = mobset_codes.decode(code)
     provider_message = str(message).strip() if message is not None else ""
     text = f"gateway code {code}: {decoded.reason}"
     if provider_message:
         text += f" ({provider_message})"
+    if http_status != 200:
+        text += f" (HTTP {http_status})"
     return GatewayError(
         text,
         code=code,
@@ -472,34 +517,6 @@ def _send_entries(details: object) -> list[_Entry]:
         elif _text(item) is not None:
             entries.append(_Entry(_text(item), None))
     return entries
-
-
-def _digits(number: str) -> str:
-    return "".join(char for char in number if char.isdigit())
-
-
-def _match(phone: str, numbers: Sequence[str], free: list[int]) -> int | None:
-    """The requested number the gateway means by `phone`: the same text, the same digits, or
-    (when it dropped or added a country code) the one number whose digits end the other's."""
-    for index in free:
-        if numbers[index] == phone:
-            return index
-    digits = _digits(phone)
-    if not digits:
-        return None
-    for index in free:
-        if _digits(numbers[index]) == digits:
-            return index
-    candidates = {
-        index
-        for index in free
-        if min(len(digits), len(_digits(numbers[index]))) >= 7
-        and (_digits(numbers[index]).endswith(digits) or digits.endswith(_digits(numbers[index])))
-    }
-    # Duplicated numbers may appear several times: any one of them will do.
-    if len({_digits(numbers[i]) for i in candidates}) == 1:
-        return min(candidates)
-    return None
 
 
 def _send_result(
@@ -600,19 +617,31 @@ def parse_beijing_time(value: object) -> datetime | None:
     return None
 
 
-def _balance_count(data: Mapping[str, Any]) -> int:
+def _amount(value: object) -> str | None:
+    """A balance exactly as written ("12.50", 1234), or None when it is not a number."""
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+    return text if number.is_finite() else None
+
+
+def _balance_amount(data: Mapping[str, Any]) -> str:
     for key in _BALANCE_KEYS:
-        count = _int(data[key]) if key in data else None
-        if count is not None:
-            return count
+        amount = _amount(data[key]) if key in data else None
+        if amount is not None:
+            return amount
     details = data.get("details")
-    scalar = _int(details) if not isinstance(details, dict | list) else None
+    scalar = _amount(details) if not isinstance(details, dict | list) else None
     if scalar is not None:
         return scalar
     for entry in _entries(details):
         for key in _BALANCE_KEYS:
-            count = _int(entry[key]) if key in entry else None
-            if count is not None:
-                return count
+            amount = _amount(entry[key]) if key in entry else None
+            if amount is not None:
+                return amount
     count = _int(data.get("code"))
-    return count if count is not None else 0
+    return str(count) if count is not None else "0"

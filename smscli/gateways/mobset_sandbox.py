@@ -56,6 +56,10 @@ Magic numbers: ending in ``0999`` -> report Status 13 with ExStatus "UNDELIV"; e
 ``0998`` -> never reported; any other -> Status 12 "DELIVRD". A report joins the queue
 delivery_delay seconds after the send (after the TimerSend time for a scheduled one).
 
+Quirk modes (`quirks=`, `sandbox serve --mobset --quirk`, the profile's `sandbox_quirks`)
+reshape the answers as real servers send them: a BOM, GBK bodies, numbers as JSON numbers, a
+decimal Balance, a queue that repeats itself (smscli.gateways.quirks.MOBSET_QUIRKS).
+
 Charging: each number costs one message per segment (one up to 70 characters, else 67 per
 segment, as mobset bills long SMS). State (SmsIds, the queue, the balance) lives in SQLite
 under state_dir (WAL; safe across threads and processes) or in memory when state_dir is None.
@@ -72,7 +76,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import IntEnum
@@ -188,8 +192,12 @@ class _Store:
         " balance INTEGER NOT NULL, last_sms_id INTEGER NOT NULL)",
     )
 
-    def __init__(self, path: pathlib.Path | None, initial_balance: int) -> None:
+    def __init__(
+        self, path: pathlib.Path | None, initial_balance: int, *, repeat: bool = False
+    ) -> None:
         target = ":memory:" if path is None else str(path)
+        # The repeat-reports quirk: reports are handed out but never marked as handed out.
+        self._repeat = repeat
         self._lock = threading.Lock()
         self._db = sqlite3.connect(
             target, timeout=30.0, isolation_level=None, check_same_thread=False
@@ -239,9 +247,11 @@ class _Store:
                 " ORDER BY ready_at, sms_id LIMIT ?",
                 (int(_Fate.STUCK), now, limit),
             ).fetchall()
-            self._db.executemany(
-                "UPDATE messages SET reported = 1 WHERE sms_id = ?", ((row[0],) for row in rows)
-            )
+            if not self._repeat:
+                self._db.executemany(
+                    "UPDATE messages SET reported = 1 WHERE sms_id = ?",
+                    ((row[0],) for row in rows),
+                )
         return [_Pending(row[0], row[1], row[2], _Fate(row[3])) for row in rows]
 
     def balance(self) -> int:
@@ -269,7 +279,12 @@ class MobsetSandbox:
         delivery_delay: float = 3.0,
         record: bool = False,
         balance: int = DEFAULT_BALANCE,
+        quirks: Iterable[str] = (),
     ) -> None:
+        from smscli.gateways import quirks as quirk_modes
+
+        # Answers reshaped as real servers send them (smscli.gateways.quirks.MOBSET_QUIRKS).
+        self.quirks = quirk_modes.parse(list(quirks))
         if isinstance(balance, bool) or not isinstance(balance, int) or balance < 0:
             raise ValueError(f"balance must be a whole number of messages >= 0, got {balance!r}")
         self._corp_id = corp_id
@@ -284,7 +299,7 @@ class MobsetSandbox:
         if state_dir is not None:
             state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             path = state_dir / "mobset-sandbox.sqlite3"
-        self._store = _Store(path, balance)
+        self._store = _Store(path, balance, repeat="repeat-reports" in self.quirks)
         self._methods: dict[str, Callable[[dict[str, str], list[str]], dict[str, object]]] = {
             "SmsSend": self._send,
             "SmsGetReport": self._get_report,
@@ -322,8 +337,10 @@ class MobsetSandbox:
                 headers={"Allow": "GET, POST", "Content-Type": "text/plain; charset=utf-8"},
             )
         fields: list[tuple[str, str]] = []
+        method: str | None = None
         try:
             fields = _fields(request)
+            method = next((v for k, v in fields if k.lower() == "methods"), None)
             body = self._dispatch(fields)
         except _ApiError as error:
             body = _error(error)
@@ -341,6 +358,11 @@ class MobsetSandbox:
                         body=request.content,
                     )
                 )
+        if self.quirks:
+            from smscli.gateways.quirks import mobset_answer
+
+            content, content_type = mobset_answer(method, body, self.quirks)
+            return httpx.Response(200, content=content, headers={"Content-Type": content_type})
         return _json_response(body)
 
     # -- checks shared by every method ---------------------------------------------------

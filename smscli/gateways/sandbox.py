@@ -11,6 +11,10 @@ Endpoints are matched on the end of the URL path, so any base path works (`/v3/s
 `getReport` (GET), `getBalance` (GET). Unknown path: HTTP 404; wrong method: HTTP 405 (both
 with a Spring-style JSON body). Every API-level error is HTTP 200 with `status` != "0".
 
+Quirk modes (`quirks=`, `sandbox serve --quirk`, the profile's `sandbox_quirks`) reshape the
+answers as real servers send them: a BOM, numbers as JSON numbers, no `credit`, no `array`...
+(smscli.gateways.quirks.V3_QUIRKS lists them).
+
 Magic values (the same data as MAGIC_NUMBER_SUFFIXES and MAGIC_CONTENT):
 
     ==============================  ============================================================
@@ -380,7 +384,12 @@ class Sandbox:
         delivery_delay: float = 3.0,
         record: bool = False,
         balance: str = "100.0000",
+        quirks: Iterable[str] = (),
     ) -> None:
+        from smscli.gateways import quirks as quirk_modes
+
+        # Answers reshaped as real servers send them (smscli.gateways.quirks.V3_QUIRKS).
+        self.quirks = quirk_modes.parse(list(quirks))
         self._api_key = api_key
         self._api_secret = api_secret
         self._app_id = app_id
@@ -437,6 +446,11 @@ class Sandbox:
             content = _dumps(_status(error.code))
         except sqlite3.Error:
             content = _dumps(_status("-18"))
+        if self.quirks:
+            from smscli.gateways.quirks import v3_answer
+
+            http_status, content = v3_answer(name, content, self.quirks)
+            return _json_response(http_status, content)
         return _json_response(200, content)
 
     # -- checks shared by every endpoint -------------------------------------------------
