@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import json
 import re
 from collections import Counter
@@ -28,8 +27,9 @@ from typing import NamedTuple, TextIO
 from smscli.errors import InputError, UsageError
 from smscli.gateways.base import BatchElement
 from smscli.message import MessageInfo, analyze
-from smscli.numbers import check, normalize
+from smscli.numbers import csv_error, to_international
 from smscli.sending import Chunk
+from smscli.textinput import MAX_LINE_CHARS, open_lines
 
 __all__ = [
     "Format",
@@ -48,6 +48,8 @@ __all__ = [
 ]
 
 ERROR_LIMIT = 20
+# A JSON array is parsed whole: beyond this, JSONL (read line by line) is the way.
+JSON_MAX_CHARS = 64 * 1024 * 1024
 
 # Header / key names, compared after _key(): "Sender ID", "sender_id" and "senderId" are one.
 NUMBER_KEYS = (
@@ -150,55 +152,53 @@ class Source:
 @contextlib.contextmanager
 def open_source(path: str, fmt: str | None, stdin: TextIO) -> Iterator[Source]:
     """The batch at `path` ("-" = `stdin`, never closed here), read lazily where the format
-    allows (CSV, TSV, JSONL)."""
-    name = "stdin" if path == "-" else path
-    stream = _open(path, stdin)
-    try:
-        lines = _lines(stream, name)
+    allows (CSV, TSV, JSONL). Decoding, line-length and NUL checks: smscli.textinput."""
+    by_name = fmt is not None or (path != "-" and Path(path).suffix.lower() in _EXTENSIONS)
+    known = choose_format(path, fmt, None) if by_name else None
+    with open_lines(path, stdin, what="batch file") as reader:
+        # A JSON array is often written on one line; until the format is known, allow that.
+        reader.max_line = JSON_MAX_CHARS if known in (None, Format.JSON) else MAX_LINE_CHARS
+        lines = iter(reader)
         head: list[str] = []
         for line in lines:
             head.append(line)
             if line.strip(_BOM + " \t\r\n"):
                 break
         chosen = choose_format(path, fmt, head[-1] if head else None)
-        yield read_source(chain(head, lines), chosen, name)
-    finally:
-        if stream is not stdin:
-            stream.close()
-
-
-def _open(path: str, stdin: TextIO) -> TextIO:
-    if path == "-":
-        # Strict UTF-8: a message body must not be sent with U+FFFD in place of a letter.
-        if isinstance(stdin, io.TextIOWrapper):
-            with contextlib.suppress(OSError, ValueError):
-                stdin.reconfigure(encoding="utf-8-sig", errors="strict", newline="")
-        return stdin
-    try:
-        return open(path, encoding="utf-8-sig", newline="")
-    except FileNotFoundError:
-        raise InputError(f"batch file not found: {path}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-
-
-def _lines(stream: TextIO, name: str) -> Iterator[str]:
-    try:
-        yield from stream
-    except UnicodeDecodeError:
-        raise InputError(
-            f"{name} is not UTF-8 text", hint="save it as UTF-8 (in Excel: 'CSV UTF-8')"
-        ) from None
+        if chosen is not Format.JSON:
+            reader.max_line = MAX_LINE_CHARS
+            for number, line in enumerate(head, start=1):
+                if len(line) > MAX_LINE_CHARS + 2:
+                    raise InputError(
+                        f"{reader.name} line {number} is longer than {MAX_LINE_CHARS:,} "
+                        "characters"
+                    )
+        yield read_source(chain(head, lines), chosen, reader.name)
 
 
 def read_source(lines: Iterable[str], fmt: Format, name: str) -> Source:
     """Records from text lines (kept as the file has them, line ends included)."""
     it = iter(lines)
     if fmt is Format.JSON:
-        return Source(name, "element", None, _json_records("".join(it).lstrip(_BOM), name))
+        return Source(name, "element", None, _json_records(_whole(it, name).lstrip(_BOM), name))
     if fmt is Format.JSONL:
         return Source(name, "line", None, _jsonl_records(it))
     return _csv_source(it, "\t" if fmt is Format.TSV else None, name)
+
+
+def _whole(lines: Iterator[str], name: str) -> str:
+    parts: list[str] = []
+    size = 0
+    for line in lines:
+        size += len(line)
+        if size > JSON_MAX_CHARS:
+            raise InputError(
+                f"{name} is larger than {JSON_MAX_CHARS:,} characters, too large for one JSON "
+                "document",
+                hint="write one JSON object per line (--format jsonl): it is read as a stream",
+            )
+        parts.append(line)
+    return "".join(parts)
 
 
 def _csv_source(lines: Iterator[str], delimiter: str | None, name: str) -> Source:
@@ -226,7 +226,8 @@ def _sniff_delimiter(header: str) -> str:
 def _csv_rows(
     lines: Iterable[str], delimiter: str, first_no: int, name: str
 ) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(lines, delimiter=delimiter, skipinitialspace=True)
+    # strict: an unclosed quote must not merge the rows after it into one message.
+    reader = csv.reader(lines, delimiter=delimiter, skipinitialspace=True, strict=True)
     start = first_no
     try:
         for row in reader:
@@ -234,9 +235,7 @@ def _csv_rows(
             # line_num counts physical lines, newlines inside quotes included.
             start = first_no + reader.line_num
     except csv.Error as exc:
-        raise InputError(
-            f"{name} line {first_no + reader.line_num - 1}: not readable as CSV ({exc})"
-        ) from None
+        raise csv_error(name, exc, start, first_no + reader.line_num - 1) from None
 
 
 def _csv_records(rows: Iterator[tuple[int, list[str]]], columns: list[str]) -> Iterator[Record]:
@@ -463,8 +462,10 @@ class _Builder:
         default_sender: str | None,
         max_chars: int,
         max_sender: int,
+        country: str | None = None,
     ) -> None:
         self.source = source
+        self.country = country
         self.template = template
         self.default_sender = default_sender or None
         self.max_chars = max_chars
@@ -620,8 +621,7 @@ class _Builder:
         order_ids = self._order_ids(position, values, keys, len(pieces))
         out: list[tuple[str, str | None]] = []
         for piece, order_id in zip(pieces, order_ids, strict=True):
-            number = normalize(piece)
-            reason = check(number)
+            number, reason = to_international(piece, self.country)
             if reason is None:
                 out.append((number, order_id))
             else:
@@ -679,6 +679,7 @@ def build_plan(
     default_sender: str | None = None,
     max_chars: int,
     max_sender: int,
+    country: str | None = None,
 ) -> Plan:
     """Every row read, filled and checked. Any problem raises InputError listing the first
     20 (with file line or element) and the count: nothing may be sent from a bad batch."""
@@ -688,6 +689,7 @@ def build_plan(
         default_sender=default_sender,
         max_chars=max_chars,
         max_sender=max_sender,
+        country=country,
     )
     if source.columns is not None:
         builder.check_columns(source.columns)

@@ -10,13 +10,13 @@ from typing import TextIO
 _RED, _YELLOW, _DIM, _RESET = "\x1b[31m", "\x1b[33m", "\x1b[2m", "\x1b[0m"
 
 
-def _color(stream: TextIO) -> bool:
+def _color(stream: TextIO | None) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
     try:
-        return stream.isatty()
+        return stream is not None and stream.isatty()
     except (ValueError, AttributeError):
         return False
 
@@ -44,8 +44,7 @@ def release_held(*, failed: bool) -> None:
         return
     lines, _held = _held, []
     if failed and lines:
-        sys.stderr.write("".join(lines))
-        sys.stderr.flush()
+        _emit(sys.stderr, "".join(lines))
 
 
 def _hold(text: str) -> bool:
@@ -57,7 +56,7 @@ def _hold(text: str) -> bool:
     return True
 
 
-def _fit(stream: TextIO, text: str, indent: int) -> str:
+def _fit(stream: TextIO | None, text: str, indent: int) -> str:
     """On a terminal, a line longer than it is wide breaks between words (the terminal would
     cut a number, a name or "e.g." in two); never inside a word. Piped output is unchanged."""
     if not _isatty(stream):
@@ -88,11 +87,24 @@ def _fit(stream: TextIO, text: str, indent: int) -> str:
     return "\n".join(lines)
 
 
-def _isatty(stream: TextIO) -> bool:
+def _isatty(stream: TextIO | None) -> bool:
     try:
-        return stream.isatty()
+        return stream is not None and stream.isatty()
     except (ValueError, AttributeError):
         return False
+
+
+def _emit(stream: TextIO | None, text: str) -> None:
+    """Write to stderr if it still works: with the terminal gone (SIGHUP), stderr closed
+    (`2>&-`) or its disk full, the message is lost, but the work it reports on must not be
+    (a summary failing to print must not stop a send from journalling its answers)."""
+    if stream is None:
+        return
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def _write(prefix: str, color: str, text: str) -> None:
@@ -100,8 +112,7 @@ def _write(prefix: str, color: str, text: str) -> None:
     line = _fit(stream, prefix + text, indent=2)
     if prefix and _color(stream):
         line = f"{color}{prefix}{_RESET}{line[len(prefix):]}"
-    stream.write(line + "\n")
-    stream.flush()
+    _emit(stream, line + "\n")
 
 
 def error(text: str) -> None:
@@ -110,7 +121,7 @@ def error(text: str) -> None:
         # Something went wrong: --silent has nothing more to hide. What was held back comes
         # first, in order, and the rest of the run prints as it goes.
         lines, _held = _held, None
-        sys.stderr.write("".join(lines))
+        _emit(sys.stderr, "".join(lines))
     _write("error: ", _RED, text)
 
 
@@ -131,8 +142,7 @@ def detail(text: str) -> None:
     text = _fit(stream, text, indent=len(text) - len(text.lstrip()) + 2)
     if _color(stream):
         text = f"{_DIM}{text}{_RESET}"
-    stream.write(text + "\n")
-    stream.flush()
+    _emit(stream, text + "\n")
 
 
 def stdin_is_tty() -> bool:

@@ -15,7 +15,13 @@ class ExitCode(IntEnum):
     WAIT_TIMEOUT = 4  # report --wait gave up with messages still pending
     AUTH = 5  # authentication or permission
     NETWORK = 6  # connect error, timeout, HTTP 5xx, body not JSON
-    INTERRUPTED = 130
+    # sysexits' EX_IOERR: the output (disk full, I/O error, stdout closed) or the history
+    # could not be written. A send stops starting requests and says what was answered.
+    IO_ERROR = 74
+    HANGUP = 129  # SIGHUP: 128 + 1, as a shell reports it
+    INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + 2
+    OUTPUT_CLOSED = 141  # stdout's reader went away (`| head`): 128 + SIGPIPE, as a shell
+    TERMINATED = 143  # SIGTERM (timeout, docker stop, systemctl stop): 128 + 15
 
 
 class ErrorKind(StrEnum):
@@ -76,6 +82,7 @@ class GatewayError(SmsCliError):
         hint: str | None = None,
         provider_message: str | None = None,
         retry_after: float | None = None,
+        unprocessed: bool | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.code = code
@@ -83,6 +90,11 @@ class GatewayError(SmsCliError):
         self.provider_message = provider_message
         self.retry_after = retry_after
         self.exit_code = _KIND_EXIT.get(kind, ExitCode.REJECTED)
+        # The gateway refused the whole request before processing any of it (balance, auth,
+        # IP, locked account, pricing): nothing was sent, so once the cause is fixed a resume
+        # may send it again (--resend-refused). The client says so per status code; by
+        # default only authentication refusals, which no gateway processes, count.
+        self.unprocessed = kind is ErrorKind.AUTH if unprocessed is None else unprocessed
 
     @property
     def retryable_unsent(self) -> bool:
@@ -135,3 +147,16 @@ class WaitTimeout(SmsCliError):
 
 class NotSupported(UsageError):
     """The provider has no such operation."""
+
+
+class OutputError(SmsCliError):
+    """The rows could not be written: the disk is full, an I/O error, stdout is closed. A bulk
+    send stops starting requests, journals what is in flight, and says how to resume."""
+
+    exit_code = ExitCode.IO_ERROR
+
+
+class OutputClosed(OutputError):
+    """The reader of stdout went away (a closed pipe: `smscli send ... | head -1`)."""
+
+    exit_code = ExitCode.OUTPUT_CLOSED

@@ -8,18 +8,19 @@ NumberCollector keeps only compact integers.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import itertools
 import re
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from typing import NamedTuple, TextIO, overload
+from typing import TYPE_CHECKING, NamedTuple, TextIO, overload
 
 from smscli.errors import InputError
+
+if TYPE_CHECKING:
+    from smscli.textinput import LineReader
 
 __all__ = [
     "BadNumber",
@@ -27,10 +28,13 @@ __all__ = [
     "NumberList",
     "RawNumber",
     "check",
+    "check_country",
+    "csv_error",
     "normalize",
     "numbers_from_args",
     "numbers_from_lines",
     "open_input",
+    "to_international",
 ]
 
 MIN_DIGITS = 6
@@ -79,23 +83,91 @@ _UNICODE_TABLE = str.maketrans({"\uff0b": "+"} | dict.fromkeys(_DELETE))
 _ASCII_DELETE = "".join(c for c in _DELETE if c.isascii()).encode("ascii")
 
 _PREFIX = re.compile(r"\A(?:\+|00)+")
+# "+44 (0) 20 7946 0000": the "(0)" is the trunk prefix, dialled only from inside the country
+# and written that way on business cards and web forms. After a country code it must go, or the
+# number becomes 4402079460000. Only right after "+" or "00" and a country code (1 to 3
+# digits); a "(0" that opens a longer group ("(020) …") is not it.
+_TRUNK_MARK = re.compile(
+    r"\A(\s*(?:[+\uff0b]|00)[\s.\-]*[1-9][0-9]{0,2})[\s.\-]*[(\uff08]\s*0\s*[)\uff09]"
+)
+
+
+def _clean(raw: str) -> str:
+    """`raw` without the trunk marker, spacing, punctuation and invisible characters; an
+    international prefix ("+", "00") is kept."""
+    if "(" in raw or "\uff08" in raw:
+        raw = _TRUNK_MARK.sub(r"\1 ", raw, count=1)
+    if raw.isascii():
+        return raw.encode().translate(None, _ASCII_DELETE).decode()
+    return raw.translate(_UNICODE_TABLE)
 
 
 def normalize(raw: str) -> str:
-    """Remove spacing and punctuation people write numbers with, and the international prefix.
+    """Remove spacing and punctuation people write numbers with, a "(0)" trunk marker after the
+    country code, and the international prefix.
 
     The result may still be invalid: pass it to check(). Idempotent: "+" and "00" prefixes are
     stripped repeatedly ("+00 44…" → "44…"), so a second call never finds another prefix.
     """
-    if raw.isascii():
-        cleaned = raw.encode().translate(None, _ASCII_DELETE).decode()
-    else:
-        cleaned = raw.translate(_UNICODE_TABLE)
+    return _strip_prefix(_clean(raw))
+
+
+def _strip_prefix(cleaned: str) -> str:
     # lstrip settles the common "+62…" in C; only a "00" left over needs the regex.
     cleaned = cleaned.lstrip("+")
     if cleaned.startswith("00"):
         cleaned = _PREFIX.sub("", cleaned, count=1)
     return cleaned
+
+
+def to_international(raw: str, country: str | None = None) -> tuple[str, str | None]:
+    """(number, None) for a usable international number, else (normalized, reason).
+
+    With `country` (an ISO 3166 code such as "GB", checked by check_country), a number written
+    without "+" or "00" is read as a national number of that country when it is a valid one
+    there ("07700 900123" → "447700900123"; in the US "202 555 0123" → "12025550123"); a number
+    starting with the trunk 0 that is not valid there is refused. Anything else is read as
+    international, as without `country`. The phonenumbers library is imported only here.
+    """
+    cleaned = _clean(raw)
+    normalized = _strip_prefix(cleaned)
+    if country is None or cleaned.startswith(("+", "00")):
+        return normalized, check(normalized)
+    national = _national(cleaned, country)
+    if national is not None:
+        return national, None
+    if normalized.startswith("0") and normalized.isascii() and normalized.isdigit():
+        return normalized, f"is not a valid number in {country} (--country / default_country)"
+    return normalized, check(normalized)
+
+
+def _national(cleaned: str, country: str) -> str | None:
+    import phonenumbers  # ~40 ms and 20 MB of metadata: only for --country
+
+    try:
+        parsed = phonenumbers.parse(cleaned, country)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    international = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    number = international.lstrip("+")
+    return number if check(number) is None else None
+
+
+def check_country(code: str) -> str:
+    """The ISO 3166 region code, upper-cased; UsageError unless phonenumbers knows it."""
+    from smscli.errors import UsageError
+
+    wanted = code.strip().upper()
+    import phonenumbers
+
+    if wanted not in phonenumbers.SUPPORTED_REGIONS:
+        raise UsageError(
+            f"unknown country {code!r}",
+            hint="give a two-letter ISO 3166 code such as GB, US, ID or DE",
+        )
+    return wanted
 
 
 def check(normalized: str) -> str | None:
@@ -240,7 +312,21 @@ def _plain_numbers(
     for line_no, line in enumerate(rest, start=first_no + 1):
         text = line.strip()
         if text and not text.startswith("#"):
-            yield RawNumber(text, source, line_no)
+            yield from _line_values(text, source, line_no)
+
+
+_SPLIT = re.compile("[,;\t]")
+
+
+def _line_values(text: str, source: str, line_no: int) -> Iterator[RawNumber]:
+    """One line of a one-number-per-line input. A later line with several numbers ("n1,n2",
+    tab-separated) gives all of them, as a comma-separated argument does: none is dropped."""
+    if "," not in text and ";" not in text and "\t" not in text:
+        yield RawNumber(text, source, line_no)
+        return
+    pieces = [piece.strip() for piece in _SPLIT.split(text)]
+    for piece in [p for p in pieces if p] or [""]:
+        yield RawNumber(piece, source, line_no)
 
 
 def _plain_blocks(rest: Iterator[str], first_no: int, source: str) -> Iterator[PlainBlock]:
@@ -273,6 +359,7 @@ def _csv_numbers(
     pending: list[tuple[int, list[str]]] = [] if header is not None else [first]
     width = len(first[1])
     index = _chosen_column(column, header, width, source)
+    guessed = index is None
     if index is None:
         data = first if header is None else next((r for r in rows if _non_blank(r[1])), None)
         if data is None:
@@ -283,14 +370,46 @@ def _csv_numbers(
         if not _non_blank(row):
             continue
         value = row[index].strip() if index < len(row) else ""
-        if not value.startswith("#"):
-            yield RawNumber(value, source, line_no)
+        if value.startswith("#"):
+            continue
+        if guessed:
+            # No --column and no header naming the column: a row with more than one number in
+            # it ("n1,n2", or a date beside the phone) must not lose one silently.
+            shaped = [i for i, cell in enumerate(row) if _phone_shaped(cell)]
+            if len(shaped) > 1:
+                if all(_phone_shaped(cell) for cell in row if cell.strip()):
+                    for i in shaped:
+                        yield RawNumber(row[i].strip(), source, line_no)
+                    continue
+                raise _ambiguous_row(source, line_no, shaped, header, width)
+        yield RawNumber(value, source, line_no)
+
+
+def _phone_shaped(cell: str) -> bool:
+    """Digits only once spacing and punctuation are gone, and enough of them to be meant as a
+    phone number (a date such as 2026-12-01 is, a quantity such as 3 is not)."""
+    digits = normalize(cell)
+    return len(digits) >= MIN_DIGITS and digits.isascii() and digits.isdigit()
+
+
+def _ambiguous_row(
+    source: str, line_no: int, shaped: list[int], header: list[str] | None, width: int
+) -> InputError:
+    columns = ", ".join(str(i + 1) for i in shaped[:-1]) + f" and {shaped[-1] + 1}"
+    return InputError(
+        f"{source} line {line_no} has a number in columns {columns}: which one is the phone "
+        "number?",
+        hint="choose it with --column NAME|INDEX (or write one number per line); "
+        + _columns_hint(header, max(width, shaped[-1] + 1)),
+    )
 
 
 def _csv_rows(
     lines: Iterable[str], delimiter: str, first_no: int, source: str
 ) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(lines, delimiter=delimiter, skipinitialspace=True)
+    # strict: a quote left open would otherwise swallow every following line into one field,
+    # and '"a"b' would silently become 'ab'.
+    reader = csv.reader(lines, delimiter=delimiter, skipinitialspace=True, strict=True)
     start = first_no
     try:
         for row in reader:
@@ -298,8 +417,24 @@ def _csv_rows(
             # reader.line_num counts the lines it has consumed, quoted newlines included.
             start = first_no + reader.line_num
     except csv.Error as exc:
-        line = first_no + reader.line_num - 1
-        raise InputError(f"{source} line {line}: not readable as CSV ({exc})") from None
+        raise csv_error(source, exc, start, first_no + reader.line_num - 1) from None
+
+
+def csv_error(source: str, exc: csv.Error, row_line: int, line: int) -> InputError:
+    """A CSV reader's error, located: an unclosed quote at the line where the row (and its
+    quote) starts, anything else at the line being read."""
+    if "unexpected end of data" in str(exc):
+        return InputError(
+            f'{source} line {row_line}: a quote (") opened in this row is never closed',
+            hint='close it, or write a quote inside a quoted field as ""',
+        )
+    if row_line < line:
+        return InputError(
+            f"{source} line {row_line}: the row starting here runs on to line {line} and is "
+            f"not readable as CSV ({exc})",
+            hint='is a quote (") left open on line ' + f"{row_line}?",
+        )
+    return InputError(f"{source} line {line}: not readable as CSV ({exc})")
 
 
 def _sniff_delimiter(first_line: str) -> str:
@@ -373,28 +508,13 @@ def _columns_hint(header: list[str] | None, width: int) -> str:
     return f"available columns: {names}"
 
 
-def open_input(path: str, stdin: TextIO) -> TextIO:
-    """The text stream for a numbers file; "-" means `stdin` (the caller must not close it).
+def open_input(path: str, stdin: TextIO | None = None) -> LineReader:
+    """The lines of a numbers file; "-" means `stdin` (never closed). One reader serves every
+    "file or stdin" input (smscli.textinput): UTF-8, or UTF-16 with its BOM; other encodings,
+    NUL bytes and endless lines are refused with the line number."""
+    from smscli.textinput import open_lines  # only commands that read a file pay for it
 
-    Undecodable bytes become U+FFFD rather than an exception: spreadsheets on Windows export
-    names in the local code page, and only the numbers column (ASCII) has to survive.
-    """
-    if path == "-":
-        return _prepare_stdin(stdin)
-    try:
-        return open(path, encoding="utf-8-sig", errors="replace", newline="")
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-
-
-def _prepare_stdin(stdin: TextIO) -> TextIO:
-    # Reconfigure rather than wrap: a TextIOWrapper around stdin.buffer would close the real
-    # stdin when collected. Streams that cannot be reconfigured (already read from, StringIO in
-    # tests) are used as they are; numbers_from_lines drops a leading BOM itself.
-    if isinstance(stdin, io.TextIOWrapper):
-        with contextlib.suppress(OSError, ValueError):
-            stdin.reconfigure(encoding="utf-8-sig", errors="replace", newline="")
-    return stdin
+    return open_lines(path, stdin, what="numbers file")
 
 
 # --- collecting -------------------------------------------------------------------------------
@@ -440,7 +560,8 @@ class NumberCollector:
     about 75 MB here; the same as str objects in a set and a list would be over 100 MB.
     """
 
-    def __init__(self, *, detail_limit: int = DETAIL_LIMIT) -> None:
+    def __init__(self, *, detail_limit: int = DETAIL_LIMIT, country: str | None = None) -> None:
+        self._country = country  # national numbers of this country are accepted (--country)
         self._keys: array[int] = array("q")
         self._view = NumberList(self._keys)
         self._seen: set[int] = set()
@@ -467,8 +588,11 @@ class NumberCollector:
                 self._add_block(raw)
                 continue
             self.inputs += 1
-            normalized = normalize(raw.value)
-            reason = check(normalized)
+            if self._country is None:
+                normalized = normalize(raw.value)
+                reason = check(normalized)
+            else:
+                normalized, reason = to_international(raw.value, self._country)
             if reason is not None:
                 self._add_bad(raw, reason)
                 continue
@@ -481,12 +605,14 @@ class NumberCollector:
 
     def _add_block(self, block: PlainBlock) -> None:
         lines = block.lines
-        if not all(map(_CLEAN_LINE.fullmatch, lines)):
+        # With a country, clean digits may still be a national number: no shortcut.
+        if self._country is not None or not all(map(_CLEAN_LINE.fullmatch, lines)):
             # Something to clean or report: the per-line path keeps line numbers exact.
             self.extend(
-                RawNumber(text, block.source, block.first_line + i)
+                raw
                 for i, line in enumerate(lines)
                 if (text := line.strip()) and not text.startswith("#")
+                for raw in _line_values(text, block.source, block.first_line + i)
             )
             return
         self.inputs += len(lines)

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TextIO
 
 from smscli.console import stdout_is_tty
-from smscli.errors import UsageError
+from smscli.errors import OutputClosed, OutputError, UsageError
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -65,6 +65,58 @@ def resolve_format(
     if fmt is OutputFormat.AUTO:
         return OutputFormat.TABLE if stdout_is_tty() else OutputFormat.TSV
     return fmt
+
+
+def stdout_usable() -> bool:
+    """False when smscli was started with stdout closed (`>&-`): Python then has no
+    sys.stdout, or its descriptor is invalid. Checked before anything is sent."""
+    import io
+    import os
+
+    stream = sys.stdout
+    if stream is None:
+        return False
+    try:
+        fd = stream.fileno()
+    except io.UnsupportedOperation:
+        return True  # an in-memory stand-in (tests, an embedding program): it takes rows
+    except (OSError, ValueError):
+        return False
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+def output_error(exc: BaseException) -> OutputError:
+    """What a failed write of the rows means, in one line; stdout is then pointed at
+    /dev/null so that nothing later (the interpreter's last flush included) fails again."""
+    import errno
+
+    _silence(sys.stdout)
+    if isinstance(exc, BrokenPipeError) or getattr(exc, "errno", None) == errno.EPIPE:
+        return OutputClosed("the output was closed by its reader (broken pipe)")
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+        if exc.errno == errno.ENOSPC:
+            reason = "no space left on the device"
+        return OutputError(f"cannot write the output: {reason}")
+    return OutputError(f"cannot write the output: stdout is closed ({exc})")
+
+
+def _silence(stream: TextIO | None) -> None:
+    import os
+
+    if stream is None:
+        return
+    try:
+        fd = stream.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    except Exception:  # noqa: S110 - best effort: the error is already being reported
+        pass
 
 
 _BLOCK = 2000
@@ -148,7 +200,10 @@ class RowWriter:
         stream: TextIO | None = None,
         wide: bool | None = None,
     ) -> None:
-        self._out = stream or sys.stdout
+        out = stream or sys.stdout
+        if out is None:
+            raise OutputError("cannot write the output: stdout is closed")
+        self._out: TextIO = out
         self._wide = wide
         self._columns = columns
         self._keys = [c.key for c in columns]
@@ -164,14 +219,31 @@ class RowWriter:
         ]
         self.count = 0
         self._closed = False
-        if fmt is OutputFormat.JSON:
-            self._out.write("[")
-        elif fmt in (OutputFormat.CSV, OutputFormat.TSV):
-            dialect = "excel-tab" if fmt is OutputFormat.TSV else "excel"
-            self._csv = csv.writer(self._out, dialect=dialect, lineterminator="\n")
-            self._csv.writerow(self._keys)
+        # Set once a write failed: later writes are skipped, and the error raised again.
+        self.error: OutputError | None = None
+        try:
+            if fmt is OutputFormat.JSON:
+                self._out.write("[")
+            elif fmt in (OutputFormat.CSV, OutputFormat.TSV):
+                dialect = "excel-tab" if fmt is OutputFormat.TSV else "excel"
+                self._csv = csv.writer(self._out, dialect=dialect, lineterminator="\n")
+                self._csv.writerow(self._keys)
+        except (OSError, ValueError) as exc:
+            self.error = output_error(exc)
+            raise self.error from None
 
     def write(self, rows: Iterable[Row]) -> None:
+        """Write rows; raises OutputError (OutputClosed for a closed pipe) when stdout can no
+        longer take them: a full disk, an I/O error, a reader that went away."""
+        if self.error is not None:
+            raise self.error
+        try:
+            self._write(rows)
+        except (OSError, ValueError) as exc:
+            self.error = output_error(exc)
+            raise self.error from None
+
+    def _write(self, rows: Iterable[Row]) -> None:
         fmt, keys = self._fmt, self._keys
         if fmt is OutputFormat.TABLE:
             self._table.extend(rows)
@@ -234,6 +306,16 @@ class RowWriter:
         if self._closed:
             return self.count
         self._closed = True
+        if self.error is not None:
+            raise self.error
+        try:
+            self._close()
+        except (OSError, ValueError) as exc:
+            self.error = output_error(exc)
+            raise self.error from None
+        return self.count
+
+    def _close(self) -> None:
         if self._fmt is OutputFormat.TABLE:
             _write_table(self._table, self._columns, self._out, self._title, self._wide)
             self.count = len(self._table)
@@ -241,7 +323,6 @@ class RowWriter:
         elif self._fmt is OutputFormat.JSON:
             self._out.write("\n]\n" if self.count else "]\n")
         self._out.flush()
-        return self.count
 
 
 def write_object(obj: Mapping[str, object], fmt: OutputFormat, *, title: str | None = None) -> None:
@@ -249,7 +330,13 @@ def write_object(obj: Mapping[str, object], fmt: OutputFormat, *, title: str | N
     one header and one row (TSV, CSV, JSONL) for scripts."""
     if fmt is OutputFormat.JSON:
         text = json.dumps(dict(obj), ensure_ascii=False, indent=2, default=_json_default)
-        sys.stdout.write(text + "\n")
+        try:
+            if sys.stdout is None:
+                raise ValueError("no stdout")
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+        except (OSError, ValueError) as exc:
+            raise output_error(exc) from None
         return
     if fmt is OutputFormat.TABLE:
         rows = [{"field": key, "value": value} for key, value in obj.items()]

@@ -1,9 +1,15 @@
 """A progress bar on stderr for bulk work: numbers done / total, accepted, rejected, rate and
 ETA. Shown only on a terminal, never with --quiet, and only for more than one request; rich's
-progress machinery is imported only then."""
+progress machinery is imported only then.
+
+The bar never touches stdout: rich's Progress redirects sys.stdout (and sys.stderr) through
+its live display by default, which sent the data rows to the terminal instead of the file or
+pipe they were meant for, and redrew the bar for every row written."""
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from types import TracebackType
 from typing import Any
 
@@ -44,8 +50,12 @@ class Progress:
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
-            console=Console(stderr=True),
+            console=Console(file=sys.stderr),
             transient=True,
+            redirect_stdout=False,
+            redirect_stderr=False,
+            # A few redraws a second are enough for a person; more cost CPU the send needs.
+            refresh_per_second=4,
         )
         self._bar.__enter__()
         self._task = self._bar.add_task(self.label, total=self.total, tally="", rate="")
@@ -74,5 +84,7 @@ class Progress:
         tb: TracebackType | None,
     ) -> None:
         if self._bar is not None:
-            self._bar.__exit__(exc_type, exc, tb)
-            self._bar = None
+            bar, self._bar = self._bar, None
+            # The terminal may be gone (SIGHUP): the summary says the rest, if it can.
+            with contextlib.suppress(OSError, ValueError):
+                bar.__exit__(exc_type, exc, tb)

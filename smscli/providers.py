@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from smscli.errors import ConfigError, NotSupported, UsageError
@@ -59,6 +59,9 @@ _AT_PATTERN = (
     r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?"
     r"\s*(Z|UTC|[+-]\d{2}:?\d{2})?"
 )
+# A schedule years ahead is a typo, and the far end of the calendar cannot be converted to the
+# gateway's time zone.
+MAX_AT_DAYS = 366
 _AT_HINT = 'e.g. --at "2026-12-01 09:00" (local time) or --at "2026-12-01T09:00+08:00"'
 
 
@@ -77,9 +80,21 @@ def parse_at(text: str, *, now: datetime | None = None) -> datetime:
         parsed = datetime.fromisoformat(iso)
     except ValueError:
         raise UsageError(f"--at {text!r} is not a valid date and time", hint=_AT_HINT) from None
-    # A naive time is this machine's local time (TZ); astimezone() makes it aware.
-    at = parsed.astimezone() if parsed.tzinfo is None else parsed
     current = now if now is not None else datetime.now().astimezone()
+    try:
+        # A naive time is this machine's local time (TZ); astimezone() makes it aware.
+        at = parsed.astimezone() if parsed.tzinfo is None else parsed
+        too_far = at - current > timedelta(days=MAX_AT_DAYS)
+    except (OverflowError, ValueError, OSError):
+        # The ends of the calendar cannot be moved across time zones (mobset wants Beijing).
+        if parsed.year < current.year:
+            raise UsageError(f"--at {text!r} is in the past", hint=_AT_HINT) from None
+        too_far = True
+    if too_far:
+        raise UsageError(
+            f"--at {text!r} is more than {MAX_AT_DAYS} days ahead",
+            hint="a scheduled send waits at the gateway; give a time within a year",
+        )
     if at <= current:
         raise UsageError(
             f"--at {describe_at(at)} is in the past (now {describe_at(current)})",

@@ -272,8 +272,6 @@ def collect_ids(
     """The msgIds to report on, from arguments (`-` = stdin), `file` (`-` = stdin) or, when
     neither is given, piped stdin. The single id source of `report`: history-based selections
     (last run, a job, a time window) belong here too."""
-    from smscli.numbers import open_input
-
     plain = [a for a in args if a != "-"]
     wants_stdin = "-" in args or file == "-"
     if not plain and file is None and not wants_stdin:
@@ -287,13 +285,13 @@ def collect_ids(
     raw = ids_from_args(plain)
     skipped = 0
     if file is not None and file != "-":
-        parsed = parse_ids(_read_file(file), file)
+        parsed = parse_ids(_read_ids(file, stdin), file)
         raw += parsed.ids
         skipped += parsed.skipped
     if wants_stdin:
         if stdin is None:
             raise UsageError("no stdin to read msgIds from")
-        parsed = parse_ids(_read(open_input("-", stdin), "stdin"), "stdin")
+        parsed = parse_ids(_read_ids("-", stdin), "stdin")
         raw += parsed.ids
         skipped += parsed.skipped
     return check_ids(raw, skipped=skipped)
@@ -360,30 +358,28 @@ def ids_from_history(store: Store, selection: HistorySelection, profile: str) ->
             "`smscli history` lists the jobs, -p chooses another profile",
         )
     tracked = store.ids_for_job(job_id)
+    live = store.job(job_id).live
+    if not tracked and live:
+        raise UsageError(
+            f"job {job_id} is still being sent: no answer with a msgId is recorded yet",
+            hint=f"ask again in a moment, or follow it with: smscli history show {job_id}",
+        )
     if not tracked:
         raise UsageError(
             f"job {job_id} has no msgIds: the gateway accepted none of its numbers",
             hint=f"see: smscli history show {job_id}",
         )
-    return CollectedIds(list(tracked), tracked=tracked, origin=f"job {job_id}")
+    origin = f"job {job_id}" + (" (still being sent: the msgIds recorded so far)" if live else "")
+    return CollectedIds(list(tracked), tracked=tracked, origin=origin)
 
 
-def _read_file(path: str) -> str:
-    # Undecodable bytes become U+FFFD: only the ASCII msg_id column has to survive.
-    try:
-        with open(path, encoding="utf-8-sig", errors="replace", newline="") as stream:
-            return stream.read()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+def _read_ids(path: str, stdin: TextIO | None) -> str:
+    # The one "file or stdin" reader of send -f and batch: encodings, NUL bytes and endless
+    # lines are refused with the line number.
+    from smscli.textinput import open_lines
 
-
-def _read(stream: TextIO, source: str) -> str:
-    try:
-        return stream.read()
-    except UnicodeDecodeError:
-        raise InputError(f"{source} is not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {source}: {exc.strerror or exc}") from None
+    with open_lines(path, stdin, what="file") as reader:
+        return "".join(reader)
 
 
 # -------------------------------------------------------------------------- asking

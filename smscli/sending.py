@@ -5,6 +5,7 @@ processed it. Used by `send` and `batch`, whatever the provider."""
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -13,8 +14,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from smscli.errors import ErrorKind, GatewayError, NetworkError, SentWithoutIds, SmsCliError
+from smscli.errors import (
+    ErrorKind,
+    GatewayError,
+    NetworkError,
+    OutputError,
+    SentWithoutIds,
+    SmsCliError,
+)
 from smscli.gateways.base import SendResult, Submitted
+from smscli.signals import shielded
 
 
 class ChunkState(StrEnum):
@@ -22,6 +31,10 @@ class ChunkState(StrEnum):
     REJECTED = "rejected"  # the gateway answered with an error: nothing in it was sent
     UNKNOWN = "unknown"  # no usable answer after the request may have arrived
     NOT_SENT = "not_sent"  # never left: stopped before it, or provably not delivered
+    # The gateway refused the whole request with a status that means it processed none of it
+    # (balance, authentication, IP, locked account, pricing): counted as rejected, but a
+    # resume sends it again when asked to (--resend-refused), once the cause is fixed.
+    REFUSED = "refused"
 
 
 @dataclass(slots=True)
@@ -56,6 +69,11 @@ class RunResult:
     outcomes: list[ChunkOutcome] = field(default_factory=list)
     interrupted: bool = False
     stopped_by: SmsCliError | None = None
+    # The rows could no longer be written (closed pipe, full disk): sending stopped.
+    output_error: OutputError | None = None
+    # The journal could not record these answers (they are in `outcomes`, and in the rows).
+    unrecorded: list[ChunkOutcome] = field(default_factory=list)
+    journal_error: SmsCliError | None = None
 
     def by_state(self, state: ChunkState) -> list[ChunkOutcome]:
         return [o for o in self.outcomes if o.state is state]
@@ -141,14 +159,26 @@ def provably_unsent(exc: SmsCliError) -> bool:
     return False
 
 
+def refused_unprocessed(exc: SmsCliError) -> bool:
+    """True when the gateway refused the request with a status meaning it processed none of
+    it (see GatewayError.unprocessed): a resume may send it again once asked to."""
+    return isinstance(exc, GatewayError) and exc.unprocessed
+
+
 def attempt_chunk(
     chunk: Chunk,
     send_one: Callable[[Chunk], SendResult],
     retry: RetryPolicy,
     sleep: Callable[[float], None] = time.sleep,
+    halt: threading.Event | None = None,
 ) -> ChunkOutcome:
     attempt = 0
+    last: SmsCliError | None = None
     while True:
+        if halt is not None and halt.is_set() and attempt > 0:
+            # The run is stopping (signal, lost output): no new attempt of a request that
+            # provably never arrived; a resume sends it.
+            return ChunkOutcome(chunk, ChunkState.NOT_SENT, error=last, attempts=attempt)
         attempt += 1
         try:
             result = send_one(chunk)
@@ -165,7 +195,12 @@ def attempt_chunk(
         except SmsCliError as exc:
             unsent = provably_unsent(exc)
             if unsent and attempt < retry.attempts:
-                sleep(retry.delay(attempt, getattr(exc, "retry_after", None)))
+                last = exc
+                delay = retry.delay(attempt, getattr(exc, "retry_after", None))
+                if halt is not None:
+                    halt.wait(delay)
+                else:
+                    sleep(delay)
                 continue
             if unsent:
                 # Refused before processing (connect error, 429, -15, -16) even on the last
@@ -173,6 +208,8 @@ def attempt_chunk(
                 state = ChunkState.NOT_SENT
             elif isinstance(exc, NetworkError):
                 state = ChunkState.UNKNOWN
+            elif refused_unprocessed(exc):
+                state = ChunkState.REFUSED
             else:
                 state = ChunkState.REJECTED
             return ChunkOutcome(chunk, state, error=exc, attempts=attempt)
@@ -191,34 +228,68 @@ def run_chunks(
     rate: RateLimiter | None = None,
 ) -> RunResult:
     """Send every chunk at most once. Stops starting new chunks after an error that would
-    repeat (auth, balance, rate, server, network) or on Ctrl-C; in-flight chunks finish."""
+    repeat (auth, balance, rate, server, network), on Ctrl-C / SIGTERM / SIGHUP, when the rows
+    can no longer be written (`on_outcome` raised OutputError) or when the journal cannot
+    record an answer; in-flight chunks finish (for at most `drain_timeout` seconds once
+    stopping) and every answer is journalled."""
     retry = retry or RetryPolicy()
     run = RunResult()
     pending: dict[Future[ChunkOutcome], Chunk] = {}
     source = iter(chunks)
     stop = False
+    halt = threading.Event()  # tells requests waiting to retry that the run is stopping
+    deadline: float | None = None
+    show = on_outcome
+
+    def stopping(error: SmsCliError | None) -> None:
+        nonlocal stop, deadline
+        if not stop and error is not None and run.stopped_by is None:
+            run.stopped_by = error
+        stop = True
+        halt.set()
+        if deadline is None:
+            deadline = time.monotonic() + drain_timeout
 
     def record(outcome: ChunkOutcome, *, notify: bool = True) -> None:
-        nonlocal stop
-        # In the run first: a Ctrl-C while journalling must not drop an outcome from the rows.
-        run.outcomes.append(outcome)
-        if journal:
-            journal.after(outcome)
-        if on_outcome and notify:
-            on_outcome(outcome)
+        # In the run first: a signal while journalling must not drop an outcome from the
+        # rows; and no signal may land inside the journal's write (shielded) either.
+        with shielded():
+            run.outcomes.append(outcome)
+            if journal:
+                try:
+                    journal.after(outcome)
+                except SmsCliError as exc:
+                    # Answered but not recorded: no further request may start, since the
+                    # history could not tell what became of it. The rows still show it.
+                    run.unrecorded.append(outcome)
+                    run.journal_error = run.journal_error or exc
+                    stopping(None)
+        if notify:
+            write(outcome)
         err = outcome.error
         if outcome.state is ChunkState.UNKNOWN or (
             isinstance(err, GatewayError | NetworkError)
             and getattr(err, "kind", ErrorKind.NETWORK) in _STOP_KINDS
         ):
-            if not stop:
-                run.stopped_by = err
-            stop = True
+            stopping(err)
+
+    def write(outcome: ChunkOutcome) -> None:
+        nonlocal show
+        if show is None:
+            return
+        try:
+            show(outcome)
+        except OutputError as exc:
+            # Nobody reads the rows any more: stop, but journal everything still coming.
+            run.output_error = exc
+            show = None
+            stopping(None)
 
     # A chunk taken from `source` but not yet in `pending`, and whether it may have left.
     taken: Chunk | None = None
     may_have_left = False
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+    try:
         try:
             while True:
                 while not stop and len(pending) < max(1, concurrency):
@@ -228,44 +299,84 @@ def run_chunks(
                         break
                     if journal:
                         try:
-                            journal.before(chunk)
+                            with shielded():
+                                journal.before(chunk)
                         except SmsCliError as exc:
                             # Unrecorded, a chunk must not leave: a crash would lose its fate.
                             run.outcomes.append(
                                 ChunkOutcome(chunk, ChunkState.NOT_SENT, error=exc, attempts=0)
                             )
-                            run.stopped_by, stop, taken = run.stopped_by or exc, True, None
+                            taken = None
+                            stopping(exc)
                             break
                     if rate is not None:
                         rate.acquire()
-                    may_have_left = True
-                    pending[pool.submit(attempt_chunk, chunk, send_one, retry)] = chunk
-                    taken = None
+                    # Submitted and tracked in one shielded step: a signal inside submit()
+                    # could otherwise leave a request on its way that nobody waits for
+                    # (its outcome would have to be called unknown).
+                    with shielded():
+                        may_have_left = True
+                        future = pool.submit(
+                            attempt_chunk, chunk, send_one, retry, time.sleep, halt
+                        )
+                        pending[future] = chunk
+                        taken = None
                 if not pending:
                     break
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                finished = [future.result() for future in done]
-                for future in done:
-                    pending.pop(future)
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                done, _ = wait(pending, timeout=left, return_when=FIRST_COMPLETED)
+                if not done and deadline is not None:
+                    _give_up(pending, record)
+                    break
                 # Every answer is journalled before any is shown: writing rows can block on
-                # a slow reader of stdout, and the journal must not wait for it.
+                # a slow reader of stdout, and the journal must not wait for it. Recorded and
+                # taken out of `pending` in one shielded step: a signal in between would
+                # either lose the answer or record it twice.
+                finished = []
+                for future in done:
+                    with shielded():
+                        outcome = future.result()
+                        record(outcome, notify=False)
+                        pending.pop(future)
+                    finished.append(outcome)
                 for outcome in finished:
-                    record(outcome, notify=False)
-                if on_outcome:
-                    for outcome in finished:
-                        on_outcome(outcome)
+                    write(outcome)
         except KeyboardInterrupt:
             run.interrupted = True
-            stop = True
+            stopping(None)
+            # No rows while draining: a reader that stopped reading (the pipe full) would hold
+            # the drain and its journalling back. The caller writes them all afterwards.
+            show = None
             if taken is not None and all(c is not taken for c in pending.values()):
                 _record_taken(taken, may_have_left, record)
-            _drain(pending, record, drain_timeout)
+            # Answers that arrived while the signal was being raised are journalled too.
+            done_now = {f: c for f, c in pending.items() if f.done()}
+            for future in done_now:
+                pending.pop(future)
+                _despite_signals(record, future.result())
+            _drain(pending, record, max(0.0, (deadline or 0.0) - time.monotonic()))
         # Chunks never started are reported so the user sees every number's fate.
         if stop:
             for chunk in source:
                 run.outcomes.append(ChunkOutcome(chunk, ChunkState.NOT_SENT, attempts=0))
+    finally:
+        # Every future is done or given up by now: waiting here would only let a request
+        # that outlasted the drain hold the summary back.
+        pool.shutdown(wait=False, cancel_futures=True)
     run.outcomes.sort(key=lambda o: o.chunk.index)
     return run
+
+
+def _give_up(
+    pending: dict[Future[ChunkOutcome], Chunk], record: Callable[[ChunkOutcome], None]
+) -> None:
+    """Stopping, and the requests still in flight outlasted the drain: their outcome is
+    unknown (they may have arrived), and the process must not wait for them any longer."""
+    for future, chunk in list(pending.items()):
+        future.cancel()
+        error = NetworkError("no answer before smscli stopped waiting", maybe_processed=True)
+        record(ChunkOutcome(chunk, ChunkState.UNKNOWN, error=error))
+    pending.clear()
 
 
 def _record_taken(
@@ -288,21 +399,31 @@ def _drain(
     try:
         done, not_done = wait(pending, timeout=timeout)
     except KeyboardInterrupt:
-        done, not_done = set(), set(pending)
+        # A second signal: stop waiting. Answers already in are still journalled.
+        done = {f for f in pending if f.done()}
+        not_done = set(pending) - done
     for future in done:
-        record(future.result())
+        _despite_signals(record, future.result())
     for future in not_done:
         future.cancel()
         chunk = pending[future]
-        record(
-            ChunkOutcome(
-                chunk,
-                ChunkState.UNKNOWN,
-                error=NetworkError(
-                    "interrupted while the request was in flight", maybe_processed=True
-                ),
-            )
-        )
+        error = NetworkError("interrupted while the request was in flight", maybe_processed=True)
+        _despite_signals(record, ChunkOutcome(chunk, ChunkState.UNKNOWN, error=error))
+
+
+def _despite_signals(record: Callable[[ChunkOutcome], None], outcome: ChunkOutcome) -> None:
+    """Record while already stopping: a further signal (a second Ctrl-C, systemd's repeated
+    SIGTERM) must not cut the journalling of the answers that are in. Held while recording, it
+    is raised once the outcome is recorded, so it is let go here; one landing before the
+    shield is up makes it try again."""
+    recorded = False
+    while not recorded:
+        try:
+            with shielded():
+                record(outcome)
+                recorded = True
+        except KeyboardInterrupt:
+            continue
 
 
 # -- turning outcomes into rows and an exit code ---------------------------------------------
@@ -391,6 +512,8 @@ class Tally:
     unknown: int = 0
     not_sent: int = 0
     requests: int = 0
+    # Of `rejected`: refused before processing (REFUSED chunks), so a resume may send them.
+    refused: int = 0
 
     @property
     def total(self) -> int:
@@ -419,6 +542,9 @@ def _tally_add(t: Tally, outcome: ChunkOutcome) -> None:
         t.rejected += n - ok
     elif outcome.state is ChunkState.REJECTED:
         t.rejected += n
+    elif outcome.state is ChunkState.REFUSED:
+        t.rejected += n
+        t.refused += n
     elif outcome.state is ChunkState.UNKNOWN:
         t.unknown += n
     else:

@@ -24,6 +24,15 @@ import platformdirs
 import tomli_w
 
 from smscli.errors import ConfigError
+from smscli.limits import (
+    MAX_AMOUNT,
+    MAX_BATCH_NUMBERS,
+    MAX_CONCURRENCY,
+    MAX_RATE,
+    MAX_RETRIES,
+    MAX_TIMEOUT,
+    MIN_RATE,
+)
 
 APP_NAME = "smscli"
 CONFIG_ENV = "SMSCLI_CONFIG"
@@ -85,14 +94,6 @@ class Key:
         return {str: "text", int: "integer", float: "number", bool: "true/false"}[self.type]
 
 
-def _positive(value: float) -> str | None:
-    return None if value > 0 else "must be greater than 0"
-
-
-def _not_negative(value: float) -> str | None:
-    return None if value >= 0 else "must be 0 or more"
-
-
 def _secrets_place(value: str) -> str | None:
     return None if value in ("keyring", "file") else "must be keyring or file"
 
@@ -139,6 +140,37 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _header_safe(value: str) -> str | None:
+    # These travel in HTTP headers or the signature: a non-ASCII character, a newline or a
+    # space pasted along with the key cannot be sent (or would be a different key). Said here,
+    # when the profile is read, instead of as a traceback after the job has started.
+    if value.isascii() and value.isprintable() and " " not in value:
+        return None
+    return (
+        "must be printable ASCII with no spaces or line breaks "
+        "(copy it again from the account page)"
+    )
+
+
+def _country_code(value: str) -> str | None:
+    if len(value) == 2 and value.isascii() and value.isalpha():
+        return None
+    return "must be a two-letter ISO 3166 country code such as GB, US or ID"
+
+
+def _between(low: float, high: float, flag: str | None = None) -> Validator:
+    """The bounds a value shares with its command-line option, so a profile cannot set what
+    the option would refuse (concurrency = 100000, rate = 1e-10)."""
+    same = f" (as --{flag})" if flag else ""
+
+    def problem(value: float) -> str | None:
+        if low <= value <= high:
+            return None
+        return f"must be between {low:g} and {high:g}{same}"
+
+    return problem
+
+
 def _quirks_problem(value: str) -> str | None:
     from smscli.gateways.quirks import problem
 
@@ -165,6 +197,7 @@ KEYS: dict[str, Key] = {
             required_by=V3_PROVIDERS,
             partly_secret=True,
             env="SMSCLI_API_KEY",
+            validate=_header_safe,
             credential=True,
         ),
         Key(
@@ -175,6 +208,7 @@ KEYS: dict[str, Key] = {
             required_by=V3_PROVIDERS,
             secret=True,
             env="SMSCLI_API_SECRET",
+            validate=_header_safe,
             credential=True,
         ),
         Key(
@@ -184,6 +218,7 @@ KEYS: dict[str, Key] = {
             providers=_V3_CREDENTIAL,
             required_by=V3_PROVIDERS,
             env="SMSCLI_APP_ID",
+            validate=_header_safe,
             credential=True,
         ),
         Key(
@@ -230,36 +265,58 @@ KEYS: dict[str, Key] = {
             validate=base_url_problem,
             credential=True,
         ),
-        Key("timeout", float, "HTTP timeout in seconds", default=30.0, validate=_positive),
+        Key(
+            "default_country",
+            str,
+            "read national numbers (07700 900123) as numbers of this country, e.g. GB",
+            validate=_country_code,
+        ),
+        Key(
+            "timeout",
+            float,
+            "HTTP timeout in seconds",
+            default=30.0,
+            validate=_between(0.1, MAX_TIMEOUT),
+        ),
         Key(
             "confirm_over",
             int,
             "ask before sending to more than this many numbers (terminal)",
             default=100,
-            validate=_not_negative,
+            validate=_between(0, 10**9),
         ),
-        Key("concurrency", int, "parallel requests for large sends", default=4, validate=_positive),
-        Key("rate", float, "at most this many requests per second (unset: no pacing)",
-            validate=_positive),
+        Key(
+            "concurrency",
+            int,
+            "parallel requests for large sends",
+            default=4,
+            validate=_between(1, MAX_CONCURRENCY, "concurrency"),
+        ),
+        Key(
+            "rate",
+            float,
+            "at most this many requests per second (unset: no pacing)",
+            validate=_between(MIN_RATE, MAX_RATE, "rate"),
+        ),
         Key(
             "retries",
             int,
             "attempts for a request that provably did not arrive (connect error, 429, -15, -16)",
             default=3,
-            validate=_positive,
+            validate=_between(1, MAX_RETRIES),
         ),
         Key(
             "low_balance",
             float,
             "`balance` exits 3 below this amount (mobset: a number of messages)",
-            validate=_not_negative,
+            validate=_between(0, MAX_AMOUNT),
         ),
         Key(
             "batch_max_numbers",
             int,
             "numbers per request chunk (at most the provider's: mobset 50)",
             default=1000,
-            validate=_positive,
+            validate=_between(1, MAX_BATCH_NUMBERS, "max-numbers"),
         ),
         Key(
             "secrets",
@@ -552,6 +609,33 @@ def _permission_warning(path: pathlib.Path) -> str | None:
     return None
 
 
+def _refuse_if_writable_by_others(path: pathlib.Path) -> None:
+    """A config file that another user can change (itself, or by replacing it in its
+    directory) can point base_url at their server and collect the key and every message: its
+    profiles are not used until the permissions are fixed."""
+    if os.name != "posix":
+        return
+    try:
+        info = path.stat()
+        parent = path.parent.stat()
+    except OSError:
+        return
+    writable = stat.S_IWGRP | stat.S_IWOTH
+    if info.st_mode & writable:
+        raise ConfigError(
+            f"config file {path} is writable by other users, so its profiles are not used: "
+            "anyone on this machine could change where messages (and the key) go",
+            hint=f"run: chmod go-w {path}",
+        )
+    # The sticky bit (/tmp) stops others from replacing a file they do not own.
+    if parent.st_mode & writable and not parent.st_mode & stat.S_ISVTX:
+        raise ConfigError(
+            f"config directory {path.parent} is writable by other users, so the profiles in "
+            f"{path.name} are not used: anyone on this machine could replace the file",
+            hint=f"run: chmod go-w {path.parent}",
+        )
+
+
 def _profiles_table(data: Mapping[str, Any], path: pathlib.Path) -> dict[str, Any]:
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict):
@@ -577,7 +661,12 @@ def _choose_name(
     env: Mapping[str, str],
     path: pathlib.Path,
 ) -> tuple[str | None, str]:
-    if name:
+    if name is not None:
+        if not name.strip():
+            # Not "the default": an empty -p is most often an unset shell variable.
+            raise ConfigError(
+                "--profile is empty", hint="name a profile (smscli config list), or leave -p out"
+            )
         return name, "option --profile"
     if env.get(PROFILE_ENV):
         return env[PROFILE_ENV], f"env {PROFILE_ENV}"
@@ -656,6 +745,7 @@ def load_profile(
                 hint=f"see: smscli config show --profile {chosen}",
             )
         file_source = f"profile {chosen} ({path})"
+        _refuse_if_writable_by_others(path)
         perm = _permission_warning(path)
         if perm:
             warnings.append(perm)

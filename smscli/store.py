@@ -39,6 +39,7 @@ a chunk without an answer as `planned`/`sending` (its process alive) or `not_sen
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -315,10 +316,13 @@ class ResumePlan:
     to_send: list[Chunk] = field(default_factory=list)  # never left: planned or not_sent
     unknown: list[tuple[ChunkInfo, Chunk]] = field(default_factory=list)  # may have arrived
     settled: list[ChunkOutcome] = field(default_factory=list)  # accepted/rejected: never resent
+    # Refused before processing (balance, auth, ...): sent again only with --resend-refused.
+    refused: list[ChunkOutcome] = field(default_factory=list)
 
     def outcomes_without(self, indices: Iterable[int]) -> list[ChunkOutcome]:
         """The recorded outcome of every chunk not in `indices` (those are being sent now)."""
         skip = set(indices)
+        refused = [o for o in self.refused if o.chunk.index not in skip]
         unsent = [
             ChunkOutcome(chunk, ChunkState.NOT_SENT, attempts=0)
             for chunk in self.to_send
@@ -329,7 +333,7 @@ class ResumePlan:
             for info, chunk in self.unknown
             if chunk.index not in skip
         ]
-        return self.settled + unsent + unknown
+        return self.settled + refused + unsent + unknown
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -357,6 +361,80 @@ def _dt(text: object) -> datetime | None:
 
 def _str(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+# -- job locks: a job is being sent exactly while some process holds its lock ----------------
+#
+# An advisory lock (flock) on data_dir()/locks/job-<id>.lock, taken when the job is created or
+# claimed for a resume and released when it finishes. The OS drops it when the process dies,
+# however it dies, so a crash can never leave a job "running" for ever, whatever became of its
+# PID (reused in another container, say). The PID is kept for people to read, not trusted.
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no flock; the PID check stands in for it
+    fcntl = None  # type: ignore[assignment]
+
+LOCK_DIR: Final = "locks"
+_held_locks: dict[str, int] = {}  # lock file -> the descriptor this process holds it with
+
+
+def lock_path(db_path: pathlib.Path, job_id: int) -> pathlib.Path:
+    return db_path.parent / LOCK_DIR / f"job-{job_id}.lock"
+
+
+def hold_job_lock(db_path: pathlib.Path, job_id: int) -> bool:
+    """Take the job's lock for this process (kept until release_job_lock or exit); False
+    when another process holds it. Raises StoreError when the lock file cannot be made."""
+    path = lock_path(db_path, job_id)
+    if str(path) in _held_locks:
+        return True
+    if fcntl is None:  # pragma: no cover
+        return True
+    try:
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot lock job {job_id} ({path}): {exc.strerror or exc}",
+            hint="check the data directory's permissions, or use --no-history",
+        ) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _held_locks[str(path)] = fd
+    return True
+
+
+def release_job_lock(db_path: pathlib.Path, job_id: int) -> None:
+    fd = _held_locks.pop(str(lock_path(db_path, job_id)), None)
+    if fd is not None:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+def job_locked(db_path: pathlib.Path, job_id: int, pid: int | None) -> bool:
+    """True while some process (this one included) holds the job's lock."""
+    path = lock_path(db_path, job_id)
+    if str(path) in _held_locks:
+        return True
+    if fcntl is None:  # pragma: no cover
+        return _pid_alive(pid)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False  # never locked: whoever ran it would have made the file
+    except OSError:
+        return _pid_alive(pid)
+    try:
+        # A shared probe: two readers never make each other see a live job.
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def _pid_alive(pid: int | None) -> bool:
@@ -394,6 +472,9 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
+MAX_DURATION_DAYS: Final = 100 * 365
+
+
 def parse_duration(text: str) -> timedelta:
     """`90d`, `2h`, `1w2d`, `30m`, `45s`. Raises ValueError with a readable reason."""
     raw = text.strip().lower()
@@ -405,6 +486,9 @@ def parse_duration(text: str) -> timedelta:
         pos = match.end()
     if not raw or pos != len(raw):
         raise ValueError(f"{text!r} is not a duration such as 30m, 2h, 3d or 1w")
+    # Bounded so that "now minus it" stays a date (1000000d would overflow datetime).
+    if total > MAX_DURATION_DAYS * 86400:
+        raise ValueError(f"{text!r} is more than {MAX_DURATION_DAYS // 365} years")
     return timedelta(seconds=total)
 
 
@@ -414,7 +498,8 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     try:
         return (now or _now()) - parse_duration(text)
     except ValueError:
-        pass
+        if _DURATION.match(text.strip().lower()) and not re.match(r"\d{4}-", text.strip()):
+            raise  # a duration, but out of range: say that, not "not a date"
     raw = text.strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
@@ -426,9 +511,13 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
         raise ValueError(
             f"{text!r} is neither a duration (30m, 2h, 3d, 1w) nor a date (2026-11-01)"
         ) from None
-    if value.tzinfo is None:
-        value = value.astimezone()
-    return value.astimezone(UTC)
+    try:
+        if value.tzinfo is None:
+            value = value.astimezone()
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError, OSError):
+        # Year 1 or 9999 moved across time zones leaves what datetime can hold.
+        raise ValueError(f"{text!r} is outside the dates this can look back to") from None
 
 
 # msgIds per query in `lookup`: well under SQLite's limit of bound parameters.
@@ -521,9 +610,9 @@ _MESSAGE_COLUMNS: Final = (
 _MESSAGE_WIDTH: Final = 15
 
 
-def _job(row: Sequence[Any]) -> Job:
+def _job(row: Sequence[Any], db_path: pathlib.Path) -> Job:
     status, pid = str(row[12]), None if row[13] is None else int(row[13])
-    if status == "running" and not _pid_alive(pid):
+    if status == "running" and not job_locked(db_path, int(row[0]), pid):
         status = "interrupted"
     return Job(
         id=int(row[0]),
@@ -786,6 +875,10 @@ class Store:
                 ),
             )
             job_id = int(cursor.lastrowid or 0)
+            # Locked before the row is committed: no other process ever sees the job running
+            # without its lock held.
+            if not hold_job_lock(self.path, job_id):
+                raise StoreError(f"job {job_id} is locked by another process")
             db.executemany(
                 "INSERT INTO chunks (job_id, idx, size, state, numbers, order_ids, contents,"
                 " senders) VALUES (?, ?, ?, 'planned', ?, ?, ?, ?)",
@@ -810,7 +903,7 @@ class Store:
             raise JobNotFound(
                 f"no job {job_id} in the history", hint="list jobs with: smscli history"
             )
-        return _job(row)
+        return _job(row, self.path)
 
     @_guarded
     def last_job_id(self, profile: str | None = None) -> int | None:
@@ -836,6 +929,7 @@ class Store:
                 "UPDATE jobs SET status = ?, pid = NULL, updated = ? WHERE id = ?",
                 (status, _ts(_now()), job_id),
             )
+        release_job_lock(self.path, job_id)
         return status
 
     @_guarded
@@ -844,10 +938,11 @@ class Store:
         what a dead process left in flight into `unknown` (it may have arrived)."""
         with self._write() as db:
             job = self.job(job_id)
-            if job.live and job.pid != os.getpid():
+            if not hold_job_lock(self.path, job_id):
                 raise StoreError(
                     f"job {job_id} is being sent right now by process {job.pid}",
-                    hint="wait for it to finish (or stop it) before resuming",
+                    hint="wait for it to finish (or stop it) before resuming; its lock goes "
+                    "when that process ends, however it ends",
                 )
             now = _ts(_now())
             lost = [
@@ -957,6 +1052,8 @@ class Store:
                 plan.to_send.append(chunk)
             elif info.state in (SENDING, ChunkState.UNKNOWN.value):
                 plan.unknown.append((info, chunk))
+            elif info.state == ChunkState.REFUSED.value:
+                plan.refused.append(self._settled(job_id, info, chunk))
             else:
                 plan.settled.append(self._settled(job_id, info, chunk))
         return plan
@@ -1012,7 +1109,7 @@ class Store:
         if limit:
             sql += " LIMIT ?"
             params.append(limit)
-        jobs = [_job(row) for row in self._db.execute(sql, params)]
+        jobs = [_job(row, self.path) for row in self._db.execute(sql, params)]
         counts = self._counts([j.id for j in jobs])
         return [JobSummary(j, counts.get(j.id, Counts())) for j in jobs]
 
@@ -1109,7 +1206,9 @@ class Store:
         extra = "".join(f" AND {w}" for w in where)
         job_columns = ", ".join(f"j.{c.strip()}" for c in _JOB_COLUMNS.split(","))
         hits = [
-            NumberHit(_job(row[_MESSAGE_WIDTH + 1 :]), _message(row, row[_MESSAGE_WIDTH]))
+            NumberHit(
+                _job(row[_MESSAGE_WIDTH + 1 :], self.path), _message(row, row[_MESSAGE_WIDTH])
+            )
             for row in self._db.execute(
                 f"SELECT {_MESSAGE_COLUMNS}, coalesce(c.finished, c.started),"  # noqa: S608
                 f" {job_columns} FROM messages m JOIN jobs j ON j.id = m.job_id"
@@ -1134,7 +1233,7 @@ class Store:
             f"{extra}",
             [number, *params],
         ):
-            job = _job(row[7:])
+            job = _job(row[7:], self.path)
             chunk = _plan(row[2:7])
             for message in _unanswered(job.id, chunk, row[0] == SENDING, job.live, _dt(row[1])):
                 if message.number == number:
@@ -1397,12 +1496,12 @@ class Store:
         with self._write() as db:
             ids = [
                 job.id
-                for job in map(
-                    _job,
-                    db.execute(
+                for job in (
+                    _job(row, self.path)
+                    for row in db.execute(
                         f"SELECT {_JOB_COLUMNS} FROM jobs WHERE created < ?",  # noqa: S608
                         (cutoff,),
-                    ),
+                    )
                 )
                 if not job.live
             ]
@@ -1412,6 +1511,10 @@ class Store:
             counts = replace(counts, orphan_reports=_delete_orphans(db, cutoff, dry_run))
             if not dry_run:
                 db.execute("DELETE FROM raw_reports WHERE received < ?", (cutoff,))
+        if not dry_run:
+            for job_id in ids:
+                with contextlib.suppress(OSError):
+                    lock_path(self.path, job_id).unlink()
         if (ids or counts.orphan_reports) and not dry_run:
             # Give the freed pages back to the file system (auto_vacuum = INCREMENTAL).
             self._db.execute("PRAGMA incremental_vacuum")
@@ -1553,13 +1656,15 @@ class StoreJournal:
     """sending.Journal over the history. `before` commits the chunk as `sending` before its
     request leaves, so a kill -9 right after still leaves a record (a resume then treats it as
     unknown). A failed `before` stops the run: an unrecorded chunk must not leave. A failed
-    `after` is kept in `failures` (the chunk stays `sending`: unknown to a resume, so safe)."""
+    `after` is kept in `failures` and raised: the run stops starting requests (the chunk stays
+    `sending`, unknown to a resume), and `retry_failures` tries those answers again later."""
 
     def __init__(self, store: Store, job_id: int, *, store_content: bool = True) -> None:
         self.store = store
         self.job_id = job_id
         self.store_content = store_content
         self.failures: list[StoreError] = []
+        self.unrecorded: list[ChunkOutcome] = []  # answers the history could not take
 
     def before(self, chunk: Chunk) -> None:
         try:
@@ -1574,7 +1679,22 @@ class StoreJournal:
             self.store._chunk_result(self.job_id, outcome, self.store_content)
         except sqlite3.Error as exc:
             doing = f"cannot record the answer to request {outcome.chunk.index + 1}"
-            self.failures.append(store_error(self.store.path, exc, doing))
+            error = store_error(self.store.path, exc, doing)
+            self.failures.append(error)
+            self.unrecorded.append(outcome)
+            raise error from None
+
+    def retry_failures(self) -> list[ChunkOutcome]:
+        """Try the answers that could not be recorded once more (the disk may have room again);
+        returns those still unrecorded."""
+        still: list[ChunkOutcome] = []
+        for outcome in self.unrecorded:
+            try:
+                self.store._chunk_result(self.job_id, outcome, self.store_content)
+            except sqlite3.Error:
+                still.append(outcome)
+        self.unrecorded = still
+        return still
 
 
 # --------------------------------------------------------------------------- opening

@@ -151,7 +151,8 @@ def test_show_header_on_stderr_rows_on_stdout(gateway: FakeGateway) -> None:
     assert shown.exit_code == 0
     lines = shown.stderr.splitlines()
     assert lines[0].startswith("job 1: send, profile main (laaffic), ")
-    assert "1,200 numbers in 2 requests (1 accepted, 1 rejected)" in lines[1]
+    # -10 (balance) refused the whole request before processing it.
+    assert "1,200 numbers in 2 requests (1 accepted, 1 refused)" in lines[1]
     assert "message: hi there" in shown.stderr and "sender ID: Shop" in shown.stderr
     messages = json.loads(shown.stdout)
     assert len(messages) == 1200 and list(messages[0]) == MESSAGE_KEYS
@@ -161,7 +162,7 @@ def test_show_header_on_stderr_rows_on_stdout(gateway: FakeGateway) -> None:
     chunks = rows("history", "show", "1", "--chunks")
     assert [(c["chunk"], c["state"], c["numbers"]) for c in chunks] == [
         (1, "accepted", 1000),
-        (2, "rejected", 200),
+        (2, "refused", 200),  # -10: refused before processing, resumable
     ]
     assert chunks[1]["error_code"] == "-10" and chunks[0]["first"] == "447700000000"
 

@@ -36,6 +36,9 @@ from tests.fakes import FakeGateway, write_profile
 
 runner = CliRunner()
 
+# A scheduled time the --at bounds accept (within a year).
+SOON = (datetime.now() + timedelta(days=30)).strftime("%Y-%m-%d 09:00")
+
 BEIJING = timezone(timedelta(hours=8))
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 PASSWORD = MOBSET_SANDBOX_PASSWORD
@@ -258,7 +261,7 @@ def test_at_is_refused_for_v3(tmp_path: Path) -> None:
     v3 = FakeGateway(tmp_path / "v3")
     write_profile(Path(os.environ["SMSCLI_CONFIG"]), f"{v3.start()}/v3")
     try:
-        result = invoke("send", "447700900123", "-m", "hi", "--at", "2099-01-01 09:00")
+        result = invoke("send", "447700900123", "-m", "hi", "--at", SOON)
         assert result.exit_code == 2, result.stderr
         assert "scheduled sending is not supported by this provider" in result.stderr
         assert v3.received == []
@@ -267,7 +270,7 @@ def test_at_is_refused_for_v3(tmp_path: Path) -> None:
 
 
 def test_at_does_not_go_with_resume(gateway: MobsetFake) -> None:
-    result = invoke("send", "--resume", "1", "--at", "2099-01-01 09:00")
+    result = invoke("send", "--resume", "1", "--at", SOON)
     assert result.exit_code == 2
     assert "--at does not go with --resume" in result.stderr
 

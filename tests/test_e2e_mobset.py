@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
@@ -27,6 +27,9 @@ from smscli.gateways.mobset_sandbox import (
 from tests.test_cli_mobset import MobsetFake, future_local, signed_now, write_mobset_profile
 
 pytestmark = pytest.mark.e2e
+
+# A scheduled time the --at bounds accept (within a year).
+SOON = (datetime.now() + timedelta(days=30)).strftime("%Y-%m-%d 09:00")
 
 BEIJING = timezone(timedelta(hours=8))
 PASSWORD = MOBSET_SANDBOX_PASSWORD
@@ -156,7 +159,7 @@ def test_at_in_the_past_is_refused(gateway: MobsetFake) -> None:
 
 
 def test_at_is_refused_for_v3() -> None:
-    done = run("send", "-p", "sandbox", "447700900123", "-m", "hi", "--at", "2099-01-01 09:00")
+    done = run("send", "-p", "sandbox", "447700900123", "-m", "hi", "--at", SOON)
     assert done.returncode == 2
     assert "scheduled sending is not supported by this provider" in done.stderr
     assert done.stdout == ""

@@ -199,7 +199,7 @@ def test_collect_on_a_terminal_without_ids_is_a_usage_error() -> None:
 
 
 def test_collect_missing_file() -> None:
-    with pytest.raises(InputError, match=r"cannot read /nonexistent/ids\.txt"):
+    with pytest.raises(InputError, match=r"not found: /nonexistent/ids\.txt"):
         r.collect_ids([], file="/nonexistent/ids.txt")
 
 

@@ -128,11 +128,12 @@ def test_auth_error_stops_new_chunks_and_reports_the_rest_not_sent() -> None:
 
     run = run_chunks(chunked([str(100000 + i) for i in range(50)], 5), denied, concurrency=1)
     states = [o.state for o in run.outcomes]
-    assert states[0] is ChunkState.REJECTED
+    # Refused before processing: counted rejected, resumable with --resend-refused.
+    assert states[0] is ChunkState.REFUSED
     assert set(states[1:]) == {ChunkState.NOT_SENT}
     assert run.stopped_by is not None and run.stopped_by.exit_code == 5
     t = tally(run)
-    assert (t.rejected, t.not_sent, t.requests) == (5, 45, 1)
+    assert (t.rejected, t.refused, t.not_sent, t.requests) == (5, 5, 45, 1)
 
 
 def test_unknown_outcome_stops_the_run() -> None:

@@ -3,6 +3,7 @@ queries `history` and `report` use, retention, and two writers at once."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
 import subprocess
@@ -24,9 +25,11 @@ from smscli.store import (
     Store,
     StoreError,
     hash_message,
+    lock_path,
     message_matches,
     parse_duration,
     parse_since,
+    release_job_lock,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -72,11 +75,22 @@ def dead_pid() -> int:
 
 
 def kill_owner(store: Store, job_id: int) -> None:
-    """Make the job look like its process died (kill -9): still `running`, pid gone."""
+    """Make the job look like its process died (kill -9): still `running`, its lock gone
+    (what the OS does when the process dies: its descriptors close), its pid reused or not."""
     raw = sqlite3.connect(store.path)
     with raw:
         raw.execute("UPDATE jobs SET pid = ? WHERE id = ?", (dead_pid(), job_id))
     raw.close()
+    release_job_lock(store.path, job_id)
+
+
+HOLD_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(60)
+"""
 
 
 # -- the file ---------------------------------------------------------------------------------
@@ -237,18 +251,41 @@ def test_crash_in_flight_reads_unknown_and_resume_plan_sorts_chunks(store: Store
 
 def test_claim_refuses_a_job_another_live_process_sends(store: Store) -> None:
     job = new_job(store, plan(3))
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    kill_owner(store, job)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(lock_path(store.path, job))],
+        stdout=subprocess.PIPE, text=True,
+    )
     try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
         raw = sqlite3.connect(store.path)
         with raw:
-            raw.execute("UPDATE jobs SET pid = ? WHERE id = ?", (sleeper.pid, job))
+            raw.execute("UPDATE jobs SET pid = ? WHERE id = ?", (holder.pid, job))
         raw.close()
         assert store.job(job).status == "running"
-        with pytest.raises(StoreError, match=f"process {sleeper.pid}"):
+        with pytest.raises(StoreError, match=f"process {holder.pid}"):
             store.claim_job(job)
     finally:
-        sleeper.kill()
-        sleeper.wait()
+        holder.kill()
+        holder.communicate()
+    # The holder died (kill -9): the OS dropped its lock, whatever its pid now names.
+    assert store.job(job).status == "interrupted"
+    assert store.claim_job(job).status == "running"
+
+
+def test_a_reused_pid_does_not_keep_a_dead_job_running(store: Store) -> None:
+    """The old check trusted the pid: a crashed job whose pid now names another live process
+    (common in containers) stayed `running` for ever and could be neither resumed nor pruned."""
+    job = new_job(store, plan(3))
+    kill_owner(store, job)
+    raw = sqlite3.connect(store.path)
+    with raw:
+        raw.execute("UPDATE jobs SET pid = ? WHERE id = ?", (os.getppid(), job))  # alive
+    raw.close()
+    assert store.job(job).status == "interrupted"
+    assert store.claim_job(job).status == "running"
+    assert store.finish_job(job) == "interrupted"
+    assert store.job(job).status == "interrupted"
 
 
 def test_resent_chunk_replaces_its_rows_and_counts_sends(store: Store) -> None:

@@ -29,7 +29,12 @@ Exit codes:
   5  authentication or permission refused by the gateway
   6  network or server fault (connect error, timeout, HTTP 5xx, body not JSON);
      for a send the outcome may be unknown, and the message says so
-  130 interrupted
+  74 the output or the history could not be written (disk full, I/O error,
+     stdout closed); a send stops and says what was answered
+  129 stopped by SIGHUP (the terminal went away)
+  130 interrupted (Ctrl-C)
+  141 the output's reader went away (closed pipe, e.g. | head)
+  143 stopped by SIGTERM (timeout, docker stop, systemctl stop)
 """
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
@@ -159,4 +164,8 @@ def load_command(name: str) -> click.Command | None:
 
 
 def main() -> None:
+    from smscli import signals
+
+    # SIGTERM (timeout, docker stop, systemd) and SIGHUP stop a send as Ctrl-C does.
+    signals.install()
     app(prog_name="smscli")

@@ -9,6 +9,7 @@ import typer
 from smscli import console
 from smscli.cli import common as c
 from smscli.errors import ExitCode, SmsCliError
+from smscli.limits import MAX_AMOUNT
 from smscli.output import OutputFormat, write_object
 from smscli.providers import is_sandbox
 
@@ -26,6 +27,8 @@ def balance(
             "--below",
             metavar="AMOUNT",
             min=0,
+            max=MAX_AMOUNT,
+            callback=c.finite,
             help="Exit 3 with a warning when the balance is below AMOUNT "
             "(default: the profile's low_balance).",
             show_default=False,

@@ -12,6 +12,7 @@ from smscli import console
 from smscli import rows as row_keys
 from smscli.cli import common as c
 from smscli.errors import ExitCode, InputError, NotSupported, UsageError
+from smscli.limits import MAX_BATCH_NUMBERS
 from smscli.output import OutputFormat, write_rows
 from smscli.providers import is_sandbox
 
@@ -97,16 +98,19 @@ def batch(
             "--max-numbers",
             metavar="N",
             min=1,
+            max=MAX_BATCH_NUMBERS,
             help="Numbers per request (default: the profile's batch_max_numbers, 1000; "
             "at most the provider's, mobset 50).",
             show_default=False,
         ),
     ] = None,
     gsm: c.GsmOpt = False,
+    country: c.CountryOpt = None,
     dry_run: c.DryRunOpt = False,
     yes: c.YesOpt = False,
     resume: c.ResumeOpt = None,
     resend_unknown: c.ResendUnknownOpt = False,
+    resend_refused: c.ResendRefusedOpt = False,
     no_history: c.NoHistoryOpt = False,
     concurrency: c.ConcurrencyOpt = None,
     rate: c.RateOpt = None,
@@ -138,23 +142,26 @@ def batch(
 
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose, silent=silent)
     if resume is not None:
-        if file is not None or message is not None or message_file is not None:
+        if file is not None or message is not None or message_file is not None or country:
             raise UsageError(f"--resume takes the rows from job {resume}: give no file or template")
         if no_history:
             raise UsageError("--resume needs the history: drop --no-history")
         if gsm:
             raise UsageError("--gsm does not go with --resume: a resume sends the job's rows")
-        from smscli.cli.send import _resume
+        from smscli.cli.send import Resend, _resume
 
-        _resume(resume, None, None, sender_id, opts, yes, dry_run, resend_unknown,
-                (concurrency, rate), kind="batch")
+        _resume(resume, None, None, sender_id, opts, yes, dry_run,
+                Resend(unknown=resend_unknown, refused=resend_refused), (concurrency, rate),
+                kind="batch")
         return
-    if resend_unknown:
-        raise UsageError("--resend-unknown goes with --resume JOB")
+    if resend_unknown or resend_refused:
+        flag = "--resend-unknown" if resend_unknown else "--resend-refused"
+        raise UsageError(f"{flag} goes with --resume JOB")
     if file is None:
         raise UsageError("no batch file given", hint="smscli batch FILE (or - for stdin)")
     template = _template(message, message_file, stdin_taken=file == "-")
-    prof = c.load_profile(opts, {"sender_id": sender_id})
+    prof = c.load_profile(opts, {"sender_id": sender_id, "default_country": country})
+    national = c.country(prof)
     gateway = c.open_gateway(prof, opts)
     try:
         sender = c.sender_id(prof, gateway)
@@ -167,6 +174,7 @@ def batch(
                 default_sender=sender,
                 max_chars=gateway.max_content_chars,
                 max_sender=gateway.max_sender_id,
+                country=national,
             )
         advice = batch_gsm(plan, gateway.max_content_chars)
         if gsm:
@@ -345,9 +353,9 @@ def _run(
         JobRef,
         batch_send_one,
         clock_warning,
-        end_job,
         finish,
         new_job,
+        run_journalled,
         run_paced,
     )
     from smscli.progress import Progress
@@ -360,11 +368,12 @@ def _run(
     started = time.monotonic()
     total = sum(len(chunk.numbers) for chunk in planned)
     with Progress(total, requests=len(planned), label="sending", quiet=opts.quiet) as progress:
-        stream = OutcomeStream(planned, SEND_COLUMNS, opts.output, progress)
-        try:
-            run = run_paced(planned, batch_send_one(gateway), pace, journal, stream)
-        finally:
-            end_job(journal)
+        stream = OutcomeStream(
+            planned, SEND_COLUMNS, opts.output, progress, bounded_table=journal is not None
+        )
+        run = run_journalled(
+            journal, lambda: run_paced(planned, batch_send_one(gateway), pace, journal, stream)
+        )
     clock_warning(gateway)
     job = JobRef(journal.job_id if journal else None, "smscli batch")
     finish(run, opts, started, sandbox=is_sandbox(prof), job=job, stream=stream)

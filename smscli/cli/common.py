@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -13,8 +14,9 @@ import typer
 
 from smscli import console
 from smscli.cli import completion
-from smscli.errors import ExitCode, SmsCliError
-from smscli.output import OutputFormat, resolve_format
+from smscli.errors import ExitCode, OutputClosed, OutputError, SmsCliError
+from smscli.limits import MAX_CONCURRENCY, MAX_JOB_ID, MAX_RATE, MIN_RATE
+from smscli.output import OutputFormat, resolve_format, stdout_usable
 
 if TYPE_CHECKING:
     from smscli.gateways.base import Gateway
@@ -129,9 +131,16 @@ def common(
     wide: bool = False,
 ) -> Common:
     """Merge a command's common options with the ones given before the subcommand. `quiet`
-    counts -q: one prints only ids; two (or --silent) also keeps stderr quiet."""
+    counts -q: one prints only ids; two (or --silent) also keeps stderr quiet. Refuses to go
+    on with stdout closed (`>&-`): rows would have nowhere to go, so nothing is sent."""
+    if not stdout_usable():
+        raise OutputError(
+            "stdout is closed: the rows would have nowhere to go; nothing was done",
+            hint="send them somewhere: > rows.tsv, or > /dev/null to keep only the history",
+        )
     root = ctx.find_root().obj if ctx.find_root().obj else {}
-    profile = profile or root.get("profile")
+    # `is None`, not `or`: an empty -p '' must reach the resolver and be refused there.
+    profile = profile if profile is not None else root.get("profile")
     output = output or root.get("output")
     json_flag = json_flag or bool(root.get("json"))
     level = max(int(quiet), int(root.get("quiet") or 0))
@@ -170,26 +179,51 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             # --silent: what was held back is printed now that something went wrong.
             console.release_held(failed=exc.exit_code != 0)
             raise
+        except OutputClosed as exc:
+            # The reader went away (`smscli history | head`): not worth a message, but not
+            # success either (128 + SIGPIPE, as a shell reports it). A send says more itself.
+            if debug():
+                raise
+            _silence_stdout()
+            raise typer.Exit(int(exc.exit_code)) from None
         except SmsCliError as exc:
             console.release_held(failed=True)
             if debug():
                 raise
             report_error(exc)
             raise typer.Exit(int(exc.exit_code)) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             console.release_held(failed=True)
             if debug():
                 raise
-            console.error("interrupted")
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+            console.error(stop_reason(exc))
+            raise typer.Exit(stop_exit_code(exc)) from None
         except BrokenPipeError:
-            # The reader went away (`smscli ... | head`): not an error worth a message.
             _silence_stdout()
-            raise typer.Exit(int(ExitCode.OK)) from None
+            raise typer.Exit(int(ExitCode.OUTPUT_CLOSED)) from None
         finally:
             console.set_silent(False)
 
     return wrapper
+
+
+def stop_reason(exc: BaseException | None = None) -> str:
+    """"interrupted", or which signal stopped smscli (SIGTERM, SIGHUP)."""
+    from smscli.signals import NAMES, Stopped, first_signal
+
+    if isinstance(exc, Stopped):
+        return NAMES.get(exc.signum, str(exc))
+    signum = first_signal()
+    return "interrupted" if signum is None else NAMES.get(signum, "interrupted")
+
+
+def stop_exit_code(exc: BaseException | None = None) -> int:
+    """130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP (128 + the signal's number)."""
+    from smscli.signals import Stopped, exit_code
+
+    if isinstance(exc, Stopped):
+        return exc.exit_code
+    return exit_code(int(ExitCode.INTERRUPTED))
 
 
 def _silence_stdout() -> None:
@@ -224,10 +258,18 @@ def open_gateway(profile: ResolvedProfile, opts: Common) -> Gateway:
     return gateway
 
 
+def finite(value: float | None) -> float | None:
+    """Option callback: Click's FloatRange lets nan through (every comparison with it is
+    false), and inf through a range without a maximum."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter("must be a finite number")
+    return value
+
+
 ConcurrencyOpt = Annotated[
     int | None,
     typer.Option(
-        "--concurrency", min=1, max=64, metavar="N",
+        "--concurrency", min=1, max=MAX_CONCURRENCY, metavar="N",
         help="Requests in flight at once (default: the profile's concurrency, 4).",
         show_default=False,
     ),
@@ -235,7 +277,7 @@ ConcurrencyOpt = Annotated[
 RateOpt = Annotated[
     float | None,
     typer.Option(
-        "--rate", min=0.01, metavar="R",
+        "--rate", min=MIN_RATE, max=MAX_RATE, metavar="R", callback=finite,
         help="At most R requests per second (default: the profile's rate, unpaced).",
         show_default=False,
     ),
@@ -298,6 +340,7 @@ ResumeOpt = Annotated[
         "--resume",
         metavar="JOB",
         min=1,
+        max=MAX_JOB_ID,
         help="Continue an interrupted job from the history: only requests that never left "
         "are sent (see `smscli history`).",
         show_default=False,
@@ -312,6 +355,15 @@ ResendUnknownOpt = Annotated[
         "(the gateway may have received them: those numbers may get the message twice).",
     ),
 ]
+ResendRefusedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--resend-refused",
+        help="With --resume: also send requests the gateway refused before processing them "
+        "(balance, authentication, IP whitelist, locked account, pricing), once the cause is "
+        "fixed: nothing of them was sent.",
+    ),
+]
 NoHistoryOpt = Annotated[
     bool,
     typer.Option(
@@ -319,6 +371,29 @@ NoHistoryOpt = Annotated[
         help="Do not record this job in the local history (it cannot be resumed).",
     ),
 ]
+
+
+CountryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--country",
+        metavar="CC",
+        help="Read national numbers (07700 900123) as numbers of this country, e.g. GB "
+        "(default: the profile's default_country).",
+        show_default=False,
+    ),
+]
+
+
+def country(profile: ResolvedProfile) -> str | None:
+    """The country national numbers belong to (--country, else default_country), checked;
+    None when neither is set. phonenumbers is imported only then."""
+    code = profile.get_str("default_country")
+    if code is None:
+        return None
+    from smscli.numbers import check_country
+
+    return check_country(code)
 
 
 def sender_id(profile: ResolvedProfile, gateway: Gateway) -> str | None:

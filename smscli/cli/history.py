@@ -22,6 +22,7 @@ from smscli import console, rows
 from smscli.cli import common as c
 from smscli.cli import completion
 from smscli.errors import InputError, UsageError
+from smscli.limits import MAX_JOB_ID
 from smscli.message import plural
 from smscli.output import write_rows
 
@@ -97,6 +98,8 @@ def history(
         typer.Option(
             "--job",
             metavar="ID",
+            min=1,
+            max=MAX_JOB_ID,
             help="Only this job.",
             show_default=False,
             autocompletion=completion.job_ids,
@@ -114,7 +117,10 @@ def history(
         ),
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", metavar="N", help="At most N jobs (0 = all).")
+        int,
+        typer.Option(
+            "--limit", metavar="N", max=MAX_JOB_ID - 1, help="At most N jobs (0 = all)."
+        ),
     ] = DEFAULT_LIMIT,
     profile: FilterProfileOpt = None,
     output: c.OutputOpt = None,
@@ -165,6 +171,8 @@ def show(
         int,
         typer.Argument(
             metavar="JOB",
+            min=1,
+            max=MAX_JOB_ID,
             help="The job's id (see: smscli history).",
             autocompletion=completion.job_ids,
         ),
@@ -381,7 +389,7 @@ def _header_lines(summary: JobSummary, infos: list[ChunkInfo]) -> Iterator[str]:
     for info in infos:
         states[info.state] = states.get(info.state, 0) + 1
     # A fixed order, whatever order concurrent chunks finished in.
-    order = ["accepted", "rejected", "unknown", "not_sent", "sending", "planned"]
+    order = ["accepted", "rejected", "refused", "unknown", "not_sent", "sending", "planned"]
     ranked = sorted(states.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99))
     by_state = ", ".join(f"{count} {state.replace('_', ' ')}" for state, count in ranked)
     yield (
@@ -405,3 +413,8 @@ def _header_lines(summary: JobSummary, infos: list[ChunkInfo]) -> Iterator[str]:
     unfinished = any(i.state in ("planned", "not_sent", "unknown") for i in infos)
     if unfinished and not job.live and job.kind == "send":
         yield f"resume with: smscli send --resume {job.id}"
+    if any(i.state == "refused" for i in infos) and not job.live:
+        yield (
+            f"refused before processing (nothing sent): once the cause is fixed, "
+            f"smscli {job.kind} --resume {job.id} --resend-refused"
+        )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from smscli import console
 from smscli.errors import InputError, UsageError
@@ -20,20 +19,14 @@ from smscli.numbers import (
 )
 
 
-def read_text(path: str, what: str) -> str:
-    """A message from a file or `-` (stdin), without the final newline editors add."""
-    if path == "-":
-        if console.stdin_is_tty():
-            console.info(f"Type the {what}, then Ctrl-D:")
-        text = sys.stdin.read()
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise InputError(f"{what} file not found: {path}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise InputError(f"cannot read {what} file {path}: {reason}") from None
+def read_text(path: str, what: str, *, limit: int = 65_536) -> str:
+    """A message from a file or `-` (stdin), without the final newline editors add. Read as
+    every "file or stdin" is (smscli.textinput), and never more than `limit` characters."""
+    from smscli import textinput
+
+    if path == "-" and console.stdin_is_tty():
+        console.info(f"Type the {what}, then Ctrl-D:")
+    text = textinput.read_text(path, sys.stdin, what=what, limit=limit)
     if text.endswith("\r\n"):
         return text[:-2]
     return text.removesuffix("\n")
@@ -42,10 +35,12 @@ def read_text(path: str, what: str) -> str:
 def read_message(message: str | None, message_file: str | None, *, max_chars: int) -> str:
     if message is not None and message_file is not None:
         raise UsageError("give the message with -m/--message or --message-file, not both")
+    # Read at most a little more than allowed: enough to say how long it is, never /dev/zero.
+    limit = max(max_chars * 4, 4096)
     if message_file is not None:
-        text = read_text(message_file, "message")
+        text = read_text(message_file, "message", limit=limit)
     elif message == "-":
-        text = read_text("-", "message")
+        text = read_text("-", "message", limit=limit)
     elif message is not None:
         text = message
     else:
@@ -95,14 +90,11 @@ def _raw_numbers(
         raise UsageError("stdin cannot carry both the message and the numbers")
     yield from numbers_from_args(plain)
     if numbers_file is not None and numbers_file != "-":
-        with open_input(numbers_file, sys.stdin) as stream:
-            yield from numbers_from_lines(
-                stream, source=numbers_file, column=column, blocks=blocks
-            )
+        with open_input(numbers_file, sys.stdin) as lines:
+            yield from numbers_from_lines(lines, source=numbers_file, column=column, blocks=blocks)
     if wants_stdin:
-        yield from numbers_from_lines(
-            open_input("-", sys.stdin), source="stdin", column=column, blocks=blocks
-        )
+        with open_input("-", sys.stdin) as lines:
+            yield from numbers_from_lines(lines, source="stdin", column=column, blocks=blocks)
 
 
 def read_numbers(
@@ -112,9 +104,11 @@ def read_numbers(
     column: str | None,
     order_ids: str | None,
     stdin_taken: bool = False,
+    country: str | None = None,
 ) -> Numbers:
-    """Every number normalised and checked; any bad one stops everything (exit 2)."""
-    collector = NumberCollector()
+    """Every number normalised and checked; any bad one stops everything (exit 2). With
+    `country`, national numbers of that country are accepted (smscli.numbers.to_international)."""
+    collector = NumberCollector(country=country)
     raw_ids = [p.strip() for p in order_ids.split(",")] if order_ids is not None else None
     kept_ids: list[str] | None = None
     if raw_ids is None:

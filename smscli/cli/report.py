@@ -12,6 +12,7 @@ from smscli import console, rows
 from smscli.cli import common as c
 from smscli.cli import completion
 from smscli.errors import SmsCliError, UsageError
+from smscli.limits import MAX_JOB_ID
 from smscli.message import plural
 from smscli.output import write_rows
 
@@ -70,6 +71,8 @@ def report(
         typer.Option(
             "--interval",
             metavar="SECONDS",
+            max=3600,
+            callback=c.finite,
             help=f"With --wait: seconds between polls, stretched up to 60 while nothing "
             f"changes [default: {DEFAULT_INTERVAL:g}]",
             show_default=False,
@@ -80,6 +83,8 @@ def report(
         typer.Option(
             "--timeout",
             metavar="SECONDS",
+            max=30 * 86400,
+            callback=c.finite,
             help=f"With --wait: give up after this long (exit 4) [default: {DEFAULT_TIMEOUT:g}]",
             show_default=False,
         ),
@@ -98,6 +103,7 @@ def report(
         typer.Option(
             "--job",
             metavar="ID",
+            max=MAX_JOB_ID,
             help="Every message of this job (see: smscli history); its own profile unless -p.",
             show_default=False,
             autocompletion=completion.job_ids,

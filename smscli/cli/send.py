@@ -96,10 +96,12 @@ def send(
         ),
     ] = None,
     gsm: c.GsmOpt = False,
+    country: c.CountryOpt = None,
     dry_run: c.DryRunOpt = False,
     yes: c.YesOpt = False,
     resume: c.ResumeOpt = None,
     resend_unknown: c.ResendUnknownOpt = False,
+    resend_refused: c.ResendRefusedOpt = False,
     no_history: c.NoHistoryOpt = False,
     concurrency: c.ConcurrencyOpt = None,
     rate: c.RateOpt = None,
@@ -123,7 +125,9 @@ def send(
 
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose, silent=silent)
     if resume is not None:
-        if numbers or numbers_file is not None or order_id is not None or column is not None:
+        if numbers or numbers_file is not None or order_id is not None or column is not None or (
+            country is not None
+        ):
             raise UsageError(f"--resume takes the numbers from job {resume}: give no numbers")
         if no_history:
             raise UsageError("--resume needs the history: drop --no-history")
@@ -132,14 +136,16 @@ def send(
         if gsm:
             raise UsageError("--gsm does not go with --resume: a resume sends the job's message")
         _resume(
-            resume, message, message_file, sender_id, opts, yes, dry_run, resend_unknown,
-            (concurrency, rate),
+            resume, message, message_file, sender_id, opts, yes, dry_run,
+            Resend(unknown=resend_unknown, refused=resend_refused), (concurrency, rate),
         )
         return
-    if resend_unknown:
-        raise UsageError("--resend-unknown goes with --resume JOB")
+    if resend_unknown or resend_refused:
+        flag = "--resend-unknown" if resend_unknown else "--resend-refused"
+        raise UsageError(f"{flag} goes with --resume JOB")
     when = parse_at(at) if at is not None else None
-    prof = c.load_profile(opts, {"sender_id": sender_id})
+    prof = c.load_profile(opts, {"sender_id": sender_id, "default_country": country})
+    national = c.country(prof)
     gateway = c.open_gateway(prof, opts)
     try:
         if when is not None:
@@ -155,6 +161,7 @@ def send(
             column=column,
             order_ids=order_id,
             stdin_taken=stdin_taken,
+            country=national,
         )
         sender = c.sender_id(prof, gateway)
         # The client's own checks (e.g. mobset counts an emoji as 2 characters) before any
@@ -274,14 +281,30 @@ def _run(
     started = time.monotonic()
     total = sum(len(chunk.numbers) for chunk in chunks)
     with Progress(total, requests=len(chunks), label="sending", quiet=opts.quiet) as progress:
-        stream = OutcomeStream(chunks, SEND_COLUMNS, opts.output, progress)
-        try:
-            run = run_paced(chunks, _send_one(gateway, text, sender), pace, journal, stream)
-        finally:
-            end_job(journal)
+        stream = OutcomeStream(
+            chunks, SEND_COLUMNS, opts.output, progress, bounded_table=journal is not None
+        )
+        run = run_journalled(
+            journal, lambda: run_paced(chunks, _send_one(gateway, text, sender), pace, journal,
+                                       stream)
+        )
     clock_warning(gateway)
     job = JobRef(journal.job_id if journal else None, needs_message=not _stores_content(prof))
     finish(run, opts, started, sandbox=is_sandbox(prof), job=job, stream=stream)
+
+
+def run_journalled(journal: StoreJournal | None, go: Callable[[], RunResult]) -> RunResult:
+    """Run, then close the job in the history (whatever happened); answers the history could
+    not take are tried once more, and those still unrecorded are named by `finish`."""
+    try:
+        run = go()
+    except BaseException:
+        end_job(journal)
+        raise
+    unrecorded = end_job(journal)
+    if journal is not None:
+        run.unrecorded = unrecorded
+    return run
 
 
 def run_paced(
@@ -365,24 +388,34 @@ def new_job(
     return journal
 
 
-def end_job(journal: StoreJournal | None) -> None:
-    """The job's final status; history trouble after the sending is a warning, not a failure:
-    the rows still tell what happened."""
+def end_job(journal: StoreJournal | None) -> list[ChunkOutcome]:
+    """The job's final status; returns the answers the history could not record (tried once
+    more first). History trouble here is a warning, not a failure: the rows still tell what
+    happened, and `finish` names any answer left unrecorded."""
     from smscli.store import StoreError
 
     if journal is None:
-        return
-    for failure in journal.failures[:1]:
-        console.warn(f"{failure.message}: a resume will treat that request as unknown")
+        return []
+    unrecorded: list[ChunkOutcome] = []
     try:
+        unrecorded = journal.retry_failures()
         journal.store.finish_job(journal.job_id)
     except StoreError as exc:
         console.warn(exc.message)
     finally:
         journal.store.close()
+    return unrecorded
 
 
 # -- resume ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Resend:
+    """What a resume sends besides the requests that never left."""
+
+    unknown: bool = False  # outcome unknown: the gateway may have them (may double)
+    refused: bool = False  # refused before processing (balance, auth...): nothing was sent
 
 
 def _resume(
@@ -393,13 +426,14 @@ def _resume(
     opts: c.Common,
     yes: bool,
     dry_run: bool,
-    resend_unknown: bool,
+    resend: Resend,
     pacing: tuple[int | None, float | None] = (None, None),
     kind: str = "send",
 ) -> None:
-    """Send what never left of a job; unknown requests only with --resend-unknown; accepted
-    and rejected ones never. The rows cover the whole job, old outcomes and new. Shared with
-    `batch --resume` (kind "batch"), whose chunks carry their own contents."""
+    """Send what never left of a job; unknown requests only with --resend-unknown, refused
+    ones only with --resend-refused; accepted and rejected ones never. The rows cover the
+    whole job, old outcomes and new. Shared with `batch --resume` (kind "batch"), whose
+    chunks carry their own contents."""
     from smscli.store import Store
 
     store = Store.open()
@@ -437,14 +471,14 @@ def _resume(
                     "a resume keeps it; drop --sender-id"
                 )
             plan = store.resume_plan(job_id)
-            chunks = _resume_chunks(plan, resend_unknown, limit)
+            chunks = _resume_chunks(plan, resend, limit)
             if dry_run or not chunks:
                 _resume_nothing(store, plan, chunks, opts, dry_run, is_sandbox(prof))
             _confirm(sum(len(ch.numbers) for ch in chunks), prof.get_int("confirm_over"), yes)
             store.claim_job(job_id)
             # After the claim: what a dead process left in flight is now `unknown`.
             plan = store.resume_plan(job_id)
-            chunks = _resume_chunks(plan, resend_unknown, limit, quiet=True)
+            chunks = _resume_chunks(plan, resend, limit, quiet=True)
             pace = c.Pace.resolve(prof, *pacing)
             _resume_run(store, plan, chunks, gateway, send_one, opts, prof, pace)
         finally:
@@ -480,13 +514,19 @@ def _resume_message(job: Job, message: str | None, message_file: str | None, max
 
 
 def _resume_chunks(
-    plan: ResumePlan, resend_unknown: bool, max_size: int | None, *, quiet: bool = False
+    plan: ResumePlan, resend: Resend, max_size: int | None, *, quiet: bool = False
 ) -> list[Chunk]:
-    """The chunks to send now, after telling the user about the unknown ones."""
+    """The chunks to send now, after telling the user about the unknown and refused ones."""
     unknown = [chunk for _, chunk in plan.unknown]
+    refused = [o.chunk for o in plan.refused]
     if unknown and not quiet:
-        _list_unknown(plan, resend_unknown)
-    chunks = sorted(plan.to_send + (unknown if resend_unknown else []), key=lambda ch: ch.index)
+        _list_unknown(plan, resend.unknown)
+    if refused and not quiet:
+        _list_refused(plan, resend.refused)
+    chunks = sorted(
+        plan.to_send + (unknown if resend.unknown else []) + (refused if resend.refused else []),
+        key=lambda ch: ch.index,
+    )
     too_big = [ch for ch in chunks if max_size is not None and len(ch.numbers) > max_size]
     if too_big:
         raise UsageError(
@@ -517,6 +557,23 @@ def _list_unknown(plan: ResumePlan, resend_unknown: bool) -> None:
         console.info(
             f"not resending them: check with `smscli report --job {job}` first; "
             f"`smscli send --resume {job} --resend-unknown` resends them anyway"
+        )
+
+
+def _list_refused(plan: ResumePlan, resend_refused: bool) -> None:
+    job, kind = plan.job.id, plan.job.kind
+    numbers = sum(len(o.chunk.numbers) for o in plan.refused)
+    causes = sorted({o.error.message for o in plan.refused if o.error is not None})
+    console.info(
+        f"job {job}: {len(plan.refused)} request(s) with {numbers:,} numbers were refused by "
+        f"the gateway before it processed them ({'; '.join(causes) or 'refused'})"
+    )
+    if resend_refused:
+        console.info("sending them as --resend-refused asks")
+    else:
+        console.info(
+            f"not sending them: once the cause is fixed, `smscli {kind} --resume {job} "
+            "--resend-refused` sends them"
         )
 
 
@@ -571,16 +628,16 @@ def _resume_run(
     )
     journal = store.journal(job.id)
     started = time.monotonic()
-    try:
-        run = run_paced(chunks, send_one, pace, journal)
-    finally:
-        end_job(journal)
+    run = run_journalled(journal, lambda: run_paced(chunks, send_one, pace, journal))
     clock_warning(gateway)
     earlier = plan.outcomes_without(ch.index for ch in chunks)
     whole = RunResult(
         outcomes=sorted(earlier + run.outcomes, key=lambda o: o.chunk.index),
         interrupted=run.interrupted,
         stopped_by=run.stopped_by,
+        output_error=run.output_error,
+        unrecorded=run.unrecorded,
+        journal_error=run.journal_error,
     )
     job_ref = JobRef(job.id, f"smscli {job.kind}", needs_message=not job.content_stored)
     finish(whole, opts, started, sandbox=is_sandbox(prof), job=job_ref)
@@ -610,14 +667,21 @@ def finish(
 ) -> None:
     """Rows on stdout (unless `stream` already wrote them as the run went), the tally and
     any errors on stderr, then the exit code. Shared with `batch`."""
-    from smscli.sending import ChunkState, outcome_rows, tally
+    from smscli.cli.outcomes import OutcomeStream
+    from smscli.sending import ChunkState
 
-    if stream is not None:
-        t = stream.close(run)
-    else:
-        write_rows(outcome_rows(run), SEND_COLUMNS, opts.output)
-        t = tally(run)
+    # Measured before the rows are drawn: a table's rendering is not the send's time.
     elapsed = time.monotonic() - started
+    if stream is None:
+        stream = OutcomeStream(
+            [o.chunk for o in run.outcomes], SEND_COLUMNS, opts.output,
+            bounded_table=job is not None and job.id is not None,
+        )
+    t = stream.close(run)
+    lost = run.output_error or stream.error
+    if stream.view is not None and stream.view.bounded and job is not None:
+        _table_note(stream.view.total, stream.view.noteworthy_total, len(stream.view.shown()),
+                    job)
     parts = [f"{t.accepted:,} accepted"]
     if t.rejected:
         parts.append(f"{t.rejected:,} rejected")
@@ -629,6 +693,22 @@ def finish(
     console.info(f"{prefix}{', '.join(parts)} ({plural(t.requests, 'request')}, {elapsed:.1f} s)")
     if sandbox:
         console.detail("sandbox: simulated, no real SMS was sent")
+    if run.interrupted:
+        console.error(
+            f"{c.stop_reason()}: no new request was started; every answer that came back "
+            "was recorded"
+        )
+    if lost is not None:
+        if job is not None and job.id is not None:
+            console.error(
+                f"{lost.message}: sending stopped; every answer received is in the history "
+                f"(`smscli history show {job.id}` shows the rows not written)"
+            )
+        else:
+            console.error(
+                f"{lost.message}: sending stopped; history is off, so the rows not written "
+                "are lost"
+            )
     seen: set[str] = set()
     for outcome in run.outcomes:
         err = outcome.error
@@ -643,13 +723,60 @@ def finish(
             f"{cause}: the outcome of {plural(t.unknown, 'number')} is unknown, the gateway may "
             "have sent them. Do not resend them blindly: check with `smscli report` first."
         )
+    if run.unrecorded:
+        _unrecorded(run, job)
+    elif run.journal_error is not None:
+        console.error(
+            f"{run.journal_error.message}: sending stopped (those answers were recorded on a "
+            "second try, so the history is complete)"
+        )
     if job is not None:
-        _resume_hint(t, job)
-    raise typer.Exit(int(_exit_code(run, t)))
+        _resume_hint(t, job, unrecorded=bool(run.unrecorded))
+    raise typer.Exit(int(_exit_code(run, t, lost)))
 
 
-def _resume_hint(t: Tally, job: JobRef) -> None:
-    if not (t.not_sent or t.unknown):
+def _table_note(total: int, noteworthy: int, shown: int, job: JobRef) -> None:
+    """A big send on a terminal: the table held only the rows that need a look."""
+    rest = total - noteworthy
+    which = (
+        "every number was accepted"
+        if not noteworthy
+        else f"the table shows {shown:,} of the {noteworthy:,} rows not accepted"
+    )
+    console.info(
+        f"{total:,} rows: {which}; {rest:,} accepted rows are not drawn on the terminal. "
+        f"All of them: `smscli history show {job.id}` (or -o jsonl/csv/tsv next time)"
+    )
+
+
+def _unrecorded(run: RunResult, job: JobRef | None) -> None:
+    """Answers the history could not take: say exactly which, so nothing invites sending
+    them again (the history reads them as unknown)."""
+    err = run.journal_error
+    numbers = sum(len(o.chunk.numbers) for o in run.unrecorded)
+    which = ", ".join(str(o.chunk.index + 1) for o in run.unrecorded[:20])
+    if run.unrecorded[20:]:
+        which += ", …"
+    console.error(
+        f"{err.message if err else 'the history failed'}: sending stopped. The gateway "
+        f"answered request(s) {which} ({numbers:,} numbers) but the history could not record "
+        "those answers: they are in the rows written above, and the history shows them as "
+        "unknown. Do NOT resend them."
+    )
+    for o in run.unrecorded[:20]:
+        first, last = o.chunk.numbers[0], o.chunk.numbers[-1]
+        console.detail(
+            f"  request {o.chunk.index + 1}: {len(o.chunk.numbers):,} numbers ({first} … {last}) "
+            f"answered {o.state.value}"
+        )
+    if job is not None and job.id is not None:
+        console.detail(
+            f"  never use --resend-unknown on job {job.id}: it would send those numbers twice"
+        )
+
+
+def _resume_hint(t: Tally, job: JobRef, *, unrecorded: bool = False) -> None:
+    if not (t.not_sent or t.unknown or t.refused):
         return
     if job.id is None:
         console.info(
@@ -660,19 +787,34 @@ def _resume_hint(t: Tally, job: JobRef) -> None:
     command = f"{job.command} --resume {job.id}{again}"
     if t.not_sent:
         console.info(f"to send the {plural(t.not_sent, 'number')} not sent: {command}")
-    if t.unknown:
+    if t.refused:
+        console.info(
+            f"to send the {plural(t.refused, 'number')} the gateway refused without processing "
+            f"them, once the cause is fixed: {command} --resend-refused"
+        )
+    if t.unknown and not unrecorded:
         console.info(
             f"to resend the {plural(t.unknown, 'number')} with an unknown outcome anyway (they "
             f"may get the message twice): {command} --resend-unknown"
         )
 
 
-def _exit_code(run: RunResult, t: Tally) -> ExitCode:
+def _exit_code(run: RunResult, t: Tally, lost: SmsCliError | None = None) -> int:
     from smscli.errors import NetworkError
     from smscli.sending import ChunkState
 
     if run.interrupted:
-        return ExitCode.INTERRUPTED
+        return c.stop_exit_code()
+    if lost is not None:
+        return lost.exit_code
+    if run.unrecorded or run.journal_error is not None:
+        return ExitCode.IO_ERROR
+    from smscli.store import StoreError
+
+    if isinstance(run.stopped_by, StoreError):
+        # The history could not record a request before it left: it stayed unsent, and so
+        # did the rest; not a usage error (2), since earlier requests were sent.
+        return ExitCode.IO_ERROR
     if t.unknown or isinstance(run.stopped_by, NetworkError):
         return ExitCode.NETWORK
     if t.accepted == t.total:

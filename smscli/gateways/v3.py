@@ -297,6 +297,7 @@ def _gateway_error(status: str, data: Mapping[str, Any], http_status: int = 200)
         kind=code.kind,
         hint=code.hint,
         provider_message=str(reason) if reason else None,
+        unprocessed=status.strip() in v3_codes.UNPROCESSED,
     )
 
 

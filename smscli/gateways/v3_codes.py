@@ -77,6 +77,12 @@ CODES: dict[str, Code] = {
 }
 
 
+# Statuses refusing the whole request before any of it was processed (authentication, IP,
+# balance, locked account, pricing, disabled or unauthorised key): nothing was sent, so a
+# resume may send those numbers once the cause is fixed (`--resend-refused`).
+UNPROCESSED: frozenset[str] = frozenset({"-1", "-2", "-10", "-13", "-19", "-30", "-31", "-32"})
+
+
 def decode(status: str) -> Code:
     """The meaning of a non-zero status; unknown codes stay readable rather than failing."""
     known = CODES.get(status.strip())

@@ -1,0 +1,197 @@
+"""One reader for "a file or stdin": the lines of a numbers file (`send -f`), a batch file
+(`batch`) and an id list (`report -f`).
+
+What it guarantees to every caller, so none has to think about it again:
+- the encoding is UTF-8 (a BOM is dropped), or UTF-16 / UTF-32 when the file starts with their
+  BOM (Excel's "Unicode Text" export); anything else is refused with the line and the byte
+  that is not UTF-8, and a guess of what it is (Latin-1 / Windows-1252 from older tools);
+- a line is at most MAX_LINE_CHARS long and holds no NUL character: `-f /dev/zero` or a binary
+  file is refused at once, with its line number, instead of filling memory;
+- lines keep their line ends (csv needs them) and are split as Python's universal newlines
+  split them (\\n, \\r\\n and the lone \\r of old Mac exports), so line numbers agree with what
+  an editor shows.
+
+Reading is streamed in blocks: a million-line file never sits in memory as one string.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import sys
+from collections.abc import Iterator
+from typing import BinaryIO, TextIO
+
+from smscli.errors import InputError
+
+__all__ = ["MAX_LINE_CHARS", "LineReader", "open_lines", "read_text"]
+
+# Long enough for any real row (a batch row with a 1,024-character message, a long template
+# and a few hundred comma-separated numbers), short enough to refuse endless input at once.
+MAX_LINE_CHARS = 65_536
+_BLOCK = 1 << 20  # bytes per read
+
+# Longest first: the UTF-32-LE BOM begins with the UTF-16-LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
+)
+_NEWLINES = re.compile(rb"\r\n|\r|\n")
+SAVE_AS_UTF8 = "save it as UTF-8 (in Excel: 'CSV UTF-8'), or convert it: iconv -f cp1252 -t utf-8"
+
+
+class LineReader:
+    """The lines of one input; iterate once. `name` is how messages call it ("stdin" or the
+    path). Closes the file when exhausted or on close(); never closes stdin."""
+
+    def __init__(self, name: str, raw: BinaryIO | None, text: TextIO | None, owned: bool) -> None:
+        self.name = name
+        self._raw = raw
+        self._text = text
+        self._owned = owned
+        self.encoding = "UTF-8"
+        # May be changed before or during iteration (a JSON batch is often one long line).
+        self.max_line = MAX_LINE_CHARS
+        self._lines = 0  # complete lines handed out so far
+
+    def __enter__(self) -> LineReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owned:
+            for stream in (self._raw, self._text):
+                if stream is not None:
+                    stream.close()
+
+    def __iter__(self) -> Iterator[str]:
+        chunks = self._text_chunks()
+        carry = ""
+        for chunk in chunks:
+            text = carry + chunk
+            if "\x00" in text:
+                at = self._lines + text.count("\n", 0, text.index("\x00")) + 1
+                raise InputError(
+                    f"{self.name} line {at} contains NUL bytes: this is not a text file "
+                    "(or it is UTF-16 without a byte-order mark)",
+                    hint=SAVE_AS_UTF8,
+                )
+            lines = io.StringIO(text, newline="").readlines()
+            # The last piece may be incomplete; a final "\r" may be the first half of "\r\n".
+            carry = lines.pop() if lines and not lines[-1].endswith("\n") else ""
+            for line in lines:
+                if len(line) > self.max_line + 2:
+                    self._too_long(self._lines + 1)
+                self._lines += 1
+                yield line
+            if len(carry) > self.max_line:
+                self._too_long(self._lines + 1)
+        if carry:
+            self._lines += 1
+            yield carry
+
+    def _too_long(self, line: int) -> None:
+        raise InputError(
+            f"{self.name} line {line} is longer than {self.max_line:,} characters",
+            hint="is this the right file? a numbers or batch file has one short row per line",
+        )
+
+    def _text_chunks(self) -> Iterator[str]:
+        if self._raw is None:
+            assert self._text is not None  # noqa: S101 - one of the two is always set
+            # A stream that is text already (tests' StringIO): only the limits apply.
+            first = True
+            while chunk := self._text.read(_BLOCK):
+                yield chunk.removeprefix("\ufeff") if first else chunk
+                first = False
+            return
+        yield from self._decoded(self._raw)
+
+    def _decoded(self, raw: BinaryIO) -> Iterator[str]:
+        head = raw.read(_BLOCK)
+        encoding = "utf-8"
+        for bom, name, label in _BOMS:
+            if head.startswith(bom):
+                head, encoding, self.encoding = head[len(bom) :], name, label
+                break
+        decoder = codecs.getincrementaldecoder(encoding)("strict")
+        block = head
+        while True:
+            final = len(block) == 0
+            try:
+                yield decoder.decode(block, final=final)
+            except UnicodeDecodeError as exc:
+                raise self._decode_error(exc, block, encoding) from None
+            if final:
+                return
+            block = raw.read(_BLOCK)
+
+    def _decode_error(self, exc: UnicodeDecodeError, block: bytes, encoding: str) -> InputError:
+        # Lines already handed out, plus the line breaks in this block before the bad byte
+        # (an approximation only for UTF-16/32, whose bytes the regex does not understand).
+        before = block[: max(exc.start, 0)]
+        line = self._lines + len(_NEWLINES.findall(before)) + 1
+        if encoding != "utf-8":
+            return InputError(
+                f"{self.name} line {line} is not valid {self.encoding} ({exc.reason})",
+                hint=SAVE_AS_UTF8,
+            )
+        line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
+        column = exc.start - line_start + 1
+        bad = block[exc.start : exc.start + 1]
+        return InputError(
+            f"{self.name} line {line} is not UTF-8 (byte 0x{bad.hex().upper()} at column "
+            f"{column}){_guess(block)}",
+            hint=SAVE_AS_UTF8,
+        )
+
+
+def _guess(block: bytes) -> str:
+    """What the text probably is, for the error message."""
+    try:
+        block.decode("cp1252")
+    except UnicodeDecodeError:
+        return ""
+    return ": it looks like Latin-1 / Windows-1252 from an older spreadsheet"
+
+
+def open_lines(path: str, stdin: TextIO | None = None, *, what: str = "file") -> LineReader:
+    """The lines of `path`; "-" means stdin (`stdin`, default sys.stdin; never closed)."""
+    if path == "-":
+        stream = sys.stdin if stdin is None else stdin
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None:
+            return LineReader("stdin", buffer, None, owned=False)
+        return LineReader("stdin", None, stream, owned=False)
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - LineReader closes it
+    except FileNotFoundError:
+        raise InputError(f"{what} not found: {path}") from None
+    except IsADirectoryError:
+        raise InputError(f"{what} {path} is a directory") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return LineReader(path, raw, None, owned=True)
+
+
+def read_text(path: str, stdin: TextIO | None = None, *, what: str, limit: int) -> str:
+    """A whole (short) text, such as a message: the same decoding rules, and refused beyond
+    `limit` characters without reading further (`--message-file /dev/zero`)."""
+    parts: list[str] = []
+    size = 0
+    with open_lines(path, stdin, what=f"{what} file") as reader:
+        reader.name = "stdin" if path == "-" else path
+        for line in reader:
+            size += len(line)
+            if size > limit:
+                raise InputError(
+                    f"the {what} in {reader.name} is longer than {limit:,} characters"
+                )
+            parts.append(line)
+    return "".join(parts)
