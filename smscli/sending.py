@@ -446,7 +446,8 @@ def _error_text(outcome: ChunkOutcome) -> str:
 
 def outcome_rows(run: RunResult) -> Iterator[dict[str, object]]:
     """One row per number: number, msg_id, order_id, outcome, error (smscli.rows.SEND);
-    outcome is accepted, rejected, unknown or not_sent, as in the history."""
+    outcome is accepted, rejected (refused requests included), unknown or not_sent, as in
+    the history."""
     for outcome in run.outcomes:
         yield from rows_for(outcome)
 
@@ -493,7 +494,11 @@ def rows_for(outcome: ChunkOutcome) -> Iterator[dict[str, object]]:
                 "error": None,
             }
         return
-    state = outcome.state.value
+    # A refused request is rejected as far as its numbers go (the history says so too); its
+    # error text says a resume can send it again (--resend-refused).
+    state = (
+        ChunkState.REJECTED.value if outcome.state is ChunkState.REFUSED else outcome.state.value
+    )
     text = _error_text(outcome)
     for i, number in enumerate(chunk.numbers):
         yield {

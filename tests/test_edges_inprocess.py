@@ -101,7 +101,7 @@ def test_an_answer_the_history_cannot_record_stops_sending_and_is_named(
     assert "(they may get the message twice)" not in result.stderr  # no such hint
     # The answers reached stdout all the same; no request started after the failure.
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    shown = {r["number"]: r["msg_id"] for r in rows if r["accepted"]}
+    shown = {r["number"]: r["msg_id"] for r in rows if r["outcome"] == "accepted"}
     assert shown == gateway.answers and len(shown) == 3000
     assert sum(gateway.processed().values()) == 3000
     unrecorded = given[2000:3000]
@@ -128,7 +128,7 @@ def test_refused_before_processing_resumes_with_resend_refused(
     assert again.exit_code == 0, again.stderr
     assert gateway.processed() == Counter(given)
     rows = [json.loads(line) for line in again.stdout.splitlines()]
-    assert len(rows) == 3000 and all(r["accepted"] for r in rows)
+    assert len(rows) == 3000 and all(r["outcome"] == "accepted" for r in rows)
 
 
 @pytest.mark.parametrize("code", ["-1", "-31", "-13", "-19"])

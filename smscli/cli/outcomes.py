@@ -44,7 +44,7 @@ class TableView:
                 self.rows.append(row)
             elif self.rows:
                 self.rows = []  # too many: from now on only the noteworthy ones count
-            if row.get("accepted") is not True:
+            if row.get("outcome") != "accepted":
                 self.noteworthy_total += 1
                 if len(self.noteworthy) < TABLE_NOTEWORTHY:
                     self.noteworthy.append(row)
