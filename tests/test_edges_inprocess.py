@@ -95,7 +95,7 @@ def test_an_answer_the_history_cannot_record_stops_sending_and_is_named(
     result = invoke(*args)
     assert result.exit_code == 74, result.stderr
     assert failed == [2, 2]  # recorded, and tried once more before the summary
-    assert "answered request(s) 3 (1,000 numbers)" in result.stderr
+    assert "answered request 3 (1,000 numbers)" in result.stderr
     assert "Do NOT resend them" in result.stderr
     assert "never use --resend-unknown on job" in result.stderr
     assert "(they may get the message twice)" not in result.stderr  # no such hint

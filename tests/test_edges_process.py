@@ -99,6 +99,49 @@ def test_a_closed_pipe_stops_the_send_and_loses_no_answer(
     assert_resume_sends_each_number_once(gateway, job, given, kind)
 
 
+def test_a_resume_into_a_closed_pipe_stops_too(gateway: EdgeGateway, tmp_path: Path) -> None:
+    """Rows of a resume stream out as it runs (earlier ones as they come due): a reader that
+    goes away stops the resume as it stops a first run."""
+    given, path = numbers_file(tmp_path, 30_000)
+    with open(os.devnull, "w") as sink:
+        first = subprocess.Popen(
+            command("send", path, "-o", "jsonl"), stdout=subprocess.PIPE, stderr=sink,
+            env=dict(os.environ),
+        )
+        assert first.stdout is not None and first.stdout.readline()
+        first.stdout.close()
+        assert first.wait(120) == 141
+    job = only_job()
+    before = sum(gateway.processed().values())
+    proc = subprocess.Popen(
+        [SMSCLI, "send", "--resume", str(job), "-y", "-o", "jsonl"], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+    )
+    assert proc.stdout is not None
+    for _ in range(before + 1):  # the first run's rows, then the resume's own first one
+        assert proc.stdout.readline()
+    proc.stdout.close()
+    _, stderr = proc.communicate(timeout=120)
+    clean(stderr)
+    assert proc.returncode == 141, stderr
+    assert f"smscli send --resume {job}" in stderr
+    assert before < sum(gateway.processed().values()) < len(given)
+    outcomes = assert_nothing_twice_and_every_answer_kept(gateway, job)
+    assert "unknown" not in outcomes.values()
+    if Path("/dev/full").exists():  # the output gone before the first request: none leaves
+        sent = sum(gateway.processed().values())
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [SMSCLI, "send", "--resume", str(job), "-y", "-o", "jsonl"], stdout=full,
+                stderr=subprocess.PIPE, text=True, env=dict(os.environ), timeout=120,
+                check=False,
+            )
+        assert done.returncode == 74, done.stderr
+        assert f"nothing was sent; job {job} is as it was" in done.stderr
+        assert sum(gateway.processed().values()) == sent
+    assert_resume_sends_each_number_once(gateway, job, given)
+
+
 # -- a full disk -----------------------------------------------------------------------------
 
 

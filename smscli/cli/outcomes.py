@@ -73,7 +73,7 @@ class OutcomeStream:
         self._seen: set[int] = set()
         self._fmt = fmt
         self._columns = columns
-        self._progress = progress
+        self.progress = progress
         # Only the table is bounded, and only when the rows can be seen again elsewhere.
         self.view = TableView() if fmt is OutputFormat.TABLE and bounded_table else None
         self._writer: RowWriter | None = None
@@ -100,8 +100,8 @@ class OutcomeStream:
         self._seen.add(index)
         before = (self.tally.accepted, self.tally.rejected)
         self.tally.add(outcome)
-        if self._progress is not None:
-            self._progress.advance(
+        if self.progress is not None:
+            self.progress.advance(
                 len(outcome.chunk.numbers),
                 accepted=self.tally.accepted - before[0],
                 rejected=self.tally.rejected - before[1],

@@ -14,7 +14,7 @@ from smscli import console
 from smscli import rows as row_keys
 from smscli.cli import common as c
 from smscli.cli.inputs import read_message, read_numbers
-from smscli.errors import ExitCode, SmsCliError, UsageError
+from smscli.errors import ExitCode, OutputError, SmsCliError, UsageError
 from smscli.message import plural
 from smscli.output import OutputFormat, write_rows
 from smscli.progress import Progress
@@ -565,8 +565,9 @@ def _list_refused(plan: ResumePlan, resend_refused: bool) -> None:
     numbers = sum(len(o.chunk.numbers) for o in plan.refused)
     causes = sorted({o.error.message for o in plan.refused if o.error is not None})
     console.info(
-        f"job {job}: {len(plan.refused)} request(s) with {numbers:,} numbers were refused by "
-        f"the gateway before it processed them ({'; '.join(causes) or 'refused'})"
+        f"job {job}: {plural(len(plan.refused), 'request')} with {plural(numbers, 'number')} "
+        f"{'was' if len(plan.refused) == 1 else 'were'} refused by the gateway before it "
+        f"processed {'it' if len(plan.refused) == 1 else 'them'} ({'; '.join(causes) or 'refused'})"
     )
     if resend_refused:
         console.info("sending them as --resend-refused asks")
@@ -626,11 +627,31 @@ def _resume_run(
         f"{plural(len(chunks), 'request')}; {plural(len(plan.settled), 'answered request')} "
         f"{'is' if len(plan.settled) == 1 else 'are'} not resent"
     )
+    from smscli.cli.outcomes import OutcomeStream
+
+    earlier = plan.outcomes_without(ch.index for ch in chunks)
+    # Rows stream out in job order as for a first run (earlier outcomes as they come due), so
+    # a reader that goes away stops the resume too, instead of being found out at the end.
+    stream = OutcomeStream(
+        sorted([o.chunk for o in earlier] + chunks, key=lambda ch: ch.index),
+        SEND_COLUMNS,
+        opts.output,
+    )
+    try:
+        for outcome in earlier:
+            stream(outcome)
+    except OutputError as exc:  # the output is gone before anything was sent
+        console.error(f"{exc.message}: nothing was sent; job {job.id} is as it was")
+        raise typer.Exit(int(exc.exit_code)) from None
     journal = store.journal(job.id)
     started = time.monotonic()
-    run = run_journalled(journal, lambda: run_paced(chunks, send_one, pace, journal))
+    total = sum(len(ch.numbers) for ch in chunks)
+    with Progress(total, requests=len(chunks), label="sending", quiet=opts.quiet) as progress:
+        stream.progress = progress
+        run = run_journalled(
+            journal, lambda: run_paced(chunks, send_one, pace, journal, stream)
+        )
     clock_warning(gateway)
-    earlier = plan.outcomes_without(ch.index for ch in chunks)
     whole = RunResult(
         outcomes=sorted(earlier + run.outcomes, key=lambda o: o.chunk.index),
         interrupted=run.interrupted,
@@ -640,7 +661,7 @@ def _resume_run(
         journal_error=run.journal_error,
     )
     job_ref = JobRef(job.id, f"smscli {job.kind}", needs_message=not job.content_stored)
-    finish(whole, opts, started, sandbox=is_sandbox(prof), job=job_ref)
+    finish(whole, opts, started, sandbox=is_sandbox(prof), job=job_ref, stream=stream)
 
 
 # -- the end of a run ----------------------------------------------------------------------------
@@ -759,7 +780,8 @@ def _unrecorded(run: RunResult, job: JobRef | None) -> None:
         which += ", …"
     console.error(
         f"{err.message if err else 'the history failed'}: sending stopped. The gateway "
-        f"answered request(s) {which} ({numbers:,} numbers) but the history could not record "
+        f"answered {'request' if len(run.unrecorded) == 1 else 'requests'} {which} "
+        f"({plural(numbers, 'number')}) but the history could not record "
         "those answers: they are in the rows written above, and the history shows them as "
         "unknown. Do NOT resend them."
     )
