@@ -30,6 +30,7 @@ Schema (PRAGMA user_version = len(_MIGRATIONS); migrations run in order when a f
               error: every report answer of a queue provider, saved before it is read. Read
               answers without reports are dropped; the rest is deleted by `prune`.
     notices   (v3) name -> shown: one-time warnings already given.
+    gateway_sent, inbound, sync_state  (v4) the support desk's: see smscli.support.schema.
 
 A job's whole plan is written when it is created (one row per chunk), so a resume knows exactly
 what every chunk held, including the ones that never started; a number's own row is written once,
@@ -57,6 +58,7 @@ from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, TypeVar
 from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError, UsageError
 from smscli.gateways.base import DeliveryStatus, RawAnswer, Report, SendResult, Submitted
 from smscli.sending import Chunk, ChunkOutcome, ChunkState, RunResult, outcome_rows
+from smscli.support import schema as support_schema
 
 FILE_NAME: Final = "history.sqlite3"
 # Long enough to outlast another process's longest transaction (creating a 200,000-number job,
@@ -185,6 +187,9 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             shown TEXT NOT NULL
         )""",
     ),
+    # v4: the support desk's tables (smscli.support.schema): the gateway's sent records,
+    # inbound messages, per-profile sync state.
+    support_schema.MIGRATION,
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 

@@ -932,7 +932,7 @@ def test_routes_by_the_end_of_the_path(sandbox: Sandbox, clock: Clock, base: str
         assert report(c, clock, ["2108021054011000095"])["nofound"] == "1"
 
 
-@pytest.mark.parametrize("path", ["/getSentRcd", "/sendSmsX", "/v3/sendSms/batch/x", "/"])
+@pytest.mark.parametrize("path", ["/postback/backfill", "/sendSmsX", "/v3/sendSms/batch/x", "/"])
 def test_unknown_path_is_http_404_json(client: httpx.Client, clock: Clock, path: str) -> None:
     response = client.get(path, headers=auth(clock.now))
     assert response.status_code == 404

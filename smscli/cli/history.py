@@ -243,23 +243,38 @@ def prune(
         age = parse_duration(older_than)
     except ValueError as exc:
         raise UsageError(f"--older-than: {exc}") from None
+    from smscli.support.store import AccountStore, now
+
     store = _open()
+    account = AccountStore(store)
     try:
         found = store.prune(age, dry_run=True)
-        if not found.jobs:
+        # The support desk's copies of the gateway's records and inbound messages too.
+        records, inbound = account.prune(now() - age, dry_run=True)
+        if not found.jobs and not records and not inbound:
             console.info(f"nothing to prune: no job is older than {older_than}")
             return
         what = (
-            f"{plural(found.jobs, 'job')} ({plural(found.messages, 'message')}) older than "
-            f"{older_than}"
+            f"{plural(found.jobs, 'job')} ({plural(found.messages, 'message')})"
+            f"{_synced(records, inbound)}"
         )
-        _confirm_prune(what, yes)
+        _confirm_prune(f"{what} older than {older_than}", yes)
         done = store.prune(age)
+        records, inbound = account.prune(now() - age)
     finally:
         store.close()
     console.info(
-        f"deleted {plural(done.jobs, 'job')} ({plural(done.messages, 'message')}) older than "
-        f"{older_than}"
+        f"deleted {plural(done.jobs, 'job')} ({plural(done.messages, 'message')})"
+        f"{_synced(records, inbound)} older than {older_than}"
+    )
+
+
+def _synced(records: int, inbound: int) -> str:
+    if not records and not inbound:
+        return ""
+    return (
+        f", {plural(records, 'synced gateway record')} and "
+        f"{plural(inbound, 'inbound message')}"
     )
 
 

@@ -76,6 +76,28 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    sent_page_size: Annotated[
+        int,
+        typer.Option(
+            "--sent-page-size", min=1, max=50_000, metavar="N",
+            help="v3: records per getSentRcd answer (the platform's 50,000; lower to try paging).",
+        ),
+    ] = 50_000,
+    sent_rcd_interval: Annotated[
+        float,
+        typer.Option(
+            "--sent-rcd-interval", min=0, metavar="SECONDS",
+            help="v3: answer -15 (too frequent) to getSentRcd calls closer than this "
+            "(the platform's FAQ: 60). 0 = no limit.",
+        ),
+    ] = 0.0,
+    status_dialect: Annotated[
+        str,
+        typer.Option(
+            "--status-dialect", metavar="zh|en",
+            help="v3: getSentRcd's failed status: 1 (zh pages: 0/-1/1) or 2 (en pages: 0/2).",
+        ),
+    ] = "zh",
 ) -> None:
     """Serve a sandbox on http://127.0.0.1:PORT (point a profile's base_url at it).
 
@@ -98,6 +120,8 @@ def serve(
 
     if latency < 0 or delivery_delay < 0:
         raise UsageError("--latency and --delivery-delay must not be negative")
+    if status_dialect not in ("zh", "en"):
+        raise UsageError(f"--status-dialect {status_dialect!r}: choose zh or en")
     try:
         chosen = q.parse([*(quirk or []), os.environ.get("SMSCLI_SANDBOX_QUIRKS", "")])
     except ValueError as exc:
@@ -115,7 +139,9 @@ def serve(
     if mobset:
         handler, close, announce = _mobset(latency, delivery_delay, chosen)
     else:
-        handler, close, announce = _v3(latency, delivery_delay, chosen)
+        handler, close, announce = _v3(
+            latency, delivery_delay, chosen, sent_page_size, sent_rcd_interval, status_dialect
+        )
     if chosen:
         console.info(f"quirks: {', '.join(sorted(chosen))}")
     try:
@@ -134,7 +160,14 @@ def serve(
         close()
 
 
-def _v3(latency: float, delivery_delay: float, quirks: frozenset[str]) -> Served:
+def _v3(
+    latency: float,
+    delivery_delay: float,
+    quirks: frozenset[str],
+    sent_page_size: int = 50_000,
+    sent_rcd_interval: float = 0.0,
+    status_dialect: str = "zh",
+) -> Served:
     from smscli.gateways.sandbox import SANDBOX_API_KEY, SANDBOX_APP_ID, Sandbox
     from smscli.providers import SANDBOX_BALANCE
     from smscli.settings import data_dir
@@ -145,6 +178,9 @@ def _v3(latency: float, delivery_delay: float, quirks: frozenset[str]) -> Served
         delivery_delay=delivery_delay,
         balance=SANDBOX_BALANCE,
         quirks=quirks,
+        sent_page_size=sent_page_size,
+        sent_rcd_interval=sent_rcd_interval,
+        status_dialect=status_dialect,
     )
 
     def announce(url: str) -> None:
@@ -232,3 +268,52 @@ def reset(
     for state in states:
         shutil.rmtree(state)
         console.info(f"sandbox state deleted ({state})")
+
+
+@app.command("inbound")
+@handle_errors
+def inbound(
+    number: Annotated[str, typer.Argument(help="The phone that writes (any way `send` takes).")],
+    text: Annotated[str, typer.Argument(help="What it writes.")],
+    mobset: Annotated[
+        bool, typer.Option("--mobset", help="To the mobset simulator instead of the v3 one.")
+    ] = False,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", metavar="NUMBER", help="The account's number it writes to.",
+                     show_default=False),
+    ] = None,
+) -> None:
+    """Simulate a reply: an inbound message from NUMBER, which recordMo (v3) or SmsGetRecv
+    (mobset) then hands out, so `smscli inbox` and `smscli lookup` have something to show.
+
+    It goes into the simulator's state in the data dir, which the in-process sandbox
+    profiles and `smscli sandbox serve` share.
+
+    
+    Examples:
+      smscli sandbox inbound 447700900123 "STOP"
+      smscli sandbox inbound --mobset 8613800000000 "收到，谢谢"
+    """
+    from smscli.cli.sync import normalized
+    from smscli.settings import data_dir
+
+    sender = normalized(number)
+    if not text.strip():
+        from smscli.errors import InputError
+
+        raise InputError("the inbound message is empty")
+    if mobset:
+        from smscli.gateways.mobset_sandbox import MobsetSandbox
+        from smscli.providers import MOBSET_SANDBOX_BALANCE
+
+        with MobsetSandbox(data_dir() / "sandbox-mobset", balance=MOBSET_SANDBOX_BALANCE) as sb:
+            sb.inject_inbound(sender, text, to=to)
+    else:
+        from smscli.gateways.sandbox import Sandbox
+        from smscli.providers import SANDBOX_BALANCE
+
+        with Sandbox(data_dir() / "sandbox", balance=SANDBOX_BALANCE) as v3:
+            v3.account.inject_inbound(sender, text, to=to)
+    which = "mobset sandbox" if mobset else "sandbox"
+    console.info(f"{which}: inbound message from {sender} queued")

@@ -50,6 +50,7 @@ from smscli.gateways.base import (
 )
 from smscli.gateways.http import check_status, json_answer, make_client, send_request
 from smscli.gateways.matching import match_number as _match
+from smscli.gateways.records import Inbound
 
 MAX_NUMBERS: Final = 50
 MAX_CONTENT: Final = 900
@@ -395,6 +396,14 @@ class MobsetClient:
         whole = _int(amount) is not None
         return Balance(balance=amount, extra={"unit": "messages"} if whole else {})
 
+    def pull_inbound(self) -> tuple[Inbound, ...]:
+        """One SmsGetRecv: inbound messages, Details[]{PhoneNumber, RecvNumber, AddNum,
+        RecvTime, Content}. Like SmsGetReport it takes no filter, so it is read as a queue
+        (each message handed out once, presumably): save a batch before calling again."""
+        data = self._call("SmsGetRecv")
+        found = (_inbound(entry) for entry in _entries(data.get("details")))
+        return tuple(item for item in found if item is not None)
+
     def close(self) -> None:
         self._client.close()
 
@@ -601,6 +610,26 @@ def _report(entry: Mapping[str, Any]) -> Report | None:
         time=parse_beijing_time(entry.get("reporttime")),
         code=raw or None,
         detail=detail,
+    )
+
+
+def _inbound(entry: Mapping[str, Any]) -> Inbound | None:
+    """An SmsGetRecv entry (keys already lower-case). RecvNumber is the account's number the
+    phone wrote to, AddNum the extension after it (if any)."""
+    number = _text(entry.get("phonenumber")) or _first(entry, _PHONE_KEYS)
+    if number is None:
+        return None
+    to = _text(entry.get("recvnumber"))
+    extension = _text(entry.get("addnum"))
+    if extension:
+        to = f"{to or ''}{extension}"
+    content = entry.get("content")
+    return Inbound(
+        number=number,
+        to=to,
+        content="" if content is None else str(content),
+        time=parse_beijing_time(entry.get("recvtime")),
+        msg_id=_first(entry, _ID_KEYS),
     )
 
 

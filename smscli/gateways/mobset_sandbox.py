@@ -28,7 +28,11 @@ Answers (key names chosen where the documents leave them open, providers.md D.1/
                    At most 50 reports per call, oldest first; a report is handed out once.
     SmsGetBalance  {"Code": "n", "Message": "取账号剩余短信量成功"}: Code is the number of
                    messages left (the legacy SDK's convention; SDK3 documents no answer).
-    SmsGetRecv     {"Code": 0, "Message": "取上行短信成功", "Details": []}: no inbound messages.
+    SmsGetRecv     {"Code": n, "Message": "取上行短信成功", "Details": [{"PhoneNumber": "...",
+                    "RecvNumber": "1069...", "AddNum": "", "RecvTime": "2026-09-21 22:13:23",
+                    "Content": "..."}, ...]}: the inbound messages injected with
+                   inject_inbound (`smscli sandbox inbound --mobset`), at most 50 per call,
+                   oldest first, each handed out once (read as a queue, like SmsGetReport).
     any error      {"Code": -n, "Message": "<Chinese reason>"}
 
 Error codes, in the order the checks run (nothing is stored or charged unless the answer is a
@@ -97,6 +101,9 @@ MOBSET_SANDBOX_PASSWORD: Final = "sandbox-password"  # noqa: S105
 MAX_NUMBERS: Final = 50
 MAX_CONTENT_CHARS: Final = 900
 MAX_REPORTS: Final = 50
+MAX_RECV: Final = 50
+# The account's own number that injected inbound messages are addressed to by default.
+RECV_NUMBER: Final = "10690000"
 TIMESTAMP_TOLERANCE_SECONDS: Final = 20 * 60
 DEFAULT_BALANCE: Final = 100_000
 SMS_ID_START: Final = 1_000_000_000
@@ -190,6 +197,9 @@ class _Store:
         "CREATE INDEX IF NOT EXISTS queue ON messages (reported, ready_at, sms_id)",
         "CREATE TABLE IF NOT EXISTS account (id INTEGER PRIMARY KEY CHECK (id = 1),"
         " balance INTEGER NOT NULL, last_sms_id INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS inbound (id INTEGER PRIMARY KEY, number TEXT NOT NULL,"
+        " recv_number TEXT NOT NULL, add_num TEXT NOT NULL, content TEXT NOT NULL,"
+        " received_at REAL NOT NULL, handed_out INTEGER NOT NULL DEFAULT 0)",
     )
 
     def __init__(
@@ -258,6 +268,29 @@ class _Store:
         with self._lock:
             row = self._db.execute("SELECT balance FROM account WHERE id = 1").fetchone()
         return int(row[0])
+
+    def add_inbound(
+        self, number: str, recv_number: str, add_num: str, content: str, at: float
+    ) -> None:
+        with self._lock, ImmediateTransaction(self._db):
+            self._db.execute(
+                "INSERT INTO inbound (number, recv_number, add_num, content, received_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (number, recv_number, add_num, content, at),
+            )
+
+    def pop_inbound(self, limit: int) -> list[tuple[str, str, str, str, float]]:
+        """The oldest inbound messages not handed out yet, marked in the same transaction."""
+        with self._lock, ImmediateTransaction(self._db):
+            rows = self._db.execute(
+                "SELECT id, number, recv_number, add_num, content, received_at FROM inbound"
+                " WHERE handed_out = 0 ORDER BY received_at, id LIMIT ?",
+                (limit,),
+            ).fetchall()
+            self._db.executemany(
+                "UPDATE inbound SET handed_out = 1 WHERE id = ?", ((row[0],) for row in rows)
+            )
+        return [tuple(row[1:]) for row in rows]
 
     def close(self) -> None:
         with self._lock:
@@ -463,7 +496,27 @@ class MobsetSandbox:
         return {"Code": str(self._store.balance()), "Message": MESSAGES["balance_ok"]}
 
     def _get_recv(self, params: dict[str, str], names: list[str]) -> dict[str, object]:
-        return {"Code": 0, "Message": MESSAGES["recv"], "Details": []}
+        popped = self._store.pop_inbound(MAX_RECV)
+        details = [
+            {
+                "PhoneNumber": number,
+                "RecvNumber": recv_number,
+                "AddNum": add_num,
+                "RecvTime": datetime.fromtimestamp(at, BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+                "Content": content,
+            }
+            for number, recv_number, add_num, content, at in popped
+        ]
+        return {"Code": len(details), "Message": MESSAGES["recv"], "Details": details}
+
+    def inject_inbound(
+        self, number: str, content: str, *, to: str | None = None, at: float | None = None
+    ) -> None:
+        """A message from `number` to the account (`to`: its number, else RECV_NUMBER), for
+        SmsGetRecv to hand out."""
+        self._store.add_inbound(
+            number, to or RECV_NUMBER, "", content, self._clock() if at is None else at
+        )
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -8,8 +8,10 @@ platform. Where the documents are silent the sandbox takes the stricter reading.
 
 Endpoints are matched on the end of the URL path, so any base path works (`/v3/sendSms`,
 `/sms/sendSms`, `/x/v3/getReport`): `sendSms` (GET query or POST JSON), `sendSms/batch` (POST),
-`getReport` (GET), `getBalance` (GET). Unknown path: HTTP 404; wrong method: HTTP 405 (both
-with a Spring-style JSON body). Every API-level error is HTTP 200 with `status` != "0".
+`getReport` (GET), `getBalance` (GET), and the account-wide `getSentRcd` (GET) and `recordMo`
+(POST), with injected inbound messages (smscli.gateways.sandbox_account). Unknown path:
+HTTP 404; wrong method: HTTP 405 (both with a Spring-style JSON body). Every API-level error
+is HTTP 200 with `status` != "0".
 
 Quirk modes (`quirks=`, `sandbox serve --quirk`, the profile's `sandbox_quirks`) reshape the
 answers as real servers send them: a BOM, numbers as JSON numbers, no `credit`, no `array`...
@@ -100,6 +102,8 @@ from typing import Any, Final, cast
 
 import httpx
 
+from smscli.gateways.sandbox_account import MAX_SENT_PAGE, AccountError, SandboxAccount
+
 # The documentation's published sample credentials, so the docs' test vector works as-is.
 SANDBOX_API_KEY: Final = "bDqJFiq9"
 SANDBOX_API_SECRET: Final = "7bz1lzh9"  # noqa: S105
@@ -138,10 +142,13 @@ STATUS_REASONS: Final[dict[str, str]] = {
     "-8": "The phone number is empty",
     "-9": "Abnormal phone number",
     "-10": "The customer's balance is insufficient",
+    "-11": "Incorrect time format",
     "-14": "Field is empty or query ID is abnormal",
+    "-15": "Query too frequent",
     "-16": "Timestamp expires",
     "-18": "port program unusual",
     "-22": "parameter exception",
+    "-25": "out of time range",
     "-32": "API key has no permission for this app",
 }
 
@@ -385,6 +392,9 @@ class Sandbox:
         record: bool = False,
         balance: str = "100.0000",
         quirks: Iterable[str] = (),
+        sent_page_size: int = MAX_SENT_PAGE,
+        status_dialect: str = "zh",
+        sent_rcd_interval: float = 0.0,
     ) -> None:
         from smscli.gateways import quirks as quirk_modes
 
@@ -404,12 +414,25 @@ class Sandbox:
             state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             path = state_dir / "sandbox.sqlite3"
         self._store = _Store(path, opening_balance)
+        # getSentRcd, recordMo and injected inbound messages (smscli.gateways.sandbox_account).
+        self.account = SandboxAccount(
+            self._store._db,
+            self._store._lock,
+            clock=self._clock,
+            fate=self._fate,
+            failing_suffixes=tuple(s for s, f in _SUFFIX_FATES.items() if f is _Fate.FAIL),
+            sent_page_size=sent_page_size,
+            status_dialect=status_dialect,
+            sent_rcd_interval=sent_rcd_interval,
+        )
         # Each endpoint answers the JSON body of a "0" answer, already encoded.
         self._endpoints: dict[str, tuple[frozenset[str], Callable[[httpx.Request], bytes]]] = {
             "sendSms/batch": (frozenset({"POST"}), self._send_batch),
             "sendSms": (frozenset({"GET", "POST"}), self._send),
             "getReport": (frozenset({"GET"}), self._get_report),
             "getBalance": (frozenset({"GET"}), self._get_balance),
+            "getSentRcd": (frozenset({"GET"}), self._get_sent_rcd),
+            "recordMo": (frozenset({"POST"}), self._record_mo),
         }
 
     def __enter__(self) -> Sandbox:
@@ -562,6 +585,32 @@ class Sandbox:
         }
         return _with_array(head, ",".join(items))
 
+    def _fate(self, number: str, submitted_at: float) -> tuple[str, float | None]:
+        """A message's state now, as getReport computes it: ("0"|"1"|"-1", delivery time)."""
+        done_at = submitted_at + self._delivery_delay
+        fate = _SUFFIX_FATES.get(number[-4:], _Fate.DELIVER)
+        if fate is _Fate.STUCK or self._clock() < done_at:
+            return "-1", None
+        return ("1" if fate is _Fate.FAIL else "0"), done_at
+
+    def _get_sent_rcd(self, request: httpx.Request) -> bytes:
+        params = _query(request)
+        self._check_app_id(params)
+        try:
+            answer = self.account.sent_records(params)
+        except AccountError as error:
+            raise _ApiError(error.code) from None
+        return _dumps({**_status("0"), **answer})
+
+    def _record_mo(self, request: httpx.Request) -> bytes:
+        body = _json_object(request)
+        self._check_app_id(body)
+        try:
+            answer = self.account.inbound(body)
+        except AccountError as error:
+            raise _ApiError(error.code) from None
+        return _dumps({**_status("0"), **answer})
+
     def _get_balance(self, request: httpx.Request) -> bytes:
         return _dumps(
             {
@@ -585,7 +634,7 @@ def _endpoint_name(path: str) -> str | None:
     segments = path.rstrip("/").split("/")
     if segments[-2:] == ["sendSms", "batch"]:
         return "sendSms/batch"
-    if segments[-1] in ("sendSms", "getReport", "getBalance"):
+    if segments[-1] in ("sendSms", "getReport", "getBalance", "getSentRcd", "recordMo"):
         return segments[-1]
     return None
 

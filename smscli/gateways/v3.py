@@ -35,6 +35,7 @@ from smscli.gateways.http import (
     request_json,
 )
 from smscli.gateways.matching import match_number
+from smscli.gateways.records import InboundPage, SentPage
 
 MAX_NUMBERS_POST = 1000
 MAX_CONTENT = 1024
@@ -254,6 +255,30 @@ class V3Client:
             gift=_opt_str(data.get("gift")),
             credit=_opt_str(data.get("credit")),
         )
+
+    # -- the account as a whole (smscli.gateways.v3_records) ------------------------------
+    def get_sent_records(
+        self, start: datetime, end: datetime, *, start_index: int = 0
+    ) -> SentPage:
+        """One getSentRcd call: the records of messages sent in [start, end) (at most 31 days,
+        within the last 90), from `start_index` on (at most 50,000 per call). -15 (one call a
+        minute) is raised as a GatewayError of kind RATE: the caller decides how to wait."""
+        from smscli.gateways import v3_records
+
+        params = v3_records.sent_params(self._app_id, start, end, start_index)
+        data, _ = self._call("GET", "getSentRcd", params=params)
+        return v3_records.sent_page(data, start_index, (start, end))
+
+    def get_inbound(
+        self, start: datetime, end: datetime, *, current: int = 1, size: int = 100
+    ) -> InboundPage:
+        """One recordMo call: page `current` (from 1) of the inbound messages received in
+        [start, end) (at most one month), `size` (at most 100) per page."""
+        from smscli.gateways import v3_records
+
+        body = v3_records.mo_body(self._app_id, start, end, current, size)
+        data, _ = self._call("POST", "recordMo", body=body)
+        return v3_records.mo_page(data, current)
 
     def close(self) -> None:
         self._client.close()

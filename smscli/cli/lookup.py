@@ -1,0 +1,202 @@
+"""`smscli lookup`: did this number get our SMS? Everything the account knows about some
+numbers, newest first: messages smscli's jobs sent, messages any other system on the account
+sent (the gateway's records, synced first), and the replies they sent back.
+
+Row keys (fixed): time, direction (out|in), number, msg_id, status (delivered|failed|pending|
+unknown|received), detail, content, job, profile, source (history|gateway). Times are local on
+a terminal, ISO-8601 with offset in machine formats."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from smscli import console
+from smscli.cli import common as c
+from smscli.cli.sync import (
+    DEFAULT_SINCE,
+    SinceOpt,
+    freshness,
+    normalized,
+    open_history,
+    run_sync,
+    since_time,
+)
+from smscli.errors import ConfigError, NetworkError, SmsCliError
+from smscli.output import Column, OutputFormat, write_rows
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from smscli.settings import ResolvedProfile
+    from smscli.store import Store
+
+COLUMNS = [
+    Column("time", "Time"),
+    Column("direction", "Dir"),
+    Column("number", "Number"),
+    Column("msg_id", "Message ID"),
+    Column("status", "Status"),
+    Column("detail", "Detail"),
+    Column("content", "Content"),
+    Column("job", "Job", "right"),
+    Column("profile", "Profile"),
+    Column("source", "Source"),
+]
+
+
+@c.handle_errors
+def lookup(
+    ctx: typer.Context,
+    numbers: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="NUMBER...", help="Phone numbers, written any way `send` takes them."
+        ),
+    ],
+    since: SinceOpt = DEFAULT_SINCE,
+    no_sync: Annotated[
+        bool,
+        typer.Option("--no-sync", help="Answer from the history only; ask the gateway nothing."),
+    ] = False,
+    profile: c.ProfileOpt = None,
+    output: c.OutputOpt = None,
+    json_flag: c.JsonOpt = False,
+    quiet: c.QuietOpt = False,
+    verbose: c.VerboseOpt = False,
+) -> None:
+    """Messages to and from some numbers: did they get our SMS?
+
+    Everything about these numbers, newest first: what was sent to them (by smscli or any
+    system on the account), its delivery status, and what they sent back.
+
+    First syncs the window from the gateway (the profile's account), unless --no-sync; when it
+    cannot (rate-limited, offline) it answers from the history and says how fresh that is.
+
+    \b
+    Examples:
+      smscli lookup "+44 7700 900123"
+      smscli lookup 447700900123 447700900456 --since 30d -o json
+      smscli lookup 447700900123 --no-sync        offline: the history only
+    """
+    opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
+    from smscli.numbers import numbers_from_args
+
+    # As `send` reads its arguments: comma-separated pieces, each normalised and checked.
+    wanted = [normalized(raw.value) for raw in numbers_from_args(numbers)]
+    when = since_time(since)
+    store = open_history()
+    try:
+        notes: list[str] = []
+        if not no_sync:
+            notes = _sync_first(store, opts, when, wanted)
+        else:
+            notes = ["not synced (--no-sync): answered from the history"]
+        from smscli.support.lookup import lookup_rows
+
+        rows = lookup_rows(store, wanted, when, time_text=_time_text(opts.output))
+    finally:
+        store.close()
+    if not rows:
+        console.info(f"nothing to or from {', '.join(wanted)} since {_shown(when)}")
+    write_rows(rows, _columns(rows, opts.output), opts.output)
+    for note in notes:
+        console.detail(note)
+
+
+def _sync_first(
+    store: Store, opts: c.Common, since: datetime, numbers: list[str]
+) -> list[str]:
+    """Sync the window (sent records, then inbound messages: one refused does not stop the
+    other; no waiting on -15), then ask getReport about the shown messages whose state is not
+    final. Returns the notes on what was consulted and how fresh it is."""
+    from smscli.support.sync import capabilities
+
+    try:
+        prof = c.load_profile(opts)
+    except ConfigError as exc:
+        hint = f"{exc.hint}; " if exc.hint else ""
+        raise ConfigError(
+            exc.message, hint=f"{hint}or add --no-sync to answer from the local history alone"
+        ) from None
+    gateway = c.open_gateway(prof, opts)
+    synced = True
+    try:
+        for part in ("sent", "inbound"):
+            try:
+                run_sync(gateway, store, prof, since, wait=False, refresh_pending=False,
+                         sent=part == "sent", inbound=part == "inbound")
+            except NetworkError as exc:
+                console.warn(
+                    f"could not reach the gateway ({exc.message}): answered from the history"
+                )
+                return freshness(store, prof, since)
+            except SmsCliError as exc:
+                # Rate-limited (-15), refused, or the history busy: the rows are still the
+                # history's best answer, said to be so.
+                what = "sent records" if part == "sent" else "inbound messages"
+                console.warn(f"could not sync {what} ({exc.message}): answered from the history")
+                synced = False
+        _refresh(gateway, store, prof, since, numbers)
+    finally:
+        gateway.close()
+    consulted, missing = capabilities(gateway)
+    notes = []
+    if synced:
+        notes.append(f"consulted: the local history, and from {prof.name} ({prof.provider}): "
+                     + "; ".join(consulted))
+    notes.extend(f"not consulted: {item}" for item in missing)
+    return notes + freshness(store, prof, since)
+
+
+def _refresh(
+    gateway: object, store: Store, prof: ResolvedProfile, since: datetime, numbers: list[str]
+) -> None:
+    """The shown messages still pending, asked by msgId (getReport has no per-minute limit,
+    so this works even when the sync was refused as too frequent)."""
+    from smscli.support.refresh import MAX_REFRESH_IDS, refresh
+    from smscli.support.store import AccountStore
+
+    account = AccountStore(store)
+    unsettled = account.unsettled(numbers, since, prof.provider, MAX_REFRESH_IDS)
+    try:
+        refresh(gateway, account, provider=prof.provider, profile=prof.name,
+                unsettled=unsettled)
+    except SmsCliError as exc:
+        console.warn(f"could not refresh delivery states ({exc.message})")
+
+
+def _columns(rows: list[dict[str, object]], fmt: OutputFormat) -> list[Column]:
+    """Every key for scripts. A table (a person at a terminal) puts the words first and the
+    message ID late, and leaves out the profile when every row has the same one."""
+    if fmt is not OutputFormat.TABLE:
+        return COLUMNS
+    by_key = {column.key: column for column in COLUMNS}
+    order = ["time", "direction", "number", "status", "detail", "content", "job", "msg_id",
+             "profile", "source"]
+    if len({row["profile"] for row in rows}) <= 1:
+        order.remove("profile")
+    return [by_key[key] for key in order]
+
+
+def _time_text(fmt: OutputFormat) -> Callable[[datetime], str]:
+    """Times inside `detail` as the rest of the row shows them: local on a table."""
+    if fmt is OutputFormat.TABLE:
+        return _local_short
+    return lambda when: when.isoformat()
+
+
+def _local_short(when: datetime) -> str:
+    """Local time; the date only when it is not today (the table is narrow enough)."""
+    from datetime import datetime as clock
+
+    local = when.astimezone()
+    if local.date() == clock.now().astimezone().date():
+        return local.strftime("%H:%M:%S")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def _shown(when: datetime) -> str:
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")
