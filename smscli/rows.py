@@ -95,6 +95,12 @@ HISTORY_CHUNKS = (
     "started", "finished",
 )  # fmt: skip
 
+LOOKUP = (
+    "number", "msg_id", "job", "profile", "direction", "status", "time", "detail", "content",
+    "source",
+)  # fmt: skip
+INBOX = ("number", "msg_id", "to", "time", "content")
+
 COMMAND_ROWS: dict[str, tuple[str, ...]] = {
     "send": SEND,
     "batch": SEND,
@@ -104,4 +110,6 @@ COMMAND_ROWS: dict[str, tuple[str, ...]] = {
     "history show": HISTORY_SHOW,
     "history show (batch job)": HISTORY_SHOW + BATCH_EXTRA,
     "history show --chunks": HISTORY_CHUNKS,
+    "lookup": LOOKUP,
+    "inbox": INBOX,
 }

@@ -51,6 +51,10 @@ def test_the_commands_build_their_columns_from_the_vocabulary() -> None:
     assert keys(history.NUMBER_COLUMNS) == rows.HISTORY_NUMBER
     assert keys(history.MESSAGE_COLUMNS) == rows.HISTORY_SHOW
     assert keys(history.CHUNK_COLUMNS) == rows.HISTORY_CHUNKS
+    from smscli.cli import inbox, lookup
+
+    assert keys(lookup.COLUMNS) == rows.LOOKUP
+    assert keys(inbox.COLUMNS) == rows.INBOX
 
 
 def jsonl(*args: str) -> list[dict[str, object]]:
