@@ -144,3 +144,10 @@ def test_batch_gsm_replaces_every_rows_characters(isolated: Path) -> None:
     assert contents["447700900125"] == "We're open"
     assert contents["447700900123"] == to_gsm(TYPOGRAPHIC)
     assert invoke("batch", "--resume", "1", "--gsm").exit_code == 2  # type: ignore[attr-defined]
+
+
+def test_sync_in_cron_is_silent_unless_it_fails(isolated: Path) -> None:
+    loud = invoke("sync", "-p", "sandbox")
+    assert loud.exit_code == 0 and loud.stderr  # type: ignore[attr-defined]
+    quiet = invoke("sync", "-p", "sandbox", "--silent")
+    assert quiet.exit_code == 0 and quiet.stderr == ""  # type: ignore[attr-defined]
