@@ -6,6 +6,7 @@ only the table collects its rows, because rich needs them all to size the column
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import sys
@@ -278,6 +279,44 @@ class RowWriter:
             self._out.write("".join(block))
         self._out.flush()
 
+    def template(self, row: Row, varying: Sequence[str]) -> str | None:
+        """One row's text in this format as a %-template, the `varying` keys' values left as
+        %s (in that order), for writing many rows that differ only there with write_filled.
+        The caller vouches that those values need no quoting or escaping in any format
+        (e.g. digits only). None for formats written as a whole (table, JSON array)."""
+        if self._fmt not in (OutputFormat.JSONL, OutputFormat.CSV, OutputFormat.TSV):
+            return None
+        marked = {**row, **{key: f"@{i}@" for i, key in enumerate(varying)}}
+        if self._fmt is OutputFormat.JSONL:
+            text = self._encode_row(marked) + "\n"
+        else:
+            buffer = io.StringIO()
+            dialect = "excel-tab" if self._fmt is OutputFormat.TSV else "excel"
+            cells = [_text(marked.get(k)) for k in self._keys]
+            csv.writer(buffer, dialect=dialect, lineterminator="\n").writerow(cells)
+            text = buffer.getvalue()
+        text = text.replace("%", "%%")
+        for i in range(len(varying)):
+            text = text.replace(f"@{i}@", "%s", 1)
+        return text
+
+    def write_filled(self, template: str, values: Iterable[tuple[str, ...]]) -> None:
+        """Rows from a template(): the bulk path of a send's rows (hundreds of thousands).
+        Fails as write() does (OutputError, and every later write raises it again)."""
+        if self.error is not None:
+            raise self.error
+        try:
+            self._write_filled(template, values)
+        except (OSError, ValueError) as exc:
+            self.error = output_error(exc)
+            raise self.error from None
+
+    def _write_filled(self, template: str, values: Iterable[tuple[str, ...]]) -> None:
+        lines = [template % value for value in values]
+        self._out.write("".join(lines))
+        self._out.flush()
+        self.count += len(lines)
+
     def _encode_row(self, row: Row) -> str:
         """One row as a JSON object, keys in column order. Built from pieces: a bulk send
         writes a row per number, and json's generic encoder costs several times more for
@@ -294,6 +333,10 @@ class RowWriter:
                 text = "true" if value else "false"
             elif kind is int:
                 text = str(value)
+            elif kind is datetime:
+                # What _json_default gives, without the encoder's machinery (a report's rows
+                # carry a time each).
+                text = _quote(value.isoformat())  # type: ignore[attr-defined]
             else:
                 text = self._encode(value)
             parts.append(prefix)

@@ -6,8 +6,9 @@ Where the local history store plugs in:
 
 - `collect_ids(...)` reads msgIds given by the user; `ids_from_history(...)` is its twin for
   `--last/--job/--since`. Either way the ids come with what the history knows of them.
-- query providers (v3): `check_reports(..., on_reports=...)` passes every poll's reports through
-  one callback, where delivery states get recorded; `combine(...)` answers ids whose final state
+- query providers (v3): `check_reports(..., on_reports=...)` passes every call's reports through
+  one callback as that call is answered (while the others are in flight), where delivery
+  states get recorded; `combine(...)` answers ids whose final state
   the history already holds without asking again.
 - queue providers (mobset): `check_queue(...)` drains the gateway's report queue into the
   history (each batch saved before the next is pulled: a pulled report is gone from the
@@ -453,10 +454,13 @@ def fetch_reports(
     retry: RetryPolicy = QUERY_RETRY,
     sleep: Sleep = time.sleep,
     on_retry: OnRetry | None = None,
+    on_part: OnReports | None = None,
 ) -> list[Report]:
     """One report per id (ids unique), in order. Calls of at most `max_ids_per_report` ids run
     on a bounded thread pool; the first error that survives its retries stops the rest and is
-    raised."""
+    raised. `on_part` gets each call's reports (one per id it asked, as merge_reports makes
+    them) on the calling thread as soon as that call is answered: the history records them
+    while the other calls are still in flight."""
     chunks = chunk_ids(ids, source.max_ids_per_report)
 
     def ask(chunk: list[str]) -> ReportResult:
@@ -464,22 +468,38 @@ def fetch_reports(
             lambda: source.get_report(chunk), retry, sleep=sleep, on_retry=on_retry
         )
 
+    def answered(chunk: list[str], result: ReportResult) -> None:
+        if on_part is not None:
+            on_part(merge_reports(chunk, [result]))
+
     if len(chunks) <= 1 or concurrency <= 1:
-        return merge_reports(ids, [ask(chunk) for chunk in chunks])
-    return merge_reports(ids, _run_pool(ask, chunks, concurrency))
+        results = []
+        for chunk in chunks:
+            results.append(ask(chunk))
+            answered(chunk, results[-1])
+        return merge_reports(ids, results)
+    return merge_reports(ids, _run_pool(ask, chunks, concurrency, answered))
 
 
 def _run_pool(
-    ask: Callable[[list[str]], ReportResult], chunks: list[list[str]], concurrency: int
+    ask: Callable[[list[str]], ReportResult],
+    chunks: list[list[str]],
+    concurrency: int,
+    answered: Callable[[list[str], ReportResult], None],
 ) -> list[ReportResult]:
-    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(chunks)))
     try:
         futures = [pool.submit(ask, chunk) for chunk in chunks]
-        wait(futures, return_when=FIRST_EXCEPTION)
-        if any(_failed(future) for future in futures):
-            raise _first_error(futures)
+        chunk_of = dict(zip(futures, chunks, strict=True))
+        waiting = set(futures)
+        while waiting:
+            done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            if any(_failed(future) for future in done):
+                raise _first_error(futures)
+            for future in done:
+                answered(chunk_of[future], future.result())
         return [future.result() for future in futures]
     finally:
         # Never start the queued calls after an error or Ctrl-C; running ones finish on
@@ -613,13 +633,14 @@ def check_reports(
     not_found_verdict: an id nobody knows is not waited for)."""
 
     def ask(todo: list[str], ride_out: bool) -> tuple[list[Report], SmsCliError | None]:
-        return _poll(source, todo, ride_out, concurrency, retry, sleep, on_retry)
+        return _poll(source, todo, ride_out, concurrency, retry, sleep, on_retry, on_reports)
 
+    # on_reports gets each call's reports as that call is answered (see fetch_reports).
     return _keep_asking(
         ask,
         ids,
         wait=wait,
-        on_reports=on_reports,
+        on_reports=None,
         on_poll=on_poll,
         clock=clock,
         sleep=sleep,
@@ -694,10 +715,17 @@ def _poll(
     retry: RetryPolicy,
     sleep: Sleep,
     on_retry: OnRetry | None,
+    on_part: OnReports | None = None,
 ) -> tuple[list[Report], SmsCliError | None]:
     try:
         reports = fetch_reports(
-            source, ids, concurrency=concurrency, retry=retry, sleep=sleep, on_retry=on_retry
+            source,
+            ids,
+            concurrency=concurrency,
+            retry=retry,
+            sleep=sleep,
+            on_retry=on_retry,
+            on_part=on_part,
         )
     except SmsCliError as exc:
         if ride_out and retryable(exc):

@@ -540,9 +540,13 @@ def _tally_add(t: Tally, outcome: ChunkOutcome) -> None:
     if outcome.state is not ChunkState.NOT_SENT or outcome.error is not None:
         t.requests += 1
     if outcome.state is ChunkState.ACCEPTED and outcome.result is not None:
-        listed = Counter(s.number for s in outcome.result.accepted)
-        listed.update(outcome.untracked)
-        ok = sum((Counter(outcome.chunk.numbers) & listed).values())
+        accepted = outcome.result.accepted
+        if len(accepted) == n and [s.number for s in accepted] == outcome.chunk.numbers:
+            ok = n  # the usual answer: every number listed, in order
+        else:
+            listed = Counter(s.number for s in accepted)
+            listed.update(outcome.untracked)
+            ok = sum((Counter(outcome.chunk.numbers) & listed).values())
         t.accepted += ok
         t.rejected += n - ok
     elif outcome.state is ChunkState.REJECTED:

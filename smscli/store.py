@@ -15,12 +15,16 @@ Schema (PRAGMA user_version = len(_MIGRATIONS); migrations run in order when a f
     chunks    (job_id, idx) -> size, state (planned|sending|accepted|rejected|unknown|not_sent),
               attempts (HTTP requests over all runs), sends (times it left: 2 = resent after an
               unknown outcome), error_kind/code/text, started, finished, and the plan: numbers
-              (newline-separated), order_ids / contents / senders (JSON lists or NULL)
-    messages  one row per number once its chunk has an outcome: job_id, chunk, pos (position in
-              the chunk; negative for a number the gateway rewrote), number, order_id,
-              content/sender (batch), outcome (accepted|rejected|unknown|not_sent), msg_id,
-              error, delivery status (delivered|failed|pending|not_found|unknown), status_time,
-              code, detail, updated. Indexed by (job_id, chunk, pos), msg_id and number.
+              (newline-separated), order_ids / contents / senders (JSON lists or NULL) - until
+              the chunk's answer is journalled (v5): then NULL, its messages rows hold it
+    messages  one row per number once its chunk has an outcome, keyed by (job_id, chunk, pos)
+              (position in the chunk; negative for a number the gateway rewrote; WITHOUT
+              ROWID since v5): number, order_id, content/sender (batch), outcome (0 accepted,
+              1 rejected, 2 unknown, 3 not_sent), msg_id, error, delivery status
+              (delivered|failed|pending|not_found|unknown), status_time, code, detail, updated
+              (NULL until a report changes the row). Numbers and msgIds that are canonical
+              integers within 64 bits are stored as integers (v5, see _key). Indexed by msg_id
+              and number.
     orphan_reports  (v2) (provider, msg_id) -> number, status, status_time, code, detail,
               received: delivery reports for msgIds no job of that provider holds (a queue
               provider's reports must not be dropped); moved onto the message once it appears,
@@ -53,11 +57,19 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from itertools import repeat
 from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, TypeVar
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError, UsageError
 from smscli.gateways.base import DeliveryStatus, RawAnswer, Report, SendResult, Submitted
-from smscli.sending import Chunk, ChunkOutcome, ChunkState, RunResult, outcome_rows
+from smscli.sending import (
+    NOT_LISTED,
+    UNTRACKED,
+    Chunk,
+    ChunkOutcome,
+    ChunkState,
+)
+from smscli.sending import _error_text as error_text
 from smscli.support import schema as support_schema
 
 FILE_NAME: Final = "history.sqlite3"
@@ -83,6 +95,46 @@ class JobNotFound(StoreError):
 
 
 # --------------------------------------------------------------------------- schema
+
+_INT64_MAX: Final = 9223372036854775807
+_INT64_DIGITS: Final = len(str(_INT64_MAX))
+
+
+def _key(text: str) -> int | str:
+    """How a number or msgId is stored and looked up: as an integer when it is one written
+    canonically (digits only, no leading zero, within 64 bits), so str() gives it back exactly;
+    otherwise as the text itself. Columns `messages.number` and `.msg_id` have no type, so
+    SQLite keeps whichever it is given, and an integer never equals a text."""
+    if text.isascii() and text.isdigit() and text[0] != "0" and len(text) <= _INT64_DIGITS:
+        value = int(text)
+        if value <= _INT64_MAX:
+            return value
+    return text
+
+
+# A newline-joined list of canonical integers of at most 19 digits (msgIds have 19).
+_ALL_INTS = re.compile(r"[1-9][0-9]{0,18}(?:\n[1-9][0-9]{0,18})*")
+
+
+def _keys(texts: list[str]) -> list[int | str]:
+    """_key of each, for a whole chunk at once: when every one is a canonical integer within
+    64 bits (the usual case: one regex over the joined list), int() runs in C for all."""
+    joined = "\n".join(texts)
+    if texts and joined.isascii() and _ALL_INTS.fullmatch(joined):
+        values: list[int] = list(map(int, texts))
+        if max(values) <= _INT64_MAX:
+            return list[int | str](values)
+    return [_key(text) for text in texts]
+
+
+def _key_sql(column: str) -> str:
+    """_key in SQL, for the migration of text columns."""
+    return (
+        f"CASE WHEN {column} GLOB '[1-9]*' AND {column} NOT GLOB '*[^0-9]*'"
+        f" AND (length({column}) < {_INT64_DIGITS} OR (length({column}) = {_INT64_DIGITS}"
+        f" AND {column} <= '{_INT64_MAX}')) THEN CAST({column} AS INTEGER) ELSE {column} END"
+    )
+
 
 _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     (
@@ -190,6 +242,75 @@ _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # v4: the support desk's tables (smscli.support.schema): the gateway's sent records,
     # inbound messages, per-profile sync state.
     support_schema.MIGRATION,
+    # v5: compact messages (issue 13: 182 bytes per message sent before). Numbers and msgIds
+    # made only of digits are stored as integers (_key: 6-8 bytes instead of 12-19 characters,
+    # in the table and in both indexes), the outcome as a small integer (_OUTCOMES: 0 and 1
+    # take no bytes at all), `updated` only once a report changed the row; the table is keyed
+    # by its position (WITHOUT ROWID), so the position needs no index of its own. A chunk's
+    # plan (numbers, order_ids, contents, senders) is dropped once its answer is journalled:
+    # its messages rows hold the same values, and the plan is read back from them (_plans).
+    (
+        """CREATE TABLE messages_v3 (
+            job_id INTEGER NOT NULL,
+            chunk INTEGER NOT NULL,
+            pos INTEGER NOT NULL,
+            number NOT NULL,
+            msg_id,
+            outcome INTEGER NOT NULL,
+            order_id TEXT,
+            content TEXT,
+            sender TEXT,
+            error TEXT,
+            status TEXT,
+            status_time TEXT,
+            code TEXT,
+            detail TEXT,
+            updated TEXT,
+            PRIMARY KEY (job_id, chunk, pos)
+        ) WITHOUT ROWID""",
+        "INSERT INTO messages_v3 SELECT job_id, chunk, pos, "  # noqa: S608 - constant SQL
+        + _key_sql("number")
+        + ", "
+        + _key_sql("msg_id")
+        + ","
+        " CASE outcome WHEN 'accepted' THEN 0 WHEN 'rejected' THEN 1 WHEN 'unknown' THEN 2"
+        " ELSE 3 END, order_id, content, sender, error, status, status_time, code, detail,"
+        " CASE WHEN status IS NULL THEN NULL ELSE updated END FROM messages"
+        " ORDER BY job_id, chunk, pos",
+        # Said explicitly: the primary key serves what this index did.
+        "DROP INDEX IF EXISTS messages_position",
+        "DROP TABLE messages",
+        "ALTER TABLE messages_v3 RENAME TO messages",
+        "CREATE INDEX messages_msg_id ON messages (msg_id) WHERE msg_id IS NOT NULL",
+        "CREATE INDEX messages_number ON messages (number)",
+        """CREATE TABLE chunks_v3 (
+            id INTEGER PRIMARY KEY,
+            job_id INTEGER NOT NULL REFERENCES jobs (id),
+            idx INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            sends INTEGER NOT NULL DEFAULT 0,
+            error_kind TEXT,
+            error_code TEXT,
+            error_text TEXT,
+            started TEXT,
+            finished TEXT,
+            numbers TEXT,
+            order_ids TEXT,
+            contents TEXT,
+            senders TEXT
+        )""",
+        "INSERT INTO chunks_v3 SELECT * FROM chunks",
+        "UPDATE chunks_v3 SET numbers = NULL, order_ids = NULL, contents = NULL,"
+        " senders = NULL WHERE EXISTS (SELECT 1 FROM messages m"
+        " WHERE m.job_id = chunks_v3.job_id AND m.chunk = chunks_v3.idx AND m.pos = 0)",
+        "DROP TABLE chunks",
+        "ALTER TABLE chunks_v3 RENAME TO chunks",
+        "CREATE UNIQUE INDEX chunks_position ON chunks (job_id, idx)",
+        # Dropping the old table dropped v4's index too (smscli.support.schema): made again.
+        "CREATE INDEX chunks_open ON chunks (state) WHERE state IN ('planned', 'sending')",
+    ),
 )
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 
@@ -614,6 +735,10 @@ _MESSAGE_COLUMNS: Final = (
 )
 _MESSAGE_WIDTH: Final = 15
 
+# messages.outcome, by its code (0 and 1 are stored in no bytes at all).
+_OUTCOMES: Final = ("accepted", "rejected", "unknown", "not_sent")
+_ACCEPTED, _REJECTED, _UNKNOWN, _NOT_SENT = 0, 1, 2, 3
+
 
 def _job(row: Sequence[Any], db_path: pathlib.Path) -> Job:
     status, pid = str(row[12]), None if row[13] is None else int(row[13])
@@ -659,7 +784,8 @@ def _chunk_info(row: Sequence[Any], live: bool) -> ChunkInfo:
 
 
 def _plan(row: Sequence[Any]) -> Chunk:
-    """A chunk as planned, from its `_PLAN_COLUMNS` row."""
+    """A chunk as planned, from its `_PLAN_COLUMNS` row. An answered chunk's plan was dropped
+    (its numbers are NULL): Store._plans reads it back from its messages."""
 
     def listed(text: str | None) -> list[Any] | None:
         return None if text is None else list(json.loads(text))
@@ -692,12 +818,12 @@ def _message(row: Sequence[Any], sent: object = None) -> Message:
         job_id=int(row[0]),
         chunk=int(row[1]),
         pos=int(row[2]),
-        number=row[3],
+        number=str(row[3]),
         order_id=row[4],
         content=row[5],
         sender=row[6],
-        outcome=row[7],
-        msg_id=row[8],
+        outcome=_OUTCOMES[row[7]],
+        msg_id=_str(row[8]),
         error=row[9],
         status=row[10],
         status_time=_dt(row[11]),
@@ -736,46 +862,170 @@ def _unanswered(
         )
 
 
+_STATUSES: Final = {status.value: status for status in DeliveryStatus}
+
+
 def _tracked(row: Sequence[Any]) -> tuple[str, Tracked]:
+    # Runs per msgId a `report` asks about (100,000 at a time): a dict, not the Enum's call.
     return str(row[0]), Tracked(
-        number=row[1],
-        status=DeliveryStatus(row[2]) if row[2] is not None else None,
+        number=_str(row[1]),
+        status=_STATUSES[row[2]] if row[2] is not None else None,
         time=_dt(row[3]),
         code=row[4],
         detail=row[5],
     )
 
 
-def _message_rows(job_id: int, outcome: ChunkOutcome, now: str) -> Iterator[tuple[object, ...]]:
-    """A chunk's answer as `messages` rows: its numbers in order, then any the gateway
-    rewrote (negative positions). The texts are outcome_rows', as `send` printed them."""
-    chunk = outcome.chunk
-    size = len(chunk.numbers)
+def _plain_rows(job_id: int, outcome: ChunkOutcome) -> list[tuple[object, ...]] | None:
+    """The usual answer - every number of the chunk accepted once, no order ids - as
+    (job_id, chunk, pos, number, outcome, msg_id) rows, with (content, sender) after `number`
+    for a chunk that carries them (batch), built column by column; None for any other answer
+    (_message_rows then). Fewer bound values per row than the general insert: binding them
+    is most of what SQLite's insert costs."""
+    chunk, result = outcome.chunk, outcome.result
+    if outcome.state is not ChunkState.ACCEPTED or result is None:
+        return None
+    subs, numbers = result.accepted, chunk.numbers
+    if len(subs) != len(numbers) or chunk.order_ids or outcome.untracked:
+        return None
+    if [sub.number for sub in subs] != numbers:
+        # A batch's answer lists its numbers element by element (grouped by content).
+        by_number = {sub.number: sub for sub in subs}
+        if len(by_number) != len(numbers) or by_number.keys() != set(numbers):
+            return None  # a number twice, or one the gateway rewrote or left out
+        subs = tuple(by_number[number] for number in numbers)
+    if any(sub.order_id for sub in subs):
+        return None
+    size = len(numbers)
+    head = (repeat(job_id, size), repeat(chunk.index, size), range(size), _keys(numbers))
+    tail = (repeat(_ACCEPTED, size), _keys([sub.msg_id for sub in subs]))
+    if chunk.contents or chunk.sender_ids:
+        extra = (chunk.contents or repeat(None, size), chunk.sender_ids or repeat(None, size))
+        return list(zip(*head, *extra, *tail, strict=False))
+    return list(zip(*head, *tail, strict=False))
+
+
+def _message_rows(job_id: int, outcome: ChunkOutcome) -> list[tuple[object, ...]]:
+    """A chunk's answer as `messages` rows (job_id, chunk, pos, number, order_id, content,
+    sender, outcome, msg_id, error): its numbers in order, then any the gateway rewrote
+    (negative positions). The same rows as sending.rows_for, as `send` printed them, built
+    straight into tuples: this runs for every number sent."""
+    chunk, state, index = outcome.chunk, outcome.state, outcome.chunk.index
+    numbers, ids = chunk.numbers, chunk.order_ids
     contents, senders = chunk.contents, chunk.sender_ids
-    for i, row in enumerate(outcome_rows(RunResult(outcomes=[outcome]))):
-        name = str(row["outcome"])  # accepted, rejected, unknown or not_sent
-        pos = i if i < size else size - 1 - i
-        yield (
+    result = outcome.result
+    if state is ChunkState.ACCEPTED and result is not None:
+        # A batch chunk can hold a number more than once (different contents): each
+        # occurrence takes the next msgId listed for it, in the gateway's answer order.
+        by_number: dict[str, list[Submitted]] = {}
+        for sub in result.accepted:
+            listed = by_number.get(sub.number)
+            if listed is None:
+                by_number[sub.number] = [sub]
+            else:
+                listed.append(sub)
+        untracked = set(outcome.untracked)
+        rows: list[tuple[object, ...]] = []
+        append = rows.append
+        for i, number in enumerate(numbers):
+            listed = by_number.get(number)
+            given = ids[i] if ids else None
+            content = contents[i] if contents else None
+            sender = senders[i] if senders else None
+            if listed:
+                sub = listed.pop(0)
+                append(
+                    (
+                        job_id,
+                        index,
+                        i,
+                        _key(number),
+                        sub.order_id or given or None,
+                        content,
+                        sender,
+                        _ACCEPTED,
+                        _key(sub.msg_id),
+                        None,
+                    )
+                )
+            elif number in untracked:
+                append(
+                    (
+                        job_id,
+                        index,
+                        i,
+                        _key(number),
+                        given,
+                        content,
+                        sender,
+                        _ACCEPTED,
+                        None,
+                        UNTRACKED,
+                    )
+                )
+            else:
+                append(
+                    (
+                        job_id,
+                        index,
+                        i,
+                        _key(number),
+                        given or None,
+                        content,
+                        sender,
+                        _REJECTED,
+                        None,
+                        NOT_LISTED,
+                    )
+                )
+        # A number the gateway rewrote (e.g. reformatted) still gets its msgId kept.
+        pos = -1
+        for listed in by_number.values():
+            for sub in listed:
+                append(
+                    (
+                        job_id,
+                        index,
+                        pos,
+                        _key(sub.number),
+                        sub.order_id,
+                        None,
+                        None,
+                        _ACCEPTED,
+                        _key(sub.msg_id),
+                        None,
+                    )
+                )
+                pos -= 1
+        return rows
+    if state is ChunkState.UNKNOWN:
+        code = _UNKNOWN
+    elif state is ChunkState.NOT_SENT:
+        code = _NOT_SENT
+    else:
+        code = _REJECTED
+    text = error_text(outcome)
+    return [
+        (
             job_id,
-            chunk.index,
-            pos,
-            row["number"],
-            row["order_id"],
-            contents[i] if contents and i < size else None,
-            senders[i] if senders and i < size else None,
-            name,
-            row["msg_id"],
-            row["error"],
-            now,
+            index,
+            i,
+            _key(number),
+            (ids[i] if ids else None) or None,
+            contents[i] if contents else None,
+            senders[i] if senders else None,
+            code,
+            None,
+            text,
         )
+        for i, number in enumerate(numbers)
+    ]
 
 
 # Jobs having at least one message in a state, for `history --status`. Constant SQL only.
 _IN_MESSAGES = "EXISTS (SELECT 1 FROM messages m WHERE m.job_id = jobs.id AND {})"
 _IN_CHUNKS = "EXISTS (SELECT 1 FROM chunks c WHERE c.job_id = jobs.id AND {})"
-_PENDING = (
-    "m.outcome = 'accepted' AND (m.status IS NULL OR m.status NOT IN ('delivered', 'failed'))"
-)
+_PENDING = "m.outcome = 0 AND (m.status IS NULL OR m.status NOT IN ('delivered', 'failed'))"
 STATUS_FILTERS: Final[dict[str, str]] = {
     "delivered": _IN_MESSAGES.format("m.status = 'delivered'"),
     "failed": _IN_MESSAGES.format("m.status = 'failed'"),
@@ -785,7 +1035,7 @@ STATUS_FILTERS: Final[dict[str, str]] = {
     + " OR "
     + _IN_MESSAGES.format("m.status = 'unknown'")
     + ")",
-    "rejected": _IN_MESSAGES.format("m.outcome = 'rejected'"),
+    "rejected": _IN_MESSAGES.format("m.outcome = 1"),
     "not_sent": _IN_CHUNKS.format("c.state IN ('planned', 'not_sent')"),
 }
 
@@ -950,14 +1200,14 @@ class Store:
                     "when that process ends, however it ends",
                 )
             now = _ts(_now())
-            lost = [
-                _plan(row)
-                for row in db.execute(
+            lost = self._plans(
+                job_id,
+                db.execute(
                     f"SELECT {_PLAN_COLUMNS} FROM chunks"  # noqa: S608 - constant columns
                     " WHERE job_id = ? AND state = 'sending'",
                     (job_id,),
-                )
-            ]
+                ).fetchall(),
+            )
             error = NetworkError(LOST_IN_FLIGHT, maybe_processed=True)
             for chunk in lost:
                 outcome = ChunkOutcome(chunk, ChunkState.UNKNOWN, error=error, attempts=0)
@@ -996,16 +1246,16 @@ class Store:
         now = _ts(_now())
         chunk = outcome.chunk
         with self._write() as db:
+            # A chunk never planned (a caller that streams its chunks) gets its row; no plan:
+            # its messages rows, written next, hold it.
             db.execute(
-                "INSERT OR IGNORE INTO chunks (job_id, idx, size, state, numbers, order_ids,"
-                " contents, senders) VALUES (?, ?, ?, 'planned', ?, ?, ?, ?)",
-                (job_id, chunk.index, len(chunk.numbers), *_plan_values(chunk, store_content)),
+                "INSERT OR IGNORE INTO chunks (job_id, idx, size, state)"
+                " VALUES (?, ?, ?, 'planned')",
+                (job_id, chunk.index, len(chunk.numbers)),
             )
             if not store_content:
                 chunk = Chunk(chunk.index, chunk.numbers, chunk.order_ids, None, chunk.sender_ids)
-                outcome = ChunkOutcome(
-                    chunk, outcome.state, outcome.result, outcome.error, outcome.attempts
-                )
+                outcome = replace(outcome, chunk=chunk)
             self._record_outcome(db, job_id, outcome, now)
 
     def _record_outcome(
@@ -1018,6 +1268,8 @@ class Store:
         db.execute(
             "UPDATE chunks SET state = ?, attempts = attempts + ?, error_kind = ?,"
             " error_code = ?, error_text = ?, finished = ?,"
+            # The plan is in the messages rows from now on (see _plans).
+            " numbers = NULL, order_ids = NULL, contents = NULL, senders = NULL,"
             # Column values on the right are the row's old ones: 'sending' means before()
             # counted this attempt.
             " sends = CASE WHEN ? AND state = 'sending' THEN MAX(sends - 1, 0) ELSE sends END"
@@ -1038,10 +1290,24 @@ class Store:
         db.execute(
             "DELETE FROM messages WHERE job_id = ? AND chunk = ?", (job_id, outcome.chunk.index)
         )
+        plain = _plain_rows(job_id, outcome)
+        if plain is not None:
+            if outcome.chunk.contents or outcome.chunk.sender_ids:
+                sql = (
+                    "INSERT INTO messages (job_id, chunk, pos, number, content, sender, outcome,"
+                    " msg_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                )
+            else:
+                sql = (
+                    "INSERT INTO messages (job_id, chunk, pos, number, outcome, msg_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?)"
+                )
+            db.executemany(sql, plain)
+            return
         db.executemany(
             "INSERT INTO messages (job_id, chunk, pos, number, order_id, content, sender,"
-            " outcome, msg_id, error, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _message_rows(job_id, outcome, now),
+            " outcome, msg_id, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _message_rows(job_id, outcome),
         )
 
     # -- resume ----------------------------------------------------------------------------------
@@ -1063,23 +1329,68 @@ class Store:
                 plan.settled.append(self._settled(job_id, info, chunk))
         return plan
 
-    def _chunks_with_plans(self, job: Job) -> list[tuple[ChunkInfo, Chunk]]:
+    def _chunks_with_plans(
+        self, job: Job, *, answered: bool = True
+    ) -> list[tuple[ChunkInfo, Chunk]]:
+        """A job's chunks and their plans; answered=False leaves the plans of answered chunks
+        empty (for a caller that reads their messages anyway)."""
         rows = self._db.execute(
             f"SELECT {_CHUNK_COLUMNS}, {_PLAN_COLUMNS} FROM chunks"  # noqa: S608
             " WHERE job_id = ? ORDER BY idx",
             (job.id,),
+        ).fetchall()
+        plans = [row[11:] for row in rows]
+        chunks = self._plans(job.id, plans) if answered else [_plan(row) for row in plans]
+        return [
+            (_chunk_info(row[:11], job.live), chunk)
+            for row, chunk in zip(rows, chunks, strict=True)
+        ]
+
+    def _plans(self, job_id: int, rows: Sequence[Sequence[Any]]) -> list[Chunk]:
+        """Chunks from their _PLAN_COLUMNS rows. The plan of a chunk whose answer was
+        journalled was dropped then (numbers NULL): it is read back from its messages rows,
+        which hold each number with its order id, content and sender in plan order."""
+        chunks = [_plan(row) for row in rows]
+        missing = {
+            chunk.index: chunk for chunk, row in zip(chunks, rows, strict=True) if row[1] is None
+        }
+        if not missing:
+            return chunks
+        sql = (
+            "SELECT chunk, number, order_id, content, sender FROM messages"
+            " WHERE job_id = ? AND pos >= 0"
         )
-        return [(_chunk_info(row[:11], job.live), _plan(row[11:])) for row in rows]
+        params: tuple[int, ...] = (job_id,)
+        if len(missing) == 1:
+            sql += " AND chunk = ?"
+            params = (job_id, *missing)
+        parts: dict[int, list[tuple[Any, ...]]] = {}
+        for row in self._db.execute(sql + " ORDER BY chunk, pos", params):
+            if row[0] in missing:
+                parts.setdefault(row[0], []).append(row)
+        for index, chunk in missing.items():
+            got = parts.get(index, [])
+            chunk.numbers = [str(row[1]) for row in got]
+            if any(row[2] is not None for row in got):
+                chunk.order_ids = [row[2] or "" for row in got]
+            if any(row[3] is not None for row in got):
+                chunk.contents = [row[3] or "" for row in got]
+            if any(row[4] is not None for row in got):
+                chunk.sender_ids = [row[4] for row in got]
+        return chunks
 
     def _settled(self, job_id: int, info: ChunkInfo, chunk: Chunk) -> ChunkOutcome:
         state = ChunkState(info.state)
         if state is not ChunkState.ACCEPTED:
             return ChunkOutcome(chunk, state, error=_rebuilt_error(info), attempts=info.attempts)
-        rows = self._db.execute(
-            "SELECT number, msg_id, order_id FROM messages WHERE job_id = ? AND chunk = ?"
-            " AND outcome = 'accepted' ORDER BY pos < 0, abs(pos)",
-            (job_id, info.index),
-        ).fetchall()
+        rows = [
+            (str(number), None if msg_id is None else str(msg_id), order_id)
+            for number, msg_id, order_id in self._db.execute(
+                "SELECT number, msg_id, order_id FROM messages WHERE job_id = ? AND chunk = ?"
+                " AND outcome = 0 ORDER BY pos < 0, abs(pos)",  # 0: accepted (_OUTCOMES)
+                (job_id, info.index),
+            )
+        ]
         accepted = tuple(
             Submitted(number, msg_id, order_id) for number, msg_id, order_id in rows if msg_id
         )
@@ -1125,8 +1436,8 @@ class Store:
         answered = {
             int(row[0]): [int(v or 0) for v in row[1:]]
             for row in self._db.execute(
-                "SELECT job_id, sum(outcome = 'accepted'), sum(outcome = 'rejected'),"  # noqa: S608
-                " sum(outcome = 'unknown'), sum(outcome = 'not_sent'),"
+                "SELECT job_id, sum(outcome = 0), sum(outcome = 1),"  # noqa: S608
+                " sum(outcome = 2), sum(outcome = 3),"
                 " sum(status = 'delivered'), sum(status = 'failed'),"
                 f" sum({_PENDING.replace('m.', '')})"
                 f" FROM messages WHERE job_id IN ({marks}) AND pos >= 0 GROUP BY job_id",
@@ -1157,6 +1468,16 @@ class Store:
     def chunks(self, job_id: int) -> list[ChunkInfo]:
         """A job's chunks with their first and last numbers."""
         job = self.job(job_id)
+        # Answered chunks keep their numbers in their messages rows only.
+        ends: dict[tuple[int, int], str] = {
+            (int(row[0]), int(row[1])): str(row[2])
+            for row in self._db.execute(
+                "SELECT m.chunk, m.pos, m.number FROM chunks c JOIN messages m"
+                " ON m.job_id = c.job_id AND m.chunk = c.idx AND m.pos IN (0, c.size - 1)"
+                " WHERE c.job_id = ? AND c.numbers IS NULL",
+                (job_id,),
+            )
+        }
         out = []
         for row in self._db.execute(
             f"SELECT {_CHUNK_COLUMNS}, numbers FROM chunks"  # noqa: S608
@@ -1164,9 +1485,13 @@ class Store:
             (job_id,),
         ):
             info = _chunk_info(row[:11], job.live)
-            numbers = str(row[11])
-            first, _, _ = numbers.partition("\n")
-            _, _, last = numbers.rpartition("\n")
+            if row[11] is None:
+                first = ends.get((info.index, 0), "")
+                last = ends.get((info.index, info.size - 1), "")
+            else:
+                numbers = str(row[11])
+                first, _, _ = numbers.partition("\n")
+                _, _, last = numbers.rpartition("\n")
             out.append(replace(info, first=first or None, last=last or None))
         return out
 
@@ -1183,7 +1508,7 @@ class Store:
         ):
             rows.setdefault(int(row[1]), []).append(_message(row, row[_MESSAGE_WIDTH]))
         out: list[Message] = []
-        for info, chunk in self._chunks_with_plans(job):
+        for info, chunk in self._chunks_with_plans(job, answered=False):
             answered = rows.get(info.index)
             if answered is not None:
                 out.extend(m for m in answered if m.pos >= 0)
@@ -1219,7 +1544,7 @@ class Store:
                 f" {job_columns} FROM messages m JOIN jobs j ON j.id = m.job_id"
                 " JOIN chunks c ON c.job_id = m.job_id AND c.idx = m.chunk"
                 f" WHERE m.number = ?{extra}",
-                [number, *params],
+                [_key(number), *params],
             )
         ]
         hits.extend(self._unanswered_hits(number, extra, params))
@@ -1301,9 +1626,10 @@ class Store:
         return found
 
     def _tracked_messages(self, msg_ids: list[str], provider: str | None) -> dict[str, Tracked]:
-        scope, params = "", [*msg_ids]
+        scope, params = "", [_key(i) for i in msg_ids]
         if provider is not None:
-            scope = " AND m.job_id IN (SELECT id FROM jobs WHERE provider = ?)"
+            # `+`: not a way into the table (that is the msgId index), only a filter.
+            scope = " AND +m.job_id IN (SELECT id FROM jobs WHERE provider = ?)"
             params.append(provider)
         # In job order, so a msgId a gateway reused answers with its newest message.
         return dict(
@@ -1339,9 +1665,10 @@ class Store:
         found: dict[str, datetime] = {}
         for start in range(0, len(msg_ids), _LOOKUP_BATCH):
             part = list(msg_ids[start : start + _LOOKUP_BATCH])
-            scope, params = "", [*part]
+            scope, params = "", [_key(i) for i in part]
             if provider is not None:
-                scope = " AND m.job_id IN (SELECT id FROM jobs WHERE provider = ?)"
+                # `+`: not a way into the table (that is the msgId index), only a filter.
+                scope = " AND +m.job_id IN (SELECT id FROM jobs WHERE provider = ?)"
                 params.append(provider)
             rows = self._db.execute(
                 "SELECT m.msg_id, coalesce(c.finished, c.started) FROM messages m"  # noqa: S608
@@ -1380,37 +1707,34 @@ class Store:
         transaction: the reports are saved, or (on an error) none is."""
         reports = list(reports)
         now = _ts(_now())
-        sql = (
-            "UPDATE messages SET status = ?, status_time = ?, code = ?, detail = ?, updated = ?"
-            " WHERE msg_id = ? AND (status IS NULL OR status NOT IN ('delivered', 'failed')"
-            " OR ? IN ('delivered', 'failed'))"
-        )
-        if provider is not None:
-            sql += " AND job_id IN (SELECT id FROM jobs WHERE provider = ?)"
-        scope = () if provider is None else (provider,)
+        keys = [_key(r.msg_id) for r in reports]
         with self._write() as db:
-            before = db.total_changes
+            held = _held(db, keys, provider)
+            updates: list[tuple[object, ...]] = []
+            for report, key in zip(reports, keys, strict=True):
+                state = (
+                    report.status.value,
+                    _ts(report.time) if report.time else None,
+                    report.code,
+                    report.detail,
+                )
+                for position, stored in held.get(key, ()):
+                    # Written only when the report changes the row (asking again about
+                    # pending messages costs a read, not a write), and a final state is
+                    # never replaced by a non-final one.
+                    if stored == state or (stored[0] in _FINAL and state[0] not in _FINAL):
+                        continue
+                    updates.append((*state, now, *position))
             db.executemany(
-                sql,
-                (
-                    (
-                        r.status.value,
-                        _ts(r.time) if r.time else None,
-                        r.code,
-                        r.detail,
-                        now,
-                        r.msg_id,
-                        r.status.value,
-                        *scope,
-                    )
-                    for r in reports
-                ),
+                "UPDATE messages SET status = ?, status_time = ?, code = ?, detail = ?,"
+                " updated = ? WHERE job_id = ? AND chunk = ? AND pos = ?",
+                updates,
             )
-            changed = db.total_changes - before
             if provider is not None:
-                _keep_orphans(db, reports, provider, now)
+                strays = [r for r, key in zip(reports, keys, strict=True) if key not in held]
+                _keep_orphans(db, strays, provider, now)
                 _adopt_orphans(db, provider, now)
-            return changed
+            return len(updates)
 
     # -- raw report answers (queue providers) ---------------------------------------------------
 
@@ -1499,8 +1823,8 @@ class Store:
         cutoff = _ts(_now() - older_than)
         counts = PruneCounts()
         with self._write() as db:
-            ids = [
-                job.id
+            jobs = [
+                job
                 for job in (
                     _job(row, self.path)
                     for row in db.execute(
@@ -1510,20 +1834,59 @@ class Store:
                 )
                 if not job.live
             ]
-            for start in range(0, len(ids), 500):
-                part = ids[start : start + 500]
-                counts = _add(counts, _delete_jobs(db, part, dry_run))
-            counts = replace(counts, orphan_reports=_delete_orphans(db, cutoff, dry_run))
-            if not dry_run:
-                db.execute("DELETE FROM raw_reports WHERE received < ?", (cutoff,))
-        if not dry_run:
-            for job_id in ids:
-                with contextlib.suppress(OSError):
-                    lock_path(self.path, job_id).unlink()
-        if (ids or counts.orphan_reports) and not dry_run:
-            # Give the freed pages back to the file system (auto_vacuum = INCREMENTAL).
-            self._db.execute("PRAGMA incremental_vacuum")
+            if dry_run:
+                for part in _prune_batches(jobs):
+                    counts = _add(counts, _delete_jobs(db, part, dry_run=True))
+                return replace(counts, orphan_reports=_delete_orphans(db, cutoff, True))
+        # One transaction per batch of jobs (about _PRUNE_NUMBERS messages): a month of a busy
+        # account is deleted without the WAL, or SQLite's memory for one transaction, growing
+        # to its size. Each job goes whole or not at all.
+        deleted: list[int] = []
+        for part in _prune_batches(jobs):
+            with self._write() as db:
+                # A resume may have taken one of them over since they were selected.
+                live = {
+                    job.id
+                    for job in (
+                        _job(row, self.path)
+                        for row in db.execute(
+                            f"SELECT {_JOB_COLUMNS} FROM jobs"  # noqa: S608
+                            f" WHERE id IN ({_marks(part)})",
+                            part,
+                        )
+                    )
+                    if job.live
+                }
+                part = [i for i in part if i not in live]
+                if part:
+                    counts = _add(counts, _delete_jobs(db, part, dry_run=False))
+                    deleted.extend(part)
+        with self._write() as db:
+            counts = replace(counts, orphan_reports=_delete_orphans(db, cutoff, False))
+            db.execute("DELETE FROM raw_reports WHERE received < ?", (cutoff,))
+        for job_id in deleted:
+            with contextlib.suppress(OSError):
+                lock_path(self.path, job_id).unlink()
+        if counts.jobs or counts.orphan_reports:
+            _give_back(self._db)
         return counts
+
+
+# Messages deleted per transaction by `prune` (whole jobs; at most 500 jobs).
+_PRUNE_NUMBERS: Final = 100_000
+
+
+def _prune_batches(jobs: Sequence[Job]) -> Iterator[list[int]]:
+    part: list[int] = []
+    numbers = 0
+    for job in jobs:
+        if part and (numbers + job.numbers > _PRUNE_NUMBERS or len(part) >= 500):
+            yield part
+            part, numbers = [], 0
+        part.append(job.id)
+        numbers += job.numbers
+    if part:
+        yield part
 
 
 def _job_filter(
@@ -1561,6 +1924,32 @@ def _delete_orphans(db: sqlite3.Connection, cutoff: str, dry_run: bool) -> int:
     return int(cursor.fetchone()[0]) if dry_run else cursor.rowcount
 
 
+_FINAL: Final = frozenset({DeliveryStatus.DELIVERED.value, DeliveryStatus.FAILED.value})
+
+# The position of a message, and its stored (status, status_time, code, detail).
+_Held = tuple[tuple[int, int, int], tuple[object, object, object, object]]
+
+
+def _held(
+    db: sqlite3.Connection, keys: Sequence[int | str], provider: str | None
+) -> dict[int | str, list[_Held]]:
+    """The messages holding these msgIds (as _key; of `provider`'s jobs, or of any): their
+    positions and delivery states, read through the msgId index a batch at a time."""
+    scope, extra = "", tuple[str, ...]()
+    if provider is not None:
+        scope, extra = " AND +job_id IN (SELECT id FROM jobs WHERE provider = ?)", (provider,)
+    held: dict[int | str, list[_Held]] = {}
+    for start in range(0, len(keys), _LOOKUP_BATCH):
+        part = keys[start : start + _LOOKUP_BATCH]
+        for row in db.execute(
+            "SELECT msg_id, job_id, chunk, pos, status, status_time, code, detail"  # noqa: S608
+            f" FROM messages WHERE msg_id IN ({_marks(part)}){scope}",
+            (*part, *extra),
+        ):
+            held.setdefault(row[0], []).append(((row[1], row[2], row[3]), tuple(row[4:8])))
+    return held
+
+
 def _is_final(status: DeliveryStatus | None) -> bool:
     return status is not None and status.final
 
@@ -1590,7 +1979,7 @@ def _keep_orphans(
                 r.code,
                 r.detail,
                 now,
-                r.msg_id,
+                _key(r.msg_id),
                 provider,
             )
             for r in reports
@@ -1603,17 +1992,17 @@ def _adopt_orphans(db: sqlite3.Connection, provider: str, now: str) -> None:
     """Kept reports whose message has been journalled since (a report pulled while its send's
     answer was still on the way) move onto the message."""
     db.execute(
-        "UPDATE messages SET status = o.status, status_time = o.status_time, code = o.code,"
+        "UPDATE messages SET status = o.status, status_time = o.status_time, code = o.code,"  # noqa: S608
         " detail = o.detail, updated = ? FROM orphan_reports o"
-        " WHERE o.provider = ? AND o.msg_id = messages.msg_id"
+        f" WHERE o.provider = ? AND messages.msg_id = {_key_sql('o.msg_id')}"
         " AND messages.job_id IN (SELECT id FROM jobs WHERE provider = ?)"
         " AND (messages.status IS NULL OR messages.status NOT IN ('delivered', 'failed')"
         " OR o.status IN ('delivered', 'failed'))",
         (now, provider, provider),
     )
     db.execute(
-        "DELETE FROM orphan_reports WHERE provider = ? AND EXISTS (SELECT 1 FROM messages m"
-        " WHERE m.msg_id = orphan_reports.msg_id"
+        "DELETE FROM orphan_reports WHERE provider = ? AND EXISTS (SELECT 1 FROM messages m"  # noqa: S608
+        f" WHERE m.msg_id = {_key_sql('orphan_reports.msg_id')}"
         " AND m.job_id IN (SELECT id FROM jobs WHERE provider = ?))",
         (provider, provider),
     )
@@ -1738,6 +2127,13 @@ def _configure(db: sqlite3.Connection, new: bool) -> None:
     db.execute("PRAGMA cache_size = -16000")
 
 
+def _give_back(db: sqlite3.Connection) -> None:
+    """Return the file's free pages to the file system (auto_vacuum = INCREMENTAL). Through
+    executescript: the pragma frees one page per step, and execute() steps a statement that
+    returns no columns only once (it freed a single page)."""
+    db.executescript("PRAGMA incremental_vacuum;")
+
+
 def _migrate(db: sqlite3.Connection, path: pathlib.Path) -> None:
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
     if version == SCHEMA_VERSION:
@@ -1760,6 +2156,9 @@ def _migrate(db: sqlite3.Connection, path: pathlib.Path) -> None:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
+    if version < 5:
+        # v5 rewrote the messages (and chunks) tables: the old copies' pages go back.
+        _give_back(db)
 
 
 def open_store(path: pathlib.Path | None = None) -> Store:

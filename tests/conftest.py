@@ -8,6 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# No per-example deadline: on a loaded machine (CI, shared cores) an example can take longer
+# than hypothesis' default 200 ms, and a test must not fail for the machine's speed.
+settings.register_profile(
+    "smscli", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("smscli")
 
 _CLEARED_PREFIXES = ("SMSCLI_", "XDG_")
 _CLEARED = {

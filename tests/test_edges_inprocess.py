@@ -55,6 +55,7 @@ def test_an_injected_enospc_writer_stops_the_send_and_journals_what_is_in_flight
 ) -> None:
     calls = [0]
     real = output.RowWriter._write
+    real_filled = output.RowWriter._write_filled
 
     def full_after_one(self: output.RowWriter, rows: Any) -> None:
         calls[0] += 1
@@ -62,7 +63,15 @@ def test_an_injected_enospc_writer_stops_the_send_and_journals_what_is_in_flight
             raise OSError(errno.ENOSPC, "No space left on device")
         real(self, rows)
 
+    def filled_full_after_one(self: output.RowWriter, template: str, values: Any) -> None:
+        # The rows of a plainly accepted chunk are written from a template (issue 13).
+        calls[0] += 1
+        if calls[0] > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_filled(self, template, values)
+
     monkeypatch.setattr(output.RowWriter, "_write", full_after_one)
+    monkeypatch.setattr(output.RowWriter, "_write_filled", filled_full_after_one)
     monkeypatch.setattr(output, "_silence", lambda stream: None)  # CliRunner's own stdout
     given, args = send_args(tmp_path, 8000, "-o", "jsonl")
     result = invoke(*args)

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smscli.errors import UsageError
-from smscli.output import Column, OutputFormat, resolve_format, write_object, write_rows
+from smscli.output import Column, OutputFormat, RowWriter, resolve_format, write_object, write_rows
 
 COLUMNS = [Column("msg_id", "Message ID"), Column("number", "Number"),
            Column("ok", "OK"), Column("time", "Time"), Column("note", "Note")]
@@ -157,3 +157,56 @@ def _render(rows: list[dict[str, object]], columns: list[Column]) -> str:
     out = io.StringIO()
     write_rows(rows, columns, OutputFormat.TABLE, stream=out)
     return out.getvalue()
+@pytest.mark.parametrize(
+    "fmt", [OutputFormat.JSONL, OutputFormat.CSV, OutputFormat.TSV, OutputFormat.JSON]
+)
+def test_a_send_writes_the_same_rows_on_its_fast_path(
+    fmt: OutputFormat, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """OutcomeStream writes the usual chunk (all accepted, in order) from a template: the text
+    must be what the general path (a dict per row, encoded) writes, chunk after chunk."""
+    from smscli.cli.outcomes import OutcomeStream
+    from smscli.cli.send import SEND_COLUMNS
+    from smscli.gateways.base import SendResult, Submitted
+    from smscli.progress import Progress
+    from smscli.sending import Chunk, ChunkOutcome, ChunkState, RunResult, outcome_rows
+
+    def outcome(index: int, numbers: list[str], ids: list[str]) -> ChunkOutcome:
+        subs = tuple(Submitted(n, i) for n, i in zip(numbers, ids, strict=True))
+        return ChunkOutcome(Chunk(index, numbers), ChunkState.ACCEPTED, SendResult(subs, 2, 0))
+
+    outcomes = [
+        outcome(0, ["447700900000", "447700900001"], ["2304252117461165117", "A-1%s"]),
+        outcome(1, ["447700900002", "447700900003"], ['q"uote', "x,y"]),  # general path
+        outcome(2, ["447700900004", "447700900005"], ["7", "8"]),
+    ]
+    write_rows(outcome_rows(RunResult(outcomes)), SEND_COLUMNS, fmt)
+    general = capsys.readouterr().out
+    stream = OutcomeStream(
+        [o.chunk for o in outcomes], SEND_COLUMNS, fmt, Progress(6, requests=3, label="t")
+    )
+    for o in reversed(outcomes):
+        stream(o)
+    stream.close(RunResult(outcomes))
+    fast = capsys.readouterr().out
+    assert fast == general
+    assert bool(stream._template) == (fmt is not OutputFormat.JSON)  # the fast path ran
+    assert "447700900005" in fast
+
+
+def test_rows_from_a_template_fail_like_any_other_write() -> None:
+    """The bulk path of a send's rows: a reader gone away is an OutputError, raised again by
+    every later write (as RowWriter.write does)."""
+    from smscli.errors import OutputError
+
+    class Gone(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    writer = RowWriter(COLUMNS, OutputFormat.JSONL, stream=Gone())
+    template = writer.template({"ok": True}, ["msg_id", "number"])
+    assert template is not None
+    with pytest.raises(OutputError):
+        writer.write_filled(template, [("1", "2")])
+    with pytest.raises(OutputError):
+        writer.write([{"msg_id": "3"}])

@@ -922,6 +922,30 @@ def test_as_queue() -> None:
     assert r.as_queue(Query()) is None
 
 
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_each_calls_reports_reach_the_hook_as_that_call_is_answered(concurrency: int) -> None:
+    """The history records a call's reports while the other calls are still in flight: the
+    hook gets them per call (ids the gateway left out as not found), once, all of them."""
+    ids = [f"2304252117461165{i:03d}" for i in range(10)]
+
+    def state(msg_id: str) -> DeliveryStatus | None:
+        return None if msg_id.endswith("7") else DeliveryStatus.DELIVERED
+
+    source = FakeSource(state, size=3)
+    hooked: list[list[tuple[str, DeliveryStatus]]] = []
+    outcome = r.check_reports(
+        source,
+        ids,
+        concurrency=concurrency,
+        on_reports=lambda reports: hooked.append([(x.msg_id, x.status) for x in reports]),
+    )
+    assert len(hooked) == len(source.calls) == 4
+    every = [pair for part in hooked for pair in part]
+    assert sorted(every) == sorted((x.msg_id, x.status) for x in outcome.reports)
+    assert sorted(len(part) for part in hooked) == [1, 3, 3, 3]
+    assert (ids[7], DeliveryStatus.NOT_FOUND) in every
+
+
 class RepeatingQueue(FakeQueue):
     """A queue that hands the same reports out on every pull (issue 10)."""
 

@@ -509,24 +509,144 @@ def test_two_processes_writing_at_once_lose_nothing(path: Path) -> None:
 # -- v2: reports without their message (orphan_reports) ------------------------------------------
 
 
-def test_a_version_1_history_is_migrated_keeping_its_jobs(
-    path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with monkeypatch.context() as m:
-        m.setattr(store_module, "_MIGRATIONS", store_module._MIGRATIONS[:1])
-        m.setattr(store_module, "SCHEMA_VERSION", 1)
-        with Store.open(path) as old:
-            sent_job(old, 3)
-    raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
-    raw.close()
+def test_a_version_1_history_is_migrated_keeping_its_jobs(path: Path) -> None:
+    _old_history(path, version=1)
     with Store.open(path) as new:
         assert len(new.ids_for_last_job()) == 3
         new.record_reports([Report("elsewhere", DeliveryStatus.DELIVERED)], provider="laaffic")
         assert list(new.orphan_reports()) == ["elsewhere"]
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 2
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     raw.close()
+
+
+def _old_history(path: Path, version: int) -> None:
+    """A history as smscli wrote it before v5 (text numbers, msgIds and outcomes, a plan kept
+    for every chunk): job 1 of two chunks, the first answered (one number rewritten by the
+    gateway, one left out, one non-numeric msgId), the second never sent (planned)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = sqlite3.connect(path)
+    for statements in store_module._MIGRATIONS[:version]:
+        for statement in statements:
+            raw.execute(statement)
+    raw.execute(f"PRAGMA user_version = {version}")
+    now = "2026-11-20T10:00:00.000+00:00"
+    raw.execute(
+        "INSERT INTO jobs VALUES (1, ?, ?, 'main', 'laaffic', 'send', 'hello', NULL, 1,"
+        " NULL, 6, 2, 'interrupted', NULL)",
+        (now, now),
+    )
+    raw.execute(
+        "INSERT INTO chunks VALUES (1, 1, 0, 3, 'accepted', 1, 1, NULL, NULL, NULL, ?, ?,"
+        " '447700900000\n447700900001\n0447700900002', '[\"a\",\"b\",\"c\"]', NULL, NULL)",
+        (now, now),
+    )
+    raw.execute(
+        "INSERT INTO chunks VALUES (2, 1, 1, 3, 'planned', 0, 0, NULL, NULL, NULL, NULL, NULL,"
+        " '447700900003\n447700900004\n447700900005', '[\"d\",\"e\",\"f\"]', NULL, NULL)"
+    )
+    rows = [
+        (0, "447700900000", "a", "accepted", "2304252117461165117", None),
+        (1, "447700900001", "b", "rejected", None, "rejected by the gateway"),
+        (2, "0447700900002", "c", "accepted", "ab-12", None),
+        (-1, "+447700900009", None, "accepted", "9999999999999999999", None),
+    ]
+    raw.executemany(
+        "INSERT INTO messages (job_id, chunk, pos, number, order_id, outcome, msg_id, error,"
+        " updated) VALUES (1, 0, ?, ?, ?, ?, ?, ?, ?)",
+        [(*row, now) for row in rows],
+    )
+    raw.commit()
+    raw.close()
+
+
+@pytest.mark.parametrize("version", [2, 3, 4])
+def test_an_older_history_is_migrated_to_compact_messages(path: Path, version: int) -> None:
+    _old_history(path, version=version)
+    with Store.open(path) as store:
+        # Every text survives exactly, whether it was stored as an integer or kept as text.
+        messages = store.job_messages(1)
+        assert [(m.pos, m.number, m.order_id, m.outcome, m.msg_id) for m in messages] == [
+            (0, "447700900000", "a", "accepted", "2304252117461165117"),
+            (1, "447700900001", "b", "rejected", None),
+            (2, "0447700900002", "c", "accepted", "ab-12"),
+            (-1, "+447700900009", None, "accepted", "9999999999999999999"),
+            (0, "447700900003", "d", "not_sent", None),
+            (1, "447700900004", "e", "not_sent", None),
+            (2, "447700900005", "f", "not_sent", None),
+        ]
+        assert messages[0].updated is None  # only a report sets it now
+        assert [h.message.pos for h in store.messages_to("0447700900002")] == [2]
+        assert [h.message.pos for h in store.messages_to("447700900000")] == [0]
+        assert store.messages_to("447700900002") == []
+        assert set(store.ids_for_job(1)) == {
+            "2304252117461165117",
+            "ab-12",
+            "9999999999999999999",
+        }
+        assert store.lookup(["ab-12", "2304252117461165117"])["ab-12"].number == "0447700900002"
+        # The answered chunk's plan is read back from its messages; the planned one kept its own.
+        plan = store.resume_plan(1)
+        assert [c.numbers for c in plan.to_send] == [
+            ["447700900003", "447700900004", "447700900005"]
+        ]
+        assert [c.order_ids for c in plan.to_send] == [["d", "e", "f"]]
+        (settled,) = plan.settled
+        assert settled.chunk.numbers == ["447700900000", "447700900001", "0447700900002"]
+        assert settled.result is not None
+        assert [s.msg_id for s in settled.result.accepted] == [
+            "2304252117461165117",
+            "ab-12",
+            "9999999999999999999",
+        ]
+        assert [(c.first, c.last) for c in store.chunks(1)] == [
+            ("447700900000", "0447700900002"),
+            ("447700900003", "447700900005"),
+        ]
+        counts = store.jobs()[0].counts
+        assert (counts.accepted, counts.rejected, counts.not_sent) == (2, 1, 3)
+        store.record_reports([Report("ab-12", DeliveryStatus.DELIVERED)], provider="laaffic")
+        assert store.lookup(["ab-12"])["ab-12"].status is DeliveryStatus.DELIVERED
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    stored = dict(raw.execute("SELECT pos, typeof(number) FROM messages WHERE chunk = 0"))
+    assert stored == {0: "integer", 1: "integer", 2: "text", -1: "text"}
+    plans = raw.execute("SELECT idx, numbers IS NULL FROM chunks ORDER BY idx").fetchall()
+    assert plans == [(0, 1), (1, 0)]
+    raw.close()
+
+
+def test_prune_and_the_v5_migration_give_the_freed_pages_back(path: Path) -> None:
+    _old_history(path, version=2)
+    raw = sqlite3.connect(path)
+    with raw:
+        raw.execute("PRAGMA auto_vacuum = INCREMENTAL")  # as a new file gets it
+    raw.execute("VACUUM")
+    raw.close()
+    with Store.open(path) as store:
+        assert store._db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+        for i in range(40):
+            sent_job(store, 300, start=447700000000 + 1000 * i)
+        store.prune(timedelta(0))
+        assert store.jobs() == []
+        assert store._db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+
+
+def test_numbers_and_ids_keep_their_exact_text_however_they_are_stored(store: Store) -> None:
+    odd = ["447700900000", "0044770090001", "9223372036854775807", "9223372036854775808", "+44"]
+    chunk = Chunk(0, odd)
+    job = new_job(store, [chunk])
+    journal = store.journal(job)
+    journal.before(chunk)
+    journal.after(accepted(chunk))
+    assert [m.number for m in store.job_messages(job)] == odd
+    assert list(store.ids_for_job(job)) == [f"m{n}" for n in odd]
+    for number in odd:
+        assert [h.message.number for h in store.messages_to(number)] == [number]
+    assert store_module._key("9223372036854775807") == 9223372036854775807
+    assert store_module._key("9223372036854775808") == "9223372036854775808"
+    assert store_module._key("0123") == "0123"
+    assert store_module._key("١٢٣") == "١٢٣"  # Arabic-Indic digits: text, never an integer
 
 
 def test_reports_without_their_message_are_kept_per_provider(store: Store) -> None:
@@ -634,3 +754,194 @@ def test_prune_deletes_old_kept_reports(store: Store) -> None:
     assert len(store.orphan_reports()) == 2
     assert store.prune(timedelta(days=90)) == preview
     assert list(store.orphan_reports()) == ["2"]
+
+
+def test_journalled_rows_are_the_rows_send_prints() -> None:
+    """_message_rows builds tuples straight from the answer; they must say what rows_for says
+    (number, msgId, order id, accepted / rejected / unknown, error) for every kind of answer."""
+    from smscli.errors import SentWithoutIds
+    from smscli.sending import rows_for
+
+    chunk = Chunk(4, ["4471", "4472", "4471", "4473", "4474"], order_ids=["a", "", "c", "d", "e"])
+    answers = [
+        ChunkOutcome(
+            chunk,
+            ChunkState.ACCEPTED,
+            SendResult(
+                (
+                    Submitted("4471", "1001", None),
+                    Submitted("4471", "1002", "gw"),
+                    Submitted("+4473", "1003", None),  # rewritten by the gateway
+                    Submitted("4472", "x-1", None),
+                ),
+                4,
+                1,
+            ),
+            untracked=("4474",),
+            error=SentWithoutIds("no ids", code="0", result=None, untracked=("4474",)),
+        ),
+        ChunkOutcome(chunk, ChunkState.REJECTED, error=GatewayError("no", code="-2")),
+        ChunkOutcome(chunk, ChunkState.UNKNOWN, error=NetworkError("cut", maybe_processed=True)),
+        ChunkOutcome(chunk, ChunkState.NOT_SENT, attempts=0),
+        ChunkOutcome(chunk, ChunkState.ACCEPTED),
+    ]
+    for outcome in answers:
+        printed = list(rows_for(outcome))
+        stored = store_module._message_rows(7, outcome)
+        assert len(stored) == len(printed)
+        for i, (row, tup) in enumerate(zip(printed, stored, strict=True)):
+            job_id, index, pos, number, order_id, _, _, code, msg_id, error = tup
+            assert (job_id, index) == (7, 4)
+            assert pos == (i if i < 5 else 4 - i)
+            assert str(number) == row["number"]
+            assert (None if msg_id is None else str(msg_id)) == row["msg_id"]
+            assert order_id == row["order_id"]
+            assert store_module._OUTCOMES[code] == row["outcome"]
+            assert error == row["error"]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["447700900000", "2304252117461165117", "9223372036854775807"],
+        ["447700900000", "9223372036854775808"],  # one beyond 64 bits: all one by one
+        ["447700900000", "0447700900000", "+44", "ab", ""],
+        ["١٢٣", "1"],
+        [],
+    ],
+)
+def test_a_whole_chunk_keys_as_each_number_would(texts: list[str]) -> None:
+    keys = store_module._keys(texts)
+    assert keys == [store_module._key(t) for t in texts]
+    assert [type(k) for k in keys] == [type(store_module._key(t)) for t in texts]
+
+
+def test_prune_deletes_job_by_job_in_batches(
+    store: Store, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "_PRUNE_NUMBERS", 4)  # a transaction per job of 3
+    jobs = [sent_job(store, 3, start=447700900000 + 10 * i) for i in range(3)]
+    keep = sent_job(store, 2, start=447700800000)
+    raw = sqlite3.connect(path)
+    with raw:
+        raw.execute("UPDATE jobs SET created = '2000-01-01T00:00:00.000+00:00' WHERE id <= ?",
+                    (jobs[-1],))
+    raw.close()
+    assert list(store_module._prune_batches(store.job(j) for j in jobs)) == [[j] for j in jobs]
+    dry = store.prune(timedelta(days=1), dry_run=True)
+    assert (dry.jobs, dry.messages) == (3, 9)
+    done = store.prune(timedelta(days=1))
+    assert (done.jobs, done.chunks, done.messages) == (3, 3, 9)
+    assert [s.job.id for s in store.jobs()] == [keep]
+    assert len(store.ids_for_job(keep)) == 2
+
+
+def test_numbers_sent_without_an_id_stay_untracked_when_content_is_not_stored(
+    store: Store,
+) -> None:
+    from smscli.errors import SentWithoutIds
+    from smscli.sending import UNTRACKED
+
+    chunk = Chunk(0, ["447700900000", "447700900001"])
+    job = new_job(store, [chunk], store_content=False)
+    journal = store.journal(job)
+    journal.before(chunk)
+    subs = (Submitted("447700900000", "m1"),)
+    error = SentWithoutIds("no id", code="0", result=None, untracked=("447700900001",))
+    journal.after(
+        ChunkOutcome(
+            chunk,
+            ChunkState.ACCEPTED,
+            SendResult(subs, 2, 0),
+            error=error,
+            untracked=("447700900001",),
+        )
+    )
+    rows = [(m.outcome, m.msg_id, m.error) for m in store.job_messages(job)]
+    assert rows == [("accepted", "m1", None), ("accepted", None, UNTRACKED)]
+
+
+def test_the_usual_answer_is_journalled_as_the_general_rows_would_be() -> None:
+    numbers = ["447700900000", "447700900001", "0447700900002"]
+    subs = tuple(Submitted(n, f"230425211746116511{i}") for i, n in enumerate(numbers))
+    texts = ["a", "b", "a"]
+
+    def projected(outcome: ChunkOutcome, batch: bool) -> list[tuple[object, ...]]:
+        return [
+            (job, chunk, pos, number, *((content, sender) if batch else ()), code, msg_id)
+            for job, chunk, pos, number, _, content, sender, code, msg_id, _ in (
+                store_module._message_rows(5, outcome)
+            )
+        ]
+
+    fast = [
+        (ChunkOutcome(Chunk(2, numbers), ChunkState.ACCEPTED, SendResult(subs, 3, 0)), False),
+        # a number twice, each occurrence with its own msgId, in order
+        (
+            ChunkOutcome(
+                Chunk(2, [numbers[0], numbers[0], numbers[1]], contents=texts),
+                ChunkState.ACCEPTED,
+                SendResult((subs[0], Submitted(numbers[0], "77"), subs[1]), 3, 0),
+            ),
+            True,
+        ),
+        # a batch answer, listed element by element (grouped by content)
+        (
+            ChunkOutcome(
+                Chunk(2, numbers, contents=texts, sender_ids=["S", None, "S"]),
+                ChunkState.ACCEPTED,
+                SendResult((subs[0], subs[2], subs[1]), 3, 0),
+            ),
+            True,
+        ),
+    ]
+    for outcome, batch in fast:
+        rows = store_module._plain_rows(5, outcome)
+        assert rows is not None
+        assert rows == projected(outcome, batch)
+    rows = store_module._plain_rows(5, fast[0][0])
+    assert rows is not None and rows[2][3] == "0447700900002"  # kept as text
+    others = [
+        ChunkOutcome(Chunk(2, numbers), ChunkState.ACCEPTED, SendResult(subs[:2], 2, 1)),
+        ChunkOutcome(
+            Chunk(2, numbers, order_ids=["a", "b", "c"]),
+            ChunkState.ACCEPTED,
+            SendResult(subs, 3, 0),
+        ),
+        ChunkOutcome(  # a number twice in a batch chunk, listed out of order
+            Chunk(2, [numbers[0], numbers[1], numbers[0]], contents=texts),
+            ChunkState.ACCEPTED,
+            SendResult((subs[0], Submitted(numbers[0], "77"), subs[1]), 3, 0),
+        ),
+        ChunkOutcome(  # a number rewritten by the gateway
+            Chunk(2, numbers),
+            ChunkState.ACCEPTED,
+            SendResult((subs[0], subs[1], Submitted("+44", "9")), 3, 0),
+        ),
+        ChunkOutcome(Chunk(2, numbers), ChunkState.REJECTED),
+    ]
+    assert [store_module._plain_rows(5, o) for o in others] == [None] * 5
+
+
+def test_every_index_a_migration_creates_survives_the_later_ones(tmp_path: Path) -> None:
+    # A migration that rebuilds a table (CREATE new, copy, DROP old, RENAME) silently drops
+    # the indexes earlier migrations made on it: each must be made again.
+    import re
+
+    from smscli.store import _MIGRATIONS, open_store
+
+    created: set[str] = set()
+    for statements in _MIGRATIONS:
+        for statement in statements:
+            made = re.match(r"\s*CREATE (?:UNIQUE )?INDEX (\w+)", statement)
+            dropped = re.match(r"\s*DROP INDEX (?:IF EXISTS )?(\w+)", statement)
+            if made:
+                created.add(made.group(1))
+            elif dropped:
+                created.discard(dropped.group(1))
+    path = tmp_path / "history.sqlite3"
+    open_store(path).close()
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        present = {row[0] for row in rows}
+    assert created <= present, sorted(created - present)

@@ -10,6 +10,7 @@ if there are few, else the rows that need a look (not accepted) and how to see t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -57,6 +58,10 @@ class TableView:
         return self.noteworthy if self.bounded else self.rows
 
 
+# Values that need no quoting or escaping in JSON, CSV or TSV.
+_PLAIN = re.compile(r"[0-9A-Za-z+._:-]*")
+
+
 class OutcomeStream:
     def __init__(
         self,
@@ -84,6 +89,7 @@ class OutcomeStream:
             except OutputError as exc:
                 self.error = exc
         self.tally = Tally()
+        self._template: str | None = None
 
     def __call__(self, outcome: ChunkOutcome) -> None:
         """run_chunks' on_outcome hook: called on the main thread as chunks finish. Raises
@@ -118,7 +124,8 @@ class OutcomeStream:
                 self.view.add(rows_for(outcome))
             elif self._writer is not None:
                 try:
-                    self._writer.write(rows_for(outcome))
+                    if not self._write_plain(outcome):
+                        self._writer.write(rows_for(outcome))
                 except OutputError as exc:
                     self.error = exc
                     raise
@@ -127,6 +134,36 @@ class OutcomeStream:
                 # Written and tallied: the per-number answer is no longer needed.
                 outcome.result = None
             self._position += 1
+
+    def _write_plain(self, outcome: ChunkOutcome) -> bool:
+        """The usual chunk - every number accepted, listed in the order sent, no order ids,
+        numbers and msgIds that need no quoting - written from one template per format
+        instead of a dict and an encoding per number. False: write it the general way."""
+        result, chunk, writer = outcome.result, outcome.chunk, self._writer
+        if writer is None:
+            return False
+        if outcome.state is not ChunkState.ACCEPTED or result is None or chunk.order_ids:
+            return False
+        subs = result.accepted
+        numbers = chunk.numbers
+        if len(subs) != len(numbers) or outcome.untracked:
+            return False
+        ids = [sub.msg_id for sub in subs]
+        if (
+            [sub.number for sub in subs] != numbers
+            or any(sub.order_id for sub in subs)
+            or not _PLAIN.fullmatch("".join(numbers) + "".join(ids))
+        ):
+            return False
+        if self._template is None:
+            sample = {"number": "", "msg_id": "", "order_id": None, "outcome": "accepted"}
+            self._template = (
+                writer.template({**sample, "error": None}, ["number", "msg_id"]) or ""
+            )
+        if not self._template:
+            return False  # a format written as a whole (table, JSON array)
+        writer.write_filled(self._template, zip(numbers, ids, strict=True))
+        return True
 
     def close(self, run: RunResult) -> Tally:
         """Take in what never reached the hook (chunks never started after a stop), write

@@ -8,7 +8,6 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
 import httpx
@@ -306,6 +305,9 @@ def _platform_answer(data: Mapping[str, Any]) -> bool:
 def _http_date(value: str | None) -> float | None:
     if not value:
         return None
+    # Only a -16 answer needs it; email.utils costs every start-up ~7 ms.
+    from email.utils import parsedate_to_datetime
+
     try:
         return parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):
