@@ -202,7 +202,7 @@ def test_profile_key_and_env_switch_the_in_process_sandbox_on() -> None:
     sent = runner.invoke(app, ["send", "447700900123", "-m", "hi", "-o", "jsonl"])
     assert sent.exit_code == 3, sent.stderr  # sent without ids: not rejected
     row: dict[str, Any] = json.loads(sent.stdout)
-    assert row["accepted"] is True and row["msg_id"] is None
+    assert row["outcome"] == "accepted" and row["msg_id"] is None
     bad = runner.invoke(app, ["balance"], env={"SMSCLI_SANDBOX_QUIRKS": "nope"})
     assert bad.exit_code == 2 and "unknown sandbox quirk nope" in bad.stderr
 
