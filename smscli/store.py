@@ -1375,7 +1375,9 @@ class Store:
                 chunk.order_ids = [row[2] or "" for row in got]
             if any(row[3] is not None for row in got):
                 chunk.contents = [row[3] or "" for row in got]
-            if any(row[4] is not None for row in got):
+            # A batch chunk carries both lists (batchfile._chunk), a sender of None each when
+            # no row names one: without them a resent batch chunk is not a batch chunk.
+            if chunk.contents is not None or any(row[4] is not None for row in got):
                 chunk.sender_ids = [row[4] for row in got]
         return chunks
 

@@ -1,0 +1,60 @@
+"""Failures found by the QA pass over issues 9 and 11 (notes/qa1.md), one named test each."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from smscli.cli import app
+from tests.edges import EdgeGateway, numbers, only_job, point_profile_at
+from tests.fakes import status
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> Any:
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[EdgeGateway]:
+    gw = EdgeGateway(tmp_path / "gateway")
+    point_profile_at(gw, extra="concurrency = 1\n")
+    yield gw
+    gw.stop()
+
+
+def test_batch_resend_refused_rebuilds_a_batch_chunk_without_senders(
+    gateway: EdgeGateway, tmp_path: Path
+) -> None:
+    """A batch request refused with -10 (no row names a sender): `batch --resume J
+    --resend-refused` used to end in a ValueError traceback ("not a batch chunk") and leave the
+    chunk `unknown` although nothing left; it must send those rows, each with its own text."""
+    given = numbers(3)
+    path = tmp_path / "rows.csv"
+    path.write_text(
+        "number,content\n" + "".join(f"{n},text {i}\n" for i, n in enumerate(given)),
+        encoding="utf-8",
+    )
+    gateway.gw.faults.append(status("-10"))
+    first = invoke("batch", str(path), "-y", "-o", "jsonl")
+    job = only_job()
+    assert first.exit_code == 1, first.stderr  # the only request was refused
+    assert f"smscli batch --resume {job} --resend-refused" in first.stderr
+    again = invoke("batch", "--resume", str(job), "-y", "--resend-refused", "-o", "jsonl")
+    assert again.exit_code == 0, again.stderr
+    assert gateway.processed() == Counter(given)
+    sent = {
+        str(e["numbers"]): str(e["content"])
+        for body in gateway.gw.batch_bodies()
+        for e in body["array"]  # type: ignore[attr-defined]
+    }
+    assert sent == {n: f"text {i}" for i, n in enumerate(given)}
+    rows = [json.loads(line) for line in again.stdout.splitlines()]
+    assert [r["outcome"] for r in rows] == ["accepted"] * 3
