@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from smscli.cli import app
-from tests.edges import EdgeGateway, numbers, only_job, point_profile_at
+from tests.edges import SMSCLI, EdgeGateway, numbers, only_job, point_profile_at
 from tests.fakes import status
 
 runner = CliRunner()
@@ -58,3 +60,52 @@ def test_batch_resend_refused_rebuilds_a_batch_chunk_without_senders(
     assert sent == {n: f"text {i}" for i, n in enumerate(given)}
     rows = [json.loads(line) for line in again.stdout.splitlines()]
     assert [r["outcome"] for r in rows] == ["accepted"] * 3
+
+
+def _run_into(stdout: int, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [SMSCLI, *args], stdout=stdout, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ), timeout=120, check=False,
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args", [("--version",), ("--help",), ("send", "--help"), ("sandbox", "quirks"),
+             ("-p", "main", "--version")]
+)
+def test_help_and_version_into_a_full_disk_exit_74_without_traceback(
+    args: tuple[str, ...],
+) -> None:
+    """Click writes help and --version outside any command's error boundary: `> /dev/full`
+    gave an OSError traceback (exit 1)."""
+    with open("/dev/full", "w") as full:
+        done = _run_into(full.fileno(), *args)
+    assert done.returncode == 74, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip() == "error: cannot write the output: no space left on the device"
+
+
+@pytest.mark.parametrize("args", [("--version",), ("--help",), ("-p", "main", "--version")])
+def test_help_and_version_into_a_closed_pipe_exit_141(args: tuple[str, ...]) -> None:
+    """`smscli --help | true`: Click made a closed pipe exit 1 (the gateway-rejected code);
+    the fast --version path had no guard at all. 141 as for every other closed pipe."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before smscli writes a byte: EPIPE, deterministically
+    try:
+        done = _run_into(write, *args)
+    finally:
+        os.close(write)
+    assert done.returncode == 141, done.stderr
+    assert done.stderr == ""
+
+
+def test_version_with_stdout_closed_is_one_line_not_a_traceback() -> None:
+    """`smscli --version >&-` (the fast path before Typer) gave an AttributeError traceback."""
+    done = subprocess.run(
+        [SMSCLI, "--version"], stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+        timeout=120, check=False, close_fds=True, stdout=subprocess.DEVNULL,
+        preexec_fn=lambda: os.close(1),  # a child with fd 1 closed, as >&-
+    )
+    assert done.returncode == 74, done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.startswith("error: ")
