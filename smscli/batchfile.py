@@ -24,6 +24,7 @@ from itertools import chain
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
+from smscli.argtext import sender_problem
 from smscli.errors import InputError, UsageError
 from smscli.gateways.base import BatchElement
 from smscli.message import MessageInfo, analyze
@@ -622,7 +623,10 @@ class _Builder:
         sender = (self._value(position, values, keys.sender) or "").strip()
         if not sender:
             return self.default_sender
-        if self.max_sender == 0:
+        problem = sender_problem(sender)
+        if problem is not None:
+            self.fail(position, f"sender ID {_shorten(sender)!r} {problem}")
+        elif self.max_sender == 0:
             self.fail(position, f"sender ID {_shorten(sender)!r}: this provider has no sender ID")
         elif len(sender) > self.max_sender:
             self.fail(

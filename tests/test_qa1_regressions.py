@@ -109,3 +109,52 @@ def test_version_with_stdout_closed_is_one_line_not_a_traceback() -> None:
     )
     assert done.returncode == 74, done.stderr
     assert "Traceback" not in done.stderr and done.stderr.startswith("error: ")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("send", "447700000001", "-m", "hi\udcff", "-y"),
+         "error: the message is not UTF-8 text (byte 0xFF at character 3)"),
+        (("send", "447700000001", "-m", "hi", "--sender-id", "AB\udcff", "-y"),
+         "error: option --sender-id is not UTF-8 text"),
+        (("send", "447700000001", "-m", "hi", "--sender-id", "AB\nCD", "-y"),
+         "error: option --sender-id has a control character (U+000A) at character 3"),
+        (("config", "set", "sender_id", "X\udcffY", "-p", "main"),
+         "error: sender_id is not UTF-8 text"),
+        (("config", "set", "sender_id", "X\nY", "-p", "main"),
+         "error: sender_id has a control character (U+000A) at character 2"),
+    ],
+)
+def test_undecodable_bytes_and_control_characters_in_arguments_are_refused(
+    gateway: EdgeGateway, args: tuple[str, ...], expected: str
+) -> None:
+    """Bytes the locale cannot decode reach Python as lone surrogates: `-m $'hi\\xff'` and
+    `--sender-id $'AB\\xff'` ended in UnicodeEncodeError tracebacks, `config set` too (while
+    writing the file); a line break in a sender ID went to the gateway."""
+    result = invoke(*args)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith(expected), result.stderr
+    assert gateway.gw.received == []
+
+
+def test_a_batch_row_whose_sender_holds_a_control_character_is_refused(
+    gateway: EdgeGateway, tmp_path: Path
+) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text('number,content,sender_id\n447700000001,hi,"A\tB"\n', encoding="utf-8")
+    result = invoke("batch", str(path), "-y")
+    assert result.exit_code == 2, result.stderr
+    assert "sender ID 'A\\tB' has a control character (U+0009)" in result.stderr
+    assert gateway.gw.received == []
+
+
+def test_a_batch_template_with_an_undecodable_byte_is_refused(
+    gateway: EdgeGateway, tmp_path: Path
+) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text("number,name\n447700000001,Ann\n", encoding="utf-8")
+    result = invoke("batch", str(path), "-m", "hi {name}\udcff", "-y")
+    assert result.exit_code == 2, result.stderr
+    assert "the message template is not UTF-8 text (byte 0xFF" in result.stderr
+    assert gateway.gw.received == []
