@@ -286,7 +286,7 @@ def _csv_records(
 
 def _json_records(text: str, name: str) -> Iterator[Record]:
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_float=_json_float)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
@@ -311,7 +311,7 @@ def _jsonl_records(lines: Iterator[str]) -> Iterator[Record]:
         if not text:
             continue
         try:
-            item = json.loads(text)
+            item = json.loads(text, parse_float=_json_float)
         except json.JSONDecodeError as exc:
             yield line_no, f"not valid JSON ({exc.msg}, column {exc.colno})"
             continue
@@ -456,6 +456,13 @@ def _resolve_keys(keys: Sequence[str], template: Template | None) -> _Keys:
 
 class _Unusable(ValueError):
     """A JSON value that cannot stand for text (an object or a list)."""
+
+
+def _json_float(text: str) -> float | str:
+    """A JSON number with a fraction or exponent. One written with an exponent (4.477e11) is
+    kept as written: as a phone number it has lost digits (and is refused, named as such),
+    as a message it is what the file says."""
+    return text if "e" in text or "E" in text else float(text)
 
 
 def _text(value: object) -> str | None:

@@ -45,6 +45,7 @@ a chunk without an answer as `planned`/`sending` (its process alive) or `not_sen
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import json
@@ -2102,6 +2103,10 @@ def _create_private(path: pathlib.Path) -> bool:
     user's: their modes are left alone."""
     try:
         if not path.parent.is_dir():
+            if path.parent.exists():
+                # mkdir(exist_ok=True) raises FileExistsError for a file in the way, which
+                # would read as "the database exists" below.
+                raise NotADirectoryError(errno.ENOTDIR, "the data directory is a file")
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     except FileExistsError:

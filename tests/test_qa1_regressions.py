@@ -158,3 +158,51 @@ def test_a_batch_template_with_an_undecodable_byte_is_refused(
     assert result.exit_code == 2, result.stderr
     assert "the message template is not UTF-8 text (byte 0xFF" in result.stderr
     assert gateway.gw.received == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("rows.json",
+         '[{"number": 447700000011, "content": "a"}, {"number": 4.477e11, "content": "b"}]'),
+        ("rows.jsonl",
+         '{"number": 447700000011, "content": "a"}\n{"number": 4.477E+11, "content": "b"}\n'),
+        ("rows.csv", "number,content\n447700000011,a\n4.477E+11,b\n"),
+    ],
+)
+def test_a_number_in_scientific_notation_is_refused_not_rounded(
+    gateway: EdgeGateway, tmp_path: Path, name: str, text: str
+) -> None:
+    """A JSON batch's `4.477e11` was sent to 447700000000 (a stranger: the digits a spreadsheet
+    dropped became zeros); CSV said only "has letters". Both now name the notation."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = invoke("batch", str(path), "-y")
+    assert result.exit_code == 2, result.stderr
+    assert "is in scientific notation" in result.stderr
+    assert gateway.gw.received == []
+
+
+def test_a_json_number_with_a_zero_fraction_is_still_a_number(
+    gateway: EdgeGateway, tmp_path: Path
+) -> None:
+    path = tmp_path / "rows.json"
+    path.write_text('[{"number": 447700000011.0, "content": 1e5}]', encoding="utf-8")
+    result = invoke("batch", str(path), "-y", "-o", "jsonl")
+    assert result.exit_code == 0, result.stderr
+    sent = gateway.gw.batch_bodies()[0]["array"]
+    assert sent == [{"numbers": "447700000011", "content": "1e5"}]  # type: ignore[comparison-overlap]
+
+
+def test_a_data_dir_that_is_a_file_is_one_line_not_a_traceback(
+    gateway: EdgeGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SMSCLI_DATA_DIR naming a file: mkdir's FileExistsError read as "the database exists",
+    then a NotADirectoryError traceback (exit 1)."""
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("", encoding="utf-8")
+    monkeypatch.setenv("SMSCLI_DATA_DIR", str(in_the_way))
+    result = invoke("send", "447700000001", "-m", "hi", "-y")
+    assert result.exit_code == 2, result.stderr
+    assert "the data directory is a file" in result.stderr
+    assert gateway.gw.received == []
