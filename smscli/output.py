@@ -8,15 +8,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from smscli.console import stdout_is_tty
 from smscli.errors import OutputClosed, OutputError, UsageError
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 Row = Mapping[str, object]
 
@@ -36,6 +40,11 @@ class Column:
     key: str
     heading: str
     justify: str = "left"  # for the table only
+    # Table only: free text that may wrap; anything else (numbers, msgIds, dates, codes) is
+    # never folded. Columns with a higher priority give way first on a narrow terminal; 0
+    # stays whatever the width. See smscli.rows for the shared vocabulary.
+    fold: bool = False
+    priority: int = 0
 
 
 def resolve_format(
@@ -118,9 +127,17 @@ _quote: Any = (
 )
 
 
+def _iso(value: datetime) -> str:
+    """Machine formats: ISO 8601 in UTC with its offset, whether the time came from the
+    gateway (in its own zone) or from the history, so the same message gives the same row."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.isoformat()
+
+
 def _json_default(value: object) -> object:
     if isinstance(value, datetime):
-        return value.isoformat()
+        return _iso(value)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
@@ -136,7 +153,7 @@ def _text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
-        return value.isoformat()
+        return _iso(value)
     return str(value)
 
 
@@ -159,9 +176,12 @@ def write_rows(
     id_key: str = "msg_id",
     title: str | None = None,
     stream: TextIO | None = None,
+    wide: bool | None = None,
 ) -> int:
-    """Write rows to stdout (or `stream`) in `fmt`; returns how many rows were written."""
-    writer = RowWriter(columns, fmt, id_key=id_key, title=title, stream=stream)
+    """Write rows to stdout (or `stream`) in `fmt`; returns how many rows were written.
+    `wide`: a table shows every column however narrow the terminal (None: the command has
+    no --wide, and a hidden column's note points to the machine formats instead)."""
+    writer = RowWriter(columns, fmt, id_key=id_key, title=title, stream=stream, wide=wide)
     writer.write(rows)
     return writer.close()
 
@@ -179,11 +199,13 @@ class RowWriter:
         id_key: str = "msg_id",
         title: str | None = None,
         stream: TextIO | None = None,
+        wide: bool | None = None,
     ) -> None:
         out = stream or sys.stdout
         if out is None:
             raise OutputError("cannot write the output: stdout is closed")
         self._out: TextIO = out
+        self._wide = wide
         self._columns = columns
         self._keys = [c.key for c in columns]
         self._fmt = fmt
@@ -338,7 +360,7 @@ class RowWriter:
 
     def _close(self) -> None:
         if self._fmt is OutputFormat.TABLE:
-            _write_table(self._table, self._columns, self._out, self._title)
+            _write_table(self._table, self._columns, self._out, self._title, self._wide)
             self.count = len(self._table)
             self._table = []
         elif self._fmt is OutputFormat.JSON:
@@ -361,21 +383,112 @@ def write_object(obj: Mapping[str, object], fmt: OutputFormat, *, title: str | N
         return
     if fmt is OutputFormat.TABLE:
         rows = [{"field": key, "value": value} for key, value in obj.items()]
-        write_rows(rows, [Column("field", "Field"), Column("value", "Value")], fmt, title=title)
+        columns = [Column("field", "Field"), Column("value", "Value", fold=True)]
+        write_rows(rows, columns, fmt, title=title)
         return
     columns = [Column(k, k.replace("_", " ").title()) for k in obj]
     write_rows([obj], columns, fmt, title=title)
 
 
+# What a table colours when colour is on: a message's delivery status, its send's outcome.
+STATUS_STYLES = {
+    "delivered": "green",
+    "accepted": "green",
+    "failed": "red",
+    "rejected": "red",
+    "pending": "yellow",
+    "sending": "yellow",
+    "not_sent": "yellow",
+    "unknown": "magenta",
+    "not_found": "magenta",
+}
+STYLED_KEYS = frozenset({"status", "outcome", "state"})
+FOLD_MIN = 12  # the narrowest a free-text column gets before columns are hidden
+
+
 def _write_table(
-    rows: list[Row], columns: Sequence[Column], out: TextIO, title: str | None
+    rows: list[Row], columns: Sequence[Column], out: TextIO, title: str | None, wide: bool | None
 ) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    # NO_COLOR: no escape sequence at all (rich would still embolden the header).
+    plain = bool(os.environ.get("NO_COLOR"))
+    console = Console(
+        file=out, highlight=False, soft_wrap=False, color_system=None if plain else "auto"
+    )
+    cells = [[_human(row.get(c.key)) for c in columns] for row in rows]
+    shown, width = fit_columns(columns, cells, console.width, wide=bool(wide))
+    hidden = [c.key for c in columns if c not in shown]
+    if hidden:
+        from smscli import console as messages
+
+        every = "--wide" if wide is not None else "-o json"
+        messages.detail(f"columns hidden at this width: {', '.join(hidden)} ({every} shows all)")
+    if wide and width > console.width:
+        console.width = width  # --wide: the lines run past the terminal; nothing folds
+    # Too wide even with every optional column gone: let rich fold as a last resort rather
+    # than cut anything off.
+    squeezed = width > console.width
     table = Table(title=title, show_lines=False, header_style="bold")
-    for column in columns:
-        table.add_column(column.heading, justify=column.justify, overflow="fold")  # type: ignore[arg-type]
-    for row in rows:
-        table.add_row(*(_human(row.get(c.key)) for c in columns))
-    Console(file=out, highlight=False, soft_wrap=False).print(table)
+    index = [columns.index(c) for c in shown]
+    for column in shown:
+        table.add_column(
+            column.heading,
+            justify=column.justify,  # type: ignore[arg-type]
+            no_wrap=not (column.fold or squeezed),
+            overflow="fold",
+            min_width=None if squeezed else _min_width(column, cells, columns.index(column)),
+        )
+    for values in cells:
+        table.add_row(*(_cell(shown[n].key, values[i]) for n, i in enumerate(index)))
+    console.print(table)
+
+
+def _cell(key: str, value: str) -> str | Text:
+    from rich.text import Text
+
+    style = STATUS_STYLES.get(value) if key in STYLED_KEYS else None
+    return Text(value, style=style) if style else value
+
+
+def _min_width(column: Column, cells: list[list[str]], i: int) -> int:
+    from rich.cells import cell_len
+
+    longest = max((cell_len(row[i]) for row in cells), default=0)
+    if column.fold:
+        longest = min(longest, FOLD_MIN)
+    return max(longest, cell_len(column.heading))
+
+
+def fit_columns(
+    columns: Sequence[Column], cells: list[list[str]], width: int, *, wide: bool = False
+) -> tuple[list[Column], int]:
+    """The columns a table of `width` terminal columns shows, and the width it needs. Nothing
+    but free text ever folds, so columns give way instead: empty (or all-zero) ones first,
+    then by priority (highest first, rightmost first); priority 0 always stays. `wide` keeps
+    every column."""
+    widths = {c.key: _min_width(c, cells, i) for i, c in enumerate(columns)}
+
+    def needed(shown: Sequence[Column]) -> int:
+        # Each column has one space of padding either side and one rule; one more closes it.
+        return sum(widths[c.key] for c in shown) + 3 * len(shown) + 1
+
+    shown = list(columns)
+    if wide:
+        return shown, needed(shown)
+    empty = {
+        c.key
+        for i, c in enumerate(columns)
+        if all(row[i] in ("", "0") for row in cells)
+    }
+    order = sorted(
+        (c for c in columns if c.priority > 0),
+        key=lambda c: (c.key in empty, c.priority, columns.index(c)),
+        reverse=True,
+    )
+    for column in order:
+        if needed(shown) <= width:
+            break
+        shown.remove(column)
+    return shown, needed(shown)

@@ -62,7 +62,6 @@ DETAIL_LIMIT = 5
 NOT_FOUND_DETAIL = "not found yet (still queued, or an unknown id)"
 NO_REPORT_DETAIL = "no delivery report yet"
 NOT_IN_HISTORY_DETAIL = "no delivery report yet, and not a msgId in the history"
-FROM_HISTORY = "from history"
 # SmsGetReport calls per `report` run (every poll of a --wait included): 10,000 reports at
 # mobset's 50 per call. Ends a run even if a gateway kept handing out new reports.
 MAX_PULLS = 200
@@ -803,33 +802,46 @@ def history_report(
     msg_id: str,
     known: Tracked | None,
     *,
-    mark: bool = False,
     now: datetime | None = None,
     sent: datetime | None = None,
 ) -> Report:
     """What the history knows of one msgId as a report: its last delivery state; pending while
     no report has come for a message it holds; not found for an id it does not hold. With
     `now`, a message without a report that was not sent recently, and an id the history does
-    not hold, are unknown instead (RECENT). `mark` says in the detail that the answer was not
-    asked for again."""
+    not hold, are unknown instead (RECENT). Its `source` says the answer came from the history
+    (a row key of its own, so the detail reads the same whichever way the answer came)."""
     if known is None:
         if now is not None and not recently_sent(msg_id, None, now):
-            return Report(msg_id, DeliveryStatus.UNKNOWN, detail=UNKNOWN_ID_DETAIL)
-        return Report(msg_id, DeliveryStatus.NOT_FOUND, detail=NOT_IN_HISTORY_DETAIL)
+            return Report(
+                msg_id, DeliveryStatus.UNKNOWN, detail=UNKNOWN_ID_DETAIL, source="history"
+            )
+        return Report(
+            msg_id, DeliveryStatus.NOT_FOUND, detail=NOT_IN_HISTORY_DETAIL, source="history"
+        )
     if known.status is None:
         if now is not None and not recently_sent(msg_id, known, now, sent):
             return Report(
-                msg_id, DeliveryStatus.UNKNOWN, number=known.number, detail=NO_REPORT_LATE_DETAIL
+                msg_id,
+                DeliveryStatus.UNKNOWN,
+                number=known.number,
+                detail=NO_REPORT_LATE_DETAIL,
+                source="history",
             )
-        return Report(msg_id, DeliveryStatus.PENDING, number=known.number, detail=NO_REPORT_DETAIL)
-    detail = known.detail or _DETAILS[known.status]
+        return Report(
+            msg_id,
+            DeliveryStatus.PENDING,
+            number=known.number,
+            detail=NO_REPORT_DETAIL,
+            source="history",
+        )
     return Report(
         msg_id,
         known.status,
         number=known.number,
         time=known.time,
         code=known.code,
-        detail=f"{detail} ({FROM_HISTORY})" if mark else detail,
+        detail=known.detail or _DETAILS[known.status],
+        source="history",
     )
 
 
@@ -860,7 +872,7 @@ def combine(
         known = tracked.get(msg_id)
         got = answered.get(msg_id)
         if got is None or (got.status is DeliveryStatus.NOT_FOUND and _final(known)):
-            reports.append(history_report(msg_id, known, mark=True))
+            reports.append(history_report(msg_id, known))
         elif got.number is None and known is not None and known.number is not None:
             reports.append(replace(got, number=known.number))
         else:
@@ -1159,17 +1171,19 @@ def exit_code(outcome: ReportOutcome) -> ExitCode:
 
 
 def report_row(report: Report) -> dict[str, object]:
-    """msg_id, number, status, time, code, detail. Absent ids show as pending: to a person
-    "not found" reads like "lost", and on this platform it mostly means "still queued"."""
+    """number, msg_id, status, time, code, detail, source (smscli.rows.REPORT). Absent ids
+    show as pending: to a person "not found" reads like "lost", and on this platform it
+    mostly means "still queued"."""
     status = report.status
     shown = DeliveryStatus.PENDING if status is DeliveryStatus.NOT_FOUND else status
     return {
-        "msg_id": report.msg_id,
         "number": report.number,
+        "msg_id": report.msg_id,
         "status": shown.value,
         "time": report.time,
         "code": report.code,
         "detail": report.detail or _DETAILS[status],
+        "source": report.source,
     }
 
 

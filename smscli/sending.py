@@ -445,7 +445,9 @@ def _error_text(outcome: ChunkOutcome) -> str:
 
 
 def outcome_rows(run: RunResult) -> Iterator[dict[str, object]]:
-    """One row per number: number, msg_id, order_id, accepted (None = unknown), error."""
+    """One row per number: number, msg_id, order_id, outcome, error (smscli.rows.SEND);
+    outcome is accepted, rejected (refused requests included), unknown or not_sent, as in
+    the history."""
     for outcome in run.outcomes:
         yield from rows_for(outcome)
 
@@ -469,7 +471,7 @@ def rows_for(outcome: ChunkOutcome) -> Iterator[dict[str, object]]:
                     "number": number,
                     "msg_id": None,
                     "order_id": (ids[i] if ids else None),
-                    "accepted": True,
+                    "outcome": "accepted",
                     "error": UNTRACKED,
                 }
                 continue
@@ -479,7 +481,7 @@ def rows_for(outcome: ChunkOutcome) -> Iterator[dict[str, object]]:
                 "order_id": (sub.order_id if sub and sub.order_id else None)
                 or (ids[i] if ids else None)
                 or None,
-                "accepted": sub is not None,
+                "outcome": "accepted" if sub is not None else "rejected",
                 "error": None if sub else NOT_LISTED,
             }
         # A number the gateway rewrote (e.g. reformatted) still gets its msgId shown.
@@ -488,18 +490,22 @@ def rows_for(outcome: ChunkOutcome) -> Iterator[dict[str, object]]:
                 "number": sub.number,
                 "msg_id": sub.msg_id,
                 "order_id": sub.order_id,
-                "accepted": True,
+                "outcome": "accepted",
                 "error": None,
             }
         return
-    accepted = None if outcome.state is ChunkState.UNKNOWN else False
+    # A refused request is rejected as far as its numbers go (the history says so too); its
+    # error text says a resume can send it again (--resend-refused).
+    state = (
+        ChunkState.REJECTED.value if outcome.state is ChunkState.REFUSED else outcome.state.value
+    )
     text = _error_text(outcome)
     for i, number in enumerate(chunk.numbers):
         yield {
             "number": number,
             "msg_id": None,
             "order_id": (ids[i] if ids else None) or None,
-            "accepted": accepted,
+            "outcome": state,
             "error": text,
         }
 

@@ -94,6 +94,10 @@ class Key:
         return {str: "text", int: "integer", float: "number", bool: "true/false"}[self.type]
 
 
+def _secrets_place(value: str) -> str | None:
+    return None if value in ("keyring", "file") else "must be keyring or file"
+
+
 def _known_provider(value: str) -> str | None:
     if value in PROVIDERS:
         return None
@@ -313,6 +317,13 @@ KEYS: dict[str, Key] = {
             "numbers per request chunk (at most the provider's: mobset 50)",
             default=1000,
             validate=_between(1, MAX_BATCH_NUMBERS, "max-numbers"),
+        ),
+        Key(
+            "secrets",
+            str,
+            "where the profile's secrets live: keyring (the OS keyring) or file (this 0600 "
+            "file); chosen by `config set`, changed by `config move-secrets`",
+            validate=_secrets_place,
         ),
         Key("history", bool, "record sends in the local history", default=True),
         Key("store_content", bool, "keep message text in the history", default=True),
@@ -799,6 +810,8 @@ def _resolve(
     for key, raw_value in overrides.items():
         if raw_value is not None and key != "provider":
             values[key] = Setting(_option_value(key, raw_value), f"option --{_flag(key)}")
+    if raw.get("secrets") == "keyring":
+        _keyring_values(name, provider, raw, values, warnings)
     for info in keys_for(provider):
         if info.name not in values and info.default is not None:
             values[info.name] = Setting(info.default, SOURCE_DEFAULT)
@@ -806,6 +819,32 @@ def _resolve(
         if provider not in KEYS[key].providers:
             warnings.append(f"key '{key}' is not used by provider {provider} (profile {name})")
     return values
+
+
+def _keyring_values(
+    name: str,
+    provider: str,
+    raw: Mapping[str, Any],
+    values: dict[str, Setting],
+    warnings: list[str],
+) -> None:
+    """The secrets a profile keeps in the OS keyring, unless the environment or the file
+    already gave them (the keyring is then never asked, nor imported)."""
+    from smscli import secrets
+
+    wanted = [k for k in secrets.secret_keys(provider) if k not in values]
+    if not wanted:
+        return
+    if not secrets.available():
+        warnings.append(
+            f"profile {name} keeps its {', '.join(wanted)} in the OS keyring, and none is "
+            f"available here (keyring backend: {secrets.backend_name()})"
+        )
+        return
+    for key in wanted:
+        value = secrets.get(name, key)
+        if value:
+            values[key] = Setting(value, f"OS keyring ({secrets.backend_name()})")
 
 
 def _saved_values(

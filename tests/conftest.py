@@ -1,5 +1,5 @@
 """Every test runs isolated: its own config and data dirs, no SMSCLI_* or proxy variables
-from the developer's shell, no colour, a wide terminal."""
+from the developer's shell, no colour, a wide terminal, no OS keyring."""
 
 from __future__ import annotations
 
@@ -48,6 +48,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("TERM", "dumb")
+    # Never the developer's real keyring: tests that want one install an in-memory backend.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     yield tmp_path
 
 

@@ -155,4 +155,4 @@ def assert_resume_sends_each_number_once(
     assert "Traceback" not in done.stderr
     assert gw.processed() == Counter(given)
     rows = [json.loads(line) for line in done.stdout.splitlines()]
-    assert len(rows) == len(given) and all(r["accepted"] for r in rows)
+    assert len(rows) == len(given) and all(r["outcome"] == "accepted" for r in rows)

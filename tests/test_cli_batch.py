@@ -80,7 +80,7 @@ def test_template_csv_sends_one_request_with_filled_contents(
     ]
     rows = json.loads(result.stdout)
     assert [r["number"] for r in rows] == [A, B, C]
-    assert all(r["accepted"] is True and len(r["msg_id"]) == 19 for r in rows)
+    assert all(r["outcome"] == "accepted" and len(r["msg_id"]) == 19 for r in rows)
     assert "3 messages (3 segments) to 3 numbers in 1 request: GSM-7" in result.stderr
     assert "3 accepted (1 request" in result.stderr
 
@@ -322,7 +322,7 @@ def test_2500_numbers_go_out_in_3_requests_each_pair_once(
     expected = Counter(tuple(line.split(",")) for line in lines)
     assert sent_pairs(gateway) == expected
     rows = json.loads(result.stdout)
-    assert len(rows) == 2500 and all(r["accepted"] for r in rows)
+    assert len(rows) == 2500 and all(r["outcome"] == "accepted" for r in rows)
     assert "in 3 requests" in result.stderr
 
 
@@ -373,7 +373,7 @@ def test_duplicates_dropped_with_warning_but_other_contents_kept(
     rows = json.loads(result.stdout)
     # The same number twice in one request: each occurrence has its own msgId.
     assert [r["number"] for r in rows] == [A, A]
-    assert all(r["accepted"] for r in rows)
+    assert all(r["outcome"] == "accepted" for r in rows)
     assert len({r["msg_id"] for r in rows}) == 2
     assert "2 accepted" in result.stderr
 
@@ -457,7 +457,7 @@ def test_gateway_failures_give_exit_code_and_one_clear_line(
     assert not any(secret in result.stderr + result.stdout for secret in SECRETS)
     rows = json.loads(result.stdout)
     assert [r["number"] for r in rows] == [A, B]
-    assert all(r["accepted"] is (None if code == 6 else False) for r in rows)
+    assert all(r["outcome"] == ("unknown" if code == 6 else "rejected") for r in rows)
 
 
 def test_http_500_outcome_is_unknown_and_not_resent(gateway: FakeGateway, tmp_path: Path) -> None:
@@ -469,7 +469,7 @@ def test_http_500_outcome_is_unknown_and_not_resent(gateway: FakeGateway, tmp_pa
     assert "unknown, the gateway may have" in result.stderr
     assert all(count == 1 for count in sent_pairs(gateway).values())
     rows = json.loads(result.stdout)
-    assert len(rows) == 30 and any(r["accepted"] is None for r in rows)
+    assert len(rows) == 30 and any(r["outcome"] == "unknown" for r in rows)
 
 
 def test_partial_rejection_exits_3(gateway: FakeGateway, tmp_path: Path) -> None:
@@ -477,7 +477,7 @@ def test_partial_rejection_exits_3(gateway: FakeGateway, tmp_path: Path) -> None
     result = invoke("batch", path, "--json")
     assert result.exit_code == 3
     rows = {r["number"]: r for r in json.loads(result.stdout)}
-    assert rows["447700900997"]["accepted"] is False and rows[A]["accepted"] is True
+    assert rows["447700900997"]["outcome"] == "rejected" and rows[A]["outcome"] == "accepted"
 
 
 # --- dry run, confirmation, output formats ------------------------------------------------------
@@ -522,12 +522,13 @@ def test_confirmation_on_a_terminal(
 ) -> None:
     from smscli import console
 
-    monkeypatch.setattr(console, "interactive", lambda: True)
+    asked: list[str] = []
+    monkeypatch.setattr(console, "confirm", lambda q: asked.append(q) or False)
     lines = "".join(f"{447700000000 + i},hi\n" for i in range(101))
     path = write(tmp_path, "b.csv", "number,content\n" + lines)
-    result = invoke("batch", path, input="n\n")
+    result = invoke("batch", path)
     assert result.exit_code == 0
-    assert "Send 1 message (101 segments) to 101 numbers?" in result.stderr
+    assert asked == ["Send 1 message (101 segments) to 101 numbers?"]
     assert "Nothing sent" in result.stderr
     assert gateway.received == []
     assert invoke("batch", path, "-y").exit_code == 0
@@ -537,14 +538,14 @@ def test_confirmation_on_a_terminal(
 def test_output_formats(gateway: FakeGateway, tmp_path: Path) -> None:
     path = write(tmp_path, "b.csv", f"number,content\n{A},hi\n{B},ho\n")
     csv_out = invoke("batch", path, "-o", "csv").stdout.splitlines()
-    assert csv_out[0] == "number,msg_id,order_id,accepted,error"
-    assert csv_out[1].startswith(f"{A},") and csv_out[1].endswith(",true,")
+    assert csv_out[0] == "number,msg_id,order_id,outcome,error"
+    assert csv_out[1].startswith(f"{A},") and csv_out[1].endswith(",accepted,")
     ids = invoke("batch", path, "-q").stdout.split()
     assert len(ids) == 2 and all(len(i) == 19 and i.isdigit() for i in ids)
     rows = json.loads(invoke("batch", path, "--json").stdout)
-    assert set(rows[0]) == {"number", "msg_id", "order_id", "accepted", "error"}
+    assert set(rows[0]) == {"number", "msg_id", "order_id", "outcome", "error"}
     tsv = invoke("batch", path).stdout.splitlines()
-    assert tsv[0] == "number\tmsg_id\torder_id\taccepted\terror"
+    assert tsv[0] == "number\tmsg_id\torder_id\toutcome\terror"
 
 
 def test_batch_is_listed_in_help() -> None:
@@ -610,7 +611,7 @@ def test_mobset_batch_one_content_per_request(mobset: Any, tmp_path: Path) -> No
     sent = [(c.form["Content"], len(c.form["PhoneNumbers"].split(","))) for c in mobset.calls()]
     assert sorted(sent) == [("first", 20), ("first", 50), ("second", 5), ("third", 2)]
     rows = json.loads(result.stdout)
-    assert len(rows) == 77 and all(r["accepted"] is True for r in rows)
+    assert len(rows) == 77 and all(r["outcome"] == "accepted" for r in rows)
     assert len({r["msg_id"] for r in rows}) == 77
     assert "in 4 requests" in result.stderr and "sandbox" not in result.stderr
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from smscli import rows as row_keys
 from smscli.cli import app
 from smscli.gateways.base import DeliveryStatus, Report
 from smscli.store import Store
@@ -21,51 +22,9 @@ from tests.fakes import FakeGateway, status, write_profile
 
 runner = CliRunner()
 
-JOB_KEYS = [
-    "job",
-    "time",
-    "profile",
-    "provider",
-    "kind",
-    "status",
-    "numbers",
-    "accepted",
-    "rejected",
-    "unknown",
-    "not_sent",
-    "delivered",
-    "failed",
-    "pending",
-    "message",
-]
-NUMBER_KEYS = [
-    "job",
-    "time",
-    "profile",
-    "provider",
-    "number",
-    "msg_id",
-    "order_id",
-    "outcome",
-    "status",
-    "status_time",
-    "code",
-    "detail",
-    "error",
-    "message",
-]
-MESSAGE_KEYS = [
-    "chunk",
-    "number",
-    "order_id",
-    "msg_id",
-    "outcome",
-    "error",
-    "status",
-    "status_time",
-    "code",
-    "detail",
-]
+JOB_KEYS = list(row_keys.HISTORY_JOBS)
+NUMBER_KEYS = list(row_keys.HISTORY_NUMBER)
+MESSAGE_KEYS = list(row_keys.HISTORY_SHOW)
 
 
 def invoke(*args: str, input: str | None = None) -> object:
@@ -116,7 +75,7 @@ def test_lists_jobs_newest_first_with_counts(gateway: FakeGateway) -> None:
     )
     assert first["status"] == "done" and first["kind"] == "send"
     assert (first["profile"], first["provider"]) == ("main", "laaffic")
-    assert str(first["time"]).endswith("+00:00")
+    assert str(first["created"]).endswith("+00:00")
     assert first["message"] == "first message"
     assert second["message"] == "Second message, quite a bit longer than…"
 
@@ -238,7 +197,7 @@ def test_prune(gateway: FakeGateway) -> None:
     assert refused.exit_code == 2 and "add --yes" in refused.stderr
     assert len(rows("history")) == 2
     done = invoke("history", "prune", "--older-than", "90d", "--yes")
-    assert done.exit_code == 0 and "deleted 1 jobs (1 messages)" in done.stderr
+    assert done.exit_code == 0 and "deleted 1 job (1 message)" in done.stderr
     assert [r["job"] for r in rows("history")] == [2]
     again = invoke("history", "prune", "--older-than", "90d", "-y")
     assert "nothing to prune" in again.stderr

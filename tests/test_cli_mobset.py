@@ -151,8 +151,8 @@ def test_send_rows_as_for_v3(gateway: MobsetFake) -> None:
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)
     assert [r["number"] for r in rows] == ["8613800000001", "8613800000002"]
-    assert all(r["accepted"] is True and r["msg_id"].isdigit() for r in rows)
-    assert set(rows[0]) == {"number", "msg_id", "order_id", "accepted", "error"}
+    assert all(r["outcome"] == "accepted" and r["msg_id"].isdigit() for r in rows)
+    assert set(rows[0]) == {"number", "msg_id", "order_id", "outcome", "error"}
     assert "2 accepted" in result.stderr and "(mobset)" in result.stderr
     assert "sandbox" not in result.stderr
     (call,) = gateway.calls()
@@ -214,7 +214,7 @@ def test_at_schedules_in_beijing_time(gateway: MobsetFake, los_angeles: None) ->
     (call,) = gateway.calls()
     assert call.form["TimerSend"] == target.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
     assert f"Scheduled for {given}" in result.stderr
-    assert json.loads(result.stdout)[0]["accepted"] is True
+    assert json.loads(result.stdout)[0]["outcome"] == "accepted"
 
 
 def test_at_with_an_explicit_offset(gateway: MobsetFake, los_angeles: None) -> None:
@@ -317,7 +317,7 @@ def test_accepted_without_ids_exits_3_and_is_never_resent(gateway: MobsetFake) -
     assert result.exit_code == 3, result.stderr
     rows = json.loads(result.stdout)
     # Sent (so never resent), but with nothing to track them by.
-    assert all(r["accepted"] is True and r["msg_id"] is None for r in rows)
+    assert all(r["outcome"] == "accepted" and r["msg_id"] is None for r in rows)
     assert all("gave no message id" in r["error"] for r in rows)
     assert "2 accepted" in result.stderr
     assert "do not send them again" in result.stderr
@@ -335,7 +335,7 @@ def test_lowercase_code_and_unknown_fields_in_answers(gateway: MobsetFake) -> No
     gateway.rewrites["SmsSend"] = odd
     result = invoke("send", "8613800000001,8613800000002", "-m", "hi", "-o", "json")
     assert result.exit_code == 0, result.stderr
-    assert [r["accepted"] for r in json.loads(result.stdout)] == [True, True]
+    assert [r["outcome"] for r in json.loads(result.stdout)] == ["accepted", "accepted"]
 
 
 @pytest.mark.parametrize(
@@ -349,7 +349,7 @@ def test_gateway_errors_exit_codes(
     result = invoke("send", "8613800000001", "-m", "hi", "-o", "json")
     assert result.exit_code == exit_code, result.stderr
     assert fragment in result.stderr
-    assert json.loads(result.stdout)[0]["accepted"] is False
+    assert json.loads(result.stdout)[0]["outcome"] == "rejected"
     no_password(result)
 
 

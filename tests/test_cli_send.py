@@ -42,8 +42,8 @@ def test_send_two_numbers_prints_rows(gateway: FakeGateway) -> None:
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)
     assert [r["number"] for r in rows] == ["447700900123", "447700900124"]
-    assert all(r["accepted"] is True and len(r["msg_id"]) == 19 for r in rows)
-    assert set(rows[0]) == {"number", "msg_id", "order_id", "accepted", "error"}
+    assert all(r["outcome"] == "accepted" and len(r["msg_id"]) == 19 for r in rows)
+    assert set(rows[0]) == {"number", "msg_id", "order_id", "outcome", "error"}
     assert "2 accepted" in result.stderr
     assert gateway.numbers_received() == ["447700900123", "447700900124"]
 
@@ -51,7 +51,7 @@ def test_send_two_numbers_prints_rows(gateway: FakeGateway) -> None:
 def test_auto_output_is_tsv_when_piped(gateway: FakeGateway) -> None:
     result = invoke("send", "447700900123", "-m", "hi")
     lines = result.stdout.splitlines()
-    assert lines[0] == "number\tmsg_id\torder_id\taccepted\terror"
+    assert lines[0] == "number\tmsg_id\torder_id\toutcome\terror"
     assert lines[1].startswith("447700900123\t")
 
 
@@ -65,7 +65,7 @@ def test_stdin_numbers_csv_output_and_unicode(gateway: FakeGateway) -> None:
     text = "Grüße 👋 — ünïcödé"
     result = invoke("send", "-m", text, "-o", "csv", input="447700900123\n\n447700900124\n")
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[0] == "number,msg_id,order_id,accepted,error"
+    assert result.stdout.splitlines()[0] == "number,msg_id,order_id,outcome,error"
     assert "UCS-2" in result.stderr
     (sent,) = [r for r in gateway.received if r.path.endswith("sendSms")]  # type: ignore[attr-defined]
     assert text.encode("utf-8") in sent.body
@@ -112,7 +112,7 @@ def test_partial_rejection_exits_3(gateway: FakeGateway) -> None:
     result = invoke("send", "447700900123", "447700900997", "-m", "hi", "--json")
     assert result.exit_code == 3
     rows = {r["number"]: r for r in json.loads(result.stdout)}
-    assert rows["447700900997"]["accepted"] is False
+    assert rows["447700900997"]["outcome"] == "rejected"
     assert "rejected" in rows["447700900997"]["error"]
 
 
@@ -201,7 +201,7 @@ def test_mistyped_subcommand_sends_nothing(gateway: FakeGateway) -> None:
         (http_500, 6, "HTTP 500"),
         (not_json, 6, "not JSON"),
         (drop, 6, "connection"),
-        (after_processing(drop), 6, "outcome of 1 numbers is unknown"),
+        (after_processing(drop), 6, "outcome of 1 number is unknown"),
     ],
 )
 def test_gateway_failures_give_exit_code_and_one_clear_line(
@@ -225,7 +225,7 @@ def test_unknown_outcome_is_never_resent(gateway: FakeGateway) -> None:
     # and no number reached the gateway twice.
     received = gateway.numbers_received()
     assert len(received) == len(set(received))
-    assert {r["accepted"] for r in rows} <= {True, None, False}
+    assert {r["outcome"] for r in rows} <= {"accepted", "unknown", "rejected", "not_sent"}
     assert "unknown, the gateway may have" in result.stderr
 
 

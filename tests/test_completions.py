@@ -4,6 +4,7 @@ the completion protocol itself is driven in a subprocess."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,81 @@ def test_bash_completion_protocol_completes_commands() -> None:
 def test_bash_completion_completes_options_and_subcommands() -> None:
     assert "--message" in complete("smscli send --mes", 2)
     assert "show" in complete("smscli config sh", 2)
+
+
+# -- values: profiles, formats, config keys, job ids; zsh and fish through their own protocol
+
+
+def run_completion(env: dict[str, str]) -> str:
+    done = subprocess.run([sys.executable, "-m", "smscli"], env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.stdout
+
+
+def zsh(args: str) -> list[tuple[str, str]]:
+    """What zsh's _arguments receives: the protocol's output read with shell quoting, as
+    zsh's eval reads it (POSIX quoting, the same for these words in zsh and sh)."""
+    out = run_completion({"_SMSCLI_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": args})
+    words = shlex.split(out)
+    assert words[0] == "_arguments", out
+    spec = words[1]
+    assert spec.startswith("*: :((") and spec.endswith("))"), spec
+    pairs = []
+    for item in shlex.split(spec[len("*: :(("):-2]):
+        value, _, text = item.partition(":")
+        pairs.append((value, text.replace("\\:", ":")))
+    return pairs
+
+
+def fish(args: str) -> list[str]:
+    return run_completion({"_SMSCLI_COMPLETE": "complete_fish",
+                           "_TYPER_COMPLETE_FISH_ACTION": "get-args",
+                           "_TYPER_COMPLETE_ARGS": args}).splitlines()
+
+
+@pytest.fixture
+def two_profiles(isolated: Path) -> None:
+    config = Path(os.environ["SMSCLI_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('default_profile = "prod"\n[profiles.prod]\nprovider = "laaffic"\n'
+                      '[profiles.shop]\nprovider = "sandbox"\n')
+    config.chmod(0o600)
+
+
+def test_profile_names_complete_in_every_shell(two_profiles: None) -> None:
+    assert complete("smscli send -p ", 3) == ["prod", "shop", "sandbox"]
+    assert complete("smscli config use s", 3) == ["shop", "sandbox"]
+    assert complete("smscli history -p pr", 3) == ["prod"]
+    assert ("prod", "laaffic, default") in zsh("smscli balance -p ")
+    assert "shop\tsandbox" in fish("smscli report --profile ")
+
+
+def test_formats_and_config_keys_complete_instead_of_files() -> None:
+    assert complete("smscli history -o js", 3) == ["json", "jsonl"]
+    assert complete("smscli -o t", 2) == ["table", "tsv"]
+    assert complete("smscli config set api_", 3) == ["api_key", "api_secret"]
+    assert complete("smscli config move-secrets k", 3) == ["keyring"]
+    assert [v for v, _ in zsh("smscli config get conc")] == ["concurrency"]
+    assert fish("smscli send -o c") == ["csv\tcomma-separated, with a header"]
+
+
+def test_job_ids_complete_for_resume_job_and_history_show(isolated: Path) -> None:
+    assert complete("smscli history show ", 3) == []  # no history yet: nothing, no error
+    assert not (isolated / "data").exists() or not any((isolated / "data").iterdir())
+    sent = subprocess.run(
+        [sys.executable, "-m", "smscli", "send", "-p", "sandbox", "447700900123", "-m", "hi"],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert sent.returncode == 0, sent.stderr
+    assert complete("smscli history show ", 3) == ["1"]
+    assert complete("smscli send --resume ", 3) == ["1"]
+    assert complete("smscli report --job ", 3) == ["1"]
+    assert complete("smscli history --job ", 3) == ["1"]
+    ((value, text),) = zsh("smscli batch --resume ")
+    assert value == "1" and text.startswith("send, sandbox, 1 number, ")
+
+
+def test_zsh_keeps_apostrophes_in_descriptions() -> None:
+    described = dict(zsh("smscli balance --"))
+    assert "the profile's low_balance" in described["--below"]
+    assert all("profiles low" not in text for text in described.values())

@@ -41,8 +41,8 @@ def test_readme_first_send_through_the_sandbox() -> None:
     done = run("send", "-p", "sandbox", "447700900123", "-m", "Hello from smscli")
     assert done.returncode == 0, done.stderr
     header, row = done.stdout.splitlines()
-    assert header.split("\t") == ["number", "msg_id", "order_id", "accepted", "error"]
-    assert row.startswith("447700900123\t") and row.split("\t")[3] == "true"
+    assert header.split("\t") == ["number", "msg_id", "order_id", "outcome", "error"]
+    assert row.startswith("447700900123\t") and row.split("\t")[3] == "accepted"
     assert "sandbox" in done.stderr and "Traceback" not in done.stderr
 
 
@@ -142,7 +142,7 @@ def test_sandbox_serve_over_http(tmp_path: Path) -> None:
         write_profile(config, f"http://127.0.0.1:{port}/v3", provider="sandbox")
         done = run("send", "447700900123", "-m", "over http", "--json")
         assert done.returncode == 0, done.stderr
-        assert '"accepted": true' in done.stdout
+        assert '"outcome": "accepted"' in done.stdout
     finally:
         server.terminate()
         _, err = server.communicate(timeout=30)

@@ -90,8 +90,8 @@ def test_120_numbers_go_out_as_3_signed_sms_sends(gateway: MobsetFake) -> None:
         assert call.form["CorpID"] == MOBSET_SANDBOX_CORP_ID
         assert call.form["LoginName"] == MOBSET_SANDBOX_LOGIN_NAME
     header, *rows = done.stdout.splitlines()
-    assert header.split("\t") == ["number", "msg_id", "order_id", "accepted", "error"]
-    assert len(rows) == 120 and all(row.split("\t")[3] == "true" for row in rows)
+    assert header.split("\t") == ["number", "msg_id", "order_id", "outcome", "error"]
+    assert len(rows) == 120 and all(row.split("\t")[3] == "accepted" for row in rows)
     assert "120 accepted (3 requests" in done.stderr
     assert "warning" not in done.stderr  # plain http to loopback is fine
     no_password(done)
@@ -125,7 +125,7 @@ def test_unknown_fields_and_lowercase_code_do_not_break_parsing(gateway: MobsetF
     done = run("send", "8613800000001", "8613800000002", "-m", CHINESE, "-o", "json")
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
-    assert [r["accepted"] for r in rows] == [True, True]
+    assert [r["outcome"] for r in rows] == ["accepted", "accepted"]
     assert all(r["msg_id"].isdigit() for r in rows)
     balance = run("balance", "--json")
     assert balance.returncode == 0, balance.stderr
@@ -216,7 +216,7 @@ def test_batch_with_two_contents_is_one_sms_send_per_content_and_chunk(
     assert sorted(by_content[CHINESE]) == [10, 50]
     assert by_content["second message"] == [3]
     out = json.loads(done.stdout)
-    assert len(out) == 63 and all(r["accepted"] is True for r in out)
+    assert len(out) == 63 and all(r["outcome"] == "accepted" for r in out)
     no_password(done)
 
 
@@ -272,7 +272,7 @@ def test_sandbox_serve_mobset_and_a_sandbox_profile_in_one_step() -> None:
         assert run("config", "set", "base_url", url).returncode == 0
         done = run("send", "8613800000001", "-m", CHINESE, "--json")
         assert done.returncode == 0, done.stderr
-        assert '"accepted": true' in done.stdout
+        assert '"outcome": "accepted"' in done.stdout
         assert "sandbox: simulated" in done.stderr
         balance = run("balance", "-q")
         assert balance.returncode == 0, balance.stderr

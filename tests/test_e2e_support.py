@@ -137,7 +137,7 @@ def test_lookup_finds_what_another_system_sent_with_its_status(gateway: Gateway)
     calls = len(gateway.sent_rcd)
     tsv = run("lookup", "447700900123", "--no-sync")
     assert tsv.returncode == 0 and tsv.stdout.splitlines()[0].split("\t")[:3] == [
-        "time", "direction", "number"]
+        "number", "msg_id", "job"]
     assert len(gateway.sent_rcd) == calls and "--no-sync" in tsv.stderr
 
 

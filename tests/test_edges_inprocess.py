@@ -104,13 +104,13 @@ def test_an_answer_the_history_cannot_record_stops_sending_and_is_named(
     result = invoke(*args)
     assert result.exit_code == 74, result.stderr
     assert failed == [2, 2]  # recorded, and tried once more before the summary
-    assert "answered request(s) 3 (1,000 numbers)" in result.stderr
+    assert "answered request 3 (1,000 numbers)" in result.stderr
     assert "Do NOT resend them" in result.stderr
     assert "never use --resend-unknown on job" in result.stderr
     assert "(they may get the message twice)" not in result.stderr  # no such hint
     # The answers reached stdout all the same; no request started after the failure.
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    shown = {r["number"]: r["msg_id"] for r in rows if r["accepted"]}
+    shown = {r["number"]: r["msg_id"] for r in rows if r["outcome"] == "accepted"}
     assert shown == gateway.answers and len(shown) == 3000
     assert sum(gateway.processed().values()) == 3000
     unrecorded = given[2000:3000]
@@ -137,7 +137,7 @@ def test_refused_before_processing_resumes_with_resend_refused(
     assert again.exit_code == 0, again.stderr
     assert gateway.processed() == Counter(given)
     rows = [json.loads(line) for line in again.stdout.splitlines()]
-    assert len(rows) == 3000 and all(r["accepted"] for r in rows)
+    assert len(rows) == 3000 and all(r["outcome"] == "accepted" for r in rows)
 
 
 @pytest.mark.parametrize("code", ["-1", "-31", "-13", "-19"])

@@ -222,7 +222,7 @@ def test_history_on_a_full_disk_stops_sending_and_names_the_answers_not_recorded
             assert "could not record" in stderr and "Do NOT resend" in stderr, stderr
             assert "--resend-unknown" not in stderr.replace("never use --resend-unknown", "")
             # Every answer the gateway gave is in the rows, whatever the history could take.
-            shown = {r["number"]: r["msg_id"] for r in rows if r["accepted"]}
+            shown = {r["number"]: r["msg_id"] for r in rows if r["outcome"] == "accepted"}
             assert shown == gw.answers
             assert 3000 < len(gw.answers) < TOTAL, stderr  # stopped after the failure
             assert not [n for n, k in gw.processed().items() if k > 1]

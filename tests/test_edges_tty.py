@@ -214,7 +214,7 @@ def test_the_confirmation_works_by_typing(
 ) -> None:
     _, path = numbers_file(tmp_path, 200)
     term = Terminal([SMSCLI, "send", "-f", str(path), "-m", "hi", "-o", "jsonl"])
-    term.expect(r"Send to 200 numbers\? \[y/N\]: ")
+    term.expect(r"Send to 200 numbers \(200 segments\)\? \[y/N\]: ")
     assert gateway.arrived == 0
     term.type(f"{answer}\r")
     assert term.wait() == 0, term.text

@@ -34,7 +34,7 @@ def render(fmt: OutputFormat, rows: list[dict[str, object]] = ROWS) -> str:
 def test_jsonl_keeps_types_and_iso_time() -> None:
     lines = [json.loads(line) for line in render(OutputFormat.JSONL).splitlines()]
     assert lines[0] == {"msg_id": "2108021054011000095", "number": "91856321412", "ok": True,
-                        "time": "2021-02-12T09:30:03+08:00", "note": 'comma, "quote"\tand tab'}
+                        "time": "2021-02-12T01:30:03+00:00", "note": 'comma, "quote"\tand tab'}
     assert lines[1]["ok"] is None and "extra" not in lines[1]
     assert "ünï ✓" in render(OutputFormat.JSONL)  # UTF-8, not \\u escapes
 
@@ -51,7 +51,7 @@ def test_csv_and_tsv_round_trip(fmt: OutputFormat, dialect: str) -> None:
     parsed = list(csv.reader(io.StringIO(render(fmt)), dialect=dialect))
     assert parsed[0] == ["msg_id", "number", "ok", "time", "note"]
     assert parsed[1] == ["2108021054011000095", "91856321412", "true",
-                         "2021-02-12T09:30:03+08:00", 'comma, "quote"\tand tab']
+                         "2021-02-12T01:30:03+00:00", 'comma, "quote"\tand tab']
     assert parsed[2][:3] == ["", "91856321413", ""]
 
 
@@ -122,6 +122,41 @@ def test_fast_json_rows_match_the_json_module(rows: list[dict[str, object]]) -> 
     assert render(OutputFormat.JSONL, rows) == expected
 
 
+def test_narrow_tables_drop_empty_then_low_priority_columns_never_fold_tokens() -> None:
+    from smscli.output import fit_columns
+
+    columns = [Column("number", "Number"), Column("msg_id", "Message ID"),
+               Column("provider", "Provider", priority=8), Column("empty", "Empty", priority=2),
+               Column("code", "Code", priority=5), Column("detail", "Detail", fold=True,
+                                                          priority=4)]
+    cells = [["447700900123", "2612012229261000001", "laaffic", "", "1", "failed at the carrier"]]
+    everything, width = fit_columns(columns, cells, 200)
+    assert everything == columns
+    assert fit_columns(columns, cells, width)[0] == columns
+    shown, _ = fit_columns(columns, cells, width - 1)
+    assert [c.key for c in shown] == ["number", "msg_id", "provider", "code", "detail"]
+    shown, needed = fit_columns(columns, cells, 50)
+    assert [c.key for c in shown] == ["number", "msg_id"] and needed <= 50
+    # Priority 0 never goes: too narrow for even those, the table keeps them.
+    assert [c.key for c in fit_columns(columns, cells, 20)[0]] == ["number", "msg_id"]
+    assert fit_columns(columns, cells, 20, wide=True)[0] == columns
+
+
+def test_table_cells_never_fold_at_a_narrow_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    columns = [Column("number", "Number"), Column("msg_id", "Message ID"),
+               Column("time", "Time", priority=3), Column("note", "Note", fold=True, priority=4)]
+    rows = [{"number": "447700900123", "msg_id": "2612012229261000001", "time": WHEN,
+             "note": "a long free text that may wrap over several lines of the table"}]
+    text = _render(rows, columns)
+    assert "447700900123" in text and "2612012229261000001" in text
+    assert max(len(line) for line in text.splitlines()) <= 60
+
+
+def _render(rows: list[dict[str, object]], columns: list[Column]) -> str:
+    out = io.StringIO()
+    write_rows(rows, columns, OutputFormat.TABLE, stream=out)
+    return out.getvalue()
 @pytest.mark.parametrize(
     "fmt", [OutputFormat.JSONL, OutputFormat.CSV, OutputFormat.TSV, OutputFormat.JSON]
 )

@@ -120,8 +120,14 @@ def test_last_shows_every_number_then_answers_final_ones_from_the_history(
     second = report("--last", code=3)
     assert states(second) == states(first)
     assert report_calls(gateway)[1:] == [ids[2:]]  # only the one still pending was asked
-    details = [row["detail"] for row in rows_of(second)]
-    assert details[:2] == ["delivered (from history)", "failed at the carrier (from history)"]
+    details = [(row["detail"], row["source"]) for row in rows_of(second)]
+    assert details[:2] == [("delivered", "history"), ("failed at the carrier", "history")]
+    assert rows_of(first)[0]["source"] == "gateway"
+    # The same message gives the same row whichever way the answer came: the gateway's time
+    # (in its own zone) and the history's are the same instant, written the same way (UTC).
+    for fresh, kept in zip(rows_of(first)[:2], rows_of(second)[:2], strict=True):
+        assert {**fresh, "source": "history"} == kept
+        assert kept["time"].endswith("+00:00")
     assert rows_of(second)[0]["code"] == "0" and rows_of(second)[0]["time"]
     assert "2 messages already delivered or failed: answered from the history" in second.stderr
     assert "1 delivered, 1 failed, 1 pending, 0 not found" in second.stderr
@@ -261,7 +267,7 @@ def test_given_ids_known_as_final_are_not_asked_again_unless_refresh(gateway: Fa
     assert report_calls(gateway) == [ids]
     again = report(*ids)
     assert report_calls(gateway)[1:] == [ids[1:]]
-    assert rows_of(again)[0]["detail"] == "delivered (from history)"
+    assert (rows_of(again)[0]["detail"], rows_of(again)[0]["source"]) == ("delivered", "history")
     refreshed = report(*ids, "--refresh")
     assert report_calls(gateway)[2:] == [ids]
     assert rows_of(refreshed)[0]["detail"] == "delivered"

@@ -307,7 +307,7 @@ def test_wait_times_out_with_4(gateway: Gateway) -> None:
     gateway.deliver()
     result = report("--last", "--wait", "--interval", "0.05", "--timeout", "0.4", code=4)
     assert [r["status"] for r in rows_of(result)] == ["delivered", "pending"]
-    assert "timed out after" in result.stderr and "1 messages still pending" in result.stderr
+    assert "timed out after" in result.stderr and "1 message still pending" in result.stderr
     assert gateway.report_calls() >= 3
 
 

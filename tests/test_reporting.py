@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from smscli import reporting as r
+from smscli import rows
 from smscli.errors import (
     ErrorKind,
     ExitCode,
@@ -85,7 +86,7 @@ def test_jsonl_rows_with_line_numbers() -> None:
 
 def test_csv_with_quoted_fields_and_empty_msg_id() -> None:
     text = (
-        "number,msg_id,order_id,accepted,error\r\n"
+        "number,msg_id,order_id,outcome,error\r\n"
         f'447700900123,{ID1},"a, b",true,\r\n'
         '447700900997,,,false,"rejected, left out"\r\n'
         f"447700900124,{ID2},,true,\r\n"
@@ -235,14 +236,17 @@ def test_merge_keeps_input_order_and_marks_absent_ids_not_found() -> None:
 
 def test_report_row_shows_not_found_as_pending() -> None:
     when = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
-    assert r.report_row(Report(ID1, DeliveryStatus.DELIVERED, "4477", when, "0")) == {
-        "msg_id": ID1,
+    row = r.report_row(Report(ID1, DeliveryStatus.DELIVERED, "4477", when, "0"))
+    assert row == {
         "number": "4477",
+        "msg_id": ID1,
         "status": "delivered",
         "time": when,
         "code": "0",
         "detail": "delivered",
+        "source": "gateway",
     }
+    assert list(row) == list(rows.REPORT)
     row = r.report_row(Report(ID2, DeliveryStatus.NOT_FOUND))
     assert row["status"] == "pending"
     assert row["detail"] == "not found yet (still queued, or an unknown id)"
@@ -683,12 +687,14 @@ def test_combine_answers_final_states_from_the_history_in_input_order() -> None:
     outcome = r.combine([ID3, ID1, ID2, "4"], asked, known)
     assert [x.msg_id for x in outcome.reports] == [ID3, ID1, ID2, "4"]
     first, second, third, fourth = outcome.reports
-    assert (first.status, first.number, first.detail) == (
+    assert (first.status, first.number, first.detail, first.source) == (
         DeliveryStatus.FAILED,
         "443",
-        "UNDELIV (from history)",
+        "UNDELIV",
+        "history",
     )
-    assert (second.time, second.code, second.detail) == (when, "0", "delivered (from history)")
+    assert (second.time, second.code, second.detail) == (when, "0", "delivered")
+    assert second.source == "history" and fourth.source == "gateway"
     assert (third.status, third.number) == (DeliveryStatus.NOT_FOUND, "442")  # number filled in
     assert fourth == asked.reports[1]
     assert (outcome.polls, outcome.elapsed, outcome.timed_out) == (2, 1.5, True)
@@ -701,18 +707,22 @@ def test_a_gateway_that_forgot_an_id_does_not_hide_its_final_state() -> None:
     asked = r.ReportOutcome(reports=(Report(ID1, DeliveryStatus.NOT_FOUND),), polls=1, elapsed=0.1)
     (report,) = r.combine([ID1], asked, known).reports
     assert report.status is DeliveryStatus.DELIVERED
-    assert report.detail == "delivered (from history)"
+    assert (report.detail, report.source) == ("delivered", "history")
 
 
 def test_history_report() -> None:
     assert r.history_report(ID1, None) == Report(
-        ID1, DeliveryStatus.NOT_FOUND, detail=r.NOT_IN_HISTORY_DETAIL
+        ID1, DeliveryStatus.NOT_FOUND, detail=r.NOT_IN_HISTORY_DETAIL, source="history"
     )
     assert r.history_report(ID1, tracked(None)) == Report(
-        ID1, DeliveryStatus.PENDING, number="4477", detail="no delivery report yet"
+        ID1,
+        DeliveryStatus.PENDING,
+        number="4477",
+        detail="no delivery report yet",
+        source="history",
     )
-    unmarked = r.history_report(ID1, tracked(DeliveryStatus.FAILED, detail="UNDELIV"))
-    assert unmarked.detail == "UNDELIV"
+    known = r.history_report(ID1, tracked(DeliveryStatus.FAILED, detail="UNDELIV"))
+    assert (known.detail, known.source) == ("UNDELIV", "history")
 
 
 # -------------------------------------------------------------------------- queue providers

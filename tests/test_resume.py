@@ -85,7 +85,7 @@ def test_stop_on_error_then_resume_sends_only_the_rest(gateway: FakeGateway) -> 
     resumed = invoke("send", "--resume", "1", "-y", "--json")
     rows = json.loads(resumed.stdout)
     assert [r["number"] for r in rows] == given  # the whole job, in order
-    refused = {r["number"] for r in rows if r["accepted"] is False}
+    refused = {r["number"] for r in rows if r["outcome"] == "rejected"}
     assert len(refused) == 1000  # the rejected request is never resent
     received = Counter(gateway.numbers_received())
     assert set(received) == set(given) - refused
@@ -115,15 +115,15 @@ def test_unknown_chunk_listed_not_resent_unless_asked(gateway: FakeGateway) -> N
     assert set(received) == set(given) and set(received.values()) == {1}
     rows = json.loads(resumed.stdout)
     assert len(rows) == 2500
-    assert {r["accepted"] for r in rows[:1000]} == {None}
-    assert all(r["accepted"] for r in rows[1000:])
+    assert {r["outcome"] for r in rows[:1000]} == {"unknown"}
+    assert all(r["outcome"] == "accepted" for r in rows[1000:])
 
     forced = invoke("send", "--resume", "1", "-y", "--resend-unknown", "--json")
     assert forced.exit_code == 0, forced.stderr
     assert "may get it twice" in forced.stderr
     received = Counter(gateway.numbers_received())
     assert {n for n, k in received.items() if k == 2} == set(given[:1000])
-    assert all(r["accepted"] for r in json.loads(forced.stdout))
+    assert all(r["outcome"] == "accepted" for r in json.loads(forced.stdout))
     chunks = json.loads(invoke("history", "show", "1", "--chunks", "-o", "json").stdout)
     assert [c["sends"] for c in chunks] == [2, 1, 1]
 
@@ -369,7 +369,7 @@ def test_kill_9_mid_send_then_resume(gated: Gate, tmp_path: Path) -> None:
     assert resumed.returncode == 6, resumed.stderr
     rows = [json.loads(line) for line in resumed.stdout.splitlines()]
     assert [r["number"] for r in rows] == given
-    unknown = {r["number"] for r in rows if r["accepted"] is None}
+    unknown = {r["number"] for r in rows if r["outcome"] == "unknown"}
     assert 1000 <= len(unknown) <= 4000 and len(unknown) % 1000 == 0
     received = Counter(gated.gw.numbers_received())
     for number in given:
@@ -408,4 +408,4 @@ def test_ctrl_c_mid_send_then_resume(gated: Gate, tmp_path: Path) -> None:
     received = Counter(gated.gw.numbers_received())
     assert received == Counter(given)  # every number exactly once
     rows = [json.loads(line) for line in resumed.stdout.splitlines()]
-    assert len(rows) == 20_000 and all(r["accepted"] for r in rows)
+    assert len(rows) == 20_000 and all(r["outcome"] == "accepted" for r in rows)

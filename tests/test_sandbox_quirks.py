@@ -202,7 +202,7 @@ def test_profile_key_and_env_switch_the_in_process_sandbox_on() -> None:
     sent = runner.invoke(app, ["send", "447700900123", "-m", "hi", "-o", "jsonl"])
     assert sent.exit_code == 3, sent.stderr  # sent without ids: not rejected
     row: dict[str, Any] = json.loads(sent.stdout)
-    assert row["accepted"] is True and row["msg_id"] is None
+    assert row["outcome"] == "accepted" and row["msg_id"] is None
     bad = runner.invoke(app, ["balance"], env={"SMSCLI_SANDBOX_QUIRKS": "nope"})
     assert bad.exit_code == 2 and "unknown sandbox quirk nope" in bad.stderr
 
@@ -214,3 +214,25 @@ def test_sandbox_serve_refuses_unknown_or_foreign_quirks() -> None:
     assert foreign.exit_code == 2 and "does not apply to the v3 simulator" in foreign.stderr
     listed = runner.invoke(app, ["sandbox", "quirks"])
     assert listed.exit_code == 0 and "no-credit" in listed.stdout and "gbk" in listed.stdout
+
+
+@pytest.mark.parametrize("quirk", ["naive-time", "epoch-ms-time", "lowercase-msgid", "bom"])
+def test_sent_records_keep_their_meaning_under_quirks(quirk: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    clock = Clock()
+    client, answers = v3(quirk, clock=clock)
+    ids = [s.msg_id for s in client.send(NUMBERS[:1], "hi").accepted]
+    clock.now += 5
+    now = datetime.fromtimestamp(clock.now, UTC)
+    page = client.get_sent_records(now - timedelta(hours=1), now + timedelta(minutes=1))
+    (record,) = page.records
+    assert record.msg_id == ids[0] and record.status is DeliveryStatus.DELIVERED
+    raw = answers[-1].content.decode("utf-8-sig")
+    item = json.loads(raw)["array"][0]
+    if quirk == "naive-time":
+        assert "+" not in item["receiveTime"]
+    elif quirk == "epoch-ms-time":
+        assert item["receiveTime"].isdigit()
+    elif quirk == "lowercase-msgid":
+        assert "msgid" in item

@@ -161,8 +161,9 @@ def test_rows_mark_left_out_numbers_rejected_and_unknown_as_none() -> None:
     run = run_chunks(chunked(["111111", "222222", "333333", "444444"], 2), partial,
                      concurrency=1)
     rows = list(outcome_rows(run))
-    assert [(r["number"], r["accepted"]) for r in rows] == [
-        ("111111", True), ("222222", False), ("333333", None), ("444444", None)]
+    assert [(r["number"], r["outcome"]) for r in rows] == [
+        ("111111", "accepted"), ("222222", "rejected"), ("333333", "unknown"),
+        ("444444", "unknown")]
     assert rows[0]["msg_id"] == "m0"
     assert str(rows[2]["error"]).startswith("outcome unknown")
 
@@ -213,4 +214,4 @@ def test_refusals_outlasting_the_retries_leave_the_chunk_resumable() -> None:
     outcome = attempt_chunk(Chunk(0, ["111111"]), busy, NO_WAIT, sleep=lambda s: None)
     assert outcome.state is ChunkState.NOT_SENT and outcome.attempts == 3
     rows = list(outcome_rows(run_chunks([Chunk(0, ["111111"])], busy, retry=NO_WAIT)))
-    assert rows[0]["accepted"] is False and str(rows[0]["error"]).startswith("not sent")
+    assert rows[0]["outcome"] == "not_sent" and str(rows[0]["error"]).startswith("not sent")

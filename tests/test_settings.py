@@ -616,6 +616,7 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
     "retries": st.integers(1, 20),
     "low_balance": st.floats(min_value=0, max_value=1e12),
     "batch_max_numbers": st.integers(1, 10_000),
+    "secrets": st.just("file"),  # "keyring": tests/test_secrets.py
     "default_country": st.sampled_from(["GB", "US", "ID", "de"]),
     "history": st.booleans(),
     "store_content": st.booleans(),

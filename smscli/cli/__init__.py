@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import functools
 import importlib
-from typing import Annotated
+import os
+import sys
+from collections.abc import MutableMapping
+from typing import Annotated, Any
 
 import click
 import typer
 import typer.main
-from typer.core import TyperGroup
 
 from smscli import __version__
 from smscli.cli import common as c
+from smscli.cli.help import SmsGroup, adopt, run_main
 
 EXIT_CODES = """\b
 Exit codes:
@@ -37,8 +40,41 @@ Exit codes:
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
-class LazyGroup(TyperGroup):
+class LazyGroup(SmsGroup):
     """The root group: lists every command but builds only the one asked for."""
+
+    def _main_shell_completion(
+        self,
+        ctx_args: MutableMapping[str, Any],
+        prog_name: str,
+        complete_var: str | None = None,
+    ) -> None:
+        # zsh gets a formatter that keeps apostrophes (smscli.cli.completion); the other
+        # shells are Typer's own.
+        var = complete_var or f"_{prog_name}_COMPLETE".replace("-", "_").upper()
+        if os.environ.get(var) == "complete_zsh":
+            from smscli.cli.completion import zsh_complete
+
+            click.echo(zsh_complete(self, ctx_args, prog_name, var))
+            sys.exit(0)
+        super()._main_shell_completion(ctx_args, prog_name, complete_var)
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        return run_main(
+            super().main,
+            args=args,
+            prog_name=prog_name,
+            complete_var=complete_var,
+            standalone_mode=standalone_mode,
+            **extra,
+        )
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -74,7 +110,8 @@ def root(
     profile: c.ProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = False,
+    quiet: c.QuietOpt = 0,
+    silent: c.SilentOpt = False,
     verbose: c.VerboseOpt = False,
     version: Annotated[
         bool,
@@ -87,6 +124,7 @@ def root(
         "output": output,
         "json": json_flag,
         "quiet": quiet,
+        "silent": silent,
         "verbose": verbose,
     }
 
@@ -125,7 +163,7 @@ def load_command(name: str) -> click.Command | None:
         single.command(name)(target)
         command = typer.main.get_command(single)
     command.name = name
-    return command
+    return adopt(command)
 
 
 def main() -> None:

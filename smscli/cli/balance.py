@@ -37,7 +37,8 @@ def balance(
     profile: c.ProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = False,
+    quiet: c.QuietBalanceOpt = 0,
+    silent: c.SilentOpt = False,
     verbose: c.VerboseOpt = False,
 ) -> None:
     """Show the account balance, gift and credit.
@@ -53,7 +54,7 @@ def balance(
     """
     from smscli.reporting import QUERY_RETRY, balance_below, call_with_retry
 
-    opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
+    opts = c.common(ctx, profile, output, json_flag, quiet, verbose, silent=silent)
     prof = c.load_profile(opts)
     gateway = c.open_gateway(prof, opts)
     try:

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from smscli import console
+from smscli import rows as row_keys
 from smscli.cli import common as c
 from smscli.errors import ExitCode, InputError, NotSupported, UsageError
 from smscli.limits import MAX_BATCH_NUMBERS
-from smscli.output import Column, OutputFormat, write_rows
+from smscli.output import OutputFormat, write_rows
 from smscli.providers import is_sandbox
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ def batch(
             show_default=False,
         ),
     ] = None,
+    gsm: c.GsmOpt = False,
     country: c.CountryOpt = None,
     dry_run: c.DryRunOpt = False,
     yes: c.YesOpt = False,
@@ -115,7 +117,8 @@ def batch(
     profile: c.ProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = False,
+    quiet: c.QuietOpt = 0,
+    silent: c.SilentOpt = False,
     verbose: c.VerboseOpt = False,
 ) -> None:
     """Send many messages in one go: one row per number and message.
@@ -135,13 +138,16 @@ def batch(
     import sys
 
     from smscli import batchfile
+    from smscli.cli.gsm import batch_gsm
 
-    opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
+    opts = c.common(ctx, profile, output, json_flag, quiet, verbose, silent=silent)
     if resume is not None:
         if file is not None or message is not None or message_file is not None or country:
             raise UsageError(f"--resume takes the rows from job {resume}: give no file or template")
         if no_history:
             raise UsageError("--resume needs the history: drop --no-history")
+        if gsm:
+            raise UsageError("--gsm does not go with --resume: a resume sends the job's rows")
         from smscli.cli.send import Resend, _resume
 
         _resume(resume, None, None, sender_id, opts, yes, dry_run,
@@ -170,6 +176,9 @@ def batch(
                 max_sender=gateway.max_sender_id,
                 country=national,
             )
+        advice = batch_gsm(plan, gateway.max_content_chars)
+        if gsm:
+            plan = advice.plan
         cap = max_numbers or prof.get_int("batch_max_numbers") or 1000
         packing = Packing.for_gateway(gateway, cap)
         if not packing.mixed:
@@ -178,10 +187,13 @@ def batch(
             _preflight(gateway, plan)
         _warn(plan, source.name)
         _summary(plan, packing, prof, dry_run=dry_run)
+        note = advice.note(gsm)
+        if note is not None:
+            (console.info if gsm else console.warn)(note)
         if dry_run:
             _print_plan(gateway, plan, packing, opts.output)
             return
-        _confirm(plan, prof.get_int("confirm_over"), yes)
+        _confirm(plan, prof.get_int("confirm_over"), yes, advice.saved if gsm else 0)
         history = not no_history and prof.get_bool("history") is not False
         pace = c.Pace.resolve(prof, concurrency, rate)
         _run(gateway, plan, packing, opts, prof, pace, template, history)
@@ -255,15 +267,16 @@ def _summary(plan: Plan, packing: Packing, prof: ResolvedProfile, *, dry_run: bo
     )
 
 
-def _confirm(plan: Plan, threshold: int | None, yes: bool) -> None:
+def _confirm(plan: Plan, threshold: int | None, yes: bool, saved: int = 0) -> None:
     limit = 100 if threshold is None else threshold
-    if yes or plan.numbers <= limit or not console.interactive():
+    if yes or plan.numbers <= limit:
         return
+    fewer = f", {saved:,} fewer thanks to --gsm" if saved else ""
     question = (
-        f"Send {_plural(plan.messages, 'message')} ({_plural(plan.segments, 'segment')}) "
+        f"Send {_plural(plan.messages, 'message')} ({_plural(plan.segments, 'segment')}{fewer}) "
         f"to {_plural(plan.numbers, 'number')}?"
     )
-    if not typer.confirm(question, default=False, err=True):
+    if console.confirm(question) is False:
         console.info("Nothing sent.")
         raise typer.Exit(int(ExitCode.OK))
 
@@ -307,16 +320,9 @@ def _print_plan(gateway: Gateway, plan: Plan, packing: Packing, fmt: OutputForma
                 "body": dict(request.body),
             }
 
-    columns = [
-        Column("request", "Request", "right"),
-        Column("method", "Method"),
-        Column("url", "URL"),
-        Column("elements", "Elements", "right"),
-        Column("numbers", "Numbers", "right"),
-        Column("messages", "Messages", "right"),
-    ]
+    columns = row_keys.columns("request", "method", "url", "elements", "numbers", "messages")
     if fmt in (OutputFormat.JSON, OutputFormat.JSONL):
-        columns += [Column("headers", "Headers"), Column("body", "Body")]
+        columns += row_keys.columns("headers", "body")
     if fmt is OutputFormat.IDS:
         fmt = OutputFormat.TSV
     write_rows(rows(), columns, fmt)

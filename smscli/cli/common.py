@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 import typer
 
 from smscli import console
+from smscli.cli import completion
 from smscli.errors import ExitCode, OutputClosed, OutputError, SmsCliError
 from smscli.limits import MAX_CONCURRENCY, MAX_JOB_ID, MAX_RATE, MIN_RATE
 from smscli.output import OutputFormat, resolve_format, stdout_usable
@@ -34,6 +35,7 @@ ProfileOpt = Annotated[
         "-p",
         help="Profile to use (env SMSCLI_PROFILE).",
         rich_help_panel=COMMON,
+        autocompletion=completion.profiles,
         show_default=False,
     ),
 ]
@@ -45,15 +47,53 @@ OutputOpt = Annotated[
         metavar="auto|table|json|jsonl|csv|tsv",
         help="Output format; auto = table on a terminal, TSV when piped.",
         rich_help_panel=COMMON,
+        autocompletion=completion.formats,
         show_default=False,
     ),
 ]
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Same as --output json.", rich_help_panel=COMMON)
 ]
+_QQ = "; -qq also keeps stderr quiet unless something goes wrong (for cron)."
 QuietOpt = Annotated[
+    int,
+    typer.Option(
+        "--quiet", "-q", count=True, help="Print only msgIds, one per line" + _QQ,
+        rich_help_panel=COMMON, show_default=False,
+    ),
+]
+QuietJobsOpt = Annotated[
+    int,
+    typer.Option(
+        "--quiet", "-q", count=True, help="Print only the ids, one per line" + _QQ,
+        rich_help_panel=COMMON, show_default=False,
+    ),
+]
+QuietBalanceOpt = Annotated[
+    int,
+    typer.Option(
+        "--quiet", "-q", count=True, help="Print only the balance amount" + _QQ,
+        rich_help_panel=COMMON, show_default=False,
+    ),
+]
+SilentOpt = Annotated[
     bool,
-    typer.Option("--quiet", "-q", help="Print only msgIds, one per line.", rich_help_panel=COMMON),
+    typer.Option(
+        "--silent",
+        help="Keep stderr quiet unless something goes wrong: summaries and hints are then "
+        "printed only with a non-zero exit (for cron, which mails any output). "
+        "Warnings and errors are always printed.",
+        rich_help_panel=COMMON,
+    ),
+]
+WideOpt = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Tables: show every column however narrow the terminal "
+        "(machine formats always have them all).",
+        rich_help_panel=COMMON,
+    ),
 ]
 VerboseOpt = Annotated[
     bool,
@@ -72,6 +112,8 @@ class Common:
     output: OutputFormat
     quiet: bool
     verbose: bool
+    silent: bool = False
+    wide: bool = False
 
     def trace(self) -> Callable[[str], None] | None:
         return console.detail if self.verbose else None
@@ -82,11 +124,15 @@ def common(
     profile: str | None,
     output: str | None,
     json_flag: bool,
-    quiet: bool,
+    quiet: int,
     verbose: bool,
+    *,
+    silent: bool = False,
+    wide: bool = False,
 ) -> Common:
-    """Merge a command's common options with the ones given before the subcommand. Refuses
-    to go on with stdout closed (`>&-`): rows would have nowhere to go, so nothing is sent."""
+    """Merge a command's common options with the ones given before the subcommand. `quiet`
+    counts -q: one prints only ids; two (or --silent) also keeps stderr quiet. Refuses to go
+    on with stdout closed (`>&-`): rows would have nowhere to go, so nothing is sent."""
     if not stdout_usable():
         raise OutputError(
             "stdout is closed: the rows would have nowhere to go; nothing was done",
@@ -97,13 +143,17 @@ def common(
     profile = profile if profile is not None else root.get("profile")
     output = output or root.get("output")
     json_flag = json_flag or bool(root.get("json"))
-    quiet = quiet or bool(root.get("quiet"))
+    level = max(int(quiet), int(root.get("quiet") or 0))
     verbose = verbose or bool(root.get("verbose"))
+    silent = silent or bool(root.get("silent")) or level >= 2
+    console.set_silent(silent)
     return Common(
         profile=profile,
-        output=resolve_format(output, json_flag=json_flag, quiet=quiet),
-        quiet=quiet,
+        output=resolve_format(output, json_flag=json_flag, quiet=level >= 1),
+        quiet=level >= 1,
         verbose=verbose,
+        silent=silent,
+        wide=wide,
     )
 
 
@@ -125,6 +175,10 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
+        except typer.Exit as exc:
+            # --silent: what was held back is printed now that something went wrong.
+            console.release_held(failed=exc.exit_code != 0)
+            raise
         except OutputClosed as exc:
             # The reader went away (`smscli history | head`): not worth a message, but not
             # success either (128 + SIGPIPE, as a shell reports it). A send says more itself.
@@ -133,11 +187,13 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             _silence_stdout()
             raise typer.Exit(int(exc.exit_code)) from None
         except SmsCliError as exc:
+            console.release_held(failed=True)
             if debug():
                 raise
             report_error(exc)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt as exc:
+            console.release_held(failed=True)
             if debug():
                 raise
             console.error(stop_reason(exc))
@@ -145,6 +201,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except BrokenPipeError:
             _silence_stdout()
             raise typer.Exit(int(ExitCode.OUTPUT_CLOSED)) from None
+        finally:
+            console.set_silent(False)
 
     return wrapper
 
@@ -263,6 +321,15 @@ def job_profile(opts: Common, job: Job, doing: str) -> ResolvedProfile:
 
 
 # Options `send` and `batch` share.
+GsmOpt = Annotated[
+    bool,
+    typer.Option(
+        "--gsm",
+        help="Replace typographic characters (’ ‘ “ ” – — … and the like) with their GSM-7 "
+        "equivalents, so that one of them does not make the message UCS-2 (70 characters "
+        "a segment instead of 160).",
+    ),
+]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Print the planned requests; send nothing.")
 ]
@@ -277,6 +344,7 @@ ResumeOpt = Annotated[
         help="Continue an interrupted job from the history: only requests that never left "
         "are sent (see `smscli history`).",
         show_default=False,
+        autocompletion=completion.job_ids,
     ),
 ]
 ResendUnknownOpt = Annotated[

@@ -14,12 +14,23 @@ import typer
 
 from smscli import console, settings
 from smscli.cli import common as c
+from smscli.cli import completion
 from smscli.cli.common import handle_errors
 from smscli.errors import ConfigError
 from smscli.output import Column, write_rows
 
 app = typer.Typer(
-    help="Create, inspect and edit profiles (provider, credentials, tunables).",
+    help="Create, inspect and edit profiles (provider, credentials, tunables). Secrets live "
+    "in the OS keyring when there is one, else in the 0600 config file.",
+    epilog="""\b
+Examples:
+  smscli config init                         asks for provider, api_key, secret, app_id
+  smscli config init --sandbox               a sandbox profile, made the default
+  smscli config set api_secret - -p prod     the secret at a hidden prompt, or piped in
+  smscli config show -p prod                 every value, and where each one lives
+  smscli config move-secrets file -p prod    out of the keyring (a server, cron)
+  smscli config use prod
+""",
     no_args_is_help=True,
     rich_markup_mode=None,
     add_completion=False,
@@ -27,7 +38,11 @@ app = typer.Typer(
 )
 
 NOT_SET = "not set"
-SHOW_COLUMNS = [Column("key", "Key"), Column("value", "Value"), Column("source", "Source")]
+SHOW_COLUMNS = [
+    Column("key", "Key"),
+    Column("value", "Value", fold=True),
+    Column("source", "Source", fold=True),
+]
 LIST_COLUMNS = [
     Column("name", "Profile"),
     Column("provider", "Provider"),
@@ -405,6 +420,7 @@ def init(
     values = gather(chosen, given, api_secret_stdin or password_stdin)
     make_default = _choose_default(name, default, interactive)
     path = settings.write_profile(name, values, make_default=make_default, force=force)
+    _secrets_to_keyring(name)
     _report_written(name, chosen, path)
 
 
@@ -420,7 +436,9 @@ def init(
 @handle_errors
 def set_(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(metavar="KEY", show_default=False)],
+    key: Annotated[str, typer.Argument(
+            metavar="KEY", show_default=False, autocompletion=completion.config_keys
+        )],
     value: Annotated[str, typer.Argument(metavar="VALUE", show_default=False)],
     profile: c.ProfileOpt = None,
 ) -> None:
@@ -428,6 +446,17 @@ def set_(
     name = _target_profile(ctx, profile)
     if value == "-":
         value = _value_from_stdin(key)
+        if info.secret:
+            from smscli import secrets
+
+            place = secrets.store(name, key, value)
+            where = (
+                f"the OS keyring ({secrets.backend_name()})"
+                if place == secrets.KEYRING
+                else f"{settings.config_path()} (mode 0600)"
+            )
+            console.info(f"saved {key} (hidden) of profile '{name}' in {where}")
+            return
     elif info.secret:
         # The value is already in shell history; at least don't save it and make it a habit.
         raise ConfigError(
@@ -445,22 +474,95 @@ def set_(
 @handle_errors
 def unset(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(metavar="KEY", show_default=False)],
+    key: Annotated[str, typer.Argument(
+            metavar="KEY", show_default=False, autocompletion=completion.config_keys
+        )],
     profile: c.ProfileOpt = None,
 ) -> None:
     """Remove KEY from a profile (it falls back to its default)."""
     name = _target_profile(ctx, profile)
+    in_keyring = settings.key_info(key).secret and _keeps_in_keyring(name)
+    if in_keyring:
+        from smscli import secrets
+
+        if secrets.delete(name, key):
+            console.info(f"removed {key} of profile '{name}' from the OS keyring")
     if settings.unset_value(name, key):
         console.info(f"removed {key} from profile '{name}'")
+    elif in_keyring:
+        return
     else:
         console.info(f"{key} was not set in profile '{name}'")
+
+
+def _secrets_to_keyring(name: str) -> None:
+    """A new profile's secrets go to the OS keyring when one is available (the 0600 file
+    stays their place on servers without one)."""
+    from smscli import secrets
+
+    if secrets.available():
+        moved = secrets.move(name, secrets.KEYRING)
+        if moved:
+            console.info(
+                f"{', '.join(moved)} of profile '{name}' stored in the OS keyring "
+                f"({secrets.backend_name()})"
+            )
+
+
+def _keeps_in_keyring(name: str) -> bool:
+    data = settings.read_config_for_update(settings.config_path())
+    profiles = data.get("profiles")
+    table = profiles.get(name) if isinstance(profiles, dict) else None
+    return isinstance(table, dict) and table.get("secrets") == "keyring"
+
+
+@app.command("move-secrets")
+@handle_errors
+def move_secrets(
+    ctx: typer.Context,
+    to: Annotated[
+        str,
+        typer.Argument(
+            metavar="keyring|file",
+            autocompletion=completion.secret_places,
+            help="keyring: the OS keyring (macOS Keychain, Windows Credential Locker, Secret "
+            "Service); file: the 0600 config file, for headless servers and cron.",
+            show_default=False,
+        ),
+    ],
+    profile: c.ProfileOpt = None,
+) -> None:
+    """Move a profile's secrets (api_secret, mobset's password) into the OS keyring, or back
+    into the config file. Each is written and read back at its new place before the old copy
+    is removed.
+
+    \b
+    Examples:
+      smscli config move-secrets keyring -p prod
+      smscli config move-secrets file -p prod      for a server without a keyring
+    """
+    from smscli import secrets
+
+    if to not in (secrets.KEYRING, secrets.FILE):
+        raise ConfigError(f"move-secrets {to!r}: choose keyring or file")
+    name = _target_profile(ctx, profile)
+    moved = secrets.move(name, to)
+    where = (
+        f"the OS keyring ({secrets.backend_name()})"
+        if to == secrets.KEYRING
+        else f"{settings.config_path()} (mode 0600)"
+    )
+    what = ", ".join(moved) if moved else "no secret to move"
+    console.info(f"profile '{name}': {what}; its secrets now live in {where}")
 
 
 @app.command()
 @handle_errors
 def get(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(metavar="KEY", show_default=False)],
+    key: Annotated[str, typer.Argument(
+            metavar="KEY", show_default=False, autocompletion=completion.config_keys
+        )],
     profile: c.ProfileOpt = None,
     reveal: Annotated[
         bool, typer.Option("--reveal", help="Print a secret or the API key in full.")
@@ -526,6 +628,11 @@ def show(
 
 
 def _unset_source(prof: settings.ResolvedProfile, info: settings.Key) -> str:
+    if info.name == "secrets":
+        from smscli import secrets
+
+        place = "the OS keyring" if secrets.available() else "the config file (no keyring here)"
+        return f"{NOT_SET}: a secret set now goes to {place}"
     if prof.provider in settings.SANDBOX_PROVIDERS and info.credential and info.required_by:
         return f"{NOT_SET} (the sandbox uses its own test credentials)"
     return NOT_SET
@@ -553,7 +660,9 @@ def list_(
 
 @app.command()
 @handle_errors
-def use(name: Annotated[str, typer.Argument(metavar="NAME", show_default=False)]) -> None:
+def use(name: Annotated[str, typer.Argument(
+            metavar="NAME", show_default=False, autocompletion=completion.profiles
+        )]) -> None:
     """Make NAME the default profile."""
     settings.set_default(name)
     console.info(f"default profile: {name} ({settings.config_path()})")
@@ -562,7 +671,9 @@ def use(name: Annotated[str, typer.Argument(metavar="NAME", show_default=False)]
 @app.command()
 @handle_errors
 def remove(
-    name: Annotated[str, typer.Argument(metavar="NAME", show_default=False)],
+    name: Annotated[str, typer.Argument(
+            metavar="NAME", show_default=False, autocompletion=completion.profiles
+        )],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete a profile (asks first on a terminal). If it was the default, no default remains."""
@@ -572,7 +683,12 @@ def remove(
     if asks and not typer.confirm(f"Remove profile '{name}' from {path}?", default=False):
         console.info("nothing removed")
         raise typer.Exit(1)
+    in_keyring = _keeps_in_keyring(name)
     was_default = settings.remove_profile(name, path=path)
+    if in_keyring:
+        from smscli import secrets
+
+        secrets.forget(name, known[name].provider if name in known else None)
     console.info(f"removed profile '{name}' from {path}")
     if was_default:
         console.info("it was the default: choose another with smscli config use NAME")

@@ -1,20 +1,13 @@
 """`smscli history`: what was sent, to whom, and what became of it (the local store).
 
-Row keys (stable; every output format uses them):
-
-  jobs (`smscli history`):   job, time, profile, provider, kind, status, numbers, accepted,
-                             rejected, unknown, not_sent, delivered, failed, pending, message
-  a number (`--number N`):   job, time, profile, provider, number, msg_id, order_id, outcome,
-                             status, status_time, code, detail, error, message
-  a job (`history show`):    chunk, number, order_id, msg_id, outcome, error, status,
-                             status_time, code, detail (+ content, sender for batch jobs)
-  its chunks (`--chunks`):   chunk, state, numbers, first, last, attempts, sends, error_code,
-                             error, started, finished
+Row keys: smscli.rows (HISTORY_JOBS, HISTORY_NUMBER, HISTORY_SHOW, HISTORY_CHUNKS), listed
+in README's "Row keys" table.
 
 `outcome` is the send's answer per number (accepted, rejected, unknown, not_sent, sending);
 `status` the last delivery state `report` saw (delivered, failed, pending, not_found, unknown;
-empty until a report). Chunks count from 1, like the requests of `send --dry-run`. Times are
-UTC in machine formats and local in the table.
+empty until a report); `time` when the gateway gave that state, `sent` when the message left.
+Chunks count from 1, like the requests of `send --dry-run`. Times are ISO 8601 in UTC in
+machine formats and local in the table.
 """
 
 from __future__ import annotations
@@ -25,11 +18,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from smscli import console
+from smscli import console, rows
 from smscli.cli import common as c
+from smscli.cli import completion
 from smscli.errors import InputError, UsageError
 from smscli.limits import MAX_JOB_ID
-from smscli.output import Column, write_rows
+from smscli.message import plural
+from smscli.output import write_rows
 
 if TYPE_CHECKING:
     from smscli.store import ChunkInfo, Job, JobSummary, Message, NumberHit, Store
@@ -39,68 +34,23 @@ STATUSES = ("failed", "pending", "unknown", "delivered", "rejected", "not_sent")
 PREVIEW = 40
 DEFAULT_LIMIT = 50
 
-JOB_COLUMNS = [
-    Column("job", "Job", "right"),
-    Column("time", "Time"),
-    Column("profile", "Profile"),
-    Column("provider", "Provider"),
-    Column("kind", "Kind"),
-    Column("status", "Status"),
-    Column("numbers", "Numbers", "right"),
-    Column("accepted", "Accepted", "right"),
-    Column("rejected", "Rejected", "right"),
-    Column("unknown", "Unknown", "right"),
-    Column("not_sent", "Not sent", "right"),
-    Column("delivered", "Delivered", "right"),
-    Column("failed", "Failed", "right"),
-    Column("pending", "Pending", "right"),
-    Column("message", "Message"),
-]
-NUMBER_COLUMNS = [
-    Column("job", "Job", "right"),
-    Column("time", "Sent"),
-    Column("profile", "Profile"),
-    Column("provider", "Provider"),
-    Column("number", "Number"),
-    Column("msg_id", "Message ID"),
-    Column("order_id", "Order ID"),
-    Column("outcome", "Outcome"),
-    Column("status", "Delivery"),
-    Column("status_time", "Delivery time"),
-    Column("code", "Code"),
-    Column("detail", "Detail"),
-    Column("error", "Error"),
-    Column("message", "Message"),
-]
-MESSAGE_COLUMNS = [
-    Column("chunk", "Chunk", "right"),
-    Column("number", "Number"),
-    Column("order_id", "Order ID"),
-    Column("msg_id", "Message ID"),
-    Column("outcome", "Outcome"),
-    Column("error", "Error"),
-    Column("status", "Delivery"),
-    Column("status_time", "Delivery time"),
-    Column("code", "Code"),
-    Column("detail", "Detail"),
-]
-BATCH_COLUMNS = [Column("content", "Content"), Column("sender", "Sender")]
-CHUNK_COLUMNS = [
-    Column("chunk", "Chunk", "right"),
-    Column("state", "State"),
-    Column("numbers", "Numbers", "right"),
-    Column("first", "First"),
-    Column("last", "Last"),
-    Column("attempts", "Attempts", "right"),
-    Column("sends", "Sends", "right"),
-    Column("error_code", "Code"),
-    Column("error", "Error"),
-    Column("started", "Started"),
-    Column("finished", "Finished"),
-]
+JOB_COLUMNS = rows.columns(*rows.HISTORY_JOBS)
+NUMBER_COLUMNS = rows.columns(*rows.HISTORY_NUMBER)
+MESSAGE_COLUMNS = rows.columns(*rows.HISTORY_SHOW)
+BATCH_COLUMNS = rows.columns(*rows.BATCH_EXTRA)
+CHUNK_COLUMNS = rows.columns(*rows.HISTORY_CHUNKS)
 
 app = typer.Typer(
-    help="What was sent, to whom, and what became of it (the local history).",
+    help="What was sent, to whom, and what became of it (the local history). Without a "
+    "subcommand: the jobs, newest first.",
+    epilog="""\b
+Examples:
+  smscli history --since 3d
+  smscli history --number "+44 7700 900123"     did this number get our message?
+  smscli history --status failed --profile shop
+  smscli history show 12
+  smscli history prune --older-than 90d
+""",
     no_args_is_help=False,
     rich_markup_mode=None,
     add_completion=False,
@@ -118,7 +68,13 @@ SinceOpt = Annotated[
 ]
 FilterProfileOpt = Annotated[
     str | None,
-    typer.Option("--profile", "-p", help="Only jobs of this profile.", show_default=False),
+    typer.Option(
+        "--profile",
+        "-p",
+        help="Only jobs of this profile.",
+        show_default=False,
+        autocompletion=completion.profiles,
+    ),
 ]
 
 
@@ -140,7 +96,13 @@ def history(
     job: Annotated[
         int | None,
         typer.Option(
-            "--job", metavar="ID", min=1, max=MAX_JOB_ID, help="Only this job.", show_default=False
+            "--job",
+            metavar="ID",
+            min=1,
+            max=MAX_JOB_ID,
+            help="Only this job.",
+            show_default=False,
+            autocompletion=completion.job_ids,
         ),
     ] = None,
     number: Annotated[
@@ -163,22 +125,14 @@ def history(
     profile: FilterProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = False,
+    quiet: c.QuietJobsOpt = 0,
+    wide: c.WideOpt = False,
 ) -> None:
     """List the jobs in the local history, newest first (`send` records every job unless
-    --no-history or the profile's history = false).
-
-    \b
-    Examples:
-      smscli history --since 3d
-      smscli history --number "+44 7700 900123"     did this number get our message?
-      smscli history --status failed --profile shop
-      smscli history show 12
-      smscli history prune --older-than 90d
-    """
+    --no-history or the profile's history = false)."""
     if ctx.invoked_subcommand is not None:
         return
-    opts = c.common(ctx, profile, output, json_flag, quiet, False)
+    opts = c.common(ctx, profile, output, json_flag, quiet, False, wide=wide)
     when = _since(since)
     if status is not None and status not in STATUSES:
         raise UsageError(f"unknown --status {status!r}: choose one of {', '.join(STATUSES)}")
@@ -190,7 +144,7 @@ def history(
             hits = store.messages_to(_number(number), since=when, profile=opts.profile, job_id=job)
             if not hits:
                 console.info(f"no message to {_number(number)} in the history")
-            write_rows((_number_row(h) for h in hits), NUMBER_COLUMNS, opts.output)
+            write_rows((_number_row(h) for h in hits), NUMBER_COLUMNS, opts.output, wide=opts.wide)
             return
         jobs = store.jobs(
             since=when,
@@ -204,7 +158,9 @@ def history(
     if limit and len(jobs) > limit:
         jobs = jobs[:limit]
         console.info(f"the {limit} newest jobs; --limit 0 lists all")
-    write_rows((_job_row(s) for s in jobs), JOB_COLUMNS, opts.output, id_key="job")
+    write_rows(
+        (_job_row(s) for s in jobs), JOB_COLUMNS, opts.output, id_key="job", wide=opts.wide
+    )
 
 
 @app.command("show")
@@ -214,7 +170,11 @@ def show(
     job_id: Annotated[
         int,
         typer.Argument(
-            metavar="JOB", min=1, max=MAX_JOB_ID, help="The job's id (see: smscli history)."
+            metavar="JOB",
+            min=1,
+            max=MAX_JOB_ID,
+            help="The job's id (see: smscli history).",
+            autocompletion=completion.job_ids,
         ),
     ],
     chunks: Annotated[
@@ -222,10 +182,18 @@ def show(
     ] = False,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = False,
+    quiet: c.QuietOpt = 0,
+    wide: c.WideOpt = False,
 ) -> None:
-    """One job: its header on stderr, its per-number outcomes (or --chunks) on stdout."""
-    opts = c.common(ctx, None, output, json_flag, quiet, False)
+    """One job: its header on stderr, its per-number outcomes (or --chunks) on stdout.
+
+    \b
+    Examples:
+      smscli history show 12
+      smscli history show 12 --chunks          one row per request
+      smscli history show 12 -o csv > job12.csv
+    """
+    opts = c.common(ctx, None, output, json_flag, quiet, False, wide=wide)
     store = _open()
     try:
         store.job(job_id)  # the readable "no job N in the history"
@@ -233,13 +201,19 @@ def show(
         infos = store.chunks(job_id)
         _header(summary, infos)
         if chunks:
-            write_rows((_chunk_row(i) for i in infos), CHUNK_COLUMNS, opts.output, id_key="chunk")
+            write_rows(
+                (_chunk_row(i) for i in infos),
+                CHUNK_COLUMNS,
+                opts.output,
+                id_key="chunk",
+                wide=opts.wide,
+            )
             return
         columns = MESSAGE_COLUMNS + (BATCH_COLUMNS if summary.job.kind == "batch" else [])
         messages = store.job_messages(job_id)
     finally:
         store.close()
-    write_rows((_message_row(m) for m in messages), columns, opts.output)
+    write_rows((_message_row(m) for m in messages), columns, opts.output, wide=opts.wide)
 
 
 @app.command("prune")
@@ -256,7 +230,13 @@ def prune(
     ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete old jobs with their numbers and delivery states."""
+    """Delete old jobs with their numbers and delivery states.
+
+    \b
+    Examples:
+      smscli history prune --older-than 90d
+      smscli history prune --older-than 12w -y     in cron
+    """
     from smscli.store import parse_duration
 
     try:
@@ -274,14 +254,17 @@ def prune(
         if not found.jobs and not records and not inbound:
             console.info(f"nothing to prune: no job is older than {older_than}")
             return
-        what = f"{found.jobs:,} jobs ({found.messages:,} messages){_synced(records, inbound)}"
+        what = (
+            f"{plural(found.jobs, 'job')} ({plural(found.messages, 'message')})"
+            f"{_synced(records, inbound)}"
+        )
         _confirm_prune(f"{what} older than {older_than}", yes)
         done = store.prune(age)
         records, inbound = account.prune(now() - age)
     finally:
         store.close()
     console.info(
-        f"deleted {done.jobs:,} jobs ({done.messages:,} messages)"
+        f"deleted {plural(done.jobs, 'job')} ({plural(done.messages, 'message')})"
         f"{_synced(records, inbound)} older than {older_than}"
     )
 
@@ -289,7 +272,10 @@ def prune(
 def _synced(records: int, inbound: int) -> str:
     if not records and not inbound:
         return ""
-    return f", {records:,} synced gateway records and {inbound:,} inbound messages"
+    return (
+        f", {plural(records, 'synced gateway record')} and "
+        f"{plural(inbound, 'inbound message')}"
+    )
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -343,7 +329,7 @@ def _job_row(summary: JobSummary) -> dict[str, object]:
     job, n = summary.job, summary.counts
     return {
         "job": job.id,
-        "time": job.created,
+        "created": job.created,
         "profile": job.profile,
         "provider": job.provider,
         "kind": job.kind,
@@ -369,7 +355,7 @@ def _message_row(m: Message) -> dict[str, object]:
         "outcome": m.outcome,
         "error": m.error,
         "status": m.status,
-        "status_time": m.status_time,
+        "time": m.status_time,
         "code": m.code,
         "detail": m.detail,
         "content": m.content,
@@ -382,7 +368,7 @@ def _number_row(hit: NumberHit) -> dict[str, object]:
     return {
         **_message_row(m),
         "job": job.id,
-        "time": m.sent or job.created,
+        "sent": m.sent or job.created,
         "profile": job.profile,
         "provider": job.provider,
         "message": m.content if m.content is not None else _preview(job),
@@ -421,8 +407,10 @@ def _header_lines(summary: JobSummary, infos: list[ChunkInfo]) -> Iterator[str]:
     order = ["accepted", "rejected", "refused", "unknown", "not_sent", "sending", "planned"]
     ranked = sorted(states.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99))
     by_state = ", ".join(f"{count} {state.replace('_', ' ')}" for state, count in ranked)
-    requests = "request" if job.chunks == 1 else "requests"
-    yield f"{job.numbers:,} numbers in {job.chunks:,} {requests} ({by_state or 'none recorded'})"
+    yield (
+        f"{plural(job.numbers, 'number')} in {plural(job.chunks, 'request')} "
+        f"({by_state or 'none recorded'})"
+    )
     yield (
         f"accepted {n.accepted:,}, rejected {n.rejected:,}, unknown {n.unknown:,}, "
         f"not sent {n.not_sent:,}; delivered {n.delivered:,}, failed {n.failed:,}, "

@@ -14,12 +14,13 @@ from smscli.cli.sync import DEFAULT_SINCE, SinceOpt, normalized, open_history, r
 from smscli.errors import SmsCliError
 from smscli.output import Column, write_rows
 
+# The keys in the order every command shares (smscli.rows.INBOX).
 COLUMNS = [
-    Column("time", "Time"),
     Column("number", "From"),
-    Column("to", "To"),
-    Column("content", "Content"),
     Column("msg_id", "Message ID"),
+    Column("to", "To"),
+    Column("time", "Time"),
+    Column("content", "Content", fold=True),
 ]
 
 

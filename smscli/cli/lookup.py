@@ -33,16 +33,18 @@ if TYPE_CHECKING:
     from smscli.settings import ResolvedProfile
     from smscli.store import Store
 
+# Machine formats: the keys in the order every command shares (smscli.rows.LOOKUP); the
+# table has its own, words first (_columns).
 COLUMNS = [
-    Column("time", "Time"),
-    Column("direction", "Dir"),
     Column("number", "Number"),
     Column("msg_id", "Message ID"),
-    Column("status", "Status"),
-    Column("detail", "Detail"),
-    Column("content", "Content"),
     Column("job", "Job", "right"),
     Column("profile", "Profile"),
+    Column("direction", "Dir"),
+    Column("status", "Status"),
+    Column("time", "Time"),
+    Column("detail", "Detail", fold=True),
+    Column("content", "Content", fold=True),
     Column("source", "Source"),
 ]
 

@@ -45,7 +45,7 @@ class TableView:
                 self.rows.append(row)
             elif self.rows:
                 self.rows = []  # too many: from now on only the noteworthy ones count
-            if row.get("accepted") is not True:
+            if row.get("outcome") != "accepted":
                 self.noteworthy_total += 1
                 if len(self.noteworthy) < TABLE_NOTEWORTHY:
                     self.noteworthy.append(row)
@@ -156,7 +156,7 @@ class OutcomeStream:
         ):
             return False
         if self._template is None:
-            sample = {"number": "", "msg_id": "", "order_id": None, "accepted": True}
+            sample = {"number": "", "msg_id": "", "order_id": None, "outcome": "accepted"}
             self._template = (
                 writer.template({**sample, "error": None}, ["number", "msg_id"]) or ""
             )

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from smscli import console
+from smscli import console, rows
 from smscli.cli import common as c
+from smscli.cli import completion
 from smscli.errors import SmsCliError, UsageError
 from smscli.limits import MAX_JOB_ID
-from smscli.output import Column, write_rows
+from smscli.message import plural
+from smscli.output import write_rows
 
 FROM_HISTORY = "From the local history"
 
@@ -34,14 +36,7 @@ if TYPE_CHECKING:
     from smscli.settings import ResolvedProfile
     from smscli.store import Store
 
-REPORT_COLUMNS = [
-    Column("msg_id", "Message ID"),
-    Column("number", "Number"),
-    Column("status", "Status"),
-    Column("time", "Time"),
-    Column("code", "Code", "right"),
-    Column("detail", "Detail"),
-]
+REPORT_COLUMNS = rows.columns(*rows.REPORT)
 
 DEFAULT_INTERVAL = 10.0
 DEFAULT_TIMEOUT = 600.0
@@ -111,6 +106,7 @@ def report(
             max=MAX_JOB_ID,
             help="Every message of this job (see: smscli history); its own profile unless -p.",
             show_default=False,
+            autocompletion=completion.job_ids,
             rich_help_panel=FROM_HISTORY,
         ),
     ] = None,
@@ -145,7 +141,9 @@ def report(
     profile: c.ProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = False,
+    quiet: c.QuietOpt = 0,
+    wide: c.WideOpt = False,
+    silent: c.SilentOpt = False,
     verbose: c.VerboseOpt = False,
 ) -> None:
     """Show the delivery state of sent messages.
@@ -178,7 +176,7 @@ def report(
     """
     from smscli import reporting as r
 
-    opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
+    opts = c.common(ctx, profile, output, json_flag, quiet, verbose, silent=silent, wide=wide)
     policy = _wait_policy(wait, interval, timeout)
     # Checked before any profile, history or network: a bad id or option queries nothing.
     selection = r.history_selection(last=last, job=job, since=since)
@@ -295,7 +293,8 @@ def _from_history(selection: HistorySelection, prof: ResolvedProfile) -> Collect
     with Store.open() as store:
         collected = ids_from_history(store, selection, prof.name)
     if collected.ids:
-        console.detail(f"{collected.origin}: {len(collected.ids):,} msgIds from the history")
+        found = plural(len(collected.ids), "msgId")
+        console.detail(f"{collected.origin}: {found} from the history")
     else:
         console.info(f"no message of profile {prof.name} in the history ({selection.option})")
     return collected
@@ -328,7 +327,8 @@ class _Run:
         known = len(collected.ids) - len(ask)
         if known:
             console.detail(
-                f"{known:,} messages already delivered or failed: answered from the history "
+                f"{plural(known, 'message')} already delivered or failed: answered from the "
+                "history "
                 "(--refresh asks the gateway again)"
             )
         asked = None
@@ -487,7 +487,7 @@ class _Pulled:
             )
         if self.limited:
             console.warn(
-                f"stopped pulling after {self.calls:,} calls: more reports may be waiting; "
+                f"stopped pulling after {plural(self.calls, 'call')}: more reports may be waiting; "
                 "run `smscli report` again to pull the rest"
             )
 
@@ -540,16 +540,16 @@ def _retrying(what: str) -> OnRetry:
 def _finish(outcome: ReportOutcome, opts: c.Common, *, waited: bool) -> None:
     from smscli import reporting as r
 
-    write_rows(r.report_rows(outcome.reports), REPORT_COLUMNS, opts.output)
+    write_rows(r.report_rows(outcome.reports), REPORT_COLUMNS, opts.output, wide=opts.wide)
     counts = outcome.counts
     console.info(r.summary(counts))
     if outcome.timed_out:
         console.error(
-            f"timed out after {_duration(outcome.elapsed)} with {counts.waiting:,} messages "
-            "still pending"
+            f"timed out after {_duration(outcome.elapsed)} with "
+            f"{plural(counts.waiting, 'message')} still pending"
         )
     elif outcome.interrupted:
-        console.error(f"interrupted with {counts.waiting:,} messages still pending")
+        console.error(f"interrupted with {plural(counts.waiting, 'message')} still pending")
     elif counts.not_found and not waited:
         console.detail(
             "not found: still queued at the gateway, or not a msgId of this account; "

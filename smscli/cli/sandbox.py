@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help="The offline simulators (v3, mobset): try smscli without an account.",
+    epilog="""\b
+Examples:
+  smscli send -p sandbox 447700900123 -m hi     the built-in sandbox profile
+  smscli sandbox serve --port 8765              the v3 simulator over HTTP, 127.0.0.1
+  smscli sandbox serve --mobset                 the mobset SDK3 simulator
+  smscli sandbox reset -y                       forget every simulated message
+""",
     no_args_is_help=True,
     rich_markup_mode=None,
     add_completion=False,

@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from smscli import console
+from smscli import rows as row_keys
 from smscli.cli import common as c
 from smscli.cli.inputs import read_message, read_numbers
 from smscli.errors import ExitCode, OutputError, SmsCliError, UsageError
-from smscli.output import Column, OutputFormat, write_rows
+from smscli.message import plural
+from smscli.output import OutputFormat, write_rows
 from smscli.progress import Progress
 from smscli.providers import describe_at, is_sandbox, parse_at, scheduled
 
@@ -25,13 +27,7 @@ if TYPE_CHECKING:
     from smscli.settings import ResolvedProfile
     from smscli.store import Job, ResumePlan, Store, StoreJournal
 
-SEND_COLUMNS = [
-    Column("number", "Number"),
-    Column("msg_id", "Message ID"),
-    Column("order_id", "Order ID"),
-    Column("accepted", "Accepted"),
-    Column("error", "Error"),
-]
+SEND_COLUMNS = row_keys.columns(*row_keys.SEND)
 
 
 @c.handle_errors
@@ -99,6 +95,7 @@ def send(
             show_default=False,
         ),
     ] = None,
+    gsm: c.GsmOpt = False,
     country: c.CountryOpt = None,
     dry_run: c.DryRunOpt = False,
     yes: c.YesOpt = False,
@@ -111,7 +108,8 @@ def send(
     profile: c.ProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = False,
+    quiet: c.QuietOpt = 0,
+    silent: c.SilentOpt = False,
     verbose: c.VerboseOpt = False,
 ) -> None:
     """Send one message to one or many numbers.
@@ -123,9 +121,9 @@ def send(
       smscli send -f customers.csv --column phone --message-file notice.txt
       smscli send --resume 12
     """
-    from smscli.message import analyze
+    from smscli.message import analyze, gsm_advice
 
-    opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
+    opts = c.common(ctx, profile, output, json_flag, quiet, verbose, silent=silent)
     if resume is not None:
         if numbers or numbers_file is not None or order_id is not None or column is not None or (
             country is not None
@@ -135,6 +133,8 @@ def send(
             raise UsageError("--resume needs the history: drop --no-history")
         if at is not None:
             raise UsageError("--at does not go with --resume: the history keeps no schedule")
+        if gsm:
+            raise UsageError("--gsm does not go with --resume: a resume sends the job's message")
         _resume(
             resume, message, message_file, sender_id, opts, yes, dry_run,
             Resend(unknown=resend_unknown, refused=resend_refused), (concurrency, rate),
@@ -151,6 +151,9 @@ def send(
         if when is not None:
             gateway = scheduled(gateway, when)
         text = read_message(message, message_file, max_chars=gateway.max_content_chars)
+        advice = gsm_advice(text)
+        if gsm:
+            text = advice.text
         stdin_taken = message == "-" or message_file == "-"
         given = read_numbers(
             numbers or [],
@@ -169,7 +172,8 @@ def send(
         count = len(given.numbers)
         requests = -(-count // size)
         if given.duplicates:
-            console.warn(f"{given.duplicates} duplicate numbers dropped: each number is sent once")
+            dropped = plural(given.duplicates, "duplicate number")
+            console.warn(f"{dropped} dropped: each number is sent once")
         segments = "segment" if info.segments == 1 else "segments"
         console.info(
             f"{'Would send' if dry_run else 'Sending'} to {count:,} "
@@ -177,12 +181,17 @@ def send(
             f"request{'s' if requests != 1 else ''}: {info.encoding}, {info.segments} {segments} "
             f"per message ({info.chars} characters), profile {prof.name} ({prof.provider})"
         )
+        note = advice.note(gsm, count)
+        if note is not None:
+            (console.info if gsm else console.warn)(note)
         if when is not None:
             console.info(f"Scheduled for {describe_at(when)}: the gateway holds them until then")
         if dry_run:
             _print_plan(gateway, given.numbers, given.order_ids, text, sender, size, opts.output)
             return
-        _confirm(count, prof.get_int("confirm_over"), yes)
+        _confirm(
+            count, prof.get_int("confirm_over"), yes, info.segments, advice.saved if gsm else 0
+        )
         history = not no_history and prof.get_bool("history") is not False
         pace = c.Pace.resolve(prof, concurrency, rate)
         _run(gateway, given.numbers, given.order_ids, text, sender, opts, prof, pace, history)
@@ -190,11 +199,18 @@ def send(
         gateway.close()
 
 
-def _confirm(count: int, threshold: int | None, yes: bool) -> None:
+def _confirm(
+    count: int, threshold: int | None, yes: bool, segments: int = 0, saved: int = 0
+) -> None:
     limit = 100 if threshold is None else threshold
-    if yes or count <= limit or not console.interactive():
+    if yes or count <= limit:
         return
-    if not typer.confirm(f"Send to {count:,} numbers?", default=False, err=True):
+    cost = ""
+    if segments:
+        cost = f" ({segments * count:,} segments" + (
+            f", {saved * count:,} fewer thanks to --gsm)" if saved else ")"
+        )
+    if console.confirm(f"Send to {plural(count, 'number')}{cost}?") is False:
         console.info("Nothing sent.")
         raise typer.Exit(int(ExitCode.OK))
 
@@ -227,16 +243,9 @@ def _print_plan(
                 "body": dict(plan.body),
             }
 
-    columns = [
-        Column("request", "Request", "right"),
-        Column("method", "Method"),
-        Column("url", "URL"),
-        Column("numbers", "Numbers", "right"),
-        Column("first", "First"),
-        Column("last", "Last"),
-    ]
+    columns = row_keys.columns("request", "method", "url", "numbers", "first", "last")
     if fmt in (OutputFormat.JSON, OutputFormat.JSONL):
-        columns += [Column("headers", "Headers"), Column("body", "Body")]
+        columns += row_keys.columns("headers", "body")
     if fmt is OutputFormat.IDS:
         fmt = OutputFormat.TSV
     write_rows(rows(), columns, fmt)  # type: ignore[arg-type]
@@ -532,13 +541,14 @@ def _list_unknown(plan: ResumePlan, resend_unknown: bool) -> None:
     job = plan.job.id
     numbers = sum(len(chunk.numbers) for _, chunk in plan.unknown)
     console.warn(
-        f"job {job}: {len(plan.unknown)} request(s) with {numbers:,} numbers have an unknown "
+        f"job {job}: {plural(len(plan.unknown), 'request')} with {plural(numbers, 'number')} "
+        f"{'has' if len(plan.unknown) == 1 else 'have'} an unknown "
         "outcome: the gateway may have received them"
     )
     for info, chunk in plan.unknown:
         ends = f"{chunk.numbers[0]} … {chunk.numbers[-1]}" if chunk.numbers else "no numbers"
         console.detail(
-            f"  request {info.index + 1}: {len(chunk.numbers):,} numbers ({ends}): "
+            f"  request {info.index + 1}: {plural(len(chunk.numbers), 'number')} ({ends}): "
             f"{info.error_text or 'no answer'}"
         )
     if resend_unknown:
@@ -555,8 +565,9 @@ def _list_refused(plan: ResumePlan, resend_refused: bool) -> None:
     numbers = sum(len(o.chunk.numbers) for o in plan.refused)
     causes = sorted({o.error.message for o in plan.refused if o.error is not None})
     console.info(
-        f"job {job}: {len(plan.refused)} request(s) with {numbers:,} numbers were refused by "
-        f"the gateway before it processed them ({'; '.join(causes) or 'refused'})"
+        f"job {job}: {plural(len(plan.refused), 'request')} with {plural(numbers, 'number')} "
+        f"{'was' if len(plan.refused) == 1 else 'were'} refused by the gateway before it "
+        f"processed {'it' if len(plan.refused) == 1 else 'them'} ({'; '.join(causes) or 'refused'})"
     )
     if resend_refused:
         console.info("sending them as --resend-refused asks")
@@ -583,7 +594,8 @@ def _resume_nothing(
         count = sum(len(ch.numbers) for ch in chunks)
         which = ", ".join(str(ch.index + 1) for ch in chunks[:20]) + (", …" if chunks[20:] else "")
         console.info(
-            f"Would send {count:,} numbers of job {job} in {len(chunks):,} requests"
+            f"Would send {plural(count, 'number')} of job {job} in "
+            f"{plural(len(chunks), 'request')}"
             + (f" ({which})" if chunks else "")
         )
         console.info("Dry run: nothing was sent.")
@@ -611,8 +623,9 @@ def _resume_run(
     job = plan.job
     count = sum(len(ch.numbers) for ch in chunks)
     console.info(
-        f"Resuming job {job.id} (profile {prof.name}): sending {count:,} numbers in "
-        f"{len(chunks):,} requests; {len(plan.settled):,} answered requests are not resent"
+        f"Resuming job {job.id} (profile {prof.name}): sending {plural(count, 'number')} in "
+        f"{plural(len(chunks), 'request')}; {plural(len(plan.settled), 'answered request')} "
+        f"{'is' if len(plan.settled) == 1 else 'are'} not resent"
     )
     from smscli.cli.outcomes import OutcomeStream
 
@@ -697,9 +710,8 @@ def finish(
         parts.append(f"{t.unknown:,} unknown")
     if t.not_sent:
         parts.append(f"{t.not_sent:,} not sent")
-    plural = "request" if t.requests == 1 else "requests"
     prefix = f"job {job.id}: " if job is not None and job.id is not None else ""
-    console.info(f"{prefix}{', '.join(parts)} ({t.requests:,} {plural}, {elapsed:.1f} s)")
+    console.info(f"{prefix}{', '.join(parts)} ({plural(t.requests, 'request')}, {elapsed:.1f} s)")
     if sandbox:
         console.detail("sandbox: simulated, no real SMS was sent")
     if run.interrupted:
@@ -729,8 +741,8 @@ def finish(
     if unknown:
         cause = unknown[0].error.message if unknown[0].error else "no answer"
         console.error(
-            f"{cause}: the outcome of {t.unknown:,} numbers is unknown, the gateway may have "
-            "sent them. Do not resend them blindly: check with `smscli report` first."
+            f"{cause}: the outcome of {plural(t.unknown, 'number')} is unknown, the gateway may "
+            "have sent them. Do not resend them blindly: check with `smscli report` first."
         )
     if run.unrecorded:
         _unrecorded(run, job)
@@ -768,7 +780,8 @@ def _unrecorded(run: RunResult, job: JobRef | None) -> None:
         which += ", …"
     console.error(
         f"{err.message if err else 'the history failed'}: sending stopped. The gateway "
-        f"answered request(s) {which} ({numbers:,} numbers) but the history could not record "
+        f"answered {'request' if len(run.unrecorded) == 1 else 'requests'} {which} "
+        f"({plural(numbers, 'number')}) but the history could not record "
         "those answers: they are in the rows written above, and the history shows them as "
         "unknown. Do NOT resend them."
     )
@@ -795,16 +808,16 @@ def _resume_hint(t: Tally, job: JobRef, *, unrecorded: bool = False) -> None:
     again = " --message-file PATH" if job.needs_message else ""
     command = f"{job.command} --resume {job.id}{again}"
     if t.not_sent:
-        console.info(f"to send the {t.not_sent:,} numbers not sent: {command}")
+        console.info(f"to send the {plural(t.not_sent, 'number')} not sent: {command}")
     if t.refused:
         console.info(
-            f"to send the {t.refused:,} numbers the gateway refused without processing them, "
-            f"once the cause is fixed: {command} --resend-refused"
+            f"to send the {plural(t.refused, 'number')} the gateway refused without processing "
+            f"them, once the cause is fixed: {command} --resend-refused"
         )
     if t.unknown and not unrecorded:
         console.info(
-            f"to resend the {t.unknown:,} numbers with an unknown outcome anyway (they may get "
-            f"the message twice): {command} --resend-unknown"
+            f"to resend the {plural(t.unknown, 'number')} with an unknown outcome anyway (they "
+            f"may get the message twice): {command} --resend-unknown"
         )
 
 

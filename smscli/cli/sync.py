@@ -47,6 +47,7 @@ def sync(
         ),
     ] = 61.0,
     profile: c.ProfileOpt = None,
+    silent: c.SilentOpt = False,
     verbose: c.VerboseOpt = False,
 ) -> None:
     """Pull the account's records into the history.
@@ -60,9 +61,9 @@ def sync(
     Examples:
       smscli sync                      the last 7 days, or what is new since the last sync
       smscli sync --since 30d -p shop
-      */5 * * * *  smscli sync -p shop  (crontab)
+      */5 * * * *  smscli sync -p shop --silent  (crontab: mail only on trouble)
     """
-    opts = c.common(ctx, profile, None, False, False, verbose)
+    opts = c.common(ctx, profile, None, False, False, verbose, silent=silent)
     when = since_time(since)
     prof = c.load_profile(opts)
     gateway = c.open_gateway(prof, opts)

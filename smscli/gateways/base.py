@@ -59,6 +59,7 @@ class Report:
     time: datetime | None = None
     code: str | None = None  # the provider's raw per-message status
     detail: str | None = None  # a readable reason / carrier code
+    source: str = "gateway"  # or "history": answered from the local history, not asked again
 
 
 @dataclass(frozen=True, slots=True)

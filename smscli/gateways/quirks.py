@@ -25,8 +25,8 @@ V3_QUIRKS: Final[dict[str, str]] = {
     "no-array": "sendSms without the array: success counts numbers it lists no msgId for",
     "plus-numbers": "numbers echoed back with a leading +",
     "lowercase-msgid": 'the key "msgid" instead of "msgId" (the push format\'s spelling)',
-    "naive-time": "getReport receiveTime without an offset",
-    "epoch-ms-time": "getReport receiveTime as epoch milliseconds",
+    "naive-time": "getReport / getSentRcd receiveTime without an offset",
+    "epoch-ms-time": "getReport / getSentRcd receiveTime as epoch milliseconds",
     "http-errors": "errors (status != 0) with HTTP 403 (auth, IP), 500 (-18) or 400 (others)",
 }
 MOBSET_QUIRKS: Final[dict[str, str]] = {
@@ -78,7 +78,8 @@ def v3_answer(endpoint: str, content: bytes, quirks: frozenset[str]) -> tuple[in
     if status == "0":
         if endpoint in ("sendSms", "sendSms/batch"):
             _v3_send(body, quirks)
-        elif endpoint == "getReport":
+        elif endpoint in ("getReport", "getSentRcd"):
+            # getSentRcd's records have getReport's shape (providers.md A.3).
             _v3_report(body, quirks)
         elif endpoint == "getBalance" and "no-credit" in quirks:
             body.pop("credit", None)

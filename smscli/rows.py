@@ -1,0 +1,115 @@
+"""One vocabulary of row keys for every command that prints rows.
+
+The same thing has the same key, heading and format wherever it appears, and keys keep one
+relative order (number first, then msg_id, ...). Commands build their columns from here, and
+README's "Row keys" table is checked against `COMMAND_ROWS` by a test.
+
+Each key says how a table treats it: `fold` for free text that may wrap (message, detail,
+error); everything else (numbers, msgIds, dates, codes) is never folded. `priority` says
+which columns give way first when the terminal is too narrow: 0 is never dropped, higher
+numbers go first (see smscli.output)."""
+
+from __future__ import annotations
+
+from smscli.output import Column
+
+# key: (heading, justify, fold, priority). Keys two commands share come in the same order in
+# both (a test checks every pair in COMMAND_ROWS).
+_VOCABULARY: dict[str, tuple[str, str, bool, int]] = {
+    # --- a message (send, batch, report, history --number, history show)
+    "number": ("Number", "left", False, 0),
+    "msg_id": ("Message ID", "left", False, 0),
+    "order_id": ("Order ID", "left", False, 6),
+    "job": ("Job", "right", False, 0),
+    "chunk": ("Chunk", "right", False, 7),
+    "sent": ("Sent", "left", False, 3),
+    "created": ("Created", "left", False, 0),
+    "profile": ("Profile", "left", False, 5),
+    "provider": ("Provider", "left", False, 8),
+    "kind": ("Kind", "left", False, 7),
+    "outcome": ("Outcome", "left", False, 2),
+    "error": ("Error", "left", True, 4),
+    "status": ("Status", "left", False, 0),
+    "time": ("Time", "left", False, 3),
+    "code": ("Code", "right", False, 5),
+    "detail": ("Detail", "left", True, 4),
+    "source": ("Source", "left", False, 8),
+    "content": ("Content", "left", True, 3),
+    "sender": ("Sender", "left", False, 6),
+    # --- a job's counts (history)
+    "numbers": ("Numbers", "right", False, 1),
+    "accepted": ("Accepted", "right", False, 2),
+    "rejected": ("Rejected", "right", False, 2),
+    "unknown": ("Unknown", "right", False, 2),
+    "not_sent": ("Not sent", "right", False, 3),
+    "delivered": ("Delivered", "right", False, 2),
+    "failed": ("Failed", "right", False, 2),
+    "pending": ("Pending", "right", False, 2),
+    "message": ("Message", "left", True, 6),
+    # --- a request (history show --chunks)
+    "state": ("State", "left", False, 0),
+    "first": ("First", "left", False, 4),
+    "last": ("Last", "left", False, 4),
+    "attempts": ("Attempts", "right", False, 6),
+    "sends": ("Sends", "right", False, 5),
+    "error_code": ("Error code", "right", False, 5),
+    "started": ("Started", "left", False, 7),
+    "finished": ("Finished", "left", False, 7),
+    # --- a planned request (send/batch --dry-run)
+    "request": ("Request", "right", False, 0),
+    "method": ("Method", "left", False, 6),
+    "url": ("URL", "left", False, 5),
+    "elements": ("Elements", "right", False, 3),
+    "messages": ("Messages", "right", False, 3),
+    "headers": ("Headers", "left", True, 0),
+    "body": ("Body", "left", True, 0),
+}
+
+def columns(*keys: str) -> list[Column]:
+    """Columns for `keys`, with the vocabulary's heading, alignment and table behaviour."""
+    result = []
+    for key in keys:
+        heading, justify, fold, priority = _VOCABULARY[key]
+        result.append(Column(key, heading, justify, fold=fold, priority=priority))
+    return result
+
+
+# Every command's row keys, in order: README's "Row keys" table must list exactly these.
+SEND = ("number", "msg_id", "order_id", "outcome", "error")
+BATCH_EXTRA = ("content", "sender")
+REPORT = ("number", "msg_id", "status", "time", "code", "detail", "source")
+HISTORY_JOBS = (
+    "job", "created", "profile", "provider", "kind", "status", "numbers", "accepted",
+    "rejected", "unknown", "not_sent", "delivered", "failed", "pending", "message",
+)  # fmt: skip
+HISTORY_NUMBER = (
+    "number", "msg_id", "order_id", "job", "sent", "profile", "provider", "outcome", "error",
+    "status", "time", "code", "detail", "message",
+)  # fmt: skip
+HISTORY_SHOW = (
+    "number", "msg_id", "order_id", "chunk", "outcome", "error", "status", "time", "code",
+    "detail",
+)  # fmt: skip
+HISTORY_CHUNKS = (
+    "chunk", "state", "numbers", "first", "last", "attempts", "sends", "error_code", "error",
+    "started", "finished",
+)  # fmt: skip
+
+LOOKUP = (
+    "number", "msg_id", "job", "profile", "direction", "status", "time", "detail", "content",
+    "source",
+)  # fmt: skip
+INBOX = ("number", "msg_id", "to", "time", "content")
+
+COMMAND_ROWS: dict[str, tuple[str, ...]] = {
+    "send": SEND,
+    "batch": SEND,
+    "report": REPORT,
+    "history": HISTORY_JOBS,
+    "history --number": HISTORY_NUMBER,
+    "history show": HISTORY_SHOW,
+    "history show (batch job)": HISTORY_SHOW + BATCH_EXTRA,
+    "history show --chunks": HISTORY_CHUNKS,
+    "lookup": LOOKUP,
+    "inbox": INBOX,
+}
