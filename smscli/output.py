@@ -336,7 +336,7 @@ class RowWriter:
             elif kind is datetime:
                 # What _json_default gives, without the encoder's machinery (a report's rows
                 # carry a time each).
-                text = _quote(value.isoformat())  # type: ignore[attr-defined]
+                text = _quote(_iso(value))  # type: ignore[arg-type]
             else:
                 text = self._encode(value)
             parts.append(prefix)

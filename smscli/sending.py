@@ -494,10 +494,13 @@ def rows_for(outcome: ChunkOutcome) -> Iterator[dict[str, object]]:
                 "error": None,
             }
         return
-    # A refused request is rejected as far as its numbers go (the history says so too); its
-    # error text says a resume can send it again (--resend-refused).
+    # Unknown and not sent say so; anything else without a usable answer is rejected as far
+    # as its numbers go, a refused request included (the history records them the same way;
+    # the summary names --resend-refused).
     state = (
-        ChunkState.REJECTED.value if outcome.state is ChunkState.REFUSED else outcome.state.value
+        outcome.state.value
+        if outcome.state in (ChunkState.UNKNOWN, ChunkState.NOT_SENT)
+        else ChunkState.REJECTED.value
     )
     text = _error_text(outcome)
     for i, number in enumerate(chunk.numbers):
