@@ -157,7 +157,8 @@ def test_sync_in_cron_is_silent_unless_it_fails(isolated: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("option", "hint"), [("--jsn", "'--json'"), ("--dryrun", "'--dry-run'"), ("--mesage", "'--message'")]
+    ("option", "hint"),
+    [("--jsn", "'--json'"), ("--dryrun", "'--dry-run'"), ("--mesage", "'--message'")],
 )
 def test_mistyped_option_is_worded_like_a_mistyped_subcommand(
     isolated: Path, option: str, hint: str
