@@ -206,3 +206,30 @@ def test_a_data_dir_that_is_a_file_is_one_line_not_a_traceback(
     assert result.exit_code == 2, result.stderr
     assert "the data directory is a file" in result.stderr
     assert gateway.gw.received == []
+
+
+def test_batch_plain_resume_after_a_too_frequent_refusal_keeps_each_rows_text(
+    gateway: EdgeGateway, tmp_path: Path
+) -> None:
+    """The same read-back path for a plain `batch --resume`: a request refused with -16 (too
+    frequent: provably not processed, recorded `not_sent` with its plan dropped) is resent
+    with each row's own text, once."""
+    given = numbers(2)
+    path = tmp_path / "rows.csv"
+    path.write_text(
+        "number,content\n" + "".join(f"{n},text {i}\n" for i, n in enumerate(given)),
+        encoding="utf-8",
+    )
+    gateway.gw.faults.extend([status("-16")] * 20)  # more than the retries
+    first = invoke("batch", str(path), "-y", "-o", "jsonl")
+    assert first.exit_code != 0, first.stderr
+    gateway.gw.faults.clear()
+    again = invoke("batch", "--resume", str(only_job()), "-y", "-o", "jsonl")
+    assert again.exit_code == 0, again.stderr
+    assert gateway.processed() == Counter(given)
+    sent = [
+        (e["numbers"], e["content"])
+        for body in gateway.gw.batch_bodies()
+        for e in body["array"]  # type: ignore[attr-defined]
+    ]
+    assert sorted(sent) == [(n, f"text {i}") for i, n in enumerate(given)]
