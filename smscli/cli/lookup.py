@@ -185,7 +185,7 @@ def _time_text(fmt: OutputFormat) -> Callable[[datetime], str]:
     """Times inside `detail` as the rest of the row shows them: local on a table."""
     if fmt is OutputFormat.TABLE:
         return _local_short
-    return lambda when: when.isoformat()
+    return lambda when: when.isoformat(timespec="seconds")
 
 
 def _local_short(when: datetime) -> str:
