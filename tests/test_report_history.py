@@ -360,3 +360,20 @@ def test_one_failed_message_reads_the_same_in_report_history_and_lookup(
     assert delivery_detail("failed", "1", "UNDELIV") == (
         "failed at the carrier: UNDELIV (gateway status 1)"
     )
+
+
+def test_every_time_in_rows_is_whole_seconds(gateway: FakeGateway) -> None:
+    """QA of issue 15: `sent` (history --number) and lookup's send times carried microseconds
+    while delivery times were whole seconds."""
+    from datetime import datetime
+
+    send("447700900123")
+    report("--last")
+    (hit,) = json.loads(invoke("history", "--number", "447700900123", "-o", "json").stdout)
+    looked = json.loads(invoke("lookup", "447700900123", "--no-sync", "-o", "json").stdout)
+    csv_rows = invoke("history", "--number", "447700900123", "-o", "csv").stdout
+    times = [hit["sent"], hit["time"], looked[0]["time"]]
+    for text in times:
+        parsed = datetime.fromisoformat(text)
+        assert parsed.microsecond == 0 and "." not in text and parsed.utcoffset() is not None
+    assert hit["sent"] in csv_rows
