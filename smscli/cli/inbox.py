@@ -43,6 +43,7 @@ def inbox(
     json_flag: c.JsonOpt = False,
     quiet: c.QuietOpt = False,
     verbose: c.VerboseOpt = False,
+    wide: c.WideOpt = False,
 ) -> None:
     """Inbound messages (replies), newest first. Fetches new ones from the gateway first
     (the profile's account) unless --no-sync.
@@ -52,7 +53,7 @@ def inbox(
       smscli inbox
       smscli inbox --since 1d --number "+44 7700 900123" -o json
     """
-    opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
+    opts = c.common(ctx, profile, output, json_flag, quiet, verbose, wide=wide)
     sender = normalized(number, "--number") if number is not None else None
     when = since_time(since)
     store = open_history()
@@ -74,4 +75,4 @@ def inbox(
         store.close()
     if not rows:
         console.info("no inbound messages in the window")
-    write_rows(rows, COLUMNS, opts.output)
+    write_rows(rows, COLUMNS, opts.output, wide=opts.wide)
