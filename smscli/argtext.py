@@ -23,7 +23,13 @@ def check_encodable(text: str, what: str) -> None:
 def sender_problem(sender: str) -> str | None:
     """Why `sender` cannot be a sender ID (a control character such as a line break, or an
     undecodable byte), or None."""
-    for position, char in enumerate(sender, 1):
+    return token_problem(sender)
+
+
+def token_problem(token: str) -> str | None:
+    """Why `token` (a sender ID or an order id: one short token, never a line) holds a control
+    character or an undecodable byte, or None."""
+    for position, char in enumerate(token, 1):
         if char < " " or char == "\x7f" or "\x80" <= char <= "\x9f":
             return f"has a control character (U+{ord(char):04X}) at character {position}"
         if "\ud800" <= char <= "\udfff":

@@ -24,7 +24,7 @@ from itertools import chain
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
-from smscli.argtext import sender_problem
+from smscli.argtext import sender_problem, token_problem
 from smscli.errors import InputError, UsageError
 from smscli.gateways.base import BatchElement
 from smscli.message import MessageInfo, analyze
@@ -284,13 +284,43 @@ def _csv_records(
         yield line_no, dict(zip(columns, chain(row, [""] * (width - len(row))), strict=False))
 
 
+class _DuplicateKeys(dict[str, object]):
+    """A JSON object that names a key twice: json keeps the last value without a word, so the
+    row is refused instead (which "content" did the user mean?)."""
+
+    duplicate: str
+
+
+def _json_object(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    # Rare path: name the first key that repeats.
+    dup = _DuplicateKeys(pairs)
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            dup.duplicate = key
+            break
+        seen.add(key)
+    return dup
+
+
+def _json_item(item: object) -> dict[str, object] | str:
+    if isinstance(item, _DuplicateKeys):
+        return f"the key {item.duplicate!r} appears more than once"
+    return item if isinstance(item, dict) else "not a JSON object"
+
+
 def _json_records(text: str, name: str) -> Iterator[Record]:
     try:
-        doc = json.loads(text, parse_float=_json_float)
+        doc = json.loads(text, parse_float=_json_float, object_pairs_hook=_json_object)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
+    if isinstance(doc, _DuplicateKeys):
+        raise InputError(f"{name}: the key {doc.duplicate!r} appears more than once")
     items = _api_array(doc) if isinstance(doc, dict) else doc
     if not isinstance(items, list):
         raise InputError(
@@ -298,7 +328,7 @@ def _json_records(text: str, name: str) -> Iterator[Record]:
             " (the sendSms/batch request body)"
         )
     for position, item in enumerate(items, start=1):
-        yield position, item if isinstance(item, dict) else "not a JSON object"
+        yield position, _json_item(item)
 
 
 def _api_array(doc: Mapping[str, object]) -> object:
@@ -311,17 +341,17 @@ def _jsonl_records(lines: Iterator[str]) -> Iterator[Record]:
         if not text:
             continue
         try:
-            item = json.loads(text, parse_float=_json_float)
+            item = json.loads(text, parse_float=_json_float, object_pairs_hook=_json_object)
         except json.JSONDecodeError as exc:
             yield line_no, f"not valid JSON ({exc.msg}, column {exc.colno})"
             continue
         array = _api_array(item) if isinstance(item, dict) else None
-        if isinstance(array, list):
+        if isinstance(array, list) and not isinstance(item, _DuplicateKeys):
             # A whole sendSms/batch body on one line: its elements all share the line.
             for element in array:
-                yield line_no, element if isinstance(element, dict) else "not a JSON object"
+                yield line_no, _json_item(element)
         else:
-            yield line_no, item if isinstance(item, dict) else "not a JSON object"
+            yield line_no, _json_item(item)
 
 
 # --- templates --------------------------------------------------------------------------------
@@ -682,6 +712,11 @@ class _Builder:
             return [None] * count
         if not all(ids):
             self.fail(position, f"an order id is empty in {_shorten(raw)!r}")
+        for order_id in ids:
+            problem = token_problem(order_id or "")
+            if problem is not None:
+                self.fail(position, f"order id {_shorten(order_id or '')!r} {problem}")
+                break
         return ids
 
     def _message(self, content: str) -> tuple[str, MessageInfo]:

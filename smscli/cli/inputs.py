@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from smscli import console
-from smscli.argtext import check_encodable
+from smscli.argtext import check_encodable, token_problem
 from smscli.errors import InputError, UsageError
 from smscli.numbers import (
     NumberCollector,
@@ -141,5 +141,11 @@ def read_numbers(
         )
     if raw_ids is not None and any(not i for i in raw_ids):
         raise InputError("--order-id has an empty id", hint="nothing was sent")
+    for index, order_id in enumerate(raw_ids or (), 1):
+        problem = token_problem(order_id)
+        if problem is not None:
+            raise InputError(
+                f"--order-id: id {index} ({order_id!r}) {problem}", hint="nothing was sent"
+            )
     return Numbers(collector.valid, kept_ids, collector.duplicates, seen)
 
