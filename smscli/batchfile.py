@@ -284,6 +284,12 @@ def _csv_records(
         yield line_no, dict(zip(columns, chain(row, [""] * (width - len(row))), strict=False))
 
 
+def _brace(name: str) -> str:
+    """A template placeholder as the user wrote it, escaped when it holds a line break or
+    another control character (an error stays one line)."""
+    return "{" + (name if name.isprintable() else repr(name)[1:-1]) + "}"
+
+
 class _DuplicateKeys(dict[str, object]):
     """A JSON object that names a key twice: json keeps the last value without a word, so the
     row is refused instead (which "content" did the user mean?)."""
@@ -570,7 +576,7 @@ class _Builder:
             )
         missing = [name for name, key in keys.fields.items() if key is None]
         if missing:
-            placeholders = ", ".join("{" + name + "}" for name in missing)
+            placeholders = ", ".join(_brace(name) for name in missing)
             raise InputError(
                 f"the message template uses {placeholders}, but {self.source.name} has no "
                 f"such column",
@@ -644,14 +650,14 @@ class _Builder:
         filled: dict[str, str] = {}
         for name, key in keys.fields.items():
             if key is None:
-                self.fail(position, f"no value for {{{name}}}: the row has no {name!r} field")
+                self.fail(position, f"no value for {_brace(name)}: the row has no {name!r} field")
                 continue
             before = self.error_count
             value = self._value(position, values, key)
             if value is not None and value.strip():
                 filled[name] = value
             elif self.error_count == before:
-                self.fail(position, f"no value for {{{name}}}: {key!r} is empty")
+                self.fail(position, f"no value for {_brace(name)}: {key!r} is empty")
         if len(filled) < len(keys.fields):
             return None
         return self.template.fill(filled)

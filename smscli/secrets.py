@@ -64,7 +64,7 @@ def get(profile: str, key: str) -> str | None:
     try:
         value = keyring.get_password(SERVICE, _username(profile, key))
     except Exception as exc:  # keyring backends raise their own errors
-        raise _error(f"read {key} of profile '{profile}'", exc) from None
+        raise _error(f"read {key} of profile {profile!r}", exc) from None
     return value
 
 
@@ -74,9 +74,9 @@ def put(profile: str, key: str, value: str) -> None:
     try:
         keyring.set_password(SERVICE, _username(profile, key), value)
     except Exception as exc:
-        raise _error(f"store {key} of profile '{profile}'", exc) from None
+        raise _error(f"store {key} of profile {profile!r}", exc) from None
     if get(profile, key) != value:
-        raise ConfigError(f"the OS keyring did not keep {key} of profile '{profile}'")
+        raise ConfigError(f"the OS keyring did not keep {key} of profile {profile!r}")
 
 
 def delete(profile: str, key: str) -> bool:
@@ -88,7 +88,7 @@ def delete(profile: str, key: str) -> bool:
     except keyring.errors.PasswordDeleteError:
         return False
     except Exception as exc:
-        raise _error(f"delete {key} of profile '{profile}'", exc) from None
+        raise _error(f"delete {key} of profile {profile!r}", exc) from None
     return True
 
 
@@ -110,7 +110,7 @@ def _table(data: dict[str, Any], name: str, path: pathlib.Path) -> dict[str, Any
     table = profiles.get(name) if isinstance(profiles, dict) else None
     if not isinstance(table, dict):
         raise ConfigError(
-            f"no profile '{name}' in {path}",
+            f"no profile {name!r} in {path}",
             hint=f"run: smscli config init --profile {name}",
         )
     return table

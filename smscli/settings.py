@@ -555,7 +555,7 @@ def missing_key_error(profile: str, key: str, path: pathlib.Path) -> ConfigError
     hint = f"run: {set_command(key, profile)}"
     if info is not None and info.env:
         hint += f", or set {info.env}"
-    return ConfigError(f"profile '{profile}' has no {key} in {path}", hint=hint)
+    return ConfigError(f"profile {profile!r} has no {key} in {path}", hint=hint)
 
 
 # --------------------------------------------------------------------------- reading
@@ -707,6 +707,12 @@ def _chosen_or_error(
 ) -> tuple[str, str]:
     chosen, source = _choose_name(name, data, env, path)
     if chosen is not None:
+        from smscli.argtext import token_problem
+
+        problem = token_problem(chosen)
+        if problem is not None:
+            # Shown with repr escaping: a raw line break would split the one-line error.
+            raise ConfigError(f"invalid profile name {chosen!r} ({source}): it {problem}")
         return chosen, source
     if data is None:
         raise _no_config_error(path)
@@ -765,9 +771,10 @@ def load_profile(
         raise _no_config_error(path)
     else:
         known = ", ".join(profile_names(data, path))
+        init = f"; or run: smscli config init --profile {chosen}"
         raise ConfigError(
-            f"no profile '{chosen}' in {path}",
-            hint=f"known profiles: {known}; or run: smscli config init --profile {chosen}",
+            f"no profile {chosen!r} in {path}",
+            hint=f"known profiles: {known}" + (init if _valid_name(chosen) else ""),
         )
     if data is not None:
         warnings.extend(_unknown_top_level(data, path))
@@ -806,7 +813,7 @@ def _resolve(
         )
     if "provider" not in values:
         raise ConfigError(
-            f"profile '{name}' has no provider in {path}",
+            f"profile {name!r} has no provider in {path}",
             hint=f"run: {set_command('provider', name)}",
         )
     provider = values["provider"].value
@@ -871,7 +878,7 @@ def _saved_values(
             values[key] = Setting(parse_value(key, raw_value), source)
         except ValueError as exc:
             raise ConfigError(
-                f"profile '{name}' in {path}: {key} {exc}", hint=f"run: {set_command(key, name)}"
+                f"profile {name!r} in {path}: {key} {exc}", hint=f"run: {set_command(key, name)}"
             ) from None
     return values
 
@@ -1002,8 +1009,12 @@ def _fsync_dir(directory: pathlib.Path) -> None:
         os.close(fd)
 
 
+def _valid_name(name: str) -> bool:
+    return re.fullmatch(_PROFILE_NAME, name) is not None
+
+
 def check_profile_name(name: str) -> str:
-    if not re.fullmatch(_PROFILE_NAME, name):
+    if not _valid_name(name):
         raise ConfigError(
             f"invalid profile name {name!r}",
             hint="use letters, digits, '-' and '_' (up to 64, starting with a letter or digit)",
@@ -1085,8 +1096,9 @@ def _new_profile_table(
         check_profile_name(name)
         table = {}
     else:
+        check_profile_name(name)
         raise ConfigError(
-            f"no profile '{name}' in {path}",
+            f"no profile {name!r} in {path}",
             hint=f"run: smscli config init --profile {name}, or first: "
             f"{set_command('provider', name)}",
         )
@@ -1139,4 +1151,4 @@ def set_default(name: str, *, path: pathlib.Path | None = None) -> None:
 
 def _unknown_profile(name: str, data: Mapping[str, Any], path: pathlib.Path) -> ConfigError:
     known = ", ".join(profile_names(data, path))
-    return ConfigError(f"no profile '{name}' in {path}", hint=f"known profiles: {known}")
+    return ConfigError(f"no profile {name!r} in {path}", hint=f"known profiles: {known}")
