@@ -107,7 +107,7 @@ def test_an_answer_the_history_cannot_record_stops_sending_and_is_named(
     assert "answered request 3 (1,000 numbers)" in result.stderr
     assert "Do NOT resend them" in result.stderr
     assert "never use --resend-unknown on job" in result.stderr
-    assert "(they may get the message twice)" not in result.stderr  # no such hint
+    assert "may get the message twice)" not in result.stderr  # no such hint
     # The answers reached stdout all the same; no request started after the failure.
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     shown = {r["number"]: r["msg_id"] for r in rows if r["outcome"] == "accepted"}

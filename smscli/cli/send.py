@@ -549,7 +549,7 @@ def _list_unknown(plan: ResumePlan, resend_unknown: bool) -> None:
     console.warn(
         f"job {job}: {plural(len(plan.unknown), 'request')} with {plural(numbers, 'number')} "
         f"{'has' if len(plan.unknown) == 1 else 'have'} an unknown "
-        "outcome: the gateway may have received them"
+        f"outcome: the gateway may have received {_them(numbers)}"
     )
     for info, chunk in plan.unknown:
         ends = f"{chunk.numbers[0]} … {chunk.numbers[-1]}" if chunk.numbers else "no numbers"
@@ -558,11 +558,14 @@ def _list_unknown(plan: ResumePlan, resend_unknown: bool) -> None:
             f"{info.error_text or 'no answer'}"
         )
     if resend_unknown:
-        console.warn("resending them as --resend-unknown asks: those numbers may get it twice")
+        those = "that number" if numbers == 1 else "those numbers"
+        console.warn(
+            f"resending {_them(numbers)} as --resend-unknown asks: {those} may get it twice"
+        )
     else:
         console.info(
-            f"not resending them: check with `smscli report --job {job}` first; "
-            f"`smscli send --resume {job} --resend-unknown` resends them anyway"
+            f"not resending {_them(numbers)}: check with `smscli report --job {job}` first; "
+            f"`smscli send --resume {job} --resend-unknown` resends {_them(numbers)} anyway"
         )
 
 
@@ -573,14 +576,14 @@ def _list_refused(plan: ResumePlan, resend_refused: bool) -> None:
     console.info(
         f"job {job}: {plural(len(plan.refused), 'request')} with {plural(numbers, 'number')} "
         f"{'was' if len(plan.refused) == 1 else 'were'} refused by the gateway before it "
-        f"processed {'it' if len(plan.refused) == 1 else 'them'} ({'; '.join(causes) or 'refused'})"
+        f"processed {_them(len(plan.refused))} ({'; '.join(causes) or 'refused'})"
     )
     if resend_refused:
-        console.info("sending them as --resend-refused asks")
+        console.info(f"sending {_them(numbers)} as --resend-refused asks")
     else:
         console.info(
-            f"not sending them: once the cause is fixed, `smscli {kind} --resume {job} "
-            "--resend-refused` sends them"
+            f"not sending {_them(numbers)}: once the cause is fixed, `smscli {kind} --resume "
+            f"{job} --resend-refused` sends {_them(numbers)}"
         )
 
 
@@ -748,7 +751,8 @@ def finish(
         cause = unknown[0].error.message if unknown[0].error else "no answer"
         console.error(
             f"{cause}: the outcome of {plural(t.unknown, 'number')} is unknown, the gateway may "
-            "have sent them. Do not resend them blindly: check with `smscli report` first."
+            f"have sent {_them(t.unknown)}. Do not resend {_them(t.unknown)} blindly: check with "
+            "`smscli report` first."
         )
     if run.unrecorded:
         _unrecorded(run, job)
@@ -788,8 +792,14 @@ def _unrecorded(run: RunResult, job: JobRef | None) -> None:
         f"{err.message if err else 'the history failed'}: sending stopped. The gateway "
         f"answered {'request' if len(run.unrecorded) == 1 else 'requests'} {which} "
         f"({plural(numbers, 'number')}) but the history could not record "
-        "those answers: they are in the rows written above; the history shows them in "
-        "flight until a resume records them as sent. Do NOT resend them."
+        + (
+            "that answer: it is in the rows written above; the history shows the request in "
+            "flight until a resume records it as sent."
+            if len(run.unrecorded) == 1
+            else "those answers: they are in the rows written above; the history shows the "
+            "requests in flight until a resume records them as sent."
+        )
+        + f" Do NOT resend {_them(numbers)}."
     )
     for o in run.unrecorded[:20]:
         first, last = o.chunk.numbers[0], o.chunk.numbers[-1]
@@ -801,6 +811,11 @@ def _unrecorded(run: RunResult, job: JobRef | None) -> None:
         console.detail(
             f"  never use --resend-unknown on job {job.id}: it would send those numbers twice"
         )
+
+
+def _them(count: int) -> str:
+    """The pronoun for `count` numbers or requests: "1 number … it", "2 numbers … them"."""
+    return "it" if count == 1 else "them"
 
 
 def _resume_hint(t: Tally, job: JobRef, *, unrecorded: bool = False) -> None:
@@ -818,12 +833,13 @@ def _resume_hint(t: Tally, job: JobRef, *, unrecorded: bool = False) -> None:
     if t.refused:
         console.info(
             f"to send the {plural(t.refused, 'number')} the gateway refused without processing "
-            f"them, once the cause is fixed: {command} --resend-refused"
+            f"{_them(t.refused)}, once the cause is fixed: {command} --resend-refused"
         )
     if t.unknown and not unrecorded:
         console.info(
-            f"to resend the {plural(t.unknown, 'number')} with an unknown outcome anyway (they "
-            f"may get the message twice): {command} --resend-unknown"
+            f"to resend the {plural(t.unknown, 'number')} with an unknown outcome anyway "
+            f"({'it' if t.unknown == 1 else 'they'} may get the message twice): "
+            f"{command} --resend-unknown"
         )
 
 
