@@ -37,6 +37,7 @@ from smscli.errors import (
     UsageError,
 )
 from smscli.gateways.base import DeliveryStatus, RawAnswer, Report, ReportResult
+from smscli.message import plural
 from smscli.sending import RetryPolicy
 
 if TYPE_CHECKING:
@@ -366,6 +367,16 @@ def ids_from_history(store: Store, selection: HistorySelection, profile: str) ->
             hint=f"ask again in a moment, or follow it with: smscli history show {job_id}",
         )
     if not tracked:
+        # A job the gateway accepted without giving ids (issue 10) must not read as "accepted
+        # none": that would invite sending the same messages again.
+        summaries = store.jobs(job_id=job_id)
+        accepted = summaries[0].counts.accepted if summaries else 0
+        if accepted:
+            raise UsageError(
+                f"job {job_id} has no msgIds: the gateway accepted {plural(accepted, 'number')} "
+                "without giving a message id, so their delivery cannot be followed",
+                hint=f"they were sent: do not send them again; see: smscli history show {job_id}",
+            )
         raise UsageError(
             f"job {job_id} has no msgIds: the gateway accepted none of its numbers",
             hint=f"see: smscli history show {job_id}",
