@@ -875,8 +875,8 @@ def combine(
 ) -> ReportOutcome:
     """One report per id, in input order: the gateway's answer where it was asked, else the
     history's final state (marked). A gateway that has forgotten an old id (not found) does
-    not hide the final state the history holds; a number the answer lacks comes from the
-    history."""
+    not hide the final state the history holds; the number is the one the history sent to
+    (the answer may lack it, or echo it as +44..., 0044..., issue 10)."""
     answered = {r.msg_id: r for r in asked.reports} if asked is not None else {}
     reports = []
     for msg_id in ids:
@@ -884,7 +884,7 @@ def combine(
         got = answered.get(msg_id)
         if got is None or (got.status is DeliveryStatus.NOT_FOUND and _final(known)):
             reports.append(history_report(msg_id, known))
-        elif got.number is None and known is not None and known.number is not None:
+        elif known is not None and known.number is not None and got.number != known.number:
             reports.append(replace(got, number=known.number))
         else:
             reports.append(got)

@@ -3,11 +3,13 @@ user-visible defect it pins down."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.test_corpus import VARIANTS
+from tests.test_corpus import VARIANTS, canned
 from tests.test_corpus_cli import Canned, invoke
 
 
@@ -30,3 +32,34 @@ def test_report_last_on_a_job_sent_without_ids_does_not_say_none_was_accepted(na
     assert "accepted none" not in report.stderr
     assert "accepted 2 numbers without giving a message id" in report.stderr
     assert "do not send them again" in report.stderr
+
+
+class SendThenReport(Canned):
+    """sendSms answers as documented; getReport echoes the numbers with a leading +."""
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        if request.url.path.endswith("/sendSms"):
+            return canned(variant("v3-send-documented-strings")["answer"])
+        return httpx.Response(200, json={
+            "status": "0", "reason": "success", "success": "2", "fail": "0", "sending": "0",
+            "nofound": "0", "array": [
+                {"msgId": "2108021054011000095", "number": "+447700900123",
+                 "receiveTime": "2021-02-12T09:30:03+08:00", "status": "0"},
+                {"msgId": "2108021054011000096", "number": "+447700900124",
+                 "receiveTime": "2021-02-12T09:30:03+08:00", "status": "0"},
+            ],
+        })
+
+
+def test_report_rows_keep_the_number_as_sent_when_the_gateway_echoes_it_with_plus() -> None:
+    """The sandbox's plus-numbers quirk showed report rows as "+447700900123" while send and
+    history say "447700900123": the same message under two numbers breaks joins by number."""
+    sent = variant("v3-send-documented-strings")
+    with SendThenReport(sent):
+        assert invoke("send", ",".join(sent["numbers"]), "-m", "hi", "-y", "-q").exit_code == 0
+        report = invoke("report", "--last", "-o", "jsonl")
+    assert report.exit_code == 0, report.stderr
+    rows = [json.loads(line) for line in report.stdout.splitlines()]
+    assert [(r["number"], r["status"]) for r in rows] == [
+        ("447700900123", "delivered"), ("447700900124", "delivered")]
