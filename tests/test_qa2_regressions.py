@@ -63,3 +63,15 @@ def test_report_rows_keep_the_number_as_sent_when_the_gateway_echoes_it_with_plu
     rows = [json.loads(line) for line in report.stdout.splitlines()]
     assert [(r["number"], r["status"]) for r in rows] == [
         ("447700900123", "delivered"), ("447700900124", "delivered")]
+
+
+def test_lookup_says_it_could_not_consult_sent_records_older_than_90_days() -> None:
+    """`lookup --since 400d` searched the gateway's records of the last 90 days only, and said
+    nothing: an empty answer for the older days read as "nothing was sent then"."""
+    far = invoke("lookup", "447700900123", "--since", "400d", "-p", "sandbox", "-o", "jsonl")
+    assert far.exit_code == 0, far.stderr
+    assert "not consulted: the gateway's sent records before" in far.stderr
+    assert "(it keeps them for 90 days)" in far.stderr
+    near = invoke("lookup", "447700900123", "--since", "30d", "-p", "sandbox", "-o", "jsonl")
+    assert near.exit_code == 0, near.stderr
+    assert "sent records before" not in near.stderr

@@ -125,11 +125,13 @@ def _sync_first(
         ) from None
     gateway = c.open_gateway(prof, opts)
     synced = True
+    clamped: datetime | None = None
     try:
         for part in ("sent", "inbound"):
             try:
-                run_sync(gateway, store, prof, since, wait=False, refresh_pending=False,
-                         sent=part == "sent", inbound=part == "inbound")
+                done = run_sync(gateway, store, prof, since, wait=False, refresh_pending=False,
+                                sent=part == "sent", inbound=part == "inbound")
+                clamped = clamped or done.clamped
             except NetworkError as exc:
                 console.warn(
                     f"could not reach the gateway ({exc.message}): answered from the history"
@@ -150,6 +152,12 @@ def _sync_first(
         notes.append(f"consulted: the local history, and from {prof.name} ({prof.provider}): "
                      + "; ".join(consulted))
     notes.extend(f"not consulted: {item}" for item in missing)
+    if clamped is not None:
+        # --since reaches further back than the gateway keeps sent records: say so, or an
+        # empty answer for those days reads as "nothing was sent".
+        notes.append(f"not consulted: the gateway's sent records before "
+                     f"{clamped.astimezone():%Y-%m-%d %H:%M} "
+                     "(it keeps them for 90 days)")
     return notes + freshness(store, prof, since)
 
 
