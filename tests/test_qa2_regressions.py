@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
 
-from tests.test_corpus import VARIANTS, canned
+from smscli.gateways.loopback import LoopbackServer
+from smscli.store import Store
+from tests.test_cli_mobset import write_mobset_profile
+from tests.test_corpus import MOBSET_EMPTY, VARIANTS, canned
 from tests.test_corpus_cli import Canned, invoke
 
 
@@ -75,3 +79,37 @@ def test_lookup_says_it_could_not_consult_sent_records_older_than_90_days() -> N
     near = invoke("lookup", "447700900123", "--since", "30d", "-p", "sandbox", "-o", "jsonl")
     assert near.exit_code == 0, near.stderr
     assert "sent records before" not in near.stderr
+
+
+class RepeatingRecvQueue:
+    """A mobset SmsGetRecv that hands out the same inbound message on every call (as the
+    report queue of issue 10 did); SmsGetReport is empty."""
+
+    def __init__(self) -> None:
+        self.recv_calls = 0
+        self.server = LoopbackServer(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        fields = dict(parse_qsl(request.content.decode("utf-8")))
+        if fields.get("Methods") != "SmsGetRecv":
+            return httpx.Response(200, content=MOBSET_EMPTY)
+        self.recv_calls += 1
+        return httpx.Response(200, json={"Code": 1, "Message": "ok", "Details": [{
+            "PhoneNumber": "8613800000001", "RecvNumber": "10690000", "AddNum": "",
+            "RecvTime": "2026-11-30 22:13:23", "Content": "收到"}]})
+
+
+def test_a_mobset_inbound_queue_that_repeats_itself_is_not_pulled_a_thousand_times() -> None:
+    """SmsGetRecv was pulled until it came back empty, up to 1000 unpaced calls: a queue that
+    hands out the same message again made `inbox` call it 1000 times and count 1000 replies."""
+    gateway = RepeatingRecvQueue()
+    with gateway.server:
+        write_mobset_profile(f"{gateway.server.url}/SDK3/SMS", extra="drain_reports = false\n")
+        result = invoke("sync", "--since", "7d")
+    assert result.exit_code == 0, result.stderr
+    assert gateway.recv_calls == 2  # the second pull brought nothing new: stop
+    assert "1 inbound message (2 calls)" in result.stderr
+    with Store.open() as store:
+        count = store._db.execute("SELECT count(*) FROM inbound").fetchone()[0]
+    assert count == 1
