@@ -113,3 +113,20 @@ def test_a_mobset_inbound_queue_that_repeats_itself_is_not_pulled_a_thousand_tim
     with Store.open() as store:
         count = store._db.execute("SELECT count(*) FROM inbound").fetchone()[0]
     assert count == 1
+
+
+@pytest.mark.parametrize("raw", [1796141222, "1796141222", 1796141222000, "1796141222000"])
+def test_get_sent_rcd_epoch_seconds_are_not_read_as_milliseconds(raw: object) -> None:
+    """getSentRcd's receiveTime in epoch seconds was divided by 1000 (a delivery in January
+    1970); getReport's parser (issue 10) reads 10 digits as seconds, 13 as milliseconds."""
+    from datetime import UTC, datetime, timedelta
+
+    from smscli.gateways.v3_records import sent_page
+
+    window = (datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 2, tzinfo=UTC))
+    page = sent_page({"status": "0", "success": "1", "fail": "0", "array": [
+        {"msgId": "2612020007021000000", "number": "447700900123", "receiveTime": raw,
+         "status": "0"}]}, 0, window)
+    (record,) = page.records
+    assert record.status_time == datetime(2026, 12, 1, 16, 7, 2, tzinfo=UTC)
+    assert record.status_time - record.sent < timedelta(days=1)
