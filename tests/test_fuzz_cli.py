@@ -356,6 +356,12 @@ OPTIONS = st.one_of(
             (("history", "show"), JOB),
             (("history", "prune", "-y", "--older-than"), DURATION),
             (("balance", "--below"), FLOAT),
+            (("lookup", "6281234567214", "--since"), DURATION),
+            (("lookup",), TEXT),
+            (("lookup", "--no-sync"), TEXT),
+            (("inbox", "--since"), DURATION),
+            (("sync", "--since"), DURATION),
+            (("sync", "--rate-wait"), FLOAT),
             (("config", "get"), TEXT),
         ]
     )

@@ -12,7 +12,7 @@ from smscli.cli.common import handle_errors
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    import httpx
+    import httpx  # noqa: TID251 - type names only (a simulator handler's signature)
 
     # A simulator's request handler, its close(), and what to print once it listens.
     Served = tuple[
