@@ -90,7 +90,7 @@ class RawId:
 class ParsedIds:
     format: str  # plain | json | jsonl | csv | tsv
     ids: list[RawId]
-    skipped: int = 0  # rows with an empty msg_id (numbers the gateway rejected)
+    skipped: int = 0  # rows with an empty msg_id (rejected, or accepted without an id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +259,13 @@ def check_ids(raw: Sequence[RawId], *, skipped: int = 0) -> CollectedIds:
     if not unique:
         hint = "give msgIds as arguments, with -f PATH, or pipe in the output of `smscli send`"
         if skipped:
-            hint = f"{skipped} rows had an empty msg_id (numbers the gateway rejected)"
+            # Not "rejected": issue 10's accepted-without-id rows have no msg_id either, and
+            # calling them rejected invites sending them again.
+            hint = (
+                f"{skipped} row{'' if skipped == 1 else 's'} had an empty msg_id: numbers the "
+                "gateway rejected, or accepted without giving a message id (sent: do not send "
+                "those again); each row's outcome and error say which"
+            )
         raise InputError("no msgIds found in the input", hint=hint)
     return CollectedIds(unique, duplicates=len(raw) - len(unique), skipped=skipped)
 

@@ -14,7 +14,7 @@ from smscli.gateways.loopback import LoopbackServer
 from smscli.store import Store
 from tests.test_cli_mobset import write_mobset_profile
 from tests.test_corpus import MOBSET_EMPTY, VARIANTS, canned
-from tests.test_corpus_cli import Canned, invoke
+from tests.test_corpus_cli import Canned, app, invoke, runner
 
 
 def variant(name: str) -> dict[str, Any]:
@@ -130,3 +130,18 @@ def test_get_sent_rcd_epoch_seconds_are_not_read_as_milliseconds(raw: object) ->
     (record,) = page.records
     assert record.status_time == datetime(2026, 12, 1, 16, 7, 2, tzinfo=UTC)
     assert record.status_time - record.sent < timedelta(days=1)
+
+
+def test_report_fed_send_rows_accepted_without_ids_does_not_call_them_rejected() -> None:
+    """`smscli send ... -o jsonl | smscli report` on an answer without msgIds said "2 rows had
+    an empty msg_id (numbers the gateway rejected)": they were sent, and must not be resent."""
+    sent = variant("v3-send-array-missing")
+    with Canned(sent) as gateway:
+        rows = invoke("send", ",".join(sent["numbers"]), "-m", "hi", "-y", "-o", "jsonl")
+        assert rows.exit_code == 3, rows.stderr
+        report = runner.invoke(app, ["report", "-o", "jsonl"], input=rows.stdout)
+        assert gateway.calls == 1
+    assert report.exit_code == 2
+    assert "numbers the gateway rejected)" not in report.stderr
+    assert "accepted without giving a message id" in report.stderr
+    assert "do not send those again" in report.stderr
