@@ -388,7 +388,11 @@ def ids_from_history(store: Store, selection: HistorySelection, profile: str) ->
             hint=f"see: smscli history show {job_id}",
         )
     origin = f"job {job_id}" + (" (still being sent: the msgIds recorded so far)" if live else "")
-    return CollectedIds(list(tracked), tracked=tracked, origin=origin)
+    # Numbers accepted without a msgId (issue 10) cannot be asked about: counted, so that the
+    # report does not silently show fewer messages than the job sent.
+    summaries = [] if live else store.jobs(job_id=job_id)
+    untracked = max(summaries[0].counts.accepted - len(tracked), 0) if summaries else 0
+    return CollectedIds(list(tracked), tracked=tracked, origin=origin, skipped=untracked)
 
 
 def _read_ids(path: str, stdin: TextIO | None) -> str:

@@ -145,3 +145,31 @@ def test_report_fed_send_rows_accepted_without_ids_does_not_call_them_rejected()
     assert "numbers the gateway rejected)" not in report.stderr
     assert "accepted without giving a message id" in report.stderr
     assert "do not send those again" in report.stderr
+
+
+class ShorterThenReport(Canned):
+    """sendSms lists one of two accepted numbers; getReport knows the listed one."""
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        if request.url.path.endswith("/sendSms"):
+            return canned(variant("v3-send-array-shorter")["answer"])
+        return httpx.Response(200, json={
+            "status": "0", "reason": "success", "success": "1", "fail": "0", "sending": "0",
+            "nofound": "0", "array": [
+                {"msgId": "2108021054011000095", "number": "447700900123",
+                 "receiveTime": "2021-02-12T09:30:03+08:00", "status": "0"}],
+        })
+
+
+def test_report_last_says_how_many_numbers_of_the_job_it_cannot_follow() -> None:
+    """`report --last` on a job with one number accepted without a msgId showed one row,
+    "1 delivered", exit 0, and nothing about the other number the job sent."""
+    sent = variant("v3-send-array-shorter")
+    with ShorterThenReport(sent):
+        assert invoke("send", ",".join(sent["numbers"]), "-m", "hi", "-y", "-q").exit_code == 3
+        report = invoke("report", "--last", "-o", "jsonl")
+    assert report.exit_code == 0, report.stderr
+    assert len(report.stdout.splitlines()) == 1
+    assert ("1 more number of job 1 sent without a message id: its delivery cannot be "
+            "followed") in report.stderr

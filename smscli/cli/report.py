@@ -295,6 +295,13 @@ def _from_history(selection: HistorySelection, prof: ResolvedProfile) -> Collect
     if collected.ids:
         found = plural(len(collected.ids), "msgId")
         console.detail(f"{collected.origin}: {found} from the history")
+        if collected.skipped:
+            console.warn(
+                f"{plural(collected.skipped, 'more number')} of {collected.origin} "
+                "sent without a message id: "
+                f"{'its' if collected.skipped == 1 else 'their'} delivery cannot be followed "
+                "(not shown)"
+            )
     else:
         console.info(f"no message of profile {prof.name} in the history ({selection.option})")
     return collected
