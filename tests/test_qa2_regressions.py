@@ -173,3 +173,48 @@ def test_report_last_says_how_many_numbers_of_the_job_it_cannot_follow() -> None
     assert len(report.stdout.splitlines()) == 1
     assert ("1 more number of job 1 sent without a message id: its delivery cannot be "
             "followed") in report.stderr
+
+
+class CountingMobset:
+    """A mobset gateway that counts SmsGetReport calls; every queue is empty."""
+
+    def __init__(self) -> None:
+        self.report_calls = 0
+        self.server = LoopbackServer(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        fields = dict(parse_qsl(request.content.decode("utf-8")))
+        if fields.get("Methods") == "SmsGetReport":
+            self.report_calls += 1
+        return httpx.Response(200, content=MOBSET_EMPTY)
+
+
+@pytest.mark.parametrize("command", [["sync"], ["lookup", "8613800000001"]])
+def test_sync_and_lookup_leave_the_report_queue_alone_with_drain_reports_false(
+    command: list[str],
+) -> None:
+    """`sync` and `lookup` drained a mobset account's report queue even with the profile's
+    drain_reports = false (issue 10's choice for shared accounts): the other systems on the
+    account lost their delivery reports."""
+    gateway = CountingMobset()
+    with gateway.server:
+        write_mobset_profile(f"{gateway.server.url}/SDK3/SMS", extra="drain_reports = false\n")
+        result = invoke(*command)
+    assert result.exit_code == 0, result.stderr
+    assert gateway.report_calls == 0
+    assert "drain_reports = false" in result.stderr
+
+
+def test_sync_warns_once_before_draining_a_report_queue_of_an_unset_profile() -> None:
+    """With drain_reports unset, `report` says once what draining costs a shared account;
+    `sync` drained without a word."""
+    gateway = CountingMobset()
+    with gateway.server:
+        write_mobset_profile(f"{gateway.server.url}/SDK3/SMS")
+        first = invoke("sync")
+        second = invoke("sync")
+    assert first.exit_code == 0 and second.exit_code == 0, first.stderr + second.stderr
+    assert gateway.report_calls >= 2
+    assert "hands each delivery report out once" in first.stderr
+    assert "hands each delivery report out once" not in second.stderr

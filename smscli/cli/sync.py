@@ -127,6 +127,11 @@ def run_sync(
     from smscli.support.store import AccountStore
     from smscli.support.sync import Options, sync
 
+    drain = True
+    if sent and getattr(gateway, "report_mode", "") == "queue":
+        from smscli.cli.report import may_drain
+
+        drain = may_drain(prof, store)
     line = _ProgressLine()
     try:
         return sync(
@@ -144,6 +149,7 @@ def run_sync(
                 on_progress=line.update,
                 store_content=prof.get_bool("store_content") is not False,
                 refresh_pending=refresh_pending,
+                drain_reports=drain,
             ),
         )
     finally:

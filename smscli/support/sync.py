@@ -115,6 +115,8 @@ class Options:
     # Look back over records still pending (up to PENDING_LOOKBACK). `lookup` does not: it
     # asks getReport about the messages it shows instead, and leaves the rest to `sync`.
     refresh_pending: bool = True
+    # The profile's drain_reports (issue 10): False leaves a shared report queue alone.
+    drain_reports: bool = True
 
 
 def capabilities(gateway: object) -> tuple[list[str], list[str]]:
@@ -155,7 +157,7 @@ def sync(
         _sync_mo(gateway, store, profile, provider, since, opts, result)
     elif inbound and isinstance(gateway, QueueInbound):
         _drain_inbound(gateway, store, profile, provider, opts, result)
-    if sent and getattr(gateway, "report_mode", "") == "queue":
+    if sent and opts.drain_reports and getattr(gateway, "report_mode", "") == "queue":
         result.reports = _drain_reports(gateway, store, provider, opts)
     return result
 
