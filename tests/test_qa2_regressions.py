@@ -218,3 +218,26 @@ def test_sync_warns_once_before_draining_a_report_queue_of_an_unset_profile() ->
     assert gateway.report_calls >= 2
     assert "hands each delivery report out once" in first.stderr
     assert "hands each delivery report out once" not in second.stderr
+
+
+def test_lookup_and_inbox_read_national_numbers_as_send_does() -> None:
+    """With default_country = "GB", `send 07400 123456` sends to 447400123456, but `lookup
+    07400123456` and `inbox --number 07400123456` refused the number ("starts with 0")."""
+    import os
+    from pathlib import Path
+
+    config = Path(os.environ["SMSCLI_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    config.write_text('default_profile = "uk"\n[profiles.uk]\nprovider = "sandbox"\n'
+                      'default_country = "GB"\n', encoding="utf-8")
+    config.chmod(0o600)
+    sent = invoke("send", "07400 123456", "-m", "hi", "-y", "-o", "jsonl")
+    assert sent.exit_code == 0, sent.stderr
+    assert json.loads(sent.stdout)["number"] == "447400123456"
+    look = invoke("lookup", "07400123456", "--no-sync", "-o", "jsonl")
+    assert look.exit_code == 0, look.stderr
+    assert [json.loads(x)["number"] for x in look.stdout.splitlines()] == ["447400123456"]
+    inbox = invoke("inbox", "--number", "07400123456", "--no-sync", "-o", "jsonl")
+    assert inbox.exit_code == 0, inbox.stderr
+    bad = invoke("lookup", "07700900123", "--no-sync")  # not a valid GB number: refused
+    assert bad.exit_code == 2 and "not a valid number in GB" in bad.stderr

@@ -20,6 +20,7 @@ from smscli.cli.sync import (
     freshness,
     normalized,
     open_history,
+    profile_country,
     run_sync,
     since_time,
 )
@@ -87,7 +88,8 @@ def lookup(
     from smscli.numbers import numbers_from_args
 
     # As `send` reads its arguments: comma-separated pieces, each normalised and checked.
-    wanted = [normalized(raw.value) for raw in numbers_from_args(numbers)]
+    country = profile_country(opts)
+    wanted = [normalized(raw.value, country=country) for raw in numbers_from_args(numbers)]
     when = since_time(since)
     store = open_history()
     try:
