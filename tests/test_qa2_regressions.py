@@ -241,3 +241,23 @@ def test_lookup_and_inbox_read_national_numbers_as_send_does() -> None:
     assert inbox.exit_code == 0, inbox.stderr
     bad = invoke("lookup", "07700900123", "--no-sync")  # not a valid GB number: refused
     assert bad.exit_code == 2 and "not a valid number in GB" in bad.stderr
+
+
+def test_lookup_says_the_account_records_were_never_synced_when_its_first_sync_fails() -> None:
+    """A lookup whose first sync failed (here every call answered 404) said only "nothing to
+    or from N": no word that the account's records had never been fetched, which reads as
+    "nothing was sent to this number"."""
+    import os
+    from pathlib import Path
+
+    from tests.fakes import write_profile
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"status": 404, "error": "Not Found"})
+
+    with LoopbackServer(handle) as server:
+        write_profile(Path(os.environ["SMSCLI_CONFIG"]), f"{server.url}/v3")
+        look = invoke("lookup", "447700900123")
+    assert look.exit_code == 0, look.stderr
+    assert "could not sync sent records" in look.stderr
+    assert "sent records of profile main were never synced" in look.stderr

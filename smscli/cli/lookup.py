@@ -127,6 +127,7 @@ def _sync_first(
         ) from None
     gateway = c.open_gateway(prof, opts)
     synced = True
+    never = False  # the sent-record sync failed: say so if it never worked either
     clamped: datetime | None = None
     try:
         for part in ("sent", "inbound"):
@@ -138,13 +139,14 @@ def _sync_first(
                 console.warn(
                     f"could not reach the gateway ({exc.message}): answered from the history"
                 )
-                return freshness(store, prof, since)
+                return _fresh_or_never(store, prof, since, gateway)
             except SmsCliError as exc:
                 # Rate-limited (-15), refused, or the history busy: the rows are still the
                 # history's best answer, said to be so.
                 what = "sent records" if part == "sent" else "inbound messages"
                 console.warn(f"could not sync {what} ({exc.message}): answered from the history")
                 synced = False
+                never = never or part == "sent"
         _refresh(gateway, store, prof, since, numbers)
     finally:
         gateway.close()
@@ -160,7 +162,23 @@ def _sync_first(
         notes.append(f"not consulted: the gateway's sent records before "
                      f"{clamped.astimezone():%Y-%m-%d %H:%M} "
                      "(it keeps them for 90 days)")
+    if never:
+        return notes + _fresh_or_never(store, prof, since, gateway)
     return notes + freshness(store, prof, since)
+
+
+def _fresh_or_never(
+    store: Store, prof: ResolvedProfile, since: datetime, gateway: object
+) -> list[str]:
+    """How fresh the account's sent records are; when they were never synced, that the rows
+    are smscli's own sends only (silence would read as "nothing was sent to this number")."""
+    from smscli.support.sync import SentSource
+
+    lines = freshness(store, prof, since)
+    if lines or not isinstance(gateway, SentSource):
+        return lines
+    return [f"sent records of profile {prof.name} were never synced: only smscli's own sends "
+            "are in the history"]
 
 
 def _refresh(
