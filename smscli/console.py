@@ -61,9 +61,7 @@ def _fit(stream: TextIO | None, text: str, indent: int) -> str:
     cut a number, a name or "e.g." in two); never inside a word. Piped output is unchanged."""
     if not _isatty(stream):
         return text
-    import shutil
-
-    width = shutil.get_terminal_size().columns
+    width = _width(stream)
     if all(len(line) < width for line in text.split("\n")):
         return text
     import textwrap
@@ -85,6 +83,19 @@ def _fit(stream: TextIO | None, text: str, indent: int) -> str:
             else line
         )
     return "\n".join(lines)
+
+
+def _width(stream: TextIO | None) -> int:
+    """The width of the terminal `stream` writes to. Not shutil's, which measures stdout: with
+    stdout redirected (`-o jsonl > file`, `| head`) it fell back to 80 columns and lines were
+    broken at 80 on a wider terminal. COLUMNS still wins, as it does for rich's tables."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(stream.fileno()).columns if stream is not None else 80
+    except (OSError, ValueError, AttributeError):
+        return 80
 
 
 def _isatty(stream: TextIO | None) -> bool:

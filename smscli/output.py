@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TextIO
@@ -465,14 +465,20 @@ def fit_columns(
     columns: Sequence[Column], cells: list[list[str]], width: int, *, wide: bool = False
 ) -> tuple[list[Column], int]:
     """The columns a table of `width` terminal columns shows, and the width it needs. Nothing
-    but free text ever folds, so columns give way instead: empty (or all-zero) ones first,
+    but free text ever folds, so columns give way instead: empty (or all-zero) ones first
+    (before any free text has to fold),
     then by priority (highest first, rightmost first); priority 0 always stays. `wide` keeps
     every column."""
     widths = {c.key: _min_width(c, cells, i) for i, c in enumerate(columns)}
+    # Free text at full length: an empty column is not worth a line of folded text.
+    natural = {
+        c.key: max(widths[c.key], _min_width(replace(c, fold=False), cells, i))
+        for i, c in enumerate(columns)
+    }
 
-    def needed(shown: Sequence[Column]) -> int:
+    def needed(shown: Sequence[Column], sizes: dict[str, int] = widths) -> int:
         # Each column has one space of padding either side and one rule; one more closes it.
-        return sum(widths[c.key] for c in shown) + 3 * len(shown) + 1
+        return sum(sizes[c.key] for c in shown) + 3 * len(shown) + 1
 
     shown = list(columns)
     if wide:
@@ -487,8 +493,15 @@ def fit_columns(
         key=lambda c: (c.key in empty, c.priority, columns.index(c)),
         reverse=True,
     )
+    # Empty columns go before any free text folds (`history show` drew three empty columns
+    # beside an error folded over four lines); then, by priority, until the tokens fit.
+    for column in order:
+        if column.key not in empty or needed(shown, natural) <= width:
+            break
+        shown.remove(column)
     for column in order:
         if needed(shown) <= width:
             break
-        shown.remove(column)
+        if column in shown:
+            shown.remove(column)
     return shown, needed(shown)

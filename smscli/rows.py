@@ -34,6 +34,9 @@ _VOCABULARY: dict[str, tuple[str, str, bool, int]] = {
     "code": ("Code", "right", False, 5),
     "detail": ("Detail", "left", True, 4),
     "source": ("Source", "left", False, 8),
+    # --- lookup and inbox
+    "direction": ("Dir", "left", False, 0),
+    "to": ("To", "left", False, 6),
     "content": ("Content", "left", True, 3),
     "sender": ("Sender", "left", False, 6),
     # --- a job's counts (history)

@@ -151,3 +151,79 @@ def test_sync_in_cron_is_silent_unless_it_fails(isolated: Path) -> None:
     assert loud.exit_code == 0 and loud.stderr  # type: ignore[attr-defined]
     quiet = invoke("sync", "-p", "sandbox", "--silent")
     assert quiet.exit_code == 0 and quiet.stderr == ""  # type: ignore[attr-defined]
+
+
+# -- found by QA in a real terminal (qa3)
+
+
+@pytest.mark.parametrize(
+    ("option", "hint"),
+    [("--jsn", "'--json'"), ("--dryrun", "'--dry-run'"), ("--mesage", "'--message'")],
+)
+def test_mistyped_option_is_worded_like_a_mistyped_subcommand(
+    isolated: Path, option: str, hint: str
+) -> None:
+    """Click 8.4 wrote "error: no such option '--jsn'. (Did you mean one of: '--json',
+    '--silent', '--yes'?)": a full stop mid-line, a capital, and a list of guesses."""
+    result = invoke("send", option)
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    first = result.stderr.splitlines()[0]  # type: ignore[attr-defined]
+    assert first == f"error: no such option '{option}' (did you mean {hint}?)"
+
+
+def test_stderr_lines_break_at_the_width_of_stderr_not_stdout(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With stdout redirected (`-o jsonl > file`) on a 100-column terminal, info lines broke at
+    80 columns: the width was measured on stdout, which fell back to 80."""
+    import fcntl
+    import io
+    import os
+    import pty
+    import struct
+    import termios
+
+    from smscli import console
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    stream = io.TextIOWrapper(io.FileIO(slave, "w", closefd=True), encoding="utf-8")
+    monkeypatch.setattr("sys.stderr", stream)
+    line = "Would send to 1 number in 1 request: GSM-7, 1 segment per message (8 characters), pr"
+    assert 80 < len(line) < 99
+    console.info(line)
+    stream.close()
+    got = os.read(master, 4096).decode()
+    os.close(master)
+    assert got.replace("\r\n", "\n") == line + "\n"
+    monkeypatch.setenv("COLUMNS", "60")  # COLUMNS, when set, still wins
+    assert console._width(stream) == 60
+
+
+def test_lookup_table_never_folds_numbers_msg_ids_or_times(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lookup's (and inbox's) columns were all priority 0, so at 100 columns nothing could give
+    way and rich folded the number (`4477009001`/`23`), msgIds and dates."""
+    import re
+
+    sent = invoke("send", "-p", "sandbox", "447700900123", "-m", "Hello from smscli, a message "
+                  "for you", "-q")
+    msg_id = sent.stdout.strip()  # type: ignore[attr-defined]
+    assert len(msg_id) == 19
+    assert invoke("sandbox", "inbound", "447700900123", "STOP").exit_code == 0  # type: ignore[attr-defined]
+    stamp = re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\b")
+    for width in (100, 160):
+        monkeypatch.setenv("COLUMNS", str(width))
+        for args in (("lookup", "-p", "sandbox", "447700900123"), ("inbox", "-p", "sandbox")):
+            result = invoke(*args, "-o", "table")
+            assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
+            lines = result.stdout.splitlines()  # type: ignore[attr-defined]
+            assert all(len(line) <= width for line in lines)
+            body = [line for line in lines if "447700900123" in line]
+            assert len(body) == (2 if args[0] == "lookup" else 1), result.stdout  # type: ignore[attr-defined]
+            assert all(stamp.search(line) for line in body)
+        if width == 160:
+            assert msg_id in invoke("lookup", "-p", "sandbox", "447700900123", "-o",
+                                    "table").stdout  # type: ignore[attr-defined]

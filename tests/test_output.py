@@ -132,7 +132,11 @@ def test_narrow_tables_drop_empty_then_low_priority_columns_never_fold_tokens() 
     cells = [["447700900123", "2612012229261000001", "laaffic", "", "1", "failed at the carrier"]]
     everything, width = fit_columns(columns, cells, 200)
     assert everything == columns
-    assert fit_columns(columns, cells, width)[0] == columns
+    # Room for every column, the detail unfolded ("failed at the carrier": 21 > 12 columns).
+    assert fit_columns(columns, cells, width + 9)[0] == columns
+    # Less, and the empty column goes before the detail folds.
+    shown, _ = fit_columns(columns, cells, width)
+    assert [c.key for c in shown] == ["number", "msg_id", "provider", "code", "detail"]
     shown, _ = fit_columns(columns, cells, width - 1)
     assert [c.key for c in shown] == ["number", "msg_id", "provider", "code", "detail"]
     shown, needed = fit_columns(columns, cells, 50)
@@ -210,3 +214,24 @@ def test_rows_from_a_template_fail_like_any_other_write() -> None:
         writer.write_filled(template, [("1", "2")])
     with pytest.raises(OutputError):
         writer.write([{"msg_id": "3"}])
+
+
+def test_empty_columns_give_way_before_free_text_folds() -> None:
+    """qa3: `history show` at 100 columns drew empty Status/Time/Detail columns while the one
+    error folded over four lines; empty columns now go first whenever text would fold."""
+    from smscli.output import fit_columns
+
+    columns = [Column("number", "Number"), Column("outcome", "Outcome", priority=2),
+               Column("error", "Error", fold=True, priority=4),
+               Column("time", "Time", priority=3), Column("detail", "Detail", fold=True,
+                                                          priority=4)]
+    error = "rejected by the gateway (left out of its accepted list)"
+    cells = [["447700900997", "rejected", error, "", ""], ["447700900123", "accepted", "", "", ""]]
+    shown, needed = fit_columns(columns, cells, 90)
+    assert [c.key for c in shown] == ["number", "outcome", "error"]
+    assert needed <= 90
+    # Only as many as the text needs: at 100 the error fits in full beside the empty time.
+    assert [c.key for c in fit_columns(columns, cells, 100)[0]] == [
+        "number", "outcome", "error", "time"]
+    # Wide enough for the text in full: nothing needs to go, empty or not.
+    assert fit_columns(columns, cells, 200)[0] == columns

@@ -371,3 +371,21 @@ def test_sync_and_lookup_through_the_simulators_quirk_modes(
         (ids[0], "delivered"), (ids[1], "failed")]
     assert [r["content"] for r in rows if r["direction"] == "in"] == ["hi"]
     sandbox.close()
+
+
+def test_progress_line_counts_one_call_and_one_message_in_the_singular(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """At a terminal `lookup` printed "sync: 1 inbound messages (1 calls, ...)" (qa3)."""
+    from smscli import console
+    from smscli.cli.sync import _ProgressLine
+    from smscli.support.sync import Progress
+
+    monkeypatch.setattr(console, "stderr_is_tty", lambda: True)
+    line = _ProgressLine()
+    line.update(Progress("inbound", records=1, calls=1, window=None))
+    line.update(Progress("sent", records=2_310, calls=1, window=None))
+    line.close()
+    err = capsys.readouterr().err
+    assert "sync: 1 inbound message (1 call)" in err
+    assert "sync: 2,310 sent records (1 call)" in err

@@ -83,11 +83,15 @@ def show_usage_error(exc: click.ClickException) -> None:
     """One `error:` line like every other smscli error, then where to look for help."""
     from smscli import console
 
-    message = exc.format_message()
-    message = message[:1].lower() + message[1:]
-    # Click's "No such option: --jsn Did you mean --json?" reads better as one clause.
-    if " Did you mean " in message and message.endswith("?"):
-        message = message.replace(" Did you mean ", " (did you mean ") + ")"
+    if isinstance(exc, click.NoSuchOption):
+        # Worded as a mistyped subcommand is: "(did you mean '--json'?)", the closest one
+        # (Click writes "No such option '--jsn'. (Did you mean one of: ...?)").
+        close = exc.possibilities or []
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        message = f"no such option {exc.option_name!r}{hint}"
+    else:
+        message = exc.format_message()
+        message = message[:1].lower() + message[1:]
     console.error(message.rstrip("."))
     ctx = getattr(exc, "ctx", None)
     if ctx is not None:

@@ -4,6 +4,7 @@ Row keys (fixed): time, number, to, content, msg_id."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -20,15 +21,15 @@ from smscli.cli.sync import (
     since_time,
 )
 from smscli.errors import SmsCliError
-from smscli.output import Column, write_rows
+from smscli.output import write_rows
+from smscli.rows import INBOX, columns
 
 # The keys in the order every command shares (smscli.rows.INBOX).
+# Built from the vocabulary, so a narrow terminal hides the recipient rather than folding a
+# number, msgId or time (issue 15); the sender is the row's number, headed "From".
 COLUMNS = [
-    Column("number", "From"),
-    Column("msg_id", "Message ID"),
-    Column("to", "To"),
-    Column("time", "Time"),
-    Column("content", "Content", fold=True),
+    replace(column, heading="From") if column.key == "number" else column
+    for column in columns(*INBOX)
 ]
 
 

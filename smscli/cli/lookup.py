@@ -8,6 +8,7 @@ a terminal, ISO-8601 with offset in machine formats."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -26,6 +27,7 @@ from smscli.cli.sync import (
 )
 from smscli.errors import ConfigError, NetworkError, SmsCliError
 from smscli.output import Column, OutputFormat, write_rows
+from smscli.rows import LOOKUP, columns
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,18 +38,13 @@ if TYPE_CHECKING:
 
 # Machine formats: the keys in the order every command shares (smscli.rows.LOOKUP); the
 # table has its own, words first (_columns).
-COLUMNS = [
-    Column("number", "Number"),
-    Column("msg_id", "Message ID"),
-    Column("job", "Job", "right"),
-    Column("profile", "Profile"),
-    Column("direction", "Dir"),
-    Column("status", "Status"),
-    Column("time", "Time"),
-    Column("detail", "Detail", fold=True),
-    Column("content", "Content", fold=True),
-    Column("source", "Source"),
-]
+COLUMNS = columns(*LOOKUP)
+
+# The table is read by a person asking "did it arrive, and if not why": the words (detail,
+# content) matter more there than the ids, so on a narrow terminal the source, profile, job
+# and message ID give way before them; the time, direction, number and status always stay.
+# Without these, every column was priority 0 and rich folded numbers and msgIds (issue 15).
+_TABLE_PRIORITY = {"source": 8, "profile": 7, "job": 6, "msg_id": 5, "content": 3, "detail": 2}
 
 
 @c.handle_errors
@@ -203,7 +200,8 @@ def _columns(rows: list[dict[str, object]], fmt: OutputFormat) -> list[Column]:
     message ID late, and leaves out the profile when every row has the same one."""
     if fmt is not OutputFormat.TABLE:
         return COLUMNS
-    by_key = {column.key: column for column in COLUMNS}
+    by_key = {column.key: replace(column, priority=_TABLE_PRIORITY.get(column.key, 0))
+              for column in COLUMNS}
     order = ["time", "direction", "number", "status", "detail", "content", "job", "msg_id",
              "profile", "source"]
     if len({row["profile"] for row in rows}) <= 1:

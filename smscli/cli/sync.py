@@ -198,8 +198,9 @@ class _ProgressLine:
         if progress.window is not None:
             start, end = (_local(t) for t in progress.window)
             window = f", window {start} - {end}"
-        noun = "sent records" if progress.kind == "sent" else "inbound messages"
-        text = f"sync: {progress.records:,} {noun} ({progress.calls} calls{window})"
+        noun = "sent record" if progress.kind == "sent" else "inbound message"
+        text = (f"sync: {_count(progress.records, noun)} "
+                f"({_count(progress.calls, 'call')}{window})")
         sys.stderr.write(f"\r\x1b[2K{text}")
         sys.stderr.flush()
         self._shown = True
