@@ -132,7 +132,9 @@ def _iso(value: datetime) -> str:
     gateway (in its own zone) or from the history, so the same message gives the same row."""
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
-    return value.isoformat()
+    # Whole seconds in every row: send times were recorded with microseconds, delivery times
+    # come from the gateway in seconds, and one row mixed both (issue 15 QA).
+    return value.isoformat(timespec="seconds")
 
 
 def _json_default(value: object) -> object:

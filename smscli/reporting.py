@@ -38,6 +38,7 @@ from smscli.errors import (
 )
 from smscli.gateways.base import DeliveryStatus, RawAnswer, Report, ReportResult
 from smscli.message import plural
+from smscli.rows import STATE_WORDS, delivery_detail
 from smscli.sending import RetryPolicy
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ OnReports = Callable[[Sequence[Report]], object]
 
 DETAIL_LIMIT = 5
 
-NOT_FOUND_DETAIL = "not found yet (still queued, or an unknown id)"
+NOT_FOUND_DETAIL = STATE_WORDS["not_found"]
 NO_REPORT_DETAIL = "no delivery report yet"
 NOT_IN_HISTORY_DETAIL = "no delivery report yet, and not a msgId in the history"
 # SmsGetReport calls per `report` run (every poll of a --wait included): 10,000 reports at
@@ -68,13 +69,6 @@ NOT_IN_HISTORY_DETAIL = "no delivery report yet, and not a msgId in the history"
 MAX_PULLS = 200
 # Seconds between two pulls of one drain: the vendor's own sample polls once a second.
 PULL_PACE = 1.0
-_DETAILS = {
-    DeliveryStatus.DELIVERED: "delivered",
-    DeliveryStatus.FAILED: "failed at the carrier",
-    DeliveryStatus.PENDING: "sending: no delivery report yet",
-    DeliveryStatus.NOT_FOUND: NOT_FOUND_DETAIL,
-    DeliveryStatus.UNKNOWN: "unknown status",
-}
 
 
 # -------------------------------------------------------------------------- which ids
@@ -861,7 +855,7 @@ def history_report(
         number=known.number,
         time=known.time,
         code=known.code,
-        detail=known.detail or _DETAILS[known.status],
+        detail=known.detail,
         source="history",
     )
 
@@ -1203,7 +1197,7 @@ def report_row(report: Report) -> dict[str, object]:
         "status": shown.value,
         "time": report.time,
         "code": report.code,
-        "detail": report.detail or _DETAILS[status],
+        "detail": delivery_detail(status.value, report.code, report.detail),
         "source": report.source,
     }
 

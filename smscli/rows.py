@@ -11,6 +11,8 @@ numbers go first (see smscli.output)."""
 
 from __future__ import annotations
 
+from typing import Final
+
 from smscli.output import Column
 
 # key: (heading, justify, fold, priority). Keys two commands share come in the same order in
@@ -67,6 +69,48 @@ _VOCABULARY: dict[str, tuple[str, str, bool, int]] = {
     "headers": ("Headers", "left", True, 0),
     "body": ("Body", "left", True, 0),
 }
+
+# The words for a delivery state, whichever command recorded or shows it (report, history,
+# lookup, sync): `detail` used to depend on the path (issue 15 QA: "failed at the carrier",
+# "the carrier did not deliver it", or empty for one failed message).
+STATE_WORDS: Final[dict[str, str]] = {
+    "delivered": "delivered",
+    "failed": "failed at the carrier",
+    "pending": "sending: no delivery report yet",
+    "not_found": "not found yet (still queued, or an unknown id)",
+    "unknown": "unknown delivery state",
+}
+# Reasons that only restate the state (the gateway clients' and older smscli versions' words,
+# still in histories): shown as the state's words, never appended to them.
+_RESTATED: Final = frozenset({
+    "delivered", "failed", "failed at the carrier", "the carrier did not deliver it",
+    "sending: no delivery report yet", "unknown status", "unknown delivery state",
+})
+
+
+def delivery_detail(
+    status: str | None, code: object = None, reason: str | None = None, *, at: str | None = None
+) -> str:
+    """`detail` for a delivery state: the state's words, then the gateway's own reason when it
+    says more, the gateway's status code of a failure, and (lookup, whose `time` is the send
+    time) when the state was reached. No state: the reason alone (or nothing)."""
+    if not status:
+        return reason or ""
+    words = STATE_WORDS.get(status, status)
+    restated = not reason or reason.strip() in _RESTATED or reason == words
+    specific = None if restated else reason
+    if specific and status not in ("delivered", "failed"):
+        # "not found yet ...", "no delivery report yet, and ...": smscli's own verdicts.
+        words = specific
+        specific = None
+    if at is not None and status in ("delivered", "failed"):
+        words += f" at {at}"
+    if specific:
+        words += f": {specific}"
+    if status == "failed" and code is not None and str(code) not in ("", "0"):
+        words += f" (gateway status {code})"
+    return words
+
 
 def columns(*keys: str) -> list[Column]:
     """Columns for `keys`, with the vocabulary's heading, alignment and table behaviour."""

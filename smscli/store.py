@@ -1313,6 +1313,21 @@ class Store:
     # -- resume ----------------------------------------------------------------------------------
 
     @_guarded
+    def resumable(self, job_ids: Sequence[int]) -> set[int]:
+        """Of `job_ids`, the jobs a resume can act on: a request that never left (planned,
+        not_sent), whose outcome is unknown (sending, unknown) or that was refused (the same
+        chunk states resume_plan sends or asks about). Only for completion's hints."""
+        if not job_ids:
+            return set()
+        rows = self._db.execute(
+            f"SELECT DISTINCT job_id FROM chunks WHERE job_id IN ({_marks(job_ids)})"  # noqa: S608
+            " AND state IN (?, ?, ?, ?, ?)",
+            (*job_ids, PLANNED, ChunkState.NOT_SENT.value, SENDING, ChunkState.UNKNOWN.value,
+             ChunkState.REFUSED.value),
+        )
+        return {int(row[0]) for row in rows}
+
+    @_guarded
     def resume_plan(self, job_id: int) -> ResumePlan:
         """What a resume may send (never left), must ask about (unknown: may have arrived,
         including `sending` left by a dead process) and must never resend (answered)."""

@@ -105,7 +105,7 @@ def test_number_across_profiles_with_last_delivery_state(gateway: FakeGateway) -
         (2, "sandbox", "sandbox"),
         (1, "main", "laaffic"),
     ]
-    assert hits[1]["status"] == "delivered" and hits[1]["detail"] == "DELIVRD"
+    assert hits[1]["status"] == "delivered" and hits[1]["detail"] == "delivered: DELIVRD"
     assert hits[1]["outcome"] == "accepted" and hits[1]["message"] == "from main"
     assert hits[0]["status"] is None
     assert [h["job"] for h in rows("history", "--number", "447700900123", "-p", "main")] == [1]

@@ -227,3 +227,43 @@ def test_lookup_table_never_folds_numbers_msg_ids_or_times(
         if width == 160:
             assert msg_id in invoke("lookup", "-p", "sandbox", "447700900123", "-o",
                                     "table").stdout  # type: ignore[attr-defined]
+
+
+def test_lookup_and_inbox_wide_show_every_column_at_100(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA of issue 15: at 100 columns lookup hid job and msgId with no --wide to get them."""
+    sent = invoke("send", "-p", "sandbox", "447700900123", "-m", "Hello from smscli, a message "
+                  "for you", "-q")
+    msg_id = sent.stdout.strip()  # type: ignore[attr-defined]
+    assert invoke("sandbox", "inbound", "447700900123", "STOP").exit_code == 0  # type: ignore[attr-defined]
+    monkeypatch.setenv("COLUMNS", "100")
+    narrow = invoke("lookup", "-p", "sandbox", "447700900123", "-o", "table")
+    assert msg_id not in narrow.stdout  # type: ignore[attr-defined]
+    assert "columns hidden at this width: job, msg_id" in narrow.stderr  # type: ignore[attr-defined]
+    assert "--wide shows all" in narrow.stderr  # type: ignore[attr-defined]
+    wide = invoke("lookup", "-p", "sandbox", "447700900123", "-o", "table", "--wide")
+    assert wide.exit_code == 0 and msg_id in wide.stdout  # type: ignore[attr-defined]
+    assert "Job" in wide.stdout and "hidden" not in wide.stderr  # type: ignore[attr-defined]
+    monkeypatch.setenv("COLUMNS", "40")
+    inbox = invoke("inbox", "-p", "sandbox", "-o", "table", "--wide")
+    assert inbox.exit_code == 0 and "To" in inbox.stdout  # type: ignore[attr-defined]
+    assert "hidden" not in inbox.stderr  # type: ignore[attr-defined]
+
+
+def test_lookup_with_no_match_says_so_on_stderr_and_prints_no_table(
+    isolated: Path,
+) -> None:
+    """QA of issue 15: a lookup with no match drew an empty table."""
+    table = invoke("lookup", "-p", "sandbox", "447700900123", "-o", "table")
+    assert table.exit_code == 0 and table.stdout == ""  # type: ignore[attr-defined]
+    assert ("nothing to or from 447700900123 in the last 7 days (history and gateway records "
+            "consulted)") in table.stderr  # type: ignore[attr-defined]
+    offline = invoke("lookup", "447700900123", "--no-sync", "--since", "2d", "-o", "table")
+    assert offline.exit_code == 0 and offline.stdout == ""  # type: ignore[attr-defined]
+    assert ("nothing to or from 447700900123 in the last 2 days (only the local history "
+            "consulted)") in offline.stderr  # type: ignore[attr-defined]
+    for fmt, expected in (("json", "[]\n"), ("jsonl", ""), ("csv", ""), ("tsv", "")):
+        machine = invoke("lookup", "447700900123", "--no-sync", "-o", fmt)
+        assert machine.exit_code == 0 and machine.stdout == expected  # type: ignore[attr-defined]
+        assert "nothing to or from" not in machine.stderr  # type: ignore[attr-defined]

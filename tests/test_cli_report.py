@@ -111,7 +111,7 @@ def test_report_reads_every_output_format_of_send(gateway: FakeGateway, fmt: str
     ]
     assert list(rows[0]) == ["number", "msg_id", "status", "time", "code", "detail", "source"]
     assert rows[0]["code"] == "0" and rows[0]["detail"] == "delivered"
-    assert rows[1]["detail"] == "failed at the carrier"
+    assert rows[1]["detail"] == "failed at the carrier (gateway status 1)"
     assert rows[0]["time"].endswith("+00:00")  # UTC, whatever zone the gateway answered in
     assert "1 delivered, 1 failed, 0 pending, 0 not found" in result.stderr
 

@@ -108,11 +108,26 @@ def test_job_ids_complete_for_resume_job_and_history_show(isolated: Path) -> Non
         capture_output=True, text=True, timeout=60, check=False)
     assert sent.returncode == 0, sent.stderr
     assert complete("smscli history show ", 3) == ["1"]
-    assert complete("smscli send --resume ", 3) == ["1"]
     assert complete("smscli report --job ", 3) == ["1"]
     assert complete("smscli history --job ", 3) == ["1"]
+    # Job 1 is finished: a resume could only say "nothing left to send".
+    assert complete("smscli send --resume ", 3) == []
+
+
+def test_resume_completes_only_jobs_a_resume_can_act_on(isolated: Path) -> None:
+    """QA of issue 15: `--resume <TAB>` offered finished jobs too."""
+    def send(content: str) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "smscli", "send", "-p", "sandbox", "447700900123", "-m",
+             content], capture_output=True, text=True, timeout=60, check=False)
+
+    send("hi")  # job 1: accepted, nothing left
+    send("SANDBOX:NOBALANCE")  # job 2: refused (-10): --resend-refused sends it again
+    assert complete("smscli send --resume ", 3) == ["2"]
     ((value, text),) = zsh("smscli batch --resume ")
-    assert value == "1" and text.startswith("send, sandbox, 1 number, ")
+    assert value == "2" and text.startswith("send, sandbox, 1 number, ")
+    assert complete("smscli history show ", 3) == ["2", "1"]
+    assert complete("smscli report --job ", 3) == ["2", "1"]
 
 
 def test_zsh_keeps_apostrophes_in_descriptions() -> None:

@@ -121,7 +121,9 @@ def test_last_shows_every_number_then_answers_final_ones_from_the_history(
     assert states(second) == states(first)
     assert report_calls(gateway)[1:] == [ids[2:]]  # only the one still pending was asked
     details = [(row["detail"], row["source"]) for row in rows_of(second)]
-    assert details[:2] == [("delivered", "history"), ("failed at the carrier", "history")]
+    assert details[:2] == [
+        ("delivered", "history"), ("failed at the carrier (gateway status 1)", "history")
+    ]
     assert rows_of(first)[0]["source"] == "gateway"
     # The same message gives the same row whichever way the answer came: the gateway's time
     # (in its own zone) and the history's are the same instant, written the same way (UTC).
@@ -137,8 +139,11 @@ def test_history_number_shows_the_state_report_wrote_back(gateway: FakeGateway) 
     send("447700900123", "447700900999")
     assert delivery("447700900999") == [(1, None, None, None)]
     report("--last", code=3)
-    assert delivery("447700900123") == [(1, "delivered", "0", None)]
-    assert delivery("447700900999") == [(1, "failed", "1", None)]
+    # history --number words the state as report does (it used to leave detail empty).
+    assert delivery("447700900123") == [(1, "delivered", "0", "delivered")]
+    assert delivery("447700900999") == [
+        (1, "failed", "1", "failed at the carrier (gateway status 1)")
+    ]
     (job,) = json.loads(invoke("history", "-o", "json").stdout)
     assert (job["delivered"], job["failed"], job["pending"]) == (1, 1, 0)
 
@@ -327,3 +332,48 @@ def test_a_failed_write_back_warns_and_still_answers(
     result = report("--last")
     assert states(result) == [("447700900123", "delivered")]
     assert "delivery states are not saved in the history" in result.stderr
+
+
+def test_one_failed_message_reads_the_same_in_report_history_and_lookup(
+    gateway: FakeGateway,
+) -> None:
+    """QA of issue 15: `detail` depended on which command recorded or showed a state ("failed
+    at the carrier", "the carrier did not deliver it", or empty in `history show`)."""
+    from smscli.rows import delivery_detail
+
+    send("447700900999")
+    fresh = rows_of(report("--last", code=3))[0]
+    words = "failed at the carrier (gateway status 1)"
+    assert fresh["detail"] == words
+    again = rows_of(report("--last", code=3))[0]
+    assert (again["detail"], again["source"]) == (words, "history")
+    assert delivery("447700900999") == [(1, "failed", "1", words)]
+    shown = invoke("history", "show", "1", "-o", "json")
+    assert [row["detail"] for row in json.loads(shown.stdout)] == [words]
+    looked = invoke("lookup", "447700900999", "--no-sync", "-o", "json")
+    (row,) = json.loads(looked.stdout)
+    # lookup's `time` is the send time, so its detail also says when the state came.
+    assert row["detail"] == delivery_detail("failed", "1", None, at=fresh["time"])
+    assert row["detail"].startswith("failed at the carrier at ")
+    # What a getSentRcd sync stores for the same state reads the same.
+    assert delivery_detail("failed", "1", "the carrier did not deliver it") == words
+    assert delivery_detail("failed", "1", "UNDELIV") == (
+        "failed at the carrier: UNDELIV (gateway status 1)"
+    )
+
+
+def test_every_time_in_rows_is_whole_seconds(gateway: FakeGateway) -> None:
+    """QA of issue 15: `sent` (history --number) and lookup's send times carried microseconds
+    while delivery times were whole seconds."""
+    from datetime import datetime
+
+    send("447700900123")
+    report("--last")
+    (hit,) = json.loads(invoke("history", "--number", "447700900123", "-o", "json").stdout)
+    looked = json.loads(invoke("lookup", "447700900123", "--no-sync", "-o", "json").stdout)
+    csv_rows = invoke("history", "--number", "447700900123", "-o", "csv").stdout
+    times = [hit["sent"], hit["time"], looked[0]["time"]]
+    for text in times:
+        parsed = datetime.fromisoformat(text)
+        assert parsed.microsecond == 0 and "." not in text and parsed.utcoffset() is not None
+    assert hit["sent"] in csv_rows

@@ -185,8 +185,10 @@ def test_two_reports_after_delivery_both_show_every_message(gateway: Gateway) ->
             (s["msg_id"], s["number"]) for s in sent
         ]
         assert [r["status"] for r in rows] == ["delivered"] * 119 + ["failed"]
-        assert (rows[0]["code"], rows[0]["detail"]) == ("12", "DELIVRD")
-        assert (rows[-1]["code"], rows[-1]["detail"]) == ("13", "UNDELIV")
+        assert (rows[0]["code"], rows[0]["detail"]) == ("12", "delivered: DELIVRD")
+        assert (rows[-1]["code"], rows[-1]["detail"]) == (
+            "13", "failed at the carrier: UNDELIV (gateway status 13)"
+        )
         assert rows[0]["time"]
         assert "119 delivered, 1 failed, 0 pending, 0 not found" in result.stderr
     assert "no new delivery reports; answered from the history" in result.stderr
@@ -194,7 +196,9 @@ def test_two_reports_after_delivery_both_show_every_message(gateway: Gateway) ->
     (job,) = json.loads(invoke("history", "-o", "json").stdout)
     assert (job["delivered"], job["failed"], job["pending"]) == (119, 1, 0)
     (hit,) = json.loads(invoke("history", "--number", FAILS, "-o", "json").stdout)
-    assert (hit["status"], hit["code"], hit["detail"]) == ("failed", "13", "UNDELIV")
+    assert (hit["status"], hit["code"], hit["detail"]) == (
+        "failed", "13", "failed at the carrier: UNDELIV (gateway status 13)"
+    )
 
 
 def test_pulled_reports_are_written_to_the_history_before_the_next_pull(
@@ -259,8 +263,8 @@ def test_a_report_for_an_id_not_in_the_history_is_kept_and_answered_later(
 
     later = report(*elsewhere, "1999999999", code=3)
     assert [(r["msg_id"], r["number"], r["status"], r["detail"]) for r in rows_of(later)] == [
-        (elsewhere[0], None, "delivered", "DELIVRD"),
-        (elsewhere[1], None, "failed", "UNDELIV"),
+        (elsewhere[0], None, "delivered", "delivered: DELIVRD"),
+        (elsewhere[1], None, "failed", "failed at the carrier: UNDELIV (gateway status 13)"),
         ("1999999999", None, "unknown", reporting.UNKNOWN_ID_DETAIL),
     ]
     assert "1 delivered, 1 failed, 0 pending, 0 not found, 1 unknown" in later.stderr

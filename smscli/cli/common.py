@@ -344,7 +344,7 @@ ResumeOpt = Annotated[
         help="Continue an interrupted job from the history: only requests that never left "
         "are sent (see `smscli history`).",
         show_default=False,
-        autocompletion=completion.job_ids,
+        autocompletion=completion.resumable_job_ids,
     ),
 ]
 ResendUnknownOpt = Annotated[

@@ -61,6 +61,16 @@ def secret_places(incomplete: str) -> Completion:
 
 def job_ids(incomplete: str) -> Completion:
     """The newest jobs of the history (never creating one), with what each was."""
+    return _jobs(incomplete, resumable=False)
+
+
+def resumable_job_ids(incomplete: str) -> Completion:
+    """For --resume: only jobs a resume can act on (requests unsent, unknown or refused); a
+    finished job would only answer "nothing left to send"."""
+    return _jobs(incomplete, resumable=True)
+
+
+def _jobs(incomplete: str, *, resumable: bool) -> Completion:
     with contextlib.suppress(Exception):
         from smscli.store import Store, default_path
 
@@ -68,7 +78,11 @@ def job_ids(incomplete: str) -> Completion:
             return []
         store = Store.open()
         try:
-            jobs = store.jobs(limit=40)
+            # Resumable jobs are few among many finished ones: look further back for them.
+            jobs = store.jobs(limit=400 if resumable else 40)
+            if resumable:
+                left = store.resumable([s.job.id for s in jobs])
+                jobs = [s for s in jobs if s.job.id in left][:40]
         finally:
             store.close()
         found = []

@@ -357,7 +357,8 @@ def _message_row(m: Message) -> dict[str, object]:
         "status": m.status,
         "time": m.status_time,
         "code": m.code,
-        "detail": m.detail,
+        # Worded as report and lookup word it (the stored detail is the gateway's reason).
+        "detail": rows.delivery_detail(m.status, m.code, m.detail) if m.status else m.detail,
         "content": m.content,
         "sender": m.sender,
     }

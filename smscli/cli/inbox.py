@@ -51,6 +51,7 @@ def inbox(
     json_flag: c.JsonOpt = False,
     quiet: c.QuietOpt = False,
     verbose: c.VerboseOpt = False,
+    wide: c.WideOpt = False,
 ) -> None:
     """Inbound messages (replies), newest first. Fetches new ones from the gateway first
     (the profile's account) unless --no-sync.
@@ -60,7 +61,7 @@ def inbox(
       smscli inbox
       smscli inbox --since 1d --number "+44 7700 900123" -o json
     """
-    opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
+    opts = c.common(ctx, profile, output, json_flag, quiet, verbose, wide=wide)
     sender = (
         normalized(number, "--number", country=profile_country(opts))
         if number is not None else None
@@ -85,4 +86,4 @@ def inbox(
         store.close()
     if not rows:
         console.info("no inbound messages in the window")
-    write_rows(rows, COLUMNS, opts.output)
+    write_rows(rows, COLUMNS, opts.output, wide=opts.wide)

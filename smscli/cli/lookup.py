@@ -66,6 +66,7 @@ def lookup(
     json_flag: c.JsonOpt = False,
     quiet: c.QuietOpt = False,
     verbose: c.VerboseOpt = False,
+    wide: c.WideOpt = False,
 ) -> None:
     """Messages to and from some numbers: did they get our SMS?
 
@@ -80,8 +81,9 @@ def lookup(
       smscli lookup "+44 7700 900123"
       smscli lookup 447700900123 447700900456 --since 30d -o json
       smscli lookup 447700900123 --no-sync        offline: the history only
+      smscli lookup 447700900123 --wide           every column, job and msgId too
     """
-    opts = c.common(ctx, profile, output, json_flag, quiet, verbose)
+    opts = c.common(ctx, profile, output, json_flag, quiet, verbose, wide=wide)
     from smscli.numbers import numbers_from_args
 
     # As `send` reads its arguments: comma-separated pieces, each normalised and checked.
@@ -101,10 +103,42 @@ def lookup(
     finally:
         store.close()
     if not rows:
-        console.info(f"nothing to or from {', '.join(wanted)} since {_shown(when)}")
-    write_rows(rows, _columns(rows, opts.output), opts.output)
+        synced = any(note.startswith("consulted:") for note in notes)
+        _nothing(wanted, since, when, synced, opts.output)
+    else:
+        write_rows(rows, _columns(rows, opts.output), opts.output, wide=opts.wide)
     for note in notes:
         console.detail(note)
+
+
+def _nothing(
+    wanted: list[str], since: str, when: datetime, synced: bool, fmt: OutputFormat
+) -> None:
+    """No match: an empty table says nothing to a person, so a line on stderr says what was
+    consulted and the window; machine formats stay empty (`[]` for json), exit 0."""
+    if fmt is OutputFormat.JSON:
+        write_rows([], COLUMNS, fmt)
+    if fmt is not OutputFormat.TABLE:
+        return
+    # "Gateway records" only when the sync went through (--no-sync, offline, rate-limited:
+    # the history alone, as the notes after this line say).
+    consulted = "history and gateway records" if synced else "only the local history"
+    console.info(
+        f"nothing to or from {', '.join(wanted)} {_window(since, when)} ({consulted} consulted)"
+    )
+
+
+_UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day", "w": "week"}
+
+
+def _window(since: str, when: datetime) -> str:
+    """ "in the last 7 days" for a duration, "since 2026-11-01 00:00" for a date."""
+    text = since.strip()
+    amount, unit = text[:-1], text[-1:].lower()
+    if amount.isdigit() and unit in _UNITS:
+        n = int(amount)
+        return f"in the last {_UNITS[unit]}" if n == 1 else f"in the last {n} {_UNITS[unit]}s"
+    return f"since {_shown(when)}"
 
 
 def _sync_first(
@@ -213,7 +247,7 @@ def _time_text(fmt: OutputFormat) -> Callable[[datetime], str]:
     """Times inside `detail` as the rest of the row shows them: local on a table."""
     if fmt is OutputFormat.TABLE:
         return _local_short
-    return lambda when: when.isoformat()
+    return lambda when: when.isoformat(timespec="seconds")
 
 
 def _local_short(when: datetime) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Final
 
-from smscli.gateways.v3_records import SENT_STATUS
+from smscli.rows import delivery_detail
 from smscli.store import NumberHit, Store
 from smscli.support.store import AccountStore, InboundRow, SentRow
 
@@ -26,13 +26,6 @@ LOOKUP_KEYS: Final = (
 INBOX_KEYS: Final = ("time", "number", "to", "content", "msg_id")
 
 _RANK: Final = {"delivered": 2, "failed": 2, "pending": 1}
-_STATUS_WORDS: Final = {
-    "delivered": "delivered",
-    "failed": "failed",
-    "pending": "sending: no delivery report yet",
-    "not_found": "not found at the gateway yet (still queued, or too old)",
-    "unknown": "unknown delivery state",
-}
 
 
 def rank(status: str | None) -> int:
@@ -43,7 +36,7 @@ TimeText = Callable[[datetime], str]
 
 
 def iso_text(when: datetime) -> str:
-    return when.isoformat()
+    return when.isoformat(timespec="seconds")
 
 
 def lookup_rows(
@@ -103,22 +96,16 @@ def history_row(
     }
 
 
-def _words(status: str, when: datetime | None, reason: str | None, time_text: TimeText) -> str:
-    """"delivered at <time>: <reason>" with what is known."""
-    words = _STATUS_WORDS.get(status, status)
-    if when is not None and status in ("delivered", "failed"):
-        words += f" at {time_text(when)}"
-    if reason and reason != _STATUS_WORDS.get(status):
-        words += f": {reason}"
-    return words
+def _at(when: datetime | None, time_text: TimeText) -> str | None:
+    return time_text(when) if when is not None else None
 
 
 def _history_status(hit: NumberHit, time_text: TimeText) -> tuple[str, str]:
     m = hit.message
     if m.outcome == "accepted":
         status = m.status or "pending"
-        reason = m.detail or (f"status {m.code}" if m.code and status == "failed" else None)
-        return _shown(status), _words(status, m.status_time, reason, time_text)
+        detail = delivery_detail(status, m.code, m.detail, at=_at(m.status_time, time_text))
+        return _shown(status), detail
     if m.outcome == "rejected":
         return "failed", f"rejected by the gateway: {m.error}" if m.error else "rejected"
     if m.outcome == "not_sent":
@@ -137,15 +124,10 @@ def _shown(status: str) -> str:
 
 
 def _gateway_detail(record: SentRow, time_text: TimeText) -> str:
-    reason = None
-    if record.status in ("unknown", "failed"):
-        # Worded when shown, not when synced: the code is what the gateway said.
-        known = SENT_STATUS.get(record.code or "")
-        reason = known[1] if known is not None and record.status == "failed" else record.detail
-    words = _words(record.status, record.status_time, reason, time_text)
-    if record.code is not None and record.status in ("failed", "unknown"):
-        words += f" (gateway status {record.code})"
-    return words
+    # Worded when shown, not when synced, by the same function as report's and history's rows.
+    return delivery_detail(
+        record.status, record.code, record.detail, at=_at(record.status_time, time_text)
+    )
 
 
 def gateway_row(record: SentRow, time_text: TimeText = iso_text) -> dict[str, object]:
