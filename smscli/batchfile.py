@@ -24,6 +24,7 @@ from itertools import chain
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
+from smscli.argtext import sender_problem
 from smscli.errors import InputError, UsageError
 from smscli.gateways.base import BatchElement
 from smscli.message import MessageInfo, analyze
@@ -285,7 +286,7 @@ def _csv_records(
 
 def _json_records(text: str, name: str) -> Iterator[Record]:
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_float=_json_float)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
@@ -310,7 +311,7 @@ def _jsonl_records(lines: Iterator[str]) -> Iterator[Record]:
         if not text:
             continue
         try:
-            item = json.loads(text)
+            item = json.loads(text, parse_float=_json_float)
         except json.JSONDecodeError as exc:
             yield line_no, f"not valid JSON ({exc.msg}, column {exc.colno})"
             continue
@@ -455,6 +456,13 @@ def _resolve_keys(keys: Sequence[str], template: Template | None) -> _Keys:
 
 class _Unusable(ValueError):
     """A JSON value that cannot stand for text (an object or a list)."""
+
+
+def _json_float(text: str) -> float | str:
+    """A JSON number with a fraction or exponent. One written with an exponent (4.477e11) is
+    kept as written: as a phone number it has lost digits (and is refused, named as such),
+    as a message it is what the file says."""
+    return text if "e" in text or "E" in text else float(text)
 
 
 def _text(value: object) -> str | None:
@@ -622,7 +630,10 @@ class _Builder:
         sender = (self._value(position, values, keys.sender) or "").strip()
         if not sender:
             return self.default_sender
-        if self.max_sender == 0:
+        problem = sender_problem(sender)
+        if problem is not None:
+            self.fail(position, f"sender ID {_shorten(sender)!r} {problem}")
+        elif self.max_sender == 0:
             self.fail(position, f"sender ID {_shorten(sender)!r}: this provider has no sender ID")
         elif len(sender) > self.max_sender:
             self.fail(

@@ -10,7 +10,15 @@ def main() -> None:
     if sys.argv[1:] == ["--version"]:
         from smscli import __version__
 
-        sys.stdout.write(f"smscli {__version__}\n")
+        try:
+            if sys.stdout is None:  # started with stdout closed (`>&-`)
+                raise ValueError("stdout is closed")
+            sys.stdout.write(f"smscli {__version__}\n")
+            sys.stdout.flush()
+        except (OSError, ValueError) as exc:
+            from smscli.cli.help import exit_output_failure
+
+            exit_output_failure(exc)
         return
     from smscli.cli import main as run
 

@@ -186,9 +186,17 @@ def check(normalized: str) -> str | None:
     return _reason(normalized)
 
 
+_SCIENTIFIC = re.compile(r"[0-9]+(?:[.,][0-9]+)?[eE][+]?[0-9]+")
+
+
 def _reason(normalized: str) -> str:
     if not normalized:
         return "empty"
+    if _SCIENTIFIC.fullmatch(normalized):
+        return (
+            "is in scientific notation (as a spreadsheet shows 4.47E+11): its last digits are "
+            "probably lost; format the column as text and export it again"
+        )
     if _has_letters(normalized):
         return "has letters"
     others = [c for c in dict.fromkeys(normalized) if not ("0" <= c <= "9")]

@@ -152,6 +152,12 @@ def _header_safe(value: str) -> str | None:
     )
 
 
+def _sender_token(value: str) -> str | None:
+    from smscli.argtext import sender_problem
+
+    return sender_problem(value)
+
+
 def _country_code(value: str) -> str | None:
     if len(value) == 2 and value.isascii() and value.isalpha():
         return None
@@ -257,6 +263,7 @@ KEYS: dict[str, Key] = {
             # mobset has no sender id.
             providers=ALL_PROVIDERS - _MOBSET_CREDENTIAL,
             credential=True,
+            validate=_sender_token,
         ),
         Key(
             "base_url",
@@ -412,6 +419,9 @@ def _coerce(info: Key, raw: object) -> object:
             raise ValueError("must be text (in quotes in the file)")
         if not raw:
             raise ValueError("must not be empty")
+        if any("\ud800" <= char <= "\udfff" for char in raw):
+            # An argv or env byte the locale could not decode: no file or request can hold it.
+            raise ValueError("is not UTF-8 text (retype it, or use a UTF-8 locale)")
         return raw
     if info.type is bool:
         if isinstance(raw, bool):

@@ -45,6 +45,7 @@ a chunk without an answer as `planned`/`sending` (its process alive) or `not_sen
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import json
@@ -538,6 +539,38 @@ def release_job_lock(db_path: pathlib.Path, job_id: int) -> None:
     fd = _held_locks.pop(str(lock_path(db_path, job_id)), None)
     if fd is not None:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+def answered_marker(db_path: pathlib.Path, job_id: int, chunk: int, state: str) -> pathlib.Path:
+    return db_path.parent / LOCK_DIR / f"job-{job_id}.chunk-{chunk}.{state}"
+
+
+def mark_answered(db_path: pathlib.Path, job_id: int, outcomes: Iterable[ChunkOutcome]) -> bool:
+    """Answers the history could not take (a full disk), kept as empty files beside the
+    job's lock whose names say which request got which answer. An empty file needs no data
+    block, so it can usually be made where the database could not grow; a later resume reads
+    them (claim_job) and never treats those requests as unknown, so nothing invites sending
+    them twice. False when a marker could not be made either."""
+    made = True
+    for outcome in outcomes:
+        path = answered_marker(db_path, job_id, outcome.chunk.index, outcome.state.value)
+        try:
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        except OSError:
+            made = False
+    return made
+
+
+def _answered_markers(db_path: pathlib.Path, job_id: int) -> dict[int, tuple[str, pathlib.Path]]:
+    """chunk index -> (state, marker file) for the answers a run could not record."""
+    found: dict[int, tuple[str, pathlib.Path]] = {}
+    for path in (db_path.parent / LOCK_DIR).glob(f"job-{job_id}.chunk-*.*"):
+        _, chunk, state = path.name.split(".", 2)
+        index = chunk.removeprefix("chunk-")
+        if index.isdigit() and state in {s.value for s in ChunkState}:
+            found[int(index)] = (state, path)
+    return found
 
 
 def job_locked(db_path: pathlib.Path, job_id: int, pid: int | None) -> bool:
@@ -1209,13 +1242,19 @@ class Store:
                 ).fetchall(),
             )
             error = NetworkError(LOST_IN_FLIGHT, maybe_processed=True)
+            marked = _answered_markers(self.path, job_id)
             for chunk in lost:
                 outcome = ChunkOutcome(chunk, ChunkState.UNKNOWN, error=error, attempts=0)
+                if chunk.index in marked:
+                    outcome = _marked_outcome(chunk, marked[chunk.index][0]) or outcome
                 self._record_outcome(db, job_id, outcome, now)
             db.execute(
                 "UPDATE jobs SET status = 'running', pid = ?, updated = ? WHERE id = ?",
                 (os.getpid(), now, job_id),
             )
+        for _, path in marked.values():  # recorded now: the markers have done their work
+            with contextlib.suppress(OSError):
+                path.unlink()
         return self.job(job_id)
 
     # -- the journal's writes --------------------------------------------------------------------
@@ -1333,9 +1372,16 @@ class Store:
         including `sending` left by a dead process) and must never resend (answered)."""
         job = self.job(job_id)
         plan = ResumePlan(job)
+        # Answers a run could not record (mark_answered): known, so never offered as unknown,
+        # even before claim_job records them.
+        marked = _answered_markers(self.path, job_id)
         for info, chunk in self._chunks_with_plans(job):
             if info.state in (PLANNED, ChunkState.NOT_SENT.value):
                 plan.to_send.append(chunk)
+            elif info.state in (SENDING, ChunkState.UNKNOWN.value) and info.index in marked and (
+                known := _marked_outcome(chunk, marked[info.index][0])
+            ):
+                (plan.refused if known.state is ChunkState.REFUSED else plan.settled).append(known)
             elif info.state in (SENDING, ChunkState.UNKNOWN.value):
                 plan.unknown.append((info, chunk))
             elif info.state == ChunkState.REFUSED.value:
@@ -1390,7 +1436,9 @@ class Store:
                 chunk.order_ids = [row[2] or "" for row in got]
             if any(row[3] is not None for row in got):
                 chunk.contents = [row[3] or "" for row in got]
-            if any(row[4] is not None for row in got):
+            # A batch chunk carries both lists (batchfile._chunk), a sender of None each when
+            # no row names one: without them a resent batch chunk is not a batch chunk.
+            if chunk.contents is not None or any(row[4] is not None for row in got):
                 chunk.sender_ids = [row[4] for row in got]
         return chunks
 
@@ -1882,6 +1930,9 @@ class Store:
         for job_id in deleted:
             with contextlib.suppress(OSError):
                 lock_path(self.path, job_id).unlink()
+            for _, path in _answered_markers(self.path, job_id).values():
+                with contextlib.suppress(OSError):
+                    path.unlink()
         if counts.jobs or counts.orphan_reports:
             _give_back(self._db)
         return counts
@@ -2061,6 +2112,29 @@ class RawKeeper:
         ]
 
 
+ANSWERED_UNRECORDED: Final = (
+    "answered by the gateway while the history could not record it (disk full): sent, but "
+    "its msgIds were lost with that answer; `smscli sync` or `lookup` finds them in the "
+    "gateway's records"
+)
+
+
+def _marked_outcome(chunk: Chunk, state: str) -> ChunkOutcome | None:
+    """What a marker (mark_answered) says of a request its run could not record. Accepted:
+    sent, its msgIds lost with the answer (never resent; `sync`/`lookup` find them in the
+    gateway's records). Rejected or refused: as the gateway said. Anything else: unknown."""
+    if state == ChunkState.ACCEPTED.value:
+        result = SendResult((), success=len(chunk.numbers), fail=0)
+        return ChunkOutcome(
+            chunk, ChunkState.ACCEPTED, result=result, attempts=0,
+            error=SmsCliError(ANSWERED_UNRECORDED), untracked=tuple(chunk.numbers),
+        )
+    if state in (ChunkState.REJECTED.value, ChunkState.REFUSED.value):
+        error = GatewayError(f"{ANSWERED_UNRECORDED} (the gateway said no)")
+        return ChunkOutcome(chunk, ChunkState(state), error=error, attempts=0)
+    return None
+
+
 class StoreJournal:
     """sending.Journal over the history. `before` commits the chunk as `sending` before its
     request leaves, so a kill -9 right after still leaves a record (a resume then treats it as
@@ -2115,6 +2189,10 @@ def _create_private(path: pathlib.Path) -> bool:
     user's: their modes are left alone."""
     try:
         if not path.parent.is_dir():
+            if path.parent.exists():
+                # mkdir(exist_ok=True) raises FileExistsError for a file in the way, which
+                # would read as "the database exists" below.
+                raise NotADirectoryError(errno.ENOTDIR, "the data directory is a file")
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     except FileExistsError:

@@ -117,6 +117,39 @@ def test_an_answer_the_history_cannot_record_stops_sending_and_is_named(
     assert_nothing_twice_and_every_answer_kept(gateway, only_job(), unrecorded=unrecorded)
 
 
+def test_a_later_resume_never_offers_an_answered_but_unrecorded_request_as_unknown(
+    gateway: EdgeGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run that could not record request 3's answer says "Do NOT resend"; a resume after
+    the disk has room again must not undo that by listing those 1,000 numbers as unknown with
+    a --resend-unknown hint (a double send for whoever missed the first message)."""
+    real = Store._chunk_result
+
+    def disk_full_for_request_3(self: Store, job_id: int, outcome: Any, content: bool) -> None:
+        if outcome.chunk.index == 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        real(self, job_id, outcome, content)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Store, "_chunk_result", disk_full_for_request_3)
+        given, args = send_args(tmp_path, 5000, "-o", "jsonl", "--concurrency", "1")
+        assert invoke(*args).exit_code == 74
+    job = only_job()
+    later = invoke("send", "--resume", str(job), "-y", "-o", "jsonl")
+    assert later.exit_code == 3, later.stderr  # sent, but 1,000 numbers without msgIds
+    assert "--resend-unknown" not in later.stderr
+    rows = [json.loads(line) for line in later.stdout.splitlines()]
+    marked = [r for r in rows if r["number"] in set(given[2000:3000])]
+    assert len(marked) == 1000 and all(r["outcome"] == "accepted" for r in marked)
+    # Every number reached the gateway exactly once, the 1,000 included.
+    assert gateway.processed() == Counter(given)
+    again = invoke("send", "--resume", str(job), "-y", "--resend-unknown", "-o", "jsonl")
+    assert again.exit_code in (0, 3), again.stderr
+    assert gateway.processed() == Counter(given)
+    # The markers were read once and are gone.
+    assert not list((tmp_path / "data" / "locks").glob("job-*.chunk-*"))
+
+
 def test_refused_before_processing_resumes_with_resend_refused(
     gateway: EdgeGateway, tmp_path: Path
 ) -> None:

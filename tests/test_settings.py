@@ -606,7 +606,8 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
     "corp_id": st.from_regex(r"[0-9]{1,12}", fullmatch=True),
     "login_name": TEXT,
     "password": TEXT,
-    "sender_id": TEXT,
+    # A sender ID is one token: no control characters (smscli.argtext.sender_problem).
+    "sender_id": st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=32),
     "base_url": BASE_URL,
     # The same bounds as the command-line options (smscli.limits).
     "timeout": st.floats(min_value=0.1, max_value=3600),

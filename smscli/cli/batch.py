@@ -219,6 +219,9 @@ def _template(
         return None
     if not message.strip():
         raise UsageError("the message template is empty")
+    from smscli.argtext import check_encodable
+
+    check_encodable(message, "the message template")
     return parse_template(message)
 
 

@@ -406,6 +406,12 @@ def sender_id(profile: ResolvedProfile, gateway: Gateway) -> str | None:
             f"{gateway.name} has no sender ID",
             hint=f"drop --sender-id (or unset sender_id in profile {profile.name})",
         )
+    if sender is not None:
+        from smscli.argtext import sender_problem
+
+        problem = sender_problem(sender)
+        if problem is not None:
+            raise UsageError(f"the sender ID {problem}", hint="a sender ID is one short name")
     if sender is not None and len(sender) > gateway.max_sender_id:
         raise UsageError(
             f"the sender ID is {len(sender)} characters long; at most "

@@ -114,4 +114,46 @@ def run_main(main: Any, **kwargs: Any) -> Any:
 
         console.error("interrupted")
         sys.exit(130)
+    except SystemExit as exc:
+        # Click turns a closed pipe under help or --version (`smscli --help | true`) into exit 1
+        # (1 means "the gateway rejected" here), marking it by wrapping stdout: 141 instead.
+        if exc.code == 1 and isinstance(sys.stdout, click.utils.PacifyFlushWrapper):
+            sys.exit(141)
+        raise
+    except OSError as exc:
+        # Help, --version and the like are written by Click itself, outside any command's
+        # error boundary: `smscli --help > /dev/full` or `| true` must not end in a traceback.
+        if not stdout_failed(exc):
+            raise
+        exit_output_failure(exc)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def stdout_failed(exc: OSError) -> bool:
+    """Whether an OSError that reached the top is stdout failing: a closed pipe or a full disk
+    (only writes fail that way: the history's own failures are sqlite3 errors), or any error
+    while what is pending on stdout cannot be flushed either."""
+    import errno
+
+    if exc.errno in (errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    if sys.stdout is None:
+        return True
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        return True
+    return False
+
+
+def exit_output_failure(exc: BaseException) -> None:
+    """Exit as a command does when its output fails: 141 without a word for a closed pipe
+    (the reader went away), else one line and 74."""
+    from smscli import console
+    from smscli.errors import OutputClosed
+    from smscli.output import output_error
+
+    error = output_error(exc)
+    if not isinstance(error, OutputClosed):
+        console.error(error.message)
+    sys.exit(int(error.exit_code))

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from smscli import console
+from smscli.argtext import check_encodable
 from smscli.errors import InputError, UsageError
 from smscli.numbers import (
     NumberCollector,
@@ -49,6 +50,7 @@ def read_message(message: str | None, message_file: str | None, *, max_chars: in
         )
     if not text.strip():
         raise InputError("the message is empty")
+    check_encodable(text, "the message")
     if len(text) > max_chars:
         raise InputError(
             f"the message is {len(text)} characters long; this provider takes at most {max_chars}"

@@ -396,9 +396,15 @@ def end_job(journal: StoreJournal | None) -> list[ChunkOutcome]:
 
     if journal is None:
         return []
+    from smscli.store import mark_answered
+
     unrecorded: list[ChunkOutcome] = []
     try:
         unrecorded = journal.retry_failures()
+        if unrecorded:
+            # Left beside the job's lock so a later resume knows these were answered and
+            # never offers them as unknown (which would invite sending them twice).
+            mark_answered(journal.store.path, journal.job_id, unrecorded)
         journal.store.finish_job(journal.job_id)
     except StoreError as exc:
         console.warn(exc.message)
@@ -782,8 +788,8 @@ def _unrecorded(run: RunResult, job: JobRef | None) -> None:
         f"{err.message if err else 'the history failed'}: sending stopped. The gateway "
         f"answered {'request' if len(run.unrecorded) == 1 else 'requests'} {which} "
         f"({plural(numbers, 'number')}) but the history could not record "
-        "those answers: they are in the rows written above, and the history shows them as "
-        "unknown. Do NOT resend them."
+        "those answers: they are in the rows written above; the history shows them in "
+        "flight until a resume records them as sent. Do NOT resend them."
     )
     for o in run.unrecorded[:20]:
         first, last = o.chunk.numbers[0], o.chunk.numbers[-1]
