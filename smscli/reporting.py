@@ -37,6 +37,7 @@ from smscli.errors import (
     UsageError,
 )
 from smscli.gateways.base import DeliveryStatus, RawAnswer, Report, ReportResult
+from smscli.message import plural
 from smscli.rows import STATE_WORDS, delivery_detail
 from smscli.sending import RetryPolicy
 
@@ -83,7 +84,7 @@ class RawId:
 class ParsedIds:
     format: str  # plain | json | jsonl | csv | tsv
     ids: list[RawId]
-    skipped: int = 0  # rows with an empty msg_id (numbers the gateway rejected)
+    skipped: int = 0  # rows with an empty msg_id (rejected, or accepted without an id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +253,13 @@ def check_ids(raw: Sequence[RawId], *, skipped: int = 0) -> CollectedIds:
     if not unique:
         hint = "give msgIds as arguments, with -f PATH, or pipe in the output of `smscli send`"
         if skipped:
-            hint = f"{skipped} rows had an empty msg_id (numbers the gateway rejected)"
+            # Not "rejected": issue 10's accepted-without-id rows have no msg_id either, and
+            # calling them rejected invites sending them again.
+            hint = (
+                f"{skipped} row{'' if skipped == 1 else 's'} had an empty msg_id: numbers the "
+                "gateway rejected, or accepted without giving a message id (sent: do not send "
+                "those again); each row's outcome and error say which"
+            )
         raise InputError("no msgIds found in the input", hint=hint)
     return CollectedIds(unique, duplicates=len(raw) - len(unique), skipped=skipped)
 
@@ -360,12 +367,26 @@ def ids_from_history(store: Store, selection: HistorySelection, profile: str) ->
             hint=f"ask again in a moment, or follow it with: smscli history show {job_id}",
         )
     if not tracked:
+        # A job the gateway accepted without giving ids (issue 10) must not read as "accepted
+        # none": that would invite sending the same messages again.
+        summaries = store.jobs(job_id=job_id)
+        accepted = summaries[0].counts.accepted if summaries else 0
+        if accepted:
+            raise UsageError(
+                f"job {job_id} has no msgIds: the gateway accepted {plural(accepted, 'number')} "
+                "without giving a message id, so their delivery cannot be followed",
+                hint=f"they were sent: do not send them again; see: smscli history show {job_id}",
+            )
         raise UsageError(
             f"job {job_id} has no msgIds: the gateway accepted none of its numbers",
             hint=f"see: smscli history show {job_id}",
         )
     origin = f"job {job_id}" + (" (still being sent: the msgIds recorded so far)" if live else "")
-    return CollectedIds(list(tracked), tracked=tracked, origin=origin)
+    # Numbers accepted without a msgId (issue 10) cannot be asked about: counted, so that the
+    # report does not silently show fewer messages than the job sent.
+    summaries = [] if live else store.jobs(job_id=job_id)
+    untracked = max(summaries[0].counts.accepted - len(tracked), 0) if summaries else 0
+    return CollectedIds(list(tracked), tracked=tracked, origin=origin, skipped=untracked)
 
 
 def _read_ids(path: str, stdin: TextIO | None) -> str:
@@ -858,8 +879,8 @@ def combine(
 ) -> ReportOutcome:
     """One report per id, in input order: the gateway's answer where it was asked, else the
     history's final state (marked). A gateway that has forgotten an old id (not found) does
-    not hide the final state the history holds; a number the answer lacks comes from the
-    history."""
+    not hide the final state the history holds; the number is the one the history sent to
+    (the answer may lack it, or echo it as +44..., 0044..., issue 10)."""
     answered = {r.msg_id: r for r in asked.reports} if asked is not None else {}
     reports = []
     for msg_id in ids:
@@ -867,7 +888,7 @@ def combine(
         got = answered.get(msg_id)
         if got is None or (got.status is DeliveryStatus.NOT_FOUND and _final(known)):
             reports.append(history_report(msg_id, known))
-        elif got.number is None and known is not None and known.number is not None:
+        elif known is not None and known.number is not None and got.number != known.number:
             reports.append(replace(got, number=known.number))
         else:
             reports.append(got)

@@ -236,7 +236,7 @@ def test_interval_without_wait_is_a_usage_error(gateway: FakeGateway) -> None:
         ([], "2401011200001000001\nnot-an-id\n", "stdin line 2: 'not-an-id'"),
         ([], '{"msg_id": "2401011200001000001"}\n{"number": "4477"}\n', "stdin line 2 has no"),
         ([], "", "no msgIds found"),
-        ([], "number\tmsg_id\n447700900997\t\n", "1 rows had an empty msg_id"),
+        ([], "number\tmsg_id\n447700900997\t\n", "1 row had an empty msg_id"),
         (["-f", "/nonexistent/sent.jsonl"], None, "not found: /nonexistent/sent.jsonl"),
         (["1", "--wait", "--interval", "0"], None, "--interval must be greater than 0"),
         (["1", "-o", "xml"], None, "unknown output format"),

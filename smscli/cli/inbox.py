@@ -11,7 +11,15 @@ import typer
 
 from smscli import console
 from smscli.cli import common as c
-from smscli.cli.sync import DEFAULT_SINCE, SinceOpt, normalized, open_history, run_sync, since_time
+from smscli.cli.sync import (
+    DEFAULT_SINCE,
+    SinceOpt,
+    normalized,
+    open_history,
+    profile_country,
+    run_sync,
+    since_time,
+)
 from smscli.errors import SmsCliError
 from smscli.output import write_rows
 from smscli.rows import INBOX, columns
@@ -54,7 +62,10 @@ def inbox(
       smscli inbox --since 1d --number "+44 7700 900123" -o json
     """
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose, wide=wide)
-    sender = normalized(number, "--number") if number is not None else None
+    sender = (
+        normalized(number, "--number", country=profile_country(opts))
+        if number is not None else None
+    )
     when = since_time(since)
     store = open_history()
     try:

@@ -21,6 +21,7 @@ from smscli.cli.sync import (
     freshness,
     normalized,
     open_history,
+    profile_country,
     run_sync,
     since_time,
 )
@@ -86,7 +87,8 @@ def lookup(
     from smscli.numbers import numbers_from_args
 
     # As `send` reads its arguments: comma-separated pieces, each normalised and checked.
-    wanted = [normalized(raw.value) for raw in numbers_from_args(numbers)]
+    country = profile_country(opts)
+    wanted = [normalized(raw.value, country=country) for raw in numbers_from_args(numbers)]
     when = since_time(since)
     store = open_history()
     try:
@@ -156,22 +158,26 @@ def _sync_first(
         ) from None
     gateway = c.open_gateway(prof, opts)
     synced = True
+    never = False  # the sent-record sync failed: say so if it never worked either
+    clamped: datetime | None = None
     try:
         for part in ("sent", "inbound"):
             try:
-                run_sync(gateway, store, prof, since, wait=False, refresh_pending=False,
-                         sent=part == "sent", inbound=part == "inbound")
+                done = run_sync(gateway, store, prof, since, wait=False, refresh_pending=False,
+                                sent=part == "sent", inbound=part == "inbound")
+                clamped = clamped or done.clamped
             except NetworkError as exc:
                 console.warn(
                     f"could not reach the gateway ({exc.message}): answered from the history"
                 )
-                return freshness(store, prof, since)
+                return _fresh_or_never(store, prof, since, gateway)
             except SmsCliError as exc:
                 # Rate-limited (-15), refused, or the history busy: the rows are still the
                 # history's best answer, said to be so.
                 what = "sent records" if part == "sent" else "inbound messages"
                 console.warn(f"could not sync {what} ({exc.message}): answered from the history")
                 synced = False
+                never = never or part == "sent"
         _refresh(gateway, store, prof, since, numbers)
     finally:
         gateway.close()
@@ -181,7 +187,29 @@ def _sync_first(
         notes.append(f"consulted: the local history, and from {prof.name} ({prof.provider}): "
                      + "; ".join(consulted))
     notes.extend(f"not consulted: {item}" for item in missing)
+    if clamped is not None:
+        # --since reaches further back than the gateway keeps sent records: say so, or an
+        # empty answer for those days reads as "nothing was sent".
+        notes.append(f"not consulted: the gateway's sent records before "
+                     f"{clamped.astimezone():%Y-%m-%d %H:%M} "
+                     "(it keeps them for 90 days)")
+    if never:
+        return notes + _fresh_or_never(store, prof, since, gateway)
     return notes + freshness(store, prof, since)
+
+
+def _fresh_or_never(
+    store: Store, prof: ResolvedProfile, since: datetime, gateway: object
+) -> list[str]:
+    """How fresh the account's sent records are; when they were never synced, that the rows
+    are smscli's own sends only (silence would read as "nothing was sent to this number")."""
+    from smscli.support.sync import SentSource
+
+    lines = freshness(store, prof, since)
+    if lines or not isinstance(gateway, SentSource):
+        return lines
+    return [f"sent records of profile {prof.name} were never synced: only smscli's own sends "
+            "are in the history"]
 
 
 def _refresh(

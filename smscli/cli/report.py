@@ -295,6 +295,13 @@ def _from_history(selection: HistorySelection, prof: ResolvedProfile) -> Collect
     if collected.ids:
         found = plural(len(collected.ids), "msgId")
         console.detail(f"{collected.origin}: {found} from the history")
+        if collected.skipped:
+            console.warn(
+                f"{plural(collected.skipped, 'more number')} of {collected.origin} "
+                "sent without a message id: "
+                f"{'its' if collected.skipped == 1 else 'their'} delivery cannot be followed "
+                "(not shown)"
+            )
     else:
         console.info(f"no message of profile {prof.name} in the history ({selection.option})")
     return collected
@@ -417,30 +424,35 @@ class _Run:
             return {}  # only sharpens pending vs unknown: not worth failing a report for
 
     def _may_drain(self, store: Store) -> bool:
-        """The profile's drain_reports: false answers from the history alone; unset pulls,
-        after saying once (per history and profile) what pulling costs a shared account."""
-        from smscli.providers import is_sandbox
+        return may_drain(self.prof, store)
 
-        choice = self.prof.get_bool("drain_reports")
-        name = self.prof.name
-        if choice is False:
-            console.detail(
-                f"profile {name} has drain_reports = false: the gateway's report queue is not "
-                "pulled; answering from the history"
-            )
-            return False
-        # A simulated account has nobody else to take reports from.
-        if choice is None and not is_sandbox(self.prof) and store.first_notice(
-            f"drain_reports:{name}"
-        ):
-            console.warn(
-                f"{self.prof.provider} hands each delivery report out once: pulling them takes "
-                "them from every other system using this account. If the account is shared, "
-                f"run `smscli config set drain_reports false -p {name}` (report then answers "
-                f"from the history alone); `... drain_reports true -p {name}` keeps pulling "
-                "without this note. Shown once."
-            )
-        return True
+
+def may_drain(prof: ResolvedProfile, store: Store) -> bool:
+    """The profile's drain_reports: false answers from the history alone; unset pulls,
+    after saying once (per history and profile) what pulling costs a shared account. Also
+    asked by `sync` and `lookup`, which drain the same queue."""
+    from smscli.providers import is_sandbox
+
+    choice = prof.get_bool("drain_reports")
+    name = prof.name
+    if choice is False:
+        console.detail(
+            f"profile {name} has drain_reports = false: the gateway's report queue is not "
+            "pulled (delivery states come from the history)"
+        )
+        return False
+    # A simulated account has nobody else to take reports from.
+    if choice is None and not is_sandbox(prof) and store.first_notice(
+        f"drain_reports:{name}"
+    ):
+        console.warn(
+            f"{prof.provider} hands each delivery report out once: pulling them takes "
+            "them from every other system using this account. If the account is shared, "
+            f"run `smscli config set drain_reports false -p {name}` (report then answers "
+            f"from the history alone); `... drain_reports true -p {name}` keeps pulling "
+            "without this note. Shown once."
+        )
+    return True
 
 
 def _utc_now() -> datetime:

@@ -12,9 +12,11 @@ import typer
 
 from smscli import console
 from smscli.cli import common as c
-from smscli.errors import InputError, UsageError
+from smscli.errors import ConfigError, InputError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from smscli.gateways.base import Gateway
     from smscli.settings import ResolvedProfile
     from smscli.store import Store
@@ -95,15 +97,39 @@ def since_time(text: str) -> datetime:
         raise UsageError(f"--since: {exc}") from None
 
 
-def normalized(raw: str, what: str = "number") -> str:
-    """A number as `send` normalises it; InputError (exit 2, nothing asked) when invalid."""
-    from smscli.numbers import check, normalize
+def normalized(
+    raw: str, what: str = "number", country: Callable[[], str | None] | None = None
+) -> str:
+    """A number as `send` normalises it; InputError (exit 2, nothing asked) when invalid.
+    `country` gives the profile's default_country, asked only for a number that is not
+    international as written: `send` reads "07400 123456" as a national number of it."""
+    from smscli.numbers import check, normalize, to_international
 
     number = normalize(raw)
     problem = check(number)
+    if problem and country is not None:
+        code = country()
+        if code is not None:
+            number, problem = to_international(raw, code)
     if problem:
         raise InputError(f"{what} {raw!r}: {problem}")
     return number
+
+
+def profile_country(opts: c.Common) -> Callable[[], str | None]:
+    """The profile's default_country, read once when first needed; None without a usable
+    profile (lookup --no-sync and inbox --no-sync work without one)."""
+    found: list[str | None] = []
+
+    def country() -> str | None:
+        if not found:
+            try:
+                found.append(c.country(c.load_profile(opts)))
+            except ConfigError:
+                found.append(None)
+        return found[0]
+
+    return country
 
 
 def open_history() -> Store:
@@ -127,6 +153,11 @@ def run_sync(
     from smscli.support.store import AccountStore
     from smscli.support.sync import Options, sync
 
+    drain = True
+    if sent and getattr(gateway, "report_mode", "") == "queue":
+        from smscli.cli.report import may_drain
+
+        drain = may_drain(prof, store)
     line = _ProgressLine()
     try:
         return sync(
@@ -144,6 +175,7 @@ def run_sync(
                 on_progress=line.update,
                 store_content=prof.get_bool("store_content") is not False,
                 refresh_pending=refresh_pending,
+                drain_reports=drain,
             ),
         )
     finally:

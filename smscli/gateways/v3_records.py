@@ -20,6 +20,9 @@ from typing import Any, Final
 from smscli.gateways.base import DeliveryStatus
 from smscli.gateways.records import Inbound, InboundPage, SentPage, SentRecord
 
+_EPOCH_SECONDS_DIGITS: Final = 10
+_EPOCH_MS_DIGITS: Final = 13
+
 MAX_SENT_SPAN: Final = timedelta(days=31)
 SENT_HISTORY: Final = timedelta(days=90)
 MAX_SENT_PAGE: Final = 50_000
@@ -186,20 +189,33 @@ def _parse_time(value: object) -> datetime | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        try:
-            return datetime.fromtimestamp(value / 1000, UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
+        return _epoch(value)
     text = str(value).strip()
     if not text:
         return None
     if text.isdigit():
-        return _parse_time(int(text))
+        return _epoch(int(text))
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=_ID_TZ)
+
+
+def _epoch(value: float) -> datetime | None:
+    """Epoch milliseconds (13 digits) or seconds (10 digits), as getReport's receiveTime is
+    read (v3.parse_receive_time); any other number is no time: seconds read as milliseconds
+    would put a message in 1970."""
+    try:
+        whole = int(value)
+        digits = len(str(abs(whole)))
+        if digits == _EPOCH_MS_DIGITS:
+            return datetime.fromtimestamp(value / 1000, UTC)
+        if digits == _EPOCH_SECONDS_DIGITS:
+            return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return None
 
 
 def _text(value: object) -> str | None:

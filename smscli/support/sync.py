@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol, runtime_checkable
@@ -45,8 +45,8 @@ OVERLAP: Final = timedelta(minutes=10)
 RATE_WAIT: Final = 61.0
 MAX_RATE_WAITS: Final = 5
 NETWORK_RETRIES: Final = 3
-# SmsGetRecv calls per drain, as for the report queue.
-MAX_PULLS: Final = 1000
+# SmsGetRecv calls per drain, as for the report queue (reporting.MAX_PULLS).
+MAX_PULLS: Final = 200
 
 OnProgress = Callable[["Progress"], None]
 OnWait = Callable[[float, str], None]
@@ -115,6 +115,8 @@ class Options:
     # Look back over records still pending (up to PENDING_LOOKBACK). `lookup` does not: it
     # asks getReport about the messages it shows instead, and leaves the rest to `sync`.
     refresh_pending: bool = True
+    # The profile's drain_reports (issue 10): False leaves a shared report queue alone.
+    drain_reports: bool = True
 
 
 def capabilities(gateway: object) -> tuple[list[str], list[str]]:
@@ -155,7 +157,7 @@ def sync(
         _sync_mo(gateway, store, profile, provider, since, opts, result)
     elif inbound and isinstance(gateway, QueueInbound):
         _drain_inbound(gateway, store, profile, provider, opts, result)
-    if sent and getattr(gateway, "report_mode", "") == "queue":
+    if sent and opts.drain_reports and getattr(gateway, "report_mode", "") == "queue":
         result.reports = _drain_reports(gateway, store, provider, opts)
     return result
 
@@ -440,35 +442,36 @@ def _drain_inbound(
     opts: Options,
     result: SyncResult,
 ) -> None:
-    """SmsGetRecv until it comes back empty, each batch saved before the next call: a message
-    it hands out may exist nowhere else."""
+    """SmsGetRecv until it comes back empty or brings nothing new (a queue that hands the
+    same messages out again is not pulled forever: issue 10's rule for the report queue),
+    paced like SmsGetReport, each batch saved before the next call: a message it hands out
+    may exist nowhere else."""
+    from smscli import reporting
+
     progress = result.inbound
     state = store.state(profile, "inbound")
-    for batch in _pulls(gateway, opts, progress):
+    for pull in range(MAX_PULLS):
+        if pull:
+            opts.sleep(reporting.PULL_PACE)
+        batch: tuple[Inbound, ...] = call(gateway.pull_inbound, "SmsGetRecv", opts)
+        progress.calls += 1
+        if not batch:
+            break
         try:
-            store.save_inbound(batch, provider=provider, profile=profile, state=None,
-                               store_content=opts.store_content)
+            added = store.save_inbound(batch, provider=provider, profile=profile, state=None,
+                                       store_content=opts.store_content)
         except KeyboardInterrupt:
             # The write was rolled back, and the gateway will not hand these out again.
             store.save_inbound(batch, provider=provider, profile=profile, state=None,
                                store_content=opts.store_content)
             raise
-        progress.records += len(batch)
+        progress.records += added
         if opts.on_progress is not None:
             opts.on_progress(progress)
+        if not added:
+            break
     end = opts.clock()
     store.put_state(replace(state, covered_until=end, last_success=end, last_error=None))
-
-
-def _pulls(
-    gateway: QueueInbound, opts: Options, progress: Progress
-) -> Iterator[tuple[Inbound, ...]]:
-    for _ in range(MAX_PULLS):
-        batch: tuple[Inbound, ...] = call(gateway.pull_inbound, "SmsGetRecv", opts)
-        progress.calls += 1
-        if not batch:
-            return
-        yield batch
 
 
 def _drain_reports(gateway: object, store: AccountStore, provider: str, opts: Options) -> int:
