@@ -328,10 +328,22 @@ def json_answer(
         )
     except ValueError:  # UnicodeDecodeError is one too
         body = None
-    if response.status_code >= 400 and not (
-        own_answer is not None and isinstance(body, dict) and own_answer(body)
-    ):
+    own = own_answer is not None and isinstance(body, dict) and own_answer(body)
+    if response.status_code >= 400 and not own:
         check_status(response, url)
+    if response.status_code >= 500 and own and isinstance(body, dict):
+        # A server error that speaks the platform's JSON (v3 -18, mobset -7) still says the
+        # server failed somewhere: whether a send went through is unknown, so it is never
+        # called rejected (a "rejected" request invites sending it again). Its code and
+        # reason are kept in the message.
+        said = "; ".join(
+            f"{key}={value}" for key, value in body.items() if isinstance(value, str | int)
+        )
+        raise NetworkError(
+            f"{_host(url)} answered HTTP {response.status_code} (server error): {said}",
+            maybe_processed=True,
+            status_code=response.status_code,
+        )
     if body is None:
         kind = response.headers.get("content-type", "no content type")
         raise NetworkError(
