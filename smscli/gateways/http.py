@@ -242,9 +242,10 @@ def request_json(
 ) -> tuple[dict[str, Any], httpx.Response]:
     """Send one request and return its JSON object. `trace_headers`/`trace_body` are the
     already-redacted forms shown with --verbose: the real ones never reach the trace. A
-    4xx/5xx answer whose body is the platform's own JSON (`own_answer` says) is returned like
-    a 200 one, so the gateway's code and reason are not dropped for the bare HTTP status: the
-    caller checks `response.status_code`."""
+    4xx answer whose body is the platform's own JSON (`own_answer` says) is returned like a
+    200 one, so the gateway's code and reason are not dropped for the bare HTTP status (the
+    caller checks `response.status_code`); a 5xx one stays a server error (NetworkError, the
+    outcome unknown) whose message keeps that code and reason (json_answer)."""
     response = send_request(
         client,
         method,
