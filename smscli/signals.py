@@ -16,11 +16,14 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Final
 
-# 128 + the signal's number, as a shell reports a process killed by it.
+from smscli.errors import ExitCode
+
+# 128 + the signal's number, as a shell reports a process killed by it (the codes are named
+# once, in ExitCode).
 EXIT_CODES: Final = {
-    int(signal.SIGINT): 130,
-    **({int(signal.SIGHUP): 129} if hasattr(signal, "SIGHUP") else {}),
-    int(signal.SIGTERM): 143,
+    int(signal.SIGINT): int(ExitCode.INTERRUPTED),
+    **({int(signal.SIGHUP): int(ExitCode.HANGUP)} if hasattr(signal, "SIGHUP") else {}),
+    int(signal.SIGTERM): int(ExitCode.TERMINATED),
 }
 NAMES: Final = {
     int(signal.SIGINT): "interrupted (Ctrl-C)",
