@@ -48,7 +48,13 @@ from smscli.gateways.base import (
     Submitted,
     Trace,
 )
-from smscli.gateways.http import check_status, json_answer, make_client, send_request
+from smscli.gateways.http import (
+    check_status,
+    json_answer,
+    make_client,
+    number_text,
+    send_request,
+)
 from smscli.gateways.matching import match_number as _match
 from smscli.gateways.records import Inbound
 
@@ -473,17 +479,9 @@ def _lower_keys(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        return None
-    if not number.is_finite() or number != number.to_integral_value():
-        return None
-    return int(number)
+    # number_text already reads "12", 12, "12.0" alike and refuses the rest.
+    text = number_text(value)
+    return None if text is None else int(text)
 
 
 def _text(value: object) -> str | None:
