@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec
 
 import typer
 
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from smscli.store import Job
 
 P = ParamSpec("P")
-R = TypeVar("R")
 
 COMMON = "Common options"
 
@@ -167,14 +166,18 @@ def report_error(exc: SmsCliError) -> None:
         console.detail(f"  {exc.hint}")
 
 
-def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """The error boundary under every command: expected failures become one line on stderr and
-    their exit code; SMSCLI_DEBUG=1 re-raises them for a traceback."""
+def handle_errors(fn: Callable[P, int | None]) -> Callable[P, None]:
+    """The error boundary under every command, and the one place a command's exit code becomes
+    `typer.Exit`: a command returns its exit code (None or 0 for success) instead of raising;
+    expected failures become one line on stderr and their exit code; SMSCLI_DEBUG=1 re-raises
+    them for a traceback."""
 
     @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
         try:
-            return fn(*args, **kwargs)
+            code = fn(*args, **kwargs)
+            if code:
+                raise typer.Exit(int(code))
         except typer.Exit as exc:
             # --silent: what was held back is printed now that something went wrong.
             console.release_held(failed=exc.exit_code != 0)
