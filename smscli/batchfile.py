@@ -28,8 +28,8 @@ from smscli.argtext import sender_problem, token_problem
 from smscli.errors import InputError, UsageError
 from smscli.gateways.base import BatchElement
 from smscli.message import MessageInfo, analyze
+from smscli.model import Chunk
 from smscli.numbers import csv_error, to_international
-from smscli.sending import Chunk
 from smscli.textinput import MAX_LINE_CHARS, open_lines
 
 __all__ = [

@@ -469,7 +469,7 @@ def test_a_group_bigger_than_the_cap_is_split() -> None:
 
 
 def test_elements_needs_a_batch_chunk() -> None:
-    from smscli.sending import Chunk
+    from smscli.model import Chunk
 
     with pytest.raises(ValueError, match="not a batch chunk"):
         elements(Chunk(0, [A]), 10)

@@ -30,7 +30,6 @@ import httpx
 import pytest
 
 from smscli import reporting as r
-from smscli.cli.send import _exit_code
 from smscli.errors import ExitCode, SmsCliError
 from smscli.gateways.base import BatchElement, ReportResult, SendResult
 from smscli.gateways.mobset import MobsetClient
@@ -40,7 +39,10 @@ from smscli.gateways.mobset_sandbox import (
     MOBSET_SANDBOX_PASSWORD,
 )
 from smscli.gateways.v3 import V3Client
-from smscli.sending import Chunk, RetryPolicy, RunResult, attempt_chunk, rows_for, tally
+from smscli.jobs import exit_code as _exit_code
+from smscli.model import Chunk, RunResult, Tally
+from smscli.rows import rows_for
+from smscli.sending import RetryPolicy, attempt_chunk
 from smscli.store import RawKeeper, Store
 
 CORPUS = Path(__file__).with_name("corpus")
@@ -179,7 +181,7 @@ def test_send_verdict(variant: dict[str, Any], tmp_path: Path) -> None:
         rows = [[row["number"], row["msg_id"], _accepted(row)] for row in rows_for(outcome)]
         assert rows == expect["rows"]
         assert list(outcome.untracked) == expect["untracked"]
-        assert int(_exit_code(run, tally(run))) == expect["exit"]
+        assert int(_exit_code(run, Tally.of(run.outcomes))) == expect["exit"]
         if "error" in expect:
             assert outcome.error is not None and expect["error"] in outcome.error.message
         # The history: one outcome per number; a number sent without an id says so.

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 import smscli.output as output
 from smscli.cli import app
-from smscli.sending import Chunk
+from smscli.model import Chunk
 from smscli.store import Store
 from tests.edges import (
     EdgeGateway,

@@ -287,23 +287,6 @@ RateOpt = Annotated[
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Pace:
-    """How a bulk command spreads its requests: option, else profile, else default."""
-
-    concurrency: int
-    rate: float | None
-    attempts: int
-
-    @classmethod
-    def resolve(cls, profile: ResolvedProfile, concurrency: int | None, rate: float | None) -> Pace:
-        return cls(
-            concurrency=concurrency or profile.get_int("concurrency") or 4,
-            rate=rate if rate is not None else profile.get_float("rate"),
-            attempts=profile.get_int("retries") or 3,
-        )
-
-
 def job_profile(opts: Common, job: Job, doing: str) -> ResolvedProfile:
     """A job's own profile, unless -p names another (the same account under another name);
     `doing` completes the warning, e.g. "resuming it"."""
