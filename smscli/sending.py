@@ -249,43 +249,38 @@ def run_chunks(
     taken: Chunk | None = None
     may_have_left = False
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
-    width = max(1, concurrency)
-
-    def fill() -> None:
-        """Start requests until `width` are in flight, each journalled before it leaves."""
-        nonlocal taken, may_have_left
-        while not stop and len(pending) < width:
-            chunk = taken = next(source, None)
-            may_have_left = False
-            if chunk is None:
-                return
-            if journal:
-                try:
-                    with shielded():
-                        journal.before(chunk)
-                except SmsCliError as exc:
-                    # Unrecorded, a chunk must not leave: a crash would lose its fate.
-                    run.outcomes.append(
-                        ChunkOutcome(chunk, ChunkState.NOT_SENT, error=exc, attempts=0)
-                    )
-                    taken = None
-                    stopping(exc)
-                    return
-            if rate is not None:
-                rate.acquire()
-            # Submitted and tracked in one shielded step: a signal inside submit() could
-            # otherwise leave a request on its way that nobody waits for (its outcome would
-            # have to be called unknown).
-            with shielded():
-                may_have_left = True
-                future = pool.submit(attempt_chunk, chunk, send_one, retry, time.sleep, halt)
-                pending[future] = chunk
-                taken = None
-
     try:
         try:
             while True:
-                fill()
+                while not stop and len(pending) < max(1, concurrency):
+                    chunk = taken = next(source, None)
+                    may_have_left = False
+                    if chunk is None:
+                        break
+                    if journal:
+                        try:
+                            with shielded():
+                                journal.before(chunk)
+                        except SmsCliError as exc:
+                            # Unrecorded, a chunk must not leave: a crash would lose its fate.
+                            run.outcomes.append(
+                                ChunkOutcome(chunk, ChunkState.NOT_SENT, error=exc, attempts=0)
+                            )
+                            taken = None
+                            stopping(exc)
+                            break
+                    if rate is not None:
+                        rate.acquire()
+                    # Submitted and tracked in one shielded step: a signal inside submit()
+                    # could otherwise leave a request on its way that nobody waits for
+                    # (its outcome would have to be called unknown).
+                    with shielded():
+                        may_have_left = True
+                        future = pool.submit(
+                            attempt_chunk, chunk, send_one, retry, time.sleep, halt
+                        )
+                        pending[future] = chunk
+                        taken = None
                 if not pending:
                     break
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -304,14 +299,8 @@ def run_chunks(
                         record(outcome, notify=False)
                         pending.pop(future)
                     finished.append(outcome)
-                # The request an answer made room for starts once its rows are written (no
-                # request starts after the output is gone), not after every row of the burst:
-                # answers arrive in bursts, and the pool would sit idle meanwhile. Paced runs
-                # start them after all the rows: waiting for the pace must not hold rows back.
                 for outcome in finished:
                     write(outcome)
-                    if rate is None:
-                        fill()
         except KeyboardInterrupt:
             run.interrupted = True
             stopping(None)
