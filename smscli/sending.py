@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Protocol
@@ -40,33 +40,6 @@ _STOP_KINDS = {
     ErrorKind.SERVER,
     ErrorKind.NETWORK,
 }
-
-
-def chunked(
-    numbers: Iterable[str],
-    size: int,
-    order_ids: Iterable[str] | None = None,
-    *,
-    text: str | None = None,
-    sender: str | None = None,
-) -> Iterator[Chunk]:
-    """A plain send's requests: `size` numbers each, every one carrying the text and sender."""
-    index = 0
-    batch: list[str] = []
-    ids: list[str] = []
-    order_iter = iter(order_ids) if order_ids is not None else None
-    for number in numbers:
-        batch.append(number)
-        if order_iter is not None:
-            ids.append(next(order_iter))
-        if len(batch) == size:
-            yield Chunk(index, batch, ids if order_iter is not None else None, text=text,
-                        sender=sender)
-            index += 1
-            batch, ids = [], []
-    if batch:
-        yield Chunk(index, batch, ids if order_iter is not None else None, text=text,
-                    sender=sender)
 
 
 @dataclass(frozen=True, slots=True)

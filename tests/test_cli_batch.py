@@ -559,7 +559,7 @@ def test_batch_is_listed_in_help() -> None:
 def test_packing_follows_the_gateway() -> None:
     from types import SimpleNamespace
 
-    from smscli.jobs import Packing
+    from smscli.jobs.plan import Packing
 
     v3 = SimpleNamespace(name="v3", max_numbers_per_send=1000)
     assert Packing.for_gateway(v3, 2500) == Packing(2500, 1000, mixed=True)  # type: ignore[arg-type]
@@ -570,7 +570,7 @@ def test_packing_follows_the_gateway() -> None:
 def test_dry_run_without_plan_batch_plans_each_element_as_a_send() -> None:
     from smscli.errors import NotSupported
     from smscli.gateways.base import BatchElement, PlannedRequest
-    from smscli.jobs import plan_elements as _planned
+    from smscli.jobs.plan import plan_elements as _planned
 
     class PerCall:
         name = "percall"

@@ -39,7 +39,7 @@ from smscli.gateways.mobset_sandbox import (
     MOBSET_SANDBOX_PASSWORD,
 )
 from smscli.gateways.v3 import V3Client
-from smscli.jobs import exit_code as _exit_code
+from smscli.jobs.run import exit_code as _exit_code
 from smscli.model import Chunk, RunResult, Tally
 from smscli.rows import rows_for
 from smscli.sending import RetryPolicy, attempt_chunk

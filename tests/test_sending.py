@@ -9,13 +9,13 @@ import pytest
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError
 from smscli.gateways.base import SendResult, Submitted
+from smscli.jobs.plan import chunked
 from smscli.model import Chunk, ChunkState, RunResult, Tally
 from smscli.rows import rows_for
 from smscli.sending import (
     RateLimiter,
     RetryPolicy,
     attempt_chunk,
-    chunked,
     provably_unsent,
     run_chunks,
 )

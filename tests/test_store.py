@@ -17,8 +17,8 @@ import pytest
 import smscli.store as store_module
 from smscli.errors import ErrorKind, GatewayError, NetworkError
 from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
+from smscli.jobs.plan import chunked
 from smscli.model import Chunk, ChunkOutcome, ChunkState
-from smscli.sending import chunked
 from smscli.store import (
     SCHEMA_VERSION,
     STATUS_FILTERS,

@@ -113,10 +113,13 @@ def batch(
     """
     import sys
 
-    from smscli import batchfile, jobs
+    from smscli import batchfile
     from smscli.cli import sendjob
     from smscli.cli.gsm import batch_gsm
     from smscli.cli.summary import JobRef
+    from smscli.jobs import plan as planning
+    from smscli.jobs import resume as resuming
+    from smscli.jobs import run as running
     from smscli.model import JobKind
 
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose, silent=silent)
@@ -129,7 +132,7 @@ def batch(
             raise UsageError("--gsm does not go with --resume: a resume sends the job's rows")
         return sendjob.resume(
             JobKind.BATCH, resume, opts, sender_id=sender_id, yes=yes, dry_run=dry_run,
-            resend=jobs.Resend(unknown=resend_unknown, refused=resend_refused),
+            resend=resuming.Resend(unknown=resend_unknown, refused=resend_refused),
             pacing=(concurrency, rate),
         )
     if resend_unknown or resend_refused:
@@ -158,11 +161,11 @@ def batch(
         if gsm:
             plan = advice.plan
         cap = max_numbers or prof.get_int("batch_max_numbers") or 1000
-        packing = jobs.Packing.for_gateway(gateway, cap)
+        packing = planning.Packing.for_gateway(gateway, cap)
         if not packing.mixed:
             # A call per message anyway, so checking each costs little (v3's own rules are
             # the file checks already: no need to plan 100,000 templated messages twice).
-            jobs.check_batch(gateway, plan)
+            planning.check_batch(gateway, plan)
         planned = list(batchfile.chunks(plan.rows, packing.cap, mixed=packing.mixed))
         _warn(plan, source.name)
         _summary(plan, len(planned), prof, dry_run=dry_run)
@@ -178,7 +181,7 @@ def batch(
                                prof.get_int("confirm_over"), yes):
             return 0
         history = not no_history and prof.get_bool("history") is not False
-        pace = jobs.Pace.resolve(prof, concurrency, rate)
+        pace = running.Pace.resolve(prof, concurrency, rate)
         text = template.source if template is not None else None
         journal = (
             sendjob.start(prof, text, prof.get_str("sender_id"), planned, JobKind.BATCH)

@@ -105,9 +105,11 @@ def send(
       smscli send -f customers.csv --column phone --message-file notice.txt
       smscli send --resume 12
     """
-    from smscli import jobs
     from smscli.cli import sendjob
     from smscli.cli.summary import JobRef
+    from smscli.jobs import plan as planning
+    from smscli.jobs import resume as resuming
+    from smscli.jobs import run as running
     from smscli.message import analyze, gsm_advice
     from smscli.model import JobKind
 
@@ -126,7 +128,7 @@ def send(
         return sendjob.resume(
             JobKind.SEND, resume, opts, message=(message, message_file), sender_id=sender_id,
             yes=yes, dry_run=dry_run, pacing=(concurrency, rate),
-            resend=jobs.Resend(unknown=resend_unknown, refused=resend_refused),
+            resend=resuming.Resend(unknown=resend_unknown, refused=resend_refused),
         )
     if resend_unknown or resend_refused:
         flag = "--resend-unknown" if resend_unknown else "--resend-refused"
@@ -152,10 +154,10 @@ def send(
             country=national,
         )
         sender = c.sender_id(prof, gateway)
-        chunks = jobs.plan_send(gateway, given.numbers, given.order_ids, text, sender)
+        chunks = planning.plan_send(gateway, given.numbers, given.order_ids, text, sender)
         # The client's own checks (e.g. mobset counts an emoji as 2 characters) before any
         # request leaves: a bad input sends nothing. A dry run shows this plan as request 1.
-        first = jobs.plan_request(gateway, chunks[0]) if chunks else None
+        first = planning.plan_request(gateway, chunks[0]) if chunks else None
         info = analyze(text)
         count = len(given.numbers)
         if given.duplicates:
@@ -185,10 +187,10 @@ def send(
         if not sendjob.confirm(question, count, prof.get_int("confirm_over"), yes):
             return 0
         history = not no_history and prof.get_bool("history") is not False
-        pace = jobs.Pace.resolve(prof, concurrency, rate)
+        pace = running.Pace.resolve(prof, concurrency, rate)
         journal = sendjob.start(prof, text, sender, chunks, JobKind.SEND) if history else None
         ref = JobRef(
-            journal.job_id if journal else None, needs_message=not jobs.stores_content(prof)
+            journal.job_id if journal else None, needs_message=not running.stores_content(prof)
         )
         return sendjob.run_job(gateway, chunks, journal, opts, prof, pace, ref)
     finally:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from smscli import console, jobs
+from smscli import console
 from smscli import rows as row_keys
 from smscli.cli import common as c
 from smscli.cli.outcomes import OutcomeStream
@@ -22,6 +22,9 @@ from smscli.cli.summary import (
     list_unknown,
 )
 from smscli.errors import OutputError
+from smscli.jobs import plan as planning
+from smscli.jobs import resume as resuming
+from smscli.jobs import run as running
 from smscli.message import plural
 from smscli.model import Chunk, JobKind, RunResult
 from smscli.output import OutputFormat, write_rows
@@ -52,7 +55,7 @@ def start(
     chunks: list[Chunk],
     kind: JobKind,
 ) -> StoreJournal:
-    journal = jobs.open_job(prof, text, sender, chunks, kind)
+    journal = running.open_job(prof, text, sender, chunks, kind)
     console.detail(f"recorded as job {journal.job_id} in the history")
     return journal
 
@@ -63,7 +66,7 @@ def run_job(
     journal: StoreJournal | None,
     opts: c.Common,
     prof: ResolvedProfile,
-    pace: jobs.Pace,
+    pace: running.Pace,
     ref: JobRef,
 ) -> int:
     """A first run: rows as the answers come, the bar, then the summary; the exit code."""
@@ -73,10 +76,10 @@ def run_job(
         stream = OutcomeStream(
             chunks, SEND_COLUMNS, opts.output, progress, bounded_table=journal is not None
         )
-        run, closed = jobs.run(gateway, chunks, pace, journal, stream)
+        run, closed = running.run(gateway, chunks, pace, journal, stream)
     if closed.warning:
         console.warn(closed.warning)
-    clock_warning(jobs.clock_offset(gateway))
+    clock_warning(running.clock_offset(gateway))
     return finish(run, opts, started, sandbox=is_sandbox(prof), job=ref, stream=stream)
 
 
@@ -93,13 +96,13 @@ def planned_rows(
     planned by the command's own checks)."""
     size = per_element or gateway.max_numbers_per_send
     for chunk in chunks:
-        parts = None if chunk.contents is None else jobs.batch_elements(chunk, size)
+        parts = None if chunk.contents is None else planning.batch_elements(chunk, size)
         if chunk.index == 0 and first is not None:
             plan = first
         elif parts is None:
-            plan = jobs.plan_request(gateway, chunk)
+            plan = planning.plan_request(gateway, chunk)
         else:
-            plan = jobs.plan_elements(gateway, parts)
+            plan = planning.plan_elements(gateway, parts)
         row: dict[str, object] = {
             "request": chunk.index + 1,
             "method": plan.method,
@@ -154,7 +157,7 @@ def resume(
     sender_id: str | None = None,
     yes: bool = False,
     dry_run: bool = False,
-    resend: jobs.Resend = jobs.Resend(),  # noqa: B008 - frozen
+    resend: resuming.Resend = resuming.Resend(),  # noqa: B008 - frozen
     pacing: tuple[int | None, float | None] = (None, None),
 ) -> int:
     """Send what never left of a job; unknown requests only with --resend-unknown, refused
@@ -166,7 +169,7 @@ def resume(
     store = Store.open()
     try:
         job = store.job(job_id)
-        jobs.check_resumable(job, kind)
+        resuming.check_resumable(job, kind)
         prof = c.job_profile(opts, job, "resuming it")
         gateway = c.open_gateway(prof, opts)
         try:
@@ -177,15 +180,15 @@ def resume(
                     from smscli.cli.inputs import read_message
 
                     given = read_message(*message, max_chars=gateway.max_content_chars)
-                text = jobs.resume_text(job, given)
+                text = resuming.resume_text(job, given)
                 limit = gateway.max_numbers_per_send
-            jobs.check_sender(job, sender_id)
+            resuming.check_sender(job, sender_id)
             plan = store.resume_plan(job_id)
             if plan.unknown:
                 list_unknown(plan, resend.unknown)
             if plan.refused:
                 list_refused(plan, resend.refused)
-            chunks = jobs.resume_chunks(plan, resend, limit, text)
+            chunks = resuming.resume_chunks(plan, resend, limit, text)
             if dry_run or not chunks:
                 return _nothing(store, plan, chunks, opts, dry_run, is_sandbox(prof))
             count = sum(len(ch.numbers) for ch in chunks)
@@ -195,8 +198,8 @@ def resume(
             store.claim_job(job_id)
             # After the claim: what a dead process left in flight is now `unknown`.
             plan = store.resume_plan(job_id)
-            chunks = jobs.resume_chunks(plan, resend, limit, text)
-            pace = jobs.Pace.resolve(prof, *pacing)
+            chunks = resuming.resume_chunks(plan, resend, limit, text)
+            pace = running.Pace.resolve(prof, *pacing)
             return _resume_run(store, plan, chunks, gateway, opts, prof, pace)
         finally:
             gateway.close()
@@ -235,7 +238,7 @@ def _resume_run(
     gateway: Gateway,
     opts: c.Common,
     prof: ResolvedProfile,
-    pace: jobs.Pace,
+    pace: running.Pace,
 ) -> int:
     job = plan.job
     count = sum(len(ch.numbers) for ch in chunks)
@@ -263,10 +266,10 @@ def _resume_run(
     total = sum(len(ch.numbers) for ch in chunks)
     with Progress(total, requests=len(chunks), label="sending", quiet=opts.quiet) as progress:
         stream.progress = progress
-        run, closed = jobs.run(gateway, chunks, pace, journal, stream)
+        run, closed = running.run(gateway, chunks, pace, journal, stream)
     if closed.warning:
         console.warn(closed.warning)
-    clock_warning(jobs.clock_offset(gateway))
+    clock_warning(running.clock_offset(gateway))
     ref = JobRef(job.id, f"smscli {job.kind}", needs_message=not job.content_stored)
-    return finish(jobs.merged(earlier, run), opts, started, sandbox=is_sandbox(prof), job=ref,
+    return finish(resuming.merged(earlier, run), opts, started, sandbox=is_sandbox(prof), job=ref,
                   stream=stream)

@@ -12,7 +12,7 @@ from smscli import console
 from smscli import rows as row_keys
 from smscli.cli import common as c
 from smscli.cli.outcomes import OutcomeStream
-from smscli.jobs import exit_code
+from smscli.jobs.run import exit_code
 from smscli.message import plural
 from smscli.model import ChunkState, RunResult, Tally
 
