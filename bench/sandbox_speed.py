@@ -49,7 +49,7 @@ REPORT_TARGET_MS = 2.0
 
 def load_sandbox(revision: str | None) -> ModuleType:
     if revision is None:
-        from smscli.gateways import sandbox
+        from smscli.sandbox import v3 as sandbox
 
         return sandbox
     source = subprocess.run(

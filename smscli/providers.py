@@ -30,11 +30,7 @@ if TYPE_CHECKING:
 V3_PROVIDERS = ("laaffic", "onbuka", "itniotech")
 # The in-process sandbox needs a URL for httpx to route to its MockTransport; never resolved.
 SANDBOX_URL = "https://sandbox.smscli.invalid/v3"
-# Enough simulated credit for a million messages, so trying a bulk send does not run dry.
-SANDBOX_BALANCE = "10000.0000"
-# The same for the mobset sandbox, whose balance is a number of messages.
 MOBSET_SANDBOX_URL = "https://sandbox-mobset.smscli.invalid/SDK3/SMS"
-MOBSET_SANDBOX_BALANCE = 1_000_000
 
 
 def is_sandbox(profile: ResolvedProfile) -> bool:
@@ -240,7 +236,7 @@ def _quirks(profile: ResolvedProfile) -> tuple[str, ...]:
     SMSCLI_SANDBOX_QUIRKS."""
     import os
 
-    from smscli.gateways.quirks import parse
+    from smscli.sandbox.quirks import parse
 
     given = [profile.get_str("sandbox_quirks") or "", os.environ.get("SMSCLI_SANDBOX_QUIRKS", "")]
     try:
@@ -256,19 +252,16 @@ def _sandbox_client(
     transport: httpx.BaseTransport | None,
     timeout: float,
 ) -> V3Client:
-    from smscli.gateways import sandbox
     from smscli.gateways.v3 import V3Client
+    from smscli.sandbox import v3 as sandbox
+    from smscli.sandbox.local import open_v3
     from smscli.settings import data_dir
 
     base_url = profile.get_str("base_url")
     if transport is None and not base_url:
         # No base_url: simulate in-process, state kept in the data dir so that `report` in a
         # later process sees what `send` did.
-        transport = sandbox.Sandbox(
-            data_dir() / "sandbox",
-            balance=SANDBOX_BALANCE,
-            quirks=_quirks(profile),
-        ).transport()
+        transport = open_v3(data_dir(), quirks=_quirks(profile)).transport()
     return V3Client(
         api_key=profile.get_str("api_key") or sandbox.SANDBOX_API_KEY,
         api_secret=profile.get_str("api_secret") or sandbox.SANDBOX_API_SECRET,
@@ -287,8 +280,9 @@ def _mobset_sandbox_client(
     transport: httpx.BaseTransport | None,
     timeout: float,
 ) -> MobsetClient:
-    from smscli.gateways import mobset_sandbox
     from smscli.gateways.mobset import MobsetClient
+    from smscli.sandbox import mobset as mobset_sandbox
+    from smscli.sandbox.local import open_mobset
     from smscli.settings import data_dir
 
     base_url = profile.get_str("base_url")
@@ -298,12 +292,11 @@ def _mobset_sandbox_client(
     if transport is None and not base_url:
         # In-process, with state in the data dir so a later process pulls the reports of an
         # earlier send. It takes the profile's credentials, if any, so they always match.
-        transport = mobset_sandbox.MobsetSandbox(
-            data_dir() / "sandbox-mobset",
+        transport = open_mobset(
+            data_dir(),
             corp_id=corp_id,
             login_name=login_name,
             password=password,
-            balance=MOBSET_SANDBOX_BALANCE,
             quirks=_quirks(profile),
         ).transport()
     return MobsetClient(

@@ -22,16 +22,16 @@ from typer.testing import CliRunner
 
 from smscli.cli import app
 from smscli.errors import NotSupported, UsageError
-from smscli.gateways.loopback import LoopbackServer
 from smscli.gateways.mobset import MobsetClient
-from smscli.gateways.mobset_sandbox import (
+from smscli.providers import can_schedule, describe_at, parse_at, scheduled
+from smscli.sandbox.loopback import LoopbackServer
+from smscli.sandbox.mobset import (
     MOBSET_SANDBOX_CORP_ID,
     MOBSET_SANDBOX_LOGIN_NAME,
     MOBSET_SANDBOX_PASSWORD,
     MobsetSandbox,
     RecordedRequest,
 )
-from smscli.providers import can_schedule, describe_at, parse_at, scheduled
 from tests.fakes import FakeGateway, write_profile
 
 runner = CliRunner()

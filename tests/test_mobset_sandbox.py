@@ -23,9 +23,9 @@ import pytest
 from smscli import providers, settings
 from smscli.errors import ConfigError, ErrorKind, ExitCode, GatewayError
 from smscli.gateways.base import DeliveryStatus
-from smscli.gateways.loopback import LoopbackServer
 from smscli.gateways.mobset import MobsetClient, beijing_timestamp
-from smscli.gateways.mobset_sandbox import (
+from smscli.sandbox.loopback import LoopbackServer
+from smscli.sandbox.mobset import (
     MAGIC_CONTENT,
     MESSAGES,
     MOBSET_SANDBOX_CORP_ID,
@@ -497,7 +497,7 @@ _PROCESS_SCRIPT = textwrap.dedent(
     import json, pathlib, sys, time
     import httpx
     from smscli.gateways.mobset import MobsetClient
-    from smscli.gateways.mobset_sandbox import MobsetSandbox
+    from smscli.sandbox.mobset import MobsetSandbox
     sb = MobsetSandbox(pathlib.Path(sys.argv[1]), delivery_delay=0)
     gw = MobsetClient(corp_id="100000", login_name="sandbox", password="sandbox-password",
                       base_url="https://sb.test", transport=sb.transport())

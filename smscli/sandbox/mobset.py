@@ -1,5 +1,5 @@
 """An offline simulator of mobset 短信易 SDK3 (providers.md part B), the mobset twin of
-smscli.gateways.sandbox.
+smscli.sandbox.v3.
 
 `provider = "sandbox-mobset"` uses it in-process, and tests use it through
 `httpx.MockTransport(sb.handle)` or over real HTTP with `LoopbackServer(sb.handle)`. It follows
@@ -62,7 +62,7 @@ delivery_delay seconds after the send (after the TimerSend time for a scheduled 
 
 Quirk modes (`quirks=`, `sandbox serve --mobset --quirk`, the profile's `sandbox_quirks`)
 reshape the answers as real servers send them: a BOM, GBK bodies, numbers as JSON numbers, a
-decimal Balance, a queue that repeats itself (smscli.gateways.quirks.MOBSET_QUIRKS).
+decimal Balance, a queue that repeats itself (smscli.sandbox.quirks.MOBSET_QUIRKS).
 
 Charging: each number costs one message per segment (one up to 70 characters, else 67 per
 segment, as mobset bills long SMS). State (SmsIds, the queue, the balance) lives in SQLite
@@ -71,27 +71,33 @@ under state_dir (WAL; safe across threads and processes) or in memory when state
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import math
 import pathlib
 import re
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from enum import IntEnum
+from datetime import datetime
 from typing import Final
 from urllib.parse import parse_qsl
 
 import httpx
 
-# One BEGIN IMMEDIATE helper for both simulators: two processes must neither hand out the same
-# id nor pop the same report.
-from smscli.gateways.sandbox import ImmediateTransaction
+from smscli.sandbox.common import (
+    PLATFORM_TZ,
+    ApiError,
+    Fate,
+    Simulator,
+    beijing_text,
+    dumps,
+    fate_of,
+    md5_hex,
+    same,
+    state_path,
+    utf16_length,
+)
+from smscli.sandbox.mobset_store import MobsetStore
 
 # Sandbox-only credentials: invented for the simulator, not mobset's.
 MOBSET_SANDBOX_CORP_ID: Final = "100000"
@@ -106,9 +112,6 @@ MAX_RECV: Final = 50
 RECV_NUMBER: Final = "10690000"
 TIMESTAMP_TOLERANCE_SECONDS: Final = 20 * 60
 DEFAULT_BALANCE: Final = 100_000
-SMS_ID_START: Final = 1_000_000_000
-
-BEIJING: Final = timezone(timedelta(hours=8))
 
 MAGIC_NUMBER_SUFFIXES: Final[dict[str, str]] = {
     "0999": "accepted; report Status 13 (ExStatus UNDELIV) after delivery_delay",
@@ -146,22 +149,6 @@ _TIMESTAMP_RE: Final = re.compile(r"[0-9]{14}")
 _TIMER_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
-class _Fate(IntEnum):
-    DELIVER = 0
-    FAIL = 1
-    STUCK = 2
-
-
-_SUFFIX_FATES: Final[dict[str, _Fate]] = {"0999": _Fate.FAIL, "0998": _Fate.STUCK}
-
-
-class _ApiError(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(code, message)
-        self.code = code
-        self.message = message
-
-
 @dataclass(frozen=True, slots=True)
 class RecordedRequest:
     """What the sandbox saw. `fields` are the decoded (name, value) pairs in wire order, the
@@ -182,123 +169,10 @@ class RecordedRequest:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    sms_id: int
-    number: str
-    ready_at: float
-    fate: _Fate
-
-
-class _Store:
-    _SCHEMA: Final = (
-        "CREATE TABLE IF NOT EXISTS messages (sms_id INTEGER PRIMARY KEY, number TEXT NOT NULL,"
-        " ready_at REAL NOT NULL, fate INTEGER NOT NULL, reported INTEGER NOT NULL DEFAULT 0)",
-        "CREATE INDEX IF NOT EXISTS queue ON messages (reported, ready_at, sms_id)",
-        "CREATE TABLE IF NOT EXISTS account (id INTEGER PRIMARY KEY CHECK (id = 1),"
-        " balance INTEGER NOT NULL, last_sms_id INTEGER NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS inbound (id INTEGER PRIMARY KEY, number TEXT NOT NULL,"
-        " recv_number TEXT NOT NULL, add_num TEXT NOT NULL, content TEXT NOT NULL,"
-        " received_at REAL NOT NULL, handed_out INTEGER NOT NULL DEFAULT 0)",
-    )
-
-    def __init__(
-        self, path: pathlib.Path | None, initial_balance: int, *, repeat: bool = False
-    ) -> None:
-        target = ":memory:" if path is None else str(path)
-        # The repeat-reports quirk: reports are handed out but never marked as handed out.
-        self._repeat = repeat
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(
-            target, timeout=30.0, isolation_level=None, check_same_thread=False
-        )
-        if path is not None:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        with self._lock, ImmediateTransaction(self._db):
-            for statement in self._SCHEMA:
-                self._db.execute(statement)
-            # Only the process that creates the file sets the opening balance.
-            self._db.execute(
-                "INSERT OR IGNORE INTO account (id, balance, last_sms_id) VALUES (1, ?, ?)",
-                (initial_balance, SMS_ID_START),
-            )
-
-    def submit(
-        self, messages: Sequence[tuple[str, _Fate]], ready_at: float, cost: int
-    ) -> list[int] | None:
-        """Store the messages and charge `cost`; None (nothing stored) if unaffordable."""
-        with self._lock, ImmediateTransaction(self._db):
-            balance, last = self._db.execute(
-                "SELECT balance, last_sms_id FROM account WHERE id = 1"
-            ).fetchone()
-            if balance < cost:
-                return None
-            ids = list(range(last + 1, last + 1 + len(messages)))
-            self._db.executemany(
-                "INSERT INTO messages (sms_id, number, ready_at, fate) VALUES (?, ?, ?, ?)",
-                (
-                    (sms_id, number, ready_at, int(fate))
-                    for sms_id, (number, fate) in zip(ids, messages, strict=True)
-                ),
-            )
-            self._db.execute(
-                "UPDATE account SET balance = ?, last_sms_id = ? WHERE id = 1",
-                (balance - cost, ids[-1]),
-            )
-            return ids
-
-    def pop_reports(self, now: float, limit: int) -> list[_Pending]:
-        """The oldest reports that are due, marked as handed out in the same transaction."""
-        with self._lock, ImmediateTransaction(self._db):
-            rows = self._db.execute(
-                "SELECT sms_id, number, ready_at, fate FROM messages"
-                " WHERE reported = 0 AND fate != ? AND ready_at <= ?"
-                " ORDER BY ready_at, sms_id LIMIT ?",
-                (int(_Fate.STUCK), now, limit),
-            ).fetchall()
-            if not self._repeat:
-                self._db.executemany(
-                    "UPDATE messages SET reported = 1 WHERE sms_id = ?",
-                    ((row[0],) for row in rows),
-                )
-        return [_Pending(row[0], row[1], row[2], _Fate(row[3])) for row in rows]
-
-    def balance(self) -> int:
-        with self._lock:
-            row = self._db.execute("SELECT balance FROM account WHERE id = 1").fetchone()
-        return int(row[0])
-
-    def add_inbound(
-        self, number: str, recv_number: str, add_num: str, content: str, at: float
-    ) -> None:
-        with self._lock, ImmediateTransaction(self._db):
-            self._db.execute(
-                "INSERT INTO inbound (number, recv_number, add_num, content, received_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (number, recv_number, add_num, content, at),
-            )
-
-    def pop_inbound(self, limit: int) -> list[tuple[str, str, str, str, float]]:
-        """The oldest inbound messages not handed out yet, marked in the same transaction."""
-        with self._lock, ImmediateTransaction(self._db):
-            rows = self._db.execute(
-                "SELECT id, number, recv_number, add_num, content, received_at FROM inbound"
-                " WHERE handed_out = 0 ORDER BY received_at, id LIMIT ?",
-                (limit,),
-            ).fetchall()
-            self._db.executemany(
-                "UPDATE inbound SET handed_out = 1 WHERE id = ?", ((row[0],) for row in rows)
-            )
-        return [tuple(row[1:]) for row in rows]
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-
-class MobsetSandbox:
+class MobsetSandbox(Simulator):
     """The simulated gateway. Call `handle` (or use `transport()`) from any number of threads."""
+
+    _store: MobsetStore
 
     def __init__(
         self,
@@ -314,25 +188,18 @@ class MobsetSandbox:
         balance: int = DEFAULT_BALANCE,
         quirks: Iterable[str] = (),
     ) -> None:
-        from smscli.gateways import quirks as quirk_modes
-
-        # Answers reshaped as real servers send them (smscli.gateways.quirks.MOBSET_QUIRKS).
-        self.quirks = quirk_modes.parse(list(quirks))
+        super().__init__(
+            latency=latency, clock=clock, delivery_delay=delivery_delay, record=record,
+            quirks=quirks,
+        )
         if isinstance(balance, bool) or not isinstance(balance, int) or balance < 0:
             raise ValueError(f"balance must be a whole number of messages >= 0, got {balance!r}")
         self._corp_id = corp_id
         self._login_name = login_name
         self._password = password
-        self._latency = latency
-        self._clock = clock
-        self._delivery_delay = delivery_delay
-        self._record = record
         self.received: list[RecordedRequest] = []
-        path = None
-        if state_dir is not None:
-            state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            path = state_dir / "mobset-sandbox.sqlite3"
-        self._store = _Store(path, balance, repeat="repeat-reports" in self.quirks)
+        path = state_path(state_dir, "mobset-sandbox.sqlite3")
+        self._store = MobsetStore(path, balance, repeat="repeat-reports" in self.quirks)
         self._methods: dict[str, Callable[[dict[str, str], list[str]], dict[str, object]]] = {
             "SmsSend": self._send,
             "SmsGetReport": self._get_report,
@@ -340,26 +207,12 @@ class MobsetSandbox:
             "SmsGetRecv": self._get_recv,
         }
 
-    def __enter__(self) -> MobsetSandbox:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
-
-    def close(self) -> None:
-        self._store.close()
-
     def balance(self) -> int:
         """Messages left (for tests and `sandbox` commands)."""
         return self._store.balance()
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        if self._latency > 0:
-            time.sleep(self._latency)
-        request.read()
+        self._arrive(request)
         segments = request.url.path.rstrip("/").lower().split("/")
         if segments[-2:] != ["sdk3", "sms"]:
             return _not_found(request)
@@ -375,10 +228,10 @@ class MobsetSandbox:
             fields = _fields(request)
             method = next((v for k, v in fields if k.lower() == "methods"), None)
             body = self._dispatch(fields)
-        except _ApiError as error:
+        except ApiError as error:
             body = _error(error)
         except sqlite3.Error:
-            body = _error(_ApiError(-7, MESSAGES["database"]))
+            body = _error(ApiError("-7", MESSAGES["database"]))
         finally:
             if self._record:
                 # list.append is atomic, so concurrent handlers need no lock here.
@@ -392,7 +245,7 @@ class MobsetSandbox:
                     )
                 )
         if self.quirks:
-            from smscli.gateways.quirks import mobset_answer
+            from smscli.sandbox.quirks import mobset_answer
 
             content, content_type = mobset_answer(method, body, self.quirks)
             return httpx.Response(200, content=content, headers={"Content-Type": content_type})
@@ -410,47 +263,47 @@ class MobsetSandbox:
             names.append(key)
         for name in _REQUIRED:
             if not params.get(name.lower()):
-                raise _ApiError(-1, f"{MESSAGES['missing']}(缺少{name})")
+                raise ApiError("-1", f"{MESSAGES['missing']}(缺少{name})")
         self._authenticate(params)
         method = self._methods.get(params["methods"])
         if method is None:
-            raise _ApiError(-1, MESSAGES["method"])
+            raise ApiError("-1", MESSAGES["method"])
         return method(params, names)
 
     def _authenticate(self, params: dict[str, str]) -> None:
-        if not _same(params["corpid"], self._corp_id) or not _same(
+        if not same(params["corpid"], self._corp_id) or not same(
             params["loginname"], self._login_name
         ):
-            raise _ApiError(-2, MESSAGES["credentials"])
+            raise ApiError("-2", MESSAGES["credentials"])
         timestamp = params["timestamp"]
         if not _TIMESTAMP_RE.fullmatch(timestamp):
-            raise _ApiError(-2, MESSAGES["timestamp"])
+            raise ApiError("-2", MESSAGES["timestamp"])
         try:
-            sent_at = datetime.strptime(timestamp, "%Y%m%d%H%M%S").replace(tzinfo=BEIJING)
+            sent_at = datetime.strptime(timestamp, "%Y%m%d%H%M%S").replace(tzinfo=PLATFORM_TZ)
         except ValueError:
-            raise _ApiError(-2, MESSAGES["timestamp"]) from None
+            raise ApiError("-2", MESSAGES["timestamp"]) from None
         if abs(sent_at.timestamp() - self._clock()) > TIMESTAMP_TOLERANCE_SECONDS:
-            raise _ApiError(-2, MESSAGES["timestamp"])
-        expected = _secret_key(self._corp_id, self._password, timestamp)
-        if not _same(params["secretkey"].lower(), expected):
-            raise _ApiError(-2, MESSAGES["credentials"])
+            raise ApiError("-2", MESSAGES["timestamp"])
+        expected = md5_hex(self._corp_id, self._password, timestamp)
+        if not same(params["secretkey"].lower(), expected):
+            raise ApiError("-2", MESSAGES["credentials"])
 
     # -- methods -------------------------------------------------------------------------
 
     def _send(self, params: dict[str, str], names: list[str]) -> dict[str, object]:
         if "content" in names and names.index("methods") > names.index("content"):
-            raise _ApiError(-1, MESSAGES["order"])
+            raise ApiError("-1", MESSAGES["order"])
         raw_numbers = params.get("phonenumbers", "")
         content = params.get("content", "")
         if not raw_numbers.strip():
-            raise _ApiError(-1, f"{MESSAGES['missing']}(缺少PhoneNumbers)")
+            raise ApiError("-1", f"{MESSAGES['missing']}(缺少PhoneNumbers)")
         if not content.strip():
-            raise _ApiError(-1, f"{MESSAGES['missing']}(缺少Content)")
+            raise ApiError("-1", f"{MESSAGES['missing']}(缺少Content)")
         numbers = raw_numbers.split(",")
         if len(numbers) > MAX_NUMBERS:
-            raise _ApiError(-6, MESSAGES["too_many"])
-        if _utf16_length(content) > MAX_CONTENT_CHARS:
-            raise _ApiError(-6, MESSAGES["too_long"])
+            raise ApiError("-6", MESSAGES["too_many"])
+        if utf16_length(content) > MAX_CONTENT_CHARS:
+            raise ApiError("-6", MESSAGES["too_long"])
         now = self._clock()
         start = now
         timer = params.get("timersend", "")
@@ -458,15 +311,15 @@ class MobsetSandbox:
             start = max(now, _parse_timer(timer))
         bad = [n for n in numbers if not _NUMBER_RE.fullmatch(n)]
         if bad:
-            raise _ApiError(-3, f"{MESSAGES['number']}({bad[0]})")
+            raise ApiError("-3", f"{MESSAGES['number']}({bad[0]})")
         for marker, code in MAGIC_CONTENT.items():
             if marker in content:
-                raise _ApiError(code, MESSAGES["keyword" if code == -9 else "balance"])
-        messages = [(n, _SUFFIX_FATES.get(n[-4:], _Fate.DELIVER)) for n in numbers]
+                raise ApiError(str(code), MESSAGES["keyword" if code == -9 else "balance"])
+        messages = [(n, fate_of(n)) for n in numbers]
         cost = len(numbers) * _segments(content)
         ids = self._store.submit(messages, start + self._delivery_delay, cost)
         if ids is None:
-            raise _ApiError(-4, MESSAGES["balance"])
+            raise ApiError("-4", MESSAGES["balance"])
         return {
             "Code": len(ids),
             "Message": MESSAGES["sent"],
@@ -481,11 +334,9 @@ class MobsetSandbox:
         details = [
             {
                 "SmsId": str(item.sms_id),
-                "Status": "13" if item.fate is _Fate.FAIL else "12",
-                "ReportTime": datetime.fromtimestamp(item.ready_at, BEIJING).strftime(
-                    "%Y-%m-%d %H:%M:%S"
-                ),
-                "ExStatus": "UNDELIV" if item.fate is _Fate.FAIL else "DELIVRD",
+                "Status": "13" if item.fate is Fate.FAIL else "12",
+                "ReportTime": beijing_text(item.ready_at),
+                "ExStatus": "UNDELIV" if item.fate is Fate.FAIL else "DELIVRD",
             }
             for item in popped
         ]
@@ -502,7 +353,7 @@ class MobsetSandbox:
                 "PhoneNumber": number,
                 "RecvNumber": recv_number,
                 "AddNum": add_num,
-                "RecvTime": datetime.fromtimestamp(at, BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+                "RecvTime": beijing_text(at),
                 "Content": content,
             }
             for number, recv_number, add_num, content, at in popped
@@ -530,43 +381,30 @@ def _fields(request: httpx.Request) -> list[tuple[str, str]]:
             text = request.content.decode("utf-8")
             pairs.extend(parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict"))
         except UnicodeDecodeError:
-            raise _ApiError(-1, f"{MESSAGES['missing']}(请使用UTF-8编码)") from None
+            raise ApiError("-1", f"{MESSAGES['missing']}(请使用UTF-8编码)") from None
     return pairs
 
 
 def _parse_timer(text: str) -> float:
     if not _TIMER_RE.fullmatch(text):
-        raise _ApiError(-6, MESSAGES["timer"])
+        raise ApiError("-6", MESSAGES["timer"])
     try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING).timestamp()
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=PLATFORM_TZ).timestamp()
     except ValueError:
-        raise _ApiError(-6, MESSAGES["timer"]) from None
+        raise ApiError("-6", MESSAGES["timer"]) from None
 
 
 def _segments(content: str) -> int:
-    length = _utf16_length(content)
+    length = utf16_length(content)
     return 1 if length <= 70 else math.ceil(length / 67)
 
 
-def _utf16_length(text: str) -> int:
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
-
-
-def _secret_key(corp_id: str, password: str, timestamp: str) -> str:
-    return hashlib.md5((corp_id + password + timestamp).encode("utf-8")).hexdigest()
-
-
-def _same(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
-
-
-def _error(error: _ApiError) -> dict[str, object]:
-    return {"Code": error.code, "Message": error.message}
+def _error(error: ApiError) -> dict[str, object]:
+    return {"Code": int(error.code), "Message": error.message}
 
 
 def _json_response(body: dict[str, object]) -> httpx.Response:
-    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return httpx.Response(200, content=content, headers={"Content-Type": _JSON_CONTENT_TYPE})
+    return httpx.Response(200, content=dumps(body), headers={"Content-Type": _JSON_CONTENT_TYPE})
 
 
 def _not_found(request: httpx.Request) -> httpx.Response:
