@@ -27,14 +27,13 @@ from smscli.errors import (
 from smscli.gateways import mobset_codes
 from smscli.gateways.base import BatchElement, DeliveryStatus
 from smscli.gateways.mobset import (
-    BEIJING,
     BatchInterrupted,
     MobsetClient,
-    UntrackedSend,
     beijing_timestamp,
-    default_endpoint,
     secret_key,
 )
+from smscli.gateways.mobset_answers import BEIJING, UntrackedSend
+from smscli.gateways.mobset_endpoint import default_endpoint
 
 CORP, LOGIN, PASSWORD = "100000", "fuyj", "pa$$-wörd"
 # The documentation's sample request was signed at 2023-09-19 15:21:20 Beijing time.
