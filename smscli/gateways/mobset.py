@@ -36,10 +36,12 @@ from smscli.gateways.base import (
     BatchElement,
     PlannedRequest,
     RawAnswer,
+    ReportMode,
     ReportResult,
     SendResult,
     Submitted,
     Trace,
+    plan_one_element,
 )
 from smscli.gateways.environment import make_client
 from smscli.gateways.http import check_status, json_answer, send_request
@@ -111,7 +113,11 @@ class MobsetClient:
     max_content_chars = MAX_CONTENT
     max_ids_per_report = MAX_REPORTS
     max_sender_id = 0  # mobset has no sender id: the CLI rejects one
-    report_mode = "queue"
+    report_mode = ReportMode.QUEUE
+    can_schedule = True  # TimerSend
+    multi_content = False  # one SmsSend per content
+    # The legacy SDK's convention; a decimal answer is money in a unit it does not name.
+    balance_unit: str | None = "messages"
 
     def __init__(
         self,
@@ -259,6 +265,10 @@ class MobsetClient:
         params = self.send_params(numbers, content, sender_id=sender_id, order_ids=order_ids, at=at)
         data = self._call("SmsSend", params)
         return send_result(data, numbers, order_ids)
+
+    def plan_batch(self, elements: Sequence[BatchElement]) -> PlannedRequest:
+        """One element is one SmsSend; more are as many requests, not shown as one."""
+        return plan_one_element(self, elements)
 
     def send_batch(self, elements: Sequence[BatchElement]) -> SendResult:
         """One SmsSend per element (mobset has no multi-content call). Prefer calling `send`

@@ -16,6 +16,7 @@ from smscli.gateways.base import (
     Balance,
     BatchElement,
     PlannedRequest,
+    ReportMode,
     ReportResult,
     SendResult,
     Trace,
@@ -51,7 +52,11 @@ class V3Client:
     max_content_chars = MAX_CONTENT
     max_sender_id = MAX_SENDER_ID
     max_ids_per_report = MAX_REPORT_IDS
-    report_mode = "query"  # reports are looked up by msgId, repeatably
+    report_mode = ReportMode.QUERY  # reports are looked up by msgId, repeatably
+    can_schedule = False  # the API has no scheduled sending
+    multi_content = True  # sendSms/batch
+    balance_unit: str | None = None  # an amount of money
+    warnings: tuple[str, ...] = ()
 
     def __init__(
         self,
