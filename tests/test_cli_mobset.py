@@ -30,8 +30,8 @@ from smscli.sandbox.mobset import (
     MOBSET_SANDBOX_LOGIN_NAME,
     MOBSET_SANDBOX_PASSWORD,
     MobsetSandbox,
-    RecordedRequest,
 )
+from smscli.sandbox.mobset_wire import RecordedRequest
 from tests.fakes import FakeGateway, write_profile
 
 runner = CliRunner()

@@ -26,13 +26,12 @@ from smscli.gateways.base import DeliveryStatus
 from smscli.gateways.mobset import MobsetClient, beijing_timestamp
 from smscli.sandbox.loopback import LoopbackServer
 from smscli.sandbox.mobset import (
-    MAGIC_CONTENT,
-    MESSAGES,
     MOBSET_SANDBOX_CORP_ID,
     MOBSET_SANDBOX_LOGIN_NAME,
     MOBSET_SANDBOX_PASSWORD,
     MobsetSandbox,
 )
+from smscli.sandbox.mobset_wire import MAGIC_CONTENT, MESSAGES
 
 URL = "https://sms.mobset.com:843/SDK3/SMS"
 T0 = 1_790_000_000.0  # 2026-09-21 22:13:20 Beijing time

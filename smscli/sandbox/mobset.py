@@ -71,26 +71,22 @@ under state_dir (WAL; safe across threads and processes) or in memory when state
 
 from __future__ import annotations
 
-import math
 import pathlib
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
-from urllib.parse import parse_qsl
 
 import httpx
 
+from smscli.sandbox import mobset_wire as wire
 from smscli.sandbox.common import (
     PLATFORM_TZ,
     ApiError,
     Fate,
     Simulator,
     beijing_text,
-    dumps,
     fate_of,
     md5_hex,
     same,
@@ -98,75 +94,17 @@ from smscli.sandbox.common import (
     utf16_length,
 )
 from smscli.sandbox.mobset_store import MobsetStore
+from smscli.sandbox.mobset_wire import RecordedRequest
 
 # Sandbox-only credentials: invented for the simulator, not mobset's.
 MOBSET_SANDBOX_CORP_ID: Final = "100000"
 MOBSET_SANDBOX_LOGIN_NAME: Final = "sandbox"
 MOBSET_SANDBOX_PASSWORD: Final = "sandbox-password"  # noqa: S105
 
-MAX_NUMBERS: Final = 50
-MAX_CONTENT_CHARS: Final = 900
-MAX_REPORTS: Final = 50
-MAX_RECV: Final = 50
 # The account's own number that injected inbound messages are addressed to by default.
 RECV_NUMBER: Final = "10690000"
 TIMESTAMP_TOLERANCE_SECONDS: Final = 20 * 60
 DEFAULT_BALANCE: Final = 100_000
-
-MAGIC_NUMBER_SUFFIXES: Final[dict[str, str]] = {
-    "0999": "accepted; report Status 13 (ExStatus UNDELIV) after delivery_delay",
-    "0998": "accepted; never reported",
-}
-MAGIC_CONTENT: Final[dict[str, int]] = {
-    "SANDBOX:SENSITIVE": -9,
-    "SANDBOX:NOBALANCE": -4,
-}
-
-# The legacy table's words (providers.md B.6), with the sandbox's detail where it helps.
-MESSAGES: Final[dict[str, str]] = {
-    "missing": "输入参数不完整",
-    "credentials": "非法来源IP地址或帐号密码有误",
-    "timestamp": "非法来源IP地址或帐号密码有误(TimeStamp错误或与北京时间相差超过20分钟)",
-    "method": "输入参数不完整(Methods不支持)",
-    "order": "输入参数不完整(Methods必须放在Content之前)",
-    "too_many": "输入参数有误(号码数量超过50个)",
-    "too_long": "输入参数有误(短信内容超过900个字)",
-    "timer": "输入参数有误(TimerSend格式应为YYYY-MM-DD HH:MM:SS)",
-    "number": "目标号码有误",
-    "balance": "企业帐号余额不足",
-    "keyword": "短信内容含有过滤关键字",
-    "database": "连接数据库失败",
-    "sent": "发送成功",
-    "report": "取短信状态报告成功",
-    "balance_ok": "取账号剩余短信量成功",
-    "recv": "取上行短信成功",
-}
-
-_JSON_CONTENT_TYPE: Final = "application/json; charset=utf-8"
-_REQUIRED: Final = ("CorpID", "LoginName", "TimeStamp", "SecretKey", "Methods")
-_NUMBER_RE: Final = re.compile(r"[0-9]{6,20}")
-_TIMESTAMP_RE: Final = re.compile(r"[0-9]{14}")
-_TIMER_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedRequest:
-    """What the sandbox saw. `fields` are the decoded (name, value) pairs in wire order, the
-    query's first, then the body's; header names are lower-case."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    fields: tuple[tuple[str, str], ...]
-    body: bytes
-
-    @property
-    def form(self) -> dict[str, str]:
-        """The fields by name (the first of each)."""
-        out: dict[str, str] = {}
-        for name, value in self.fields:
-            out.setdefault(name, value)
-        return out
 
 
 class MobsetSandbox(Simulator):
@@ -215,7 +153,7 @@ class MobsetSandbox(Simulator):
         self._arrive(request)
         segments = request.url.path.rstrip("/").lower().split("/")
         if segments[-2:] != ["sdk3", "sms"]:
-            return _not_found(request)
+            return wire.not_found(request)
         if request.method not in ("GET", "POST"):
             return httpx.Response(
                 405,
@@ -225,13 +163,13 @@ class MobsetSandbox(Simulator):
         fields: list[tuple[str, str]] = []
         method: str | None = None
         try:
-            fields = _fields(request)
+            fields = wire.fields(request)
             method = next((v for k, v in fields if k.lower() == "methods"), None)
             body = self._dispatch(fields)
         except ApiError as error:
-            body = _error(error)
+            body = wire.error_body(error)
         except sqlite3.Error:
-            body = _error(ApiError("-7", MESSAGES["database"]))
+            body = wire.error_body(ApiError("-7", wire.MESSAGES["database"]))
         finally:
             if self._record:
                 # list.append is atomic, so concurrent handlers need no lock here.
@@ -249,7 +187,7 @@ class MobsetSandbox(Simulator):
 
             content, content_type = mobset_answer(method, body, self.quirks)
             return httpx.Response(200, content=content, headers={"Content-Type": content_type})
-        return _json_response(body)
+        return wire.json_response(body)
 
     # -- checks shared by every method ---------------------------------------------------
 
@@ -261,68 +199,68 @@ class MobsetSandbox(Simulator):
             # A repeated field reads as its values joined by commas, as ASP.NET binds it.
             params[key] = f"{params[key]},{value}" if key in params else value
             names.append(key)
-        for name in _REQUIRED:
+        for name in wire.REQUIRED:
             if not params.get(name.lower()):
-                raise ApiError("-1", f"{MESSAGES['missing']}(缺少{name})")
+                raise ApiError("-1", f"{wire.MESSAGES['missing']}(缺少{name})")
         self._authenticate(params)
         method = self._methods.get(params["methods"])
         if method is None:
-            raise ApiError("-1", MESSAGES["method"])
+            raise ApiError("-1", wire.MESSAGES["method"])
         return method(params, names)
 
     def _authenticate(self, params: dict[str, str]) -> None:
         if not same(params["corpid"], self._corp_id) or not same(
             params["loginname"], self._login_name
         ):
-            raise ApiError("-2", MESSAGES["credentials"])
+            raise ApiError("-2", wire.MESSAGES["credentials"])
         timestamp = params["timestamp"]
-        if not _TIMESTAMP_RE.fullmatch(timestamp):
-            raise ApiError("-2", MESSAGES["timestamp"])
+        if not wire.TIMESTAMP_RE.fullmatch(timestamp):
+            raise ApiError("-2", wire.MESSAGES["timestamp"])
         try:
             sent_at = datetime.strptime(timestamp, "%Y%m%d%H%M%S").replace(tzinfo=PLATFORM_TZ)
         except ValueError:
-            raise ApiError("-2", MESSAGES["timestamp"]) from None
+            raise ApiError("-2", wire.MESSAGES["timestamp"]) from None
         if abs(sent_at.timestamp() - self._clock()) > TIMESTAMP_TOLERANCE_SECONDS:
-            raise ApiError("-2", MESSAGES["timestamp"])
+            raise ApiError("-2", wire.MESSAGES["timestamp"])
         expected = md5_hex(self._corp_id, self._password, timestamp)
         if not same(params["secretkey"].lower(), expected):
-            raise ApiError("-2", MESSAGES["credentials"])
+            raise ApiError("-2", wire.MESSAGES["credentials"])
 
     # -- methods -------------------------------------------------------------------------
 
     def _send(self, params: dict[str, str], names: list[str]) -> dict[str, object]:
         if "content" in names and names.index("methods") > names.index("content"):
-            raise ApiError("-1", MESSAGES["order"])
+            raise ApiError("-1", wire.MESSAGES["order"])
         raw_numbers = params.get("phonenumbers", "")
         content = params.get("content", "")
         if not raw_numbers.strip():
-            raise ApiError("-1", f"{MESSAGES['missing']}(缺少PhoneNumbers)")
+            raise ApiError("-1", f"{wire.MESSAGES['missing']}(缺少PhoneNumbers)")
         if not content.strip():
-            raise ApiError("-1", f"{MESSAGES['missing']}(缺少Content)")
+            raise ApiError("-1", f"{wire.MESSAGES['missing']}(缺少Content)")
         numbers = raw_numbers.split(",")
-        if len(numbers) > MAX_NUMBERS:
-            raise ApiError("-6", MESSAGES["too_many"])
-        if utf16_length(content) > MAX_CONTENT_CHARS:
-            raise ApiError("-6", MESSAGES["too_long"])
+        if len(numbers) > wire.MAX_NUMBERS:
+            raise ApiError("-6", wire.MESSAGES["too_many"])
+        if utf16_length(content) > wire.MAX_CONTENT_CHARS:
+            raise ApiError("-6", wire.MESSAGES["too_long"])
         now = self._clock()
         start = now
         timer = params.get("timersend", "")
         if timer:
-            start = max(now, _parse_timer(timer))
-        bad = [n for n in numbers if not _NUMBER_RE.fullmatch(n)]
+            start = max(now, wire.parse_timer(timer))
+        bad = [n for n in numbers if not wire.NUMBER_RE.fullmatch(n)]
         if bad:
-            raise ApiError("-3", f"{MESSAGES['number']}({bad[0]})")
-        for marker, code in MAGIC_CONTENT.items():
+            raise ApiError("-3", f"{wire.MESSAGES['number']}({bad[0]})")
+        for marker, code in wire.MAGIC_CONTENT.items():
             if marker in content:
-                raise ApiError(str(code), MESSAGES["keyword" if code == -9 else "balance"])
+                raise ApiError(str(code), wire.MESSAGES["keyword" if code == -9 else "balance"])
         messages = [(n, fate_of(n)) for n in numbers]
-        cost = len(numbers) * _segments(content)
+        cost = len(numbers) * wire.segments(content)
         ids = self._store.submit(messages, start + self._delivery_delay, cost)
         if ids is None:
-            raise ApiError("-4", MESSAGES["balance"])
+            raise ApiError("-4", wire.MESSAGES["balance"])
         return {
             "Code": len(ids),
-            "Message": MESSAGES["sent"],
+            "Message": wire.MESSAGES["sent"],
             "Details": [
                 {"SmsId": str(sms_id), "PhoneNumber": number}
                 for sms_id, number in zip(ids, numbers, strict=True)
@@ -330,7 +268,7 @@ class MobsetSandbox(Simulator):
         }
 
     def _get_report(self, params: dict[str, str], names: list[str]) -> dict[str, object]:
-        popped = self._store.pop_reports(self._clock(), MAX_REPORTS)
+        popped = self._store.pop_reports(self._clock(), wire.MAX_REPORTS)
         details = [
             {
                 "SmsId": str(item.sms_id),
@@ -341,13 +279,13 @@ class MobsetSandbox(Simulator):
             for item in popped
         ]
         # Lower-case "code" and string values, as in the documentation's own example.
-        return {"code": str(len(details)), "Message": MESSAGES["report"], "Details": details}
+        return {"code": str(len(details)), "Message": wire.MESSAGES["report"], "Details": details}
 
     def _get_balance(self, params: dict[str, str], names: list[str]) -> dict[str, object]:
-        return {"Code": str(self._store.balance()), "Message": MESSAGES["balance_ok"]}
+        return {"Code": str(self._store.balance()), "Message": wire.MESSAGES["balance_ok"]}
 
     def _get_recv(self, params: dict[str, str], names: list[str]) -> dict[str, object]:
-        popped = self._store.pop_inbound(MAX_RECV)
+        popped = self._store.pop_inbound(wire.MAX_RECV)
         details = [
             {
                 "PhoneNumber": number,
@@ -358,7 +296,7 @@ class MobsetSandbox(Simulator):
             }
             for number, recv_number, add_num, content, at in popped
         ]
-        return {"Code": len(details), "Message": MESSAGES["recv"], "Details": details}
+        return {"Code": len(details), "Message": wire.MESSAGES["recv"], "Details": details}
 
     def inject_inbound(
         self, number: str, content: str, *, to: str | None = None, at: float | None = None
@@ -370,47 +308,3 @@ class MobsetSandbox(Simulator):
         )
 
 
-# -- helpers ---------------------------------------------------------------------------------
-
-
-def _fields(request: httpx.Request) -> list[tuple[str, str]]:
-    """The query's fields, then (for POST) the form body's, decoded as UTF-8, in wire order."""
-    pairs = list(request.url.params.multi_items())
-    if request.method == "POST" and request.content:
-        try:
-            text = request.content.decode("utf-8")
-            pairs.extend(parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict"))
-        except UnicodeDecodeError:
-            raise ApiError("-1", f"{MESSAGES['missing']}(请使用UTF-8编码)") from None
-    return pairs
-
-
-def _parse_timer(text: str) -> float:
-    if not _TIMER_RE.fullmatch(text):
-        raise ApiError("-6", MESSAGES["timer"])
-    try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=PLATFORM_TZ).timestamp()
-    except ValueError:
-        raise ApiError("-6", MESSAGES["timer"]) from None
-
-
-def _segments(content: str) -> int:
-    length = utf16_length(content)
-    return 1 if length <= 70 else math.ceil(length / 67)
-
-
-def _error(error: ApiError) -> dict[str, object]:
-    return {"Code": int(error.code), "Message": error.message}
-
-
-def _json_response(body: dict[str, object]) -> httpx.Response:
-    return httpx.Response(200, content=dumps(body), headers={"Content-Type": _JSON_CONTENT_TYPE})
-
-
-def _not_found(request: httpx.Request) -> httpx.Response:
-    # IIS answers an unknown path with an HTML page, not JSON.
-    return httpx.Response(
-        404,
-        text="<html><body><h2>404 - File or directory not found.</h2></body></html>",
-        headers={"Content-Type": "text/html; charset=utf-8"},
-    )
