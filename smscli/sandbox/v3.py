@@ -88,6 +88,7 @@ import httpx
 
 from smscli.sandbox import v3_wire as wire
 from smscli.sandbox.common import (
+    SUFFIX_FATES,
     ApiError,
     Fate,
     Simulator,
@@ -283,9 +284,10 @@ class Sandbox(Simulator):
         delay = self._delivery_delay
         items: list[str] = []
         counts = {"0": 0, "1": 0, "-1": 0}
+        fates, deliver = SUFFIX_FATES, Fate.DELIVER  # fate_of, inlined: this runs per id
         for index, number, submitted_at in found:
             done_at = submitted_at + delay
-            fate = fate_of(number)
+            fate = fates.get(number[-4:], deliver)
             if fate is Fate.STUCK or now < done_at:
                 status, receive_time = "-1", ""
             else:
