@@ -338,7 +338,8 @@ class MobsetClient:
         # A whole number is a count of messages (the legacy SDK's convention); "12.50" is an
         # amount of money in a unit the answer does not name, shown exactly as written.
         whole = int_value(amount) is not None
-        return Balance(balance=amount, extra={"unit": "messages"} if whole else {})
+        unit = self.balance_unit
+        return Balance(balance=amount, extra={"unit": unit} if whole and unit else {})
 
     def pull_inbound(self) -> tuple[Inbound, ...]:
         """One SmsGetRecv: inbound messages, Details[]{PhoneNumber, RecvNumber, AddNum,
