@@ -33,15 +33,15 @@ from smscli import reporting as r
 from smscli.errors import ExitCode, SmsCliError
 from smscli.gateways.base import BatchElement, ReportResult, SendResult
 from smscli.gateways.mobset import MobsetClient
-from smscli.gateways.mobset_sandbox import (
-    MOBSET_SANDBOX_CORP_ID,
-    MOBSET_SANDBOX_LOGIN_NAME,
-    MOBSET_SANDBOX_PASSWORD,
-)
 from smscli.gateways.v3 import V3Client
 from smscli.jobs.run import exit_code as _exit_code
 from smscli.model import Chunk, RunResult, Tally
 from smscli.rows import rows_for
+from smscli.sandbox.mobset import (
+    MOBSET_SANDBOX_CORP_ID,
+    MOBSET_SANDBOX_LOGIN_NAME,
+    MOBSET_SANDBOX_PASSWORD,
+)
 from smscli.sending import RetryPolicy, attempt_chunk
 from smscli.store import RawKeeper, Store
 

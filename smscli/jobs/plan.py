@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from smscli.errors import InputError, NotSupported, UsageError
+from smscli.errors import InputError, UsageError
 from smscli.model import Chunk
 
 if TYPE_CHECKING:
@@ -57,12 +57,6 @@ def plan_send(
     )
 
 
-# Gateways whose send_batch is one request for many contents (v3 sendSms/batch). Any other
-# (mobset makes one call per element) gets one content per request, so that a failure can
-# never leave a request half sent and reported as not sent.
-MULTI_CONTENT = frozenset({"v3"})
-
-
 @dataclass(frozen=True, slots=True)
 class Packing:
     """How a batch's rows go into requests."""
@@ -74,7 +68,9 @@ class Packing:
     @classmethod
     def for_gateway(cls, gateway: Gateway, cap: int) -> Packing:
         per_element = min(cap, gateway.max_numbers_per_send)
-        mixed = gateway.name in MULTI_CONTENT
+        # Only a gateway whose send_batch is one request (v3 sendSms/batch) gets several
+        # contents per request: one call per element (mobset) could fail half sent.
+        mixed = gateway.multi_content
         return cls(cap if mixed else per_element, per_element, mixed)
 
 
@@ -105,18 +101,8 @@ def plan_request(gateway: Gateway, chunk: Chunk) -> PlannedRequest:
 
 def plan_elements(gateway: Gateway, parts: list[BatchElement]) -> PlannedRequest:
     """The batch request of `parts`, as a dry run shows it."""
-    # plan_batch is a v3 extra, not part of the Gateway protocol; a one-element request on
-    # another gateway is its plain send.
-    plan_batch = getattr(gateway, "plan_batch", None)
-    if plan_batch is not None:
-        planned: PlannedRequest = plan_batch(parts)
-        return planned
-    if len(parts) != 1:
-        raise NotSupported(f"provider {gateway.name} cannot show a multi-content request")
-    (only,) = parts
-    return gateway.plan_send(
-        only.numbers, only.content, sender_id=only.sender_id, order_ids=only.order_ids
-    )
+    # Without multi_content, a one-element request is the plain send (plan_one_element).
+    return gateway.plan_batch(parts)
 
 
 def check_batch(gateway: Gateway, plan: BatchPlan) -> None:

@@ -135,7 +135,7 @@ def run(
 
 def clock_offset(gateway: Gateway) -> float:
     """How far the gateway's clock is from this machine's, as its signed requests found."""
-    return float(getattr(gateway, "clock_offset", 0.0) or 0.0)
+    return gateway.clock_offset
 
 
 # -- the outcome -------------------------------------------------------------------------------
