@@ -16,13 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from smscli.numbers import (
-    NumberCollector,
-    check,
-    normalize,
-    numbers_from_lines,
-    open_input,
-)
+from smscli.numberfile import numbers_from_lines, open_input
+from smscli.numberlist import NumberCollector
+from smscli.numbers import check, normalize
 
 TARGET = 500_000
 COLLECT_COUNT = 1_000_000

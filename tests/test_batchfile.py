@@ -11,20 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smscli.batchfile import (
-    Format,
-    Plan,
-    Row,
-    Source,
-    build_plan,
-    choose_format,
-    chunks,
-    elements,
-    open_source,
-    parse_template,
-    read_source,
-    request_count,
-)
+from smscli.batchfile import Format, Source, build_plan, choose_format, open_source, read_source
+from smscli.batchplan import Plan, Row
+from smscli.batchrequests import chunks, elements, request_count
+from smscli.batchtemplate import parse_template
 from smscli.errors import InputError, UsageError
 
 A, B, C = "447700900123", "447700900124", "447700900125"

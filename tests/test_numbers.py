@@ -13,18 +13,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from smscli.errors import InputError
-from smscli.numbers import (
-    _TRUNK_MARK,
-    STARTS_WITH_ZERO,
-    BadNumber,
-    NumberCollector,
-    RawNumber,
-    check,
-    normalize,
-    numbers_from_args,
-    numbers_from_lines,
-    open_input,
-)
+from smscli.numberfile import RawNumber, numbers_from_args, numbers_from_lines, open_input
+from smscli.numberlist import BadNumber, NumberCollector
+from smscli.numbers import _TRUNK_MARK, STARTS_WITH_ZERO, check, normalize
 
 VALID = "6281211111111"
 
