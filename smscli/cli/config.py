@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from smscli import console, settings
+from smscli import configfile, console, profilekeys, settings
 from smscli.cli import common as c
 from smscli.cli import completion
 from smscli.cli.common import handle_errors
@@ -98,7 +98,7 @@ def _value_from_stdin(key: str) -> str:
     pipe."""
     if not console.stdin_is_tty():
         return _read_stdin_line(key)
-    info = settings.KEYS[key]
+    info = profilekeys.KEYS[key]
     if info.secret or info.partly_secret:
         return _ask_secret(key)
     answer: str = typer.prompt(key)
@@ -109,7 +109,7 @@ def _value_from_stdin(key: str) -> str:
 
 
 def _init_sandbox(name: str, provider: str, make_default: bool | None, force: bool) -> None:
-    path = settings.write_profile(
+    path = configfile.write_profile(
         name,
         {"provider": provider},
         make_default=True if make_default is None else make_default,
@@ -121,17 +121,18 @@ def _init_sandbox(name: str, provider: str, make_default: bool | None, force: bo
 def _sandbox_provider(provider: str | None, sandbox_mobset: bool) -> str:
     """The simulator `--sandbox [--provider P]` / `--sandbox-mobset` asks for."""
     if sandbox_mobset:
-        if provider not in (None, settings.SANDBOX_MOBSET):
+        if provider not in (None, profilekeys.SANDBOX_MOBSET):
             raise ConfigError(
-                f"--sandbox-mobset makes a {settings.SANDBOX_MOBSET} profile: drop --provider"
+                f"--sandbox-mobset makes a {profilekeys.SANDBOX_MOBSET} profile: drop --provider"
             )
-        return settings.SANDBOX_MOBSET
+        return profilekeys.SANDBOX_MOBSET
     if provider is None:
-        return settings.SANDBOX
-    if provider not in settings.SANDBOX_PROVIDERS:
+        return profilekeys.SANDBOX
+    if provider not in profilekeys.SANDBOX_PROVIDERS:
         raise ConfigError(
             f"--sandbox makes a simulator profile, not a {provider} one",
-            hint=f"--provider {settings.SANDBOX} or {settings.SANDBOX_MOBSET}, or drop --sandbox",
+            hint=f"--provider {profilekeys.SANDBOX} or {profilekeys.SANDBOX_MOBSET}, "
+            "or drop --sandbox",
         )
     return provider
 
@@ -142,7 +143,7 @@ def _report_written(name: str, provider: str, path: object) -> None:
     if default:
         console.info(f"default profile: {default}")
     flag = "" if default == name else f" -p {name}"
-    if provider in settings.SANDBOX_PROVIDERS:
+    if provider in profilekeys.SANDBOX_PROVIDERS:
         console.info(f"next: smscli send{flag} 8613800000000 -m 'hello' (offline, sends nothing)")
     else:
         console.info(
@@ -152,7 +153,7 @@ def _report_written(name: str, provider: str, path: object) -> None:
 
 
 def _existing_profile(name: str) -> bool:
-    data = settings.read_config_for_update(settings.config_path())
+    data = configfile.read_config_for_update(configfile.config_path())
     profiles = data.get("profiles")
     return isinstance(profiles, dict) and name in profiles
 
@@ -165,7 +166,7 @@ def _check_answer(key: str) -> Callable[[str], str]:
         if not text:
             return text
         try:
-            settings.parse_value(key, text)
+            profilekeys.parse_value(key, text)
         except ValueError as exc:
             raise typer.BadParameter(f"{key} {exc}") from None
         return text
@@ -174,7 +175,7 @@ def _check_answer(key: str) -> Callable[[str], str]:
 
 
 def _prompt(key: str, *, required: bool, default: str | None = None) -> str | None:
-    info = settings.KEYS[key]
+    info = profilekeys.KEYS[key]
     label = info.description if required else f"{info.description} (Enter to skip)"
     if default is None and not required:
         default = ""  # Enter skips an optional key
@@ -194,8 +195,8 @@ def _gather_interactive(
     provider: str, given: Mapping[str, str | None], secret_stdin: bool
 ) -> dict[str, object]:
     values: dict[str, object] = {"provider": provider}
-    required = set(settings.required_keys(provider))
-    for info in settings.keys_for(provider):
+    required = set(profilekeys.required_keys(provider))
+    for info in profilekeys.keys_for(provider):
         if not info.credential:
             continue
         if given.get(info.name):
@@ -205,9 +206,9 @@ def _gather_interactive(
                 values[info.name] = _read_stdin_line(info.name)
             elif info.name in required:
                 values[info.name] = _ask_secret(info.name)
-        elif provider not in settings.SANDBOX_PROVIDERS:
+        elif provider not in profilekeys.SANDBOX_PROVIDERS:
             # A sandbox needs nothing: don't make someone trying it answer questions.
-            default = settings.PROVIDERS[provider] if info.name == "base_url" else None
+            default = profilekeys.PROVIDERS[provider] if info.name == "base_url" else None
             answer = _prompt(info.name, required=info.name in required, default=default)
             if answer and not (info.name == "base_url" and answer == default):
                 values[info.name] = answer
@@ -219,10 +220,10 @@ def _gather_scripted(
 ) -> dict[str, object]:
     values: dict[str, object] = {"provider": provider}
     missing: list[str] = []
-    for info in settings.keys_for(provider):
+    for info in profilekeys.keys_for(provider):
         if not info.credential:
             continue
-        required = info.name in settings.required_keys(provider)
+        required = info.name in profilekeys.required_keys(provider)
         if info.secret:
             if secret_stdin:
                 values[info.name] = _read_stdin_line(info.name)
@@ -249,12 +250,12 @@ def _secret_flag(key: str) -> str:
 
 
 def _scripted_example(provider: str) -> str:
-    required = settings.required_keys(provider)
+    required = profilekeys.required_keys(provider)
     options = " ".join(
-        _secret_flag(k) if settings.KEYS[k].secret else f"--{k.replace('_', '-')} {k.upper()}"
+        _secret_flag(k) if profilekeys.KEYS[k].secret else f"--{k.replace('_', '-')} {k.upper()}"
         for k in required
     )
-    secret = next((k for k in required if settings.KEYS[k].secret), "secret")
+    secret = next((k for k in required if profilekeys.KEYS[k].secret), "secret")
     command = f"smscli config init --provider {provider} {options}".rstrip()
     return f"printf '%s\\n' \"${secret.upper()}\" | {command}"
 
@@ -263,10 +264,10 @@ def _check_options(
     provider: str, given: Mapping[str, str | None], secret_flags: Mapping[str, bool]
 ) -> None:
     """Options the provider does not use are refused, rather than silently dropped."""
-    used = {k.name for k in settings.keys_for(provider)}
+    used = {k.name for k in profilekeys.keys_for(provider)}
     flags = [
         _secret_flag(k.name) if k.secret else f"--{k.name.replace('_', '-')}"
-        for k in settings.keys_for(provider)
+        for k in profilekeys.keys_for(provider)
         if k.credential
     ]
     for key, value in given.items():
@@ -279,7 +280,7 @@ def _check_options(
             raise ConfigError(problem, hint=f"options for {provider}: {', '.join(flags)}")
     for key, flag in secret_flags.items():
         if flag and key not in used:
-            secret = next((k.name for k in settings.keys_for(provider) if k.secret), None)
+            secret = next((k.name for k in profilekeys.keys_for(provider) if k.secret), None)
             better = f": use {_secret_flag(secret)}" if secret else ""
             raise ConfigError(f"{_secret_flag(key)} is not used by provider {provider}{better}")
 
@@ -287,17 +288,17 @@ def _check_options(
 def _choose_provider(provider: str | None, interactive: bool) -> str:
     if provider is None and interactive:
         provider = typer.prompt(
-            f"provider ({' | '.join(settings.PROVIDERS)})",
+            f"provider ({' | '.join(profilekeys.PROVIDERS)})",
             default="laaffic",
             value_proc=_check_answer("provider"),
         )
     if not provider:
         raise ConfigError(
             "--provider is required when not on a terminal",
-            hint=f"one of {', '.join(settings.PROVIDERS)}; or: smscli config init --sandbox",
+            hint=f"one of {', '.join(profilekeys.PROVIDERS)}; or: smscli config init --sandbox",
         )
     try:
-        settings.parse_value("provider", provider)
+        profilekeys.parse_value("provider", provider)
     except ValueError as exc:
         raise ConfigError(f"provider {exc}") from None
     return provider
@@ -327,7 +328,7 @@ def init(
     ] = None,
     provider: Annotated[
         str | None,
-        typer.Option(help=f"Gateway: {' | '.join(settings.PROVIDERS)}.", show_default=False),
+        typer.Option(help=f"Gateway: {' | '.join(profilekeys.PROVIDERS)}.", show_default=False),
     ] = None,
     api_key: Annotated[str | None, typer.Option(help="API key.", show_default=False)] = None,
     app_id: Annotated[str | None, typer.Option(help="Application id.", show_default=False)] = None,
@@ -398,11 +399,11 @@ def init(
         _init_sandbox(name or chosen_sandbox, chosen_sandbox, default, force)
         return
     if name is None and interactive:
-        name = typer.prompt("profile name", default=settings.DEFAULT_PROFILE_NAME)
-    name = settings.check_profile_name(name or settings.DEFAULT_PROFILE_NAME)
+        name = typer.prompt("profile name", default=profilekeys.DEFAULT_PROFILE_NAME)
+    name = configfile.check_profile_name(name or profilekeys.DEFAULT_PROFILE_NAME)
     if _existing_profile(name) and not force:
         raise ConfigError(
-            f"profile '{name}' already exists in {settings.config_path()}",
+            f"profile '{name}' already exists in {configfile.config_path()}",
             hint=f"add --force to replace it, or change one key: smscli config "
             f"set KEY VALUE --profile {name}",
         )
@@ -419,7 +420,7 @@ def init(
     gather = _gather_interactive if interactive else _gather_scripted
     values = gather(chosen, given, api_secret_stdin or password_stdin)
     make_default = _choose_default(name, default, interactive)
-    path = settings.write_profile(name, values, make_default=make_default, force=force)
+    path = configfile.write_profile(name, values, make_default=make_default, force=force)
     _secrets_to_keyring(name)
     _report_written(name, chosen, path)
 
@@ -431,7 +432,7 @@ def init(
     "set",
     help="Save KEY = VALUE in a profile. VALUE `-` reads it from stdin (a hidden prompt on a "
     "terminal); secrets are accepted only that way. A new profile is created by setting its "
-    "provider first.\n\n" + settings.keys_help(),
+    "provider first.\n\n" + profilekeys.keys_help(),
 )
 @handle_errors
 def set_(
@@ -442,7 +443,7 @@ def set_(
     value: Annotated[str, typer.Argument(metavar="VALUE", show_default=False)],
     profile: c.ProfileOpt = None,
 ) -> None:
-    info = settings.key_info(key)
+    info = profilekeys.key_info(key)
     name = _target_profile(ctx, profile)
     if value == "-":
         value = _value_from_stdin(key)
@@ -453,7 +454,7 @@ def set_(
             where = (
                 f"the OS keyring ({secrets.backend_name()})"
                 if place == secrets.KEYRING
-                else f"{settings.config_path()} (mode 0600)"
+                else f"{configfile.config_path()} (mode 0600)"
             )
             console.info(f"saved {key} (hidden) of profile '{name}' in {where}")
             return
@@ -465,9 +466,9 @@ def set_(
             hint=f"run: smscli config set {key} - --profile {name} (type it at the prompt, or "
             "pipe it on stdin)",
         )
-    saved = settings.set_value(name, key, value)
-    shown = "(hidden)" if info.secret else settings.mask(key, saved)
-    console.info(f"saved {key} = {shown} in profile '{name}' ({settings.config_path()})")
+    saved = configfile.set_value(name, key, value)
+    shown = "(hidden)" if info.secret else profilekeys.mask(key, saved)
+    console.info(f"saved {key} = {shown} in profile '{name}' ({configfile.config_path()})")
 
 
 @app.command()
@@ -481,13 +482,13 @@ def unset(
 ) -> None:
     """Remove KEY from a profile (it falls back to its default)."""
     name = _target_profile(ctx, profile)
-    in_keyring = settings.key_info(key).secret and _keeps_in_keyring(name)
+    in_keyring = profilekeys.key_info(key).secret and _keeps_in_keyring(name)
     if in_keyring:
         from smscli import secrets
 
         if secrets.delete(name, key):
             console.info(f"removed {key} of profile '{name}' from the OS keyring")
-    if settings.unset_value(name, key):
+    if configfile.unset_value(name, key):
         console.info(f"removed {key} from profile '{name}'")
     elif in_keyring:
         return
@@ -510,7 +511,7 @@ def _secrets_to_keyring(name: str) -> None:
 
 
 def _keeps_in_keyring(name: str) -> bool:
-    data = settings.read_config_for_update(settings.config_path())
+    data = configfile.read_config_for_update(configfile.config_path())
     profiles = data.get("profiles")
     table = profiles.get(name) if isinstance(profiles, dict) else None
     return isinstance(table, dict) and table.get("secrets") == "keyring"
@@ -550,7 +551,7 @@ def move_secrets(
     where = (
         f"the OS keyring ({secrets.backend_name()})"
         if to == secrets.KEYRING
-        else f"{settings.config_path()} (mode 0600)"
+        else f"{configfile.config_path()} (mode 0600)"
     )
     what = ", ".join(moved) if moved else "no secret to move"
     console.info(f"profile '{name}': {what}; its secrets now live in {where}")
@@ -569,12 +570,12 @@ def get(
     ] = False,
 ) -> None:
     """Print KEY's resolved value (option > env > profile > default) on stdout."""
-    info = settings.key_info(key)
+    info = profilekeys.key_info(key)
     prof = settings.load_profile(_profile_option(ctx, profile))
     _show_warnings(prof.warnings)
     value = prof.get(key)
     if value is None:
-        raise settings.missing_key_error(prof.name, key, prof.path)
+        raise profilekeys.missing_key_error(prof.name, key, prof.path)
     if (info.secret or info.partly_secret) and not reveal:
         raise ConfigError(
             f"{key} is secret: add --reveal to print it",
@@ -607,7 +608,7 @@ def show(
     rows: list[dict[str, object]] = [
         {"key": "profile", "value": prof.name, "source": prof.name_source},
     ]
-    for info in settings.keys_for(prof.provider):
+    for info in profilekeys.keys_for(prof.provider):
         setting = prof.values.get(info.name)
         if setting is None:
             rows.append({"key": info.name, "value": None, "source": _unset_source(prof, info)})
@@ -615,7 +616,7 @@ def show(
             rows.append(
                 {
                     "key": info.name,
-                    "value": settings.mask(info.name, setting.value),
+                    "value": profilekeys.mask(info.name, setting.value),
                     "source": setting.source,
                 }
             )
@@ -627,13 +628,13 @@ def show(
     )
 
 
-def _unset_source(prof: settings.ResolvedProfile, info: settings.Key) -> str:
+def _unset_source(prof: settings.ResolvedProfile, info: profilekeys.Key) -> str:
     if info.name == "secrets":
         from smscli import secrets
 
         place = "the OS keyring" if secrets.available() else "the config file (no keyring here)"
         return f"{NOT_SET}: a secret set now goes to {place}"
-    if prof.provider in settings.SANDBOX_PROVIDERS and info.credential and info.required_by:
+    if prof.provider in profilekeys.SANDBOX_PROVIDERS and info.credential and info.required_by:
         return f"{NOT_SET} (the sandbox uses its own test credentials)"
     return NOT_SET
 
@@ -647,7 +648,7 @@ def list_(
 ) -> None:
     """Profiles with their provider, the default one, and the built-in sandbox."""
     opts = c.common(ctx, None, output, json_flag, False, False)
-    path = settings.config_path()
+    path = configfile.config_path()
     rows = [
         {"name": p.name, "provider": p.provider, "default": p.default, "built_in": p.built_in}
         for p in settings.list_profiles(path)
@@ -664,8 +665,8 @@ def use(name: Annotated[str, typer.Argument(
             metavar="NAME", show_default=False, autocompletion=completion.profiles
         )]) -> None:
     """Make NAME the default profile."""
-    settings.set_default(name)
-    console.info(f"default profile: {name} ({settings.config_path()})")
+    configfile.set_default(name)
+    console.info(f"default profile: {name} ({configfile.config_path()})")
 
 
 @app.command()
@@ -677,14 +678,14 @@ def remove(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete a profile (asks first on a terminal). If it was the default, no default remains."""
-    path = settings.config_path()
+    path = configfile.config_path()
     known = {p.name: p for p in settings.list_profiles(path)}
     asks = name in known and not known[name].built_in and not yes and console.interactive()
     if asks and not typer.confirm(f"Remove profile '{name}' from {path}?", default=False):
         console.info("nothing removed")
         raise typer.Exit(1)
     in_keyring = _keeps_in_keyring(name)
-    was_default = settings.remove_profile(name, path=path)
+    was_default = configfile.remove_profile(name, path=path)
     if in_keyring:
         from smscli import secrets
 
@@ -698,4 +699,4 @@ def remove(
 @handle_errors
 def path() -> None:
     """Print the config file's path (env SMSCLI_CONFIG overrides it)."""
-    typer.echo(str(settings.config_path()))
+    typer.echo(str(configfile.config_path()))
