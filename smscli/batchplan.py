@@ -226,6 +226,7 @@ class Builder:
         clean, senders, messages = _CLEAN_NUMBER.fullmatch, self._senders, self._messages
         default_sender = self.default_sender
         rows, plan = self.plan.rows, self.plan
+        new = tuple.__new__  # Row(...) without the Python frame of a NamedTuple's __new__
         for position, cells in records:
             if isinstance(cells, list):
                 number, content = cells[at_number], cells[at_content]
@@ -238,12 +239,13 @@ class Builder:
                     and (at_order is None or not cells[at_order].strip())
                 ):
                     # A content seen before was already checked (not blank, not too long).
+                    shared, _, numbers = message
                     key = int(number)
-                    if key in message.numbers:
+                    if key in numbers:
                         plan.duplicates += 1
                     else:
-                        message.numbers.add(key)
-                        rows.append(Row(number, message.content, sender or default_sender, None))
+                        numbers.add(key)
+                        rows.append(new(Row, (number, shared, sender or default_sender, None)))
                     continue
             self.add(position, cells)
 
