@@ -14,7 +14,7 @@ from smscli.argtext import sender_problem, token_problem
 from smscli.batchtemplate import brace
 from smscli.errors import InputError
 from smscli.message import MessageInfo, analyze
-from smscli.numbers import to_international
+from smscli.numbers import check, normalize, to_international
 
 if TYPE_CHECKING:
     from smscli.batchfile import Record, Source, Values
@@ -234,9 +234,13 @@ class Builder:
                 message = messages.get(content)
                 if (
                     message is not None
-                    and clean(number)
                     and (not sender or sender in senders)
                     and (at_order is None or not cells[at_order].strip())
+                    and (
+                        clean(number)
+                        # "+44 7700 900123": what to_international gives without a country.
+                        or ("," not in number and check(number := normalize(number)) is None)
+                    )
                 ):
                     # A content seen before was already checked (not blank, not too long).
                     shared, _, numbers = message

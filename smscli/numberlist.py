@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from typing import overload
 
 from smscli.numberfile import PlainBlock, RawNumber, line_values
-from smscli.numbers import MAX_DIGITS, MIN_DIGITS, check, normalize, to_international
+from smscli.numbers import (
+    MAX_DIGITS,
+    MIN_DIGITS,
+    check,
+    normalize,
+    normalize_lines,
+    to_international,
+)
 
 __all__ = ["DETAIL_LIMIT", "BadNumber", "NumberCollector", "NumberList"]
 
@@ -119,9 +126,17 @@ class NumberCollector:
 
     def _add_block(self, block: PlainBlock) -> None:
         lines = block.lines
+        keys: Iterable[int] | None = None
         # With a country, clean digits may still be a national number: no shortcut.
-        if self._country is not None or not all(map(_CLEAN_LINE.fullmatch, lines)):
-            # Something to clean or report: the per-line path keeps line numbers exact.
+        if self._country is None:
+            if all(map(_CLEAN_LINE.fullmatch, lines)):
+                # int() ignores the line end; the regex already proved each line valid.
+                keys = map(int, lines)
+            else:
+                # "+44 7700 900123" and the like: cleaned and checked a block at a time.
+                keys = normalize_lines(lines)
+        if keys is None:
+            # Something to report, or a country: the per-line path keeps line numbers exact.
             self.extend(
                 raw
                 for i, line in enumerate(lines)
@@ -131,8 +146,7 @@ class NumberCollector:
             return
         self.inputs += len(lines)
         seen, remember, append = self._seen, self._seen.add, self._keys.append
-        # int() ignores the line end; the regex already proved each line a valid number.
-        for key in map(int, lines):
+        for key in keys:
             if key in seen:
                 self.duplicates += 1
             else:
