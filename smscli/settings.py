@@ -110,6 +110,28 @@ class ResolvedProfile:
         value: bool | None = self._typed(key, bool)
         return value
 
+    # A key the registry gives a default (timeout, concurrency, retries, batch_max_numbers,
+    # history, ...) is always set in a resolved profile: these read it without restating the
+    # default at the call site ("or 4"); a profile built by hand falls back to the registry.
+    def int_setting(self, key: str) -> int:
+        value: int = self._defaulted(key, int)
+        return value
+
+    def float_setting(self, key: str) -> float:
+        return float(self._defaulted(key, (int, float)))
+
+    def bool_setting(self, key: str) -> bool:
+        value: bool = self._defaulted(key, bool)
+        return value
+
+    def _defaulted(self, key: str, kind: type | tuple[type, ...]) -> Any:
+        value = self._typed(key, kind)
+        if value is None:
+            value = KEYS[key].default
+            if value is None:
+                raise KeyError(f"{key} has no default in the key registry")
+        return value
+
     def require(self, key: str) -> str:
         value = self.get(key)
         if value is None or value == "":

@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -863,3 +864,16 @@ def test_data_dir_is_created_private(
     monkeypatch.setenv("SMSCLI_DATA_DIR", str(target))
     assert settings.data_dir() == target
     assert target.is_dir() and (target.stat().st_mode & 0o777) == 0o700
+
+
+def test_defaulted_settings_come_from_the_registry_and_the_profile() -> None:
+    empty = settings.ResolvedProfile("p", "laaffic", {}, Path("x"))
+    assert empty.int_setting("concurrency") == profilekeys.KEYS["concurrency"].default == 4
+    assert empty.float_setting("timeout") == 30.0
+    assert empty.bool_setting("history") is True
+    assert empty.int_setting("batch_max_numbers") == 1000
+    values = {"retries": settings.Setting(7, "file"), "timeout": settings.Setting(5, "env")}
+    given = settings.ResolvedProfile("p", "laaffic", values, Path("x"))
+    assert given.int_setting("retries") == 7 and given.float_setting("timeout") == 5.0
+    with pytest.raises(KeyError):
+        empty.float_setting("rate")  # no default: unset means "no pacing"
