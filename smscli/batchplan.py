@@ -6,11 +6,12 @@ line or element, and a bad batch raises InputError as a whole.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from smscli.argtext import sender_problem, token_problem
+from smscli.batchkeys import Keys, resolve_keys
 from smscli.batchtemplate import brace
 from smscli.errors import InputError
 from smscli.message import MessageInfo, analyze
@@ -23,27 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["ERROR_LIMIT", "Builder", "Plan", "Row"]
 
 ERROR_LIMIT = 20
-
-# Header / key names, compared after key_name(): "Sender ID", "sender_id" and "senderId" are one.
-NUMBER_KEYS = (
-    "number",
-    "numbers",
-    "phone",
-    "phones",
-    "mobile",
-    "mobiles",
-    "msisdn",
-    "phonenumber",
-    "mobilenumber",
-)
-CONTENT_KEYS = ("content", "message")
-SENDER_KEYS = ("senderid", "sender")
-ORDER_KEYS = ("orderid",)
-
-
-def key_name(name: str) -> str:
-    return re.sub(r"[\s_\-]", "", name).casefold()
-
 
 
 class Row(NamedTuple):
@@ -68,42 +48,6 @@ class Plan:
     def numbers(self) -> int:
         return len(self.rows)
 
-
-@dataclass(frozen=True, slots=True)
-class _Keys:
-    """Which key of a record plays which part; None when the record has no such key."""
-
-    number: str | None
-    content: str | None
-    sender: str | None
-    order: str | None
-    fields: Mapping[str, str | None]  # template placeholder -> key
-
-
-def _role(by_key: Mapping[str, str], candidates: Sequence[str]) -> str | None:
-    return next((by_key[c] for c in candidates if c in by_key), None)
-
-
-def _field_key(keys: Sequence[str], name: str) -> str | None:
-    if name in keys:
-        return name
-    # "{name}" for a spreadsheet's "Name" column, as long as that is not ambiguous.
-    folded = [k for k in keys if k.casefold() == name.casefold()]
-    return folded[0] if len(folded) == 1 else None
-
-
-def _resolve_keys(keys: Sequence[str], template: Template | None) -> _Keys:
-    by_key: dict[str, str] = {}
-    for k in keys:
-        by_key.setdefault(key_name(k), k)
-    names = template.names if template else ()
-    return _Keys(
-        number=_role(by_key, NUMBER_KEYS),
-        content=_role(by_key, CONTENT_KEYS),
-        sender=_role(by_key, SENDER_KEYS),
-        order=_role(by_key, ORDER_KEYS),
-        fields={name: _field_key(keys, name) for name in names},
-    )
 
 
 class _Unusable(ValueError):
@@ -153,7 +97,7 @@ class Builder:
         self.plan = Plan(rows=[])
         self.errors: list[str] = []
         self.error_count = 0
-        self._keys: dict[tuple[str, ...], _Keys] = {}
+        self._keys: dict[tuple[str, ...], Keys] = {}
         # content -> [the one shared copy of it, its analysis, its numbers kept so far]; the
         # segments and encodings are summed from these at the end, not per row.
         self._messages: dict[str, _Message] = {}
@@ -197,11 +141,11 @@ class Builder:
                 hint=f"name it content or message, or give a template with -m; columns: {shown}",
             )
 
-    def keys_for(self, keys: Sequence[str]) -> _Keys:
+    def keys_for(self, keys: Sequence[str]) -> Keys:
         signature = tuple(keys)
         found = self._keys.get(signature)
         if found is None:
-            found = self._keys[signature] = _resolve_keys(signature, self.template)
+            found = self._keys[signature] = resolve_keys(signature, self.template)
         return found
 
     # -- the records ---------------------------------------------------------------------------
@@ -282,7 +226,7 @@ class Builder:
             self.fail(position, f"{key!r} must be text, not a JSON {kind}")
             return None
 
-    def _content(self, position: int, values: Values, keys: _Keys) -> str | None:
+    def _content(self, position: int, values: Values, keys: Keys) -> str | None:
         if self.template is not None:
             if keys.content is not None and values.get(keys.content) not in (None, ""):
                 self.plan.content_ignored = True
@@ -306,7 +250,7 @@ class Builder:
             return None
         return content
 
-    def _fill(self, position: int, values: Values, keys: _Keys) -> str | None:
+    def _fill(self, position: int, values: Values, keys: Keys) -> str | None:
         assert self.template is not None  # noqa: S101 - only called with a template
         filled: dict[str, str] = {}
         for name, key in keys.fields.items():
@@ -323,7 +267,7 @@ class Builder:
             return None
         return self.template.fill(filled)
 
-    def _sender(self, position: int, values: Values, keys: _Keys) -> str | None:
+    def _sender(self, position: int, values: Values, keys: Keys) -> str | None:
         sender = (self._value(position, values, keys.sender) or "").strip()
         if not sender:
             return self.default_sender
@@ -343,7 +287,7 @@ class Builder:
         return sender
 
     def _recipients(
-        self, position: int, values: Values, keys: _Keys
+        self, position: int, values: Values, keys: Keys
     ) -> list[tuple[str, str | None]]:
         raw = self._value(position, values, keys.number)
         if raw is None or not raw.strip():
@@ -366,7 +310,7 @@ class Builder:
         return out
 
     def _order_ids(
-        self, position: int, values: Values, keys: _Keys, count: int
+        self, position: int, values: Values, keys: Keys, count: int
     ) -> list[str | None]:
         raw = (self._value(position, values, keys.order) or "").strip()
         if not raw:
