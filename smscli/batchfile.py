@@ -123,7 +123,7 @@ class Source:
 @contextlib.contextmanager
 def open_source(path: str, fmt: str | None, stdin: TextIO) -> Iterator[Source]:
     """The batch at `path` ("-" = `stdin`, never closed here), read lazily where the format
-    allows (CSV, TSV, JSONL). Decoding, line-length and NUL checks: smscli.textinput."""
+    allows (CSV, TSV, JSONL). Decoding, line-length and NUL checks: smscli.readers."""
     by_name = fmt is not None or (path != "-" and Path(path).suffix.lower() in _EXTENSIONS)
     known = choose_format(path, fmt, None) if by_name else None
     with open_lines(path, stdin, what="batch file") as reader:
