@@ -1,4 +1,5 @@
-"""Profiles: the TOML config file, the key registry and the precedence resolver.
+"""Profiles resolved: which profile, and which value of each key wins, with where it came
+from; and the data dir. The key registry is smscli.profilekeys, the file smscli.configfile.
 
 Precedence, highest first: command-line option > environment > profile in the file > built-in
 default. Every resolved value carries its source so `config show` can say where it came from.
