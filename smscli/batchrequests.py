@@ -4,6 +4,7 @@ the sendSms/batch elements the gateway receives."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from smscli.gateways.base import BatchElement
@@ -63,15 +64,17 @@ def chunks(rows: Sequence[Row], cap: int, *, mixed: bool = True) -> Iterator[Chu
 
 
 def _chunk(index: int, rows: Sequence[Row], members: list[int]) -> Chunk:
+    # Column by column in C (zip), not a comprehension per field: 200,000 rows pass here.
     picked = [rows[i] for i in members]
-    has_ids = any(row.order_id is not None for row in picked)
+    numbers, contents, sender_ids, order_ids = map(list, zip(*picked, strict=True))
+    has_ids = order_ids.count(None) != len(order_ids)
     return Chunk(
         index=index,
-        numbers=[row.number for row in picked],
+        numbers=numbers,
         # Chunk.order_ids is one str per number: "" marks a row without one.
-        order_ids=[row.order_id or "" for row in picked] if has_ids else None,
-        contents=[row.content for row in picked],
-        sender_ids=[row.sender_id for row in picked],
+        order_ids=[order_id or "" for order_id in order_ids] if has_ids else None,
+        contents=contents,
+        sender_ids=sender_ids,
     )
 
 
@@ -82,9 +85,15 @@ def elements(chunk: Chunk, max_per_element: int) -> list[BatchElement]:
         raise ValueError("not a batch chunk: it has no per-number contents")
     ids = chunk.order_ids
     groups: dict[tuple[str, str | None, bool], list[int]] = {}
-    for i, content in enumerate(chunk.contents):
-        has_id = bool(ids and ids[i])
-        groups.setdefault((content, chunk.sender_ids[i], has_id), []).append(i)
+    get = groups.get
+    if ids and len(ids) != len(chunk.contents):
+        raise ValueError("a batch chunk has one order id (or \"\") per number")
+    has_ids = map(bool, ids) if ids else repeat(False)
+    for i, key in enumerate(zip(chunk.contents, chunk.sender_ids, has_ids, strict=False)):
+        members = get(key)
+        if members is None:
+            members = groups[key] = []
+        members.append(i)
     out: list[BatchElement] = []
     for (content, sender, has_id), members in groups.items():
         for start in range(0, len(members), max_per_element):
