@@ -56,7 +56,8 @@ def collect(path: str) -> None:
     start = time.perf_counter()
     collector = NumberCollector()
     with open_input(path, sys.stdin) as stream:
-        collector.extend(numbers_from_lines(stream, source=path))
+        # In blocks of lines, as `send -f` reads them (cli/inputs.read_numbers).
+        collector.extend(numbers_from_lines(stream, source=path, blocks=True))
     elapsed = time.perf_counter() - start
     print(
         f"  collected {len(collector.valid)} valid, {collector.duplicates} duplicates, "
