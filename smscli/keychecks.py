@@ -99,7 +99,7 @@ def between(low: float, high: float, flag: str | None = None) -> Validator:
 
 
 def quirks_problem(value: str) -> str | None:
-    from smscli.gateways.quirks import problem
+    from smscli.sandbox.quirks import problem
 
     return problem(value)
 
