@@ -13,7 +13,8 @@ from smscli.limits import MAX_BATCH_NUMBERS
 from smscli.message import plural
 
 if TYPE_CHECKING:
-    from smscli.batchfile import Plan, Template
+    from smscli.batchplan import Plan
+    from smscli.batchtemplate import Template
     from smscli.settings import ResolvedProfile
 
 FORMATS = "csv|tsv|json|jsonl"
@@ -113,7 +114,7 @@ def batch(
     """
     import sys
 
-    from smscli import batchfile
+    from smscli import batchfile, batchrequests
     from smscli.cli import sendjob
     from smscli.cli.gsm import batch_gsm
     from smscli.cli.summary import JobRef
@@ -166,7 +167,7 @@ def batch(
             # A call per message anyway, so checking each costs little (v3's own rules are
             # the file checks already: no need to plan 100,000 templated messages twice).
             planning.check_batch(gateway, plan)
-        planned = list(batchfile.chunks(plan.rows, packing.cap, mixed=packing.mixed))
+        planned = list(batchrequests.chunks(plan.rows, packing.cap, mixed=packing.mixed))
         _warn(plan, source.name)
         _summary(plan, len(planned), prof, dry_run=dry_run)
         note = advice.note(gsm)
@@ -197,7 +198,7 @@ def batch(
 def _template(
     message: str | None, message_file: str | None, *, stdin_taken: bool
 ) -> Template | None:
-    from smscli.batchfile import parse_template
+    from smscli.batchtemplate import parse_template
     from smscli.cli.inputs import read_text
 
     if message is not None and message_file is not None:

@@ -12,7 +12,7 @@ from smscli.errors import InputError, UsageError
 from smscli.model import Chunk
 
 if TYPE_CHECKING:
-    from smscli.batchfile import Plan as BatchPlan
+    from smscli.batchplan import Plan as BatchPlan
     from smscli.gateways.base import BatchElement, Gateway, PlannedRequest, SendResult
 
 
@@ -77,7 +77,7 @@ class Packing:
 def batch_elements(chunk: Chunk, per_element: int) -> list[BatchElement]:
     """A batch chunk as the elements of one batch request, `per_element` numbers at most
     each."""
-    from smscli.batchfile import elements
+    from smscli.batchrequests import elements
 
     return elements(chunk, per_element)
 
