@@ -57,6 +57,6 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def unpaced_report_pulls(monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process commands pull mobset's report queue without the 1 s pause between pulls
     (tests of the pacing itself pass their own `sleep`)."""
-    from smscli import reporting
+    from smscli.reporting import drain
 
-    monkeypatch.setattr(reporting, "PULL_PACE", 0.0)
+    monkeypatch.setattr(drain, "PULL_PACE", 0.0)

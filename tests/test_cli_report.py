@@ -12,7 +12,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from smscli import console, reporting
+from smscli import console, reads
 from smscli.cli import app
 from smscli.sending import RetryPolicy
 from tests.fakes import FakeGateway, http_500, status, write_profile
@@ -24,7 +24,7 @@ StartGateway = Callable[..., FakeGateway]
 
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reporting, "QUERY_RETRY", RetryPolicy(3, base_delay=0.01, max_delay=0.05))
+    monkeypatch.setattr(reads, "QUERY_RETRY", RetryPolicy(3, base_delay=0.01, max_delay=0.05))
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from smscli import reporting
+from smscli import reads
 from smscli.cli import app
 from smscli.sending import RetryPolicy
 from smscli.store import Store, StoreError
@@ -29,7 +29,7 @@ OTHER = '\n[profiles.other]\nprovider = "laaffic"\napi_key = "bDqJFiq9"\n' + (
 
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reporting, "QUERY_RETRY", RetryPolicy(3, base_delay=0.01, max_delay=0.05))
+    monkeypatch.setattr(reads, "QUERY_RETRY", RetryPolicy(3, base_delay=0.01, max_delay=0.05))
 
 
 @pytest.fixture

@@ -52,7 +52,8 @@ def balance(
       smscli balance --json
       smscli balance -p prod --below 50 -q   # cron: exit 3 when running low
     """
-    from smscli.reporting import QUERY_RETRY, balance_below, call_with_retry
+    from smscli.balance import balance_below
+    from smscli.reads import QUERY_RETRY, call_with_retry
 
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose, silent=silent)
     prof = c.load_profile(opts)

@@ -155,7 +155,7 @@ def run_sync(
 
     drain = True
     if sent and getattr(gateway, "report_mode", "") == "queue":
-        from smscli.cli.report import may_drain
+        from smscli.cli.report_run import may_drain
 
         drain = may_drain(prof, store)
     line = _ProgressLine()

@@ -446,13 +446,13 @@ def _drain_inbound(
     same messages out again is not pulled forever: issue 10's rule for the report queue),
     paced like SmsGetReport, each batch saved before the next call: a message it hands out
     may exist nowhere else."""
-    from smscli import reporting
+    from smscli.reporting import drain
 
     progress = result.inbound
     state = store.state(profile, "inbound")
     for pull in range(MAX_PULLS):
         if pull:
-            opts.sleep(reporting.PULL_PACE)
+            opts.sleep(drain.PULL_PACE)
         batch: tuple[Inbound, ...] = call(gateway.pull_inbound, "SmsGetRecv", opts)
         progress.calls += 1
         if not batch:
@@ -475,7 +475,7 @@ def _drain_inbound(
 
 
 def _drain_reports(gateway: object, store: AccountStore, provider: str, opts: Options) -> int:
-    from smscli.reporting import as_queue, drain_queue
+    from smscli.reporting.drain import as_queue, drain_queue
 
     source = as_queue(gateway)
     if source is None:

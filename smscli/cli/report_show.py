@@ -1,0 +1,150 @@
+"""What `report` shows: the rows and the summary at the end, --wait progress on stderr, what
+the queue drains pulled, and reports that could not be saved."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from smscli import console, rows
+from smscli.message import plural
+from smscli.output import write_rows
+
+if TYPE_CHECKING:
+    from smscli.cli.common import Common
+    from smscli.errors import ExitCode
+    from smscli.gateways.base import Report
+    from smscli.reporting.drain import Drained
+    from smscli.reporting.outcome import Poll, ReportOutcome
+
+REPORT_COLUMNS = rows.columns(*rows.REPORT)
+
+
+def finish(outcome: ReportOutcome, opts: Common, *, waited: bool) -> ExitCode:
+    """The rows on stdout, the summary on stderr; the run's exit code."""
+    from smscli.reporting.outcome import exit_code, report_rows, summary
+
+    write_rows(report_rows(outcome.reports), REPORT_COLUMNS, opts.output, wide=opts.wide)
+    counts = outcome.counts
+    console.info(summary(counts))
+    if outcome.timed_out:
+        console.error(
+            f"timed out after {duration(outcome.elapsed)} with "
+            f"{plural(counts.waiting, 'message')} still pending"
+        )
+    elif outcome.interrupted:
+        console.error(f"interrupted with {plural(counts.waiting, 'message')} still pending")
+    elif counts.not_found and not waited:
+        console.detail(
+            "not found: still queued at the gateway, or not a msgId of this account; "
+            "ask again later, or use --wait"
+        )
+    return exit_code(outcome)
+
+
+def duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+class Progress:
+    """--wait progress on stderr. On a terminal, one status line rewritten in place; when
+    piped, a plain line only when a later poll found something new."""
+
+    def __init__(self, *, live: bool) -> None:
+        self._live = live
+        self._width = 0
+
+    def update(self, poll: Poll) -> None:
+        from smscli.reporting.outcome import summary
+
+        if poll.error is not None:
+            self._clear()
+            console.warn(f"could not ask for reports: {poll.error.message}")
+        if poll.next_delay is None:
+            # The last poll: the final summary says the rest.
+            return
+        text = f"{duration(poll.elapsed)}: {summary(poll.counts)}"
+        if self._live:
+            self._show(f"{text}; next check in {duration(poll.next_delay)}")
+        elif poll.changed and poll.number > 1:
+            console.info(text)
+
+    def _show(self, text: str) -> None:
+        import shutil
+
+        # Longer than the terminal, the line would wrap and \r could not rewrite it.
+        text = text[: max(20, shutil.get_terminal_size().columns - 1)]
+        sys.stderr.write("\r" + text.ljust(self._width))
+        sys.stderr.flush()
+        self._width = len(text)
+
+    def _clear(self) -> None:
+        if self._width:
+            sys.stderr.write("\r" + " " * self._width + "\r")
+            sys.stderr.flush()
+            self._width = 0
+
+    def close(self) -> None:
+        self._clear()
+
+
+class Pulled:
+    """What the drains of one run pulled, told once at the end (not per poll of a wait)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.reports = 0
+        self.repeated = 0
+        self.recovered = 0
+        self.limited = False
+
+    def add(self, drained: Drained) -> None:
+        self.calls += drained.calls
+        self.reports += drained.reports
+        self.repeated += drained.repeated
+        self.recovered += drained.recovered
+        self.limited = self.limited or drained.limit_reached
+
+    def tell(self, provider: str) -> None:
+        if self.recovered:
+            console.info(
+                f"{provider}: {self.recovered:,} delivery reports read from answers kept "
+                "earlier because they could not be read then"
+            )
+        if self.reports:
+            calls = "call" if self.calls == 1 else "calls"
+            console.detail(
+                f"{provider}: {self.reports:,} new delivery reports pulled into the history "
+                f"({self.calls:,} {calls}); answered from the history"
+            )
+        elif self.calls:
+            console.detail(f"{provider}: no new delivery reports; answered from the history")
+        if self.repeated:
+            console.detail(
+                f"{provider}: {self.repeated:,} reports handed out again were already in the "
+                "history (not counted as new)"
+            )
+        if self.limited:
+            console.warn(
+                f"stopped pulling after {plural(self.calls, 'call')}: more reports may be waiting; "
+                "run `smscli report` again to pull the rest"
+            )
+
+
+def rescue(reports: tuple[Report, ...]) -> None:
+    """Reports pulled but not saved exist nowhere else: one JSON line each on stderr."""
+    import json
+
+    for report in reports:
+        line = {
+            "msg_id": report.msg_id,
+            "status": report.status.value,
+            "time": report.time.isoformat() if report.time else None,
+            "code": report.code,
+            "detail": report.detail,
+        }
+        sys.stderr.write(json.dumps(line, ensure_ascii=False) + "\n")
+    sys.stderr.flush()

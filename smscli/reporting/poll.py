@@ -1,0 +1,288 @@
+"""Asking a query provider (v3 getReport) about msgIds: calls of at most the gateway's
+`max_ids_per_report` ids, concurrently and retried, merged back into input order; and the
+polling loop of `--wait` (shared with the queue providers' drain), until nothing is pending
+or the timeout passes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from smscli.errors import SmsCliError, UsageError
+from smscli.gateways.base import DeliveryStatus, Report, ReportResult
+from smscli.reads import QUERY_RETRY, Clock, OnRetry, Sleep, call_with_retry, retryable
+from smscli.reporting.outcome import (
+    NOT_FOUND_DETAIL,
+    OnReports,
+    Poll,
+    ReportOutcome,
+    is_waiting,
+    tally,
+)
+from smscli.sending import RetryPolicy
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+
+class ReportSource(Protocol):
+    """The part of a Gateway that `report` needs."""
+
+    @property
+    def max_ids_per_report(self) -> int: ...
+
+    def get_report(self, msg_ids: Sequence[str]) -> ReportResult: ...
+
+
+
+def chunk_ids(ids: Sequence[str], size: int) -> list[list[str]]:
+    return [list(ids[i : i + size]) for i in range(0, len(ids), max(1, size))]
+
+
+def merge_reports(ids: Sequence[str], results: Iterable[ReportResult]) -> list[Report]:
+    """One report per asked id, in the order asked. The platform leaves ids it has no record
+    of out of its answer (fresh messages still queued count as not found), so those become
+    NOT_FOUND; ids the gateway answered but nobody asked about are dropped."""
+    asked = set(ids)
+    found: dict[str, Report] = {}
+    for result in results:
+        for report in result.reports:
+            if report.msg_id in asked:
+                found[report.msg_id] = report
+    return [
+        found.get(msg_id) or Report(msg_id, DeliveryStatus.NOT_FOUND, detail=NOT_FOUND_DETAIL)
+        for msg_id in ids
+    ]
+
+
+def fetch_reports(
+    source: ReportSource,
+    ids: Sequence[str],
+    *,
+    concurrency: int = 4,
+    retry: RetryPolicy = QUERY_RETRY,
+    sleep: Sleep = time.sleep,
+    on_retry: OnRetry | None = None,
+    on_part: OnReports | None = None,
+) -> list[Report]:
+    """One report per id (ids unique), in order. Calls of at most `max_ids_per_report` ids run
+    on a bounded thread pool; the first error that survives its retries stops the rest and is
+    raised. `on_part` gets each call's reports (one per id it asked, as merge_reports makes
+    them) on the calling thread as soon as that call is answered: the history records them
+    while the other calls are still in flight."""
+    chunks = chunk_ids(ids, source.max_ids_per_report)
+
+    def ask(chunk: list[str]) -> ReportResult:
+        return call_with_retry(
+            lambda: source.get_report(chunk), retry, sleep=sleep, on_retry=on_retry
+        )
+
+    def answered(chunk: list[str], result: ReportResult) -> None:
+        if on_part is not None:
+            on_part(merge_reports(chunk, [result]))
+
+    if len(chunks) <= 1 or concurrency <= 1:
+        results = []
+        for chunk in chunks:
+            results.append(ask(chunk))
+            answered(chunk, results[-1])
+        return merge_reports(ids, results)
+    return merge_reports(ids, _run_pool(ask, chunks, concurrency, answered))
+
+
+def _run_pool(
+    ask: Callable[[list[str]], ReportResult],
+    chunks: list[list[str]],
+    concurrency: int,
+    answered: Callable[[list[str], ReportResult], None],
+) -> list[ReportResult]:
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(chunks)))
+    try:
+        futures = [pool.submit(ask, chunk) for chunk in chunks]
+        chunk_of = dict(zip(futures, chunks, strict=True))
+        waiting = set(futures)
+        while waiting:
+            done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            if any(_failed(future) for future in done):
+                raise _first_error(futures)
+            for future in done:
+                answered(chunk_of[future], future.result())
+        return [future.result() for future in futures]
+    finally:
+        # Never start the queued calls after an error or Ctrl-C; running ones finish on
+        # their own (a read is harmless).
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _failed(future: Future[ReportResult]) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is not None
+
+
+def _first_error(futures: Sequence[Future[ReportResult]]) -> BaseException:
+    # In chunk order, so the message does not depend on thread timing.
+    for future in futures:
+        exc = future.exception() if _failed(future) else None
+        if exc is not None:
+            return exc
+    raise AssertionError("no failed future")
+
+
+
+@dataclass(frozen=True, slots=True)
+class WaitPolicy:
+    """Poll every `interval` seconds while something changes, stretching the pause ×`backoff`
+    (up to `max_interval`) while nothing does; give up after `timeout` seconds."""
+
+    interval: float = 10.0
+    timeout: float = 600.0
+    max_interval: float = 60.0
+    backoff: float = 1.5
+
+    def __post_init__(self) -> None:
+        if not self.interval > 0:
+            raise UsageError("--interval must be greater than 0")
+        if not self.timeout >= 0:
+            raise UsageError("--timeout must be 0 or more")
+
+    def next_delay(self, previous: float | None, changed: bool) -> float:
+        if previous is None or changed:
+            return self.interval
+        return min(max(self.max_interval, self.interval), previous * self.backoff)
+
+
+
+def check_reports(
+    source: ReportSource,
+    ids: Sequence[str],
+    *,
+    wait: WaitPolicy | None = None,
+    concurrency: int = 4,
+    retry: RetryPolicy = QUERY_RETRY,
+    on_reports: OnReports | None = None,
+    on_poll: Callable[[Poll], None] | None = None,
+    on_retry: OnRetry | None = None,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = time.sleep,
+    classify: Callable[[Report], Report] | None = None,
+) -> ReportOutcome:
+    """Ask once, or with `wait` keep asking about the ids still pending until none is or the
+    timeout passes. During a wait, a poll that fails with a retryable error (after its own
+    retries) is ridden out; any other error is raised. Ctrl-C during a wait returns what is
+    known so far (interrupted=True). `classify` turns each answer before it counts (e.g.
+    not_found_verdict: an id nobody knows is not waited for)."""
+
+    def ask(todo: list[str], ride_out: bool) -> tuple[list[Report], SmsCliError | None]:
+        return _poll(source, todo, ride_out, concurrency, retry, sleep, on_retry, on_reports)
+
+    # on_reports gets each call's reports as that call is answered (see fetch_reports).
+    return keep_asking(
+        ask,
+        ids,
+        wait=wait,
+        on_reports=None,
+        on_poll=on_poll,
+        clock=clock,
+        sleep=sleep,
+        classify=classify,
+    )
+
+
+# Asks about the ids still waiting; rides out a retryable error when told to (returning it).
+Ask = Callable[[list[str], bool], tuple[list[Report], SmsCliError | None]]
+
+
+def keep_asking(
+    ask: Ask,
+    ids: Sequence[str],
+    *,
+    wait: WaitPolicy | None,
+    on_reports: OnReports | None,
+    on_poll: Callable[[Poll], None] | None,
+    clock: Clock,
+    sleep: Sleep,
+    classify: Callable[[Report], Report] | None = None,
+) -> ReportOutcome:
+    """The polling loop shared by query and queue providers. `on_reports` gets the answers
+    as the gateway gave them (a verdict `classify` draws is no report to record)."""
+    started = clock()
+    latest: dict[str, Report] = {}
+    todo: list[str] = list(ids)
+    polls = 0
+    delay: float | None = None
+    timed_out = interrupted = False
+    try:
+        while True:
+            reports, error = ask(todo, wait is not None and bool(latest))
+            polls += 1
+            judged = reports if classify is None else [classify(x) for x in reports]
+            changed = _apply(latest, judged)
+            if reports and on_reports is not None:
+                on_reports(reports)
+            todo = [msg_id for msg_id in ids if is_waiting(latest[msg_id])]
+            pause: float | None = None
+            if wait is not None and todo:
+                remaining = wait.timeout - (clock() - started)
+                if remaining > 0:
+                    delay = wait.next_delay(delay, changed)
+                    pause = min(delay, remaining)
+                else:
+                    timed_out = True
+            if on_poll is not None:
+                counts = tally(latest.values())
+                on_poll(Poll(polls, clock() - started, counts, changed, pause, error))
+            if pause is None:
+                break
+            sleep(pause)
+    except KeyboardInterrupt:
+        if wait is None or len(latest) < len(ids):
+            raise
+        interrupted = True
+    return ReportOutcome(
+        reports=tuple(latest[msg_id] for msg_id in ids),
+        polls=polls,
+        elapsed=clock() - started,
+        timed_out=timed_out,
+        interrupted=interrupted,
+    )
+
+
+def _poll(
+    source: ReportSource,
+    ids: Sequence[str],
+    ride_out: bool,
+    concurrency: int,
+    retry: RetryPolicy,
+    sleep: Sleep,
+    on_retry: OnRetry | None,
+    on_part: OnReports | None = None,
+) -> tuple[list[Report], SmsCliError | None]:
+    try:
+        reports = fetch_reports(
+            source,
+            ids,
+            concurrency=concurrency,
+            retry=retry,
+            sleep=sleep,
+            on_retry=on_retry,
+            on_part=on_part,
+        )
+    except SmsCliError as exc:
+        if ride_out and retryable(exc):
+            return [], exc
+        raise
+    return reports, None
+
+
+def _apply(latest: dict[str, Report], reports: Iterable[Report]) -> bool:
+    changed = False
+    for report in reports:
+        before = latest.get(report.msg_id)
+        if before is None or before.status is not report.status:
+            changed = True
+        latest[report.msg_id] = report
+    return changed
+
