@@ -49,4 +49,3 @@ def call_with_retry(
             if on_retry is not None:
                 on_retry(exc, attempt, pause)
             sleep(pause)
-

@@ -104,4 +104,3 @@ def ids_from_history(store: Store, selection: HistorySelection, profile: str) ->
     summaries = [] if live else store.jobs(job_id=job_id)
     untracked = max(summaries[0].counts.accepted - len(tracked), 0) if summaries else 0
     return CollectedIds(list(tracked), tracked=tracked, origin=origin, skipped=untracked)
-

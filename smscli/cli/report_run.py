@@ -46,6 +46,7 @@ class ReportRun:
     ) -> ReportOutcome:
         """Ask the gateway about every id the history holds no final state for."""
         from smscli import reads
+        from smscli.gateways.base import DeliveryStatus
         from smscli.reporting.poll import check_reports
         from smscli.reporting.verdicts import combine, not_found_verdict, still_to_ask
 
@@ -73,8 +74,12 @@ class ReportRun:
                     on_reports=history_hook(self.store, self.prof),
                     on_poll=view.update,
                     on_retry=retrying("getReport"),
-                    classify=lambda got: not_found_verdict(
-                        got, tracked.get(got.msg_id), now, sent.get(got.msg_id)
+                    classify=lambda got: (
+                        got
+                        if got.status is not DeliveryStatus.NOT_FOUND
+                        else not_found_verdict(
+                            got, tracked.get(got.msg_id), now, sent.get(got.msg_id)
+                        )
                     ),
                 )
             finally:
@@ -158,9 +163,7 @@ def may_drain(prof: ResolvedProfile, store: Store) -> bool:
         )
         return False
     # A simulated account has nobody else to take reports from.
-    if choice is None and not is_sandbox(prof) and store.first_notice(
-        f"drain_reports:{name}"
-    ):
+    if choice is None and not is_sandbox(prof) and store.first_notice(f"drain_reports:{name}"):
         console.warn(
             f"{prof.provider} hands each delivery report out once: pulling them takes "
             "them from every other system using this account. If the account is shared, "

@@ -242,7 +242,10 @@ class V3Client:
             raise ValueError(f"getReport takes at most {MAX_REPORT_IDS} ids per call")
         params = {"appId": self._app_id, "msgIds": ",".join(msg_ids)}
         data, _ = self._call("GET", "getReport", params=params)
-        reports = tuple(_report(item) for item in _array(data))
+        # Most reports of one answer share a receiveTime (and every pending one has none):
+        # each distinct value is read once.
+        times: dict[object, datetime | None] = {}
+        reports = tuple(_report(item, times) for item in _array(data))
         return ReportResult(reports=reports, not_found=_int(data.get("nofound")))
 
     def get_balance(self) -> Balance:
@@ -460,16 +463,23 @@ def _untracked_message(untracked: int, beyond: int, unlisted: int) -> str:
     )
 
 
-def _report(item: Mapping[str, Any]) -> Report:
+def _report(item: Mapping[str, Any], times: dict[object, datetime | None]) -> Report:
     value = _field(item, "status")
     raw = number_text(value) or (str(value).strip() if value is not None else "")
     status = _REPORT_STATUS.get(raw, DeliveryStatus.UNKNOWN)
     msg_id = msg_id_text(_field(item, "msgId"))
+    received = _field(item, "receiveTime")
+    try:
+        time = times[received]
+    except KeyError:
+        time = times[received] = parse_receive_time(received)
+    except TypeError:  # not hashable (a list or object): no time, as parse_receive_time says
+        time = parse_receive_time(received)
     return Report(
         msg_id=msg_id if msg_id is not None else str(_field(item, "msgId") or ""),
         status=status,
         number=_opt_str(_field(item, "number")),
-        time=parse_receive_time(_field(item, "receiveTime")),
+        time=time,
         code=raw or None,
         detail=None if status is not DeliveryStatus.UNKNOWN else f"unknown status {raw!r}",
     )
@@ -484,7 +494,8 @@ def parse_receive_time(value: object) -> datetime | None:
     text = str(value).strip()
     if not text:
         return None
-    whole = number_text(text)
+    # An ISO time is no number (and Decimal's refusal of one costs more than all the rest).
+    whole = number_text(text) if ":" not in text else None
     if whole is not None and whole.isdigit():
         if len(whole) == _EPOCH_MS_DIGITS:
             return datetime.fromtimestamp(int(whole) / 1000, UTC)

@@ -296,4 +296,3 @@ def check_queue(
     return keep_asking(
         ask, ids, wait=wait, on_reports=None, on_poll=on_poll, clock=clock, sleep=sleep
     )
-

@@ -53,7 +53,6 @@ def summary(counts: Counts) -> str:
     return text
 
 
-
 def is_waiting(report: Report) -> bool:
     """Still worth asking about. UNKNOWN is not: a status nobody can read will not become
     readable by asking again."""
@@ -85,7 +84,6 @@ class ReportOutcome:
         return tally(self.reports)
 
 
-
 def exit_code(outcome: ReportOutcome) -> ExitCode:
     """Interrupted beats timed out (the run never concluded) beats failed (3) beats ok.
     Pending without --wait is not a failure: it is the normal state of a fresh message."""
@@ -96,7 +94,6 @@ def exit_code(outcome: ReportOutcome) -> ExitCode:
     if outcome.counts.failed:
         return ExitCode.PARTIAL
     return ExitCode.OK
-
 
 
 def report_row(report: Report) -> dict[str, object]:
@@ -118,4 +115,3 @@ def report_row(report: Report) -> dict[str, object]:
 
 def report_rows(reports: Iterable[Report]) -> Iterator[dict[str, object]]:
     return (report_row(report) for report in reports)
-

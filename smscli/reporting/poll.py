@@ -36,7 +36,6 @@ class ReportSource(Protocol):
     def get_report(self, msg_ids: Sequence[str]) -> ReportResult: ...
 
 
-
 def chunk_ids(ids: Sequence[str], size: int) -> list[list[str]]:
     return [list(ids[i : i + size]) for i in range(0, len(ids), max(1, size))]
 
@@ -131,7 +130,6 @@ def _first_error(futures: Sequence[Future[ReportResult]]) -> BaseException:
     raise AssertionError("no failed future")
 
 
-
 @dataclass(frozen=True, slots=True)
 class WaitPolicy:
     """Poll every `interval` seconds while something changes, stretching the pause ×`backoff`
@@ -152,7 +150,6 @@ class WaitPolicy:
         if previous is None or changed:
             return self.interval
         return min(max(self.max_interval, self.interval), previous * self.backoff)
-
 
 
 def check_reports(
@@ -285,4 +282,3 @@ def _apply(latest: dict[str, Report], reports: Iterable[Report]) -> bool:
             changed = True
         latest[report.msg_id] = report
     return changed
-

@@ -64,8 +64,9 @@ def not_found_verdict(
         return report
     number = report.number or (known.number if known is not None else None)
     if recently_sent(report.msg_id, known, now, sent):
-        return replace(report, status=DeliveryStatus.PENDING, number=number,
-                       detail=NOT_FOUND_DETAIL)
+        return replace(
+            report, status=DeliveryStatus.PENDING, number=number, detail=NOT_FOUND_DETAIL
+        )
     detail = FORGOTTEN_DETAIL if known is not None else UNKNOWN_ID_DETAIL
     return replace(report, status=DeliveryStatus.UNKNOWN, number=number, detail=detail)
 
@@ -146,10 +147,20 @@ def combine(
         if got is None or (got.status is DeliveryStatus.NOT_FOUND and _final(known)):
             reports.append(history_report(msg_id, known))
         elif known is not None and known.number is not None and got.number != known.number:
-            reports.append(replace(got, number=known.number))
+            # Not dataclasses.replace: this may run for every id of a 100,000-id report.
+            reports.append(
+                Report(
+                    got.msg_id,
+                    got.status,
+                    number=known.number,
+                    time=got.time,
+                    code=got.code,
+                    detail=got.detail,
+                    source=got.source,
+                )
+            )
         else:
             reports.append(got)
     if asked is None:
         return ReportOutcome(reports=tuple(reports), polls=0, elapsed=0.0)
     return replace(asked, reports=tuple(reports))
-
