@@ -1,0 +1,162 @@
+"""The quick paths of a 100,000-id `report` (issue 13) give exactly what the general ones
+give: getReport's URL as httpx builds it, receiveTime read once per distinct value, plain id
+lists read without an object per id, report rows filled from templates."""
+
+from __future__ import annotations
+
+import io
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+
+import httpx
+import pytest
+
+from smscli.cli.report_show import REPORT_COLUMNS, write_report_rows
+from smscli.errors import InputError
+from smscli.gateways import http
+from smscli.gateways.base import DeliveryStatus, Report
+from smscli.gateways.v3 import V3Client, parse_receive_time
+from smscli.msgids import check_ids, collect_ids, parse_ids
+from smscli.output import OutputFormat, write_rows
+from smscli.reporting.outcome import report_rows
+
+BASE = "https://gw.test/v3/getReport"
+IDS = [str(2304252117461165117 + i) for i in range(200)]
+
+
+def test_the_quick_query_url_is_the_one_httpx_builds() -> None:
+    for params in (
+        {"appId": "4luaKsL2", "msgIds": ",".join(IDS)},
+        {"appId": "a", "msgIds": IDS[0]},
+        {"x": "", "y": "a.b~c_d-e"},
+    ):
+        quick = http.query_url(BASE, params)
+        assert quick is not None
+        slow = httpx.URL(BASE, params=params)
+        assert quick == slow and quick.raw_path == slow.raw_path
+        assert str(quick) == str(slow)
+
+
+@pytest.mark.parametrize("value", ["a b", "é", "a&b", "a=b", "1+2", "x/y", "%41"])
+def test_a_query_that_needs_quoting_is_left_to_httpx(value: str) -> None:
+    assert http.query_url(BASE, {"appId": "a", "msgIds": value}) is None
+
+
+def test_the_quick_form_turns_itself_off_when_it_does_not_match_httpx(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = "https://other.test/v3/getReport"
+    monkeypatch.setattr(http, "_QUICK_BASES", {})
+    monkeypatch.setattr(http, "_with_query", lambda base, query: httpx.URL(f"{url}?wrong"))
+    assert http.query_url(url, {"a": "1"}) is None
+    assert {url: None} == http._QUICK_BASES
+    assert http.query_url(url, {"a": "1"}) is None  # and stays off for that URL
+
+
+def test_get_report_sends_the_url_httpx_would_and_reads_each_time_alike() -> None:
+    seen: list[httpx.Request] = []
+    times: list[object] = [
+        "2026-12-01T10:00:00+08:00",
+        "2026-12-01T10:00:00+08:00",
+        "2026-12-01 10:00:01",
+        1764554400000,
+        "1764554400",
+        None,
+        "",
+        ["not", "a", "time"],
+        {"nor": "this"},
+        True,
+        1,
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        array = [
+            {"msgId": IDS[i], "number": "447700900123", "status": -1, "receiveTime": when}
+            for i, when in enumerate(times)
+        ]
+        return httpx.Response(200, json={"status": "0", "array": array, "nofound": 0})
+
+    gateway = V3Client(
+        api_key="bDqJFiq9",
+        api_secret="7bz1lzh9",
+        app_id="4luaKsL2",
+        base_url="https://gw.test/v3/",
+        transport=httpx.MockTransport(handler),
+    )
+    try:
+        result = gateway.get_report(IDS)
+    finally:
+        gateway.close()
+    expected = httpx.URL(BASE, params={"appId": "4luaKsL2", "msgIds": ",".join(IDS)})
+    assert seen[0].url.raw_path == expected.raw_path
+    assert http._QUICK_BASES[BASE] is not None  # the quick form was used
+    assert [r.time for r in result.reports] == [parse_receive_time(t) for t in times]
+    assert result.reports[0].time == datetime(2026, 12, 1, 2, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{IDS[0]}\n{IDS[1]}\n{IDS[0]}\n",
+        f"\ufeff{IDS[0]}\r\n\r\n  {IDS[1]}  \r\n{IDS[2]}",
+        f"{IDS[0]}\r{IDS[1]}\n\n\n",
+        "\u2003" + IDS[0] + "\u2003\n",
+    ],
+)
+def test_a_plain_list_reads_as_parse_ids_reads_it(text: str) -> None:
+    quick = collect_ids([IDS[5], "-"], stdin=io.StringIO(text), stdin_is_tty=False)
+    slow = check_ids(
+        [*parse_ids(IDS[5], "argument").ids, *parse_ids(text, "stdin").ids],
+    )
+    assert quick == slow
+
+
+@pytest.mark.parametrize(
+    "text", [f"{IDS[0]}\nabc\n12 34\n", "\n\n", f"{IDS[0]}\n٣٤\n", f"{IDS[0]}\n+4477\n"]
+)
+def test_a_plain_list_with_a_bad_id_says_where_as_before(text: str) -> None:
+    with pytest.raises(InputError) as quick:
+        collect_ids([], stdin=io.StringIO(text), stdin_is_tty=False)
+    with pytest.raises(InputError) as slow:
+        check_ids(parse_ids(text, "stdin").ids)
+    assert (quick.value.message, quick.value.hint) == (slow.value.message, slow.value.hint)
+
+
+SOME_TIME = datetime(2026, 12, 1, 10, 0, tzinfo=timezone(timedelta(hours=8)))
+REPORTS = [
+    Report(IDS[0], DeliveryStatus.DELIVERED, number="447700900123", time=SOME_TIME, code="0"),
+    Report(IDS[1], DeliveryStatus.DELIVERED, number="+447700900124", time=SOME_TIME, code="0"),
+    Report(IDS[2], DeliveryStatus.PENDING, number=None, code="-1"),
+    Report(IDS[3], DeliveryStatus.NOT_FOUND, detail="not found yet (still queued, or unknown)"),
+    Report(IDS[4], DeliveryStatus.FAILED, number="447700900125", code="13", detail='UND "x", é'),
+    Report(IDS[5], DeliveryStatus.UNKNOWN, number="447700900126", detail="unknown status '7'"),
+    Report(IDS[6], DeliveryStatus.DELIVERED, number="447700900127", time=SOME_TIME, code="0"),
+    Report(IDS[7], DeliveryStatus.PENDING, number="447700900128", source="history"),
+]
+ODD_NUMBERS = ["4477,00", '44"77', "44 77", "٤٤٧٧", "", "+", "44\n77"]
+
+
+def rows_text(fmt: OutputFormat, reports: list[Report], quick: bool) -> str:
+    out = io.StringIO()
+    saved = sys.stdout
+    sys.stdout = out
+    try:
+        if quick:
+            write_report_rows(reports, fmt, wide=False)
+        else:
+            write_rows(report_rows(reports), REPORT_COLUMNS, fmt, wide=False)
+    finally:
+        sys.stdout = saved
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "fmt", [OutputFormat.JSONL, OutputFormat.CSV, OutputFormat.TSV, OutputFormat.JSON]
+)
+def test_filled_rows_are_the_rows_written_whole(fmt: OutputFormat) -> None:
+    assert rows_text(fmt, REPORTS, True) == rows_text(fmt, REPORTS, False)
+    assert rows_text(fmt, [], True) == rows_text(fmt, [], False)
+    for odd in ODD_NUMBERS:
+        reports = [*REPORTS, Report(IDS[9], DeliveryStatus.PENDING, number=odd)]
+        assert rows_text(fmt, reports, True) == rows_text(fmt, reports, False), odd
