@@ -46,9 +46,8 @@ class ReportRun:
     ) -> ReportOutcome:
         """Ask the gateway about every id the history holds no final state for."""
         from smscli import reads
-        from smscli.gateways.base import DeliveryStatus
         from smscli.reporting.poll import check_reports
-        from smscli.reporting.verdicts import combine, not_found_verdict, still_to_ask
+        from smscli.reporting.verdicts import combine, still_to_ask, unlisted_verdicts
 
         collected = self._tracked(collected)
         ask = still_to_ask(collected.ids, collected.tracked, refresh=refresh)
@@ -62,7 +61,6 @@ class ReportRun:
         if ask:
             now = utc_now()
             tracked = collected.tracked
-            sent = self._sent_times(ask)
             view = Progress(live=console.stderr_is_tty())
             try:
                 asked = check_reports(
@@ -74,13 +72,7 @@ class ReportRun:
                     on_reports=history_hook(self.store, self.prof),
                     on_poll=view.update,
                     on_retry=retrying("getReport"),
-                    classify=lambda got: (
-                        got
-                        if got.status is not DeliveryStatus.NOT_FOUND
-                        else not_found_verdict(
-                            got, tracked.get(got.msg_id), now, sent.get(got.msg_id)
-                        )
-                    ),
+                    classify=lambda got: unlisted_verdicts(got, tracked, now, self._sent_times),
                 )
             finally:
                 view.close()

@@ -293,6 +293,4 @@ def check_queue(
         ]
         return reports, error
 
-    return keep_asking(
-        ask, ids, wait=wait, on_reports=None, on_poll=on_poll, clock=clock, sleep=sleep
-    )
+    return keep_asking(ask, ids, wait=wait, on_poll=on_poll, clock=clock, sleep=sleep)

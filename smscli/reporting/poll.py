@@ -164,13 +164,13 @@ def check_reports(
     on_retry: OnRetry | None = None,
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
-    classify: Callable[[Report], Report] | None = None,
+    classify: Classify | None = None,
 ) -> ReportOutcome:
     """Ask once, or with `wait` keep asking about the ids still pending until none is or the
     timeout passes. During a wait, a poll that fails with a retryable error (after its own
     retries) is ridden out; any other error is raised. Ctrl-C during a wait returns what is
-    known so far (interrupted=True). `classify` turns each answer before it counts (e.g.
-    not_found_verdict: an id nobody knows is not waited for)."""
+    known so far (interrupted=True). `classify` turns each poll's answers before they count
+    (e.g. verdicts.unlisted_verdicts: an id nobody knows is not waited for)."""
 
     def ask(todo: list[str], ride_out: bool) -> tuple[list[Report], SmsCliError | None]:
         return _poll(source, todo, ride_out, concurrency, retry, sleep, on_retry, on_reports)
@@ -180,7 +180,6 @@ def check_reports(
         ask,
         ids,
         wait=wait,
-        on_reports=None,
         on_poll=on_poll,
         clock=clock,
         sleep=sleep,
@@ -190,6 +189,8 @@ def check_reports(
 
 # Asks about the ids still waiting; rides out a retryable error when told to (returning it).
 Ask = Callable[[list[str], bool], tuple[list[Report], SmsCliError | None]]
+# Turns one poll's answers into what counts (a verdict drawn this way is no report to record).
+Classify = Callable[[list[Report]], list[Report]]
 
 
 def keep_asking(
@@ -197,14 +198,12 @@ def keep_asking(
     ids: Sequence[str],
     *,
     wait: WaitPolicy | None,
-    on_reports: OnReports | None,
     on_poll: Callable[[Poll], None] | None,
     clock: Clock,
     sleep: Sleep,
-    classify: Callable[[Report], Report] | None = None,
+    classify: Classify | None = None,
 ) -> ReportOutcome:
-    """The polling loop shared by query and queue providers. `on_reports` gets the answers
-    as the gateway gave them (a verdict `classify` draws is no report to record)."""
+    """The polling loop shared by query and queue providers."""
     started = clock()
     latest: dict[str, Report] = {}
     todo: list[str] = list(ids)
@@ -215,10 +214,8 @@ def keep_asking(
         while True:
             reports, error = ask(todo, wait is not None and bool(latest))
             polls += 1
-            judged = reports if classify is None else [classify(x) for x in reports]
+            judged = reports if classify is None or not reports else classify(reports)
             changed = _apply(latest, judged)
-            if reports and on_reports is not None:
-                on_reports(reports)
             todo = [msg_id for msg_id in ids if is_waiting(latest[msg_id])]
             pause: float | None = None
             if wait is not None and todo:

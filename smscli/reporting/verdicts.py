@@ -5,7 +5,7 @@ and the history answers alone for a queue provider (`history_report`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -69,6 +69,26 @@ def not_found_verdict(
         )
     detail = FORGOTTEN_DETAIL if known is not None else UNKNOWN_ID_DETAIL
     return replace(report, status=DeliveryStatus.UNKNOWN, number=number, detail=detail)
+
+
+def unlisted_verdicts(
+    reports: list[Report],
+    tracked: Mapping[str, Tracked],
+    now: datetime,
+    sent_times: Callable[[Sequence[str]], Mapping[str, datetime]],
+) -> list[Report]:
+    """not_found_verdict for every report of one poll. The history's send times are read
+    only for the ids the gateway did not list (usually few, often none)."""
+    unlisted = [r.msg_id for r in reports if r.status is DeliveryStatus.NOT_FOUND]
+    if not unlisted:
+        return reports
+    sent = sent_times(unlisted)
+    return [
+        r
+        if r.status is not DeliveryStatus.NOT_FOUND
+        else not_found_verdict(r, tracked.get(r.msg_id), now, sent.get(r.msg_id))
+        for r in reports
+    ]
 
 
 def history_report(
