@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
@@ -14,11 +15,14 @@ import pytest
 from smscli.cli.report_show import REPORT_COLUMNS, write_report_rows
 from smscli.errors import InputError
 from smscli.gateways import http
-from smscli.gateways.base import DeliveryStatus, Report
+from smscli.gateways.base import DeliveryStatus, Report, ReportResult
 from smscli.gateways.v3 import V3Client, parse_receive_time
 from smscli.msgids import check_ids, collect_ids, parse_ids
 from smscli.output import OutputFormat, write_rows
-from smscli.reporting.outcome import report_rows
+from smscli.reporting.outcome import NOT_FOUND_DETAIL, ReportOutcome, report_rows
+from smscli.reporting.poll import fetch_reports, merge_reports
+from smscli.reporting.verdicts import combine, judge_answers, not_found_verdict
+from smscli.store import Tracked
 
 BASE = "https://gw.test/v3/getReport"
 IDS = [str(2304252117461165117 + i) for i in range(200)]
@@ -160,3 +164,81 @@ def test_filled_rows_are_the_rows_written_whole(fmt: OutputFormat) -> None:
     for odd in ODD_NUMBERS:
         reports = [*REPORTS, Report(IDS[9], DeliveryStatus.PENDING, number=odd)]
         assert rows_text(fmt, reports, True) == rows_text(fmt, reports, False), odd
+
+
+class OddSource:
+    """Answers the first call with a report for an id of the second call too."""
+
+    max_ids_per_report = 2
+
+    def get_report(self, msg_ids: Sequence[str]) -> ReportResult:
+        if msg_ids[0] == IDS[0]:
+            return ReportResult(
+                reports=(
+                    Report(IDS[0], DeliveryStatus.PENDING, code="-1"),
+                    Report(IDS[2], DeliveryStatus.DELIVERED, code="0"),
+                )
+            )
+        return ReportResult(reports=(Report(IDS[3], DeliveryStatus.FAILED, code="1"),))
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_an_id_answered_in_another_calls_answer_counts_as_it_always_did(
+    concurrency: int,
+) -> None:
+    ids = IDS[:4]
+    parts: list[list[str]] = []
+    got = fetch_reports(
+        OddSource(),
+        ids,
+        concurrency=concurrency,
+        on_part=lambda part: parts.append([r.msg_id for r in part]),
+        classify=lambda part: part,
+    )
+    source = OddSource()
+    expected = merge_reports(ids, [source.get_report(ids[:2]), source.get_report(ids[2:])])
+    assert got == expected
+    assert [r.status for r in got] == [
+        DeliveryStatus.PENDING,
+        DeliveryStatus.NOT_FOUND,
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.FAILED,
+    ]
+    assert sorted(parts) == [ids[:2], ids[2:]]  # the history still gets each call's own
+
+
+def test_judged_answers_are_what_combine_and_not_found_verdict_make() -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    old = now - timedelta(days=30)
+    tracked = {
+        IDS[0]: Tracked("447700900123", DeliveryStatus.PENDING, None, None, None),
+        IDS[1]: Tracked("447700900124", None, None, None, None),
+        IDS[2]: Tracked("447700900125", DeliveryStatus.DELIVERED, old, "0", None),
+    }
+    asked: list[list[str]] = []
+
+    def sent_times(ids: Sequence[str]) -> dict[str, datetime]:
+        asked.append(list(ids))
+        return {IDS[1]: old}
+
+    answers = [
+        Report(IDS[0], DeliveryStatus.PENDING, number="0044 7700 900123", code="-1"),
+        Report(IDS[1], DeliveryStatus.NOT_FOUND, detail=NOT_FOUND_DETAIL),
+        Report(IDS[2], DeliveryStatus.NOT_FOUND, detail=NOT_FOUND_DETAIL),
+        Report(IDS[3], DeliveryStatus.NOT_FOUND, detail=NOT_FOUND_DETAIL),
+    ]
+    judged = judge_answers(answers, tracked, now, sent_times)
+    assert asked == [[IDS[1], IDS[2], IDS[3]]]
+    sent = sent_times([])
+    one_by_one = [
+        not_found_verdict(r, tracked.get(r.msg_id), now, sent.get(r.msg_id)) for r in answers
+    ]
+    outcome = ReportOutcome(tuple(one_by_one), polls=1, elapsed=0.0)
+    assert combine(IDS[:4], ReportOutcome(tuple(judged), 1, 0.0), tracked) == combine(
+        IDS[:4], outcome, tracked
+    )
+    assert judged[0].number == "447700900123"
+    assert judged[1].status is DeliveryStatus.UNKNOWN  # sent a month ago, unknown to the gateway
+    asked.clear()
+    assert judge_answers(answers[:1], tracked, now, sent_times)[0].number == "447700900123"
+    assert asked == []  # every id listed: no send time read

@@ -47,7 +47,7 @@ class ReportRun:
         """Ask the gateway about every id the history holds no final state for."""
         from smscli import reads
         from smscli.reporting.poll import check_reports
-        from smscli.reporting.verdicts import combine, still_to_ask, unlisted_verdicts
+        from smscli.reporting.verdicts import combine, judge_answers, still_to_ask
 
         collected = self._tracked(collected)
         ask = still_to_ask(collected.ids, collected.tracked, refresh=refresh)
@@ -72,7 +72,7 @@ class ReportRun:
                     on_reports=history_hook(self.store, self.prof),
                     on_poll=view.update,
                     on_retry=retrying("getReport"),
-                    classify=lambda got: unlisted_verdicts(got, tracked, now, self._sent_times),
+                    classify=lambda got: judge_answers(got, tracked, now, self._sent_times),
                 )
             finally:
                 view.close()

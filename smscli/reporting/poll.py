@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
 
+# Turns one call's reports into what counts (a verdict drawn this way is no report to record).
+Classify = Callable[[list[Report]], list[Report]]
+
+
 class ReportSource(Protocol):
     """The part of a Gateway that `report` needs."""
 
@@ -65,51 +69,75 @@ def fetch_reports(
     sleep: Sleep = time.sleep,
     on_retry: OnRetry | None = None,
     on_part: OnReports | None = None,
+    classify: Classify | None = None,
 ) -> list[Report]:
     """One report per id (ids unique), in order. Calls of at most `max_ids_per_report` ids run
     on a bounded thread pool; the first error that survives its retries stops the rest and is
     raised. `on_part` gets each call's reports (one per id it asked, as merge_reports makes
     them) on the calling thread as soon as that call is answered: the history records them
-    while the other calls are still in flight."""
+    while the other calls are still in flight. `classify` then turns them, also while the
+    others are in flight."""
     chunks = chunk_ids(ids, source.max_ids_per_report)
+    parts: list[list[Report]] = [[] for _ in chunks]
+    strays = [False]
 
     def ask(chunk: list[str]) -> ReportResult:
         return call_with_retry(
             lambda: source.get_report(chunk), retry, sleep=sleep, on_retry=on_retry
         )
 
-    def answered(chunk: list[str], result: ReportResult) -> None:
+    def answered(index: int, result: ReportResult) -> None:
+        part, stray = _merge_part(chunks[index], result)
+        strays[0] = strays[0] or stray
         if on_part is not None:
-            on_part(merge_reports(chunk, [result]))
+            on_part(part)
+        parts[index] = part if classify is None else classify(part)
 
     if len(chunks) <= 1 or concurrency <= 1:
         results = []
-        for chunk in chunks:
+        for index, chunk in enumerate(chunks):
             results.append(ask(chunk))
-            answered(chunk, results[-1])
-        return merge_reports(ids, results)
-    return merge_reports(ids, _run_pool(ask, chunks, concurrency, answered))
+            answered(index, results[-1])
+    else:
+        results = _run_pool(ask, chunks, concurrency, answered)
+    if strays[0]:
+        # A call's answer held an id it did not ask about: merged over every answer, so an
+        # id answered in another call's answer counts, as it always did.
+        merged = merge_reports(ids, results)
+        return merged if classify is None else classify(merged)
+    return [report for part in parts for report in part]
+
+
+def _merge_part(chunk: list[str], result: ReportResult) -> tuple[list[Report], bool]:
+    """merge_reports of one call, and whether its answer held ids the call did not ask."""
+    asked = set(chunk)
+    found = {r.msg_id: r for r in result.reports}
+    stray = not asked.issuperset(found)
+    return [
+        found.get(msg_id) or Report(msg_id, DeliveryStatus.NOT_FOUND, detail=NOT_FOUND_DETAIL)
+        for msg_id in chunk
+    ], stray
 
 
 def _run_pool(
     ask: Callable[[list[str]], ReportResult],
     chunks: list[list[str]],
     concurrency: int,
-    answered: Callable[[list[str], ReportResult], None],
+    answered: Callable[[int, ReportResult], None],
 ) -> list[ReportResult]:
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(chunks)))
     try:
         futures = [pool.submit(ask, chunk) for chunk in chunks]
-        chunk_of = dict(zip(futures, chunks, strict=True))
+        index_of = {future: index for index, future in enumerate(futures)}
         waiting = set(futures)
         while waiting:
             done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
             if any(_failed(future) for future in done):
                 raise _first_error(futures)
             for future in done:
-                answered(chunk_of[future], future.result())
+                answered(index_of[future], future.result())
         return [future.result() for future in futures]
     finally:
         # Never start the queued calls after an error or Ctrl-C; running ones finish on
@@ -169,11 +197,13 @@ def check_reports(
     """Ask once, or with `wait` keep asking about the ids still pending until none is or the
     timeout passes. During a wait, a poll that fails with a retryable error (after its own
     retries) is ridden out; any other error is raised. Ctrl-C during a wait returns what is
-    known so far (interrupted=True). `classify` turns each poll's answers before they count
-    (e.g. verdicts.unlisted_verdicts: an id nobody knows is not waited for)."""
+    known so far (interrupted=True). `classify` turns each call's answers before they count
+    (e.g. verdicts.judge_answers: an id nobody knows is not waited for)."""
 
     def ask(todo: list[str], ride_out: bool) -> tuple[list[Report], SmsCliError | None]:
-        return _poll(source, todo, ride_out, concurrency, retry, sleep, on_retry, on_reports)
+        return _poll(
+            source, todo, ride_out, concurrency, retry, sleep, on_retry, on_reports, classify
+        )
 
     # on_reports gets each call's reports as that call is answered (see fetch_reports).
     return keep_asking(
@@ -183,14 +213,11 @@ def check_reports(
         on_poll=on_poll,
         clock=clock,
         sleep=sleep,
-        classify=classify,
     )
 
 
 # Asks about the ids still waiting; rides out a retryable error when told to (returning it).
 Ask = Callable[[list[str], bool], tuple[list[Report], SmsCliError | None]]
-# Turns one poll's answers into what counts (a verdict drawn this way is no report to record).
-Classify = Callable[[list[Report]], list[Report]]
 
 
 def keep_asking(
@@ -201,7 +228,6 @@ def keep_asking(
     on_poll: Callable[[Poll], None] | None,
     clock: Clock,
     sleep: Sleep,
-    classify: Classify | None = None,
 ) -> ReportOutcome:
     """The polling loop shared by query and queue providers."""
     started = clock()
@@ -214,8 +240,7 @@ def keep_asking(
         while True:
             reports, error = ask(todo, wait is not None and bool(latest))
             polls += 1
-            judged = reports if classify is None or not reports else classify(reports)
-            changed = _apply(latest, judged)
+            changed = _apply(latest, reports)
             todo = [msg_id for msg_id in ids if is_waiting(latest[msg_id])]
             pause: float | None = None
             if wait is not None and todo:
@@ -253,6 +278,7 @@ def _poll(
     sleep: Sleep,
     on_retry: OnRetry | None,
     on_part: OnReports | None = None,
+    classify: Classify | None = None,
 ) -> tuple[list[Report], SmsCliError | None]:
     try:
         reports = fetch_reports(
@@ -263,6 +289,7 @@ def _poll(
             sleep=sleep,
             on_retry=on_retry,
             on_part=on_part,
+            classify=classify,
         )
     except SmsCliError as exc:
         if ride_out and retryable(exc):

@@ -71,24 +71,39 @@ def not_found_verdict(
     return replace(report, status=DeliveryStatus.UNKNOWN, number=number, detail=detail)
 
 
-def unlisted_verdicts(
+def judge_answers(
     reports: list[Report],
     tracked: Mapping[str, Tracked],
     now: datetime,
     sent_times: Callable[[Sequence[str]], Mapping[str, datetime]],
 ) -> list[Report]:
-    """not_found_verdict for every report of one poll. The history's send times are read
-    only for the ids the gateway did not list (usually few, often none)."""
+    """One call's reports as they count: not_found_verdict for the ids the gateway did not
+    list (the history's send times are read for those only: usually few, often none), and
+    the number the history sent to (as combine gives it)."""
     unlisted = [r.msg_id for r in reports if r.status is DeliveryStatus.NOT_FOUND]
-    if not unlisted:
-        return reports
-    sent = sent_times(unlisted)
-    return [
-        r
-        if r.status is not DeliveryStatus.NOT_FOUND
-        else not_found_verdict(r, tracked.get(r.msg_id), now, sent.get(r.msg_id))
-        for r in reports
-    ]
+    sent = sent_times(unlisted) if unlisted else {}
+    judged = []
+    for report in reports:
+        known = tracked.get(report.msg_id)
+        if report.status is DeliveryStatus.NOT_FOUND:
+            report = not_found_verdict(report, known, now, sent.get(report.msg_id))
+        if known is not None and known.number is not None and report.number != known.number:
+            report = _numbered(report, known.number)
+        judged.append(report)
+    return judged
+
+
+def _numbered(report: Report, number: str) -> Report:
+    # Not dataclasses.replace: this may run for every id of a 100,000-id report.
+    return Report(
+        report.msg_id,
+        report.status,
+        number=number,
+        time=report.time,
+        code=report.code,
+        detail=report.detail,
+        source=report.source,
+    )
 
 
 def history_report(
@@ -167,18 +182,7 @@ def combine(
         if got is None or (got.status is DeliveryStatus.NOT_FOUND and _final(known)):
             reports.append(history_report(msg_id, known))
         elif known is not None and known.number is not None and got.number != known.number:
-            # Not dataclasses.replace: this may run for every id of a 100,000-id report.
-            reports.append(
-                Report(
-                    got.msg_id,
-                    got.status,
-                    number=known.number,
-                    time=got.time,
-                    code=got.code,
-                    detail=got.detail,
-                    source=got.source,
-                )
-            )
+            reports.append(_numbered(got, known.number))
         else:
             reports.append(got)
     if asked is None:
