@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from smscli.reporting.outcome import OnReports, ReportOutcome
     from smscli.reporting.poll import WaitPolicy
     from smscli.settings import ResolvedProfile
-    from smscli.store import Store
+    from smscli.store import Store, Tracked
 
 
 class ReportRun:
@@ -33,34 +33,29 @@ class ReportRun:
         self.prof = prof
         self.store = store
 
-    def _tracked(self, collected: CollectedIds) -> CollectedIds:
-        from dataclasses import replace
-
-        if collected.tracked or self.store is None or not collected.ids:
-            return collected
-        found = self.store.lookup(collected.ids, self.prof.provider)
-        return replace(collected, tracked=found)
-
     def query(
         self, collected: CollectedIds, policy: WaitPolicy | None, *, refresh: bool
     ) -> ReportOutcome:
-        """Ask the gateway about every id the history holds no final state for."""
+        """Ask the gateway about every id the history holds no final state for. Ids the
+        user gave are looked up in the history batch by batch while the first calls are
+        already out (a 100,000-id lookup costs as much as many calls)."""
         from smscli import reads
         from smscli.reporting.poll import check_reports
         from smscli.reporting.verdicts import combine, judge_answers, still_to_ask
 
-        collected = self._tracked(collected)
-        ask = still_to_ask(collected.ids, collected.tracked, refresh=refresh)
-        known = len(collected.ids) - len(ask)
-        if known:
-            console.detail(
-                f"{plural(known, 'message')} already delivered or failed: answered from the "
-                "history (--refresh asks the gateway again)"
-            )
+        ids = collected.ids
+        picker = None
+        if self.store is not None and not collected.tracked and ids:
+            picker = _Picker(self.store, self.prof.provider, len(ids), refresh=refresh)
+            tracked = picker.tracked
+            ask: Sequence[str] = ids
+        else:
+            tracked = dict(collected.tracked)
+            ask = still_to_ask(ids, tracked, refresh=refresh)
+            _tell_known(len(ids) - len(ask))
         asked = None
         if ask:
             now = utc_now()
-            tracked = collected.tracked
             view = Progress(live=console.stderr_is_tty())
             try:
                 asked = check_reports(
@@ -73,10 +68,13 @@ class ReportRun:
                     on_poll=view.update,
                     on_retry=retrying("getReport"),
                     classify=lambda got: judge_answers(got, tracked, now, self._sent_times),
+                    pick=picker,
                 )
             finally:
                 view.close()
-        return combine(collected.ids, asked, collected.tracked)
+            if asked.polls == 0:
+                asked = None  # every id picked was answered from the history: none asked
+        return combine(ids, asked, tracked)
 
     def queue(
         self,
@@ -138,6 +136,39 @@ class ReportRun:
             return self.store.sent_times(ids, self.prof.provider)
         except StoreError:
             return {}  # only sharpens pending vs unknown: not worth failing a report for
+
+
+class _Picker:
+    """The ids to ask about, batch by batch (reporting.poll.Pick): what the history knows of
+    them is looked up, and those it holds a final state for are not asked (unless
+    --refresh). Says how many were answered from the history once every batch is picked,
+    before any answer is shown."""
+
+    def __init__(self, store: Store, provider: str, total: int, *, refresh: bool) -> None:
+        self.store, self.provider, self.refresh = store, provider, refresh
+        self.tracked: dict[str, Tracked] = {}
+        self.left = total
+        self.known = 0
+
+    def __call__(self, batch: list[str]) -> list[str]:
+        from smscli.reporting.verdicts import still_to_ask
+
+        found = self.store.lookup(batch, self.provider)
+        self.tracked.update(found)
+        ask = still_to_ask(batch, found, refresh=self.refresh)
+        self.known += len(batch) - len(ask)
+        self.left -= len(batch)
+        if self.left == 0:
+            _tell_known(self.known)
+        return ask
+
+
+def _tell_known(known: int) -> None:
+    if known:
+        console.detail(
+            f"{plural(known, 'message')} already delivered or failed: answered from the "
+            "history (--refresh asks the gateway again)"
+        )
 
 
 def may_drain(prof: ResolvedProfile, store: Store) -> bool:

@@ -5,8 +5,9 @@ or the timeout passes."""
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -29,6 +30,12 @@ if TYPE_CHECKING:
 
 # Turns one call's reports into what counts (a verdict drawn this way is no report to record).
 Classify = Callable[[list[Report]], list[Report]]
+# Of a batch of ids (in input order), those to ask about: the others are answered elsewhere
+# (the history's final states). Called batch by batch while the first calls are out, so
+# that deciding which ids to ask about overlaps asking.
+Pick = Callable[[list[str]], list[str]]
+# Ids handed to a Pick at a time: five calls' worth of v3's 200 ids.
+PICK_BATCH = 1000
 
 
 class ReportSource(Protocol):
@@ -70,15 +77,19 @@ def fetch_reports(
     on_retry: OnRetry | None = None,
     on_part: OnReports | None = None,
     classify: Classify | None = None,
+    pick: Pick | None = None,
 ) -> list[Report]:
     """One report per id (ids unique), in order. Calls of at most `max_ids_per_report` ids run
     on a bounded thread pool; the first error that survives its retries stops the rest and is
     raised. `on_part` gets each call's reports (one per id it asked, as merge_reports makes
     them) on the calling thread as soon as that call is answered: the history records them
     while the other calls are still in flight. `classify` then turns them, also while the
-    others are in flight."""
-    chunks = chunk_ids(ids, source.max_ids_per_report)
-    parts: list[list[Report]] = [[] for _ in chunks]
+    others are in flight. With `pick`, only the ids it picks are asked about (and reported),
+    picked batch by batch while the first calls are already out."""
+    size = source.max_ids_per_report
+    made: list[list[str]] = []  # the calls' ids, in order, as they are made
+    chunks = _chunks(ids, size, made) if pick is None else _picked(ids, pick, size, made)
+    parts: dict[int, list[Report]] = {}
     strays = [False]
 
     def ask(chunk: list[str]) -> ReportResult:
@@ -87,25 +98,51 @@ def fetch_reports(
         )
 
     def answered(index: int, result: ReportResult) -> None:
-        part, stray = _merge_part(chunks[index], result)
+        part, stray = _merge_part(made[index], result)
         strays[0] = strays[0] or stray
         if on_part is not None:
             on_part(part)
         parts[index] = part if classify is None else classify(part)
 
-    if len(chunks) <= 1 or concurrency <= 1:
+    # Two calls or more go to the pool; one (or none) is made right here. Without a pool,
+    # every id is picked before the first call, as when they were picked beforehand.
+    first = list(itertools.islice(chunks, 2 if concurrency > 1 else None))
+    if len(first) <= 1 or concurrency <= 1:
         results = []
-        for index, chunk in enumerate(chunks):
+        for index, chunk in enumerate(itertools.chain(first, chunks)):
             results.append(ask(chunk))
             answered(index, results[-1])
     else:
-        results = _run_pool(ask, chunks, concurrency, answered)
+        results = _run_pool(ask, itertools.chain(first, chunks), concurrency, answered)
     if strays[0]:
         # A call's answer held an id it did not ask about: merged over every answer, so an
         # id answered in another call's answer counts, as it always did.
-        merged = merge_reports(ids, results)
+        merged = merge_reports([i for chunk in made for i in chunk], results)
         return merged if classify is None else classify(merged)
-    return [report for part in parts for report in part]
+    return [report for index in range(len(made)) for report in parts[index]]
+
+
+def _chunks(ids: Sequence[str], size: int, made: list[list[str]]) -> Iterator[list[str]]:
+    for chunk in chunk_ids(ids, size):
+        made.append(chunk)
+        yield chunk
+
+
+def _picked(
+    ids: Sequence[str], pick: Pick, size: int, made: list[list[str]]
+) -> Iterator[list[str]]:
+    """The calls of chunk_ids(picked ids), made as the batches are picked."""
+    size = max(1, size)
+    pending: list[str] = []
+    for start in range(0, len(ids), PICK_BATCH):
+        pending += pick(list(ids[start : start + PICK_BATCH]))
+        while len(pending) >= size:
+            chunk, pending = pending[:size], pending[size:]
+            made.append(chunk)
+            yield chunk
+    if pending:
+        made.append(pending)
+        yield pending
 
 
 def _merge_part(chunk: list[str], result: ReportResult) -> tuple[list[Report], bool]:
@@ -121,13 +158,14 @@ def _merge_part(chunk: list[str], result: ReportResult) -> tuple[list[Report], b
 
 def _run_pool(
     ask: Callable[[list[str]], ReportResult],
-    chunks: list[list[str]],
+    chunks: Iterable[list[str]],
     concurrency: int,
     answered: Callable[[int, ReportResult], None],
 ) -> list[ReportResult]:
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(chunks)))
+    # Threads start as calls are submitted, up to `concurrency`.
+    pool = ThreadPoolExecutor(max_workers=concurrency)
     try:
         futures = [pool.submit(ask, chunk) for chunk in chunks]
         index_of = {future: index for index, future in enumerate(futures)}
@@ -193,12 +231,15 @@ def check_reports(
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
     classify: Classify | None = None,
+    pick: Pick | None = None,
 ) -> ReportOutcome:
     """Ask once, or with `wait` keep asking about the ids still pending until none is or the
     timeout passes. During a wait, a poll that fails with a retryable error (after its own
     retries) is ridden out; any other error is raised. Ctrl-C during a wait returns what is
     known so far (interrupted=True). `classify` turns each call's answers before they count
-    (e.g. verdicts.judge_answers: an id nobody knows is not waited for)."""
+    (e.g. verdicts.judge_answers: an id nobody knows is not waited for). With `pick`, the
+    outcome is about the ids it picks (in order), picked while the first poll's first calls
+    are out; none picked: no poll at all."""
 
     def ask(todo: list[str], ride_out: bool) -> tuple[list[Report], SmsCliError | None]:
         return _poll(
@@ -206,13 +247,31 @@ def check_reports(
         )
 
     # on_reports gets each call's reports as that call is answered (see fetch_reports).
+    if pick is None:
+        return keep_asking(ask, ids, wait=wait, on_poll=on_poll, clock=clock, sleep=sleep)
+    started = clock()
+    first = fetch_reports(
+        source,
+        ids,
+        concurrency=concurrency,
+        retry=retry,
+        sleep=sleep,
+        on_retry=on_retry,
+        on_part=on_reports,
+        classify=classify,
+        pick=pick,
+    )
+    if not first:
+        return ReportOutcome(reports=(), polls=0, elapsed=0.0)
+    picked = [report.msg_id for report in first]
     return keep_asking(
         ask,
-        ids,
+        picked,
         wait=wait,
         on_poll=on_poll,
         clock=clock,
         sleep=sleep,
+        first=(first, started),
     )
 
 
@@ -228,9 +287,11 @@ def keep_asking(
     on_poll: Callable[[Poll], None] | None,
     clock: Clock,
     sleep: Sleep,
+    first: tuple[list[Report], float] | None = None,
 ) -> ReportOutcome:
-    """The polling loop shared by query and queue providers."""
-    started = clock()
+    """The polling loop shared by query and queue providers. `first`: the first poll's
+    reports, already asked for, and when that poll started."""
+    started = clock() if first is None else first[1]
     latest: dict[str, Report] = {}
     todo: list[str] = list(ids)
     polls = 0
@@ -238,7 +299,10 @@ def keep_asking(
     timed_out = interrupted = False
     try:
         while True:
-            reports, error = ask(todo, wait is not None and bool(latest))
+            if first is not None:
+                reports, error, first = first[0], None, None
+            else:
+                reports, error = ask(todo, wait is not None and bool(latest))
             polls += 1
             changed = _apply(latest, reports)
             todo = [msg_id for msg_id in ids if is_waiting(latest[msg_id])]
