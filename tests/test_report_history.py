@@ -135,6 +135,26 @@ def test_last_shows_every_number_then_answers_final_ones_from_the_history(
     assert "1 delivered, 1 failed, 1 pending, 0 not found" in second.stderr
 
 
+def test_given_msg_ids_answer_final_ones_from_the_history_too(gateway: FakeGateway) -> None:
+    # Ids given on the command line are looked up batch by batch while the calls go out
+    # (issue 13); what is asked and shown is what a lookup beforehand gave.
+    ids = send("447700900123", "447700900999", "447700900998", "447700900997")
+    first = report(*ids, code=3)
+    second = report(ids[2], ids[0], ids[1], code=3)
+    assert report_calls(gateway) == [ids, ids[2:]]
+    assert states(second) == [
+        ("447700900998", "pending"),
+        ("447700900123", "delivered"),
+        ("447700900999", "failed"),
+    ]
+    assert [row["source"] for row in rows_of(second)] == ["gateway", "history", "history"]
+    assert rows_of(second)[1] == {**rows_of(first)[0], "source": "history"}
+    assert "2 messages already delivered or failed: answered from the history" in second.stderr
+    everything_known = report(ids[0], ids[1], code=3)
+    assert len(report_calls(gateway)) == 2  # nothing to ask
+    assert "2 messages already delivered or failed" in everything_known.stderr
+
+
 def test_history_number_shows_the_state_report_wrote_back(gateway: FakeGateway) -> None:
     send("447700900123", "447700900999")
     assert delivery("447700900999") == [(1, None, None, None)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -20,7 +21,14 @@ from smscli.gateways.v3 import V3Client, parse_receive_time
 from smscli.msgids import check_ids, collect_ids, parse_ids
 from smscli.output import OutputFormat, write_rows
 from smscli.reporting.outcome import NOT_FOUND_DETAIL, ReportOutcome, report_rows
-from smscli.reporting.poll import fetch_reports, merge_reports
+from smscli.reporting.poll import (
+    PICK_BATCH,
+    WaitPolicy,
+    check_reports,
+    chunk_ids,
+    fetch_reports,
+    merge_reports,
+)
 from smscli.reporting.verdicts import combine, judge_answers, not_found_verdict
 from smscli.store import Tracked
 
@@ -242,3 +250,49 @@ def test_judged_answers_are_what_combine_and_not_found_verdict_make() -> None:
     asked.clear()
     assert judge_answers(answers[:1], tracked, now, sent_times)[0].number == "447700900123"
     assert asked == []  # every id listed: no send time read
+
+
+class CountingSource:
+    """Every id pending; remembers each call's ids (calls come from several threads)."""
+
+    max_ids_per_report = 200
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+        self.lock = threading.Lock()
+
+    def get_report(self, msg_ids: Sequence[str]) -> ReportResult:
+        with self.lock:
+            self.calls.append(list(msg_ids))
+        return ReportResult(reports=tuple(Report(i, DeliveryStatus.PENDING) for i in msg_ids))
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_picked_ids_make_the_calls_chunk_ids_would_make(concurrency: int) -> None:
+    ids = [str(2304252117461165117 + i) for i in range(2 * PICK_BATCH + 345)]
+    batches: list[int] = []
+
+    def pick(batch: list[str]) -> list[str]:
+        batches.append(len(batch))
+        return [i for i in batch if int(i) % 7]  # "the history knows every 7th as final"
+
+    source = CountingSource()
+    got = fetch_reports(source, ids, concurrency=concurrency, pick=pick)
+    picked = [i for i in ids if int(i) % 7]
+    assert [r.msg_id for r in got] == picked
+    assert sorted(source.calls) == sorted(chunk_ids(picked, 200))
+    assert batches == [PICK_BATCH, PICK_BATCH, 345]
+
+
+def test_nothing_picked_asks_nothing_and_polls_none() -> None:
+    source = CountingSource()
+    outcome = check_reports(source, IDS, pick=lambda batch: [], wait=WaitPolicy())
+    assert source.calls == []
+    assert outcome == ReportOutcome(reports=(), polls=0, elapsed=0.0)
+
+
+def test_picked_ids_are_polled_on_as_given_ones_are() -> None:
+    source = CountingSource()
+    outcome = check_reports(source, IDS, pick=lambda batch: batch[::2], concurrency=3)
+    assert [r.msg_id for r in outcome.reports] == IDS[::2]
+    assert outcome.polls == 1
