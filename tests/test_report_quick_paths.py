@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import httpx
 import pytest
 
-from smscli.cli.report_show import REPORT_COLUMNS, write_report_rows
+from smscli.cli.report_show import REPORT_COLUMNS, RowLines, write_report_rows
 from smscli.errors import InputError
 from smscli.gateways import http
 from smscli.gateways.base import DeliveryStatus, Report, ReportResult
@@ -296,3 +296,25 @@ def test_picked_ids_are_polled_on_as_given_ones_are() -> None:
     outcome = check_reports(source, IDS, pick=lambda batch: batch[::2], concurrency=3)
     assert [r.msg_id for r in outcome.reports] == IDS[::2]
     assert outcome.polls == 1
+
+
+@pytest.mark.parametrize("fmt", [OutputFormat.JSONL, OutputFormat.CSV, OutputFormat.TABLE])
+def test_rows_rendered_ahead_are_rendered_again_where_the_report_changed(
+    fmt: OutputFormat,
+) -> None:
+    ahead = RowLines(fmt)
+    ahead.add(REPORTS)
+    final = list(REPORTS)
+    final[0] = Report(IDS[0], DeliveryStatus.DELIVERED, number="447700900999", source="history")
+    final[2] = Report(IDS[2], DeliveryStatus.FAILED, number=None, code="13")
+    out = io.StringIO()
+    saved = sys.stdout
+    sys.stdout = out
+    try:
+        write_report_rows(final, fmt, wide=False, ahead=ahead)
+    finally:
+        sys.stdout = saved
+    assert out.getvalue() == rows_text(fmt, final, False)
+    odd = RowLines(fmt)
+    odd.add([*REPORTS, Report(IDS[9], DeliveryStatus.PENDING, number="44 77")])
+    assert odd.lines(REPORTS) is None  # gave up on templates: every row written whole

@@ -154,7 +154,7 @@ def report(
     """
     from smscli.cli.report_ids import which_ids
     from smscli.cli.report_run import ReportRun, history_needed, open_store
-    from smscli.cli.report_show import finish
+    from smscli.cli.report_show import RowLines, finish
     from smscli.reporting.drain import as_queue
     from smscli.selection import history_selection
 
@@ -171,7 +171,8 @@ def report(
             raise history_needed(prof, no_history)
         store = open_store(required=queue is not None) if history else None
         try:
-            run = ReportRun(gateway, prof, store)
+            ahead = RowLines(opts.output)
+            run = ReportRun(gateway, prof, store, ahead=ahead)
             if queue is not None:
                 outcome = run.queue(queue, collected, policy, refresh=refresh)
             else:
@@ -181,7 +182,7 @@ def report(
                 store.close()
     finally:
         gateway.close()
-    return finish(outcome, opts, waited=policy is not None)
+    return finish(outcome, opts, waited=policy is not None, ahead=ahead)
 
 
 def _wait_policy(wait: bool, interval: float | None, timeout: float | None) -> WaitPolicy | None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from smscli import console
-from smscli.cli.report_show import Progress, Pulled, rescue
+from smscli.cli.report_show import Progress, Pulled, RowLines, rescue
 from smscli.errors import SmsCliError, UsageError
 from smscli.message import plural
 
@@ -28,10 +28,18 @@ if TYPE_CHECKING:
 class ReportRun:
     """One `report` run against one gateway, with the history to read and write (None: off)."""
 
-    def __init__(self, gateway: Gateway, prof: ResolvedProfile, store: Store | None) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        prof: ResolvedProfile,
+        store: Store | None,
+        *,
+        ahead: RowLines | None = None,
+    ) -> None:
         self.gateway = gateway
         self.prof = prof
         self.store = store
+        self.ahead = ahead  # renders rows while the calls are in flight
 
     def query(
         self, collected: CollectedIds, policy: WaitPolicy | None, *, refresh: bool
@@ -67,7 +75,9 @@ class ReportRun:
                     on_reports=history_hook(self.store, self.prof),
                     on_poll=view.update,
                     on_retry=retrying("getReport"),
-                    classify=lambda got: judge_answers(got, tracked, now, self._sent_times),
+                    classify=lambda got: self._judged(
+                        judge_answers(got, tracked, now, self._sent_times)
+                    ),
                     pick=picker,
                 )
             finally:
@@ -126,6 +136,11 @@ class ReportRun:
         finally:
             view.close()
             pulled.tell(provider)
+
+    def _judged(self, reports: list[Report]) -> list[Report]:
+        if self.ahead is not None:
+            self.ahead.add(reports)
+        return reports
 
     def _sent_times(self, ids: Sequence[str]) -> Mapping[str, datetime]:
         from smscli.store import StoreError

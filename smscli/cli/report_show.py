@@ -3,8 +3,10 @@ the queue drains pulled, and reports that could not be saved."""
 
 from __future__ import annotations
 
+import io
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from smscli import console, rows
@@ -22,11 +24,13 @@ if TYPE_CHECKING:
 REPORT_COLUMNS = rows.columns(*rows.REPORT)
 
 
-def finish(outcome: ReportOutcome, opts: Common, *, waited: bool) -> ExitCode:
+def finish(
+    outcome: ReportOutcome, opts: Common, *, waited: bool, ahead: RowLines | None = None
+) -> ExitCode:
     """The rows on stdout, the summary on stderr; the run's exit code."""
     from smscli.reporting.outcome import exit_code, summary
 
-    write_report_rows(outcome.reports, opts.output, wide=opts.wide)
+    write_report_rows(outcome.reports, opts.output, wide=opts.wide, ahead=ahead)
     counts = outcome.counts
     console.info(summary(counts))
     if outcome.timed_out:
@@ -44,56 +48,92 @@ def finish(outcome: ReportOutcome, opts: Common, *, waited: bool) -> ExitCode:
     return exit_code(outcome)
 
 
-def write_report_rows(reports: Sequence[Report], fmt: OutputFormat, *, wide: bool) -> None:
-    """One row per report. JSON lines, CSV and TSV rows are filled into a template per
-    distinct (status, time, code, detail, source): a 100,000-id report's rows differ mostly
-    in number and msgId, and encoding each row whole cost more than asking for it."""
+def write_report_rows(
+    reports: Sequence[Report], fmt: OutputFormat, *, wide: bool, ahead: RowLines | None = None
+) -> None:
+    """One row per report; JSON lines, CSV and TSV rows from RowLines (`ahead`: the one
+    that rendered rows while the calls were in flight)."""
     from smscli.reporting.outcome import report_rows
 
     writer = RowWriter(REPORT_COLUMNS, fmt, wide=wide)
-    lines = _filled(writer, reports)
+    lines = (ahead or RowLines(fmt)).lines(reports)
     if lines is None:
         writer.write(report_rows(reports))
     else:
+        # Lines already filled in: the template is the whole line.
         writer.write_filled("%s", ((line,) for line in lines))
     writer.close()
 
 
-def _filled(writer: RowWriter, reports: Sequence[Report]) -> list[str] | None:
-    """Every report's row from a template (writer.template), or None when a format has none
-    or a number or msgId is not plain digits (such a value may need quoting: written whole)."""
-    from smscli.reporting.outcome import report_row
+class RowLines:
+    """Report rows as JSON lines, CSV or TSV, filled into a template per distinct (status,
+    time, code, detail, source): a 100,000-id report's rows differ mostly in number and
+    msgId, and encoding each row whole cost more than asking for it. `add` renders reports
+    while the calls are in flight, so that the end only writes them; a report that changed
+    since (another poll, or the history's answer) is rendered again."""
 
-    templates: dict[tuple[object, ...], str] = {}
-    lines: list[str] = []
-    for report in reports:
+    def __init__(self, fmt: OutputFormat) -> None:
+        from smscli.output import OutputFormat
+
+        self._writer = None
+        if fmt in (OutputFormat.JSONL, OutputFormat.CSV, OutputFormat.TSV):
+            # Only for its templates: nothing reaches stdout through it.
+            self._writer = RowWriter(REPORT_COLUMNS, fmt, stream=io.StringIO())
+        self._templates: dict[tuple[object, ...], str] = {}
+        self._made: dict[str, tuple[Report, str]] = {}
+
+    def add(self, reports: Iterable[Report]) -> None:
+        if self._writer is None:
+            return
+        made = self._made
+        for report in reports:
+            line = self.line(report)
+            if line is None:
+                self._writer = None  # a row that needs the general path: no use going on
+                made.clear()
+                return
+            made[report.msg_id] = (report, line)
+
+    def lines(self, reports: Iterable[Report]) -> list[str] | None:
+        """Every report's line, or None when a format has no template or a number or msgId
+        is not plain digits (such a value may need quoting: written whole)."""
+        if self._writer is None:
+            return None
+        made, lines = self._made, []
+        for report in reports:
+            ready = made.get(report.msg_id)
+            if ready is not None and ready[0] is report:
+                lines.append(ready[1])
+                continue
+            line = self.line(report)
+            if line is None:
+                return None
+            lines.append(line)
+        return lines
+
+    def line(self, report: Report) -> str | None:
         number, msg_id = report.number, report.msg_id
-        if not (msg_id.isascii() and msg_id.isdigit()):
+        if self._writer is None or not _PLAIN_ID.fullmatch(msg_id):
             return None
-        if number is not None and not _plain_number(number):
+        if number is not None and not _PLAIN_NUMBER.fullmatch(number):
             return None
-        key = (
-            number is None,
-            report.status,
-            report.time,
-            report.code,
-            report.detail,
-            report.source,
-        )
-        template = templates.get(key)
+        key = (number is None, report.status, report.time, report.code, report.detail,
+               report.source)  # fmt: skip
+        template = self._templates.get(key)
         if template is None:
+            from smscli.reporting.outcome import report_row
+
             varying = ["msg_id"] if number is None else ["number", "msg_id"]
-            made = writer.template(report_row(report), varying)
+            made = self._writer.template(report_row(report), varying)
             if made is None:
                 return None
-            template = templates[key] = made
-        lines.append(template % ((msg_id,) if number is None else (number, msg_id)))
-    return lines
+            template = self._templates[key] = made
+        return template % ((msg_id,) if number is None else (number, msg_id))
 
 
-def _plain_number(number: str) -> bool:
-    digits = number[1:] if number.startswith("+") else number
-    return digits.isascii() and digits.isdigit()
+# Values written into a template as they are: no format quotes or escapes them.
+_PLAIN_ID = re.compile(r"[0-9]+", re.ASCII)
+_PLAIN_NUMBER = re.compile(r"\+?[0-9]+", re.ASCII)
 
 
 def duration(seconds: float) -> str:
