@@ -20,7 +20,7 @@ from smscli.gateways.base import DeliveryStatus, Report, ReportResult
 from smscli.gateways.v3 import V3Client, parse_receive_time
 from smscli.msgids import check_ids, collect_ids, parse_ids
 from smscli.output import OutputFormat, write_rows
-from smscli.reporting.outcome import NOT_FOUND_DETAIL, ReportOutcome, report_rows
+from smscli.reporting.outcome import NOT_FOUND_DETAIL, Poll, ReportOutcome, report_rows, tally
 from smscli.reporting.poll import (
     PICK_BATCH,
     WaitPolicy,
@@ -318,3 +318,36 @@ def test_rows_rendered_ahead_are_rendered_again_where_the_report_changed(
     odd = RowLines(fmt)
     odd.add([*REPORTS, Report(IDS[9], DeliveryStatus.PENDING, number="44 77")])
     assert odd.lines(REPORTS) is None  # gave up on templates: every row written whole
+
+
+def test_the_garbage_collector_is_paused_for_a_run_and_collects_between_polls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    from smscli.cli.report_run import gc_paused, polled
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
+    with pytest.raises(KeyError), gc_paused():
+        raise KeyError("x")
+    assert gc.isenabled()
+
+    collected: list[int] = []
+    monkeypatch.setattr(gc, "collect", lambda: collected.append(1) or 0)
+    shown: list[Poll] = []
+    view = type("View", (), {"update": lambda self, poll: shown.append(poll)})()
+    update = polled(view)  # type: ignore[arg-type]
+    counts = tally([])
+    update(Poll(1, 0.0, counts, True, 10.0))
+    update(Poll(2, 10.0, counts, False, None))
+    assert len(shown) == 2 and collected == [1]  # before a pause only, not after the last poll

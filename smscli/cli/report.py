@@ -153,7 +153,7 @@ def report(
       smscli report --since 1d -p shop
     """
     from smscli.cli.report_ids import which_ids
-    from smscli.cli.report_run import ReportRun, history_needed, open_store
+    from smscli.cli.report_run import ReportRun, gc_paused, history_needed, open_store
     from smscli.cli.report_show import RowLines, finish
     from smscli.reporting.drain import as_queue
     from smscli.selection import history_selection
@@ -162,27 +162,29 @@ def report(
     policy = _wait_policy(wait, interval, timeout)
     # Checked before any profile, history or network: a bad id or option queries nothing.
     selection = history_selection(last=last, job=job, since=since)
-    collected, prof = which_ids(opts, msg_ids or [], file, selection, no_history=no_history)
-    history = not no_history and prof.get_bool("history") is not False
-    gateway = c.open_gateway(prof, opts)
-    try:
-        queue = as_queue(gateway)
-        if queue is not None and not history:
-            raise history_needed(prof, no_history)
-        store = open_store(required=queue is not None) if history else None
+    # The cyclic GC is paused for the run (see gc_paused).
+    with gc_paused():
+        collected, prof = which_ids(opts, msg_ids or [], file, selection, no_history=no_history)
+        history = not no_history and prof.get_bool("history") is not False
+        gateway = c.open_gateway(prof, opts)
         try:
-            ahead = RowLines(opts.output)
-            run = ReportRun(gateway, prof, store, ahead=ahead)
-            if queue is not None:
-                outcome = run.queue(queue, collected, policy, refresh=refresh)
-            else:
-                outcome = run.query(collected, policy, refresh=refresh)
+            queue = as_queue(gateway)
+            if queue is not None and not history:
+                raise history_needed(prof, no_history)
+            store = open_store(required=queue is not None) if history else None
+            try:
+                ahead = RowLines(opts.output)
+                run = ReportRun(gateway, prof, store, ahead=ahead)
+                if queue is not None:
+                    outcome = run.queue(queue, collected, policy, refresh=refresh)
+                else:
+                    outcome = run.query(collected, policy, refresh=refresh)
+            finally:
+                if store is not None:
+                    store.close()
         finally:
-            if store is not None:
-                store.close()
-    finally:
-        gateway.close()
-    return finish(outcome, opts, waited=policy is not None, ahead=ahead)
+            gateway.close()
+        return finish(outcome, opts, waited=policy is not None, ahead=ahead)
 
 
 def _wait_policy(wait: bool, interval: float | None, timeout: float | None) -> WaitPolicy | None:
