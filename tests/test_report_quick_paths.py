@@ -317,7 +317,7 @@ def test_rows_rendered_ahead_are_rendered_again_where_the_report_changed(
     assert out.getvalue() == rows_text(fmt, final, False)
     odd = RowLines(fmt)
     odd.add([*REPORTS, Report(IDS[9], DeliveryStatus.PENDING, number="44 77")])
-    assert odd.lines(REPORTS) is None  # gave up on templates: every row written whole
+    assert not odd.ready(REPORTS)  # gave up on templates: every row written whole
 
 
 def test_the_garbage_collector_is_paused_for_a_run_and_collects_between_polls(
@@ -351,3 +351,14 @@ def test_the_garbage_collector_is_paused_for_a_run_and_collects_between_polls(
     update(Poll(1, 0.0, counts, True, 10.0))
     update(Poll(2, 10.0, counts, False, None))
     assert len(shown) == 2 and collected == [1]  # before a pause only, not after the last poll
+
+
+def test_many_rows_are_written_in_blocks_as_one_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    from smscli.cli import report_show
+
+    monkeypatch.setattr(report_show, "_ROWS_PER_WRITE", 3)
+    many = [
+        Report(str(2304252117461165117 + i), DeliveryStatus.PENDING, number=f"44770090{i:04d}")
+        for i in range(10)
+    ]
+    assert rows_text(OutputFormat.CSV, many, True) == rows_text(OutputFormat.CSV, many, False)

@@ -56,13 +56,19 @@ def write_report_rows(
     from smscli.reporting.outcome import report_rows
 
     writer = RowWriter(REPORT_COLUMNS, fmt, wide=wide)
-    lines = (ahead or RowLines(fmt)).lines(reports)
-    if lines is None:
+    lines = ahead or RowLines(fmt)
+    if not lines.ready(reports):
         writer.write(report_rows(reports))
     else:
-        # Lines already filled in: the template is the whole line.
-        writer.write_filled("%s", ((line,) for line in lines))
+        # In blocks, each line already filled in (the template is the whole line): the
+        # text of 100,000 rows is not copied whole again.
+        for start in range(0, len(reports), _ROWS_PER_WRITE):
+            block = reports[start : start + _ROWS_PER_WRITE]
+            writer.write_filled("%s", [(lines.line_of(report),) for report in block])
     writer.close()
+
+
+_ROWS_PER_WRITE = 10_000
 
 
 class RowLines:
@@ -94,22 +100,26 @@ class RowLines:
                 return
             made[report.msg_id] = (report, line)
 
-    def lines(self, reports: Iterable[Report]) -> list[str] | None:
-        """Every report's line, or None when a format has no template or a number or msgId
-        is not plain digits (such a value may need quoting: written whole)."""
+    def ready(self, reports: Iterable[Report]) -> bool:
+        """Every report's line made (again, where the report changed since), so that
+        line_of gives it; False when a format has no template or a number or msgId is not
+        plain digits (such a value may need quoting: every row is then written whole)."""
         if self._writer is None:
-            return None
-        made, lines = self._made, []
+            return False
+        made = self._made
         for report in reports:
             ready = made.get(report.msg_id)
             if ready is not None and ready[0] is report:
-                lines.append(ready[1])
                 continue
             line = self.line(report)
             if line is None:
-                return None
-            lines.append(line)
-        return lines
+                return False
+            made[report.msg_id] = (report, line)
+        return True
+
+    def line_of(self, report: Report) -> str:
+        """The line of a report made ready."""
+        return self._made[report.msg_id][1]
 
     def line(self, report: Report) -> str | None:
         number, msg_id = report.number, report.msg_id
