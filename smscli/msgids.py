@@ -274,7 +274,7 @@ def _plain_values(text: str) -> list[str] | None:
 def _read_ids(path: str, stdin: TextIO | None) -> str:
     # The one "file or stdin" reader of send -f and batch: encodings, NUL bytes and endless
     # lines are refused with the line number.
-    from smscli.textinput import open_lines
+    from smscli.readers import open_lines
 
     with open_lines(path, stdin, what="file") as reader:
         return "".join(reader)

@@ -18,15 +18,15 @@ from typer.testing import CliRunner
 
 from smscli import reads
 from smscli.cli import app
-from smscli.gateways.loopback import LoopbackServer
 from smscli.gateways.mobset import MobsetClient
-from smscli.gateways.mobset_sandbox import (
+from smscli.reporting.verdicts import UNKNOWN_ID_DETAIL
+from smscli.sandbox.loopback import LoopbackServer
+from smscli.sandbox.mobset import (
     MOBSET_SANDBOX_CORP_ID,
     MOBSET_SANDBOX_LOGIN_NAME,
     MOBSET_SANDBOX_PASSWORD,
     MobsetSandbox,
 )
-from smscli.reporting.verdicts import UNKNOWN_ID_DETAIL
 from smscli.sending import RetryPolicy
 from smscli.store import Store, StoreError
 

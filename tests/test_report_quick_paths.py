@@ -17,7 +17,8 @@ from smscli.cli.report_show import REPORT_COLUMNS, RowLines, write_report_rows
 from smscli.errors import InputError
 from smscli.gateways import http
 from smscli.gateways.base import DeliveryStatus, Report, ReportResult
-from smscli.gateways.v3 import V3Client, parse_receive_time
+from smscli.gateways.v3 import V3Client
+from smscli.gateways.v3_answers import parse_receive_time
 from smscli.msgids import check_ids, collect_ids, parse_ids
 from smscli.output import OutputFormat, write_rows
 from smscli.reporting.outcome import NOT_FOUND_DETAIL, Poll, ReportOutcome, report_rows, tally

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from smscli.errors import ExitCode, GatewayError, SmsCliError
-from smscli.gateways.base import RawAnswer, Report, ReportResult
+from smscli.gateways.base import RawAnswer, Report, ReportMode, ReportResult
 from smscli.reads import QUERY_RETRY, Clock, OnRetry, Sleep, call_with_retry, retryable
 from smscli.reporting.outcome import OnReports, Poll, ReportOutcome
 from smscli.reporting.poll import WaitPolicy, keep_asking
@@ -83,7 +83,7 @@ def reread_kept(source: QueueSource, keeper: RawKeeper, save: OnReports) -> int:
 
 def as_queue(gateway: object) -> QueueSource | None:
     """The gateway as a queue source when its reports come from a queue, else None."""
-    if getattr(gateway, "report_mode", "query") == "queue" and isinstance(gateway, QueueSource):
+    if isinstance(gateway, QueueSource) and gateway.report_mode == ReportMode.QUEUE:
         return gateway
     return None
 
