@@ -9,7 +9,7 @@ import importlib
 import os
 import sys
 from collections.abc import MutableMapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import typer
@@ -18,6 +18,9 @@ import typer.main
 from smscli import __version__
 from smscli.cli import common as c
 from smscli.cli.help import SmsGroup, adopt, run_main
+
+if TYPE_CHECKING:
+    from smscli.console import Environment
 
 EXIT_CODES = """\b
 Exit codes:
@@ -166,9 +169,11 @@ def load_command(name: str) -> click.Command | None:
     return adopt(command)
 
 
-def main() -> None:
-    from smscli import signals
+def main(env: Environment | None = None) -> None:
+    """Run the command line in `env` (by default the process's own console)."""
+    from smscli import console, signals
 
     # SIGTERM (timeout, docker stop, systemd) and SIGHUP stop a send as Ctrl-C does.
     signals.install()
-    app(prog_name="smscli")
+    with console.use(env or console.current()):
+        app(prog_name="smscli")

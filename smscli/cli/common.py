@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, ParamSpec
@@ -145,7 +144,7 @@ def common(
     level = max(int(quiet), int(root.get("quiet") or 0))
     verbose = verbose or bool(root.get("verbose"))
     silent = silent or bool(root.get("silent")) or level >= 2
-    console.set_silent(silent)
+    console.current().set_silent(silent)
     return Common(
         profile=profile,
         output=resolve_format(output, json_flag=json_flag, quiet=level >= 1),
@@ -180,7 +179,7 @@ def handle_errors(fn: Callable[P, int | None]) -> Callable[P, None]:
                 raise typer.Exit(int(code))
         except typer.Exit as exc:
             # --silent: what was held back is printed now that something went wrong.
-            console.release_held(failed=exc.exit_code != 0)
+            console.current().release_held(failed=exc.exit_code != 0)
             raise
         except OutputClosed as exc:
             # The reader went away (`smscli history | head`): not worth a message, but not
@@ -190,13 +189,13 @@ def handle_errors(fn: Callable[P, int | None]) -> Callable[P, None]:
             _silence_stdout()
             raise typer.Exit(int(exc.exit_code)) from None
         except SmsCliError as exc:
-            console.release_held(failed=True)
+            console.current().release_held(failed=True)
             if debug():
                 raise
             report_error(exc)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt as exc:
-            console.release_held(failed=True)
+            console.current().release_held(failed=True)
             if debug():
                 raise
             console.error(stop_reason(exc))
@@ -205,7 +204,7 @@ def handle_errors(fn: Callable[P, int | None]) -> Callable[P, None]:
             _silence_stdout()
             raise typer.Exit(int(ExitCode.OUTPUT_CLOSED)) from None
         finally:
-            console.set_silent(False)
+            console.current().set_silent(False)
 
     return wrapper
 
@@ -230,11 +229,9 @@ def stop_exit_code(exc: BaseException | None = None) -> int:
 
 
 def _silence_stdout() -> None:
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
+    from smscli.output import silence
+
+    silence(console.current().stdout)
 
 
 def load_profile(

@@ -192,8 +192,6 @@ class _ProgressLine:
     def update(self, progress: Progress) -> None:
         if not self.enabled:
             return
-        import sys
-
         window = ""
         if progress.window is not None:
             start, end = (_local(t) for t in progress.window)
@@ -201,8 +199,7 @@ class _ProgressLine:
         noun = "sent record" if progress.kind == "sent" else "inbound message"
         text = (f"sync: {_count(progress.records, noun)} "
                 f"({_count(progress.calls, 'call')}{window})")
-        sys.stderr.write(f"\r\x1b[2K{text}")
-        sys.stderr.flush()
+        console.current().emit(f"\r\x1b[2K{text}")
         self._shown = True
 
     def waiting(self, seconds: float, why: str) -> None:
@@ -212,10 +209,7 @@ class _ProgressLine:
 
     def close(self) -> None:
         if self._shown:
-            import sys
-
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+            console.current().emit("\n")
             self._shown = False
 
 
