@@ -17,9 +17,11 @@ from smscli.gateways.records import SentRecord
 from smscli.gateways.sandbox import Sandbox
 from smscli.gateways.v3 import V3Client
 from smscli.store import Store
+from smscli.support.calls import Options, RateLimited
 from smscli.support.lookup import lookup_rows
 from smscli.support.store import AccountStore, SyncState
-from smscli.support.sync import Options, RateLimited, covered, plan, sync
+from smscli.support.sync import sync
+from smscli.support.windows import covered, plan
 
 KEY, SECRET, APP = "bDqJFiq9", "7bz1lzh9", "4luaKsL2"
 
@@ -263,7 +265,7 @@ def test_progress_line_only_on_a_terminal(
     monkeypatch: pytest.MonkeyPatch, console_env: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from smscli.cli.sync import _ProgressLine
-    from smscli.support.sync import Progress
+    from smscli.support.calls import Progress
 
     t0 = datetime(2026, 11, 15, tzinfo=UTC)
     progress = Progress("sent", records=150_000, calls=3, window=(t0, t0 + timedelta(days=7)))
@@ -378,7 +380,7 @@ def test_progress_line_counts_one_call_and_one_message_in_the_singular(
 ) -> None:
     """At a terminal `lookup` printed "sync: 1 inbound messages (1 calls, ...)" (qa3)."""
     from smscli.cli.sync import _ProgressLine
-    from smscli.support.sync import Progress
+    from smscli.support.calls import Progress
 
     console_env(stderr_isatty=True)
     line = _ProgressLine()

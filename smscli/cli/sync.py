@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from smscli.gateways.base import Gateway
     from smscli.settings import ResolvedProfile
     from smscli.store import Store
-    from smscli.support.sync import Progress, SyncResult
+    from smscli.support.calls import Progress
+    from smscli.support.sync import SyncResult
 
 DEFAULT_SINCE = "7d"
 
@@ -150,8 +151,9 @@ def run_sync(
     inbound: bool = True,
     refresh_pending: bool = True,
 ) -> SyncResult:
+    from smscli.support.calls import Options
     from smscli.support.store import AccountStore
-    from smscli.support.sync import Options, sync
+    from smscli.support.sync import sync
 
     drain = True
     if sent and getattr(gateway, "report_mode", "") == "queue":
