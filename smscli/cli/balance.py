@@ -40,7 +40,7 @@ def balance(
     quiet: c.QuietBalanceOpt = 0,
     silent: c.SilentOpt = False,
     verbose: c.VerboseOpt = False,
-) -> None:
+) -> int | None:
     """Show the account balance, gift and credit.
 
     Amounts are shown exactly as the gateway sent them; mobset's balance is a number of
@@ -73,7 +73,8 @@ def balance(
         console.warn(
             f"balance {result.balance}{unit} is below {_amount(threshold)}{unit} ({source})"
         )
-        raise typer.Exit(int(ExitCode.PARTIAL))
+        return ExitCode.PARTIAL
+    return None
 
 
 def _amount(value: float) -> str:
