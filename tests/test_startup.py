@@ -59,3 +59,37 @@ def test_help_is_plain_text() -> None:
         done = subprocess.run([sys.executable, "-m", "smscli", *args], capture_output=True,
                               text=True, check=True, timeout=60)
         assert "╭" not in done.stdout, args
+
+
+def test_command_summaries_are_the_commands_own() -> None:
+    """`smscli --help` and completing a command's name use the summaries in COMMANDS instead
+    of importing every command: they must say what the commands themselves say."""
+    from smscli.cli import COMMANDS, load_command, summary
+
+    for name in COMMANDS:
+        command = load_command(name)
+        assert command is not None and not command.hidden and not command.deprecated
+        for limit in (20, 45, 74, 200):
+            assert summary(name).get_short_help_str(limit) == command.get_short_help_str(
+                limit
+            ), (name, limit)
+
+
+def test_root_help_and_name_completion_import_no_command() -> None:
+    code = (
+        "import os, sys\n"
+        "from smscli.cli import app\n"
+        "for args, env in (([\"--help\"], {}), ([], {'_SMSCLI_COMPLETE': 'complete_bash',\n"
+        "        'COMP_WORDS': 'smscli s', 'COMP_CWORD': '1'})):\n"
+        "    os.environ.update(env)\n"
+        "    try:\n"
+        "        app(args, prog_name='smscli')\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('smscli.cli.')), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    loaded = done.stderr.strip().splitlines()[-1]
+    assert loaded == "['smscli.cli.common', 'smscli.cli.completion', 'smscli.cli.help']"
+    assert done.stdout.endswith("\nsend\nsync\nsandbox\n")
