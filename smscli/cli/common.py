@@ -15,10 +15,10 @@ from smscli import console
 from smscli.cli import completion
 from smscli.errors import ExitCode, OutputClosed, OutputError, SmsCliError
 from smscli.limits import MAX_CONCURRENCY, MAX_JOB_ID, MAX_RATE, MIN_RATE
-from smscli.output import OutputFormat, resolve_format, stdout_usable
 
 if TYPE_CHECKING:
     from smscli.gateways.base import Gateway
+    from smscli.output import OutputFormat
     from smscli.settings import ResolvedProfile
     from smscli.store import Job
 
@@ -131,6 +131,9 @@ def common(
     """Merge a command's common options with the ones given before the subcommand. `quiet`
     counts -q: one prints only ids; two (or --silent) also keeps stderr quiet. Refuses to go
     on with stdout closed (`>&-`): rows would have nowhere to go, so nothing is sent."""
+    # Imported here, not at the top: completion and --help load this module, not the output.
+    from smscli.output import resolve_format, stdout_usable
+
     if not stdout_usable():
         raise OutputError(
             "stdout is closed: the rows would have nowhere to go; nothing was done",
