@@ -264,18 +264,18 @@ def test_an_older_history_gains_the_support_tables(
 def test_progress_line_only_on_a_terminal(
     monkeypatch: pytest.MonkeyPatch, console_env: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from smscli.cli.sync import _ProgressLine
+    from smscli.cli.syncing import ProgressLine
     from smscli.support.calls import Progress
 
     t0 = datetime(2026, 11, 15, tzinfo=UTC)
     progress = Progress("sent", records=150_000, calls=3, window=(t0, t0 + timedelta(days=7)))
     console_env(stderr_isatty=False)
-    quiet = _ProgressLine()
+    quiet = ProgressLine()
     quiet.update(progress)
     quiet.close()
     assert capsys.readouterr().err == ""
     console_env(stderr_isatty=True)
-    line = _ProgressLine()
+    line = ProgressLine()
     line.update(progress)
     line.waiting(61.0, "getSentRcd: the gateway says too frequent")
     err = capsys.readouterr().err
@@ -379,11 +379,11 @@ def test_progress_line_counts_one_call_and_one_message_in_the_singular(
     monkeypatch: pytest.MonkeyPatch, console_env: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """At a terminal `lookup` printed "sync: 1 inbound messages (1 calls, ...)" (qa3)."""
-    from smscli.cli.sync import _ProgressLine
+    from smscli.cli.syncing import ProgressLine
     from smscli.support.calls import Progress
 
     console_env(stderr_isatty=True)
-    line = _ProgressLine()
+    line = ProgressLine()
     line.update(Progress("inbound", records=1, calls=1, window=None))
     line.update(Progress("sent", records=2_310, calls=1, window=None))
     line.close()
