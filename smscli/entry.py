@@ -8,13 +8,14 @@ import sys
 
 def main() -> None:
     if sys.argv[1:] == ["--version"]:
-        from smscli import __version__
+        from smscli import __version__, console
 
+        out = console.current().stdout
         try:
-            if sys.stdout is None:  # started with stdout closed (`>&-`)
+            if out is None:  # started with stdout closed (`>&-`)
                 raise ValueError("stdout is closed")
-            sys.stdout.write(f"smscli {__version__}\n")
-            sys.stdout.flush()
+            out.write(f"smscli {__version__}\n")
+            out.flush()
         except (OSError, ValueError) as exc:
             from smscli.cli.help import exit_output_failure
 
