@@ -18,6 +18,15 @@ if TYPE_CHECKING:
     from smscli.settings import ResolvedProfile
 
 
+QuietOpt = Annotated[
+    int,
+    typer.Option(
+        "--quiet", "-q", count=True, help="Print only the balance amount" + c.QQ,
+        rich_help_panel=c.COMMON, show_default=False,
+    ),
+]
+
+
 @c.handle_errors
 def balance(
     ctx: typer.Context,
@@ -37,7 +46,7 @@ def balance(
     profile: c.ProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
-    quiet: c.QuietBalanceOpt = 0,
+    quiet: QuietOpt = 0,
     silent: c.SilentOpt = False,
     verbose: c.VerboseOpt = False,
 ) -> int | None:

@@ -52,25 +52,11 @@ OutputOpt = Annotated[
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Same as --output json.", rich_help_panel=COMMON)
 ]
-_QQ = "; -qq also keeps stderr quiet unless something goes wrong (for cron)."
+QQ = "; -qq also keeps stderr quiet unless something goes wrong (for cron)."
 QuietOpt = Annotated[
     int,
     typer.Option(
-        "--quiet", "-q", count=True, help="Print only msgIds, one per line" + _QQ,
-        rich_help_panel=COMMON, show_default=False,
-    ),
-]
-QuietJobsOpt = Annotated[
-    int,
-    typer.Option(
-        "--quiet", "-q", count=True, help="Print only the ids, one per line" + _QQ,
-        rich_help_panel=COMMON, show_default=False,
-    ),
-]
-QuietBalanceOpt = Annotated[
-    int,
-    typer.Option(
-        "--quiet", "-q", count=True, help="Print only the balance amount" + _QQ,
+        "--quiet", "-q", count=True, help="Print only msgIds, one per line" + QQ,
         rich_help_panel=COMMON, show_default=False,
     ),
 ]
@@ -174,6 +160,8 @@ def handle_errors(fn: Callable[P, int | None]) -> Callable[P, None]:
     expected failures become one line on stderr and their exit code; SMSCLI_DEBUG=1 re-raises
     them for a traceback."""
 
+    from smscli.output import silence
+
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
         try:
@@ -189,7 +177,7 @@ def handle_errors(fn: Callable[P, int | None]) -> Callable[P, None]:
             # success either (128 + SIGPIPE, as a shell reports it). A send says more itself.
             if debug():
                 raise
-            _silence_stdout()
+            silence(console.current().stdout)
             raise typer.Exit(int(exc.exit_code)) from None
         except SmsCliError as exc:
             console.current().release_held(failed=True)
@@ -204,7 +192,7 @@ def handle_errors(fn: Callable[P, int | None]) -> Callable[P, None]:
             console.error(stop_reason(exc))
             raise typer.Exit(stop_exit_code(exc)) from None
         except BrokenPipeError:
-            _silence_stdout()
+            silence(console.current().stdout)
             raise typer.Exit(int(ExitCode.OUTPUT_CLOSED)) from None
         finally:
             console.current().set_silent(False)
@@ -229,12 +217,6 @@ def stop_exit_code(exc: BaseException | None = None) -> int:
     if isinstance(exc, Stopped):
         return exc.exit_code
     return exit_code(int(ExitCode.INTERRUPTED))
-
-
-def _silence_stdout() -> None:
-    from smscli.output import silence
-
-    silence(console.current().stdout)
 
 
 def load_profile(

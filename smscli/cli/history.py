@@ -12,7 +12,6 @@ machine formats and local in the table.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -22,12 +21,13 @@ from smscli.cli import common as c
 from smscli.cli import completion
 from smscli.cli import history_rows as hr
 from smscli.cli.history_prune import prune
-from smscli.errors import InputError, UsageError
+from smscli.cli.syncing import normalized, open_history, since_time
+from smscli.errors import UsageError
 from smscli.limits import MAX_JOB_ID
 from smscli.output import write_rows
 
 if TYPE_CHECKING:
-    from smscli.store import Store
+    pass
 
 # The same names as smscli.store.STATUS_FILTERS (a test keeps them equal; the store is heavy).
 STATUSES = ("failed", "pending", "unknown", "delivered", "rejected", "not_sent")
@@ -57,6 +57,13 @@ SinceOpt = Annotated[
         metavar="2h|3d|1w|2026-11-01",
         help="Only jobs created since then: a duration ago (s, m, h, d, w) or an ISO date.",
         show_default=False,
+    ),
+]
+QuietJobsOpt = Annotated[
+    int,
+    typer.Option(
+        "--quiet", "-q", count=True, help="Print only the ids, one per line" + c.QQ,
+        rich_help_panel=c.COMMON, show_default=False,
     ),
 ]
 FilterProfileOpt = Annotated[
@@ -118,7 +125,7 @@ def history(
     profile: FilterProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
-    quiet: c.QuietJobsOpt = 0,
+    quiet: QuietJobsOpt = 0,
     wide: c.WideOpt = False,
 ) -> None:
     """List the jobs in the local history, newest first (`send` records every job unless
@@ -126,17 +133,18 @@ def history(
     if ctx.invoked_subcommand is not None:
         return
     opts = c.common(ctx, profile, output, json_flag, quiet, False, wide=wide)
-    when = _since(since)
+    when = None if since is None else since_time(since)
     if status is not None and status not in STATUSES:
         raise UsageError(f"unknown --status {status!r}: choose one of {', '.join(STATUSES)}")
     if limit < 0:
         raise UsageError("--limit must be 0 or more")
-    store = _open()
+    store = open_history()
     try:
         if number is not None:
-            hits = store.messages_to(_number(number), since=when, profile=opts.profile, job_id=job)
+            wanted = normalized(number, "--number")
+            hits = store.messages_to(wanted, since=when, profile=opts.profile, job_id=job)
             if not hits:
-                console.info(f"no message to {_number(number)} in the history")
+                console.info(f"no message to {wanted} in the history")
             rows = (hr.number_row(h) for h in hits)
             write_rows(rows, hr.NUMBER_COLUMNS, opts.output, wide=opts.wide)
             return
@@ -188,7 +196,7 @@ def show(
       smscli history show 12 -o csv > job12.csv
     """
     opts = c.common(ctx, None, output, json_flag, quiet, False, wide=wide)
-    store = _open()
+    store = open_history()
     try:
         store.job(job_id)  # the readable "no job N in the history"
         (summary,) = store.jobs(job_id=job_id)
@@ -211,35 +219,3 @@ def show(
 
 
 app.command("prune")(prune)
-
-
-# -- helpers -------------------------------------------------------------------------------------
-
-
-def _open() -> Store:
-    from smscli.store import Store
-
-    return Store.open()
-
-
-def _since(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    from smscli.store import parse_since
-
-    try:
-        return parse_since(text)
-    except ValueError as exc:
-        raise UsageError(f"--since: {exc}") from None
-
-
-def _number(raw: str) -> str:
-    from smscli.numbers import check, normalize
-
-    number = normalize(raw)
-    problem = check(number)
-    if problem:
-        raise InputError(f"--number {raw!r}: {problem}")
-    return number
-
-
