@@ -160,8 +160,6 @@ def handle_errors(fn: Callable[P, int | None]) -> Callable[P, None]:
     expected failures become one line on stderr and their exit code; SMSCLI_DEBUG=1 re-raises
     them for a traceback."""
 
-    from smscli.output import silence
-
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
         try:
@@ -177,7 +175,7 @@ def handle_errors(fn: Callable[P, int | None]) -> Callable[P, None]:
             # success either (128 + SIGPIPE, as a shell reports it). A send says more itself.
             if debug():
                 raise
-            silence(console.current().stdout)
+            _silence_stdout()
             raise typer.Exit(int(exc.exit_code)) from None
         except SmsCliError as exc:
             console.current().release_held(failed=True)
@@ -192,12 +190,18 @@ def handle_errors(fn: Callable[P, int | None]) -> Callable[P, None]:
             console.error(stop_reason(exc))
             raise typer.Exit(stop_exit_code(exc)) from None
         except BrokenPipeError:
-            silence(console.current().stdout)
+            _silence_stdout()
             raise typer.Exit(int(ExitCode.OUTPUT_CLOSED)) from None
         finally:
             console.current().set_silent(False)
 
     return wrapper
+
+
+def _silence_stdout() -> None:
+    from smscli.output import silence
+
+    silence(console.current().stdout)
 
 
 def stop_reason(exc: BaseException | None = None) -> str:
