@@ -3,6 +3,7 @@ import httpx, rich's table/progress/live machinery, or sqlite3 at module level."
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 
@@ -93,3 +94,28 @@ def test_root_help_and_name_completion_import_no_command() -> None:
     loaded = done.stderr.strip().splitlines()[-1]
     assert loaded == "['smscli.cli.common', 'smscli.cli.completion', 'smscli.cli.help']"
     assert done.stdout.endswith("\nsend\nsync\nsandbox\n")
+
+
+def test_no_collection_during_start_up_and_the_usual_one_after() -> None:
+    """The console script raises the collector's young-generation threshold for the start-up
+    and restores it (freezing what start-up built) once the gateway is open; a command that
+    opens no gateway keeps the raised threshold, so the collector still runs."""
+    code = (
+        "import atexit, gc, sys\n"
+        "usual = gc.get_threshold()\n"
+        "atexit.register(lambda: print(gc.get_threshold() == usual, gc.get_freeze_count() > 0,"
+        " file=sys.stderr))\n"
+        "from smscli.entry import main\n"
+        "main()\n"
+    )
+    balance = subprocess.run([sys.executable, "-c", code, "balance", "-p", "sandbox"],
+                             capture_output=True, text=True, timeout=60, check=True)
+    assert balance.stderr.strip().splitlines()[-1] == "True True"
+    history = subprocess.run([sys.executable, "-c", code, "history"],
+                             capture_output=True, text=True, timeout=60, check=True)
+    assert history.stderr.strip().splitlines()[-1] == "False False"
+    from smscli import entry
+
+    usual = gc.get_threshold()
+    entry.started()  # in-process (tests, embedding): nothing raised, nothing to restore
+    assert gc.get_threshold() == usual

@@ -244,6 +244,10 @@ def open_gateway(profile: ResolvedProfile, opts: Common) -> Gateway:
     gateway = open_(profile, trace=opts.trace())
     for warning in client_warnings(gateway):
         console.warn(warning)
+    # The heavy imports (httpx, the client) are done: the usual garbage collection from here.
+    from smscli.entry import started
+
+    started()
     return gateway
 
 
