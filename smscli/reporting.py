@@ -36,7 +36,7 @@ from smscli.errors import (
     SmsCliError,
     UsageError,
 )
-from smscli.gateways.base import DeliveryStatus, RawAnswer, Report, ReportResult
+from smscli.gateways.base import DeliveryStatus, RawAnswer, Report, ReportMode, ReportResult
 from smscli.message import plural
 from smscli.rows import STATE_WORDS, delivery_detail
 from smscli.sending import RetryPolicy
@@ -955,7 +955,7 @@ def reread_kept(source: QueueSource, keeper: RawKeeper, save: OnReports) -> int:
 
 def as_queue(gateway: object) -> QueueSource | None:
     """The gateway as a queue source when its reports come from a queue, else None."""
-    if getattr(gateway, "report_mode", "query") == "queue" and isinstance(gateway, QueueSource):
+    if isinstance(gateway, QueueSource) and gateway.report_mode == ReportMode.QUEUE:
         return gateway
     return None
 

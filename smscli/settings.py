@@ -178,7 +178,7 @@ def _between(low: float, high: float, flag: str | None = None) -> Validator:
 
 
 def _quirks_problem(value: str) -> str | None:
-    from smscli.gateways.quirks import problem
+    from smscli.sandbox.quirks import problem
 
     return problem(value)
 

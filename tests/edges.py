@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from smscli.gateways.loopback import LoopbackServer
+from smscli.sandbox.loopback import LoopbackServer
 from smscli.store import Store
 from tests.fakes import FakeGateway, write_profile
 

@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from smscli.cli import app
-from smscli.gateways.loopback import LoopbackServer
+from smscli.sandbox.loopback import LoopbackServer
 from smscli.store import Store
 from tests.fakes import write_profile
 from tests.test_cli_mobset import write_mobset_profile

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from smscli.gateways.loopback import LoopbackServer
+from smscli.sandbox.loopback import LoopbackServer
 from smscli.store import Store
 from tests.test_cli_mobset import write_mobset_profile
 from tests.test_corpus import MOBSET_EMPTY, VARIANTS, canned

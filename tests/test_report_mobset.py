@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from smscli import reporting
 from smscli.cli import app
-from smscli.gateways.loopback import LoopbackServer
 from smscli.gateways.mobset import MobsetClient
-from smscli.gateways.mobset_sandbox import (
+from smscli.sandbox.loopback import LoopbackServer
+from smscli.sandbox.mobset import (
     MOBSET_SANDBOX_CORP_ID,
     MOBSET_SANDBOX_LOGIN_NAME,
     MOBSET_SANDBOX_PASSWORD,

@@ -14,8 +14,8 @@ import pytest
 
 from smscli.gateways.base import DeliveryStatus
 from smscli.gateways.records import SentRecord
-from smscli.gateways.sandbox import Sandbox
 from smscli.gateways.v3 import V3Client
+from smscli.sandbox.v3 import Sandbox
 from smscli.store import Store
 from smscli.support.calls import Options, RateLimited
 from smscli.support.lookup import lookup_rows

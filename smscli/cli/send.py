@@ -329,7 +329,7 @@ def run_paced(
 
 
 def clock_warning(gateway: Gateway) -> None:
-    offset = float(getattr(gateway, "clock_offset", 0.0) or 0.0)
+    offset = gateway.clock_offset
     if abs(offset) >= 60:
         direction = "behind" if offset > 0 else "ahead of"
         console.warn(
