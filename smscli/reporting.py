@@ -392,7 +392,7 @@ def ids_from_history(store: Store, selection: HistorySelection, profile: str) ->
 def _read_ids(path: str, stdin: TextIO | None) -> str:
     # The one "file or stdin" reader of send -f and batch: encodings, NUL bytes and endless
     # lines are refused with the line number.
-    from smscli.textinput import open_lines
+    from smscli.readers import open_lines
 
     with open_lines(path, stdin, what="file") as reader:
         return "".join(reader)

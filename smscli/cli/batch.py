@@ -19,7 +19,8 @@ from smscli.providers import is_sandbox
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from smscli.batchfile import Plan, Template
+    from smscli.batchplan import Plan
+    from smscli.batchtemplate import Template
     from smscli.gateways.base import BatchElement, Gateway, PlannedRequest
     from smscli.settings import ResolvedProfile
 
@@ -202,7 +203,7 @@ def batch(
 def _template(
     message: str | None, message_file: str | None, *, stdin_taken: bool
 ) -> Template | None:
-    from smscli.batchfile import parse_template
+    from smscli.batchtemplate import parse_template
     from smscli.cli.inputs import read_text
 
     if message is not None and message_file is not None:
@@ -256,7 +257,7 @@ def _plural(count: int, word: str) -> str:
 
 
 def _summary(plan: Plan, packing: Packing, prof: ResolvedProfile, *, dry_run: bool) -> None:
-    from smscli.batchfile import request_count
+    from smscli.batchrequests import request_count
 
     requests = request_count(plan.rows, packing.cap, mixed=packing.mixed)
     encodings = ", ".join(sorted(plan.encodings))
@@ -291,7 +292,7 @@ def _print_plan(gateway: Gateway, plan: Plan, packing: Packing, fmt: OutputForma
     """Dry run: one row per planned request; machine formats carry the full (redacted) body."""
     import json
 
-    from smscli.batchfile import chunks, elements
+    from smscli.batchrequests import chunks, elements
 
     def requests() -> Iterator[tuple[int, int, list[BatchElement]]]:
         for chunk in chunks(plan.rows, packing.cap, mixed=packing.mixed):
@@ -337,7 +338,7 @@ def _run(
     template: Template | None,
     history: bool,
 ) -> None:
-    from smscli.batchfile import chunks
+    from smscli.batchrequests import chunks
     from smscli.cli.outcomes import OutcomeStream
     from smscli.cli.send import (
         SEND_COLUMNS,

@@ -351,7 +351,7 @@ def _stores_content(prof: ResolvedProfile) -> bool:
 
 def batch_send_one(gateway: Gateway) -> Callable[[Chunk], SendResult]:
     """A batch chunk (one content per number) as the gateway's batch request."""
-    from smscli.batchfile import elements
+    from smscli.batchrequests import elements
 
     def send_one(chunk: Chunk) -> SendResult:
         return gateway.send_batch(elements(chunk, gateway.max_numbers_per_send))
