@@ -12,7 +12,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from smscli import console, reads
+from smscli import reads
 from smscli.cli import app
 from smscli.sending import RetryPolicy
 from tests.fakes import FakeGateway, http_500, status, write_profile
@@ -208,10 +208,10 @@ def test_wait_times_out_with_4_and_requeries_only_pending(start_gateway: StartGa
 
 
 def test_live_view_on_a_terminal(
-    start_gateway: StartGateway, monkeypatch: pytest.MonkeyPatch
+    start_gateway: StartGateway, monkeypatch: pytest.MonkeyPatch, console_env: Any
 ) -> None:
     start_gateway()
-    monkeypatch.setattr(console, "stderr_is_tty", lambda: True)
+    console_env(stderr_isatty=True)
     msg_id = send("447700900998", "-q").stdout.strip()
     result = invoke("report", msg_id, "--wait", "--interval", "0.05", "--timeout", "0.3")
     assert result.exit_code == 4

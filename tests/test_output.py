@@ -123,7 +123,7 @@ def test_fast_json_rows_match_the_json_module(rows: list[dict[str, object]]) -> 
 
 
 def test_narrow_tables_drop_empty_then_low_priority_columns_never_fold_tokens() -> None:
-    from smscli.output import fit_columns
+    from smscli.table import fit_columns
 
     columns = [Column("number", "Number"), Column("msg_id", "Message ID"),
                Column("provider", "Provider", priority=8), Column("empty", "Empty", priority=2),
@@ -219,7 +219,7 @@ def test_rows_from_a_template_fail_like_any_other_write() -> None:
 def test_empty_columns_give_way_before_free_text_folds() -> None:
     """qa3: `history show` at 100 columns drew empty Status/Time/Detail columns while the one
     error folded over four lines; empty columns now go first whenever text would fold."""
-    from smscli.output import fit_columns
+    from smscli.table import fit_columns
 
     columns = [Column("number", "Number"), Column("outcome", "Outcome", priority=2),
                Column("error", "Error", fold=True, priority=4),

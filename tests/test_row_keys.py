@@ -40,7 +40,8 @@ def test_shared_keys_keep_one_order() -> None:
 
 
 def test_the_commands_build_their_columns_from_the_vocabulary() -> None:
-    from smscli.cli import history, report_show, send
+    from smscli.cli import history_rows as history
+    from smscli.cli import report_show, send
 
     def keys(columns: list[object]) -> tuple[str, ...]:
         return tuple(c.key for c in columns)  # type: ignore[attr-defined]

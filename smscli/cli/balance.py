@@ -18,6 +18,15 @@ if TYPE_CHECKING:
     from smscli.settings import ResolvedProfile
 
 
+QuietOpt = Annotated[
+    int,
+    typer.Option(
+        "--quiet", "-q", count=True, help="Print only the balance amount" + c.QQ,
+        rich_help_panel=c.COMMON, show_default=False,
+    ),
+]
+
+
 @c.handle_errors
 def balance(
     ctx: typer.Context,
@@ -37,10 +46,10 @@ def balance(
     profile: c.ProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
-    quiet: c.QuietBalanceOpt = 0,
+    quiet: QuietOpt = 0,
     silent: c.SilentOpt = False,
     verbose: c.VerboseOpt = False,
-) -> None:
+) -> int | None:
     """Show the account balance, gift and credit.
 
     Amounts are shown exactly as the gateway sent them; mobset's balance is a number of
@@ -74,7 +83,8 @@ def balance(
         console.warn(
             f"balance {result.balance}{unit} is below {_amount(threshold)}{unit} ({source})"
         )
-        raise typer.Exit(int(ExitCode.PARTIAL))
+        return ExitCode.PARTIAL
+    return None
 
 
 def _amount(value: float) -> str:
