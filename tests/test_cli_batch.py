@@ -518,12 +518,11 @@ def test_dry_run_other_formats(gateway: FakeGateway, tmp_path: Path, fmt: str) -
 
 
 def test_confirmation_on_a_terminal(
-    gateway: FakeGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    gateway: FakeGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, console_env: Any
 ) -> None:
-    from smscli import console
 
     asked: list[str] = []
-    monkeypatch.setattr(console, "confirm", lambda q: asked.append(q) or False)
+    console_env(confirm=lambda q: asked.append(q) or False)
     lines = "".join(f"{447700000000 + i},hi\n" for i in range(101))
     path = write(tmp_path, "b.csv", "number,content\n" + lines)
     result = invoke("batch", path)

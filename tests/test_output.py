@@ -123,7 +123,7 @@ def test_fast_json_rows_match_the_json_module(rows: list[dict[str, object]]) -> 
 
 
 def test_narrow_tables_drop_empty_then_low_priority_columns_never_fold_tokens() -> None:
-    from smscli.output import fit_columns
+    from smscli.table import fit_columns
 
     columns = [Column("number", "Number"), Column("msg_id", "Message ID"),
                Column("provider", "Provider", priority=8), Column("empty", "Empty", priority=2),
@@ -169,8 +169,8 @@ def test_a_send_writes_the_same_rows_on_its_fast_path(
 ) -> None:
     """OutcomeStream writes the usual chunk (all accepted, in order) from a template: the text
     must be what the general path (a dict per row, encoded) writes, chunk after chunk."""
+    from smscli.cli.jobsummary import SEND_COLUMNS
     from smscli.cli.outcomes import OutcomeStream
-    from smscli.cli.summary import SEND_COLUMNS
     from smscli.gateways.base import SendResult, Submitted
     from smscli.model import Chunk, ChunkOutcome, ChunkState, RunResult
     from smscli.progress import Progress
@@ -220,7 +220,7 @@ def test_rows_from_a_template_fail_like_any_other_write() -> None:
 def test_empty_columns_give_way_before_free_text_folds() -> None:
     """qa3: `history show` at 100 columns drew empty Status/Time/Detail columns while the one
     error folded over four lines; empty columns now go first whenever text would fold."""
-    from smscli.output import fit_columns
+    from smscli.table import fit_columns
 
     columns = [Column("number", "Number"), Column("outcome", "Outcome", priority=2),
                Column("error", "Error", fold=True, priority=4),

@@ -117,7 +117,7 @@ def batch(
     from smscli import batchfile, batchrequests
     from smscli.cli import sendjob
     from smscli.cli.gsm import batch_gsm
-    from smscli.cli.summary import JobRef
+    from smscli.cli.jobsummary import JobRef
     from smscli.jobs import plan as planning
     from smscli.jobs import resume as resuming
     from smscli.jobs import run as running

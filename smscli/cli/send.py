@@ -106,7 +106,7 @@ def send(
       smscli send --resume 12
     """
     from smscli.cli import sendjob
-    from smscli.cli.summary import JobRef
+    from smscli.cli.jobsummary import JobRef
     from smscli.jobs import plan as planning
     from smscli.jobs import resume as resuming
     from smscli.jobs import run as running

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 from smscli import console
 from smscli import rows as row_keys
 from smscli.cli import common as c
-from smscli.cli.outcomes import OutcomeStream
-from smscli.cli.summary import (
+from smscli.cli.jobsummary import (
     SEND_COLUMNS,
     JobRef,
     clock_warning,
@@ -21,6 +20,7 @@ from smscli.cli.summary import (
     list_refused,
     list_unknown,
 )
+from smscli.cli.outcomes import OutcomeStream
 from smscli.errors import OutputError
 from smscli.jobs import plan as planning
 from smscli.jobs import resume as resuming
