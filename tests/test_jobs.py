@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from smscli.errors import ExitCode, GatewayError, NetworkError, SentWithoutIds
+from smscli.errors import ExitCode, GatewayError, NetworkError
 from smscli.gateways.base import (
     BatchElement,
     DeliveryStatus,
@@ -19,6 +19,7 @@ from smscli.jobs.plan import chunked, plan_request, send_chunk
 from smscli.jobs.resume import Resend, resume_chunks
 from smscli.jobs.run import exit_code
 from smscli.model import Chunk, ChunkOutcome, ChunkState, RunResult, Tally
+from smscli.sending import answered
 
 
 class Recorder:
@@ -106,9 +107,7 @@ def test_resume_chunks_carry_the_jobs_text_and_only_what_may_be_sent() -> None:
     [
         (ChunkOutcome(Chunk(0, ["1"]), ChunkState.ACCEPTED,
                       result=SendResult((Submitted("1", "a"),), 1, 0)), ExitCode.OK),
-        (ChunkOutcome(Chunk(0, ["1"]), ChunkState.ACCEPTED, result=SendResult((), 0, 0),
-                      untracked=("1",),
-                      error=SentWithoutIds("x", code="0", result=None, untracked=["1"])),
+        (answered(Chunk(0, ["1"]), SendResult((), 0, 0, untracked=("1",), note="x", code="0")),
          ExitCode.PARTIAL),
         (ChunkOutcome(Chunk(0, ["1"]), ChunkState.UNKNOWN,
                       error=NetworkError("x", maybe_processed=True)), ExitCode.NETWORK),
