@@ -140,7 +140,7 @@ def attempt_chunk(
 
 
 # What the summary says after numbers were sent without a message id.
-SENT_HINT = "the messages were sent: do not send them again"
+_SENT_HINT = "the messages were sent: do not send them again"
 
 
 def answered(chunk: Chunk, result: SendResult, attempts: int = 1) -> ChunkOutcome:
@@ -156,7 +156,7 @@ def answered(chunk: Chunk, result: SendResult, attempts: int = 1) -> ChunkOutcom
     elif untracked:
         error = GatewayError(
             result.note or "sent, but the gateway gave no message id", code=result.code,
-            hint=SENT_HINT,
+            hint=_SENT_HINT,
         )
         error.exit_code = ExitCode.PARTIAL
     else:
