@@ -215,6 +215,16 @@ def test_sandbox_serve_refuses_unknown_or_foreign_quirks() -> None:
     assert listed.exit_code == 0 and "no-credit" in listed.stdout and "gbk" in listed.stdout
 
 
+@pytest.mark.parametrize("port", ["-1", "65536", "70000"])
+def test_sandbox_serve_refuses_a_port_out_of_range_without_a_traceback(port: str) -> None:
+    # Found by the differential battery (qa12): bind() raised OverflowError, a traceback.
+    result = runner.invoke(app, ["sandbox", "serve", "--port", port])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: --port {port}: choose a port from 0 to 65535 (0 = any free one)"
+    ]
+
+
 @pytest.mark.parametrize("quirk", ["naive-time", "epoch-ms-time", "lowercase-msgid", "bom"])
 def test_sent_records_keep_their_meaning_under_quirks(quirk: str) -> None:
     from datetime import UTC, datetime, timedelta

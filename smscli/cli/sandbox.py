@@ -111,6 +111,10 @@ def serve(
 
     if latency < 0 or delivery_delay < 0:
         raise UsageError("--latency and --delivery-delay must not be negative")
+    # Checked here, not by the option's range: bind() would raise OverflowError (a
+    # traceback), and a range would change the help text.
+    if port is not None and not 0 <= port <= 65535:
+        raise UsageError(f"--port {port}: choose a port from 0 to 65535 (0 = any free one)")
     if status_dialect not in ("zh", "en"):
         raise UsageError(f"--status-dialect {status_dialect!r}: choose zh or en")
     try:
