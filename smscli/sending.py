@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,7 +23,7 @@ from smscli.errors import (
 )
 from smscli.gateways.base import SendResult
 from smscli.model import Chunk, ChunkOutcome, ChunkState, RunResult
-from smscli.signals import shielded
+from smscli.signals import absorbing, shielded
 
 
 class Journal(Protocol):
@@ -307,29 +308,39 @@ def run_chunks(
                 for outcome in finished:
                     write(outcome)
         except KeyboardInterrupt:
-            run.interrupted = True
-            stopping(None)
-            # No rows while draining: a reader that stopped reading (the pipe full) would hold
-            # the drain and its journalling back. The caller writes them all afterwards.
-            show = None
-            if taken is not None and all(c is not taken for c in pending.values()):
-                _record_taken(taken, may_have_left, record)
-            # Answers that arrived while the signal was being raised are journalled too.
-            done_now = {f: c for f, c in pending.items() if f.done()}
-            for future in done_now:
-                pending.pop(future)
-                _despite_signals(record, future.result())
+            # The same signal again (`timeout` signals the process, then its group) must not
+            # cut this bookkeeping: only the drain's wait may be cut by a second one.
+            with absorbing():
+                run.interrupted = True
+                stopping(None)
+                # No rows while draining: a reader that stopped reading (the pipe full) would
+                # hold the drain and its journalling back. The caller writes them afterwards.
+                show = None
+                if taken is not None and all(c is not taken for c in pending.values()):
+                    _record_taken(taken, may_have_left, record)
+                # Answers that arrived while the signal was being raised are journalled too.
+                done_now = {f: c for f, c in pending.items() if f.done()}
+                for future in done_now:
+                    pending.pop(future)
+                    _despite_signals(record, future.result())
             _drain(pending, record, max(0.0, (deadline or 0.0) - time.monotonic()))
         # Chunks never started are reported so the user sees every number's fate.
-        if stop:
-            for chunk in source:
-                run.outcomes.append(ChunkOutcome(chunk, ChunkState.NOT_SENT, attempts=0))
+        with _stopping_quietly(run):
+            if stop:
+                for chunk in source:
+                    run.outcomes.append(ChunkOutcome(chunk, ChunkState.NOT_SENT, attempts=0))
     finally:
         # Every future is done or given up by now: waiting here would only let a request
         # that outlasted the drain hold the summary back.
-        pool.shutdown(wait=False, cancel_futures=True)
+        with _stopping_quietly(run):
+            pool.shutdown(wait=False, cancel_futures=True)
     run.outcomes.sort(key=lambda o: o.chunk.index)
     return run
+
+
+def _stopping_quietly(run: RunResult) -> AbstractContextManager[None]:
+    """A run stopped by a signal ends without another one cutting it (see absorbing())."""
+    return absorbing() if run.interrupted else nullcontext()
 
 
 def _give_up(

@@ -47,6 +47,7 @@ class Stopped(KeyboardInterrupt):
 
 _state = threading.local()
 _held: list[int] = []  # signals that arrived inside a shielded block, oldest first
+_absorbing: list[bool] = []  # non-empty: stop signals are noted, never raised (see absorbing())
 _first: list[int] = []  # the first stop signal of this process: it decides the exit code
 
 
@@ -57,6 +58,8 @@ def _depth() -> int:
 def _handler(signum: int, frame: FrameType | None) -> None:
     if not _first:
         _first.append(signum)
+    if _absorbing:
+        return
     if _depth() > 0:
         _held.append(signum)
         return
@@ -80,6 +83,23 @@ def first_signal() -> int | None:
 def exit_code(default: int = 130) -> int:
     signum = first_signal()
     return EXIT_CODES.get(signum, 128 + signum) if signum is not None else default
+
+
+@contextmanager
+def absorbing() -> Iterator[None]:
+    """Already stopping for a signal: another one (`timeout` signals the process and then its
+    group; systemd repeats SIGTERM) changes nothing, so it is noted and dropped instead of
+    raised into the bookkeeping of the stop, which would lose the summary. Only for steps that
+    do not wait: a wait that a second signal should cut (the drain) stays outside."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _absorbing.append(True)
+    try:
+        yield
+    finally:
+        _absorbing.pop()
+        _held.clear()  # a repeat held by a shielded block inside: dropped as well
 
 
 @contextmanager

@@ -120,3 +120,74 @@ def test_a_second_signal_during_the_drain_still_journals_every_answer_in(
     assert sorted(recorded) == [0, 1, 2]  # each once, none left unknown
     assert len(run.outcomes) == 4
     assert [o.state for o in run.outcomes] == [ChunkState.ACCEPTED] * 3 + [ChunkState.NOT_SENT]
+
+
+def test_a_repeated_signal_while_the_run_stops_does_not_lose_the_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`timeout` sends SIGTERM to smscli and again to its process group: the repeat lands while
+    the run is recording what it stops with. Found by the old-versus-new battery (qa12): the
+    repeat escaped run_chunks, so the rows of the numbers not sent, the summary and the resume
+    command were lost (the history was right). The repeat must change nothing."""
+    from smscli.sending import RateLimiter
+
+    class Repeating(Journal):
+        def after(self, outcome: ChunkOutcome) -> None:
+            super().after(outcome)
+            if outcome.state is ChunkState.NOT_SENT:
+                signals._handler(15, None)  # the group's copy of the signal, right here
+
+    def first_signal_while_pacing(_seconds: float) -> None:
+        signals._handler(15, None)  # the first SIGTERM, while waiting for the next start
+
+    monkeypatch.setattr(signals, "_first", [])
+    monkeypatch.setattr(signals, "_held", [])
+    journal = Repeating()
+    try:
+        run = run_chunks(
+            chunked(numbers(10), 2),
+            ok,
+            concurrency=1,
+            journal=journal,
+            rate=RateLimiter(1.0, sleep=first_signal_while_pacing),
+        )
+    except signals.Stopped:  # a KeyboardInterrupt: pytest would stop the whole session
+        pytest.fail("the repeated signal escaped run_chunks: the run's result was lost")
+    assert run.interrupted
+    assert [o.state for o in run.outcomes] == [ChunkState.ACCEPTED] + [ChunkState.NOT_SENT] * 4
+    assert journal.after_calls == [(0, ChunkState.ACCEPTED), (1, ChunkState.NOT_SENT)]
+    assert signals.exit_code() == 143
+    assert signals._held == []  # nothing left to go off later, in the summary
+
+
+def test_a_repeated_signal_as_the_run_ends_its_pool_does_not_lose_the_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same repeat landing in the run's last steps (the not-sent chunks listed, the thread
+    pool shut down), where the battery's traceback showed it."""
+    import concurrent.futures.thread as pool_module
+
+    from smscli.sending import RateLimiter
+
+    shutdown = pool_module.ThreadPoolExecutor.shutdown
+
+    def repeat_then_shutdown(self: pool_module.ThreadPoolExecutor, *a: object, **k: object) -> None:
+        if signals.first_signal() is not None:
+            signals._handler(15, None)
+        shutdown(self, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pool_module.ThreadPoolExecutor, "shutdown", repeat_then_shutdown)
+    monkeypatch.setattr(signals, "_first", [])
+    monkeypatch.setattr(signals, "_held", [])
+    try:
+        run = run_chunks(
+            chunked(numbers(6), 2),
+            ok,
+            concurrency=1,
+            journal=Journal(),
+            rate=RateLimiter(1.0, sleep=lambda _s: signals._handler(15, None)),
+        )
+    except signals.Stopped:
+        pytest.fail("the repeated signal escaped run_chunks: the run's result was lost")
+    assert run.interrupted
+    assert [o.state for o in run.outcomes] == [ChunkState.ACCEPTED] + [ChunkState.NOT_SENT] * 2
