@@ -44,7 +44,8 @@ from smscli.sending import RetryPolicy
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from smscli.store import Store, Tracked
+    from smscli.history.records import Tracked
+    from smscli.history.store import Store
 
 T = TypeVar("T")
 
@@ -325,7 +326,7 @@ def history_selection(
             raise UsageError(f"--job {job}: job ids start at 1", hint="list jobs: smscli history")
         return HistorySelection(f"--job {job}", job=job)
     if since is not None:
-        from smscli.store import parse_since
+        from smscli.timeparse import parse_since
 
         try:
             return HistorySelection(f"--since {since}", since=parse_since(since))

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from smscli.gateways.loopback import LoopbackServer
-from smscli.store import Store
+from smscli.history.store import Store
 from tests.fakes import FakeGateway, write_profile
 
 SMSCLI = str(Path(sys.executable).with_name("smscli"))

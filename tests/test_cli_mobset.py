@@ -31,7 +31,8 @@ from smscli.gateways.mobset_sandbox import (
     MobsetSandbox,
     RecordedRequest,
 )
-from smscli.providers import can_schedule, describe_at, parse_at, scheduled
+from smscli.providers import can_schedule, scheduled
+from smscli.timeparse import describe_at, parse_at
 from tests.fakes import FakeGateway, write_profile
 
 runner = CliRunner()

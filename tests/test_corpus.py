@@ -40,8 +40,9 @@ from smscli.gateways.mobset_sandbox import (
     MOBSET_SANDBOX_PASSWORD,
 )
 from smscli.gateways.v3 import V3Client
+from smscli.history.raw import RawKeeper
+from smscli.history.store import Store
 from smscli.sending import Chunk, RetryPolicy, RunResult, attempt_chunk, rows_for, tally
-from smscli.store import RawKeeper, Store
 
 CORPUS = Path(__file__).with_name("corpus")
 MOBSET_EMPTY = b'{"code":"0","Message":"ok","Details":[]}'

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 import smscli.output as output
 from smscli.cli import app
+from smscli.history.store import Store
 from smscli.sending import Chunk
-from smscli.store import Store
 from tests.edges import (
     EdgeGateway,
     assert_nothing_twice_and_every_answer_kept,

@@ -26,8 +26,9 @@ from smscli.gateways.mobset_sandbox import (
     MOBSET_SANDBOX_PASSWORD,
     MobsetSandbox,
 )
+from smscli.history.db import StoreError
+from smscli.history.store import Store
 from smscli.sending import RetryPolicy
-from smscli.store import Store, StoreError
 
 runner = CliRunner()
 

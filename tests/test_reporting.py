@@ -25,8 +25,9 @@ from smscli.errors import (
     UsageError,
 )
 from smscli.gateways.base import DeliveryStatus, Report, ReportResult
+from smscli.history.db import StoreError
+from smscli.history.records import Tracked
 from smscli.sending import RetryPolicy
-from smscli.store import StoreError, Tracked
 
 ID1, ID2, ID3 = "2401011200001000001", "2401011200001000002", "2401011200001000003"
 

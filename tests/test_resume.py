@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 from smscli.cli import app
 from smscli.gateways.base import SendResult, Submitted
 from smscli.gateways.loopback import LoopbackServer
+from smscli.history.db import StoreError
 from smscli.sending import Chunk, ChunkOutcome, ChunkState, chunked, run_chunks
-from smscli.store import StoreError
 from tests.fakes import FakeGateway, after_processing, http_500, status, write_profile
 
 runner = CliRunner()

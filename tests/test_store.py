@@ -14,23 +14,17 @@ from pathlib import Path
 
 import pytest
 
-import smscli.store as store_module
 from smscli.errors import ErrorKind, GatewayError, NetworkError
 from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
+from smscli.history import encode, keys, prune, records, schema
+from smscli.history.db import JobNotFound, StoreError
+from smscli.history.journal import hash_message, message_matches
+from smscli.history.locks import lock_path, release_job_lock
+from smscli.history.queries import STATUS_FILTERS
+from smscli.history.schema import VERSION as SCHEMA_VERSION
+from smscli.history.store import Store
 from smscli.sending import Chunk, ChunkOutcome, ChunkState, chunked
-from smscli.store import (
-    SCHEMA_VERSION,
-    STATUS_FILTERS,
-    JobNotFound,
-    Store,
-    StoreError,
-    hash_message,
-    lock_path,
-    message_matches,
-    parse_duration,
-    parse_since,
-    release_job_lock,
-)
+from smscli.timeparse import parse_duration, parse_since
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -117,9 +111,9 @@ def test_existing_directory_mode_is_left_alone(tmp_path: Path) -> None:
 
 def test_migrations_run_in_order_once(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     Store.open(path).close()
-    later = (*store_module._MIGRATIONS, ("ALTER TABLE jobs ADD COLUMN note TEXT",))
-    monkeypatch.setattr(store_module, "_MIGRATIONS", later)
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(later))
+    later = (*schema.MIGRATIONS, ("ALTER TABLE jobs ADD COLUMN note TEXT",))
+    monkeypatch.setattr(schema, "MIGRATIONS", later)
+    monkeypatch.setattr(schema, "VERSION", len(later))
     for _ in range(2):  # the second open finds the version current: nothing runs again
         Store.open(path).close()
     raw = sqlite3.connect(path)
@@ -526,7 +520,7 @@ def _old_history(path: Path, version: int) -> None:
     gateway, one left out, one non-numeric msgId), the second never sent (planned)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = sqlite3.connect(path)
-    for statements in store_module._MIGRATIONS[:version]:
+    for statements in schema.MIGRATIONS[:version]:
         for statement in statements:
             raw.execute(statement)
     raw.execute(f"PRAGMA user_version = {version}")
@@ -643,10 +637,10 @@ def test_numbers_and_ids_keep_their_exact_text_however_they_are_stored(store: St
     assert list(store.ids_for_job(job)) == [f"m{n}" for n in odd]
     for number in odd:
         assert [h.message.number for h in store.messages_to(number)] == [number]
-    assert store_module._key("9223372036854775807") == 9223372036854775807
-    assert store_module._key("9223372036854775808") == "9223372036854775808"
-    assert store_module._key("0123") == "0123"
-    assert store_module._key("١٢٣") == "١٢٣"  # Arabic-Indic digits: text, never an integer
+    assert keys.key("9223372036854775807") == 9223372036854775807
+    assert keys.key("9223372036854775808") == "9223372036854775808"
+    assert keys.key("0123") == "0123"
+    assert keys.key("١٢٣") == "١٢٣"  # Arabic-Indic digits: text, never an integer
 
 
 def test_reports_without_their_message_are_kept_per_provider(store: Store) -> None:
@@ -787,7 +781,7 @@ def test_journalled_rows_are_the_rows_send_prints() -> None:
     ]
     for outcome in answers:
         printed = list(rows_for(outcome))
-        stored = store_module._message_rows(7, outcome)
+        stored = encode.message_rows(7, outcome)
         assert len(stored) == len(printed)
         for i, (row, tup) in enumerate(zip(printed, stored, strict=True)):
             job_id, index, pos, number, order_id, _, _, code, msg_id, error = tup
@@ -796,7 +790,7 @@ def test_journalled_rows_are_the_rows_send_prints() -> None:
             assert str(number) == row["number"]
             assert (None if msg_id is None else str(msg_id)) == row["msg_id"]
             assert order_id == row["order_id"]
-            assert store_module._OUTCOMES[code] == row["outcome"]
+            assert records.OUTCOMES[code] == row["outcome"]
             assert error == row["error"]
 
 
@@ -811,15 +805,15 @@ def test_journalled_rows_are_the_rows_send_prints() -> None:
     ],
 )
 def test_a_whole_chunk_keys_as_each_number_would(texts: list[str]) -> None:
-    keys = store_module._keys(texts)
-    assert keys == [store_module._key(t) for t in texts]
-    assert [type(k) for k in keys] == [type(store_module._key(t)) for t in texts]
+    whole = keys.keys(texts)
+    assert whole == [keys.key(t) for t in texts]
+    assert [type(k) for k in whole] == [type(keys.key(t)) for t in texts]
 
 
 def test_prune_deletes_job_by_job_in_batches(
     store: Store, path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "_PRUNE_NUMBERS", 4)  # a transaction per job of 3
+    monkeypatch.setattr(prune, "_PRUNE_NUMBERS", 4)  # a transaction per job of 3
     jobs = [sent_job(store, 3, start=447700900000 + 10 * i) for i in range(3)]
     keep = sent_job(store, 2, start=447700800000)
     raw = sqlite3.connect(path)
@@ -827,7 +821,7 @@ def test_prune_deletes_job_by_job_in_batches(
         raw.execute("UPDATE jobs SET created = '2000-01-01T00:00:00.000+00:00' WHERE id <= ?",
                     (jobs[-1],))
     raw.close()
-    assert list(store_module._prune_batches(store.job(j) for j in jobs)) == [[j] for j in jobs]
+    assert list(prune._prune_batches(store.job(j) for j in jobs)) == [[j] for j in jobs]
     dry = store.prune(timedelta(days=1), dry_run=True)
     assert (dry.jobs, dry.messages) == (3, 9)
     done = store.prune(timedelta(days=1))
@@ -870,7 +864,7 @@ def test_the_usual_answer_is_journalled_as_the_general_rows_would_be() -> None:
         return [
             (job, chunk, pos, number, *((content, sender) if batch else ()), code, msg_id)
             for job, chunk, pos, number, _, content, sender, code, msg_id, _ in (
-                store_module._message_rows(5, outcome)
+                encode.message_rows(5, outcome)
             )
         ]
 
@@ -896,10 +890,10 @@ def test_the_usual_answer_is_journalled_as_the_general_rows_would_be() -> None:
         ),
     ]
     for outcome, batch in fast:
-        rows = store_module._plain_rows(5, outcome)
+        rows = encode.plain_rows(5, outcome)
         assert rows is not None
         assert rows == projected(outcome, batch)
-    rows = store_module._plain_rows(5, fast[0][0])
+    rows = encode.plain_rows(5, fast[0][0])
     assert rows is not None and rows[2][3] == "0447700900002"  # kept as text
     others = [
         ChunkOutcome(Chunk(2, numbers), ChunkState.ACCEPTED, SendResult(subs[:2], 2, 1)),
@@ -920,7 +914,7 @@ def test_the_usual_answer_is_journalled_as_the_general_rows_would_be() -> None:
         ),
         ChunkOutcome(Chunk(2, numbers), ChunkState.REJECTED),
     ]
-    assert [store_module._plain_rows(5, o) for o in others] == [None] * 5
+    assert [encode.plain_rows(5, o) for o in others] == [None] * 5
 
 
 def test_every_index_a_migration_creates_survives_the_later_ones(tmp_path: Path) -> None:
@@ -928,7 +922,8 @@ def test_every_index_a_migration_creates_survives_the_later_ones(tmp_path: Path)
     # the indexes earlier migrations made on it: each must be made again.
     import re
 
-    from smscli.store import _MIGRATIONS, open_store
+    from smscli.history.schema import MIGRATIONS as _MIGRATIONS
+    from smscli.history.store import open_store
 
     created: set[str] = set()
     for statements in _MIGRATIONS:

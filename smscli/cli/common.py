@@ -20,8 +20,8 @@ from smscli.output import OutputFormat, resolve_format, stdout_usable
 
 if TYPE_CHECKING:
     from smscli.gateways.base import Gateway
+    from smscli.history.records import Job
     from smscli.settings import ResolvedProfile
-    from smscli.store import Job
 
 P = ParamSpec("P")
 

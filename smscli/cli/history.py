@@ -27,7 +27,8 @@ from smscli.message import plural
 from smscli.output import write_rows
 
 if TYPE_CHECKING:
-    from smscli.store import ChunkInfo, Job, JobSummary, Message, NumberHit, Store
+    from smscli.history.records import ChunkInfo, Job, JobSummary, Message, NumberHit
+    from smscli.history.store import Store
 
 # The same names as smscli.store.STATUS_FILTERS (a test keeps them equal; the store is heavy).
 STATUSES = ("failed", "pending", "unknown", "delivered", "rejected", "not_sent")
@@ -237,13 +238,14 @@ def prune(
       smscli history prune --older-than 90d
       smscli history prune --older-than 12w -y     in cron
     """
-    from smscli.store import parse_duration
+    from smscli.timeparse import parse_duration
 
     try:
         age = parse_duration(older_than)
     except ValueError as exc:
         raise UsageError(f"--older-than: {exc}") from None
-    from smscli.support.store import AccountStore, now
+    from smscli.history.db import now
+    from smscli.history.support import AccountStore
 
     store = _open()
     account = AccountStore(store)
@@ -282,7 +284,7 @@ def _synced(records: int, inbound: int) -> str:
 
 
 def _open() -> Store:
-    from smscli.store import Store
+    from smscli.history.store import Store
 
     return Store.open()
 
@@ -290,7 +292,7 @@ def _open() -> Store:
 def _since(text: str | None) -> datetime | None:
     if text is None:
         return None
-    from smscli.store import parse_since
+    from smscli.timeparse import parse_since
 
     try:
         return parse_since(text)

@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
+    from smscli.history.store import Store
     from smscli.settings import ResolvedProfile
-    from smscli.store import Store
 
 # Machine formats: the keys in the order every command shares (smscli.rows.LOOKUP); the
 # table has its own, words first (_columns).
@@ -217,8 +217,8 @@ def _refresh(
 ) -> None:
     """The shown messages still pending, asked by msgId (getReport has no per-minute limit,
     so this works even when the sync was refused as too frequent)."""
+    from smscli.history.support import AccountStore
     from smscli.support.refresh import MAX_REFRESH_IDS, refresh
-    from smscli.support.store import AccountStore
 
     account = AccountStore(store)
     unsettled = account.unsettled(numbers, since, prof.provider, MAX_REFRESH_IDS)

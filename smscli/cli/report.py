@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from smscli.gateways.base import Gateway, Report
+    from smscli.history.store import Store
     from smscli.reporting import (
         CollectedIds,
         Drained,
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
         WaitPolicy,
     )
     from smscli.settings import ResolvedProfile
-    from smscli.store import Store
 
 REPORT_COLUMNS = rows.columns(*rows.REPORT)
 
@@ -243,7 +243,7 @@ def _last_of_any_profile(selection: HistorySelection, opts: c.Common) -> History
 
     if not selection.last or opts.profile is not None or os.environ.get("SMSCLI_PROFILE"):
         return selection
-    from smscli.store import Store
+    from smscli.history.store import Store
 
     with Store.open() as store:
         newest = store.last_job_id(None)
@@ -256,7 +256,7 @@ def _profile(opts: c.Common, selection: HistorySelection) -> ResolvedProfile:
     """The profile to ask with: a --job's own, unless -p names one (as `send --resume`)."""
     if selection.job is None:
         return c.load_profile(opts)
-    from smscli.store import Store
+    from smscli.history.store import Store
 
     with Store.open() as store:
         job = store.job(selection.job)
@@ -275,7 +275,8 @@ def _history_needed(prof: ResolvedProfile, flag: bool) -> UsageError:
 def _open_store(*, required: bool) -> Store | None:
     """The history to write answers to. Explicit msgIds asked of a query provider can do
     without it: then a history that cannot be opened is a warning, not a failure."""
-    from smscli.store import Store, StoreError
+    from smscli.history.db import StoreError
+    from smscli.history.store import Store
 
     try:
         return Store.open()
@@ -287,8 +288,8 @@ def _open_store(*, required: bool) -> Store | None:
 
 
 def _from_history(selection: HistorySelection, prof: ResolvedProfile) -> CollectedIds:
+    from smscli.history.store import Store
     from smscli.reporting import ids_from_history
-    from smscli.store import Store
 
     with Store.open() as store:
         collected = ids_from_history(store, selection, prof.name)
@@ -374,7 +375,7 @@ class _Run:
     ) -> ReportOutcome:
         """Drain the gateway's queue into the history, then answer from the history."""
         from smscli import reporting as r
-        from smscli.store import RawKeeper
+        from smscli.history.raw import RawKeeper
 
         store, provider = self.store, self.prof.provider
         if store is None:
@@ -414,7 +415,7 @@ class _Run:
             pulled.tell(provider)
 
     def _sent_times(self, ids: Sequence[str]) -> Mapping[str, datetime]:
-        from smscli.store import StoreError
+        from smscli.history.db import StoreError
 
         if self.store is None:
             return {}
@@ -524,7 +525,7 @@ def _history_hook(store: Store | None, prof: ResolvedProfile) -> OnReports | Non
     """Every answer written back to the history per message (None when history is off). A
     query provider can be asked again, so a failed write warns once and stops writing,
     instead of throwing the answers away."""
-    from smscli.store import StoreError
+    from smscli.history.db import StoreError
 
     if store is None:
         return None

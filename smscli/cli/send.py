@@ -18,14 +18,18 @@ from smscli.errors import ExitCode, OutputError, SmsCliError, UsageError
 from smscli.message import plural
 from smscli.output import OutputFormat, write_rows
 from smscli.progress import Progress
-from smscli.providers import describe_at, is_sandbox, parse_at, scheduled
+from smscli.providers import is_sandbox, scheduled
+from smscli.timeparse import describe_at, parse_at
 
 if TYPE_CHECKING:
     from smscli.cli.outcomes import OutcomeStream
     from smscli.gateways.base import Gateway, SendResult
+    from smscli.history.journal import StoreJournal
+    from smscli.history.records import Job
+    from smscli.history.resume import ResumePlan
+    from smscli.history.store import Store
     from smscli.sending import Chunk, ChunkOutcome, Journal, RunResult, Tally
     from smscli.settings import ResolvedProfile
-    from smscli.store import Job, ResumePlan, Store, StoreJournal
 
 SEND_COLUMNS = row_keys.columns(*row_keys.SEND)
 
@@ -367,7 +371,7 @@ def new_job(
     kind: str = "send",
 ) -> StoreJournal:
     """The job and all its chunks, recorded before the first request leaves."""
-    from smscli.store import Store
+    from smscli.history.store import Store
 
     store = Store.open()
     try:
@@ -392,11 +396,11 @@ def end_job(journal: StoreJournal | None) -> list[ChunkOutcome]:
     """The job's final status; returns the answers the history could not record (tried once
     more first). History trouble here is a warning, not a failure: the rows still tell what
     happened, and `finish` names any answer left unrecorded."""
-    from smscli.store import StoreError
+    from smscli.history.db import StoreError
 
     if journal is None:
         return []
-    from smscli.store import mark_answered
+    from smscli.history.locks import mark_answered
 
     unrecorded: list[ChunkOutcome] = []
     try:
@@ -440,7 +444,7 @@ def _resume(
     ones only with --resend-refused; accepted and rejected ones never. The rows cover the
     whole job, old outcomes and new. Shared with `batch --resume` (kind "batch"), whose
     chunks carry their own contents."""
-    from smscli.store import Store
+    from smscli.history.store import Store
 
     store = Store.open()
     try:
@@ -494,7 +498,7 @@ def _resume(
 
 
 def _resume_message(job: Job, message: str | None, message_file: str | None, max_chars: int) -> str:
-    from smscli.store import message_matches
+    from smscli.history.journal import message_matches
 
     given = None
     if message is not None or message_file is not None:
@@ -853,7 +857,7 @@ def _exit_code(run: RunResult, t: Tally, lost: SmsCliError | None = None) -> int
         return lost.exit_code
     if run.unrecorded or run.journal_error is not None:
         return ExitCode.IO_ERROR
-    from smscli.store import StoreError
+    from smscli.history.db import StoreError
 
     if isinstance(run.stopped_by, StoreError):
         # The history could not record a request before it left: it stayed unsent, and so

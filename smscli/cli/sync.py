@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from smscli.gateways.base import Gateway
+    from smscli.history.store import Store
     from smscli.settings import ResolvedProfile
-    from smscli.store import Store
     from smscli.support.sync import Progress, SyncResult
 
 DEFAULT_SINCE = "7d"
@@ -89,7 +89,7 @@ def sync(
 
 
 def since_time(text: str) -> datetime:
-    from smscli.store import parse_since
+    from smscli.timeparse import parse_since
 
     try:
         return parse_since(text)
@@ -133,7 +133,7 @@ def profile_country(opts: c.Common) -> Callable[[], str | None]:
 
 
 def open_history() -> Store:
-    from smscli.store import Store
+    from smscli.history.store import Store
 
     return Store.open()
 
@@ -150,7 +150,7 @@ def run_sync(
     inbound: bool = True,
     refresh_pending: bool = True,
 ) -> SyncResult:
-    from smscli.support.store import AccountStore
+    from smscli.history.support import AccountStore
     from smscli.support.sync import Options, sync
 
     drain = True
@@ -251,7 +251,7 @@ def _count(n: int, noun: str) -> str:
 
 def freshness(store: Store, prof: ResolvedProfile, since: datetime) -> list[str]:
     """How current the history's copy of the account's sent records is, in words."""
-    from smscli.support.store import AccountStore
+    from smscli.history.support import AccountStore
     from smscli.support.sync import SENT_HISTORY
 
     state = AccountStore(store).state(prof.name, "sent")
@@ -266,7 +266,7 @@ def freshness(store: Store, prof: ResolvedProfile, since: datetime) -> list[str]
 
 
 def _age(when: datetime) -> str:
-    from smscli.support.store import now
+    from smscli.history.db import now
 
     seconds = max(0.0, (now() - when).total_seconds())
     if seconds < 90:

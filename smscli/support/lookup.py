@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Final
 
+from smscli.history.records import NumberHit
+from smscli.history.store import Store
+from smscli.history.support import AccountStore, InboundRow, SentRow
 from smscli.rows import delivery_detail
-from smscli.store import NumberHit, Store
-from smscli.support.store import AccountStore, InboundRow, SentRow
 
 LOOKUP_KEYS: Final = (
     "time", "direction", "number", "msg_id", "status", "detail", "content", "job", "profile",

@@ -10,7 +10,7 @@ from typing import Final, Protocol, runtime_checkable
 
 from smscli.gateways.base import DeliveryStatus, ReportResult
 from smscli.gateways.records import SentRecord
-from smscli.support.store import AccountStore
+from smscli.history.support import AccountStore
 from smscli.support.sync import Options, call
 
 

@@ -31,7 +31,8 @@ from typing import Any, Final, Protocol, runtime_checkable
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError
 from smscli.gateways.records import Inbound, InboundPage, SentPage
-from smscli.support.store import AccountStore, Cursor, SyncState, now
+from smscli.history.db import now
+from smscli.history.support import AccountStore, Cursor, SyncState
 
 SENT_SPAN: Final = timedelta(days=31)
 # The platform keeps 90 days; stay a little inside so a slow clock never asks for day 91.

@@ -1,0 +1,280 @@
+"""What the history hands out (jobs, chunks, messages, tracked msgIds) and how its rows become
+those records: the columns each query selects, and the codes stored in place of words."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, NamedTuple
+
+from smscli.gateways.base import DeliveryStatus
+from smscli.history.db import dt, text_or_none
+from smscli.history.locks import job_locked
+from smscli.sending import Chunk, ChunkState
+
+PLANNED: Final = "planned"  # recorded with its job, not started
+SENDING: Final = "sending"  # committed just before the request leaves
+LOST_IN_FLIGHT: Final = "no result recorded: smscli stopped while this request was in flight"
+NOT_STARTED: Final = "not sent: stopped before this request"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    created: datetime
+    updated: datetime
+    profile: str
+    provider: str
+    kind: str
+    message: str | None
+    message_hash: str | None
+    content_stored: bool
+    sender: str | None
+    numbers: int
+    chunks: int
+    # `running` only while its process lives: a job whose process was killed reads interrupted.
+    status: str
+    pid: int | None
+
+    @property
+    def live(self) -> bool:
+        return self.status == "running"
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    accepted: int = 0
+    rejected: int = 0
+    unknown: int = 0  # the send's outcome is unknown, or the request is in flight
+    not_sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+    pending: int = 0  # accepted, no final delivery state yet
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    job: Job
+    counts: Counts
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkInfo:
+    job_id: int
+    index: int
+    size: int
+    # a ChunkState value; planned / sending only while the job's process lives
+    state: str
+    attempts: int
+    sends: int
+    error_kind: str | None
+    error_code: str | None
+    error_text: str | None
+    started: datetime | None
+    finished: datetime | None
+    first: str | None = None
+    last: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    job_id: int
+    chunk: int
+    pos: int
+    number: str
+    order_id: str | None
+    content: str | None
+    sender: str | None
+    outcome: str
+    msg_id: str | None
+    error: str | None
+    status: str | None = None
+    status_time: datetime | None = None
+    code: str | None = None
+    detail: str | None = None
+    updated: datetime | None = None
+    sent: datetime | None = None  # when its chunk was answered (or started)
+
+
+@dataclass(frozen=True, slots=True)
+class NumberHit:
+    job: Job
+    message: Message
+
+
+class Tracked(NamedTuple):
+    """What `report` needs per msgId: skip final ones, show the last known state."""
+
+    number: str | None  # None only for a report kept without its message (orphan_reports)
+    status: DeliveryStatus | None  # None: never reported
+    time: datetime | None
+    code: str | None
+    detail: str | None
+
+
+# --------------------------------------------------------------------------- columns
+
+JOB_COLUMNS: Final = (
+    "id, created, updated, profile, provider, kind, message, message_hash, content_stored,"
+    " sender, numbers, chunks, status, pid"
+)
+# The same, of the jobs table named `j`.
+J_JOB_COLUMNS: Final = ", ".join(f"j.{c.strip()}" for c in JOB_COLUMNS.split(","))
+CHUNK_COLUMNS: Final = (
+    "job_id, idx, size, state, attempts, sends, error_kind, error_code, error_text, started,"
+    " finished"
+)
+CHUNK_WIDTH: Final = 11
+PLAN_COLUMNS: Final = "idx, numbers, order_ids, contents, senders"
+C_PLAN_COLUMNS: Final = "c.idx, c.numbers, c.order_ids, c.contents, c.senders"
+MESSAGE_COLUMNS: Final = (
+    "m.job_id, m.chunk, m.pos, m.number, m.order_id, m.content, m.sender, m.outcome, m.msg_id,"
+    " m.error, m.status, m.status_time, m.code, m.detail, m.updated"
+)
+MESSAGE_WIDTH: Final = 15
+TRACKED: Final = "SELECT m.msg_id, m.number, m.status, m.status_time, m.code, m.detail"
+
+# messages.outcome, by its code (0 and 1 are stored in no bytes at all).
+OUTCOMES: Final = ("accepted", "rejected", "unknown", "not_sent")
+ACCEPTED, REJECTED, UNKNOWN, NOT_SENT = 0, 1, 2, 3
+
+_STATUSES: Final = {status.value: status for status in DeliveryStatus}
+
+
+# --------------------------------------------------------------------------- rows -> records
+
+
+def job_record(row: Sequence[Any], db_path: pathlib.Path) -> Job:
+    status, pid = str(row[12]), None if row[13] is None else int(row[13])
+    if status == "running" and not job_locked(db_path, int(row[0]), pid):
+        status = "interrupted"
+    return Job(
+        id=int(row[0]),
+        created=datetime.fromisoformat(row[1]),
+        updated=datetime.fromisoformat(row[2]),
+        profile=row[3],
+        provider=row[4],
+        kind=row[5],
+        message=row[6],
+        message_hash=row[7],
+        content_stored=bool(row[8]),
+        sender=row[9],
+        numbers=int(row[10]),
+        chunks=int(row[11]),
+        status=status,
+        pid=pid,
+    )
+
+
+def chunk_info(row: Sequence[Any], live: bool) -> ChunkInfo:
+    state, error_text = str(row[3]), text_or_none(row[8])
+    if state == SENDING and not live:
+        state, error_text = ChunkState.UNKNOWN.value, error_text or LOST_IN_FLIGHT
+    elif state == PLANNED and not live:
+        state = ChunkState.NOT_SENT.value  # its process is gone: it will not start now
+    return ChunkInfo(
+        job_id=int(row[0]),
+        index=int(row[1]),
+        size=int(row[2]),
+        state=state,
+        attempts=int(row[4]),
+        sends=int(row[5]),
+        error_kind=text_or_none(row[6]),
+        error_code=text_or_none(row[7]),
+        error_text=error_text,
+        started=dt(row[9]),
+        finished=dt(row[10]),
+    )
+
+
+def plan(row: Sequence[Any]) -> Chunk:
+    """A chunk as planned, from its `PLAN_COLUMNS` row. An answered chunk's plan was dropped
+    (its numbers are NULL): JobReader._plans reads it back from its messages."""
+
+    def listed(text: str | None) -> list[Any] | None:
+        return None if text is None else list(json.loads(text))
+
+    return Chunk(
+        int(row[0]),
+        str(row[1]).split("\n") if row[1] else [],
+        order_ids=listed(row[2]),
+        contents=listed(row[3]),
+        sender_ids=listed(row[4]),
+    )
+
+
+def plan_values(
+    chunk: Chunk, store_content: bool
+) -> tuple[str, str | None, str | None, str | None]:
+    def dumped(values: Sequence[object] | None) -> str | None:
+        return None if values is None else json.dumps(list(values), ensure_ascii=False)
+
+    return (
+        "\n".join(chunk.numbers),
+        dumped(chunk.order_ids),
+        dumped(chunk.contents) if store_content else None,
+        dumped(chunk.sender_ids),
+    )
+
+
+def message(row: Sequence[Any], sent: object = None) -> Message:
+    return Message(
+        job_id=int(row[0]),
+        chunk=int(row[1]),
+        pos=int(row[2]),
+        number=str(row[3]),
+        order_id=row[4],
+        content=row[5],
+        sender=row[6],
+        outcome=OUTCOMES[row[7]],
+        msg_id=text_or_none(row[8]),
+        error=row[9],
+        status=row[10],
+        status_time=dt(row[11]),
+        code=row[12],
+        detail=row[13],
+        updated=dt(row[14]),
+        sent=dt(sent),
+    )
+
+
+def unanswered(
+    job_id: int, chunk: Chunk, in_flight: bool, live: bool, sent: datetime | None = None
+) -> Iterator[Message]:
+    """The numbers of a chunk without an answer: in flight or planned while its process
+    lives, else unknown (it may have arrived) or not sent."""
+    if in_flight:
+        outcome, error = (
+            (SENDING, None) if live else ("unknown", f"outcome unknown: {LOST_IN_FLIGHT}")
+        )
+    else:
+        outcome, error = (PLANNED, None) if live else ("not_sent", NOT_STARTED)
+    ids, contents, senders = chunk.order_ids, chunk.contents, chunk.sender_ids
+    for pos, number in enumerate(chunk.numbers):
+        yield Message(
+            job_id=job_id,
+            chunk=chunk.index,
+            pos=pos,
+            number=number,
+            order_id=ids[pos] if ids else None,
+            content=contents[pos] if contents else None,
+            sender=senders[pos] if senders else None,
+            outcome=outcome,
+            msg_id=None,
+            error=error,
+            sent=sent,
+        )
+
+
+def tracked(row: Sequence[Any]) -> tuple[str, Tracked]:
+    # Runs per msgId a `report` asks about (100,000 at a time): a dict, not the Enum's call.
+    return str(row[0]), Tracked(
+        number=text_or_none(row[1]),
+        status=_STATUSES[row[2]] if row[2] is not None else None,
+        time=dt(row[3]),
+        code=row[4],
+        detail=row[5],
+    )
