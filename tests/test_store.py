@@ -16,7 +16,7 @@ import pytest
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError
 from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
-from smscli.history import encode, keys, prune, records, schema
+from smscli.history import codes, encode, keys, prune, schema
 from smscli.history.db import JobNotFound, StoreError
 from smscli.history.journal import hash_message, message_matches
 from smscli.history.locks import lock_path, release_job_lock
@@ -510,7 +510,7 @@ def test_a_version_1_history_is_migrated_keeping_its_jobs(path: Path) -> None:
         new.record_reports([Report("elsewhere", DeliveryStatus.DELIVERED)], provider="laaffic")
         assert list(new.orphan_reports()) == ["elsewhere"]
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
     raw.close()
 
 
@@ -750,7 +750,7 @@ def test_prune_deletes_old_kept_reports(store: Store) -> None:
     assert list(store.orphan_reports()) == ["2"]
 
 
-def test_journalled_rows_are_the_rows_send_prints() -> None:
+def test_journalled_rows_are_the_rows_send_prints(store: Store) -> None:
     """_message_rows builds tuples straight from the answer; they must say what rows_for says
     (number, msgId, order id, accepted / rejected / unknown, error) for every kind of answer."""
     from smscli.errors import SentWithoutIds
@@ -784,14 +784,24 @@ def test_journalled_rows_are_the_rows_send_prints() -> None:
         stored = encode.message_rows(7, outcome)
         assert len(stored) == len(printed)
         for i, (row, tup) in enumerate(zip(printed, stored, strict=True)):
-            job_id, index, pos, number, order_id, _, _, code, msg_id, error = tup
+            job_id, index, pos, number, msg_id, code, _, _ = tup
             assert (job_id, index) == (7, 4)
             assert pos == (i if i < 5 else 4 - i)
             assert str(number) == row["number"]
             assert (None if msg_id is None else str(msg_id)) == row["msg_id"]
-            assert order_id == row["order_id"]
-            assert records.OUTCOMES[code] == row["outcome"]
-            assert error == row["error"]
+            assert codes.OUTCOMES[code] == row["outcome"]
+        # Read back, each message has the order id and the error `send` printed: the error
+        # is derived from the outcome and the chunk's error, not stored per message (v6).
+        job = new_job(store, [chunk])
+        journal = store.journal(job)
+        journal.before(chunk)
+        journal.after(outcome)
+        shown = [
+            {"number": m.number, "msg_id": m.msg_id, "order_id": m.order_id,
+             "outcome": m.outcome, "error": m.error}
+            for m in store.job_messages(job)
+        ]
+        assert shown == printed
 
 
 @pytest.mark.parametrize(
@@ -862,8 +872,8 @@ def test_the_usual_answer_is_journalled_as_the_general_rows_would_be() -> None:
 
     def projected(outcome: ChunkOutcome, batch: bool) -> list[tuple[object, ...]]:
         return [
-            (job, chunk, pos, number, *((content, sender) if batch else ()), code, msg_id)
-            for job, chunk, pos, number, _, content, sender, code, msg_id, _ in (
+            (job, chunk, pos, number, *((content, extra) if batch else ()), code, msg_id)
+            for job, chunk, pos, number, msg_id, code, content, extra in (
                 encode.message_rows(5, outcome)
             )
         ]
@@ -940,3 +950,119 @@ def test_every_index_a_migration_creates_survives_the_later_ones(tmp_path: Path)
         rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
         present = {row[0] for row in rows}
     assert created <= present, sorted(created - present)
+
+
+# -- v6: compact message rows (issue 13), domain values instead of display text -------------
+
+
+def test_a_version_5_history_reads_the_same_after_the_v6_migration(path: Path) -> None:
+    """Every value a v5 message row held - outcome, delivery report, order id, content,
+    sender, a stored error text - reads back unchanged once v6 moved them into its columns."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = sqlite3.connect(path)
+    for statements in schema.MIGRATIONS[:5]:
+        for statement in statements:
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 5")
+    at = "2026-11-20T10:00:00.000+00:00"
+    later = "2026-11-20T10:05:00.123+00:00"
+    raw.execute(
+        "INSERT INTO jobs VALUES (1, ?, ?, 'main', 'laaffic', 'batch', NULL, NULL, 1,"
+        " NULL, 4, 2, 'done', NULL)",
+        (at, at),
+    )
+    raw.execute(
+        "INSERT INTO chunks (job_id, idx, size, state, attempts, sends, started, finished)"
+        " VALUES (1, 0, 3, 'accepted', 1, 1, ?, ?)",
+        (at, at),
+    )
+    raw.execute(
+        "INSERT INTO chunks (job_id, idx, size, state, attempts, sends, error_kind, error_code,"
+        " error_text, started, finished) VALUES (1, 1, 1, 'refused', 1, 1, 'balance', '-2',"
+        " 'insufficient balance', ?, ?)",
+        (at, at),
+    )
+    raw.executemany(
+        "INSERT INTO messages (job_id, chunk, pos, number, msg_id, outcome, order_id, content,"
+        " sender, error, status, status_time, code, detail, updated)"
+        " VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (0, 0, 447700900000, 2304252117461165117, 0, "o-1", "hello", "ACME", None,
+             "delivered", later, "0", "DELIVRD", later),
+            (0, 1, 447700900001, "ab-1", 0, None, "hi", None, None, "pending", None, None,
+             None, later),
+            (0, 2, "0447700900002", None, 1, None, "hey", None, "left out (old words)", None,
+             None, None, None, None),
+            (1, 0, 447700900003, None, 1, None, "yo", None, "insufficient balance", None,
+             None, None, None, None),
+        ],
+    )
+    raw.commit()
+    raw.close()
+    with Store.open(path) as store:
+        shown = [
+            (m.chunk, m.pos, m.number, m.msg_id, m.outcome, m.order_id, m.content, m.sender,
+             m.error, m.status, m.status_time, m.code, m.detail, m.updated)
+            for m in store.job_messages(1)
+        ]
+        when = datetime(2026, 11, 20, 10, 5, 0, 123000, tzinfo=UTC)
+        assert shown == [
+            (0, 0, "447700900000", "2304252117461165117", "accepted", "o-1", "hello", "ACME",
+             None, "delivered", when, "0", "DELIVRD", when),
+            (0, 1, "447700900001", "ab-1", "accepted", None, "hi", None, None, "pending", None,
+             None, None, when),
+            (0, 2, "0447700900002", None, "rejected", None, "hey", None, "left out (old words)",
+             None, None, None, None, None),
+            (1, 0, "447700900003", None, "rejected", None, "yo", None, "insufficient balance",
+             None, None, None, None, None),
+        ]
+        tracked = store.lookup(["2304252117461165117", "ab-1"])
+        assert tracked["2304252117461165117"].status is DeliveryStatus.DELIVERED
+        assert tracked["2304252117461165117"].time == when
+        assert tracked["ab-1"].status is DeliveryStatus.PENDING
+        counts = store.jobs()[0].counts
+        assert (counts.accepted, counts.rejected, counts.delivered, counts.pending) == (2, 2, 1, 1)
+        assert [s.job.id for s in store.jobs(status="delivered")] == [1]
+        assert [s.job.id for s in store.jobs(status="pending")] == [1]
+        assert store.jobs(status="failed") == []
+        # A final state is still never replaced by a non-final one; a new one is written.
+        store.record_reports([Report("2304252117461165117", DeliveryStatus.PENDING)])
+        store.record_reports([Report("ab-1", DeliveryStatus.FAILED, code="9")])
+        again = store.lookup(["2304252117461165117", "ab-1"])
+        assert again["2304252117461165117"].status is DeliveryStatus.DELIVERED
+        assert (again["ab-1"].status, again["ab-1"].code) == (DeliveryStatus.FAILED, "9")
+        (refused,) = store.resume_plan(1).refused
+        assert refused.chunk.contents == ["yo"]
+    raw = sqlite3.connect(path)
+    columns = [row[1] for row in raw.execute("PRAGMA table_info(messages)")]
+    assert columns == [
+        "job_id", "chunk", "pos", "number", "msg_id", "state", "content", "report", "extra"
+    ]
+    raw.close()
+
+
+def test_message_errors_are_derived_not_stored(store: Store, path: Path) -> None:
+    chunks = [Chunk(0, ["447700900000", "447700900001"]), Chunk(1, ["447700900002"])]
+    job = new_job(store, chunks)
+    journal = store.journal(job)
+    for chunk in chunks:
+        journal.before(chunk)
+    journal.after(ChunkOutcome(chunks[0], ChunkState.REJECTED, error=GatewayError("no", code="-5")))
+    journal.after(
+        ChunkOutcome(chunks[1], ChunkState.UNKNOWN, error=NetworkError("cut", maybe_processed=True))
+    )
+    assert [m.error for m in store.job_messages(job)] == ["no", "no", "outcome unknown: cut"]
+    raw = sqlite3.connect(path)
+    assert raw.execute("SELECT count(*) FROM messages WHERE extra IS NOT NULL").fetchone() == (0,)
+    raw.close()
+
+
+def test_report_times_keep_their_milliseconds(store: Store) -> None:
+    job = sent_job(store, 2)
+    msg_id = next(iter(store.ids_for_job(job)))
+    at = datetime(2026, 11, 20, 10, 5, 0, 123456, tzinfo=UTC)
+    store.record_reports([Report(msg_id, DeliveryStatus.DELIVERED, time=at, detail="ok")])
+    tracked = store.lookup([msg_id])[msg_id]
+    assert tracked.time == at.replace(microsecond=123000)  # the history keeps milliseconds
+    same = Report(msg_id, DeliveryStatus.DELIVERED, time=at, detail="ok")
+    assert store.record_reports([same]) == 0  # nothing changed: nothing written

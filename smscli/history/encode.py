@@ -1,25 +1,39 @@
 """A chunk's answer as `messages` rows: what the journal writes for every number sent, so it
-is built straight into tuples (column by column for the usual answer)."""
+is built straight into tuples (column by column for the usual answer). Domain values only:
+the outcome as a code, no error text (codes.message_error derives it when read)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from itertools import repeat
 
 from smscli.gateways.base import Submitted
+from smscli.history import codes
+from smscli.history.codes import ACCEPTED, NOT_SENT, REJECTED, UNKNOWN
 from smscli.history.keys import key, keys
-from smscli.history.records import ACCEPTED, NOT_SENT, REJECTED, UNKNOWN
-from smscli.sending import NOT_LISTED, UNTRACKED, ChunkOutcome, ChunkState
+from smscli.sending import ChunkOutcome, ChunkState
 from smscli.sending import _error_text as error_text
 
 Row = tuple[object, ...]
 
+# The columns of each kind of row, in order.
+PLAIN_COLUMNS = "job_id, chunk, pos, number, state, msg_id"
+PLAIN_BATCH_COLUMNS = "job_id, chunk, pos, number, content, extra, state, msg_id"
+MESSAGE_COLUMNS = "job_id, chunk, pos, number, msg_id, state, content, extra"
+
+
+def _extras(senders: Sequence[str | None] | None, size: int) -> Iterable[str | None]:
+    if not senders or not any(senders):
+        return repeat(None, size)
+    return [codes.pack_extra(None, sender) for sender in senders]
+
 
 def plain_rows(job_id: int, outcome: ChunkOutcome) -> list[Row] | None:
     """The usual answer - every number of the chunk accepted once, no order ids - as
-    (job_id, chunk, pos, number, outcome, msg_id) rows, with (content, sender) after `number`
-    for a chunk that carries them (batch), built column by column; None for any other answer
-    (message_rows then). Fewer bound values per row than the general insert: binding them
-    is most of what SQLite's insert costs."""
+    PLAIN_COLUMNS rows, or PLAIN_BATCH_COLUMNS for a chunk that carries contents or senders
+    (batch), built column by column; None for any other answer (message_rows then). Fewer
+    bound values per row than the general insert: binding them is most of what SQLite's
+    insert costs."""
     chunk, result = outcome.chunk, outcome.result
     if outcome.state is not ChunkState.ACCEPTED or result is None:
         return None
@@ -38,15 +52,15 @@ def plain_rows(job_id: int, outcome: ChunkOutcome) -> list[Row] | None:
     head = (repeat(job_id, size), repeat(chunk.index, size), range(size), keys(numbers))
     tail = (repeat(ACCEPTED, size), keys([sub.msg_id for sub in subs]))
     if chunk.contents or chunk.sender_ids:
-        extra = (chunk.contents or repeat(None, size), chunk.sender_ids or repeat(None, size))
+        extra = (chunk.contents or repeat(None, size), _extras(chunk.sender_ids, size))
         return list(zip(*head, *extra, *tail, strict=False))
     return list(zip(*head, *tail, strict=False))
 
 
 def message_rows(job_id: int, outcome: ChunkOutcome) -> list[Row]:
-    """A chunk's answer as `messages` rows (job_id, chunk, pos, number, order_id, content,
-    sender, outcome, msg_id, error): its numbers in order, then any the gateway rewrote
-    (negative positions). The same rows as sending.rows_for, as `send` printed them."""
+    """A chunk's answer as MESSAGE_COLUMNS rows: its numbers in order, then any the gateway
+    rewrote (negative positions). The same messages as sending.rows_for, as `send` printed
+    them (the error texts are derived from the outcome when read)."""
     chunk, state, index = outcome.chunk, outcome.state, outcome.chunk.index
     numbers, ids = chunk.numbers, chunk.order_ids
     contents, senders = chunk.contents, chunk.sender_ids
@@ -71,20 +85,23 @@ def message_rows(job_id: int, outcome: ChunkOutcome) -> list[Row]:
             sender = senders[i] if senders else None
             if listed:
                 sub = listed.pop(0)
-                order_id = sub.order_id or given or None
-                code, msg_id, error = ACCEPTED, key(sub.msg_id), None
+                order_id, code, msg_id = sub.order_id or given or None, ACCEPTED, key(sub.msg_id)
             elif number in untracked:
-                order_id, code, msg_id, error = given, ACCEPTED, None, UNTRACKED
+                # Sent without a msgId: accepted with none (its error says untracked).
+                order_id, code, msg_id = given, ACCEPTED, None
             else:
-                order_id, code, msg_id, error = given or None, REJECTED, None, NOT_LISTED
-            append((job_id, index, i, key(number), order_id, content, sender, code, msg_id, error))
+                order_id, code, msg_id = given or None, REJECTED, None
+            append(
+                (job_id, index, i, key(number), msg_id, code, content,
+                 codes.pack_extra(order_id, sender))
+            )
         # A number the gateway rewrote (e.g. reformatted) still gets its msgId kept.
         pos = -1
         for listed in by_number.values():
             for sub in listed:
                 append(
-                    (job_id, index, pos, key(sub.number), sub.order_id, None, None, ACCEPTED,
-                     key(sub.msg_id), None)
+                    (job_id, index, pos, key(sub.number), key(sub.msg_id), ACCEPTED, None,
+                     codes.pack_extra(sub.order_id, None))
                 )
                 pos -= 1
         return rows
@@ -94,19 +111,23 @@ def message_rows(job_id: int, outcome: ChunkOutcome) -> list[Row]:
         code = NOT_SENT
     else:
         code = REJECTED
+    # Derived when read (codes.message_error), from the chunk's columns as the journal writes
+    # them; kept with the message only when that would not give the same text.
     text = error_text(outcome)
+    chunk_error = None if outcome.error is None else outcome.error.message
+    odd = None if codes.message_error(code, None, state.value, chunk_error) == text else text
     return [
         (
             job_id,
             index,
             i,
             key(number),
-            (ids[i] if ids else None) or None,
-            contents[i] if contents else None,
-            senders[i] if senders else None,
-            code,
             None,
-            text,
+            code,
+            contents[i] if contents else None,
+            codes.pack_extra(
+                (ids[i] if ids else None) or None, senders[i] if senders else None, odd
+            ),
         )
         for i, number in enumerate(numbers)
     ]

@@ -19,7 +19,13 @@ from dataclasses import replace
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError
 from smscli.history.db import StoreError, guarded, now, store_error, ts
-from smscli.history.encode import message_rows, plain_rows
+from smscli.history.encode import (
+    MESSAGE_COLUMNS,
+    PLAIN_BATCH_COLUMNS,
+    PLAIN_COLUMNS,
+    message_rows,
+    plain_rows,
+)
 from smscli.history.locks import (
     answered_markers,
     hold_job_lock,
@@ -237,23 +243,21 @@ class JournalWrites(JobReader):
         )
         plain = plain_rows(job_id, outcome)
         if plain is not None:
-            if outcome.chunk.contents or outcome.chunk.sender_ids:
-                sql = (
-                    "INSERT INTO messages (job_id, chunk, pos, number, content, sender, outcome,"
-                    " msg_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                )
-            else:
-                sql = (
-                    "INSERT INTO messages (job_id, chunk, pos, number, outcome, msg_id)"
-                    " VALUES (?, ?, ?, ?, ?, ?)"
-                )
-            db.executemany(sql, plain)
+            batch = bool(outcome.chunk.contents or outcome.chunk.sender_ids)
+            columns = PLAIN_BATCH_COLUMNS if batch else PLAIN_COLUMNS
+            db.executemany(
+                f"INSERT INTO messages ({columns}) VALUES ({_marks(columns)})",  # noqa: S608
+                plain,
+            )
             return
         db.executemany(
-            "INSERT INTO messages (job_id, chunk, pos, number, order_id, content, sender,"
-            " outcome, msg_id, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES ({_marks(MESSAGE_COLUMNS)})",  # noqa: S608
             message_rows(job_id, outcome),
         )
+
+
+def _marks(columns: str) -> str:
+    return ", ".join("?" * (columns.count(",") + 1))
 
 
 class StoreJournal:

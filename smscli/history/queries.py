@@ -8,6 +8,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Final
 
+from smscli.gateways.base import DeliveryStatus
+from smscli.history.codes import ACCEPTED, FINAL_SQL, OUTCOME_SQL, REJECTED, status_sql
 from smscli.history.db import dt, guarded, marks, ts
 from smscli.history.keys import key
 from smscli.history.reader import JobReader
@@ -36,17 +38,17 @@ from smscli.sending import ChunkState
 # Jobs having at least one message in a state, for `history --status`. Constant SQL only.
 _IN_MESSAGES = "EXISTS (SELECT 1 FROM messages m WHERE m.job_id = jobs.id AND {})"
 _IN_CHUNKS = "EXISTS (SELECT 1 FROM chunks c WHERE c.job_id = jobs.id AND {})"
-_PENDING = "m.outcome = 0 AND (m.status IS NULL OR m.status NOT IN ('delivered', 'failed'))"
+_PENDING = f"{OUTCOME_SQL} = {ACCEPTED} AND NOT {FINAL_SQL}"
 STATUS_FILTERS: Final[dict[str, str]] = {
-    "delivered": _IN_MESSAGES.format("m.status = 'delivered'"),
-    "failed": _IN_MESSAGES.format("m.status = 'failed'"),
+    "delivered": _IN_MESSAGES.format(status_sql(DeliveryStatus.DELIVERED)),
+    "failed": _IN_MESSAGES.format(status_sql(DeliveryStatus.FAILED)),
     "pending": _IN_MESSAGES.format(_PENDING),
     "unknown": "("
     + _IN_CHUNKS.format("c.state IN ('unknown', 'sending')")
     + " OR "
-    + _IN_MESSAGES.format("m.status = 'unknown'")
+    + _IN_MESSAGES.format(status_sql(DeliveryStatus.UNKNOWN))
     + ")",
-    "rejected": _IN_MESSAGES.format("m.outcome = 1"),
+    "rejected": _IN_MESSAGES.format(f"{OUTCOME_SQL} = {REJECTED}"),
     "not_sent": _IN_CHUNKS.format("c.state IN ('planned', 'not_sent')"),
 }
 
@@ -101,11 +103,11 @@ class Queries(JobReader):
         answered = {
             int(row[0]): [int(v or 0) for v in row[1:]]
             for row in self._db.execute(
-                "SELECT job_id, sum(outcome = 0), sum(outcome = 1),"  # noqa: S608
-                " sum(outcome = 2), sum(outcome = 3),"
-                " sum(status = 'delivered'), sum(status = 'failed'),"
-                f" sum({_PENDING.replace('m.', '')})"
-                f" FROM messages WHERE job_id IN ({qs}) AND pos >= 0 GROUP BY job_id",
+                f"SELECT m.job_id, sum({OUTCOME_SQL} = 0), sum({OUTCOME_SQL} = 1),"  # noqa: S608
+                f" sum({OUTCOME_SQL} = 2), sum({OUTCOME_SQL} = 3),"
+                f" sum({status_sql(DeliveryStatus.DELIVERED)}),"
+                f" sum({status_sql(DeliveryStatus.FAILED)}), sum({_PENDING})"
+                f" FROM messages m WHERE m.job_id IN ({qs}) AND m.pos >= 0 GROUP BY m.job_id",
                 tuple(job_ids),
             )
         }
@@ -166,12 +168,12 @@ class Queries(JobReader):
         job = self.job(job_id)
         rows: dict[int, list[Message]] = {}
         for row in self._db.execute(
-            f"SELECT {MESSAGE_COLUMNS}, coalesce(c.finished, c.started) FROM messages m"  # noqa: S608
+            f"SELECT {MESSAGE_COLUMNS} FROM messages m"  # noqa: S608
             " JOIN chunks c ON c.job_id = m.job_id AND c.idx = m.chunk"
             " WHERE m.job_id = ? ORDER BY m.chunk, m.pos",
             (job_id,),
         ):
-            rows.setdefault(int(row[1]), []).append(message(row, row[MESSAGE_WIDTH]))
+            rows.setdefault(int(row[1]), []).append(message(row))
         out: list[Message] = []
         for info, chunk in self._chunks_with_plans(job, answered=False):
             answered = rows.get(info.index)
@@ -200,12 +202,9 @@ class Queries(JobReader):
         where, params = job_filter(since, profile, job_id, table="j")
         extra = "".join(f" AND {w}" for w in where)
         hits = [
-            NumberHit(
-                job_record(row[MESSAGE_WIDTH + 1 :], self.path),
-                message(row, row[MESSAGE_WIDTH]),
-            )
+            NumberHit(job_record(row[MESSAGE_WIDTH:], self.path), message(row))
             for row in self._db.execute(
-                f"SELECT {MESSAGE_COLUMNS}, coalesce(c.finished, c.started),"  # noqa: S608
+                f"SELECT {MESSAGE_COLUMNS},"  # noqa: S608
                 f" {J_JOB_COLUMNS} FROM messages m JOIN jobs j ON j.id = m.job_id"
                 " JOIN chunks c ON c.job_id = m.job_id AND c.idx = m.chunk"
                 f" WHERE m.number = ?{extra}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from smscli.history import codes
 from smscli.history.db import Database, JobNotFound, guarded
 from smscli.history.records import (
     CHUNK_COLUMNS,
@@ -71,27 +72,27 @@ class JobReader(Database):
         }
         if not missing:
             return chunks
-        sql = (
-            "SELECT chunk, number, order_id, content, sender FROM messages"
-            " WHERE job_id = ? AND pos >= 0"
-        )
+        sql = "SELECT chunk, number, extra, content FROM messages WHERE job_id = ? AND pos >= 0"
         params: tuple[int, ...] = (job_id,)
         if len(missing) == 1:
             sql += " AND chunk = ?"
             params = (job_id, *missing)
         parts: dict[int, list[tuple[Any, ...]]] = {}
-        for row in self._db.execute(sql + " ORDER BY chunk, pos", params):
-            if row[0] in missing:
-                parts.setdefault(row[0], []).append(row)
+        for chunk_index, number, extra, content in self._db.execute(
+            sql + " ORDER BY chunk, pos", params
+        ):
+            if chunk_index in missing:
+                order_id, sender, _ = codes.unpack_extra(extra)
+                parts.setdefault(chunk_index, []).append((number, order_id, content, sender))
         for index, chunk in missing.items():
             got = parts.get(index, [])
-            chunk.numbers = [str(row[1]) for row in got]
+            chunk.numbers = [str(row[0]) for row in got]
+            if any(row[1] is not None for row in got):
+                chunk.order_ids = [row[1] or "" for row in got]
             if any(row[2] is not None for row in got):
-                chunk.order_ids = [row[2] or "" for row in got]
-            if any(row[3] is not None for row in got):
-                chunk.contents = [row[3] or "" for row in got]
+                chunk.contents = [row[2] or "" for row in got]
             # A batch chunk carries both lists (batchfile._chunk), a sender of None each when
             # no row names one: without them a resent batch chunk is not a batch chunk.
-            if chunk.contents is not None or any(row[4] is not None for row in got):
-                chunk.sender_ids = [row[4] for row in got]
+            if chunk.contents is not None or any(row[3] is not None for row in got):
+                chunk.sender_ids = [row[3] for row in got]
         return chunks

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Final, NamedTuple
 
 from smscli.gateways.base import DeliveryStatus
+from smscli.history import codes
 from smscli.history.db import dt, text_or_none
 from smscli.history.locks import job_locked
 from smscli.sending import Chunk, ChunkState
@@ -130,19 +131,16 @@ CHUNK_COLUMNS: Final = (
 CHUNK_WIDTH: Final = 11
 PLAN_COLUMNS: Final = "idx, numbers, order_ids, contents, senders"
 C_PLAN_COLUMNS: Final = "c.idx, c.numbers, c.order_ids, c.contents, c.senders"
+# A message with what its error is derived from (codes.message_error): its chunk `c`'s
+# state and error text, and when that chunk was answered (or started).
 MESSAGE_COLUMNS: Final = (
-    "m.job_id, m.chunk, m.pos, m.number, m.order_id, m.content, m.sender, m.outcome, m.msg_id,"
-    " m.error, m.status, m.status_time, m.code, m.detail, m.updated"
+    "m.job_id, m.chunk, m.pos, m.number, m.msg_id, m.state, m.content, m.report, m.extra,"
+    " c.state, c.error_text, coalesce(c.finished, c.started)"
 )
-MESSAGE_WIDTH: Final = 15
-TRACKED: Final = "SELECT m.msg_id, m.number, m.status, m.status_time, m.code, m.detail"
-
-# messages.outcome, by its code (0 and 1 are stored in no bytes at all).
-OUTCOMES: Final = ("accepted", "rejected", "unknown", "not_sent")
-ACCEPTED, REJECTED, UNKNOWN, NOT_SENT = 0, 1, 2, 3
+MESSAGE_WIDTH: Final = 12
+TRACKED: Final = "SELECT m.msg_id, m.number, m.state, m.report"
 
 _STATUSES: Final = {status.value: status for status in DeliveryStatus}
-
 
 # --------------------------------------------------------------------------- rows -> records
 
@@ -220,24 +218,31 @@ def plan_values(
     )
 
 
-def message(row: Sequence[Any], sent: object = None) -> Message:
+def message(row: Sequence[Any]) -> Message:
+    """A message from its MESSAGE_COLUMNS row."""
+    code = int(row[5])
+    status = codes.status_of(code)
+    status_time, code_text, detail, updated = codes.unpack_report(row[7])
+    order_id, sender, error = codes.unpack_extra(row[8])
+    if error is None:
+        error = codes.message_error(code % 4, row[4], str(row[9]), text_or_none(row[10]))
     return Message(
         job_id=int(row[0]),
         chunk=int(row[1]),
         pos=int(row[2]),
         number=str(row[3]),
-        order_id=row[4],
-        content=row[5],
-        sender=row[6],
-        outcome=OUTCOMES[row[7]],
-        msg_id=text_or_none(row[8]),
-        error=row[9],
-        status=row[10],
-        status_time=dt(row[11]),
-        code=row[12],
-        detail=row[13],
-        updated=dt(row[14]),
-        sent=dt(sent),
+        order_id=order_id,
+        content=row[6],
+        sender=sender,
+        outcome=codes.outcome_of(code),
+        msg_id=text_or_none(row[4]),
+        error=error,
+        status=None if status is None else status.value,
+        status_time=codes.when(status_time),
+        code=code_text,
+        detail=detail,
+        updated=codes.when(updated),
+        sent=dt(row[11]),
     )
 
 
@@ -270,7 +275,23 @@ def unanswered(
 
 
 def tracked(row: Sequence[Any]) -> tuple[str, Tracked]:
-    # Runs per msgId a `report` asks about (100,000 at a time): a dict, not the Enum's call.
+    """msgId -> Tracked from a TRACKED row (msg_id, number, state, report)."""
+    # Runs per msgId a `report` asks about (100,000 at a time): no JSON for the unreported.
+    if row[3] is None:
+        return str(row[0]), Tracked(text_or_none(row[1]), codes.status_of(row[2]), None, None, None)
+    status_time, code, detail, _ = codes.unpack_report(row[3])
+    return str(row[0]), Tracked(
+        number=text_or_none(row[1]),
+        status=codes.status_of(row[2]),
+        time=codes.when(status_time),
+        code=code,
+        detail=detail,
+    )
+
+
+def tracked_orphan(row: Sequence[Any]) -> tuple[str, Tracked]:
+    """msgId -> Tracked from orphan_reports (msg_id, number, status, status_time, code,
+    detail)."""
     return str(row[0]), Tracked(
         number=text_or_none(row[1]),
         status=_STATUSES[row[2]] if row[2] is not None else None,

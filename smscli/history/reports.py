@@ -10,18 +10,19 @@ from datetime import datetime
 from typing import Final
 
 from smscli.gateways.base import DeliveryStatus, Report
+from smscli.history import codes
 from smscli.history.db import BATCH, dt, guarded, marks, now, ts
 from smscli.history.keys import key, key_sql
 from smscli.history.queries import job_filter
 from smscli.history.reader import JobReader
-from smscli.history.records import TRACKED, Tracked, tracked
+from smscli.history.records import TRACKED, Tracked, tracked, tracked_orphan
 
-_FINAL: Final = frozenset({DeliveryStatus.DELIVERED.value, DeliveryStatus.FAILED.value})
+_STATUSES: Final = {status.value: status for status in DeliveryStatus}
 # `+`: not a way into the table (that is the msgId index), only a filter.
 _OF_PROVIDER: Final = " AND +m.job_id IN (SELECT id FROM jobs WHERE provider = ?)"
 
-# The position of a message, and its stored (status, status_time, code, detail).
-_Held = tuple[tuple[int, int, int], tuple[object, object, object, object]]
+# The position of a message, its state and its report as stored.
+_Held = tuple[tuple[int, int, int], int, str | None]
 
 
 def _is_final(status: DeliveryStatus | None) -> bool:
@@ -102,7 +103,7 @@ class ReportReads(JobReader):
             scope = " AND provider = ?"
             params.append(provider)
         return dict(
-            tracked(row)
+            tracked_orphan(row)
             for row in self._db.execute(
                 "SELECT msg_id, number, status, status_time, code, detail"  # noqa: S608
                 f" FROM orphan_reports WHERE msg_id IN ({marks(msg_ids)}){scope}"
@@ -145,7 +146,8 @@ class ReportReads(JobReader):
             sql += " WHERE provider = ?"
             params = (provider,)
         return dict(
-            tracked(row) for row in self._db.execute(sql + " ORDER BY received, rowid", params)
+            tracked_orphan(row)
+            for row in self._db.execute(sql + " ORDER BY received, rowid", params)
         )
 
     @guarded
@@ -164,31 +166,43 @@ class ReportReads(JobReader):
         keys = [key(r.msg_id) for r in reports]
         with self._write() as db:
             held = _held(db, keys, provider)
-            updates: list[tuple[object, ...]] = []
-            for report, k in zip(reports, keys, strict=True):
-                state = (
-                    report.status.value,
-                    ts(report.time) if report.time else None,
-                    report.code,
-                    report.detail,
-                )
-                for position, stored in held.get(k, ()):
-                    # Written only when the report changes the row (asking again about
-                    # pending messages costs a read, not a write), and a final state is
-                    # never replaced by a non-final one.
-                    if stored == state or (stored[0] in _FINAL and state[0] not in _FINAL):
-                        continue
-                    updates.append((*state, stamp, *position))
-            db.executemany(
-                "UPDATE messages SET status = ?, status_time = ?, code = ?, detail = ?,"
-                " updated = ? WHERE job_id = ? AND chunk = ? AND pos = ?",
-                updates,
-            )
+            changed = _write_reports(db, zip(reports, keys, strict=True), held)
             if provider is not None:
                 strays = [r for r, k in zip(reports, keys, strict=True) if k not in held]
                 _keep_orphans(db, strays, provider, stamp)
-                _adopt_orphans(db, provider, stamp)
-            return len(updates)
+                _adopt_orphans(db, provider)
+            return changed
+
+
+def _write_reports(
+    db: sqlite3.Connection,
+    reports: Iterable[tuple[Report, int | str]],
+    held: dict[int | str, list[_Held]],
+) -> int:
+    """Each report onto the messages holding its msgId (`held`); how many rows changed.
+    Written only when the report changes the row (asking again about pending messages costs
+    a read, not a write), and a final state is never replaced by a non-final one."""
+    at = codes.ms(now())
+    updates: list[tuple[object, ...]] = []
+    for report, k in reports:
+        got = held.get(k)
+        if not got:
+            continue
+        time = None if report.time is None else codes.ms(report.time)
+        for position, code, stored in got:
+            new = codes.state(code % 4, report.status.value)
+            if codes.is_final(code) and not codes.is_final(new):
+                continue
+            fresh = (time, report.code, report.detail)
+            if new == code and codes.unpack_report(stored)[:3] == fresh:
+                continue
+            text = codes.pack_report(report.time, report.code, report.detail, at)
+            updates.append((new, text, *position))
+    db.executemany(
+        "UPDATE messages SET state = ?, report = ? WHERE job_id = ? AND chunk = ? AND pos = ?",
+        updates,
+    )
+    return len(updates)
 
 
 def _held(
@@ -203,11 +217,11 @@ def _held(
     for start in range(0, len(keys), BATCH):
         part = keys[start : start + BATCH]
         for row in db.execute(
-            "SELECT msg_id, job_id, chunk, pos, status, status_time, code, detail"  # noqa: S608
+            "SELECT msg_id, job_id, chunk, pos, state, report"  # noqa: S608
             f" FROM messages WHERE msg_id IN ({marks(part)}){scope}",
             (*part, *extra),
         ):
-            held.setdefault(row[0], []).append(((row[1], row[2], row[3]), tuple(row[4:8])))
+            held.setdefault(row[0], []).append(((row[1], row[2], row[3]), row[4], row[5]))
     return held
 
 
@@ -245,21 +259,26 @@ def _keep_orphans(
     )
 
 
-def _adopt_orphans(db: sqlite3.Connection, provider: str, stamp: str) -> None:
+def _adopt_orphans(db: sqlite3.Connection, provider: str) -> None:
     """Kept reports whose message has been journalled since (a report pulled while its send's
     answer was still on the way) move onto the message."""
-    db.execute(
-        "UPDATE messages SET status = o.status, status_time = o.status_time, code = o.code,"  # noqa: S608
-        " detail = o.detail, updated = ? FROM orphan_reports o"
-        f" WHERE o.provider = ? AND messages.msg_id = {key_sql('o.msg_id')}"
-        " AND messages.job_id IN (SELECT id FROM jobs WHERE provider = ?)"
-        " AND (messages.status IS NULL OR messages.status NOT IN ('delivered', 'failed')"
-        " OR o.status IN ('delivered', 'failed'))",
-        (stamp, provider, provider),
+    found = (
+        f"EXISTS (SELECT 1 FROM messages m WHERE m.msg_id = {key_sql('o.msg_id')}"  # noqa: S608
+        " AND m.job_id IN (SELECT id FROM jobs WHERE provider = ?))"
     )
+    kept = [
+        Report(str(msg_id), _STATUSES[status], None, dt(status_time), code, detail)
+        for msg_id, status, status_time, code, detail in db.execute(
+            "SELECT msg_id, status, status_time, code, detail FROM orphan_reports o"  # noqa: S608
+            f" WHERE o.provider = ? AND {found} ORDER BY received, rowid",
+            (provider, provider),
+        )
+    ]
+    if not kept:
+        return
+    keys = [key(r.msg_id) for r in kept]
+    _write_reports(db, zip(kept, keys, strict=True), _held(db, keys, provider))
     db.execute(
-        "DELETE FROM orphan_reports WHERE provider = ? AND EXISTS (SELECT 1 FROM messages m"  # noqa: S608
-        f" WHERE m.msg_id = {key_sql('orphan_reports.msg_id')}"
-        " AND m.job_id IN (SELECT id FROM jobs WHERE provider = ?))",
+        f"DELETE FROM orphan_reports AS o WHERE o.provider = ? AND {found}",  # noqa: S608
         (provider, provider),
     )

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError
 from smscli.gateways.base import SendResult, Submitted
+from smscli.history import codes
+from smscli.history.codes import ACCEPTED, OUTCOME_SQL
 from smscli.history.db import guarded, marks
 from smscli.history.locks import answered_markers, marked_outcome
 from smscli.history.reader import JobReader
-from smscli.history.records import ACCEPTED, LOST_IN_FLIGHT, PLANNED, SENDING, ChunkInfo, Job
+from smscli.history.records import LOST_IN_FLIGHT, PLANNED, SENDING, ChunkInfo, Job
 from smscli.sending import Chunk, ChunkOutcome, ChunkState
 
 
@@ -104,12 +106,14 @@ class ResumeReads(JobReader):
         state = ChunkState(info.state)
         if state is not ChunkState.ACCEPTED:
             return ChunkOutcome(chunk, state, error=recorded_error(info), attempts=info.attempts)
+        accepted_sql = (
+            "SELECT number, msg_id, extra FROM messages m WHERE job_id = ? AND chunk = ?"  # noqa: S608
+            f" AND {OUTCOME_SQL} = ? ORDER BY pos < 0, abs(pos)"
+        )
         rows = [
-            (str(number), None if msg_id is None else str(msg_id), order_id)
-            for number, msg_id, order_id in self._db.execute(
-                "SELECT number, msg_id, order_id FROM messages WHERE job_id = ? AND chunk = ?"
-                " AND outcome = ? ORDER BY pos < 0, abs(pos)",
-                (job_id, info.index, ACCEPTED),
+            (str(number), None if msg_id is None else str(msg_id), codes.unpack_extra(extra)[0])
+            for number, msg_id, extra in self._db.execute(
+                accepted_sql, (job_id, info.index, ACCEPTED)
             )
         ]
         accepted = tuple(
