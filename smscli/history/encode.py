@@ -38,19 +38,21 @@ def plain_rows(job_id: int, outcome: ChunkOutcome) -> list[Row] | None:
     if outcome.state is not ChunkState.ACCEPTED or result is None:
         return None
     subs, numbers = result.accepted, chunk.numbers
-    if len(subs) != len(numbers) or chunk.order_ids or outcome.untracked:
+    size = len(numbers)
+    if len(subs) != size or not size or chunk.order_ids or outcome.untracked:
         return None
-    if [sub.number for sub in subs] != numbers:
+    # Submitted is a tuple (number, msg_id, order_id): transposed in C, not per number.
+    listed, msg_ids, order_ids = zip(*subs, strict=True)
+    if list(listed) != numbers:
         # A batch's answer lists its numbers element by element (grouped by content).
         by_number = {sub.number: sub for sub in subs}
-        if len(by_number) != len(numbers) or by_number.keys() != set(numbers):
+        if len(by_number) != size or by_number.keys() != set(numbers):
             return None  # a number twice, or one the gateway rewrote or left out
-        subs = tuple(by_number[number] for number in numbers)
-    if any(sub.order_id for sub in subs):
+        _, msg_ids, order_ids = zip(*(by_number[number] for number in numbers), strict=True)
+    if any(order_ids):
         return None
-    size = len(numbers)
     head = (repeat(job_id, size), repeat(chunk.index, size), range(size), keys(numbers))
-    tail = (repeat(ACCEPTED, size), keys([sub.msg_id for sub in subs]))
+    tail = (repeat(ACCEPTED, size), keys(msg_ids))
     if chunk.contents or chunk.sender_ids:
         extra = (chunk.contents or repeat(None, size), _extras(chunk.sender_ids, size))
         return list(zip(*head, *extra, *tail, strict=False))
