@@ -56,6 +56,18 @@ from typing import Final
 
 from smscli.history.keys import key_sql
 
+
+def _ms_sql(column: str) -> str:
+    """A time as the history wrote it (ISO-8601 UTC with milliseconds) in milliseconds since
+    the epoch, for v6; any other text is kept as it is (readers take both)."""
+    iso = "-".join(["[0-9]" * 4, "[0-9]" * 2, "[0-9]" * 2]) + "T" + ":".join(["[0-9]" * 2] * 3)
+    return (
+        f"CASE WHEN {column} GLOB '{iso}.[0-9][0-9][0-9]+00:00'"
+        f" THEN CAST(round((julianday({column}) - 2440587.5) * 86400000) AS INTEGER)"
+        f" ELSE {column} END"
+    )
+
+
 # v4, the support desk's tables (smscli.history.support).
 SUPPORT_TABLES: Final[tuple[str, ...]] = (
     """CREATE TABLE gateway_sent (
@@ -305,11 +317,11 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             extra TEXT,
             PRIMARY KEY (job_id, chunk, pos)
         ) WITHOUT ROWID""",
-        "INSERT INTO messages_v6 SELECT job_id, chunk, pos, number, msg_id, outcome + 4 * CASE"
+        "INSERT INTO messages_v6 SELECT job_id, chunk, pos, number, msg_id, outcome + 4 * CASE"  # noqa: S608
         " status WHEN 'delivered' THEN 1 WHEN 'failed' THEN 2 WHEN 'pending' THEN 3"
         " WHEN 'not_found' THEN 4 WHEN 'unknown' THEN 5 ELSE 0 END, content,"
         " CASE WHEN status IS NULL THEN NULL"
-        " ELSE json_array(status_time, code, detail, updated) END,"
+        f" ELSE json_array({_ms_sql('status_time')}, code, detail, {_ms_sql('updated')}) END,"
         " CASE WHEN order_id IS NULL AND sender IS NULL AND error IS NULL THEN NULL"
         " ELSE json_array(order_id, sender, error) END"
         " FROM messages ORDER BY job_id, chunk, pos",
