@@ -71,13 +71,25 @@ def when(stored: object) -> datetime | None:
     return datetime.fromisoformat(str(stored))
 
 
+_text = json.encoder.encode_basestring  # json.dumps(text, ensure_ascii=False), in C
+
+
+def _value(value: str | int | None) -> str:
+    if value is None:
+        return "null"
+    return str(value) if isinstance(value, int) else _text(value)
+
+
+def report_head(status_time: datetime | None, code: str | None, detail: str | None) -> str:
+    """The start of messages.report up to its `updated`: a stored report that starts with
+    it says the same (record_reports then leaves the row alone)."""
+    time = None if status_time is None else ms(status_time)
+    return f"[{_value(time)},{_value(code)},{_value(detail)},"
+
+
 def pack_report(status_time: datetime | None, code: str | None, detail: str | None, at: int) -> str:
-    """messages.report: [status_time, code, detail, updated]."""
-    return json.dumps(
-        [None if status_time is None else ms(status_time), code, detail, at],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    """messages.report: [status_time, code, detail, updated], compact JSON."""
+    return f"{report_head(status_time, code, detail)}{at}]"
 
 
 def unpack_report(stored: str | None) -> tuple[object, str | None, str | None, object]:

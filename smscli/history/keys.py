@@ -6,6 +6,7 @@ text."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Final
 
 INT64_MAX: Final = 9223372036854775807
@@ -27,7 +28,7 @@ def key(text: str) -> int | str:
 _ALL_INTS = re.compile(r"[1-9][0-9]{0,18}(?:\n[1-9][0-9]{0,18})*")
 
 
-def keys(texts: list[str]) -> list[int | str]:
+def keys(texts: Sequence[str]) -> list[int | str]:
     """key() of each, for a whole chunk at once: when every one is a canonical integer within
     64 bits (the usual case: one regex over the joined list), int() runs in C for all."""
     joined = "\n".join(texts)

@@ -188,16 +188,14 @@ def _write_reports(
         got = held.get(k)
         if not got:
             continue
-        time = None if report.time is None else codes.ms(report.time)
+        head = codes.report_head(report.time, report.code, report.detail)
         for position, code, stored in got:
             new = codes.state(code % 4, report.status.value)
             if codes.is_final(code) and not codes.is_final(new):
                 continue
-            fresh = (time, report.code, report.detail)
-            if new == code and codes.unpack_report(stored)[:3] == fresh:
+            if new == code and stored is not None and stored.startswith(head):
                 continue
-            text = codes.pack_report(report.time, report.code, report.detail, at)
-            updates.append((new, text, *position))
+            updates.append((new, f"{head}{at}]", *position))
     db.executemany(
         "UPDATE messages SET state = ?, report = ? WHERE job_id = ? AND chunk = ? AND pos = ?",
         updates,
