@@ -4,6 +4,7 @@ the support desk's tables. Open it with smscli.history.store.Store.
     db.py       the file: path, private creation, pragmas, write transaction, errors, migrating
     schema.py   the tables and their migrations (append only)
     keys.py     numbers and msgIds stored as integers where they are ones
+    codes.py    the compact domain values of a message row; its error text, derived
     records.py  the records handed out (Job, ChunkInfo, Message, ...) and row conversion
     locks.py    job locks and answered markers (files beside the history)
     reader.py   a job, and chunks with their plans: what the rest builds on

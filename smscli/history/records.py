@@ -19,7 +19,6 @@ from smscli.sending import Chunk, ChunkState
 PLANNED: Final = "planned"  # recorded with its job, not started
 SENDING: Final = "sending"  # committed just before the request leaves
 LOST_IN_FLIGHT: Final = "no result recorded: smscli stopped while this request was in flight"
-NOT_STARTED: Final = "not sent: stopped before this request"
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,12 +250,14 @@ def unanswered(
 ) -> Iterator[Message]:
     """The numbers of a chunk without an answer: in flight or planned while its process
     lives, else unknown (it may have arrived) or not sent."""
-    if in_flight:
-        outcome, error = (
-            (SENDING, None) if live else ("unknown", f"outcome unknown: {LOST_IN_FLIGHT}")
-        )
+    if live:
+        outcome, error = (SENDING if in_flight else PLANNED), None
+    elif in_flight:
+        outcome = ChunkState.UNKNOWN.value
+        error = codes.message_error(codes.UNKNOWN, None, outcome, LOST_IN_FLIGHT)
     else:
-        outcome, error = (PLANNED, None) if live else ("not_sent", NOT_STARTED)
+        outcome = ChunkState.NOT_SENT.value
+        error = codes.message_error(codes.NOT_SENT, None, outcome, None)
     ids, contents, senders = chunk.order_ids, chunk.contents, chunk.sender_ids
     for pos, number in enumerate(chunk.numbers):
         yield Message(
