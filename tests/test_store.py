@@ -1066,3 +1066,24 @@ def test_report_times_keep_their_milliseconds(store: Store) -> None:
     assert tracked.time == at.replace(microsecond=123000)  # the history keeps milliseconds
     same = Report(msg_id, DeliveryStatus.DELIVERED, time=at, detail="ok")
     assert store.record_reports([same]) == 0  # nothing changed: nothing written
+
+
+def test_a_kept_report_moves_onto_its_message_once_journalled(store: Store) -> None:
+    when = datetime(2026, 11, 22, 10, 0, 0, 250000, tzinfo=UTC)
+    early = Report("9000000001", DeliveryStatus.FAILED, time=when, code="13", detail="UNDELIV")
+    store.record_reports([early], provider="laaffic")  # pulled before its send's answer
+    assert list(store.orphan_reports("laaffic")) == ["9000000001"]
+    chunk = Chunk(0, ["447700900000", "447700900001"])
+    job = new_job(store, [chunk])
+    journal = store.journal(job)
+    journal.before(chunk)
+    subs = (Submitted("447700900000", "9000000001"), Submitted("447700900001", "9000000002"))
+    journal.after(ChunkOutcome(chunk, ChunkState.ACCEPTED, SendResult(subs, 2, 0)))
+    store.record_reports([Report("9000000002", DeliveryStatus.PENDING)], provider="laaffic")
+    assert store.orphan_reports("laaffic") == {}
+    first, second = store.job_messages(job)
+    assert (first.status, first.status_time, first.code, first.detail) == (
+        "failed", when, "13", "UNDELIV"
+    )
+    assert first.updated is not None
+    assert (second.status, second.status_time) == ("pending", None)
