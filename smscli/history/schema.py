@@ -227,12 +227,12 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # inbound messages, per-profile sync state.
     SUPPORT_TABLES,
     # v5: compact messages (issue 13: 182 bytes per message sent before). Numbers and msgIds
-    # made only of digits are stored as integers (_key: 6-8 bytes instead of 12-19 characters,
-    # in the table and in both indexes), the outcome as a small integer (_OUTCOMES: 0 and 1
+    # made only of digits are stored as integers (keys.key: 6-8 bytes instead of 12-19 characters,
+    # in the table and in both indexes), the outcome as a small integer (codes.OUTCOMES: 0 and 1
     # take no bytes at all), `updated` only once a report changed the row; the table is keyed
     # by its position (WITHOUT ROWID), so the position needs no index of its own. A chunk's
     # plan (numbers, order_ids, contents, senders) is dropped once its answer is journalled:
-    # its messages rows hold the same values, and the plan is read back from them (_plans).
+    # its messages rows hold the same values, and the plan is read back from them (reader.py).
     (
         """CREATE TABLE messages_v3 (
             job_id INTEGER NOT NULL,
