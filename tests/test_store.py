@@ -1087,3 +1087,22 @@ def test_a_kept_report_moves_onto_its_message_once_journalled(store: Store) -> N
     )
     assert first.updated is not None
     assert (second.status, second.status_time) == ("pending", None)
+
+
+def test_a_chunk_is_journalled_in_as_many_inserts_as_sqlites_bound_values_allow(
+    store: Store,
+) -> None:
+    # SQLite before 3.32 binds at most 999 values per statement: rows go in several INSERTs.
+    store._db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 20)
+    plain, general = Chunk(0, [str(447700900000 + i) for i in range(50)]), Chunk(
+        1, [str(447700800000 + i) for i in range(7)], order_ids=[f"o{i}" for i in range(7)]
+    )
+    job = new_job(store, [plain, general])
+    journal = store.journal(job)
+    for chunk in (plain, general):
+        journal.before(chunk)
+        journal.after(accepted(chunk))
+    messages = store.job_messages(job)
+    assert [m.number for m in messages] == plain.numbers + general.numbers
+    assert [m.order_id for m in messages[50:]] == general.order_ids
+    assert all(m.outcome == "accepted" and m.msg_id for m in messages)
