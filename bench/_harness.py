@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from smscli.gateways.loopback import LoopbackServer  # noqa: E402
-from smscli.gateways.sandbox import Sandbox  # noqa: E402
+from smscli.sandbox.loopback import LoopbackServer  # noqa: E402
+from smscli.sandbox.v3 import Sandbox  # noqa: E402
 
 SMSCLI = str(Path(sys.executable).with_name("smscli"))
 

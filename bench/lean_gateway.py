@@ -3,7 +3,7 @@ its own process (so its work never takes the GIL from the client being measured)
 
 It answers sendSms, sendSms/batch, getReport and getBalance with the v3 shapes (providers.md
 part A) and checks nothing but the HTTP framing: the benches measure clients, not this. The
-acceptance-style sandbox (smscli.gateways.sandbox) validates every field and spends about as
+acceptance-style sandbox (smscli.sandbox.v3) validates every field and spends about as
 much CPU per request as the client, which distorts any ratio.
 
 msgIds are 19 digits, unique per process (a counter), like the real ones. getReport answers

@@ -16,13 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from smscli.numbers import (
-    NumberCollector,
-    check,
-    normalize,
-    numbers_from_lines,
-    open_input,
-)
+from smscli.numberfile import numbers_from_lines, open_input
+from smscli.numberlist import NumberCollector
+from smscli.numbers import check, normalize
 
 TARGET = 500_000
 COLLECT_COUNT = 1_000_000
@@ -60,7 +56,8 @@ def collect(path: str) -> None:
     start = time.perf_counter()
     collector = NumberCollector()
     with open_input(path, sys.stdin) as stream:
-        collector.extend(numbers_from_lines(stream, source=path))
+        # In blocks of lines, as `send -f` reads them (cli/inputs.read_numbers).
+        collector.extend(numbers_from_lines(stream, source=path, blocks=True))
     elapsed = time.perf_counter() - start
     print(
         f"  collected {len(collector.valid)} valid, {collector.duplicates} duplicates, "

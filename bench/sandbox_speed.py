@@ -13,23 +13,26 @@ directory on disk (SQLite, WAL), as bench/bulk_send.py uses it. Only the `handle
 
 Run from the repository root:
     python bench/sandbox_speed.py                 # the working tree's sandbox
-    python bench/sandbox_speed.py --baseline HEAD # also the sandbox.py of a git revision
-                                                  # (read with `git show`), for before/after
+    python bench/sandbox_speed.py --baseline HEAD # also the sandbox of a git revision (its
+                                                  # smscli, from `git archive`, measured in a
+                                                  # subprocess), for before/after
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
+import importlib
 import json
+import os
 import random
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -37,7 +40,8 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# A baseline run measures another revision's smscli, unpacked here by the parent process.
+sys.path.insert(0, os.environ.get("SANDBOX_SPEED_ROOT") or str(ROOT))
 
 BASE = "http://127.0.0.1:8765/v3"
 REQUESTS = 200
@@ -47,25 +51,32 @@ SEND_TARGET_MS = 2.5
 REPORT_TARGET_MS = 2.0
 
 
-def load_sandbox(revision: str | None) -> ModuleType:
-    if revision is None:
-        from smscli.gateways import sandbox
+def load_sandbox() -> ModuleType:
+    """The v3 simulator module: smscli.sandbox.v3, or smscli.gateways.sandbox in revisions
+    from before the simulators had their own package."""
+    try:
+        return importlib.import_module("smscli.sandbox.v3")
+    except ImportError:
+        return importlib.import_module("smscli.gateways.sandbox")
 
-        return sandbox
-    source = subprocess.run(
-        ["git", "show", f"{revision}:smscli/gateways/sandbox.py"],
-        cwd=ROOT,
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stdout
-    name = f"_sandbox_at_{revision.replace('~', '_').replace('^', '_')}"
-    spec = importlib.util.spec_from_loader(name, loader=None)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up by name
-    exec(compile(source, f"{revision}:smscli/gateways/sandbox.py", "exec"), module.__dict__)  # noqa: S102
-    return module
+
+def run_baseline(revision: str) -> dict[str, Figure]:
+    """The figures of `revision`'s sandbox: its smscli unpacked from `git archive` and
+    measured by this script in a subprocess (its modules import one another by name)."""
+    with tempfile.TemporaryDirectory(prefix="smscli-sandbox-baseline-") as tmp:
+        archive = subprocess.run(
+            ["git", "archive", revision, "smscli"], cwd=ROOT, capture_output=True, check=True
+        ).stdout
+        archive_path = Path(tmp) / "rev.tar"
+        archive_path.write_bytes(archive)
+        with tarfile.open(archive_path) as tar:
+            tar.extractall(tmp, filter="data")
+        env = {**os.environ, "SANDBOX_SPEED_ROOT": tmp}
+        out = subprocess.run(
+            [sys.executable, __file__, "--json"], env=env, capture_output=True, check=True,
+            text=True,
+        ).stdout
+    return {name: Figure(**value) for name, value in json.loads(out).items()}
 
 
 class Clock:
@@ -205,11 +216,15 @@ TARGETS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", metavar="REV", help="also measure REV's sandbox.py")
+    parser.add_argument("--baseline", metavar="REV", help="also measure REV's sandbox")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
 
-    before = run(load_sandbox(args.baseline)) if args.baseline else None
-    after = run(load_sandbox(None))
+    if args.json:
+        print(json.dumps({name: asdict(f) for name, f in run(load_sandbox()).items()}))
+        return
+    before = run_baseline(args.baseline) if args.baseline else None
+    after = run(load_sandbox())
     print(f"sandbox CPU per request ({REQUESTS} requests each, state on disk, WAL)")
     width = max(len(name) for name in after)
     for name, figure in after.items():

@@ -13,68 +13,37 @@ No typer, no rich, no printing: the CLI shows what this module returns or raises
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import re
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from itertools import chain
 from pathlib import Path
-from typing import NamedTuple, TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from smscli.argtext import sender_problem, token_problem
+from smscli.batchplan import Builder
 from smscli.errors import InputError, UsageError
-from smscli.gateways.base import BatchElement
-from smscli.message import MessageInfo, analyze
-from smscli.numbers import csv_error, to_international
-from smscli.sending import Chunk
-from smscli.textinput import MAX_LINE_CHARS, open_lines
+from smscli.readers import BOM, MAX_LINE_CHARS, csv_rows, open_lines, sniff_delimiter
+
+if TYPE_CHECKING:
+    from smscli.batchplan import Plan
+    from smscli.batchtemplate import Template
 
 __all__ = [
+    "JSON_MAX_CHARS",
     "Format",
-    "Plan",
-    "Row",
+    "Record",
     "Source",
-    "Template",
+    "Values",
     "build_plan",
     "choose_format",
-    "chunks",
-    "elements",
     "open_source",
-    "parse_template",
     "read_source",
-    "request_count",
 ]
 
-ERROR_LIMIT = 20
 # A JSON array is parsed whole: beyond this, JSONL (read line by line) is the way.
 JSON_MAX_CHARS = 64 * 1024 * 1024
-
-# Header / key names, compared after _key(): "Sender ID", "sender_id" and "senderId" are one.
-NUMBER_KEYS = (
-    "number",
-    "numbers",
-    "phone",
-    "phones",
-    "mobile",
-    "mobiles",
-    "msisdn",
-    "phonenumber",
-    "mobilenumber",
-)
-CONTENT_KEYS = ("content", "message")
-SENDER_KEYS = ("senderid", "sender")
-ORDER_KEYS = ("orderid",)
-
-_BOM = "\ufeff"
-_CSV_DELIMITERS = (",", ";", "\t")
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[\s_\-]", "", name).casefold()
-
 
 # --- formats ----------------------------------------------------------------------------------
 
@@ -121,7 +90,7 @@ def choose_format(path: str, given: str | None, first_line: str | None) -> Forma
 
 
 def _sniff(first_line: str | None) -> Format | None:
-    text = (first_line or "").lstrip(_BOM).strip()
+    text = (first_line or "").lstrip(BOM).strip()
     if text.startswith("["):
         return Format.JSON
     if text.startswith("{"):
@@ -135,8 +104,9 @@ def _sniff(first_line: str | None) -> Format | None:
 # --- reading ----------------------------------------------------------------------------------
 
 # A record is the values of one row, or the reason it could not be read at all.
+# A CSV row comes as its cells (in the order of Source.columns), a JSON object as its keys.
 Values = Mapping[str, object]
-Record = tuple[int, Values | str]
+Record = tuple[int, Values | list[str] | str]
 
 
 @dataclass(slots=True)
@@ -153,7 +123,7 @@ class Source:
 @contextlib.contextmanager
 def open_source(path: str, fmt: str | None, stdin: TextIO) -> Iterator[Source]:
     """The batch at `path` ("-" = `stdin`, never closed here), read lazily where the format
-    allows (CSV, TSV, JSONL). Decoding, line-length and NUL checks: smscli.textinput."""
+    allows (CSV, TSV, JSONL). Decoding, line-length and NUL checks: smscli.readers."""
     by_name = fmt is not None or (path != "-" and Path(path).suffix.lower() in _EXTENSIONS)
     known = choose_format(path, fmt, None) if by_name else None
     with open_lines(path, stdin, what="batch file") as reader:
@@ -163,7 +133,7 @@ def open_source(path: str, fmt: str | None, stdin: TextIO) -> Iterator[Source]:
         head: list[str] = []
         for line in lines:
             head.append(line)
-            if line.strip(_BOM + " \t\r\n"):
+            if line.strip(BOM + " \t\r\n"):
                 break
         chosen = choose_format(path, fmt, head[-1] if head else None)
         if chosen is not Format.JSON:
@@ -181,7 +151,7 @@ def read_source(lines: Iterable[str], fmt: Format, name: str) -> Source:
     """Records from text lines (kept as the file has them, line ends included)."""
     it = iter(lines)
     if fmt is Format.JSON:
-        return Source(name, "element", None, _json_records(_whole(it, name).lstrip(_BOM), name))
+        return Source(name, "element", None, _json_records(_whole(it, name).lstrip(BOM), name))
     if fmt is Format.JSONL:
         return Source(name, "line", None, _jsonl_records(it))
     return _csv_source(it, "\t" if fmt is Format.TSV else None, name)
@@ -206,38 +176,16 @@ def _csv_source(lines: Iterator[str], delimiter: str | None, name: str) -> Sourc
     first_no = 0
     for first_no, line in enumerate(lines, start=1):
         if first_no == 1:
-            line = line.removeprefix(_BOM)
+            line = line.removeprefix(BOM)
         if line.strip():
             break
     else:
         raise InputError(f"{name} is empty: expected a header row, then one row per message")
-    chosen = delimiter or _sniff_delimiter(line)
-    rows = _csv_rows(chain([line], lines), chosen, first_no, name)
-    _, header = next(rows)
+    chosen = delimiter or sniff_delimiter(line)
+    rows = csv_rows(chain([line], lines), chosen, first_no, name)
+    _, _, header = next(rows)
     columns = [cell.strip() for cell in header]
     return Source(name, "line", columns, _csv_records(rows, columns, chosen, name))
-
-
-def _sniff_delimiter(header: str) -> str:
-    unquoted = re.sub(r'"[^"]*"?', "", header)
-    counts = [(unquoted.count(d), -i) for i, d in enumerate(_CSV_DELIMITERS)]
-    best, neg_index = max(counts)
-    return _CSV_DELIMITERS[-neg_index] if best else ","
-
-
-def _csv_rows(
-    lines: Iterable[str], delimiter: str, first_no: int, name: str
-) -> Iterator[tuple[int, list[str]]]:
-    # strict: an unclosed quote must not merge the rows after it into one message.
-    reader = csv.reader(lines, delimiter=delimiter, skipinitialspace=True, strict=True)
-    start = first_no
-    try:
-        for row in reader:
-            yield start, row
-            # line_num counts physical lines, newlines inside quotes included.
-            start = first_no + reader.line_num
-    except csv.Error as exc:
-        raise csv_error(name, exc, start, first_no + reader.line_num - 1) from None
 
 
 def _swallowed_row(row: list[str], delimiter: str) -> int | None:
@@ -255,39 +203,40 @@ def _swallowed_row(row: list[str], delimiter: str) -> int | None:
 
 
 def _csv_records(
-    rows: Iterator[tuple[int, list[str]]],
+    rows: Iterator[tuple[int, int, list[str]]],
     columns: list[str],
     delimiter: str = ",",
     name: str = "the batch",
 ) -> Iterator[Record]:
+    """Each row as its cells, padded to the header's width (the builder reads them by column
+    index), or the reason it cannot be one message."""
     width = len(columns)
-    for line_no, row in rows:
-        if not any(cell.strip() for cell in row):
+    strip = str.strip
+    for line_no, taken, row in rows:
+        if not any(map(strip, row)):
             continue
-        swallowed = _swallowed_row(row, delimiter)
+        # A cell holds a line break only when its row took more than one line (the readers
+        # split lines at every line break), so one-line rows skip the look.
+        swallowed = _swallowed_row(row, delimiter) if taken > 1 else None
         if swallowed is not None:
             raise InputError(
                 f"{name} line {line_no}: a quoted field runs over line {line_no + swallowed}, "
                 "which looks like a row of its own",
                 hint='is a quote (") left open on line ' + f"{line_no}? nothing was sent",
             )
-        if len(row) > width and any(cell.strip() for cell in row[width:]):
-            # Most often an unquoted comma inside a message: truncating it would send half.
-            yield (
-                line_no,
-                (
-                    f"{len(row)} fields but the header has {width}; "
-                    'put a field that contains the delimiter in "double quotes"'
-                ),
-            )
-            continue
-        yield line_no, dict(zip(columns, chain(row, [""] * (width - len(row))), strict=False))
-
-
-def _brace(name: str) -> str:
-    """A template placeholder as the user wrote it, escaped when it holds a line break or
-    another control character (an error stays one line)."""
-    return "{" + (name if name.isprintable() else repr(name)[1:-1]) + "}"
+        if len(row) != width:
+            if len(row) > width and any(map(strip, row[width:])):
+                # Most often an unquoted comma inside a message: truncating it would send half.
+                yield (
+                    line_no,
+                    (
+                        f"{len(row)} fields but the header has {width}; "
+                        'put a field that contains the delimiter in "double quotes"'
+                    ),
+                )
+                continue
+            row = row[:width] + [""] * (width - len(row))
+        yield line_no, row
 
 
 class _DuplicateKeys(dict[str, object]):
@@ -343,7 +292,7 @@ def _api_array(doc: Mapping[str, object]) -> object:
 
 def _jsonl_records(lines: Iterator[str]) -> Iterator[Record]:
     for line_no, line in enumerate(lines, start=1):
-        text = line.removeprefix(_BOM).strip() if line_no == 1 else line.strip()
+        text = line.removeprefix(BOM).strip() if line_no == 1 else line.strip()
         if not text:
             continue
         try:
@@ -360,140 +309,6 @@ def _jsonl_records(lines: Iterator[str]) -> Iterator[Record]:
             yield line_no, _json_item(item)
 
 
-# --- templates --------------------------------------------------------------------------------
-
-_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-
-
-@dataclass(frozen=True, slots=True)
-class Template:
-    """`literals` has one more item than `fields`: literal, field, literal, …, literal."""
-
-    literals: tuple[str, ...]
-    fields: tuple[str, ...]
-
-    @property
-    def source(self) -> str:
-        """The template as the user wrote it (braces in literals escaped again)."""
-        parts = [self.literals[0].replace("{", "{{").replace("}", "}}")]
-        for name, literal in zip(self.fields, self.literals[1:], strict=True):
-            parts.append(f"{{{name}}}")
-            parts.append(literal.replace("{", "{{").replace("}", "}}"))
-        return "".join(parts)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Each placeholder once, in order of first use."""
-        return tuple(dict.fromkeys(self.fields))
-
-    def fill(self, values: Mapping[str, str]) -> str:
-        """The text with every placeholder replaced by values[name], verbatim."""
-        out = [self.literals[0]]
-        for name, literal in zip(self.fields, self.literals[1:], strict=True):
-            out.append(values[name])
-            out.append(literal)
-        return "".join(out)
-
-
-def parse_template(text: str) -> Template:
-    """`{name}` is a placeholder (surrounding spaces ignored); `{{` and `}}` are literal braces."""
-    literals: list[str] = []
-    fields: list[str] = []
-    current: list[str] = []
-    position = 0
-    for match in _TOKEN.finditer(text):
-        current.append(text[position : match.start()])
-        position = match.end()
-        token = match.group(0)
-        if token in ("{{", "}}"):
-            current.append(token[0])
-            continue
-        name = match.group(1)
-        if name is None:
-            raise UsageError(
-                f"the message template has an unmatched {token!r} at character {match.start() + 1}",
-                hint="write {{ and }} for literal braces",
-            )
-        if not name.strip():
-            raise UsageError(
-                "the message template has an empty placeholder {}",
-                hint="name a column, e.g. {name}; write {{ and }} for literal braces",
-            )
-        literals.append("".join(current))
-        fields.append(name.strip())
-        current = []
-    current.append(text[position:])
-    literals.append("".join(current))
-    return Template(tuple(literals), tuple(fields))
-
-
-# --- planning ---------------------------------------------------------------------------------
-
-
-class Row(NamedTuple):
-    """One message to one number, validated. Kept small: a batch can have 100,000 of them."""
-
-    number: str
-    content: str
-    sender_id: str | None
-    order_id: str | None
-
-
-@dataclass(slots=True)
-class Plan:
-    rows: list[Row]
-    duplicates: int = 0  # (number, content) pairs dropped because they came again
-    messages: int = 0  # distinct contents
-    segments: int = 0  # billed parts, summed over rows
-    encodings: dict[str, int] = field(default_factory=dict)  # encoding -> rows
-    content_ignored: bool = False  # rows had content, and the template replaced it
-
-    @property
-    def numbers(self) -> int:
-        return len(self.rows)
-
-
-@dataclass(frozen=True, slots=True)
-class _Keys:
-    """Which key of a record plays which part; None when the record has no such key."""
-
-    number: str | None
-    content: str | None
-    sender: str | None
-    order: str | None
-    fields: Mapping[str, str | None]  # template placeholder -> key
-
-
-def _role(by_key: Mapping[str, str], candidates: Sequence[str]) -> str | None:
-    return next((by_key[c] for c in candidates if c in by_key), None)
-
-
-def _field_key(keys: Sequence[str], name: str) -> str | None:
-    if name in keys:
-        return name
-    # "{name}" for a spreadsheet's "Name" column, as long as that is not ambiguous.
-    folded = [k for k in keys if k.casefold() == name.casefold()]
-    return folded[0] if len(folded) == 1 else None
-
-
-def _resolve_keys(keys: Sequence[str], template: Template | None) -> _Keys:
-    by_key: dict[str, str] = {}
-    for k in keys:
-        by_key.setdefault(_key(k), k)
-    names = template.names if template else ()
-    return _Keys(
-        number=_role(by_key, NUMBER_KEYS),
-        content=_role(by_key, CONTENT_KEYS),
-        sender=_role(by_key, SENDER_KEYS),
-        order=_role(by_key, ORDER_KEYS),
-        fields={name: _field_key(keys, name) for name in names},
-    )
-
-
-class _Unusable(ValueError):
-    """A JSON value that cannot stand for text (an object or a list)."""
-
-
 def _json_float(text: str) -> float | str:
     """A JSON number with a fraction or exponent. One written with an exponent (4.477e11) is
     kept as written: as a phone number it has lost digits (and is refused, named as such),
@@ -501,254 +316,6 @@ def _json_float(text: str) -> float | str:
     return text if "e" in text or "E" in text else float(text)
 
 
-def _text(value: object) -> str | None:
-    """A record's value as text; None when absent (JSON null)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        # 447700900123.0 must stay a number, not grow a digit from its ".0".
-        return str(int(value)) if value.is_integer() else repr(value)
-    raise _Unusable(type(value).__name__)
-
-
-_JSON_TYPES = {"dict": "object", "list": "array"}
-
-
-def _shorten(value: str, width: int = 40) -> str:
-    return value if len(value) <= width else value[: width - 1] + "…"
-
-
-class _Builder:
-    def __init__(
-        self,
-        source: Source,
-        *,
-        template: Template | None,
-        default_sender: str | None,
-        max_chars: int,
-        max_sender: int,
-        country: str | None = None,
-    ) -> None:
-        self.source = source
-        self.country = country
-        self.template = template
-        self.default_sender = default_sender or None
-        self.max_chars = max_chars
-        self.max_sender = max_sender
-        self.plan = Plan(rows=[])
-        self.errors: list[str] = []
-        self.error_count = 0
-        self._keys: dict[tuple[str, ...], _Keys] = {}
-        # content -> (the one shared copy of it, its analysis)
-        self._messages: dict[str, tuple[str, MessageInfo]] = {}
-        self._seen: set[tuple[int, str]] = set()
-        self._encodings: Counter[str] = Counter()
-
-    # -- errors ------------------------------------------------------------------------------
-    def fail(self, position: int, problem: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < ERROR_LIMIT:
-            self.errors.append(f"{self.source.where(position)}: {problem}")
-
-    def report(self) -> str:
-        plural = "" if self.error_count == 1 else "s"
-        lines = [f"{self.error_count} problem{plural} in {self.source.name}:"]
-        lines += [f"  {e}" for e in self.errors]
-        if self.error_count > len(self.errors):
-            lines.append(f"  … and {self.error_count - len(self.errors)} more")
-        return "\n".join(lines)
-
-    # -- the header, once ----------------------------------------------------------------------
-    def check_columns(self, columns: list[str]) -> None:
-        """Problems with the CSV header stop everything: every row would have them."""
-        keys = self.keys_for(columns)
-        shown = ", ".join(repr(c) for c in columns)
-        if keys.number is None:
-            raise InputError(
-                f"{self.source.name} has no numbers column",
-                hint=f"name it number, phone or mobile; columns: {shown}",
-            )
-        missing = [name for name, key in keys.fields.items() if key is None]
-        if missing:
-            placeholders = ", ".join(_brace(name) for name in missing)
-            raise InputError(
-                f"the message template uses {placeholders}, but {self.source.name} has no "
-                f"such column",
-                hint=f"columns: {shown}",
-            )
-        if self.template is None and keys.content is None:
-            raise InputError(
-                f"{self.source.name} has no content column",
-                hint=f"name it content or message, or give a template with -m; columns: {shown}",
-            )
-
-    def keys_for(self, keys: Sequence[str]) -> _Keys:
-        signature = tuple(keys)
-        found = self._keys.get(signature)
-        if found is None:
-            found = self._keys[signature] = _resolve_keys(signature, self.template)
-        return found
-
-    # -- one record ----------------------------------------------------------------------------
-    def add(self, position: int, values: Values | str) -> None:
-        if isinstance(values, str):
-            self.fail(position, values)
-            return
-        keys = self.keys_for(tuple(values))
-        before = self.error_count
-        content = self._content(position, values, keys)
-        sender = self._sender(position, values, keys)
-        recipients = self._recipients(position, values, keys)
-        if self.error_count > before or content is None:
-            return
-        shared, info = self._message(content)
-        for number, order_id in recipients:
-            self._keep(Row(number, shared, sender, order_id), info)
-
-    def _value(self, position: int, values: Values, key: str | None) -> str | None:
-        if key is None:
-            return None
-        try:
-            return _text(values.get(key))
-        except _Unusable as exc:
-            kind = _JSON_TYPES.get(str(exc), str(exc))
-            self.fail(position, f"{key!r} must be text, not a JSON {kind}")
-            return None
-
-    def _content(self, position: int, values: Values, keys: _Keys) -> str | None:
-        if self.template is not None:
-            if keys.content is not None and values.get(keys.content) not in (None, ""):
-                self.plan.content_ignored = True
-            content = self._fill(position, values, keys)
-            if content is None:
-                return None
-        else:
-            content = self._value(position, values, keys.content)
-            if keys.content is None:
-                self.fail(position, "no content (expected a 'content' or 'message' field)")
-                return None
-        if content is None or not content.strip():
-            self.fail(position, "the message is empty")
-            return None
-        if len(content) > self.max_chars:
-            self.fail(
-                position,
-                f"the message is {len(content):,} characters long; this provider takes at most "
-                f"{self.max_chars:,}",
-            )
-            return None
-        return content
-
-    def _fill(self, position: int, values: Values, keys: _Keys) -> str | None:
-        assert self.template is not None  # noqa: S101 - only called with a template
-        filled: dict[str, str] = {}
-        for name, key in keys.fields.items():
-            if key is None:
-                self.fail(position, f"no value for {_brace(name)}: the row has no {name!r} field")
-                continue
-            before = self.error_count
-            value = self._value(position, values, key)
-            if value is not None and value.strip():
-                filled[name] = value
-            elif self.error_count == before:
-                self.fail(position, f"no value for {_brace(name)}: {key!r} is empty")
-        if len(filled) < len(keys.fields):
-            return None
-        return self.template.fill(filled)
-
-    def _sender(self, position: int, values: Values, keys: _Keys) -> str | None:
-        sender = (self._value(position, values, keys.sender) or "").strip()
-        if not sender:
-            return self.default_sender
-        problem = sender_problem(sender)
-        if problem is not None:
-            self.fail(position, f"sender ID {_shorten(sender)!r} {problem}")
-        elif self.max_sender == 0:
-            self.fail(position, f"sender ID {_shorten(sender)!r}: this provider has no sender ID")
-        elif len(sender) > self.max_sender:
-            self.fail(
-                position,
-                f"sender ID {_shorten(sender)!r} is {len(sender)} characters long; at most "
-                f"{self.max_sender} are allowed",
-            )
-        return sender
-
-    def _recipients(
-        self, position: int, values: Values, keys: _Keys
-    ) -> list[tuple[str, str | None]]:
-        raw = self._value(position, values, keys.number)
-        if raw is None or not raw.strip():
-            self.fail(
-                position,
-                "no number (expected a 'number', 'phone' or 'mobile' field)"
-                if keys.number is None
-                else "the number is empty",
-            )
-            return []
-        pieces = [piece.strip() for piece in raw.split(",")]
-        order_ids = self._order_ids(position, values, keys, len(pieces))
-        out: list[tuple[str, str | None]] = []
-        for piece, order_id in zip(pieces, order_ids, strict=True):
-            number, reason = to_international(piece, self.country)
-            if reason is None:
-                out.append((number, order_id))
-            else:
-                self.fail(position, f"{_shorten(piece)!r} {reason}")
-        return out
-
-    def _order_ids(
-        self, position: int, values: Values, keys: _Keys, count: int
-    ) -> list[str | None]:
-        raw = (self._value(position, values, keys.order) or "").strip()
-        if not raw:
-            return [None] * count
-        ids: list[str | None] = [piece.strip() for piece in raw.split(",")]
-        if len(ids) != count:
-            plural = "number" if count == 1 else "numbers"
-            self.fail(
-                position,
-                f"{len(ids)} order ids for {count} {plural}; the counts must match",
-            )
-            return [None] * count
-        if not all(ids):
-            self.fail(position, f"an order id is empty in {_shorten(raw)!r}")
-        for order_id in ids:
-            problem = token_problem(order_id or "")
-            if problem is not None:
-                self.fail(position, f"order id {_shorten(order_id or '')!r} {problem}")
-                break
-        return ids
-
-    def _message(self, content: str) -> tuple[str, MessageInfo]:
-        known = self._messages.get(content)
-        if known is None:
-            known = self._messages[content] = (content, analyze(content))
-        return known
-
-    def _keep(self, row: Row, info: MessageInfo) -> None:
-        key = (int(row.number), row.content)
-        if key in self._seen:
-            self.plan.duplicates += 1
-            return
-        self._seen.add(key)
-        self.plan.rows.append(row)
-        self.plan.segments += info.segments
-        self._encodings[info.encoding] += 1
-
-    def finish(self) -> Plan:
-        if self.error_count:
-            raise InputError(self.report(), hint="nothing was sent")
-        if not self.plan.rows:
-            raise InputError(f"{self.source.name} has no messages to send")
-        self.plan.messages = len(self._messages)
-        self.plan.encodings = dict(self._encodings)
-        return self.plan
 
 
 def build_plan(
@@ -762,7 +329,7 @@ def build_plan(
 ) -> Plan:
     """Every row read, filled and checked. Any problem raises InputError listing the first
     20 (with file line or element) and the count: nothing may be sent from a bad batch."""
-    builder = _Builder(
+    builder = Builder(
         source,
         template=template,
         default_sender=default_sender,
@@ -774,92 +341,7 @@ def build_plan(
         builder.check_columns(source.columns)
         if template is not None and builder.keys_for(source.columns).content is not None:
             builder.plan.content_ignored = True
-    for position, values in source.records:
-        builder.add(position, values)
+    builder.add_all(source.records)
     return builder.finish()
 
 
-# --- requests ---------------------------------------------------------------------------------
-
-
-def request_count(rows: Sequence[Row], cap: int, *, mixed: bool = True) -> int:
-    """How many requests chunks() makes, without building them."""
-    if mixed:
-        return -(-len(rows) // cap)
-    return sum(-(-len(members) // cap) for members in _groups(rows).values())
-
-
-def _group_key(row: Row) -> tuple[str, str | None, bool]:
-    # An element's orderId must cover all its numbers or none, so rows with and without
-    # one never share an element.
-    return row.content, row.sender_id, row.order_id is not None
-
-
-def _groups(rows: Sequence[Row]) -> dict[tuple[str, str | None, bool], list[int]]:
-    groups: dict[tuple[str, str | None, bool], list[int]] = {}
-    for index, row in enumerate(rows):
-        groups.setdefault(_group_key(row), []).append(index)
-    return groups
-
-
-def chunks(rows: Sequence[Row], cap: int, *, mixed: bool = True) -> Iterator[Chunk]:
-    """Requests of at most `cap` numbers. Rows with one content and sender stay together (one
-    element), in order of first appearance; a group is split only where a request is full, so
-    there are as few requests as the numbers allow. `mixed=False` gives every group requests
-    of its own (one element each), for gateways whose "batch" is one call per element."""
-    if cap < 1:
-        raise ValueError("cap must be at least 1")
-    index = 0
-    current: list[int] = []
-    for members in _groups(rows).values():
-        if current and not mixed:
-            yield _chunk(index, rows, current)
-            index, current = index + 1, []
-        start = 0
-        while start < len(members):
-            taken = members[start : start + cap - len(current)]
-            current.extend(taken)
-            start += len(taken)
-            if len(current) >= cap:
-                yield _chunk(index, rows, current)
-                index, current = index + 1, []
-    if current:
-        yield _chunk(index, rows, current)
-
-
-def _chunk(index: int, rows: Sequence[Row], members: list[int]) -> Chunk:
-    picked = [rows[i] for i in members]
-    has_ids = any(row.order_id is not None for row in picked)
-    return Chunk(
-        index=index,
-        numbers=[row.number for row in picked],
-        # Chunk.order_ids is one str per number: "" marks a row without one.
-        order_ids=[row.order_id or "" for row in picked] if has_ids else None,
-        contents=[row.content for row in picked],
-        sender_ids=[row.sender_id for row in picked],
-    )
-
-
-def elements(chunk: Chunk, max_per_element: int) -> list[BatchElement]:
-    """The chunk as batch elements, in the chunk's number order (so the gateway's answer,
-    which follows the elements, lines up with chunk.numbers)."""
-    if chunk.contents is None or chunk.sender_ids is None:
-        raise ValueError("not a batch chunk: it has no per-number contents")
-    ids = chunk.order_ids
-    groups: dict[tuple[str, str | None, bool], list[int]] = {}
-    for i, content in enumerate(chunk.contents):
-        has_id = bool(ids and ids[i])
-        groups.setdefault((content, chunk.sender_ids[i], has_id), []).append(i)
-    out: list[BatchElement] = []
-    for (content, sender, has_id), members in groups.items():
-        for start in range(0, len(members), max_per_element):
-            part = members[start : start + max_per_element]
-            out.append(
-                BatchElement(
-                    numbers=tuple(chunk.numbers[i] for i in part),
-                    content=content,
-                    sender_id=sender,
-                    order_ids=tuple(ids[i] for i in part) if ids and has_id else None,
-                )
-            )
-    return out

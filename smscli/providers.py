@@ -1,12 +1,12 @@
 """From a resolved profile to a gateway client. The only place that knows which class serves
-which provider, so commands stay provider-agnostic; and what a client can do beyond the
-Gateway protocol (scheduled sending, warnings for the user)."""
+which provider, so commands stay provider-agnostic; and scheduled sending (`--at`) for a
+client that declares it can."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from smscli.errors import ConfigError, NotSupported
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         Gateway,
         PlannedRequest,
         ReportResult,
+        SchedulingGateway,
         SendResult,
         Trace,
     )
@@ -29,11 +30,7 @@ if TYPE_CHECKING:
 V3_PROVIDERS = ("laaffic", "onbuka", "itniotech")
 # The in-process sandbox needs a URL for httpx to route to its MockTransport; never resolved.
 SANDBOX_URL = "https://sandbox.smscli.invalid/v3"
-# Enough simulated credit for a million messages, so trying a bulk send does not run dry.
-SANDBOX_BALANCE = "10000.0000"
-# The same for the mobset sandbox, whose balance is a number of messages.
 MOBSET_SANDBOX_URL = "https://sandbox-mobset.smscli.invalid/SDK3/SMS"
-MOBSET_SANDBOX_BALANCE = 1_000_000
 
 
 def is_sandbox(profile: ResolvedProfile) -> bool:
@@ -41,46 +38,26 @@ def is_sandbox(profile: ResolvedProfile) -> bool:
     return profile.provider in ("sandbox", "sandbox-mobset")
 
 
-def client_warnings(gateway: object) -> tuple[str, ...]:
-    """What a client wants the user told once per command (mobset: plain HTTP, a corp_id on
-    the wrong host). Clients never print: the command shows these on stderr."""
-    found = getattr(gateway, "warnings", ())
-    if isinstance(found, str):
-        return (found,)
-    return tuple(str(w) for w in found) if isinstance(found, tuple | list) else ()
-
-
 # -- scheduled sending (`send --at`) ------------------------------------------------------------
 
 
-def can_schedule(gateway: Gateway) -> bool:
-    """True when the client's send and plan_send take `at` (mobset's TimerSend)."""
-    import inspect
-
-    try:
-        return all(
-            "at" in inspect.signature(method).parameters
-            for method in (gateway.send, gateway.plan_send)
-        )
-    except (TypeError, ValueError):
-        return False
-
-
 def scheduled(gateway: Gateway, at: datetime) -> Gateway:
-    """The gateway with every send (and planned send) scheduled for `at`. UsageError (exit 2)
-    when the provider has no scheduled sending (v3), so nothing goes out at the wrong time."""
-    if not can_schedule(gateway):
+    """The gateway with every send (and planned send) scheduled for `at`. NotSupported (exit 2)
+    when the provider declares no scheduled sending (v3), so nothing goes out at the wrong
+    time."""
+    if not gateway.can_schedule:
         raise NotSupported(
             "scheduled sending is not supported by this provider",
             hint=f"drop --at ({gateway.name} sends at once)",
         )
-    return _Scheduled(gateway, at)
+    return _Scheduled(cast("SchedulingGateway", gateway), at)
 
 
 class _Scheduled:
-    """A Gateway whose sends carry `at`. Anything else is the wrapped client's own."""
+    """A Gateway whose sends carry `at`. Anything else is the wrapped client's own (the
+    queue calls of a report drain included)."""
 
-    def __init__(self, gateway: Gateway, at: datetime) -> None:
+    def __init__(self, gateway: SchedulingGateway, at: datetime) -> None:
         self._gateway = gateway
         self.at = at
         self.name = gateway.name
@@ -89,7 +66,15 @@ class _Scheduled:
         self.max_ids_per_report = gateway.max_ids_per_report
         self.max_sender_id = gateway.max_sender_id
         self.report_mode = gateway.report_mode
-        self.warnings = client_warnings(gateway)
+        self.can_schedule = True
+        self.multi_content = False  # one scheduled request per content, never a batch call
+        self.balance_unit = gateway.balance_unit
+        self.warnings = gateway.warnings
+
+    @property
+    def clock_offset(self) -> float:
+        # The client's own: it changes when the gateway says this machine's clock is off.
+        return self._gateway.clock_offset
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._gateway, name)
@@ -102,8 +87,9 @@ class _Scheduled:
         sender_id: str | None = None,
         order_ids: Sequence[str] | None = None,
     ) -> PlannedRequest:
-        plan: Callable[..., PlannedRequest] = self._gateway.plan_send
-        return plan(numbers, content, sender_id=sender_id, order_ids=order_ids, at=self.at)
+        return self._gateway.plan_send(
+            numbers, content, sender_id=sender_id, order_ids=order_ids, at=self.at
+        )
 
     def send(
         self,
@@ -113,8 +99,14 @@ class _Scheduled:
         sender_id: str | None = None,
         order_ids: Sequence[str] | None = None,
     ) -> SendResult:
-        send: Callable[..., SendResult] = self._gateway.send
-        return send(numbers, content, sender_id=sender_id, order_ids=order_ids, at=self.at)
+        return self._gateway.send(
+            numbers, content, sender_id=sender_id, order_ids=order_ids, at=self.at
+        )
+
+    def plan_batch(self, elements: Sequence[BatchElement]) -> PlannedRequest:
+        from smscli.gateways.base import plan_one_element
+
+        return plan_one_element(self, elements)
 
     def send_batch(self, elements: Sequence[BatchElement]) -> SendResult:
         # Never fall through to the client's unscheduled batch call.
@@ -177,7 +169,7 @@ def _quirks(profile: ResolvedProfile) -> tuple[str, ...]:
     SMSCLI_SANDBOX_QUIRKS."""
     import os
 
-    from smscli.gateways.quirks import parse
+    from smscli.sandbox.quirks import parse
 
     given = [profile.get_str("sandbox_quirks") or "", os.environ.get("SMSCLI_SANDBOX_QUIRKS", "")]
     try:
@@ -193,19 +185,16 @@ def _sandbox_client(
     transport: httpx.BaseTransport | None,
     timeout: float,
 ) -> V3Client:
-    from smscli.gateways import sandbox
     from smscli.gateways.v3 import V3Client
+    from smscli.sandbox import v3 as sandbox
+    from smscli.sandbox.local import open_v3
     from smscli.settings import data_dir
 
     base_url = profile.get_str("base_url")
     if transport is None and not base_url:
         # No base_url: simulate in-process, state kept in the data dir so that `report` in a
         # later process sees what `send` did.
-        transport = sandbox.Sandbox(
-            data_dir() / "sandbox",
-            balance=SANDBOX_BALANCE,
-            quirks=_quirks(profile),
-        ).transport()
+        transport = open_v3(data_dir(), quirks=_quirks(profile)).transport()
     return V3Client(
         api_key=profile.get_str("api_key") or sandbox.SANDBOX_API_KEY,
         api_secret=profile.get_str("api_secret") or sandbox.SANDBOX_API_SECRET,
@@ -224,8 +213,9 @@ def _mobset_sandbox_client(
     transport: httpx.BaseTransport | None,
     timeout: float,
 ) -> MobsetClient:
-    from smscli.gateways import mobset_sandbox
     from smscli.gateways.mobset import MobsetClient
+    from smscli.sandbox import mobset as mobset_sandbox
+    from smscli.sandbox.local import open_mobset
     from smscli.settings import data_dir
 
     base_url = profile.get_str("base_url")
@@ -235,12 +225,11 @@ def _mobset_sandbox_client(
     if transport is None and not base_url:
         # In-process, with state in the data dir so a later process pulls the reports of an
         # earlier send. It takes the profile's credentials, if any, so they always match.
-        transport = mobset_sandbox.MobsetSandbox(
-            data_dir() / "sandbox-mobset",
+        transport = open_mobset(
+            data_dir(),
             corp_id=corp_id,
             login_name=login_name,
             password=password,
-            balance=MOBSET_SANDBOX_BALANCE,
             quirks=_quirks(profile),
         ).transport()
     return MobsetClient(

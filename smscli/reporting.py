@@ -36,7 +36,7 @@ from smscli.errors import (
     SmsCliError,
     UsageError,
 )
-from smscli.gateways.base import DeliveryStatus, RawAnswer, Report, ReportResult
+from smscli.gateways.base import DeliveryStatus, RawAnswer, Report, ReportMode, ReportResult
 from smscli.message import plural
 from smscli.rows import STATE_WORDS, delivery_detail
 from smscli.sending import RetryPolicy
@@ -393,7 +393,7 @@ def ids_from_history(store: Store, selection: HistorySelection, profile: str) ->
 def _read_ids(path: str, stdin: TextIO | None) -> str:
     # The one "file or stdin" reader of send -f and batch: encodings, NUL bytes and endless
     # lines are refused with the line number.
-    from smscli.textinput import open_lines
+    from smscli.readers import open_lines
 
     with open_lines(path, stdin, what="file") as reader:
         return "".join(reader)
@@ -956,7 +956,7 @@ def reread_kept(source: QueueSource, keeper: RawKeeper, save: OnReports) -> int:
 
 def as_queue(gateway: object) -> QueueSource | None:
     """The gateway as a queue source when its reports come from a queue, else None."""
-    if getattr(gateway, "report_mode", "query") == "queue" and isinstance(gateway, QueueSource):
+    if isinstance(gateway, QueueSource) and gateway.report_mode == ReportMode.QUEUE:
         return gateway
     return None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
-from smscli import settings
+from smscli import configfile, profilekeys
 from smscli.errors import ConfigError
 
 SERVICE = "smscli"
@@ -95,7 +95,7 @@ def delete(profile: str, key: str) -> bool:
 def secret_keys(provider: str | None) -> list[str]:
     return [
         k.name
-        for k in settings.KEYS.values()
+        for k in profilekeys.KEYS.values()
         if k.secret and (provider is None or provider in k.providers)
     ]
 
@@ -119,24 +119,24 @@ def _table(data: dict[str, Any], name: str, path: pathlib.Path) -> dict[str, Any
 def store(name: str, key: str, value: str, *, path: pathlib.Path | None = None) -> str:
     """Save a secret where the profile keeps its secrets; a profile that has not chosen yet
     uses the keyring when one is available, else the file. Returns where it went."""
-    path = path or settings.config_path()
-    data = settings.read_config_for_update(path)
+    path = path or configfile.config_path()
+    data = configfile.read_config_for_update(path)
     profiles = data.get("profiles")
     if not isinstance(profiles, dict) or not isinstance(profiles.get(name), dict):
         # No saved profile yet: set_value explains (or saves the built-in sandbox one).
-        settings.set_value(name, key, value, path=path)
+        configfile.set_value(name, key, value, path=path)
         return FILE
     table = _table(data, name, path)
     chosen = table.get(WHERE_KEY)
     use_keyring = chosen == KEYRING or (chosen is None and available())
     if not use_keyring:
-        settings.set_value(name, key, value, path=path)
+        configfile.set_value(name, key, value, path=path)
         return FILE
-    settings.key_info(key)  # a known key, checked like any other before it is stored
+    profilekeys.key_info(key)  # a known key, checked like any other before it is stored
     put(name, key, value)
     table[WHERE_KEY] = KEYRING
     table.pop(key, None)  # an older copy in the file would shadow the keyring's
-    settings.save_config(path, data)
+    configfile.save_config(path, data)
     return KEYRING
 
 
@@ -144,8 +144,8 @@ def move(name: str, to: str, *, path: pathlib.Path | None = None) -> list[str]:
     """Move every secret of a profile into the keyring or back into the file; returns the
     keys moved. Each secret is written (and read back) at its destination before the source
     copy is removed, so an interruption leaves it in both places, never in neither."""
-    path = path or settings.config_path()
-    data = settings.read_config_for_update(path)
+    path = path or configfile.config_path()
+    data = configfile.read_config_for_update(path)
     table = _table(data, name, path)
     provider = table.get("provider") if isinstance(table.get("provider"), str) else None
     moved = []
@@ -164,7 +164,7 @@ def move(name: str, to: str, *, path: pathlib.Path | None = None) -> list[str]:
         for key in moved:
             del table[key]
         table[WHERE_KEY] = KEYRING
-        settings.save_config(path, data)
+        configfile.save_config(path, data)
         return moved
     values = {}
     if where(table) == KEYRING:
@@ -174,7 +174,7 @@ def move(name: str, to: str, *, path: pathlib.Path | None = None) -> list[str]:
                 values[key] = value
     table.update(values)
     table[WHERE_KEY] = FILE
-    settings.save_config(path, data)
+    configfile.save_config(path, data)
     for key in values:
         delete(name, key)
         moved.append(key)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from smscli.gateways.loopback import DropConnection, LoopbackServer
-from smscli.gateways.sandbox import Sandbox
+from smscli.sandbox.loopback import DropConnection, LoopbackServer
+from smscli.sandbox.v3 import Sandbox
 
 Fault = Callable[[httpx.Request, "FakeGateway"], httpx.Response]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from collections import Counter
@@ -11,20 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smscli.batchfile import (
-    Format,
-    Plan,
-    Row,
-    Source,
-    build_plan,
-    choose_format,
-    chunks,
-    elements,
-    open_source,
-    parse_template,
-    read_source,
-    request_count,
-)
+from smscli.batchfile import Format, Source, build_plan, choose_format, open_source, read_source
+from smscli.batchplan import Plan, Row
+from smscli.batchrequests import chunks, elements, request_count
+from smscli.batchtemplate import parse_template
 from smscli.errors import InputError, UsageError
 
 A, B, C = "447700900123", "447700900124", "447700900125"
@@ -518,3 +509,69 @@ def test_unmixed_chunks_hold_one_content_each() -> None:
     assert [c.index for c in out] == [0, 1, 2]
     assert request_count(rows, 3, mixed=False) == 3
     assert all(len(elements(c, 3)) == 1 for c in out)
+
+
+# --- the CSV fast path ---------------------------------------------------------------------------
+# CSV rows without a template are planned by column index (batchplan.Builder._add_cells); every
+# row it does not settle goes the general way. The same rows written as JSONL take only the
+# general way, so the two must give the same plan, or the same problems at the same rows.
+
+_CELLS = {
+    "number": st.sampled_from(
+        [A, B, C, A, B, "+44 7700 900126", " 447700900127", "12345", "", f"{A},{B}", "0447700"]
+    ),
+    "content": st.sampled_from(["Hello", "Hello", "Bye", "Grüße €", "", "   ", "x" * 30, "a,b"]),
+    "sender_id": st.sampled_from(["", "", "ACME", "ACME", " ACME ", "bad sender!", "LONGSENDER12"]),
+    "order_id": st.sampled_from(["", "", "", "o1", "o1,o2", " "]),
+}
+
+
+def _outcome(text: str, fmt: Format, shift: int) -> object:
+    try:
+        p = build_plan(
+            read_source(io.StringIO(text, newline=""), fmt, "b"),
+            default_sender="DFLT",
+            max_chars=20,
+            max_sender=11,
+        )
+    except InputError as exc:
+        # "b line N: problem" with N counted the JSONL way (no header line).
+        lines = exc.message.splitlines()
+        return [
+            line.replace(f"b line {int(n)}:", f"b line {int(n) - shift}:", 1)
+            if (n := line.split("b line ", 1)[-1].split(":", 1)[0]).isdigit()
+            else line
+            for line in lines
+        ]
+    return (p.rows, p.duplicates, p.messages, p.segments, p.encodings)
+
+
+@given(
+    st.lists(st.fixed_dictionaries(_CELLS), min_size=1, max_size=25),
+    st.sampled_from([("number", "content"), ("number", "content", "sender_id", "order_id")]),
+)
+def test_csv_rows_plan_exactly_as_the_general_path_does(
+    rows: list[dict[str, str]], columns: tuple[str, ...]
+) -> None:
+    # A row with every cell blank is skipped in CSV (a spreadsheet's empty line), not in JSONL.
+    rows = [row for row in rows if any(row[c].strip() for c in columns)]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([row[c] for c in columns] for row in rows)
+    jsonl = "".join(json.dumps({c: row[c] for c in columns}) + "\n" for row in rows)
+    assert _outcome(out.getvalue(), Format.CSV, 1) == _outcome(jsonl, Format.JSONL, 0)
+
+
+def test_csv_fast_path_keeps_duplicates_senders_and_counts() -> None:
+    text = (
+        "number,content,sender_id\n"
+        f"{A},Hello,ACME\n{A},Hello,ACME\n{B},Hello,\n{B},Hello,ACME\n{A},Bye,ACME\n"
+    )
+    p = plan(text, sender="DFLT")
+    assert p.rows == [
+        Row(A, "Hello", "ACME", None),
+        Row(B, "Hello", "DFLT", None),
+        Row(A, "Bye", "ACME", None),
+    ]
+    assert (p.duplicates, p.messages, p.segments, p.encodings) == (2, 2, 3, {"GSM-7": 3})

@@ -108,7 +108,7 @@ def test_clock_offset_is_corrected_and_reported(tmp_path: Path) -> None:
         response.headers["Date"] = formatdate(time.time() + ahead, usegmt=True)
         return response
 
-    from smscli.gateways.loopback import LoopbackServer
+    from smscli.sandbox.loopback import LoopbackServer
 
     server = LoopbackServer(dated).start()
     try:

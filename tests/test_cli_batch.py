@@ -561,27 +561,31 @@ def test_packing_follows_the_gateway() -> None:
 
     from smscli.cli.batch import Packing
 
-    v3 = SimpleNamespace(name="v3", max_numbers_per_send=1000)
+    v3 = SimpleNamespace(name="v3", max_numbers_per_send=1000, multi_content=True)
     assert Packing.for_gateway(v3, 2500) == Packing(2500, 1000, mixed=True)  # type: ignore[arg-type]
-    per_call = SimpleNamespace(name="mobset", max_numbers_per_send=50)
+    per_call = SimpleNamespace(name="mobset", max_numbers_per_send=50, multi_content=False)
     assert Packing.for_gateway(per_call, 1000) == Packing(50, 50, mixed=False)  # type: ignore[arg-type]
 
 
-def test_dry_run_without_plan_batch_plans_each_element_as_a_send() -> None:
+def test_dry_run_without_multi_content_plans_each_element_as_a_send() -> None:
     from smscli.cli.batch import _planned
     from smscli.errors import NotSupported
-    from smscli.gateways.base import BatchElement, PlannedRequest
+    from smscli.gateways.base import BatchElement, PlannedRequest, plan_one_element
 
     class PerCall:
         name = "percall"
+        multi_content = False
 
         def plan_send(self, numbers: Any, content: str, **kw: Any) -> PlannedRequest:
             return PlannedRequest("POST", "u", {}, {"n": ",".join(numbers), "c": content, **kw})
 
+        def plan_batch(self, elements: Any) -> PlannedRequest:
+            return plan_one_element(self, elements)  # type: ignore[arg-type]
+
     one = BatchElement((A, B), "hi", None, ("1", "2"))
     planned = _planned(PerCall(), [one])  # type: ignore[arg-type]
     assert planned.body == {"n": f"{A},{B}", "c": "hi", "sender_id": None, "order_ids": ("1", "2")}
-    with pytest.raises(NotSupported):
+    with pytest.raises(NotSupported, match="cannot show a multi-content request"):
         _planned(PerCall(), [one, one])  # type: ignore[arg-type]
 
 

@@ -22,16 +22,16 @@ from typer.testing import CliRunner
 
 from smscli.cli import app
 from smscli.errors import NotSupported, UsageError
-from smscli.gateways.loopback import LoopbackServer
 from smscli.gateways.mobset import MobsetClient
-from smscli.gateways.mobset_sandbox import (
+from smscli.providers import scheduled
+from smscli.sandbox.loopback import LoopbackServer
+from smscli.sandbox.mobset import (
     MOBSET_SANDBOX_CORP_ID,
     MOBSET_SANDBOX_LOGIN_NAME,
     MOBSET_SANDBOX_PASSWORD,
     MobsetSandbox,
-    RecordedRequest,
 )
-from smscli.providers import can_schedule, scheduled
+from smscli.sandbox.mobset_wire import RecordedRequest
 from smscli.timeparse import describe_at, parse_at
 from tests.fakes import FakeGateway, write_profile
 
@@ -429,8 +429,13 @@ def test_scheduled_wraps_only_gateways_that_take_at(tmp_path: Path) -> None:
             password=PASSWORD,
             transport=sandbox.transport(),
         )
-        assert can_schedule(client)
+        assert client.can_schedule and not v3.can_schedule
         wrapped = scheduled(client, at)
+        # The wrapper declares what the client does, and follows its learnt clock.
+        assert (wrapped.report_mode, wrapped.multi_content) == ("queue", False)
+        client.clock_offset = 120.0
+        assert wrapped.clock_offset == 120.0
+        client.clock_offset = 0.0
         assert (wrapped.name, wrapped.max_numbers_per_send, wrapped.max_sender_id) == (
             "mobset",
             50,

@@ -34,14 +34,14 @@ from smscli.cli.send import _exit_code
 from smscli.errors import ExitCode, SmsCliError
 from smscli.gateways.base import BatchElement, ReportResult, SendResult
 from smscli.gateways.mobset import MobsetClient
-from smscli.gateways.mobset_sandbox import (
+from smscli.gateways.v3 import V3Client
+from smscli.history.raw import RawKeeper
+from smscli.history.store import Store
+from smscli.sandbox.mobset import (
     MOBSET_SANDBOX_CORP_ID,
     MOBSET_SANDBOX_LOGIN_NAME,
     MOBSET_SANDBOX_PASSWORD,
 )
-from smscli.gateways.v3 import V3Client
-from smscli.history.raw import RawKeeper
-from smscli.history.store import Store
 from smscli.sending import Chunk, RetryPolicy, RunResult, attempt_chunk, rows_for, tally
 
 CORPUS = Path(__file__).with_name("corpus")

@@ -19,7 +19,7 @@ from urllib.parse import quote_plus
 
 import pytest
 
-from smscli.gateways.mobset_sandbox import (
+from smscli.sandbox.mobset import (
     MOBSET_SANDBOX_CORP_ID,
     MOBSET_SANDBOX_LOGIN_NAME,
     MOBSET_SANDBOX_PASSWORD,

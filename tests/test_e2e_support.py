@@ -22,9 +22,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from smscli.gateways.loopback import LoopbackServer
-from smscli.gateways.mobset_sandbox import MobsetSandbox
-from smscli.gateways.sandbox import Sandbox
+from smscli.sandbox.loopback import LoopbackServer
+from smscli.sandbox.mobset import MobsetSandbox
+from smscli.sandbox.v3 import Sandbox
 from tests.fakes import write_profile
 from tests.test_cli_mobset import write_mobset_profile
 

@@ -24,7 +24,7 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smscli.settings import KEYS, PROVIDERS
+from smscli.profilekeys import KEYS, PROVIDERS
 from tests.fakes import FakeGateway, write_profile
 from tests.inprocess import FAKE_URL, assert_clean, fresh_gateway, invoke, routed
 

@@ -27,14 +27,13 @@ from smscli.errors import (
 from smscli.gateways import mobset_codes
 from smscli.gateways.base import BatchElement, DeliveryStatus
 from smscli.gateways.mobset import (
-    BEIJING,
     BatchInterrupted,
     MobsetClient,
-    UntrackedSend,
     beijing_timestamp,
-    default_endpoint,
     secret_key,
 )
+from smscli.gateways.mobset_answers import BEIJING, UntrackedSend
+from smscli.gateways.mobset_endpoint import default_endpoint
 
 CORP, LOGIN, PASSWORD = "100000", "fuyj", "pa$$-wörd"
 # The documentation's sample request was signed at 2023-09-19 15:21:20 Beijing time.
@@ -267,6 +266,19 @@ def test_limits_and_modes() -> None:
     assert (gw.name, gw.report_mode) == ("mobset", "queue")
     assert (gw.max_numbers_per_send, gw.max_content_chars, gw.max_ids_per_report) == (50, 900, 50)
     assert gw.max_sender_id == 0
+    # Declared, so callers never probe the client (issue 12).
+    assert gw.can_schedule and not gw.multi_content
+    assert (gw.balance_unit, gw.clock_offset) == ("messages", 0.0)
+
+
+def test_plan_batch_is_one_smssend_per_element() -> None:
+    gw = client(answer({}))
+    one = BatchElement(("8613800000001",), "hi")
+    planned = gw.plan_batch([one])
+    assert planned.body["Methods"] == "SmsSend" and planned.body["SecretKey"] == "<hidden>"
+    assert planned.body["PhoneNumbers"] == "8613800000001"
+    with pytest.raises(NotSupported, match="cannot show a multi-content request"):
+        gw.plan_batch([one, one])
 
 
 # -- send results --------------------------------------------------------------------------

@@ -23,16 +23,15 @@ import pytest
 from smscli import providers, settings
 from smscli.errors import ConfigError, ErrorKind, ExitCode, GatewayError
 from smscli.gateways.base import DeliveryStatus
-from smscli.gateways.loopback import LoopbackServer
 from smscli.gateways.mobset import MobsetClient, beijing_timestamp
-from smscli.gateways.mobset_sandbox import (
-    MAGIC_CONTENT,
-    MESSAGES,
+from smscli.sandbox.loopback import LoopbackServer
+from smscli.sandbox.mobset import (
     MOBSET_SANDBOX_CORP_ID,
     MOBSET_SANDBOX_LOGIN_NAME,
     MOBSET_SANDBOX_PASSWORD,
     MobsetSandbox,
 )
+from smscli.sandbox.mobset_wire import MAGIC_CONTENT, MESSAGES
 
 URL = "https://sms.mobset.com:843/SDK3/SMS"
 T0 = 1_790_000_000.0  # 2026-09-21 22:13:20 Beijing time
@@ -497,7 +496,7 @@ _PROCESS_SCRIPT = textwrap.dedent(
     import json, pathlib, sys, time
     import httpx
     from smscli.gateways.mobset import MobsetClient
-    from smscli.gateways.mobset_sandbox import MobsetSandbox
+    from smscli.sandbox.mobset import MobsetSandbox
     sb = MobsetSandbox(pathlib.Path(sys.argv[1]), delivery_delay=0)
     gw = MobsetClient(corp_id="100000", login_name="sandbox", password="sandbox-password",
                       base_url="https://sb.test", transport=sb.transport())

@@ -13,18 +13,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from smscli.errors import InputError
-from smscli.numbers import (
-    _TRUNK_MARK,
-    STARTS_WITH_ZERO,
-    BadNumber,
-    NumberCollector,
-    RawNumber,
-    check,
-    normalize,
-    numbers_from_args,
-    numbers_from_lines,
-    open_input,
-)
+from smscli.numberfile import RawNumber, numbers_from_args, numbers_from_lines, open_input
+from smscli.numberlist import BadNumber, NumberCollector
+from smscli.numbers import _TRUNK_MARK, STARTS_WITH_ZERO, check, normalize
 
 VALID = "6281211111111"
 
@@ -556,3 +547,63 @@ def test_block_path_keeps_a_single_column_header_out() -> None:
     collector = _collect_blocks("Phone\r\n447000000001\r\n447000000002")
     assert list(collector.valid) == ["447000000001", "447000000002"]
     assert collector.bad_count == 0
+
+
+# --- normalize_lines: a block of lines at once ----------------------------------------------------
+
+_PIECES = st.sampled_from(
+    ["+", "00", "0", " ", "-", ".", "/", ")", "\u00a0", "\t", ",", "#", "(", "|", "é"]
+)
+_LINE = st.lists(_PIECES | st.sampled_from("123456789"), max_size=22).map("".join)
+
+
+@given(st.lists(_LINE, max_size=6))
+def test_normalize_lines_agrees_with_each_line_normalised(bodies: list[str]) -> None:
+    from smscli.numbers import normalize_lines
+
+    lines = [body + "\n" for body in bodies]
+    keys = normalize_lines(lines)
+    one_by_one = [normalize(line) for line in lines]
+    every_valid = all(check(n) is None for n in one_by_one)
+    simple = all(
+        line.isascii() and not any(c in line for c in ",;\t#(|") for line in lines
+    )
+    if keys is not None:
+        assert every_valid and keys == [int(n) for n in one_by_one]
+    else:
+        assert not (every_valid and simple) or not lines
+
+
+def test_normalize_lines_cleans_what_people_write() -> None:
+    from smscli.numbers import normalize_lines
+
+    lines = ["+44 7700 900123\n", "0044-7700-900124\r\n", "+00 44.7700.900125", "447700900126\n"]
+    assert normalize_lines(lines) == [447700900123, 447700900124, 447700900125, 447700900126]
+    assert normalize_lines(["+44 7700 900123\n", "\n"]) is None  # a blank line: the usual way
+    assert normalize_lines(["+44 (0) 7700 900123\n"]) is None  # the trunk mark: the usual way
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["", "+", "00", "+00", " + "]),
+            st.integers(10**5, 10**15 - 1),
+            st.sampled_from(["", " ", "-", ".", "/", "\t "]),
+            st.sampled_from(["\n", "\r\n", ""]),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_normalize_lines_takes_decorated_valid_numbers(
+    parts: list[tuple[str, int, str, str]],
+) -> None:
+    from smscli.numbers import normalize_lines
+
+    lines = [
+        prefix + sep.join([str(n)[:3], str(n)[3:]]) + end
+        for prefix, n, sep, end in parts
+        if "\t" not in sep  # a tab is a delimiter: two numbers, the usual way
+    ]
+    if lines:
+        assert normalize_lines(lines) == [int(normalize(line)) for line in lines]

@@ -18,16 +18,16 @@ from typer.testing import CliRunner
 
 from smscli import reporting
 from smscli.cli import app
-from smscli.gateways.loopback import LoopbackServer
 from smscli.gateways.mobset import MobsetClient
-from smscli.gateways.mobset_sandbox import (
+from smscli.history.db import StoreError
+from smscli.history.store import Store
+from smscli.sandbox.loopback import LoopbackServer
+from smscli.sandbox.mobset import (
     MOBSET_SANDBOX_CORP_ID,
     MOBSET_SANDBOX_LOGIN_NAME,
     MOBSET_SANDBOX_PASSWORD,
     MobsetSandbox,
 )
-from smscli.history.db import StoreError
-from smscli.history.store import Store
 from smscli.sending import RetryPolicy
 
 runner = CliRunner()

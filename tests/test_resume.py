@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 
 from smscli.cli import app
 from smscli.gateways.base import SendResult, Submitted
-from smscli.gateways.loopback import LoopbackServer
 from smscli.history.db import StoreError
+from smscli.sandbox.loopback import LoopbackServer
 from smscli.sending import Chunk, ChunkOutcome, ChunkState, chunked, run_chunks
 from tests.fakes import FakeGateway, after_processing, http_500, status, write_profile
 

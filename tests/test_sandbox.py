@@ -24,16 +24,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smscli.gateways import sandbox as sandbox_module
-from smscli.gateways.loopback import DropConnection, LoopbackServer
-from smscli.gateways.sandbox import (
-    MAGIC_CONTENT,
-    MAGIC_NUMBER_SUFFIXES,
+from smscli.sandbox import v3_wire
+from smscli.sandbox.common import PLATFORM_TZ
+from smscli.sandbox.loopback import DropConnection, LoopbackServer
+from smscli.sandbox.v3 import (
     SANDBOX_API_KEY,
     SANDBOX_API_SECRET,
     SANDBOX_APP_ID,
     Sandbox,
 )
+from smscli.sandbox.v3_wire import MAGIC_CONTENT, MAGIC_NUMBER_SUFFIXES, STATUS_REASONS
 
 BASE = "https://api.laaffic.com/v3"
 T0 = 1_790_000_000.0  # 2026-09-21T22:13:20+08:00
@@ -263,7 +263,7 @@ def test_response_content_type_is_json_utf8(client: httpx.Client, clock: Clock) 
 def test_send_limits(client: httpx.Client, clock: Clock, fields: dict[str, Any], code: str) -> None:
     body = {"appId": SANDBOX_APP_ID, "numbers": numbers(1), "content": "hi", **fields}
     result = post(client, clock, "/sendSms", body)
-    assert result == {"status": code, "reason": sandbox_module.STATUS_REASONS[code]}
+    assert result == {"status": code, "reason": STATUS_REASONS[code]}
 
 
 @pytest.mark.parametrize(
@@ -453,7 +453,7 @@ def test_msg_ids_are_19_digits_time_prefixed_and_increasing(
     ids = msg_ids(send(client, clock, numbers=numbers(50))) + msg_ids(
         send(client, clock, numbers=numbers(50))
     )
-    prefix = datetime.fromtimestamp(T0, sandbox_module.SANDBOX_TZ).strftime("%y%m%d%H%M%S")
+    prefix = datetime.fromtimestamp(T0, PLATFORM_TZ).strftime("%y%m%d%H%M%S")
     assert all(re.fullmatch(r"\d{19}", i) and i.startswith(prefix) for i in ids)
     assert [int(i) for i in ids] == sorted({int(i) for i in ids})
 
@@ -481,7 +481,7 @@ _PROCESS_SCRIPT = textwrap.dedent(
     """
     import hashlib, json, pathlib, sys, time
     import httpx
-    from smscli.gateways.sandbox import Sandbox
+    from smscli.sandbox.v3 import Sandbox
     sb = Sandbox(pathlib.Path(sys.argv[1]), balance="1000")
     ids = []
     with httpx.Client(transport=sb.transport()) as client:
@@ -541,7 +541,7 @@ def test_delivery_moves_from_sending_to_delivered(client: httpx.Client, clock: C
     clock.advance(0.1)
     done = report(client, clock, ids)
     assert (done["success"], done["fail"], done["sending"]) == ("2", "0", "0")
-    expected_time = datetime.fromtimestamp(T0 + 3, sandbox_module.SANDBOX_TZ).isoformat()
+    expected_time = datetime.fromtimestamp(T0 + 3, PLATFORM_TZ).isoformat()
     assert expected_time == "2026-09-21T22:13:23+08:00"
     assert [(e["msgId"], e["number"], e["status"], e["receiveTime"]) for e in done["array"]] == [
         (ids[0], "91856321412", "0", expected_time),
@@ -884,7 +884,7 @@ def test_latency_is_not_spent_holding_the_store(
         together.wait(timeout=20)
         real_sleep(seconds)
 
-    monkeypatch.setattr("smscli.gateways.sandbox.time.sleep", latency_sleep)
+    monkeypatch.setattr("smscli.sandbox.common.time.sleep", latency_sleep)
     statuses: list[str] = []
     with Sandbox(tmp_path, latency=0.01, balance="1000") as sb:
 
@@ -908,7 +908,7 @@ def test_recording_off_does_no_recording_work(
     def fail(request: httpx.Request) -> None:
         raise AssertionError("recorded")
 
-    monkeypatch.setattr(sandbox_module, "_recorded", fail)
+    monkeypatch.setattr(v3_wire, "recorded", fail)
     clock = Clock()
     with (
         Sandbox(tmp_path, clock=clock) as sb,

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from smscli.gateways.mobset_sandbox import MobsetSandbox
-from smscli.gateways.sandbox import Sandbox
+from smscli.sandbox.mobset import MobsetSandbox
+from smscli.sandbox.v3 import Sandbox
 from tests.test_mobset_sandbox import URL, common
 
 KEY, SECRET, APP = "bDqJFiq9", "7bz1lzh9", "4luaKsL2"

@@ -1,4 +1,4 @@
-"""The simulators' quirk modes (smscli.gateways.quirks): each reshapes the answers as real
+"""The simulators' quirk modes (smscli.sandbox.quirks): each reshapes the answers as real
 servers send them, and smscli's clients still reach the right verdict against them."""
 
 from __future__ import annotations
@@ -15,17 +15,17 @@ from typer.testing import CliRunner
 
 from smscli.cli import app
 from smscli.errors import GatewayError, SentWithoutIds
-from smscli.gateways import quirks
 from smscli.gateways.base import DeliveryStatus
 from smscli.gateways.mobset import MobsetClient
-from smscli.gateways.mobset_sandbox import (
+from smscli.gateways.v3 import V3Client
+from smscli.sandbox import quirks
+from smscli.sandbox.mobset import (
     MOBSET_SANDBOX_CORP_ID,
     MOBSET_SANDBOX_LOGIN_NAME,
     MOBSET_SANDBOX_PASSWORD,
     MobsetSandbox,
 )
-from smscli.gateways.sandbox import Sandbox
-from smscli.gateways.v3 import V3Client
+from smscli.sandbox.v3 import Sandbox
 
 NUMBERS = ["447700900123", "447700900124"]
 runner = CliRunner()

@@ -17,7 +17,7 @@ import keyring.errors
 import pytest
 from typer.testing import CliRunner
 
-from smscli import secrets, settings
+from smscli import configfile, profilekeys, secrets, settings
 from smscli.cli import app
 
 runner = CliRunner()
@@ -63,7 +63,7 @@ def invoke(*args: str, input: str | None = None) -> object:
 
 
 def config_file() -> dict[str, object]:
-    return tomllib.loads(settings.config_path().read_text())
+    return tomllib.loads(configfile.config_path().read_text())
 
 
 def make_profile(name: str = "prod") -> None:
@@ -84,13 +84,13 @@ def test_set_secret_goes_to_the_keyring_when_there_is_one(memory: MemoryKeyring)
     assert memory.store == {("smscli", "prod:api_secret"): SECRET}
     saved = config_file()["profiles"]["prod"]  # type: ignore[index]
     assert "api_secret" not in saved and saved["secrets"] == "keyring"
-    assert SECRET not in settings.config_path().read_text()
+    assert SECRET not in configfile.config_path().read_text()
     prof = settings.load_profile("prod")
     assert prof.get("api_secret") == SECRET
     assert prof.values["api_secret"].source == label
     shown = invoke("config", "show", "-p", "prod", "-o", "tsv")
     line = next(x for x in shown.stdout.splitlines() if x.startswith("api_secret"))  # type: ignore[attr-defined]
-    assert line.split("\t")[1:] == [settings.SECRET_MASK, label]
+    assert line.split("\t")[1:] == [profilekeys.SECRET_MASK, label]
     assert SECRET not in shown.stdout + shown.stderr  # type: ignore[attr-defined]
 
 
@@ -101,21 +101,21 @@ def test_without_a_keyring_the_secret_goes_to_the_0600_file(no_keyring: None) ->
     assert "(mode 0600)" in result.stderr  # type: ignore[attr-defined]
     saved = config_file()["profiles"]["prod"]  # type: ignore[index]
     assert saved["api_secret"] == SECRET and "secrets" not in saved
-    assert settings.config_path().stat().st_mode & 0o777 == 0o600
+    assert configfile.config_path().stat().st_mode & 0o777 == 0o600
     shown = invoke("config", "show", "-p", "prod", "-o", "tsv").stdout  # type: ignore[attr-defined]
     line = next(x for x in shown.splitlines() if x.startswith("api_secret"))
-    assert line.split("\t")[2] == f"profile prod ({settings.config_path()})"
+    assert line.split("\t")[2] == f"profile prod ({configfile.config_path()})"
 
 
 def test_move_secrets_out_of_and_back_into_the_keyring(memory: MemoryKeyring) -> None:
     make_profile()
     # Written to the file first (as by an older smscli, or on a machine without a keyring).
-    settings.set_value("prod", "api_secret", SECRET)
+    configfile.set_value("prod", "api_secret", SECRET)
     moved = invoke("config", "move-secrets", "keyring", "-p", "prod")
     assert moved.exit_code == 0, moved.stderr  # type: ignore[attr-defined]
     assert "api_secret" in moved.stderr  # type: ignore[attr-defined]
     assert memory.store == {("smscli", "prod:api_secret"): SECRET}
-    assert SECRET not in settings.config_path().read_text()
+    assert SECRET not in configfile.config_path().read_text()
     back = invoke("config", "move-secrets", "file", "-p", "prod")
     assert back.exit_code == 0, back.stderr  # type: ignore[attr-defined]
     assert memory.store == {}
@@ -129,7 +129,7 @@ def test_move_secrets_out_of_and_back_into_the_keyring(memory: MemoryKeyring) ->
 
 def test_move_to_a_keyring_that_is_not_there_is_refused(no_keyring: None) -> None:
     make_profile()
-    settings.set_value("prod", "api_secret", SECRET)
+    configfile.set_value("prod", "api_secret", SECRET)
     result = invoke("config", "move-secrets", "keyring", "-p", "prod")
     assert result.exit_code == 2
     assert "no OS keyring is available here" in result.stderr  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from smscli import settings
+from smscli import configfile, profilekeys, settings
 from smscli.errors import ConfigError, ExitCode
 
 SECRET = "S3cr3t-xyz-777"
@@ -370,15 +371,15 @@ def test_base_url_rejected(cfg: pathlib.Path, url: str) -> None:
 def test_paths_follow_env_and_platformdirs(
     cfg: pathlib.Path, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert settings.config_path() == cfg
+    assert configfile.config_path() == cfg
     monkeypatch.setenv("SMSCLI_DATA_DIR", str(tmp_path / "data"))
     assert settings.data_dir() == tmp_path / "data"
     monkeypatch.delenv("SMSCLI_CONFIG")
     monkeypatch.delenv("SMSCLI_DATA_DIR")
-    assert settings.config_path().name == "config.toml"
-    assert settings.config_path().parent.name == "smscli"
+    assert configfile.config_path().name == "config.toml"
+    assert configfile.config_path().parent.name == "smscli"
     if sys.platform.startswith("linux"):
-        assert settings.config_path() == tmp_path / "xdg-config" / "smscli" / "config.toml"
+        assert configfile.config_path() == tmp_path / "xdg-config" / "smscli" / "config.toml"
         assert settings.data_dir() == tmp_path / "xdg-data" / "smscli"
 
 
@@ -402,18 +403,18 @@ def mode(path: pathlib.Path) -> int:
 def test_save_creates_0600_file_in_0700_dir(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "new" / "dir" / "config.toml"
     data = {"default_profile": "main", "profiles": {"main": {"provider": "laaffic"}}}
-    settings.save_config(path, data)
+    configfile.save_config(path, data)
     assert mode(path) == 0o600
     assert mode(path.parent) == 0o700
-    assert settings.read_config_for_update(path) == data
+    assert configfile.read_config_for_update(path) == data
     assert [p.name for p in path.parent.iterdir()] == ["config.toml"]
 
 
 def test_save_replaces_and_tightens_an_existing_file(cfg: pathlib.Path) -> None:
     write(cfg, MAIN, mode=0o644)
-    settings.save_config(cfg, {"profiles": {}})
+    configfile.save_config(cfg, {"profiles": {}})
     assert mode(cfg) == 0o600
-    assert settings.read_config_for_update(cfg) == {"profiles": {}}
+    assert configfile.read_config_for_update(cfg) == {"profiles": {}}
 
 
 def test_save_refuses_a_symlink(tmp_path: pathlib.Path) -> None:
@@ -421,7 +422,7 @@ def test_save_refuses_a_symlink(tmp_path: pathlib.Path) -> None:
     link = tmp_path / "link.toml"
     link.symlink_to(target)
     with pytest.raises(ConfigError, match="symlink"):
-        settings.save_config(link, {"profiles": {}})
+        configfile.save_config(link, {"profiles": {}})
     assert target.read_text(encoding="utf-8") == MAIN
     assert link.is_symlink()
 
@@ -436,77 +437,77 @@ def test_failed_save_leaves_the_old_file_and_no_temp(
 
     monkeypatch.setattr(os, "fsync", broken_fsync)
     with pytest.raises(ConfigError, match=f"cannot write config file {cfg}: No space left"):
-        settings.save_config(cfg, {"profiles": {}})
+        configfile.save_config(cfg, {"profiles": {}})
     assert cfg.read_text(encoding="utf-8") == MAIN
     assert [p.name for p in cfg.parent.iterdir()] == ["config.toml"]
 
 
 def test_read_for_update(cfg: pathlib.Path) -> None:
-    assert settings.read_config_for_update(cfg) == {}
+    assert configfile.read_config_for_update(cfg) == {}
     write(cfg, "[broken\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
-        settings.read_config_for_update(cfg)
+        configfile.read_config_for_update(cfg)
 
 
 def test_write_profile_and_helpers(cfg: pathlib.Path) -> None:
-    settings.write_profile("main", {"provider": "laaffic", "api_key": API_KEY, "sender_id": None})
-    data = settings.read_config_for_update(cfg)
+    configfile.write_profile("main", {"provider": "laaffic", "api_key": API_KEY, "sender_id": None})
+    data = configfile.read_config_for_update(cfg)
     assert data == {
         "profiles": {"main": {"provider": "laaffic", "api_key": API_KEY}},
         "default_profile": "main",
     }
     with pytest.raises(ConfigError, match="already exists"):
-        settings.write_profile("main", {"provider": "onbuka"})
+        configfile.write_profile("main", {"provider": "onbuka"})
     # A second profile does not take over the default unless asked.
-    settings.write_profile("work", {"provider": "onbuka"})
-    assert settings.read_config_for_update(cfg)["default_profile"] == "main"
-    settings.write_profile("work", {"provider": "onbuka"}, force=True, make_default=True)
-    assert settings.read_config_for_update(cfg)["default_profile"] == "work"
+    configfile.write_profile("work", {"provider": "onbuka"})
+    assert configfile.read_config_for_update(cfg)["default_profile"] == "main"
+    configfile.write_profile("work", {"provider": "onbuka"}, force=True, make_default=True)
+    assert configfile.read_config_for_update(cfg)["default_profile"] == "work"
 
-    assert settings.set_value("main", "timeout", "7") == 7.0
-    assert settings.set_value("main", "history", "no") is False
-    assert settings.unset_value("main", "history") is True
-    assert settings.unset_value("main", "history") is False
+    assert configfile.set_value("main", "timeout", "7") == 7.0
+    assert configfile.set_value("main", "history", "no") is False
+    assert configfile.unset_value("main", "history") is True
+    assert configfile.unset_value("main", "history") is False
     prof = settings.load_profile("main", env={})
     assert prof.values["timeout"].value == 7.0 and prof.get("history") is True
 
-    settings.set_default("main")
-    assert settings.remove_profile("main") is True
-    assert "default_profile" not in settings.read_config_for_update(cfg)
-    assert settings.remove_profile("work") is False
+    configfile.set_default("main")
+    assert configfile.remove_profile("main") is True
+    assert "default_profile" not in configfile.read_config_for_update(cfg)
+    assert configfile.remove_profile("work") is False
     with pytest.raises(ConfigError, match="'work'"):
-        settings.remove_profile("work")
+        configfile.remove_profile("work")
     with pytest.raises(ConfigError, match="built-in"):
-        settings.remove_profile("sandbox")
+        configfile.remove_profile("sandbox")
     with pytest.raises(ConfigError, match="'ghost'"):
-        settings.set_default("ghost")
-    settings.set_default("sandbox")
+        configfile.set_default("ghost")
+    configfile.set_default("sandbox")
     assert settings.load_profile(env={}).provider == "sandbox"
     assert mode(cfg) == 0o600
 
 
 def test_set_value_creates_a_profile_only_through_its_provider(cfg: pathlib.Path) -> None:
     with pytest.raises(ConfigError, match="no profile 'new'") as info:
-        settings.set_value("new", "api_key", "k")
+        configfile.set_value("new", "api_key", "k")
     assert "smscli config set provider" in (info.value.hint or "")
-    settings.set_value("new", "provider", "onbuka")
-    settings.set_value("new", "api_key", "k")
-    assert settings.read_config_for_update(cfg)["profiles"]["new"] == {
+    configfile.set_value("new", "provider", "onbuka")
+    configfile.set_value("new", "api_key", "k")
+    assert configfile.read_config_for_update(cfg)["profiles"]["new"] == {
         "provider": "onbuka",
         "api_key": "k",
     }
     # The built-in sandbox turns into a saved one on its first set.
-    settings.set_value("sandbox", "timeout", 3)
-    assert settings.read_config_for_update(cfg)["profiles"]["sandbox"] == {
+    configfile.set_value("sandbox", "timeout", 3)
+    assert configfile.read_config_for_update(cfg)["profiles"]["sandbox"] == {
         "provider": "sandbox",
         "timeout": 3.0,
     }
     with pytest.raises(ConfigError, match="invalid profile name"):
-        settings.set_value("bad name", "provider", "laaffic")
+        configfile.set_value("bad name", "provider", "laaffic")
     with pytest.raises(ConfigError, match="unknown config key"):
-        settings.set_value("new", "colour", "blue")
+        configfile.set_value("new", "colour", "blue")
     with pytest.raises(ConfigError, match="cannot be without a provider"):
-        settings.unset_value("new", "provider")
+        configfile.unset_value("new", "provider")
 
 
 def test_list_profiles(cfg: pathlib.Path) -> None:
@@ -536,7 +537,7 @@ def test_list_profiles(cfg: pathlib.Path) -> None:
     ],
 )
 def test_parse_value(key: str, raw: object, value: object) -> None:
-    parsed = settings.parse_value(key, raw)
+    parsed = profilekeys.parse_value(key, raw)
     assert parsed == value and type(parsed) is type(value)
 
 
@@ -555,19 +556,19 @@ def test_parse_value(key: str, raw: object, value: object) -> None:
 )
 def test_parse_value_rejects(key: str, raw: object) -> None:
     with pytest.raises(ValueError):
-        settings.parse_value(key, raw)
+        profilekeys.parse_value(key, raw)
 
 
 def test_mask() -> None:
-    assert settings.mask("api_secret", SECRET) == "********"
-    assert settings.mask("api_key", API_KEY) == "bDq…q9"
-    assert settings.mask("api_key", "short") == "…"
-    assert settings.mask("app_id", "4luaKsL2") == "4luaKsL2"
-    assert settings.mask("api_secret", None) is None
+    assert profilekeys.mask("api_secret", SECRET) == "********"
+    assert profilekeys.mask("api_key", API_KEY) == "bDq…q9"
+    assert profilekeys.mask("api_key", "short") == "…"
+    assert profilekeys.mask("app_id", "4luaKsL2") == "4luaKsL2"
+    assert profilekeys.mask("api_secret", None) is None
 
 
 def test_registry_shape() -> None:
-    assert set(settings.PROVIDERS) == {
+    assert set(profilekeys.PROVIDERS) == {
         "laaffic",
         "onbuka",
         "itniotech",
@@ -575,13 +576,13 @@ def test_registry_shape() -> None:
         "mobset",
         "sandbox-mobset",
     }
-    assert settings.required_keys("laaffic") == ("api_key", "api_secret", "app_id")
-    assert settings.required_keys("sandbox") == ()
-    assert settings.required_keys("mobset") == ("corp_id", "login_name", "password")
-    assert settings.required_keys("sandbox-mobset") == ()
-    assert [k.name for k in settings.KEYS.values() if k.secret] == ["api_secret", "password"]
-    assert all(k.description for k in settings.KEYS.values())
-    assert "batch_max_numbers" in settings.keys_help()
+    assert profilekeys.required_keys("laaffic") == ("api_key", "api_secret", "app_id")
+    assert profilekeys.required_keys("sandbox") == ()
+    assert profilekeys.required_keys("mobset") == ("corp_id", "login_name", "password")
+    assert profilekeys.required_keys("sandbox-mobset") == ()
+    assert [k.name for k in profilekeys.KEYS.values() if k.secret] == ["api_secret", "password"]
+    assert all(k.description for k in profilekeys.KEYS.values())
+    assert "batch_max_numbers" in profilekeys.keys_help()
 
 
 # --------------------------------------------------------------------------- property
@@ -624,14 +625,14 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
     "drain_reports": st.booleans(),
     "sandbox_quirks": st.sampled_from(["bom", "numbers,no-credit", "gbk,repeat-reports"]),
 }
-assert set(VALUES) | {"provider"} == set(settings.KEYS)
+assert set(VALUES) | {"provider"} == set(profilekeys.KEYS)
 
 
 @st.composite
 def profiles(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     name = draw(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,15}", fullmatch=True))
-    provider = draw(st.sampled_from(sorted(settings.PROVIDERS)))
-    usable = sorted(k for k in VALUES if provider in settings.KEYS[k].providers)
+    provider = draw(st.sampled_from(sorted(profilekeys.PROVIDERS)))
+    usable = sorted(k for k in VALUES if provider in profilekeys.KEYS[k].providers)
     keys = draw(st.sets(st.sampled_from(usable)))
     values: dict[str, Any] = {"provider": provider}
     values.update({key: draw(VALUES[key]) for key in sorted(keys)})
@@ -644,18 +645,18 @@ def profiles(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
 @given(profile=profiles())
 def test_any_valid_profile_round_trips(cfg: pathlib.Path, profile: tuple[str, Any]) -> None:
     name, values = profile
-    settings.save_config(cfg, {"default_profile": name, "profiles": {name: values}})
+    configfile.save_config(cfg, {"default_profile": name, "profiles": {name: values}})
     loaded = settings.load_profile(env={})
     assert loaded.name == name and loaded.provider == values["provider"]
     assert loaded.warnings == ()
     source = f"profile {name} ({cfg})"
     for key, value in values.items():
         assert loaded.values[key] == settings.Setting(value, source)
-    assert settings.read_config_for_update(cfg) == {
+    assert configfile.read_config_for_update(cfg) == {
         "default_profile": name,
         "profiles": {name: values},
     }
-    assert tomli_w.dumps(settings.read_config_for_update(cfg)) == cfg.read_text(encoding="utf-8")
+    assert tomli_w.dumps(configfile.read_config_for_update(cfg)) == cfg.read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- mobset keys
@@ -681,9 +682,9 @@ def test_mobset_profile_resolves_and_hides_the_password(cfg: pathlib.Path) -> No
         "me",
     )
     assert prof.base_url is None  # the host follows from corp_id
-    assert settings.mask("password", prof.get("password")) == settings.SECRET_MASK
-    assert settings.mask("corp_id", "212345") == "212345"
-    assert [k.name for k in settings.keys_for("mobset") if k.credential] == [
+    assert profilekeys.mask("password", prof.get("password")) == profilekeys.SECRET_MASK
+    assert profilekeys.mask("corp_id", "212345") == "212345"
+    assert [k.name for k in profilekeys.keys_for("mobset") if k.credential] == [
         "corp_id",
         "login_name",
         "password",
@@ -733,7 +734,7 @@ def test_corp_id_must_be_digits(cfg: pathlib.Path, corp_id: str) -> None:
     exc = config_error(env={})
     assert "corp_id must be digits only" in exc.message
     with pytest.raises(ValueError, match="digits"):
-        settings.parse_value("corp_id", corp_id)
+        profilekeys.parse_value("corp_id", corp_id)
 
 
 def json_str(text: str) -> str:
@@ -748,11 +749,11 @@ def test_mobset_has_no_sender_id(cfg: pathlib.Path) -> None:
         settings.load_profile(env={}).warnings
     )
     with pytest.raises(ConfigError, match="sender_id is not used by provider mobset") as info:
-        settings.set_value("m", "sender_id", "ACME")
+        configfile.set_value("m", "sender_id", "ACME")
     assert "corp_id" in (info.value.hint or "")
     write(cfg, MAIN)
     with pytest.raises(ConfigError, match="corp_id is not used by provider laaffic"):
-        settings.set_value("main", "corp_id", "100000")
+        configfile.set_value("main", "corp_id", "100000")
 
 
 @pytest.mark.parametrize(
@@ -774,7 +775,7 @@ def test_mobset_documented_http_hosts_are_allowed(cfg: pathlib.Path, url: str) -
 )
 def test_other_plain_http_hosts_stay_refused(url: str) -> None:
     with pytest.raises(ValueError, match="must use https"):
-        settings.parse_value("base_url", url)
+        profilekeys.parse_value("base_url", url)
 
 
 def _config_cli() -> Any:
@@ -810,7 +811,7 @@ def test_config_show_and_set_for_mobset(cfg: pathlib.Path) -> None:
     result = run("show", "-p", "m", "-o", "json")
     assert result.exit_code == 0, result.output
     rows = {row["key"]: row for row in json.loads(result.stdout)}
-    assert rows["password"]["value"] == settings.SECRET_MASK
+    assert rows["password"]["value"] == profilekeys.SECRET_MASK
     assert rows["corp_id"]["value"] == "212345" and rows["login_name"]["value"] == "me"
     assert "sender_id" not in rows and "api_key" not in rows
     assert "pw-Secret-42" not in result.output
@@ -839,7 +840,7 @@ def test_config_init_for_mobset_interactively(
     result = run("init", input="\nmobset\n212345\nme\npw-Secret-42\n\n")
     assert result.exit_code == 0, result.output
     assert "pw-Secret-42" not in result.output
-    assert settings.read_config_for_update(cfg)["profiles"]["main"] == {
+    assert configfile.read_config_for_update(cfg)["profiles"]["main"] == {
         "provider": "mobset",
         "corp_id": "212345",
         "login_name": "me",
@@ -851,7 +852,7 @@ def test_config_init_for_sandbox_mobset_in_a_script(cfg: pathlib.Path) -> None:
     run = _config_cli()
     result = run("init", "-p", "play", "--provider", "sandbox-mobset")
     assert result.exit_code == 0, result.output
-    assert settings.read_config_for_update(cfg)["profiles"]["play"] == {
+    assert configfile.read_config_for_update(cfg)["profiles"]["play"] == {
         "provider": "sandbox-mobset"
     }
 
@@ -863,3 +864,16 @@ def test_data_dir_is_created_private(
     monkeypatch.setenv("SMSCLI_DATA_DIR", str(target))
     assert settings.data_dir() == target
     assert target.is_dir() and (target.stat().st_mode & 0o777) == 0o700
+
+
+def test_defaulted_settings_come_from_the_registry_and_the_profile() -> None:
+    empty = settings.ResolvedProfile("p", "laaffic", {}, Path("x"))
+    assert empty.int_setting("concurrency") == profilekeys.KEYS["concurrency"].default == 4
+    assert empty.float_setting("timeout") == 30.0
+    assert empty.bool_setting("history") is True
+    assert empty.int_setting("batch_max_numbers") == 1000
+    values = {"retries": settings.Setting(7, "file"), "timeout": settings.Setting(5, "env")}
+    given = settings.ResolvedProfile("p", "laaffic", values, Path("x"))
+    assert given.int_setting("retries") == 7 and given.float_setting("timeout") == 5.0
+    with pytest.raises(KeyError):
+        empty.float_setting("rate")  # no default: unset means "no pacing"

@@ -13,10 +13,10 @@ import pytest
 
 from smscli.gateways.base import DeliveryStatus
 from smscli.gateways.records import SentRecord
-from smscli.gateways.sandbox import Sandbox
 from smscli.gateways.v3 import V3Client
 from smscli.history.store import Store
 from smscli.history.support import AccountStore, SyncState
+from smscli.sandbox.v3 import Sandbox
 from smscli.support.lookup import lookup_rows
 from smscli.support.sync import Options, RateLimited, covered, plan, sync
 

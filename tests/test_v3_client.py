@@ -293,3 +293,10 @@ def test_expired_timestamp_without_a_date_header_is_not_retried() -> None:
     with pytest.raises(GatewayError) as info:
         client(handler).get_balance()
     assert info.value.code == "-16" and len(calls) == 1
+
+
+def test_capabilities_are_declared() -> None:
+    gw = V3Client(api_key=KEY, api_secret=SECRET, app_id=APP, base_url="https://gw.test/v3")
+    assert (gw.report_mode, gw.can_schedule, gw.multi_content) == ("query", False, True)
+    assert (gw.balance_unit, gw.warnings, gw.clock_offset) == (None, (), 0.0)
+    gw.close()

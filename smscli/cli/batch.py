@@ -11,7 +11,7 @@ import typer
 from smscli import console
 from smscli import rows as row_keys
 from smscli.cli import common as c
-from smscli.errors import ExitCode, InputError, NotSupported, UsageError
+from smscli.errors import ExitCode, InputError, UsageError
 from smscli.limits import MAX_BATCH_NUMBERS
 from smscli.output import OutputFormat, write_rows
 from smscli.providers import is_sandbox
@@ -19,15 +19,12 @@ from smscli.providers import is_sandbox
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from smscli.batchfile import Plan, Template
+    from smscli.batchplan import Plan
+    from smscli.batchtemplate import Template
     from smscli.gateways.base import BatchElement, Gateway, PlannedRequest
     from smscli.settings import ResolvedProfile
 
 FORMATS = "csv|tsv|json|jsonl"
-# Gateways whose send_batch is one request for many contents (v3 sendSms/batch). Any other
-# (mobset makes one call per element) gets one content per request, so that a failure can
-# never leave a request half sent and reported as not sent.
-MULTI_CONTENT = frozenset({"v3"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +36,9 @@ class Packing:
     @classmethod
     def for_gateway(cls, gateway: Gateway, cap: int) -> Packing:
         per_element = min(cap, gateway.max_numbers_per_send)
-        mixed = gateway.name in MULTI_CONTENT
+        # Only a gateway whose send_batch is one request (v3 sendSms/batch) gets several
+        # contents per request: one call per element (mobset) could fail half sent.
+        mixed = gateway.multi_content
         return cls(cap if mixed else per_element, per_element, mixed)
 
 
@@ -204,7 +203,7 @@ def batch(
 def _template(
     message: str | None, message_file: str | None, *, stdin_taken: bool
 ) -> Template | None:
-    from smscli.batchfile import parse_template
+    from smscli.batchtemplate import parse_template
     from smscli.cli.inputs import read_text
 
     if message is not None and message_file is not None:
@@ -258,7 +257,7 @@ def _plural(count: int, word: str) -> str:
 
 
 def _summary(plan: Plan, packing: Packing, prof: ResolvedProfile, *, dry_run: bool) -> None:
-    from smscli.batchfile import request_count
+    from smscli.batchrequests import request_count
 
     requests = request_count(plan.rows, packing.cap, mixed=packing.mixed)
     encodings = ", ".join(sorted(plan.encodings))
@@ -285,25 +284,15 @@ def _confirm(plan: Plan, threshold: int | None, yes: bool, saved: int = 0) -> No
 
 
 def _planned(gateway: Gateway, parts: list[BatchElement]) -> PlannedRequest:
-    # plan_batch is a v3 extra, not part of the Gateway protocol; a one-element request on
-    # another gateway is its plain send.
-    plan_batch = getattr(gateway, "plan_batch", None)
-    if plan_batch is not None:
-        planned: PlannedRequest = plan_batch(parts)
-        return planned
-    if len(parts) != 1:
-        raise NotSupported(f"provider {gateway.name} cannot show a multi-content request")
-    (only,) = parts
-    return gateway.plan_send(
-        only.numbers, only.content, sender_id=only.sender_id, order_ids=only.order_ids
-    )
+    # Without multi_content, a one-element request is the plain send (plan_one_element).
+    return gateway.plan_batch(parts)
 
 
 def _print_plan(gateway: Gateway, plan: Plan, packing: Packing, fmt: OutputFormat) -> None:
     """Dry run: one row per planned request; machine formats carry the full (redacted) body."""
     import json
 
-    from smscli.batchfile import chunks, elements
+    from smscli.batchrequests import chunks, elements
 
     def requests() -> Iterator[tuple[int, int, list[BatchElement]]]:
         for chunk in chunks(plan.rows, packing.cap, mixed=packing.mixed):
@@ -349,7 +338,7 @@ def _run(
     template: Template | None,
     history: bool,
 ) -> None:
-    from smscli.batchfile import chunks
+    from smscli.batchrequests import chunks
     from smscli.cli.outcomes import OutcomeStream
     from smscli.cli.send import (
         SEND_COLUMNS,

@@ -252,11 +252,10 @@ def load_profile(
 
 def open_gateway(profile: ResolvedProfile, opts: Common) -> Gateway:
     """The profile's gateway; its own warnings (e.g. plain HTTP) go to stderr once."""
-    from smscli.providers import client_warnings
     from smscli.providers import open_gateway as open_
 
     gateway = open_(profile, trace=opts.trace())
-    for warning in client_warnings(gateway):
+    for warning in gateway.warnings:
         console.warn(warning)
     return gateway
 

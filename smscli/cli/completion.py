@@ -44,11 +44,11 @@ def formats(incomplete: str) -> Completion:
 
 def config_keys(incomplete: str) -> Completion:
     with contextlib.suppress(Exception):
-        from smscli import settings
+        from smscli.profilekeys import KEYS
 
         return [
             (key.name, key.description)
-            for key in settings.KEYS.values()
+            for key in KEYS.values()
             if key.name.startswith(incomplete)
         ]
     return []

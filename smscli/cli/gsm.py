@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from smscli.batchfile import Plan
+from smscli.batchplan import Plan
 from smscli.errors import InputError
 from smscli.message import GSM_EQUIVALENTS, analyze, name_chars, plural, to_gsm, ucs2_causes
 

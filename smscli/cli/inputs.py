@@ -10,24 +10,24 @@ from dataclasses import dataclass
 from smscli import console
 from smscli.argtext import check_encodable, token_problem
 from smscli.errors import InputError, UsageError
-from smscli.numbers import (
-    NumberCollector,
+from smscli.numberfile import (
     PlainBlock,
     RawNumber,
     numbers_from_args,
     numbers_from_lines,
     open_input,
 )
+from smscli.numberlist import NumberCollector
 
 
 def read_text(path: str, what: str, *, limit: int = 65_536) -> str:
     """A message from a file or `-` (stdin), without the final newline editors add. Read as
-    every "file or stdin" is (smscli.textinput), and never more than `limit` characters."""
-    from smscli import textinput
+    every "file or stdin" is (smscli.readers), and never more than `limit` characters."""
+    from smscli import readers
 
     if path == "-" and console.stdin_is_tty():
         console.info(f"Type the {what}, then Ctrl-D:")
-    text = textinput.read_text(path, sys.stdin, what=what, limit=limit)
+    text = readers.read_text(path, sys.stdin, what=what, limit=limit)
     if text.endswith("\r\n"):
         return text[:-2]
     return text.removesuffix("\n")

@@ -84,7 +84,7 @@ def lookup(
       smscli lookup 447700900123 --wide           every column, job and msgId too
     """
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose, wide=wide)
-    from smscli.numbers import numbers_from_args
+    from smscli.numberfile import numbers_from_args
 
     # As `send` reads its arguments: comma-separated pieces, each normalised and checked.
     country = profile_country(opts)

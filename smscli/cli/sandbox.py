@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -10,14 +10,7 @@ from smscli import console
 from smscli.cli.common import handle_errors
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    import httpx  # noqa: TID251 - type names only (a simulator handler's signature)
-
-    # A simulator's request handler, its close(), and what to print once it listens.
-    Served = tuple[
-        Callable[[httpx.Request], httpx.Response], Callable[[], None], Callable[[str], None]
-    ]
+    from smscli.sandbox.common import Simulator
 
 app = typer.Typer(
     help="The offline simulators (v3, mobset): try smscli without an account.",
@@ -36,8 +29,6 @@ Examples:
 
 V3_PORT = 8765
 MOBSET_PORT = 8766
-# State directories under the data dir, shared with the in-process sandbox providers.
-STATE_DIRS = ("sandbox", "sandbox-mobset")
 
 
 @app.command("serve")
@@ -115,115 +106,53 @@ def serve(
     import os
 
     from smscli.errors import UsageError
-    from smscli.gateways import quirks as q
-    from smscli.gateways.loopback import LoopbackServer
+    from smscli.sandbox import quirks as q
+    from smscli.sandbox.loopback import LoopbackServer
 
     if latency < 0 or delivery_delay < 0:
         raise UsageError("--latency and --delivery-delay must not be negative")
     if status_dialect not in ("zh", "en"):
         raise UsageError(f"--status-dialect {status_dialect!r}: choose zh or en")
     try:
-        chosen = q.parse([*(quirk or []), os.environ.get("SMSCLI_SANDBOX_QUIRKS", "")])
-    except ValueError as exc:
-        raise UsageError(str(exc), hint="smscli sandbox quirks lists them") from None
-    known = q.MOBSET_QUIRKS if mobset else q.V3_QUIRKS
-    other = sorted(chosen - set(known))
-    if other:
-        which = "mobset" if mobset else "v3"
-        raise UsageError(
-            f"quirk {', '.join(other)} does not apply to the {which} simulator",
-            hint=f"its quirks: {', '.join(known)}",
-        )
+        given = [*(quirk or []), os.environ.get("SMSCLI_SANDBOX_QUIRKS", "")]
+        chosen = q.for_simulator(given, mobset=mobset)
+    except q.QuirkError as exc:
+        raise UsageError(str(exc), hint=exc.hint) from None
     if port is None:
         port = MOBSET_PORT if mobset else V3_PORT
-    if mobset:
-        handler, close, announce = _mobset(latency, delivery_delay, chosen)
-    else:
-        handler, close, announce = _v3(
-            latency, delivery_delay, chosen, sent_page_size, sent_rcd_interval, status_dialect
-        )
+    options = {"latency": latency, "delivery_delay": delivery_delay, "quirks": chosen}
+    if not mobset:
+        options.update(sent_page_size=sent_page_size, sent_rcd_interval=sent_rcd_interval,
+                       status_dialect=status_dialect)
+    simulator, lines = _opened(mobset, options)
     if chosen:
         console.info(f"quirks: {', '.join(sorted(chosen))}")
-    try:
+    with simulator:
         try:
-            server = LoopbackServer(handler, port=port, log=console.detail if log else None)
+            server = LoopbackServer(simulator.handle, port=port,
+                                    log=console.detail if log else None)
         except OSError as exc:
             raise UsageError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
-        announce(server.url)
+        console.info(lines[0].format(url=server.url))
+        for line in lines[1:]:
+            console.detail(line.format(url=server.url))
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             console.info("sandbox stopped")
         finally:
             server.shutdown()
-    finally:
-        close()
 
 
-def _v3(
-    latency: float,
-    delivery_delay: float,
-    quirks: frozenset[str],
-    sent_page_size: int = 50_000,
-    sent_rcd_interval: float = 0.0,
-    status_dialect: str = "zh",
-) -> Served:
-    from smscli.gateways.sandbox import SANDBOX_API_KEY, SANDBOX_APP_ID, Sandbox
-    from smscli.providers import SANDBOX_BALANCE
+def _opened(mobset: bool, options: dict[str, Any]) -> tuple[Simulator, tuple[str, ...]]:
+    """The simulator on the data dir's state (as the in-process profiles use it), and what to
+    print once it listens."""
+    from smscli.sandbox import local
     from smscli.settings import data_dir
 
-    simulator = Sandbox(
-        data_dir() / "sandbox",
-        latency=latency,
-        delivery_delay=delivery_delay,
-        balance=SANDBOX_BALANCE,
-        quirks=quirks,
-        sent_page_size=sent_page_size,
-        sent_rcd_interval=sent_rcd_interval,
-        status_dialect=status_dialect,
-    )
-
-    def announce(url: str) -> None:
-        console.info(f"sandbox listening on {url}/v3  (Ctrl-C to stop)")
-        console.detail(
-            f"  it accepts the vendors' published sample credentials (api_key {SANDBOX_API_KEY}, "
-            f"app_id {SANDBOX_APP_ID}), as the built-in sandbox profile uses"
-        )
-
-    return simulator.handle, simulator.close, announce
-
-
-def _mobset(latency: float, delivery_delay: float, quirks: frozenset[str]) -> Served:
-    from smscli.gateways.mobset_sandbox import (
-        MOBSET_SANDBOX_CORP_ID,
-        MOBSET_SANDBOX_LOGIN_NAME,
-        MobsetSandbox,
-    )
-    from smscli.providers import MOBSET_SANDBOX_BALANCE
-    from smscli.settings import data_dir
-
-    # The same state and opening balance as the in-process sandbox-mobset provider.
-    simulator = MobsetSandbox(
-        data_dir() / "sandbox-mobset",
-        latency=latency,
-        delivery_delay=delivery_delay,
-        balance=MOBSET_SANDBOX_BALANCE,
-        quirks=quirks,
-    )
-
-    def announce(url: str) -> None:
-        console.info(f"mobset sandbox listening on {url}/SDK3/SMS  (Ctrl-C to stop)")
-        # The password is the sandbox's own too, but a password is never printed.
-        console.detail(
-            f"  it accepts the sandbox's test credentials (corp_id {MOBSET_SANDBOX_CORP_ID}, "
-            f"login_name {MOBSET_SANDBOX_LOGIN_NAME}), as a sandbox-mobset profile uses"
-        )
-        console.detail(
-            "  try: smscli config init --sandbox-mobset && smscli config set base_url "
-            f"{url}/SDK3/SMS --profile sandbox-mobset"
-        )
-
-    return simulator.handle, simulator.close, announce
+    if mobset:
+        return local.open_mobset(data_dir(), **options), local.MOBSET_BANNER
+    return local.open_v3(data_dir(), **options), local.V3_BANNER
 
 
 @app.callback()
@@ -239,7 +168,7 @@ def quirks() -> None:
     Switch them on with `sandbox serve --quirk NAME`, the profile key sandbox_quirks (for the
     in-process sandbox profiles), or SMSCLI_SANDBOX_QUIRKS=NAME,NAME.
     """
-    from smscli.gateways.quirks import MOBSET_QUIRKS, V3_QUIRKS
+    from smscli.sandbox.quirks import MOBSET_QUIRKS, V3_QUIRKS
 
     for title, table in (("v3 (sandbox)", V3_QUIRKS), ("mobset (sandbox-mobset)", MOBSET_QUIRKS)):
         typer.echo(f"{title}:")
@@ -252,22 +181,24 @@ def quirks() -> None:
 @handle_errors
 def reset(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
-) -> None:
+) -> int:
     """Forget every simulated message and restore the simulated balances (v3 and mobset)."""
     import shutil
 
+    from smscli.sandbox.local import STATE_DIRS
     from smscli.settings import data_dir
 
     states = [data_dir() / name for name in STATE_DIRS if (data_dir() / name).exists()]
     if not states:
         console.info("the sandbox has no state yet")
-        return
+        return 0
     shown = ", ".join(str(state) for state in states)
     if not yes and console.interactive() and not typer.confirm(f"Delete {shown}?", err=True):
-        raise typer.Exit(1)
+        return 1
     for state in states:
         shutil.rmtree(state)
         console.info(f"sandbox state deleted ({state})")
+    return 0
 
 
 @app.command("inbound")
@@ -303,17 +234,13 @@ def inbound(
         from smscli.errors import InputError
 
         raise InputError("the inbound message is empty")
-    if mobset:
-        from smscli.gateways.mobset_sandbox import MobsetSandbox
-        from smscli.providers import MOBSET_SANDBOX_BALANCE
+    from smscli.sandbox.local import open_mobset, open_v3
 
-        with MobsetSandbox(data_dir() / "sandbox-mobset", balance=MOBSET_SANDBOX_BALANCE) as sb:
+    if mobset:
+        with open_mobset(data_dir()) as sb:
             sb.inject_inbound(sender, text, to=to)
     else:
-        from smscli.gateways.sandbox import Sandbox
-        from smscli.providers import SANDBOX_BALANCE
-
-        with Sandbox(data_dir() / "sandbox", balance=SANDBOX_BALANCE) as v3:
+        with open_v3(data_dir()) as v3:
             v3.account.inject_inbound(sender, text, to=to)
     which = "mobset sandbox" if mobset else "sandbox"
     console.info(f"{which}: inbound message from {sender} queued")

@@ -333,7 +333,7 @@ def run_paced(
 
 
 def clock_warning(gateway: Gateway) -> None:
-    offset = float(getattr(gateway, "clock_offset", 0.0) or 0.0)
+    offset = gateway.clock_offset
     if abs(offset) >= 60:
         direction = "behind" if offset > 0 else "ahead of"
         console.warn(
@@ -355,7 +355,7 @@ def _stores_content(prof: ResolvedProfile) -> bool:
 
 def batch_send_one(gateway: Gateway) -> Callable[[Chunk], SendResult]:
     """A batch chunk (one content per number) as the gateway's batch request."""
-    from smscli.batchfile import elements
+    from smscli.batchrequests import elements
 
     def send_one(chunk: Chunk) -> SendResult:
         return gateway.send_batch(elements(chunk, gateway.max_numbers_per_send))

@@ -154,7 +154,7 @@ def run_sync(
     from smscli.support.sync import Options, sync
 
     drain = True
-    if sent and getattr(gateway, "report_mode", "") == "queue":
+    if sent and gateway.report_mode == "queue":
         from smscli.cli.report import may_drain
 
         drain = may_drain(prof, store)

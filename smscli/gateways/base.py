@@ -1,4 +1,6 @@
-"""The dataclasses every provider returns and the Gateway protocol the CLI talks to."""
+"""The dataclasses every provider returns and the Gateway protocol the CLI talks to, which
+declares what a provider can do (limits, report style, scheduling, multi-content requests,
+balance unit) so that callers read it instead of probing the client."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
+
+from smscli.errors import NotSupported
 
 
 class DeliveryStatus(StrEnum):
@@ -101,15 +105,39 @@ class PlannedRequest:
 Trace = Callable[[str], None]
 
 
+class ReportMode(StrEnum):
+    """How delivery reports are had (a StrEnum: it compares equal to its text)."""
+
+    QUERY = "query"  # get_report(msg_ids): looked up by id, as often as wanted (v3)
+    QUEUE = "queue"  # pull_reports(): each report handed out once, to whoever asks (mobset)
+
+
 class Gateway(Protocol):
-    """What every provider client offers. Limits let the CLI plan chunks before sending."""
+    """What every provider client offers, and what it can do: declared, so callers plan from
+    it (chunk sizes, dry runs, report polling, --at) rather than discovering it."""
 
     name: str
-    max_numbers_per_send: int
+    # Limits, so the CLI plans chunks before sending.
+    max_numbers_per_send: int  # numbers per send request
     max_content_chars: int
-    max_ids_per_report: int
-    max_sender_id: int
-    report_mode: str  # "query": get_report(msg_ids); "queue": pull_reports() hands each out once
+    max_ids_per_report: int  # msgIds per get_report call (queue: reports per pull)
+    max_sender_id: int  # 0: the provider has no sender id
+    report_mode: ReportMode
+    # send/plan_send take `at` (a scheduled send waiting at the gateway): SchedulingGateway.
+    can_schedule: bool
+    # send_batch is one request carrying several contents (v3 sendSms/batch); otherwise it is
+    # one request per content.
+    multi_content: bool
+    # What a whole-number balance counts, when the provider says (mobset: "messages"); None
+    # for an amount of money.
+    balance_unit: str | None
+    # What the user should be told once per command (e.g. plain HTTP); clients never print.
+    warnings: tuple[str, ...]
+
+    @property
+    def clock_offset(self) -> float:
+        """Seconds added to this machine's clock, learnt when the gateway said ours is off."""
+        ...
 
     def plan_send(
         self,
@@ -129,6 +157,11 @@ class Gateway(Protocol):
         order_ids: Sequence[str] | None = None,
     ) -> SendResult: ...
 
+    def plan_batch(self, elements: Sequence[BatchElement]) -> PlannedRequest:
+        """The request(s) send_batch would make, for --dry-run: NotSupported when a provider
+        without multi_content is given more than one element."""
+        ...
+
     def send_batch(self, elements: Sequence[BatchElement]) -> SendResult: ...
 
     def get_report(self, msg_ids: Sequence[str]) -> ReportResult: ...
@@ -136,3 +169,38 @@ class Gateway(Protocol):
     def get_balance(self) -> Balance: ...
 
     def close(self) -> None: ...
+
+
+class SchedulingGateway(Gateway, Protocol):
+    """A gateway whose can_schedule is True: its sends wait at the gateway until `at`."""
+
+    def plan_send(
+        self,
+        numbers: Sequence[str],
+        content: str,
+        *,
+        sender_id: str | None = None,
+        order_ids: Sequence[str] | None = None,
+        at: datetime | None = None,
+    ) -> PlannedRequest: ...
+
+    def send(
+        self,
+        numbers: Sequence[str],
+        content: str,
+        *,
+        sender_id: str | None = None,
+        order_ids: Sequence[str] | None = None,
+        at: datetime | None = None,
+    ) -> SendResult: ...
+
+
+def plan_one_element(gateway: Gateway, elements: Sequence[BatchElement]) -> PlannedRequest:
+    """plan_batch for a provider without multi_content: one element is its plain send; more
+    cannot be shown as one request."""
+    if len(elements) != 1:
+        raise NotSupported(f"provider {gateway.name} cannot show a multi-content request")
+    (only,) = elements
+    return gateway.plan_send(
+        only.numbers, only.content, sender_id=only.sender_id, order_ids=only.order_ids
+    )

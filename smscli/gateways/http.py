@@ -1,26 +1,21 @@
-"""HTTP plumbing the provider clients share: one httpx client per gateway, every transport
-failure mapped to an smscli error (never an httpx one), redacted tracing for --verbose, and
-answers decoded from bytes as real gateways send them (real-answers.md): a BOM stripped, the
-declared charset honoured (GB18030 as a fallback where a client asks for it), numbers written
-as JSON numbers kept exactly as written, and the platform's own JSON in 4xx/5xx answers read."""
+"""HTTP plumbing the provider clients share: one request sent and its answer read, every
+transport failure mapped to an smscli error (never an httpx one), redacted tracing for
+--verbose, the HTTP status judged, and the platform's own JSON in 4xx/5xx answers read. The
+client itself is set up in smscli.gateways.environment; bodies are decoded in
+smscli.gateways.decoding."""
 
 from __future__ import annotations
 
-import codecs
-import json
-import os
-import ssl
 import time
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from smscli import __version__
-from smscli.errors import ConfigError, ErrorKind, GatewayError, NetworkError
+from smscli.errors import ErrorKind, GatewayError, NetworkError
 from smscli.gateways.base import Trace
+from smscli.gateways.decoding import decode_text, parse_json
 
 TRACE_BODY_LIMIT = 2000
 
@@ -28,173 +23,6 @@ TRACE_BODY_LIMIT = 2000
 # answer (its code says what went wrong), to be handed back like a 200 one; False to fall back
 # to the HTTP status alone (a web server's or proxy's own error page).
 OwnAnswer = Callable[[Mapping[str, Any]], bool]
-
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-# Chinese servers declare the older, smaller charsets; GB18030 decodes all of them.
-_CHARSET_ALIASES = {"gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030", "x-gbk": "gb18030"}
-
-
-class JsonNumber(str):
-    """A JSON number with a fraction or exponent, kept as the text the gateway wrote (a float
-    would turn a 19-digit id into something else). Whole numbers parse to exact ints."""
-
-    __slots__ = ()
-
-
-def number_text(value: object) -> str | None:
-    """A status or count as canonical text: "0", 0, 0.0 and "0.0" all read "0". None for
-    anything that is not a whole number."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return str(value)
-    try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        return None
-    if not number.is_finite() or number != number.to_integral_value():
-        return None
-    return str(int(number))
-
-
-def decode_text(content: bytes, content_type: str | None, *, fallback: str | None = None) -> str:
-    """A body as text: a BOM wins, then the declared charset, then UTF-8, then `fallback`
-    (e.g. "gb18030"). UnicodeDecodeError when none of them fits."""
-    for bom, encoding in _BOMS:
-        if content.startswith(bom):
-            try:
-                return content[len(bom) :].decode(encoding)
-            except UnicodeDecodeError:
-                # A BOM on a body in another charset: drop it, let the rest decide.
-                content = content[len(bom) :]
-                break
-    declared = _charset(content_type)
-    tried: list[str] = []
-    for candidate in (declared, "utf-8", fallback):
-        if candidate is None or candidate in tried:
-            continue
-        tried.append(candidate)
-        try:
-            return content.decode(candidate).removeprefix("\ufeff")
-        except (UnicodeDecodeError, LookupError):
-            continue
-    raise UnicodeDecodeError("utf-8", content, 0, len(content), f"not {' or '.join(tried)}")
-
-
-def _charset(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    for part in content_type.split(";")[1:]:
-        name, _, value = part.partition("=")
-        if name.strip().lower() == "charset":
-            charset = value.strip().strip('"').lower()
-            return _CHARSET_ALIASES.get(charset, charset) or None
-    return None
-
-
-def parse_json(content: bytes, content_type: str | None, *, fallback: str | None = None) -> Any:
-    """The JSON in a body (ValueError when there is none). Numbers with a fraction or an
-    exponent stay their own text (JsonNumber); whole numbers are exact ints."""
-    text = decode_text(content, content_type, fallback=fallback)
-    return json.loads(text, parse_float=JsonNumber)
-
-
-def make_client(*, timeout: float, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """The client for one gateway. ConfigError (exit 2, before any request) when the proxy or
-    certificate variables of the environment cannot be used, naming the variable."""
-    if transport is None:
-        # With a transport of its own (the sandbox, tests) httpx reads no proxy or
-        # certificate settings, so only a real connection needs them checked.
-        check_environment(os.environ)
-    try:
-        # verify=True always: the vendors' samples switch TLS checks off; we never do.
-        # trust_env keeps HTTP(S)_PROXY / ALL_PROXY / NO_PROXY / SSL_CERT_FILE working.
-        return httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            verify=True,
-            trust_env=True,
-            transport=transport,
-            headers={"User-Agent": f"smscli/{__version__}"},
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-        )
-    except ssl.SSLError:
-        name = "SSL_CERT_FILE" if os.environ.get("SSL_CERT_FILE") else "SSL_CERT_DIR"
-        raise ConfigError(
-            f"environment variable {name} names no usable CA certificates (PEM)",
-            hint=f"point {name} at your CA certificates, or unset it to use the built-in ones",
-        ) from None
-    except (ValueError, ImportError, OSError, httpx.InvalidURL) as exc:
-        # Whatever check_environment did not foresee: still one line, never the values
-        # (a proxy URL may hold a password).
-        raise ConfigError(
-            f"cannot set up HTTP from the environment ({type(exc).__name__})",
-            hint="check HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY, SSL_CERT_FILE and "
-            "SSL_CERT_DIR",
-        ) from None
-
-
-_PROXY_SCHEMES = frozenset({"http", "https", "socks5", "socks5h"})
-
-
-def check_environment(env: Mapping[str, str]) -> None:
-    """The environment variables httpx will read, checked one by one so that a bad one is
-    named: HTTP_PROXY=socks5://…, ALL_PROXY=ftp://x, HTTP_PROXY=http://[::1 and
-    SSL_CERT_FILE=/nonexistent would otherwise end in a traceback. Values are never shown."""
-    for name, value in env.items():
-        lowered = name.lower()
-        if lowered in ("http_proxy", "https_proxy", "all_proxy") and value.strip():
-            problem = _proxy_problem(value.strip())
-            if problem:
-                raise ConfigError(
-                    f"environment variable {name} {problem}",
-                    hint=f"fix or unset {name} (e.g. http://proxy.example:3128 or "
-                    "socks5://127.0.0.1:1080)",
-                )
-        elif lowered == "no_proxy" and value.strip():
-            for host in value.split(","):
-                host = host.strip()
-                if host and host != "*" and _proxy_problem(f"http://{host}") is not None:
-                    raise ConfigError(
-                        f"environment variable {name} has an entry that is not a host name",
-                        hint=f"NO_PROXY is a comma-separated list of hosts; fix or unset {name}",
-                    )
-    for name, check in (("SSL_CERT_FILE", os.path.isfile), ("SSL_CERT_DIR", os.path.isdir)):
-        path = env.get(name)
-        if path and not check(path):
-            kind = "file" if name == "SSL_CERT_FILE" else "directory"
-            raise ConfigError(
-                f"environment variable {name} names {path}, which is not a readable {kind}",
-                hint=f"point {name} at your CA certificates, or unset it to use the built-in ones",
-            )
-        if name == "SSL_CERT_FILE" and path:
-            break  # httpx uses SSL_CERT_DIR only without SSL_CERT_FILE
-
-
-def _proxy_problem(value: str) -> str | None:
-    url = value if "://" in value else f"http://{value}"
-    try:
-        parsed = httpx.URL(url)
-        host = parsed.host
-    except (httpx.InvalidURL, ValueError):
-        return "is not a valid URL"
-    scheme = parsed.scheme.lower()
-    if scheme not in _PROXY_SCHEMES:
-        return (
-            f"names a {scheme}:// proxy; smscli can use http://, https:// and socks5:// proxies"
-        )
-    if not host:
-        return "has no host name"
-    if scheme.startswith("socks"):
-        import importlib.util
-
-        # httpx[socks] (a dependency) provides it; checked here to say so instead of failing.
-        if importlib.util.find_spec("socksio") is None:
-            return "names a SOCKS proxy, which needs the socksio package: pip install socksio"
-    return None
 
 
 def mask_key(value: str) -> str:

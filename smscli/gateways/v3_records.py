@@ -204,7 +204,7 @@ def _parse_time(value: object) -> datetime | None:
 
 def _epoch(value: float) -> datetime | None:
     """Epoch milliseconds (13 digits) or seconds (10 digits), as getReport's receiveTime is
-    read (v3.parse_receive_time); any other number is no time: seconds read as milliseconds
+    read (v3_answers.parse_receive_time); any other number is no time: seconds read as milliseconds
     would put a message in 1970."""
     try:
         whole = int(value)

@@ -8,7 +8,7 @@ import functools
 from collections.abc import Sequence
 from typing import Final, Protocol, runtime_checkable
 
-from smscli.gateways.base import DeliveryStatus, ReportResult
+from smscli.gateways.base import DeliveryStatus, ReportMode, ReportResult
 from smscli.gateways.records import SentRecord
 from smscli.history.support import AccountStore
 from smscli.support.sync import Options, call
@@ -17,6 +17,7 @@ from smscli.support.sync import Options, call
 @runtime_checkable
 class IdReports(Protocol):
     max_ids_per_report: int
+    report_mode: str
 
     def get_report(self, msg_ids: Sequence[str]) -> ReportResult: ...
 
@@ -38,9 +39,9 @@ def refresh(
     limit) about the messages a lookup is about to show whose state is not final, and save
     what changed. Only for providers whose reports are looked up by id; returns how many
     reports were saved."""
-    if not unsettled or getattr(gateway, "report_mode", "") != "query":
+    if not unsettled or not isinstance(gateway, IdReports):
         return 0
-    if not isinstance(gateway, IdReports):
+    if gateway.report_mode != ReportMode.QUERY:
         return 0
     opts = options or Options(wait=False)
     ids = list(unsettled)[:MAX_REFRESH_IDS]

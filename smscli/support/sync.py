@@ -133,9 +133,16 @@ def capabilities(gateway: object) -> tuple[list[str], list[str]]:
         consulted.append("inbound messages")
     else:
         missing.append("inbound messages (this provider has no call for them)")
-    if getattr(gateway, "report_mode", "") == "queue":
+    if _queued_reports(gateway):
         consulted.append("the delivery report queue")
     return consulted, missing
+
+
+def _queued_reports(gateway: object) -> bool:
+    """The gateway declares queued delivery reports (report_mode) and can pull them."""
+    from smscli.reporting import as_queue
+
+    return as_queue(gateway) is not None
 
 
 def sync(
@@ -158,7 +165,7 @@ def sync(
         _sync_mo(gateway, store, profile, provider, since, opts, result)
     elif inbound and isinstance(gateway, QueueInbound):
         _drain_inbound(gateway, store, profile, provider, opts, result)
-    if sent and opts.drain_reports and getattr(gateway, "report_mode", "") == "queue":
+    if sent and opts.drain_reports and _queued_reports(gateway):
         result.reports = _drain_reports(gateway, store, provider, opts)
     return result
 

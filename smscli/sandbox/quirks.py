@@ -56,6 +56,30 @@ def parse(text: str | Iterable[str] | None) -> frozenset[str]:
     return frozenset(names)
 
 
+class QuirkError(ValueError):
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def for_simulator(given: Iterable[str], *, mobset: bool) -> frozenset[str]:
+    """The quirks named in `given` (texts like "bom,numbers"), each known and meant for this
+    simulator; QuirkError (with a hint for the user) otherwise."""
+    try:
+        chosen = parse(given)
+    except ValueError as exc:
+        raise QuirkError(str(exc), "smscli sandbox quirks lists them") from None
+    known = MOBSET_QUIRKS if mobset else V3_QUIRKS
+    other = sorted(chosen - set(known))
+    if other:
+        raise QuirkError(
+            f"quirk {', '.join(other)} does not apply to the {'mobset' if mobset else 'v3'} "
+            "simulator",
+            f"its quirks: {', '.join(known)}",
+        )
+    return chosen
+
+
 def problem(text: str) -> str | None:
     """For the profile key's validation: None when every name is known."""
     try:

@@ -1,5 +1,6 @@
 """One reader for "a file or stdin": the lines of a numbers file (`send -f`), a batch file
-(`batch`) and an id list (`report -f`).
+(`batch`), an id list (`report -f`) and a message (`--message-file`), and the CSV rules the
+numbers and batch files share (delimiter sniffing, strict rows, located errors).
 
 What it guarantees to every caller, so none has to think about it again:
 - the encoding is UTF-8 (a BOM is dropped), or UTF-16 / UTF-32 when the file starts with their
@@ -17,15 +18,27 @@ Reading is streamed in blocks: a million-line file never sits in memory as one s
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO, TextIO
 
 from smscli.errors import InputError
 
-__all__ = ["MAX_LINE_CHARS", "LineReader", "open_lines", "read_text"]
+__all__ = [
+    "BOM",
+    "DELIMITERS",
+    "MAX_LINE_CHARS",
+    "LineReader",
+    "csv_error",
+    "csv_rows",
+    "open_lines",
+    "read_all",
+    "read_text",
+    "sniff_delimiter",
+]
 
 # Long enough for any real row (a batch row with a 1,024-character message, a long template
 # and a few hundred comma-separated numbers), short enough to refuse endless input at once.
@@ -195,3 +208,64 @@ def read_text(path: str, stdin: TextIO | None = None, *, what: str, limit: int) 
                 )
             parts.append(line)
     return "".join(parts)
+
+
+def read_all(path: str, stdin: TextIO | None = None, *, what: str = "file") -> str:
+    """The whole of a (bounded-line) input as one string, under the same rules: for inputs
+    read whole anyway, such as `report -f`'s msgIds."""
+    with open_lines(path, stdin, what=what) as reader:
+        return "".join(reader)
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+# Numbers files and batch files are read by the same rules:
+# - delimiter: whichever of , ; tab occurs most often in the first line outside quotes
+#   (ties favour comma, then semicolon);
+# - strict quoting: a quote left open would otherwise swallow every following line into one
+#   field, and '"a"b' would silently become 'ab';
+# - a row's line is the physical line it starts on (quoted fields may span lines).
+
+BOM = "\ufeff"
+DELIMITERS = (",", ";", "\t")
+_QUOTED = re.compile(r'"[^"]*"?')
+
+
+def sniff_delimiter(first_line: str) -> str:
+    unquoted = _QUOTED.sub("", first_line)
+    counts = [(unquoted.count(d), -i) for i, d in enumerate(DELIMITERS)]
+    best_count, neg_index = max(counts)
+    return DELIMITERS[-neg_index] if best_count else ","
+
+
+def csv_rows(
+    lines: Iterable[str], delimiter: str, first_no: int, source: str
+) -> Iterator[tuple[int, int, list[str]]]:
+    """(first line, lines taken, cells) per row; `first_no` is the line number of the first
+    of `lines`. A CSV error stops the reading as an InputError naming the line."""
+    reader = csv.reader(lines, delimiter=delimiter, skipinitialspace=True, strict=True)
+    start = first_no
+    try:
+        for row in reader:
+            # reader.line_num counts the lines it has consumed, quoted newlines included.
+            stop = first_no + reader.line_num
+            yield start, stop - start, row
+            start = stop
+    except csv.Error as exc:
+        raise csv_error(source, exc, start, first_no + reader.line_num - 1) from None
+
+
+def csv_error(source: str, exc: csv.Error, row_line: int, line: int) -> InputError:
+    """A CSV reader's error, located: an unclosed quote at the line where the row (and its
+    quote) starts, anything else at the line being read."""
+    if "unexpected end of data" in str(exc):
+        return InputError(
+            f'{source} line {row_line}: a quote (") opened in this row is never closed',
+            hint='close it, or write a quote inside a quoted field as ""',
+        )
+    if row_line < line:
+        return InputError(
+            f"{source} line {row_line}: the row starting here runs on to line {line} and is "
+            f"not readable as CSV ({exc})",
+            hint='is a quote (") left open on line ' + f"{row_line}?",
+        )
+    return InputError(f"{source} line {line}: not readable as CSV ({exc})")

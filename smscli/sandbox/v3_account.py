@@ -1,6 +1,6 @@
 """The v3 sandbox's account-wide calls: getSentRcd (every message the account sent, whoever
 sent it) and recordMo (inbound messages), plus the inbound messages a user injects
-(`smscli sandbox inbound`). It shares the sandbox's SQLite connection and lock.
+(`smscli sandbox inbound`). It shares the sandbox's state file (smscli.sandbox.v3_store).
 
 getSentRcd (GET): appId, startTime, endTime (ISO-8601 with offset: a `+` that arrived as a
 space, as the official SDK sends it unencoded, is -11), startIndex (default 0).
@@ -24,41 +24,31 @@ receiveTime, content, mcc, mnc, operator, pricedetail}}, oldest first.
 from __future__ import annotations
 
 import re
-import sqlite3
-import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Final
 
-SANDBOX_TZ: Final = timezone(timedelta(hours=8))
+from smscli.sandbox.common import PLATFORM_TZ, ApiError, iso_seconds
+from smscli.sandbox.v3_store import NUMBER_WIDTH, V3Store
+
 MAX_SENT_SPAN: Final = timedelta(days=31)
 SENT_HISTORY: Final = timedelta(days=90)
 MAX_SENT_PAGE: Final = 50_000
 MAX_MO_SPAN: Final = timedelta(days=31)
 MAX_MO_SIZE: Final = 100
-MO_EARLIEST: Final = datetime(2022, 7, 1, tzinfo=SANDBOX_TZ)
+MO_EARLIEST: Final = datetime(2022, 7, 1, tzinfo=PLATFORM_TZ)
 # The number injected messages are addressed to when no --to is given.
 DEFAULT_TO: Final = "10690000"
 
 _TIME_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
-_NUMBER_WIDTH: Final = 15
 _FAILED: Final = {"zh": "1", "en": "2"}
-
-
-class AccountError(Exception):
-    """A non-zero status; the sandbox turns it into its JSON answer."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 class SandboxAccount:
     def __init__(
         self,
-        db: sqlite3.Connection,
-        lock: threading.Lock,
+        store: V3Store,
         *,
         clock: Callable[[], float] = time.time,
         fate: Callable[[str, float], tuple[str, float | None]],
@@ -71,8 +61,7 @@ class SandboxAccount:
             raise ValueError(f"sent_page_size must be 1 to {MAX_SENT_PAGE}")
         if status_dialect not in _FAILED:
             raise ValueError("status_dialect must be 'zh' (0/-1/1) or 'en' (0/2)")
-        self._db = db
-        self._lock = lock
+        self._store = store
         self._clock = clock
         # (number, submitted_at) -> (status "0"/"-1"/"1", delivery time or None)
         self._fate = fate
@@ -82,25 +71,25 @@ class SandboxAccount:
         self._failed = _FAILED[status_dialect]
         self.sent_rcd_interval = sent_rcd_interval
         self._last_sent_rcd: float | None = None
-        with self._lock:
-            self._db.execute(
+        with store.lock:
+            store.db.execute(
                 "CREATE TABLE IF NOT EXISTS inbound (id INTEGER PRIMARY KEY,"
                 " number TEXT NOT NULL, to_number TEXT, content TEXT NOT NULL,"
                 " received_at REAL NOT NULL)"
             )
-            self._db.execute(
+            store.db.execute(
                 "CREATE INDEX IF NOT EXISTS inbound_received ON inbound (received_at, id)"
             )
             # getSentRcd selects by time.
-            self._db.execute("CREATE INDEX IF NOT EXISTS runs_submitted ON runs (submitted_at)")
+            store.db.execute("CREATE INDEX IF NOT EXISTS runs_submitted ON runs (submitted_at)")
 
     # -- injection -------------------------------------------------------------------------
 
     def inject_inbound(
         self, number: str, content: str, *, to: str | None = None, at: float | None = None
     ) -> None:
-        with self._lock:
-            self._db.execute(
+        with self._store.lock:
+            self._store.db.execute(
                 "INSERT INTO inbound (number, to_number, content, received_at) VALUES (?, ?, ?, ?)",
                 (number, to or DEFAULT_TO, content, self._clock() if at is None else at),
             )
@@ -112,17 +101,17 @@ class SandboxAccount:
         end = _time(params.get("endTime"), "-11")
         raw_index = params.get("startIndex", "0") or "0"
         if not raw_index.isascii() or not raw_index.isdigit():
-            raise AccountError("-11")
+            raise ApiError("-11")
         if end <= start:
-            raise AccountError("-22")
+            raise ApiError("-22")
         now = self._clock()
         if end - start > MAX_SENT_SPAN or start.timestamp() < now - SENT_HISTORY.total_seconds():
-            raise AccountError("-25")
-        with self._lock:
+            raise ApiError("-25")
+        with self._store.lock:
             last = self._last_sent_rcd
             limited = last is not None and self.sent_rcd_interval > 0
             if limited and now - (last or 0.0) < self.sent_rcd_interval:
-                raise AccountError("-15")
+                raise ApiError("-15")
             self._last_sent_rcd = now
         index, limit = int(raw_index), self.sent_page_size
         items: list[dict[str, str]] = []
@@ -130,7 +119,7 @@ class SandboxAccount:
         # success / fail count the whole window; only the runs that hold part of the page, or
         # may hold a failing number, are taken apart message by message (the rest are
         # counted whole: a sync of a million records asks 20 pages of the same window).
-        for first_id, size, blob, submitted_at in self._runs_between(
+        for first_id, size, blob, submitted_at in self._store.runs_between(
             start.timestamp(), end.timestamp()
         ):
             in_page = index < position + size and position < index + limit
@@ -140,7 +129,7 @@ class SandboxAccount:
                 continue
             text = blob.decode("ascii")
             for offset in range(size):
-                number = text[offset * _NUMBER_WIDTH : (offset + 1) * _NUMBER_WIDTH].rstrip()
+                number = text[offset * NUMBER_WIDTH : (offset + 1) * NUMBER_WIDTH].rstrip()
                 status, done_at = self._fate(number, submitted_at)
                 if status == "1":
                     status = self._failed
@@ -152,43 +141,34 @@ class SandboxAccount:
                         {
                             "msgId": str(first_id + offset),
                             "number": number,
-                            "receiveTime": "" if done_at is None else _iso(done_at),
+                            "receiveTime": "" if done_at is None else iso_seconds(done_at),
                             "status": status,
                         }
                     )
             position += size
         return {"success": str(success), "fail": str(fail), "array": items}
 
-    def _runs_between(self, start: float, end: float) -> list[tuple[int, int, bytes, float]]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT first_id, size, numbers, submitted_at FROM runs"
-                " WHERE submitted_at >= ? AND submitted_at < ? ORDER BY first_id",
-                (start, end),
-            ).fetchall()
-        return [(first, size, bytes(blob), at) for first, size, blob, at in rows]
-
     # -- recordMo --------------------------------------------------------------------------
 
     def inbound(self, body: Mapping[str, object]) -> dict[str, object]:
         current, size = _whole(body.get("current", 1)), _whole(body.get("size", 10))
         if current < 1 or not 1 <= size <= MAX_MO_SIZE:
-            raise AccountError("-22")
+            raise ApiError("-22")
         window = body.get("params")
         if not isinstance(window, dict):
-            raise AccountError("-22")
+            raise ApiError("-22")
         start = _time(window.get("strTime"), "-22")
         end = _time(window.get("endTime"), "-22")
         if end <= start:
-            raise AccountError("-22")
+            raise ApiError("-22")
         if end - start > MAX_MO_SPAN or start < MO_EARLIEST:
-            raise AccountError("-25")
+            raise ApiError("-25")
         span = (start.timestamp(), end.timestamp())
-        with self._lock:
-            (total,) = self._db.execute(
+        with self._store.lock:
+            (total,) = self._store.db.execute(
                 "SELECT count(*) FROM inbound WHERE received_at >= ? AND received_at < ?", span
             ).fetchone()
-            rows = self._db.execute(
+            rows = self._store.db.execute(
                 "SELECT number, to_number, content, received_at FROM inbound"
                 " WHERE received_at >= ? AND received_at < ? ORDER BY received_at, id"
                 " LIMIT ? OFFSET ?",
@@ -198,7 +178,7 @@ class SandboxAccount:
             {
                 "number": number,
                 "sendId": to,
-                "receiveTime": _iso(received_at),
+                "receiveTime": iso_seconds(received_at),
                 "content": content,
                 "mcc": "460",
                 "mnc": "00",
@@ -222,17 +202,13 @@ def _whole(value: object) -> int:
     """A JSON whole number, else -22."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    raise AccountError("-22")
+    raise ApiError("-22")
 
 
 def _time(value: object, code: str) -> datetime:
     if not isinstance(value, str) or not _TIME_RE.fullmatch(value):
-        raise AccountError(code)
+        raise ApiError(code)
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise AccountError(code) from None
-
-
-def _iso(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, SANDBOX_TZ).isoformat("T", "seconds")
+        raise ApiError(code) from None

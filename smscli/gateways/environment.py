@@ -1,0 +1,108 @@
+"""One httpx client per gateway, set up from the environment: TLS verification always on,
+HTTP(S)_PROXY / ALL_PROXY / NO_PROXY / SSL_CERT_FILE honoured, and a variable httpx cannot
+use named in one readable error (exit 2) before any request."""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Mapping
+
+import httpx
+
+from smscli import __version__
+from smscli.errors import ConfigError
+
+
+def make_client(*, timeout: float, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The client for one gateway. ConfigError (exit 2, before any request) when the proxy or
+    certificate variables of the environment cannot be used, naming the variable."""
+    if transport is None:
+        # With a transport of its own (the sandbox, tests) httpx reads no proxy or
+        # certificate settings, so only a real connection needs them checked.
+        check_environment(os.environ)
+    try:
+        # verify=True always: the vendors' samples switch TLS checks off; we never do.
+        # trust_env keeps HTTP(S)_PROXY / ALL_PROXY / NO_PROXY / SSL_CERT_FILE working.
+        return httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            verify=True,
+            trust_env=True,
+            transport=transport,
+            headers={"User-Agent": f"smscli/{__version__}"},
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+        )
+    except ssl.SSLError:
+        name = "SSL_CERT_FILE" if os.environ.get("SSL_CERT_FILE") else "SSL_CERT_DIR"
+        raise ConfigError(
+            f"environment variable {name} names no usable CA certificates (PEM)",
+            hint=f"point {name} at your CA certificates, or unset it to use the built-in ones",
+        ) from None
+    except (ValueError, ImportError, OSError, httpx.InvalidURL) as exc:
+        # Whatever check_environment did not foresee: still one line, never the values
+        # (a proxy URL may hold a password).
+        raise ConfigError(
+            f"cannot set up HTTP from the environment ({type(exc).__name__})",
+            hint="check HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY, SSL_CERT_FILE and "
+            "SSL_CERT_DIR",
+        ) from None
+
+
+_PROXY_SCHEMES = frozenset({"http", "https", "socks5", "socks5h"})
+
+
+def check_environment(env: Mapping[str, str]) -> None:
+    """The environment variables httpx will read, checked one by one so that a bad one is
+    named: HTTP_PROXY=socks5://…, ALL_PROXY=ftp://x, HTTP_PROXY=http://[::1 and
+    SSL_CERT_FILE=/nonexistent would otherwise end in a traceback. Values are never shown."""
+    for name, value in env.items():
+        lowered = name.lower()
+        if lowered in ("http_proxy", "https_proxy", "all_proxy") and value.strip():
+            problem = _proxy_problem(value.strip())
+            if problem:
+                raise ConfigError(
+                    f"environment variable {name} {problem}",
+                    hint=f"fix or unset {name} (e.g. http://proxy.example:3128 or "
+                    "socks5://127.0.0.1:1080)",
+                )
+        elif lowered == "no_proxy" and value.strip():
+            for host in value.split(","):
+                host = host.strip()
+                if host and host != "*" and _proxy_problem(f"http://{host}") is not None:
+                    raise ConfigError(
+                        f"environment variable {name} has an entry that is not a host name",
+                        hint=f"NO_PROXY is a comma-separated list of hosts; fix or unset {name}",
+                    )
+    for name, check in (("SSL_CERT_FILE", os.path.isfile), ("SSL_CERT_DIR", os.path.isdir)):
+        path = env.get(name)
+        if path and not check(path):
+            kind = "file" if name == "SSL_CERT_FILE" else "directory"
+            raise ConfigError(
+                f"environment variable {name} names {path}, which is not a readable {kind}",
+                hint=f"point {name} at your CA certificates, or unset it to use the built-in ones",
+            )
+        if name == "SSL_CERT_FILE" and path:
+            break  # httpx uses SSL_CERT_DIR only without SSL_CERT_FILE
+
+
+def _proxy_problem(value: str) -> str | None:
+    url = value if "://" in value else f"http://{value}"
+    try:
+        parsed = httpx.URL(url)
+        host = parsed.host
+    except (httpx.InvalidURL, ValueError):
+        return "is not a valid URL"
+    scheme = parsed.scheme.lower()
+    if scheme not in _PROXY_SCHEMES:
+        return (
+            f"names a {scheme}:// proxy; smscli can use http://, https:// and socks5:// proxies"
+        )
+    if not host:
+        return "has no host name"
+    if scheme.startswith("socks"):
+        import importlib.util
+
+        # httpx[socks] (a dependency) provides it; checked here to say so instead of failing.
+        if importlib.util.find_spec("socksio") is None:
+            return "names a SOCKS proxy, which needs the socksio package: pip install socksio"
+    return None
