@@ -189,12 +189,6 @@ def _configure(db: sqlite3.Connection, new: bool) -> None:
     db.execute("PRAGMA foreign_keys = ON")
     # 16 MB of page cache keeps the indexes of a 200,000-number job in memory while journalled.
     db.execute("PRAGMA cache_size = -16000")
-    # A checkpoint every 4,000 pages of WAL (16 MB) instead of 1,000: a chunk of random numbers
-    # touches most pages of the number index, and every checkpoint copies them back into the
-    # file (an eighth of the journal's CPU on such a send). The WAL is cut back to 16 MB after
-    # a checkpoint and goes with the last connection.
-    db.execute("PRAGMA wal_autocheckpoint = 4000")
-    db.execute("PRAGMA journal_size_limit = 16777216")
 
 
 def give_back(db: sqlite3.Connection) -> None:
