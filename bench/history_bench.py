@@ -56,7 +56,7 @@ def size(count: int) -> None:
 def build(path: Path, messages: int) -> None:
     from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
     from smscli.history.store import Store
-    from smscli.sending import Chunk, ChunkOutcome, ChunkState
+    from smscli.model import Chunk, ChunkOutcome, ChunkState
 
     started = time.perf_counter()
     store = Store.open(path)

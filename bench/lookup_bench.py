@@ -122,7 +122,7 @@ def _jobs_api(
     whatever layout the store uses."""
     from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
     from smscli.history.store import Store
-    from smscli.sending import Chunk, ChunkOutcome, ChunkState
+    from smscli.model import Chunk, ChunkOutcome, ChunkState
 
     span = timedelta(days=80)
     jobs = max(1, count // JOB_SIZE)

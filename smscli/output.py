@@ -9,18 +9,14 @@ import csv
 import io
 import json
 import os
-import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
-from smscli.console import stdout_is_tty
+from smscli import console
 from smscli.errors import OutputClosed, OutputError, UsageError
-
-if TYPE_CHECKING:
-    from rich.text import Text
 
 Row = Mapping[str, object]
 
@@ -64,17 +60,14 @@ def resolve_format(
         choices = "auto, table, json, jsonl, csv, tsv"
         raise UsageError(f"unknown output format {output!r}: choose one of {choices}") from None
     if fmt is OutputFormat.AUTO:
-        return OutputFormat.TABLE if stdout_is_tty() else OutputFormat.TSV
+        return OutputFormat.TABLE if console.stdout_is_tty() else OutputFormat.TSV
     return fmt
 
 
 def stdout_usable() -> bool:
     """False when smscli was started with stdout closed (`>&-`): Python then has no
     sys.stdout, or its descriptor is invalid. Checked before anything is sent."""
-    import io
-    import os
-
-    stream = sys.stdout
+    stream = console.current().stdout
     if stream is None:
         return False
     try:
@@ -95,7 +88,7 @@ def output_error(exc: BaseException) -> OutputError:
     /dev/null so that nothing later (the interpreter's last flush included) fails again."""
     import errno
 
-    _silence(sys.stdout)
+    silence(console.current().stdout)
     if isinstance(exc, BrokenPipeError) or getattr(exc, "errno", None) == errno.EPIPE:
         return OutputClosed("the output was closed by its reader (broken pipe)")
     if isinstance(exc, OSError):
@@ -106,9 +99,9 @@ def output_error(exc: BaseException) -> OutputError:
     return OutputError(f"cannot write the output: stdout is closed ({exc})")
 
 
-def _silence(stream: TextIO | None) -> None:
-    import os
-
+def silence(stream: TextIO | None) -> None:
+    """Point `stream`'s descriptor at /dev/null: nothing written later (the interpreter's last
+    flush included) fails again once the output's failure has been reported."""
     if stream is None:
         return
     try:
@@ -159,17 +152,6 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _human(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, datetime):
-        # Support staff read local wall-clock time; the offset is kept in machine formats.
-        return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    return str(value)
-
-
 def write_rows(
     rows: Iterable[Row],
     columns: Sequence[Column],
@@ -180,7 +162,8 @@ def write_rows(
     stream: TextIO | None = None,
     wide: bool | None = None,
 ) -> int:
-    """Write rows to stdout (or `stream`) in `fmt`; returns how many rows were written.
+    """Write rows to the environment's stdout (or `stream`) in `fmt`; returns how many rows
+    were written.
     `wide`: a table shows every column however narrow the terminal (None: the command has
     no --wide, and a hidden column's note points to the machine formats instead)."""
     writer = RowWriter(columns, fmt, id_key=id_key, title=title, stream=stream, wide=wide)
@@ -203,7 +186,7 @@ class RowWriter:
         stream: TextIO | None = None,
         wide: bool | None = None,
     ) -> None:
-        out = stream or sys.stdout
+        out = stream or console.current().stdout
         if out is None:
             raise OutputError("cannot write the output: stdout is closed")
         self._out: TextIO = out
@@ -362,7 +345,9 @@ class RowWriter:
 
     def _close(self) -> None:
         if self._fmt is OutputFormat.TABLE:
-            _write_table(self._table, self._columns, self._out, self._title, self._wide)
+            from smscli.table import write_table
+
+            write_table(self._table, self._columns, self._out, self._title, self._wide)
             self.count = len(self._table)
             self._table = []
         elif self._fmt is OutputFormat.JSON:
@@ -375,11 +360,12 @@ def write_object(obj: Mapping[str, object], fmt: OutputFormat, *, title: str | N
     one header and one row (TSV, CSV, JSONL) for scripts."""
     if fmt is OutputFormat.JSON:
         text = json.dumps(dict(obj), ensure_ascii=False, indent=2, default=_json_default)
+        out = console.current().stdout
         try:
-            if sys.stdout is None:
+            if out is None:
                 raise ValueError("no stdout")
-            sys.stdout.write(text + "\n")
-            sys.stdout.flush()
+            out.write(text + "\n")
+            out.flush()
         except (OSError, ValueError) as exc:
             raise output_error(exc) from None
         return
@@ -390,120 +376,3 @@ def write_object(obj: Mapping[str, object], fmt: OutputFormat, *, title: str | N
         return
     columns = [Column(k, k.replace("_", " ").title()) for k in obj]
     write_rows([obj], columns, fmt, title=title)
-
-
-# What a table colours when colour is on: a message's delivery status, its send's outcome.
-STATUS_STYLES = {
-    "delivered": "green",
-    "accepted": "green",
-    "failed": "red",
-    "rejected": "red",
-    "pending": "yellow",
-    "sending": "yellow",
-    "not_sent": "yellow",
-    "unknown": "magenta",
-    "not_found": "magenta",
-}
-STYLED_KEYS = frozenset({"status", "outcome", "state"})
-FOLD_MIN = 12  # the narrowest a free-text column gets before columns are hidden
-
-
-def _write_table(
-    rows: list[Row], columns: Sequence[Column], out: TextIO, title: str | None, wide: bool | None
-) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    # NO_COLOR: no escape sequence at all (rich would still embolden the header).
-    plain = bool(os.environ.get("NO_COLOR"))
-    console = Console(
-        file=out, highlight=False, soft_wrap=False, color_system=None if plain else "auto"
-    )
-    cells = [[_human(row.get(c.key)) for c in columns] for row in rows]
-    shown, width = fit_columns(columns, cells, console.width, wide=bool(wide))
-    hidden = [c.key for c in columns if c not in shown]
-    if hidden:
-        from smscli import console as messages
-
-        every = "--wide" if wide is not None else "-o json"
-        messages.detail(f"columns hidden at this width: {', '.join(hidden)} ({every} shows all)")
-    if wide and width > console.width:
-        console.width = width  # --wide: the lines run past the terminal; nothing folds
-    # Too wide even with every optional column gone: let rich fold as a last resort rather
-    # than cut anything off.
-    squeezed = width > console.width
-    table = Table(title=title, show_lines=False, header_style="bold")
-    index = [columns.index(c) for c in shown]
-    for column in shown:
-        table.add_column(
-            column.heading,
-            justify=column.justify,  # type: ignore[arg-type]
-            no_wrap=not (column.fold or squeezed),
-            overflow="fold",
-            min_width=None if squeezed else _min_width(column, cells, columns.index(column)),
-        )
-    for values in cells:
-        table.add_row(*(_cell(shown[n].key, values[i]) for n, i in enumerate(index)))
-    console.print(table)
-
-
-def _cell(key: str, value: str) -> str | Text:
-    from rich.text import Text
-
-    style = STATUS_STYLES.get(value) if key in STYLED_KEYS else None
-    return Text(value, style=style) if style else value
-
-
-def _min_width(column: Column, cells: list[list[str]], i: int) -> int:
-    from rich.cells import cell_len
-
-    longest = max((cell_len(row[i]) for row in cells), default=0)
-    if column.fold:
-        longest = min(longest, FOLD_MIN)
-    return max(longest, cell_len(column.heading))
-
-
-def fit_columns(
-    columns: Sequence[Column], cells: list[list[str]], width: int, *, wide: bool = False
-) -> tuple[list[Column], int]:
-    """The columns a table of `width` terminal columns shows, and the width it needs. Nothing
-    but free text ever folds, so columns give way instead: empty (or all-zero) ones first
-    (before any free text has to fold),
-    then by priority (highest first, rightmost first); priority 0 always stays. `wide` keeps
-    every column."""
-    widths = {c.key: _min_width(c, cells, i) for i, c in enumerate(columns)}
-    # Free text at full length: an empty column is not worth a line of folded text.
-    natural = {
-        c.key: max(widths[c.key], _min_width(replace(c, fold=False), cells, i))
-        for i, c in enumerate(columns)
-    }
-
-    def needed(shown: Sequence[Column], sizes: dict[str, int] = widths) -> int:
-        # Each column has one space of padding either side and one rule; one more closes it.
-        return sum(sizes[c.key] for c in shown) + 3 * len(shown) + 1
-
-    shown = list(columns)
-    if wide:
-        return shown, needed(shown)
-    empty = {
-        c.key
-        for i, c in enumerate(columns)
-        if all(row[i] in ("", "0") for row in cells)
-    }
-    order = sorted(
-        (c for c in columns if c.priority > 0),
-        key=lambda c: (c.key in empty, c.priority, columns.index(c)),
-        reverse=True,
-    )
-    # Empty columns go before any free text folds (`history show` drew three empty columns
-    # beside an error folded over four lines); then, by priority, until the tokens fit.
-    for column in order:
-        if column.key not in empty or needed(shown, natural) <= width:
-            break
-        shown.remove(column)
-    for column in order:
-        if needed(shown) <= width:
-            break
-        if column in shown:
-            shown.remove(column)
-    return shown, needed(shown)

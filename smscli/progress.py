@@ -9,7 +9,6 @@ pipe they were meant for, and redrew the bar for every row written."""
 from __future__ import annotations
 
 import contextlib
-import sys
 from types import TracebackType
 from typing import Any
 
@@ -50,7 +49,7 @@ class Progress:
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
-            console=Console(file=sys.stderr),
+            console=Console(file=console.current().stderr),
             transient=True,
             redirect_stdout=False,
             redirect_stderr=False,

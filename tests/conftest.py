@@ -4,7 +4,8 @@ from the developer's shell, no colour, a wide terminal, no OS keyring."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,20 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def unpaced_report_pulls(monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process commands pull mobset's report queue without the 1 s pause between pulls
     (tests of the pacing itself pass their own `sleep`)."""
-    from smscli import reporting
+    from smscli.reporting import drain
 
-    monkeypatch.setattr(reporting, "PULL_PACE", 0.0)
+    monkeypatch.setattr(drain, "PULL_PACE", 0.0)
+
+
+@pytest.fixture
+def console_env() -> Iterator[Callable[..., object]]:
+    """Install a console Environment for the rest of the test: `console_env(stderr_isatty=True)`
+    says stderr is a terminal without one (instead of patching smscli.console)."""
+    from smscli.console import Environment, use
+
+    with ExitStack() as stack:
+
+        def install(**given: object) -> Environment:
+            return stack.enter_context(use(Environment(**given)))  # type: ignore[arg-type]
+
+        yield install

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -121,12 +122,11 @@ def test_clock_offset_is_corrected_and_reported(tmp_path: Path) -> None:
         gw.sandbox.close()
 
 
-def test_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    from smscli import console
+def test_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch, console_env: Any) -> None:
     from smscli.progress import Progress
 
     assert not Progress(5000, requests=5, label="x").enabled  # not a tty under pytest
-    monkeypatch.setattr(console, "stderr_is_tty", lambda: True)
+    console_env(stderr_isatty=True)
     assert Progress(5000, requests=5, label="x").enabled
     assert not Progress(5000, requests=5, label="x", quiet=True).enabled
     assert not Progress(10, requests=1, label="x").enabled

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from smscli import reporting
+from smscli import reads
 from smscli.cli import app
 from smscli.sending import RetryPolicy
 from tests.fakes import FakeGateway, http_500, status, write_profile
@@ -22,7 +22,7 @@ runner = CliRunner()
 
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reporting, "QUERY_RETRY", RetryPolicy(3, base_delay=0.01, max_delay=0.05))
+    monkeypatch.setattr(reads, "QUERY_RETRY", RetryPolicy(3, base_delay=0.01, max_delay=0.05))
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ with warnings.catch_warnings():
     import typer
     from typer.testing import CliRunner
 
-from smscli import console
 from smscli.cli import config
 from smscli.cli.common import ProfileOpt
 
@@ -241,9 +240,9 @@ def test_init_sandbox(cfg: pathlib.Path) -> None:
 
 
 def test_init_interactive_prompts_and_hides_the_secret(
-    cfg: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+    cfg: pathlib.Path, monkeypatch: pytest.MonkeyPatch, console_env: Any
 ) -> None:
-    monkeypatch.setattr(console, "interactive", lambda: True)
+    console_env(stdin_isatty=True, stdout_isatty=True)
     # profile name, provider, api_key, api_secret (hidden), app_id, sender_id, base_url
     answers = f"\nnope\nonbuka\n{API_KEY}\n{SECRET}\napp9\n\n\n"
     result = ok(run(cfg, "init", input=answers))
@@ -258,10 +257,10 @@ def test_init_interactive_prompts_and_hides_the_secret(
 
 
 def test_init_interactive_asks_before_changing_the_default(
-    cfg: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+    cfg: pathlib.Path, monkeypatch: pytest.MonkeyPatch, console_env: Any
 ) -> None:
     init_main(cfg)
-    monkeypatch.setattr(console, "interactive", lambda: True)
+    console_env(stdin_isatty=True, stdout_isatty=True)
     ok(run(cfg, "init", "-p", "play", "--provider", "sandbox", input="y\n"))
     assert saved(cfg)["default_profile"] == "play"
 
@@ -279,10 +278,10 @@ def test_set_secret_from_stdin(cfg: pathlib.Path) -> None:
 
 
 def test_set_secret_from_a_hidden_prompt_on_a_terminal(
-    cfg: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+    cfg: pathlib.Path, monkeypatch: pytest.MonkeyPatch, console_env: Any
 ) -> None:
     init_main(cfg)
-    monkeypatch.setattr(console, "stdin_is_tty", lambda: True)
+    console_env(stdin_isatty=True)
     result = ok(run(cfg, "set", "api_secret", "-", input=f"{NEW_SECRET}\n"))
     assert saved(cfg)["profiles"]["main"]["api_secret"] == NEW_SECRET
     no_secret(result)
@@ -473,9 +472,9 @@ def test_remove(cfg: pathlib.Path) -> None:
     fails(run(cfg, "remove", "sandbox"))
 
 
-def test_remove_asks_on_a_terminal(cfg: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_remove_asks_on_a_terminal(cfg: pathlib.Path, console_env: Any) -> None:
     init_main(cfg)
-    monkeypatch.setattr(console, "interactive", lambda: True)
+    console_env(stdin_isatty=True, stdout_isatty=True)
     fails(run(cfg, "remove", "main", input="n\n"), code=1)
     assert "main" in saved(cfg)["profiles"]
     ok(run(cfg, "remove", "main", input="y\n"))
@@ -586,9 +585,9 @@ def test_init_v3_refuses_the_password_flag(cfg: pathlib.Path) -> None:
 
 
 def test_init_mobset_interactive_asks_and_hides_the_password(
-    cfg: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+    cfg: pathlib.Path, monkeypatch: pytest.MonkeyPatch, console_env: Any
 ) -> None:
-    monkeypatch.setattr(console, "interactive", lambda: True)
+    console_env(stdin_isatty=True, stdout_isatty=True)
     # profile name, provider, corp_id (a bad one first), login_name, password (hidden), base_url
     answers = f"\nmobset\nabc\n100001\nops\n{PASSWORD}\n\n"
     result = ok(run(cfg, "init", input=answers))
@@ -640,9 +639,9 @@ def test_init_sandbox_with_a_real_provider_is_refused(cfg: pathlib.Path, args: l
 
 
 def test_init_sandbox_mobset_interactive_asks_nothing(
-    cfg: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+    cfg: pathlib.Path, monkeypatch: pytest.MonkeyPatch, console_env: Any
 ) -> None:
-    monkeypatch.setattr(console, "interactive", lambda: True)
+    console_env(stdin_isatty=True, stdout_isatty=True)
     ok(run(cfg, "init", "-p", "play", "--provider", "sandbox-mobset", input=""))
     assert saved(cfg)["profiles"]["play"] == {"provider": "sandbox-mobset"}
 

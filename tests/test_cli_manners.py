@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -63,12 +64,11 @@ def test_ucs2_cause_is_named_and_gsm_replaces_it(isolated: Path) -> None:
 
 
 def test_gsm_is_confirmed_with_its_saving(
-    isolated: Path, monkeypatch: pytest.MonkeyPatch
+    isolated: Path, monkeypatch: pytest.MonkeyPatch, console_env: Any
 ) -> None:
-    from smscli import console
 
     asked: list[str] = []
-    monkeypatch.setattr(console, "confirm", lambda q: asked.append(q) or False)
+    console_env(confirm=lambda q: asked.append(q) or False)
     numbers = "".join(f"{447700920000 + i}\n" for i in range(101))
     result = invoke("send", "-p", "sandbox", "-m", TYPOGRAPHIC, "--gsm", input=numbers)
     assert result.exit_code == 0 and "Nothing sent." in result.stderr  # type: ignore[attr-defined]
@@ -172,7 +172,7 @@ def test_mistyped_option_is_worded_like_a_mistyped_subcommand(
 
 
 def test_stderr_lines_break_at_the_width_of_stderr_not_stdout(
-    isolated: Path, monkeypatch: pytest.MonkeyPatch
+    isolated: Path, monkeypatch: pytest.MonkeyPatch, console_env: Any
 ) -> None:
     """With stdout redirected (`-o jsonl > file`) on a 100-column terminal, info lines broke at
     80 columns: the width was measured on stdout, which fell back to 80."""
@@ -189,7 +189,7 @@ def test_stderr_lines_break_at_the_width_of_stderr_not_stdout(
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
     stream = io.TextIOWrapper(io.FileIO(slave, "w", closefd=True), encoding="utf-8")
-    monkeypatch.setattr("sys.stderr", stream)
+    console_env(stderr=stream)
     line = "Would send to 1 number in 1 request: GSM-7, 1 segment per message (8 characters), pr"
     assert 80 < len(line) < 99
     console.info(line)
@@ -198,7 +198,7 @@ def test_stderr_lines_break_at_the_width_of_stderr_not_stdout(
     os.close(master)
     assert got.replace("\r\n", "\n") == line + "\n"
     monkeypatch.setenv("COLUMNS", "60")  # COLUMNS, when set, still wins
-    assert console._width(stream) == 60
+    assert console.Environment(stderr=stream).width == 60
 
 
 def test_lookup_table_never_folds_numbers_msg_ids_or_times(

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from smscli import console, reporting
+from smscli import reads
 from smscli.cli import app
 from smscli.sending import RetryPolicy
 from tests.fakes import FakeGateway, http_500, status, write_profile
@@ -24,7 +24,7 @@ StartGateway = Callable[..., FakeGateway]
 
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reporting, "QUERY_RETRY", RetryPolicy(3, base_delay=0.01, max_delay=0.05))
+    monkeypatch.setattr(reads, "QUERY_RETRY", RetryPolicy(3, base_delay=0.01, max_delay=0.05))
 
 
 @pytest.fixture
@@ -208,10 +208,10 @@ def test_wait_times_out_with_4_and_requeries_only_pending(start_gateway: StartGa
 
 
 def test_live_view_on_a_terminal(
-    start_gateway: StartGateway, monkeypatch: pytest.MonkeyPatch
+    start_gateway: StartGateway, monkeypatch: pytest.MonkeyPatch, console_env: Any
 ) -> None:
     start_gateway()
-    monkeypatch.setattr(console, "stderr_is_tty", lambda: True)
+    console_env(stderr_isatty=True)
     msg_id = send("447700900998", "-q").stdout.strip()
     result = invoke("report", msg_id, "--wait", "--interval", "0.05", "--timeout", "0.3")
     assert result.exit_code == 4

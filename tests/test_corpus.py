@@ -29,20 +29,27 @@ from typing import Any
 import httpx
 import pytest
 
-from smscli import reporting as r
-from smscli.cli.send import _exit_code
+from smscli.balance import balance_below
 from smscli.errors import ExitCode, SmsCliError
 from smscli.gateways.base import BatchElement, ReportResult, SendResult
 from smscli.gateways.mobset import MobsetClient
 from smscli.gateways.v3 import V3Client
 from smscli.history.raw import RawKeeper
 from smscli.history.store import Store
+from smscli.jobs.run import exit_code as _exit_code
+from smscli.model import Chunk, RunResult, Tally
+from smscli.reads import QUERY_RETRY
+from smscli.reporting.drain import Drained, UnreadableReports, drain_queue
+from smscli.reporting.outcome import ReportOutcome, exit_code
+from smscli.reporting.poll import merge_reports
+from smscli.reporting.verdicts import not_found_verdict
+from smscli.rows import rows_for
 from smscli.sandbox.mobset import (
     MOBSET_SANDBOX_CORP_ID,
     MOBSET_SANDBOX_LOGIN_NAME,
     MOBSET_SANDBOX_PASSWORD,
 )
-from smscli.sending import Chunk, RetryPolicy, RunResult, attempt_chunk, rows_for, tally
+from smscli.sending import RetryPolicy, attempt_chunk
 
 CORPUS = Path(__file__).with_name("corpus")
 MOBSET_EMPTY = b'{"code":"0","Message":"ok","Details":[]}'
@@ -180,7 +187,7 @@ def test_send_verdict(variant: dict[str, Any], tmp_path: Path) -> None:
         rows = [[row["number"], row["msg_id"], _accepted(row)] for row in rows_for(outcome)]
         assert rows == expect["rows"]
         assert list(outcome.untracked) == expect["untracked"]
-        assert int(_exit_code(run, tally(run))) == expect["exit"]
+        assert int(_exit_code(run, Tally.of(run.outcomes))) == expect["exit"]
         if "error" in expect:
             assert outcome.error is not None and expect["error"] in outcome.error.message
         # The history: one outcome per number; a number sent without an id says so.
@@ -224,12 +231,12 @@ def test_report_verdict(variant: dict[str, Any]) -> None:
         return
     finally:
         gateway.close()
-    reports = [r.not_found_verdict(x, None, now) for x in r.merge_reports(asked, [result])]
+    reports = [not_found_verdict(x, None, now) for x in merge_reports(asked, [result])]
     assert [shown(x) for x in reports] == expect["reports"]
     for report in reports:
         assert report.time is None or report.time.tzinfo is not None  # never naive
-    outcome = r.ReportOutcome(reports=tuple(reports), polls=1, elapsed=0.0)
-    assert int(r.exit_code(outcome)) == expect["exit"]
+    outcome = ReportOutcome(reports=tuple(reports), polls=1, elapsed=0.0)
+    assert int(exit_code(outcome)) == expect["exit"]
 
 
 # -- getBalance -----------------------------------------------------------------------------
@@ -252,7 +259,7 @@ def test_balance_verdict(variant: dict[str, Any]) -> None:
         got["unit"] = balance.extra["unit"]
     assert got == expect["balance"]
     try:
-        below = int(ExitCode.PARTIAL) if r.balance_below(balance.balance, 10) else 0
+        below = int(ExitCode.PARTIAL) if balance_below(balance.balance, 10) else 0
     except SmsCliError as exc:
         below = int(exc.exit_code)
     assert below == expect["below_exit"]
@@ -269,18 +276,18 @@ def test_pull_verdict(variant: dict[str, Any], tmp_path: Path) -> None:
     pauses: list[float] = []
     with Store.open(tmp_path / "history.sqlite3") as store:
         try:
-            drained = r.drain_queue(
+            drained = drain_queue(
                 gateway,  # type: ignore[arg-type]
                 lambda reports: store.record_reports(reports, provider="mobset"),
                 keeper=RawKeeper(store, "mobset", "corpus"),
                 known=lambda msg_ids: store.lookup(msg_ids, "mobset"),
                 sleep=pauses.append,
-                retry=r.QUERY_RETRY,
+                retry=QUERY_RETRY,
                 pace=1.0,
             )
         except SmsCliError as exc:
             exit_code, new, repeated = int(exc.exit_code), 0, 0
-            if isinstance(exc, r.UnreadableReports):
+            if isinstance(exc, UnreadableReports):
                 assert "raw_reports" in exc.message and str(store.path) in exc.message
         else:
             exit_code, new, repeated = 0, drained.reports, drained.repeated
@@ -322,7 +329,7 @@ def test_every_pull_is_one_second_apart_and_a_run_is_capped(tmp_path: Path) -> N
     )
     pauses: list[float] = []
     with Store.open(tmp_path / "h.sqlite3") as store:
-        drained = r.drain_queue(
+        drained = drain_queue(
             gateway,  # type: ignore[arg-type]
             lambda reports: store.record_reports(reports, provider="mobset"),
             keeper=RawKeeper(store, "mobset"),
@@ -331,7 +338,7 @@ def test_every_pull_is_one_second_apart_and_a_run_is_capped(tmp_path: Path) -> N
             pace=1.0,
         )
     gateway.close()
-    assert drained == r.Drained(calls=7, reports=350, limit_reached=True)
+    assert drained == Drained(calls=7, reports=350, limit_reached=True)
     assert pauses == [1.0] * 6
 
 

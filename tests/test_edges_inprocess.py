@@ -5,6 +5,7 @@ requests refused before processing, the bounded table, `report --last` while a j
 from __future__ import annotations
 
 import errno
+import io
 import json
 import sqlite3
 from collections import Counter
@@ -15,10 +16,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import smscli.output as output
 from smscli.cli import app
 from smscli.history.store import Store
-from smscli.sending import Chunk
+from smscli.model import Chunk
 from tests.edges import (
     EdgeGateway,
     assert_nothing_twice_and_every_answer_kept,
@@ -50,29 +50,26 @@ def send_args(tmp_path: Path, count: int, *extra: str) -> tuple[list[str], list[
     return given, ["send", "-f", str(path), "-m", "hi", "-y", *extra]
 
 
+class _FullAfterOne(io.StringIO):
+    """A stdout whose disk fills after the first chunk's rows: every later write fails with
+    ENOSPC. It has no descriptor, so nothing is pointed at /dev/null afterwards."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        if self.writes > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().write(text)
+
+
 def test_an_injected_enospc_writer_stops_the_send_and_journals_what_is_in_flight(
-    gateway: EdgeGateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    gateway: EdgeGateway, tmp_path: Path, console_env: Any
 ) -> None:
-    calls = [0]
-    real = output.RowWriter._write
-    real_filled = output.RowWriter._write_filled
-
-    def full_after_one(self: output.RowWriter, rows: Any) -> None:
-        calls[0] += 1
-        if calls[0] > 1:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(self, rows)
-
-    def filled_full_after_one(self: output.RowWriter, template: str, values: Any) -> None:
-        # The rows of a plainly accepted chunk are written from a template (issue 13).
-        calls[0] += 1
-        if calls[0] > 1:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real_filled(self, template, values)
-
-    monkeypatch.setattr(output.RowWriter, "_write", full_after_one)
-    monkeypatch.setattr(output.RowWriter, "_write_filled", filled_full_after_one)
-    monkeypatch.setattr(output, "_silence", lambda stream: None)  # CliRunner's own stdout
+    out = _FullAfterOne()
+    console_env(stdout=out)
     given, args = send_args(tmp_path, 8000, "-o", "jsonl")
     result = invoke(*args)
     assert result.exit_code == 74, result.stderr
@@ -84,7 +81,7 @@ def test_an_injected_enospc_writer_stops_the_send_and_journals_what_is_in_flight
     assert "unknown" not in outcomes.values()
     assert len(gateway.processed()) < len(given)
     # Only the first chunk's rows made it out; the history has the rest.
-    assert len(result.stdout.splitlines()) == 1000
+    assert len(out.getvalue().splitlines()) == 1000
 
 
 def test_an_answer_the_history_cannot_record_stops_sending_and_is_named(

@@ -123,7 +123,7 @@ def test_fast_json_rows_match_the_json_module(rows: list[dict[str, object]]) -> 
 
 
 def test_narrow_tables_drop_empty_then_low_priority_columns_never_fold_tokens() -> None:
-    from smscli.output import fit_columns
+    from smscli.table import fit_columns
 
     columns = [Column("number", "Number"), Column("msg_id", "Message ID"),
                Column("provider", "Provider", priority=8), Column("empty", "Empty", priority=2),
@@ -169,11 +169,12 @@ def test_a_send_writes_the_same_rows_on_its_fast_path(
 ) -> None:
     """OutcomeStream writes the usual chunk (all accepted, in order) from a template: the text
     must be what the general path (a dict per row, encoded) writes, chunk after chunk."""
+    from smscli.cli.jobsummary import SEND_COLUMNS
     from smscli.cli.outcomes import OutcomeStream
-    from smscli.cli.send import SEND_COLUMNS
     from smscli.gateways.base import SendResult, Submitted
+    from smscli.model import Chunk, ChunkOutcome, ChunkState, RunResult
     from smscli.progress import Progress
-    from smscli.sending import Chunk, ChunkOutcome, ChunkState, RunResult, outcome_rows
+    from smscli.rows import rows_for
 
     def outcome(index: int, numbers: list[str], ids: list[str]) -> ChunkOutcome:
         subs = tuple(Submitted(n, i) for n, i in zip(numbers, ids, strict=True))
@@ -184,7 +185,7 @@ def test_a_send_writes_the_same_rows_on_its_fast_path(
         outcome(1, ["447700900002", "447700900003"], ['q"uote', "x,y"]),  # general path
         outcome(2, ["447700900004", "447700900005"], ["7", "8"]),
     ]
-    write_rows(outcome_rows(RunResult(outcomes)), SEND_COLUMNS, fmt)
+    write_rows((r for o in outcomes for r in rows_for(o)), SEND_COLUMNS, fmt)
     general = capsys.readouterr().out
     stream = OutcomeStream(
         [o.chunk for o in outcomes], SEND_COLUMNS, fmt, Progress(6, requests=3, label="t")
@@ -219,7 +220,7 @@ def test_rows_from_a_template_fail_like_any_other_write() -> None:
 def test_empty_columns_give_way_before_free_text_folds() -> None:
     """qa3: `history show` at 100 columns drew empty Status/Time/Detail columns while the one
     error folded over four lines; empty columns now go first whenever text would fold."""
-    from smscli.output import fit_columns
+    from smscli.table import fit_columns
 
     columns = [Column("number", "Number"), Column("outcome", "Outcome", priority=2),
                Column("error", "Error", fold=True, priority=4),

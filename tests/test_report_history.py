@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from smscli import reporting
+from smscli import reads
 from smscli.cli import app
 from smscli.history.db import StoreError
 from smscli.history.store import Store
@@ -30,7 +30,7 @@ OTHER = '\n[profiles.other]\nprovider = "laaffic"\napi_key = "bDqJFiq9"\n' + (
 
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reporting, "QUERY_RETRY", RetryPolicy(3, base_delay=0.01, max_delay=0.05))
+    monkeypatch.setattr(reads, "QUERY_RETRY", RetryPolicy(3, base_delay=0.01, max_delay=0.05))
 
 
 @pytest.fixture
@@ -134,6 +134,26 @@ def test_last_shows_every_number_then_answers_final_ones_from_the_history(
     assert rows_of(second)[0]["code"] == "0" and rows_of(second)[0]["time"]
     assert "2 messages already delivered or failed: answered from the history" in second.stderr
     assert "1 delivered, 1 failed, 1 pending, 0 not found" in second.stderr
+
+
+def test_given_msg_ids_answer_final_ones_from_the_history_too(gateway: FakeGateway) -> None:
+    # Ids given on the command line are looked up batch by batch while the calls go out
+    # (issue 13); what is asked and shown is what a lookup beforehand gave.
+    ids = send("447700900123", "447700900999", "447700900998", "447700900997")
+    first = report(*ids, code=3)
+    second = report(ids[2], ids[0], ids[1], code=3)
+    assert report_calls(gateway) == [ids, ids[2:]]
+    assert states(second) == [
+        ("447700900998", "pending"),
+        ("447700900123", "delivered"),
+        ("447700900999", "failed"),
+    ]
+    assert [row["source"] for row in rows_of(second)] == ["gateway", "history", "history"]
+    assert rows_of(second)[1] == {**rows_of(first)[0], "source": "history"}
+    assert "2 messages already delivered or failed: answered from the history" in second.stderr
+    everything_known = report(ids[0], ids[1], code=3)
+    assert len(report_calls(gateway)) == 2  # nothing to ask
+    assert "2 messages already delivered or failed" in everything_known.stderr
 
 
 def test_history_number_shows_the_state_report_wrote_back(gateway: FakeGateway) -> None:

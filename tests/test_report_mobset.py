@@ -16,11 +16,12 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from smscli import reporting
+from smscli import reads
 from smscli.cli import app
 from smscli.gateways.mobset import MobsetClient
 from smscli.history.db import StoreError
 from smscli.history.store import Store
+from smscli.reporting.verdicts import UNKNOWN_ID_DETAIL
 from smscli.sandbox.loopback import LoopbackServer
 from smscli.sandbox.mobset import (
     MOBSET_SANDBOX_CORP_ID,
@@ -102,7 +103,7 @@ def http_500(request: httpx.Request) -> httpx.Response:
 
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reporting, "QUERY_RETRY", RetryPolicy(3, base_delay=0.01, max_delay=0.05))
+    monkeypatch.setattr(reads, "QUERY_RETRY", RetryPolicy(3, base_delay=0.01, max_delay=0.05))
 
 
 @pytest.fixture
@@ -266,7 +267,7 @@ def test_a_report_for_an_id_not_in_the_history_is_kept_and_answered_later(
     assert [(r["msg_id"], r["number"], r["status"], r["detail"]) for r in rows_of(later)] == [
         (elsewhere[0], None, "delivered", "delivered: DELIVRD"),
         (elsewhere[1], None, "failed", "failed at the carrier: UNDELIV (gateway status 13)"),
-        ("1999999999", None, "unknown", reporting.UNKNOWN_ID_DETAIL),
+        ("1999999999", None, "unknown", UNKNOWN_ID_DETAIL),
     ]
     assert "1 delivered, 1 failed, 0 pending, 0 not found, 1 unknown" in later.stderr
     # And again: a kept report stays kept.

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from smscli import reporting as r
 from smscli import rows
+from smscli.balance import balance_below
 from smscli.errors import (
     ErrorKind,
     ExitCode,
@@ -27,12 +27,27 @@ from smscli.errors import (
 from smscli.gateways.base import DeliveryStatus, Report, ReportResult
 from smscli.history.db import StoreError
 from smscli.history.records import Tracked
+from smscli.msgids import ParsedIds, check_ids, collect_ids, detect_format, ids_from_args, parse_ids
+from smscli.reads import call_with_retry, retryable
+from smscli.reporting.drain import Drained, ReportsNotSaved, as_queue, check_queue, drain_queue
+from smscli.reporting.outcome import (
+    NOT_FOUND_DETAIL,
+    Poll,
+    ReportOutcome,
+    exit_code,
+    report_row,
+    summary,
+    tally,
+)
+from smscli.reporting.poll import WaitPolicy, check_reports, chunk_ids, fetch_reports, merge_reports
+from smscli.reporting.verdicts import NOT_IN_HISTORY_DETAIL, combine, history_report, still_to_ask
+from smscli.selection import HistorySelection, history_selection, refuse_other_ids
 from smscli.sending import RetryPolicy
 
 ID1, ID2, ID3 = "2401011200001000001", "2401011200001000002", "2401011200001000003"
 
 
-def values(parsed: r.ParsedIds) -> list[tuple[str, str]]:
+def values(parsed: ParsedIds) -> list[tuple[str, str]]:
     return [(raw.value, raw.where) for raw in parsed.ids]
 
 
@@ -52,11 +67,11 @@ def values(parsed: r.ParsedIds) -> list[tuple[str, str]]:
     ],
 )
 def test_detect_format(text: str, fmt: str) -> None:
-    assert r.detect_format(text) == fmt
+    assert detect_format(text) == fmt
 
 
 def test_plain_ids_with_blank_lines_crlf_bom_and_spaces() -> None:
-    parsed = r.parse_ids(f"\ufeff{ID1}\r\n\r\n  {ID2}  \r\n", "stdin")
+    parsed = parse_ids(f"\ufeff{ID1}\r\n\r\n  {ID2}  \r\n", "stdin")
     assert parsed.format == "plain"
     assert values(parsed) == [(ID1, "stdin line 1"), (ID2, "stdin line 3")]
 
@@ -67,20 +82,20 @@ def test_json_array_of_send_rows_skips_rejected_numbers() -> None:
         {"number": "447700900997", "msg_id": None, "accepted": False},
         {"number": "447700900124", "msg_id": ID2, "accepted": True},
     ]
-    parsed = r.parse_ids(json.dumps(rows, indent=2), "sent.json")
+    parsed = parse_ids(json.dumps(rows, indent=2), "sent.json")
     assert values(parsed) == [(ID1, "sent.json item 1"), (ID2, "sent.json item 3")]
     assert parsed.skipped == 1
 
 
 def test_json_array_of_bare_ids() -> None:
-    parsed = r.parse_ids(f'["{ID1}", {ID2}, ""]', "stdin")
+    parsed = parse_ids(f'["{ID1}", {ID2}, ""]', "stdin")
     assert [raw.value for raw in parsed.ids] == [ID1, ID2]
     assert parsed.skipped == 1
 
 
 def test_jsonl_rows_with_line_numbers() -> None:
     text = f'{{"msg_id": "{ID1}"}}\n\n{{"msg_id": ""}}\n{{"msg_id": "{ID2}", "x": 1}}\n'
-    parsed = r.parse_ids(text, "stdin")
+    parsed = parse_ids(text, "stdin")
     assert values(parsed) == [(ID1, "stdin line 1"), (ID2, "stdin line 4")]
     assert parsed.skipped == 1
 
@@ -92,7 +107,7 @@ def test_csv_with_quoted_fields_and_empty_msg_id() -> None:
         '447700900997,,,false,"rejected, left out"\r\n'
         f"447700900124,{ID2},,true,\r\n"
     )
-    parsed = r.parse_ids(text, "stdin")
+    parsed = parse_ids(text, "stdin")
     assert parsed.format == "csv"
     assert values(parsed) == [(ID1, "stdin line 2"), (ID2, "stdin line 4")]
     assert parsed.skipped == 1
@@ -100,14 +115,14 @@ def test_csv_with_quoted_fields_and_empty_msg_id() -> None:
 
 def test_tsv_from_send() -> None:
     text = f"number\tmsg_id\terror\n447700900123\t{ID1}\t\n447700900997\t\trejected\n"
-    parsed = r.parse_ids(text, "stdin")
+    parsed = parse_ids(text, "stdin")
     assert parsed.format == "tsv"
     assert values(parsed) == [(ID1, "stdin line 2")]
     assert parsed.skipped == 1
 
 
 def test_single_column_with_header() -> None:
-    assert [raw.value for raw in r.parse_ids(f"msg_id\n{ID1}\n", "f").ids] == [ID1]
+    assert [raw.value for raw in parse_ids(f"msg_id\n{ID1}\n", "f").ids] == [ID1]
 
 
 @pytest.mark.parametrize(
@@ -124,11 +139,11 @@ def test_single_column_with_header() -> None:
 )
 def test_malformed_input_names_where(text: str, fragment: str) -> None:
     with pytest.raises(InputError, match=fragment):
-        r.parse_ids(text, "stdin")
+        parse_ids(text, "stdin")
 
 
 def test_args_split_on_commas() -> None:
-    assert [(x.value, x.where) for x in r.ids_from_args([f"{ID1},{ID2}", f" {ID3} ,"])] == [
+    assert [(x.value, x.where) for x in ids_from_args([f"{ID1},{ID2}", f" {ID3} ,"])] == [
         (ID1, "argument 1"),
         (ID2, "argument 1"),
         (ID3, "argument 2"),
@@ -139,16 +154,16 @@ def test_args_split_on_commas() -> None:
 
 
 def test_check_ids_drops_duplicates_keeping_order() -> None:
-    raw = r.ids_from_args([ID2, ID1, ID2, ID3, ID1])
-    collected = r.check_ids(raw)
+    raw = ids_from_args([ID2, ID1, ID2, ID3, ID1])
+    collected = check_ids(raw)
     assert collected.ids == [ID2, ID1, ID3]
     assert collected.duplicates == 2
 
 
 def test_bad_ids_are_all_named_with_their_place() -> None:
-    raw = r.parse_ids(f"{ID1}\nabc\n12 34\n+4477\n٣٤\n", "stdin").ids
+    raw = parse_ids(f"{ID1}\nabc\n12 34\n+4477\n٣٤\n", "stdin").ids
     with pytest.raises(InputError) as info:
-        r.check_ids(raw)
+        check_ids(raw)
     message = info.value.message
     assert message.startswith("4 invalid msgIds (msgIds are digits only):")
     assert "stdin line 2: 'abc'" in message
@@ -159,15 +174,15 @@ def test_bad_ids_are_all_named_with_their_place() -> None:
 
 
 def test_many_bad_ids_are_counted_past_the_limit() -> None:
-    raw = r.ids_from_args([f"x{i}" for i in range(12)])
+    raw = ids_from_args([f"x{i}" for i in range(12)])
     with pytest.raises(InputError) as info:
-        r.check_ids(raw)
+        check_ids(raw)
     assert info.value.message.splitlines()[-1] == "  … and 7 more"
 
 
 def test_no_ids_explains_rejected_rows() -> None:
     with pytest.raises(InputError, match="no msgIds found") as info:
-        r.check_ids([], skipped=2)
+        check_ids([], skipped=2)
     assert "2 rows had an empty msg_id" in str(info.value.hint)
 
 
@@ -177,31 +192,31 @@ def test_no_ids_explains_rejected_rows() -> None:
 def test_collect_from_args_and_file(tmp_path: Path) -> None:
     path = tmp_path / "sent.jsonl"
     path.write_text(f'{{"msg_id": "{ID2}"}}\n{{"msg_id": "{ID1}"}}\n', encoding="utf-8")
-    collected = r.collect_ids([ID1], file=str(path), stdin=io.StringIO(ID3), stdin_is_tty=False)
+    collected = collect_ids([ID1], file=str(path), stdin=io.StringIO(ID3), stdin_is_tty=False)
     # stdin is not read when ids were given another way
     assert collected.ids == [ID1, ID2]
     assert collected.duplicates == 1
 
 
 def test_collect_reads_piped_stdin_when_nothing_else_given() -> None:
-    collected = r.collect_ids([], stdin=io.StringIO(f"{ID1}\n{ID2}\n"), stdin_is_tty=False)
+    collected = collect_ids([], stdin=io.StringIO(f"{ID1}\n{ID2}\n"), stdin_is_tty=False)
     assert collected.ids == [ID1, ID2]
 
 
 def test_collect_dash_reads_stdin_too() -> None:
-    collected = r.collect_ids([ID3, "-"], stdin=io.StringIO(f"{ID1}\n"), stdin_is_tty=True)
+    collected = collect_ids([ID3, "-"], stdin=io.StringIO(f"{ID1}\n"), stdin_is_tty=True)
     assert collected.ids == [ID3, ID1]
 
 
 def test_collect_on_a_terminal_without_ids_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="no msgIds given") as info:
-        r.collect_ids([], stdin=io.StringIO(""), stdin_is_tty=True)
+        collect_ids([], stdin=io.StringIO(""), stdin_is_tty=True)
     assert "smscli send ... -q | smscli report" in str(info.value.hint)
 
 
 def test_collect_missing_file() -> None:
     with pytest.raises(InputError, match=r"not found: /nonexistent/ids\.txt"):
-        r.collect_ids([], file="/nonexistent/ids.txt")
+        collect_ids([], file="/nonexistent/ids.txt")
 
 
 # -------------------------------------------------------------------------- chunking, merging
@@ -209,10 +224,10 @@ def test_collect_missing_file() -> None:
 
 def test_chunk_ids() -> None:
     ids = [str(10**18 + i) for i in range(450)]
-    chunks = r.chunk_ids(ids, 200)
+    chunks = chunk_ids(ids, 200)
     assert [len(c) for c in chunks] == [200, 200, 50]
     assert [i for c in chunks for i in c] == ids
-    assert r.chunk_ids([], 200) == []
+    assert chunk_ids([], 200) == []
 
 
 def test_merge_keeps_input_order_and_marks_absent_ids_not_found() -> None:
@@ -226,18 +241,18 @@ def test_merge_keeps_input_order_and_marks_absent_ids_not_found() -> None:
             not_found=1,
         ),
     ]
-    merged = r.merge_reports([ID1, ID2, ID3], results)
+    merged = merge_reports([ID1, ID2, ID3], results)
     assert [(m.msg_id, m.status) for m in merged] == [
         (ID1, DeliveryStatus.DELIVERED),
         (ID2, DeliveryStatus.NOT_FOUND),
         (ID3, DeliveryStatus.FAILED),
     ]
-    assert merged[1].detail == r.NOT_FOUND_DETAIL
+    assert merged[1].detail == NOT_FOUND_DETAIL
 
 
 def test_report_row_shows_not_found_as_pending() -> None:
     when = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
-    row = r.report_row(Report(ID1, DeliveryStatus.DELIVERED, "4477", when, "0"))
+    row = report_row(Report(ID1, DeliveryStatus.DELIVERED, "4477", when, "0"))
     assert row == {
         "number": "4477",
         "msg_id": ID1,
@@ -248,12 +263,12 @@ def test_report_row_shows_not_found_as_pending() -> None:
         "source": "gateway",
     }
     assert list(row) == list(rows.REPORT)
-    row = r.report_row(Report(ID2, DeliveryStatus.NOT_FOUND))
+    row = report_row(Report(ID2, DeliveryStatus.NOT_FOUND))
     assert row["status"] == "pending"
     assert row["detail"] == "not found yet (still queued, or an unknown id)"
-    assert r.report_row(Report(ID3, DeliveryStatus.FAILED))["detail"] == "failed at the carrier"
+    assert report_row(Report(ID3, DeliveryStatus.FAILED))["detail"] == "failed at the carrier"
     odd = Report(ID3, DeliveryStatus.UNKNOWN, code="7", detail="unknown status '7'")
-    assert r.report_row(odd)["detail"] == "unknown status '7'"
+    assert report_row(odd)["detail"] == "unknown status '7'"
 
 
 def test_summary_and_counts() -> None:
@@ -262,10 +277,10 @@ def test_summary_and_counts() -> None:
         Report(ID2, DeliveryStatus.NOT_FOUND),
         Report(ID3, DeliveryStatus.PENDING),
     ]
-    counts = r.tally(reports)
-    assert r.summary(counts) == "1 delivered, 0 failed, 1 pending, 1 not found"
+    counts = tally(reports)
+    assert summary(counts) == "1 delivered, 0 failed, 1 pending, 1 not found"
     assert counts.waiting == 2
-    assert r.summary(r.tally([Report(ID1, DeliveryStatus.UNKNOWN)])).endswith(", 1 unknown")
+    assert summary(tally([Report(ID1, DeliveryStatus.UNKNOWN)])).endswith(", 1 unknown")
 
 
 # -------------------------------------------------------------------------- fakes
@@ -329,7 +344,7 @@ NO_RETRY_WAIT = RetryPolicy(attempts=3, base_delay=0.5, max_delay=10.0)
 def test_fetch_splits_into_calls_of_at_most_max_ids() -> None:
     ids = [str(10**18 + i) for i in range(450)]
     source = FakeSource(always(DeliveryStatus.DELIVERED))
-    reports = r.fetch_reports(source, ids, concurrency=4)
+    reports = fetch_reports(source, ids, concurrency=4)
     assert sorted(len(c) for c in source.calls) == [50, 200, 200]
     assert sorted(i for c in source.calls for i in c) == sorted(ids)
     assert [rep.msg_id for rep in reports] == ids
@@ -352,7 +367,7 @@ def test_fetch_concurrency_is_bounded() -> None:
             return super().get_report(msg_ids)
 
     source = Slow(always(DeliveryStatus.DELIVERED), size=10)
-    r.fetch_reports(source, [str(10**18 + i) for i in range(100)], concurrency=3)
+    fetch_reports(source, [str(10**18 + i) for i in range(100)], concurrency=3)
     assert len(source.calls) == 10
     assert 1 < peak <= 3
 
@@ -372,7 +387,7 @@ def test_fetch_error_stops_queued_calls_and_is_raised() -> None:
 
     source = SlowSource(always(DeliveryStatus.DELIVERED), faults=[auth], size=1)
     with pytest.raises(GatewayError, match="authentication failed"):
-        r.fetch_reports(source, [str(10**18 + i) for i in range(50)], concurrency=2)
+        fetch_reports(source, [str(10**18 + i) for i in range(50)], concurrency=2)
     assert len(source.calls) < 50
 
 
@@ -386,7 +401,7 @@ def test_backoff_schedule_with_jitter() -> None:
         faults=[NetworkError("HTTP 500", maybe_processed=True)] * 2,
     )
     retried: list[tuple[int, float]] = []
-    reports = r.fetch_reports(
+    reports = fetch_reports(
         source,
         [ID1],
         retry=NO_RETRY_WAIT,
@@ -405,7 +420,7 @@ def test_retry_after_is_honoured() -> None:
     clock = FakeClock()
     rate = GatewayError("HTTP 429", kind=ErrorKind.RATE, retry_after=7.0)
     source = FakeSource(always(DeliveryStatus.DELIVERED), faults=[rate])
-    r.fetch_reports(source, [ID1], sleep=clock.sleep)
+    fetch_reports(source, [ID1], sleep=clock.sleep)
     assert clock.sleeps == [7.0]
 
 
@@ -414,7 +429,7 @@ def test_attempts_are_bounded() -> None:
     busy = GatewayError("queries too frequent", code="-15", kind=ErrorKind.RATE)
     source = FakeSource(always(DeliveryStatus.DELIVERED), faults=[busy] * 5)
     with pytest.raises(GatewayError, match="too frequent"):
-        r.fetch_reports(source, [ID1], sleep=clock.sleep)
+        fetch_reports(source, [ID1], sleep=clock.sleep)
     assert len(source.calls) == 3
     assert len(clock.sleeps) == 2
 
@@ -433,7 +448,7 @@ def test_attempts_are_bounded() -> None:
     ],
 )
 def test_what_is_retried(error: SmsCliError, again: bool) -> None:
-    assert r.retryable(error) is again
+    assert retryable(error) is again
 
 
 def test_non_retryable_error_is_raised_at_once() -> None:
@@ -445,7 +460,7 @@ def test_non_retryable_error_is_raised_at_once() -> None:
         raise GatewayError("auth", kind=ErrorKind.AUTH)
 
     with pytest.raises(GatewayError):
-        r.call_with_retry(fn, sleep=lambda s: None)
+        call_with_retry(fn, sleep=lambda s: None)
     assert calls == 1
 
 
@@ -454,26 +469,26 @@ def test_non_retryable_error_is_raised_at_once() -> None:
 
 def test_without_wait_asks_once() -> None:
     source = FakeSource(always(DeliveryStatus.PENDING))
-    outcome = r.check_reports(source, [ID1, ID2])
+    outcome = check_reports(source, [ID1, ID2])
     assert len(source.calls) == 1
     assert outcome.polls == 1 and not outcome.timed_out
-    assert r.exit_code(outcome) is ExitCode.OK
+    assert exit_code(outcome) is ExitCode.OK
 
 
 def test_wait_backs_off_while_nothing_changes_then_times_out() -> None:
     clock = FakeClock()
     source = FakeSource(always(DeliveryStatus.PENDING))
-    outcome = r.check_reports(
+    outcome = check_reports(
         source,
         [ID1],
-        wait=r.WaitPolicy(interval=10, timeout=300),
+        wait=WaitPolicy(interval=10, timeout=300),
         clock=clock,
         sleep=clock.sleep,
     )
     assert clock.sleeps[:7] == [10, 15, 22.5, 33.75, 50.625, 60, 60]
     assert sum(clock.sleeps) == 300  # the last pause is cut to the deadline
     assert outcome.timed_out
-    assert r.exit_code(outcome) is ExitCode.WAIT_TIMEOUT
+    assert exit_code(outcome) is ExitCode.WAIT_TIMEOUT
     assert outcome.polls == len(clock.sleeps) + 1
 
 
@@ -492,12 +507,12 @@ def test_wait_resets_the_interval_when_something_changes_and_requeries_only_pend
         return DeliveryStatus.FAILED if elapsed >= 40 else DeliveryStatus.PENDING
 
     source = FakeSource(state)
-    seen: list[r.Poll] = []
+    seen: list[Poll] = []
     hooked: list[list[str]] = []
-    outcome = r.check_reports(
+    outcome = check_reports(
         source,
         [ID1, ID2, ID3],
-        wait=r.WaitPolicy(interval=10, timeout=600),
+        wait=WaitPolicy(interval=10, timeout=600),
         on_poll=seen.append,
         on_reports=lambda reports: hooked.append([x.msg_id for x in reports]),
         clock=clock,
@@ -517,32 +532,32 @@ def test_wait_resets_the_interval_when_something_changes_and_requeries_only_pend
         DeliveryStatus.DELIVERED,
         DeliveryStatus.FAILED,
     ]
-    assert r.exit_code(outcome) is ExitCode.PARTIAL
+    assert exit_code(outcome) is ExitCode.PARTIAL
 
 
 def test_wait_treats_unknown_as_final() -> None:
     clock = FakeClock()
     source = FakeSource(always(DeliveryStatus.UNKNOWN))
-    outcome = r.check_reports(source, [ID1], wait=r.WaitPolicy(), clock=clock, sleep=clock.sleep)
+    outcome = check_reports(source, [ID1], wait=WaitPolicy(), clock=clock, sleep=clock.sleep)
     assert outcome.polls == 1 and clock.sleeps == []
-    assert r.exit_code(outcome) is ExitCode.OK
+    assert exit_code(outcome) is ExitCode.OK
 
 
 def test_wait_rides_out_a_failed_poll_but_not_the_first() -> None:
     clock = FakeClock()
     outage = NetworkError("HTTP 502", maybe_processed=True)
     flaky = FakeSource(always(DeliveryStatus.PENDING))
-    seen: list[r.Poll] = []
+    seen: list[Poll] = []
 
-    def poll(p: r.Poll) -> None:
+    def poll(p: Poll) -> None:
         seen.append(p)
         if p.number == 1:  # the second poll fails all three of its attempts
             flaky.faults.extend([outage] * 3)
 
-    outcome = r.check_reports(
+    outcome = check_reports(
         flaky,
         [ID1],
-        wait=r.WaitPolicy(interval=10, timeout=30),
+        wait=WaitPolicy(interval=10, timeout=30),
         on_poll=poll,
         clock=clock,
         sleep=clock.sleep,
@@ -553,7 +568,7 @@ def test_wait_rides_out_a_failed_poll_but_not_the_first() -> None:
 
     first_fails = FakeSource(always(DeliveryStatus.PENDING), faults=[outage] * 3)
     with pytest.raises(NetworkError):
-        r.check_reports(first_fails, [ID1], wait=r.WaitPolicy(), clock=clock, sleep=clock.sleep)
+        check_reports(first_fails, [ID1], wait=WaitPolicy(), clock=clock, sleep=clock.sleep)
 
 
 def test_ctrl_c_during_wait_returns_what_is_known() -> None:
@@ -563,27 +578,27 @@ def test_ctrl_c_during_wait_returns_what_is_known() -> None:
         raise KeyboardInterrupt
 
     source = FakeSource(always(DeliveryStatus.PENDING))
-    outcome = r.check_reports(source, [ID1], wait=r.WaitPolicy(), clock=clock, sleep=sleep)
+    outcome = check_reports(source, [ID1], wait=WaitPolicy(), clock=clock, sleep=sleep)
     assert outcome.interrupted
-    assert r.exit_code(outcome) is ExitCode.INTERRUPTED
+    assert exit_code(outcome) is ExitCode.INTERRUPTED
     assert outcome.reports[0].status is DeliveryStatus.PENDING
 
 
 @pytest.mark.parametrize(("interval", "timeout"), [(0, 10), (-1, 10), (1, -1)])
 def test_wait_policy_rejects_nonsense(interval: float, timeout: float) -> None:
     with pytest.raises(UsageError):
-        r.WaitPolicy(interval=interval, timeout=timeout)
+        WaitPolicy(interval=interval, timeout=timeout)
 
 
 def test_an_interval_above_the_cap_is_kept() -> None:
-    policy = r.WaitPolicy(interval=90)
+    policy = WaitPolicy(interval=90)
     assert policy.next_delay(90, changed=False) == 90
 
 
 def test_exit_code_precedence() -> None:
     failed = (Report(ID1, DeliveryStatus.FAILED), Report(ID2, DeliveryStatus.PENDING))
-    assert r.exit_code(r.ReportOutcome(failed, 1, 0.0)) is ExitCode.PARTIAL
-    assert r.exit_code(r.ReportOutcome(failed, 3, 9.0, timed_out=True)) is ExitCode.WAIT_TIMEOUT
+    assert exit_code(ReportOutcome(failed, 1, 0.0)) is ExitCode.PARTIAL
+    assert exit_code(ReportOutcome(failed, 3, 9.0, timed_out=True)) is ExitCode.WAIT_TIMEOUT
 
 
 # -------------------------------------------------------------------------- balance
@@ -600,19 +615,19 @@ def test_exit_code_precedence() -> None:
     ],
 )
 def test_balance_below(balance: str, threshold: float, below: bool) -> None:
-    assert r.balance_below(balance, threshold) is below
+    assert balance_below(balance, threshold) is below
 
 
 @pytest.mark.parametrize("balance", ["", "abc", "NaN"])
 def test_balance_that_is_not_a_number(balance: str) -> None:
     with pytest.raises(SmsCliError, match=r"not a|no balance") as caught:
-        r.balance_below(balance, 10)
+        balance_below(balance, 10)
     assert caught.value.exit_code is ExitCode.NETWORK  # an answer smscli cannot use
 
 
 def test_a_missing_balance_cannot_be_compared() -> None:
     with pytest.raises(SmsCliError, match="no balance") as caught:
-        r.balance_below(None, 10)
+        balance_below(None, 10)
     assert caught.value.exit_code is ExitCode.NETWORK
 
 
@@ -636,24 +651,24 @@ def tracked(status: DeliveryStatus | None, number: str = "4477", **kw: object) -
 )
 def test_history_selection_refuses(options: dict[str, object], fragment: str) -> None:
     with pytest.raises(UsageError, match=fragment):
-        r.history_selection(**options)  # type: ignore[arg-type]
+        history_selection(**options)  # type: ignore[arg-type]
 
 
 def test_history_selection() -> None:
-    assert r.history_selection() is None
-    assert r.history_selection(last=True) == r.HistorySelection("--last", last=True)
-    assert r.history_selection(job=12) == r.HistorySelection("--job 12", job=12)
-    since = r.history_selection(since="2h")
+    assert history_selection() is None
+    assert history_selection(last=True) == HistorySelection("--last", last=True)
+    assert history_selection(job=12) == HistorySelection("--job 12", job=12)
+    since = history_selection(since="2h")
     assert since is not None and since.option == "--since 2h"
     assert since.since is not None and since.since.tzinfo is not None
 
 
 @pytest.mark.parametrize(("args", "file"), [([ID1], None), (["-"], None), ([], "sent.jsonl")])
 def test_a_history_selection_takes_no_other_ids(args: list[str], file: str | None) -> None:
-    selection = r.HistorySelection("--last", last=True)
+    selection = HistorySelection("--last", last=True)
     with pytest.raises(UsageError, match="--last takes the msgIds from the history"):
-        r.refuse_other_ids(selection, args, file)
-    r.refuse_other_ids(selection, [], None)
+        refuse_other_ids(selection, args, file)
+    refuse_other_ids(selection, [], None)
 
 
 def test_still_to_ask_skips_final_states_unless_refreshed() -> None:
@@ -663,10 +678,10 @@ def test_still_to_ask_skips_final_states_unless_refreshed() -> None:
         ID3: tracked(None),
     }
     ids = [ID1, ID2, ID3, "4"]
-    assert r.still_to_ask(ids, known) == [ID2, ID3, "4"]
-    assert r.still_to_ask(ids, known, refresh=True) == ids
+    assert still_to_ask(ids, known) == [ID2, ID3, "4"]
+    assert still_to_ask(ids, known, refresh=True) == ids
     failed = {ID1: tracked(DeliveryStatus.FAILED)}
-    assert r.still_to_ask([ID1], failed) == []
+    assert still_to_ask([ID1], failed) == []
 
 
 def test_combine_answers_final_states_from_the_history_in_input_order() -> None:
@@ -676,16 +691,16 @@ def test_combine_answers_final_states_from_the_history_in_input_order() -> None:
         ID2: tracked(None, "442"),
         ID3: tracked(DeliveryStatus.FAILED, "443", detail="UNDELIV"),
     }
-    asked = r.ReportOutcome(
+    asked = ReportOutcome(
         reports=(
-            Report(ID2, DeliveryStatus.NOT_FOUND, detail=r.NOT_FOUND_DETAIL),
+            Report(ID2, DeliveryStatus.NOT_FOUND, detail=NOT_FOUND_DETAIL),
             Report("4", DeliveryStatus.PENDING, number="444"),
         ),
         polls=2,
         elapsed=1.5,
         timed_out=True,
     )
-    outcome = r.combine([ID3, ID1, ID2, "4"], asked, known)
+    outcome = combine([ID3, ID1, ID2, "4"], asked, known)
     assert [x.msg_id for x in outcome.reports] == [ID3, ID1, ID2, "4"]
     first, second, third, fourth = outcome.reports
     assert (first.status, first.number, first.detail, first.source) == (
@@ -696,35 +711,35 @@ def test_combine_answers_final_states_from_the_history_in_input_order() -> None:
     )
     # The history holds the gateway's reason (none here); the row words the state.
     assert (second.time, second.code, second.detail) == (when, "0", None)
-    assert r.report_row(second)["detail"] == "delivered"
+    assert report_row(second)["detail"] == "delivered"
     assert second.source == "history" and fourth.source == "gateway"
     assert (third.status, third.number) == (DeliveryStatus.NOT_FOUND, "442")  # number filled in
     assert fourth == asked.reports[1]
     assert (outcome.polls, outcome.elapsed, outcome.timed_out) == (2, 1.5, True)
-    everything_known = r.combine([ID1], None, known)
-    assert everything_known.polls == 0 and r.exit_code(everything_known) is ExitCode.OK
+    everything_known = combine([ID1], None, known)
+    assert everything_known.polls == 0 and exit_code(everything_known) is ExitCode.OK
 
 
 def test_a_gateway_that_forgot_an_id_does_not_hide_its_final_state() -> None:
     known = {ID1: tracked(DeliveryStatus.DELIVERED)}
-    asked = r.ReportOutcome(reports=(Report(ID1, DeliveryStatus.NOT_FOUND),), polls=1, elapsed=0.1)
-    (report,) = r.combine([ID1], asked, known).reports
+    asked = ReportOutcome(reports=(Report(ID1, DeliveryStatus.NOT_FOUND),), polls=1, elapsed=0.1)
+    (report,) = combine([ID1], asked, known).reports
     assert report.status is DeliveryStatus.DELIVERED
-    assert (r.report_row(report)["detail"], report.source) == ("delivered", "history")
+    assert (report_row(report)["detail"], report.source) == ("delivered", "history")
 
 
 def test_history_report() -> None:
-    assert r.history_report(ID1, None) == Report(
-        ID1, DeliveryStatus.NOT_FOUND, detail=r.NOT_IN_HISTORY_DETAIL, source="history"
+    assert history_report(ID1, None) == Report(
+        ID1, DeliveryStatus.NOT_FOUND, detail=NOT_IN_HISTORY_DETAIL, source="history"
     )
-    assert r.history_report(ID1, tracked(None)) == Report(
+    assert history_report(ID1, tracked(None)) == Report(
         ID1,
         DeliveryStatus.PENDING,
         number="4477",
         detail="no delivery report yet",
         source="history",
     )
-    known = r.history_report(ID1, tracked(DeliveryStatus.FAILED, detail="UNDELIV"))
+    known = history_report(ID1, tracked(DeliveryStatus.FAILED, detail="UNDELIV"))
     assert (known.detail, known.source) == ("UNDELIV", "history")
 
 
@@ -778,19 +793,19 @@ def delivered(count: int, start: int = 0) -> list[Report]:
 def test_drain_saves_each_batch_before_the_next_pull_until_one_is_empty() -> None:
     queue = FakeQueue(delivered(120))
     history = FakeHistory(queue)
-    drained = r.drain_queue(queue, history.save)
+    drained = drain_queue(queue, history.save)
     assert queue.log == ["pull", "save 50", "pull", "save 50", "pull", "save 20", "pull"]
-    assert drained == r.Drained(calls=4, reports=120)
+    assert drained == Drained(calls=4, reports=120)
     assert len(history.saved) == 120
-    again = r.drain_queue(queue, history.save)
-    assert again == r.Drained(calls=1, reports=0)
+    again = drain_queue(queue, history.save)
+    assert again == Drained(calls=1, reports=0)
 
 
 def test_drain_is_bounded() -> None:
     queue = FakeQueue(delivered(500), cap=50)
     history = FakeHistory(queue)
-    drained = r.drain_queue(queue, history.save, max_calls=3)
-    assert drained == r.Drained(calls=3, reports=150, limit_reached=True)
+    drained = drain_queue(queue, history.save, max_calls=3)
+    assert drained == Drained(calls=3, reports=150, limit_reached=True)
     assert len(queue.waiting) == 350
 
 
@@ -798,7 +813,7 @@ def test_drain_retries_a_failed_pull_and_keeps_what_was_saved() -> None:
     queue = FakeQueue(delivered(60))
     queue.faults = [NetworkError("HTTP 502", maybe_processed=True)]
     history = FakeHistory(queue)
-    assert r.drain_queue(queue, history.save, sleep=lambda s: None).reports == 60
+    assert drain_queue(queue, history.save, sleep=lambda s: None).reports == 60
     assert queue.log[:2] == ["pull", "pull"]
 
     queue = FakeQueue(delivered(60))
@@ -810,7 +825,7 @@ def test_drain_retries_a_failed_pull_and_keeps_what_was_saved() -> None:
         queue.faults = [outage] * 3
 
     with pytest.raises(NetworkError):
-        r.drain_queue(queue, save_then_fail, sleep=lambda s: None)
+        drain_queue(queue, save_then_fail, sleep=lambda s: None)
     assert len(history.saved) == 50  # the first batch was saved before the failing pulls
 
 
@@ -820,8 +835,8 @@ def test_reports_that_cannot_be_saved_are_handed_back() -> None:
     def broken(reports: Sequence[Report]) -> None:
         raise StoreError("the history database stayed locked for 30 s")
 
-    with pytest.raises(r.ReportsNotSaved) as caught:
-        r.drain_queue(queue, broken)
+    with pytest.raises(ReportsNotSaved) as caught:
+        drain_queue(queue, broken)
     assert [x.msg_id for x in caught.value.reports] == ["0", "1", "2"]
     assert caught.value.exit_code is ExitCode.USAGE
     assert "3 delivery reports pulled from the gateway could not be saved" in str(caught.value)
@@ -839,7 +854,7 @@ def test_ctrl_c_while_saving_saves_the_batch_before_stopping() -> None:
         history.save(reports)
 
     with pytest.raises(KeyboardInterrupt):
-        r.drain_queue(queue, save)
+        drain_queue(queue, save)
     assert len(history.saved) == 3
 
 
@@ -847,8 +862,8 @@ def test_check_queue_answers_from_the_history() -> None:
     queue = FakeQueue([Report("1", DeliveryStatus.FAILED, code="13", detail="UNDELIV")])
     history = FakeHistory(queue)
     history.known = {"1": tracked(None, "441"), "2": tracked(None, "442")}
-    drains: list[r.Drained] = []
-    outcome = r.check_queue(
+    drains: list[Drained] = []
+    outcome = check_queue(
         queue, ["2", "1", "3"], save=history.save, lookup=history.lookup, on_drain=drains.append
     )
     assert [(x.msg_id, x.status) for x in outcome.reports] == [
@@ -857,8 +872,8 @@ def test_check_queue_answers_from_the_history() -> None:
         ("3", DeliveryStatus.NOT_FOUND),
     ]
     assert outcome.reports[1].detail == "UNDELIV"  # not marked: queue answers always come so
-    assert drains == [r.Drained(calls=2, reports=1)]
-    assert r.exit_code(outcome) is ExitCode.PARTIAL
+    assert drains == [Drained(calls=2, reports=1)]
+    assert exit_code(outcome) is ExitCode.PARTIAL
 
 
 def test_check_queue_waits_until_the_reports_arrive() -> None:
@@ -868,9 +883,9 @@ def test_check_queue_waits_until_the_reports_arrive() -> None:
     history.known = {"1": tracked(None), "2": tracked(None)}
     outage = NetworkError("HTTP 502", maybe_processed=True)
 
-    seen: list[r.Poll] = []
+    seen: list[Poll] = []
 
-    def arrive(poll: r.Poll) -> None:
+    def arrive(poll: Poll) -> None:
         seen.append(poll)
         if poll.number == 1:
             queue.waiting = delivered(1, start=1)
@@ -879,12 +894,12 @@ def test_check_queue_waits_until_the_reports_arrive() -> None:
         if poll.number == 3:
             queue.waiting = delivered(1, start=2)
 
-    outcome = r.check_queue(
+    outcome = check_queue(
         queue,
         ["1", "2"],
         save=history.save,
         lookup=history.lookup,
-        wait=r.WaitPolicy(interval=10, timeout=600),
+        wait=WaitPolicy(interval=10, timeout=600),
         on_poll=arrive,
         clock=clock,
         sleep=clock.sleep,
@@ -892,7 +907,7 @@ def test_check_queue_waits_until_the_reports_arrive() -> None:
     assert [p.counts.delivered for p in seen] == [0, 1, 1, 2]
     assert seen[2].error is outage
     assert outcome.polls == 4 and not outcome.timed_out
-    assert r.exit_code(outcome) is ExitCode.OK
+    assert exit_code(outcome) is ExitCode.OK
 
 
 def test_check_queue_times_out_and_raises_a_first_failure() -> None:
@@ -900,29 +915,29 @@ def test_check_queue_times_out_and_raises_a_first_failure() -> None:
     queue = FakeQueue()
     history = FakeHistory(queue)
     history.known = {"1": tracked(None)}
-    outcome = r.check_queue(
+    outcome = check_queue(
         queue,
         ["1"],
         save=history.save,
         lookup=history.lookup,
-        wait=r.WaitPolicy(interval=10, timeout=30),
+        wait=WaitPolicy(interval=10, timeout=30),
         clock=clock,
         sleep=clock.sleep,
     )
-    assert outcome.timed_out and r.exit_code(outcome) is ExitCode.WAIT_TIMEOUT
+    assert outcome.timed_out and exit_code(outcome) is ExitCode.WAIT_TIMEOUT
     queue.faults = [GatewayError("bad login", code="-2", kind=ErrorKind.AUTH)]
     with pytest.raises(GatewayError):
-        r.check_queue(queue, ["1"], save=history.save, lookup=history.lookup)
+        check_queue(queue, ["1"], save=history.save, lookup=history.lookup)
 
 
 def test_as_queue() -> None:
-    assert r.as_queue(FakeQueue()) is not None
-    assert r.as_queue(FakeSource(always(None))) is None
+    assert as_queue(FakeQueue()) is not None
+    assert as_queue(FakeSource(always(None))) is None
 
     class Query(FakeQueue):
         report_mode = "query"
 
-    assert r.as_queue(Query()) is None
+    assert as_queue(Query()) is None
 
 
 @pytest.mark.parametrize("concurrency", [1, 4])
@@ -936,7 +951,7 @@ def test_each_calls_reports_reach_the_hook_as_that_call_is_answered(concurrency:
 
     source = FakeSource(state, size=3)
     hooked: list[list[tuple[str, DeliveryStatus]]] = []
-    outcome = r.check_reports(
+    outcome = check_reports(
         source,
         ids,
         concurrency=concurrency,
@@ -961,9 +976,9 @@ def test_a_queue_that_repeats_itself_is_not_drained_forever() -> None:
     queue = RepeatingQueue(delivered(2))
     history = FakeHistory(queue)
     pauses: list[float] = []
-    drained = r.drain_queue(queue, history.save, known=history.lookup, sleep=pauses.append,
+    drained = drain_queue(queue, history.save, known=history.lookup, sleep=pauses.append,
                             pace=1.0)
-    assert drained == r.Drained(calls=2, reports=2, repeated=2)
+    assert drained == Drained(calls=2, reports=2, repeated=2)
     assert pauses == [1.0]  # one second between the two pulls
 
 
@@ -972,13 +987,13 @@ def test_every_wait_poll_of_a_repeating_queue_makes_one_pull_and_counts_nothing_
     queue = RepeatingQueue(delivered(1, start=1))
     history = FakeHistory(queue)
     history.known = {"9": tracked(None)}
-    drains: list[r.Drained] = []
-    r.check_queue(
+    drains: list[Drained] = []
+    check_queue(
         queue,
         ["9"],
         save=history.save,
         lookup=history.lookup,
-        wait=r.WaitPolicy(interval=10, timeout=30),
+        wait=WaitPolicy(interval=10, timeout=30),
         on_drain=drains.append,
         clock=clock,
         sleep=clock.sleep,
@@ -993,13 +1008,13 @@ def test_the_pull_budget_covers_the_whole_run() -> None:
     queue = FakeQueue(delivered(500, start=100))
     history = FakeHistory(queue)
     history.known = {"9": tracked(None)}
-    drains: list[r.Drained] = []
-    r.check_queue(
+    drains: list[Drained] = []
+    check_queue(
         queue,
         ["9"],
         save=history.save,
         lookup=history.lookup,
-        wait=r.WaitPolicy(interval=10, timeout=30),
+        wait=WaitPolicy(interval=10, timeout=30),
         max_pulls=4,
         on_drain=drains.append,
         clock=clock,

@@ -40,13 +40,14 @@ def test_shared_keys_keep_one_order() -> None:
 
 
 def test_the_commands_build_their_columns_from_the_vocabulary() -> None:
-    from smscli.cli import history, report, send
+    from smscli.cli import history_rows as history
+    from smscli.cli import jobsummary, report_show
 
     def keys(columns: list[object]) -> tuple[str, ...]:
         return tuple(c.key for c in columns)  # type: ignore[attr-defined]
 
-    assert keys(send.SEND_COLUMNS) == rows.SEND
-    assert keys(report.REPORT_COLUMNS) == rows.REPORT
+    assert keys(jobsummary.SEND_COLUMNS) == rows.SEND
+    assert keys(report_show.REPORT_COLUMNS) == rows.REPORT
     assert keys(history.JOB_COLUMNS) == rows.HISTORY_JOBS
     assert keys(history.NUMBER_COLUMNS) == rows.HISTORY_NUMBER
     assert keys(history.MESSAGE_COLUMNS) == rows.HISTORY_SHOW

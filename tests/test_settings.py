@@ -830,11 +830,10 @@ def test_config_show_and_set_for_mobset(cfg: pathlib.Path) -> None:
 
 
 def test_config_init_for_mobset_interactively(
-    cfg: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+    cfg: pathlib.Path, monkeypatch: pytest.MonkeyPatch, console_env: Any
 ) -> None:
-    from smscli import console
 
-    monkeypatch.setattr(console, "interactive", lambda: True)
+    console_env(stdin_isatty=True, stdout_isatty=True)
     run = _config_cli()
     # profile name, provider, corp_id, login_name, password (hidden), base_url (skipped)
     result = run("init", input="\nmobset\n212345\nme\npw-Secret-42\n\n")

@@ -3,6 +3,7 @@ import httpx, rich's table/progress/live machinery, or sqlite3 at module level."
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 
@@ -59,3 +60,63 @@ def test_help_is_plain_text() -> None:
         done = subprocess.run([sys.executable, "-m", "smscli", *args], capture_output=True,
                               text=True, check=True, timeout=60)
         assert "╭" not in done.stdout, args
+
+
+def test_command_summaries_are_the_commands_own() -> None:
+    """`smscli --help` and completing a command's name use the summaries in COMMANDS instead
+    of importing every command: they must say what the commands themselves say."""
+    from smscli.cli import COMMANDS, load_command, summary
+
+    for name in COMMANDS:
+        command = load_command(name)
+        assert command is not None and not command.hidden and not command.deprecated
+        for limit in (20, 45, 74, 200):
+            assert summary(name).get_short_help_str(limit) == command.get_short_help_str(
+                limit
+            ), (name, limit)
+
+
+def test_root_help_and_name_completion_import_no_command() -> None:
+    code = (
+        "import os, sys\n"
+        "from smscli.cli import app\n"
+        "for args, env in (([\"--help\"], {}), ([], {'_SMSCLI_COMPLETE': 'complete_bash',\n"
+        "        'COMP_WORDS': 'smscli s', 'COMP_CWORD': '1'})):\n"
+        "    os.environ.update(env)\n"
+        "    try:\n"
+        "        app(args, prog_name='smscli')\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('smscli.cli.')), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    loaded = done.stderr.strip().splitlines()[-1]
+    assert loaded == "['smscli.cli.common', 'smscli.cli.completion', 'smscli.cli.help']"
+    assert done.stdout.endswith("\nsend\nsync\nsandbox\n")
+
+
+def test_no_collection_during_start_up_and_the_usual_one_after() -> None:
+    """The console script raises the collector's young-generation threshold for the start-up
+    and restores it (freezing what start-up built) once the gateway is open; a command that
+    opens no gateway keeps the raised threshold, so the collector still runs. At exit (when
+    the atexit hook runs) everything is frozen: no last collection over it."""
+    code = (
+        "import atexit, gc, sys\n"
+        "usual = gc.get_threshold()\n"
+        "atexit.register(lambda: print(gc.get_threshold() == usual, gc.get_freeze_count() > 0,"
+        " file=sys.stderr))\n"
+        "from smscli.entry import main\n"
+        "main()\n"
+    )
+    balance = subprocess.run([sys.executable, "-c", code, "balance", "-p", "sandbox"],
+                             capture_output=True, text=True, timeout=60, check=True)
+    assert balance.stderr.strip().splitlines()[-1] == "True True"
+    history = subprocess.run([sys.executable, "-c", code, "history"],
+                             capture_output=True, text=True, timeout=60, check=True)
+    assert history.stderr.strip().splitlines()[-1] == "False True"
+    from smscli import entry
+
+    usual = gc.get_threshold()
+    entry.started()  # in-process (tests, embedding): nothing raised, nothing to restore
+    assert gc.get_threshold() == usual

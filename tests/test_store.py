@@ -23,7 +23,8 @@ from smscli.history.locks import lock_path, release_job_lock
 from smscli.history.queries import STATUS_FILTERS
 from smscli.history.schema import VERSION as SCHEMA_VERSION
 from smscli.history.store import Store
-from smscli.sending import Chunk, ChunkOutcome, ChunkState, chunked
+from smscli.jobs.plan import chunked
+from smscli.model import Chunk, ChunkOutcome, ChunkState
 from smscli.timeparse import parse_duration, parse_since
 
 REPO = Path(__file__).resolve().parent.parent
@@ -754,7 +755,7 @@ def test_journalled_rows_are_the_rows_send_prints(store: Store) -> None:
     """_message_rows builds tuples straight from the answer; they must say what rows_for says
     (number, msgId, order id, accepted / rejected / unknown, error) for every kind of answer."""
     from smscli.errors import SentWithoutIds
-    from smscli.sending import rows_for
+    from smscli.rows import rows_for
 
     chunk = Chunk(4, ["4471", "4472", "4471", "4473", "4474"], order_ids=["a", "", "c", "d", "e"])
     answers = [
@@ -844,7 +845,7 @@ def test_numbers_sent_without_an_id_stay_untracked_when_content_is_not_stored(
     store: Store,
 ) -> None:
     from smscli.errors import SentWithoutIds
-    from smscli.sending import UNTRACKED
+    from smscli.rows import UNTRACKED
 
     chunk = Chunk(0, ["447700900000", "447700900001"])
     job = new_job(store, [chunk], store_content=False)

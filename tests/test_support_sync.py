@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,8 +18,10 @@ from smscli.gateways.v3 import V3Client
 from smscli.history.store import Store
 from smscli.history.support import AccountStore, SyncState
 from smscli.sandbox.v3 import Sandbox
+from smscli.support.calls import Options, RateLimited
 from smscli.support.lookup import lookup_rows
-from smscli.support.sync import Options, RateLimited, covered, plan, sync
+from smscli.support.sync import sync
+from smscli.support.windows import covered, plan
 
 KEY, SECRET, APP = "bDqJFiq9", "7bz1lzh9", "4luaKsL2"
 
@@ -185,7 +188,7 @@ def test_status_only_moves_forward(store: Store) -> None:
 
 def test_a_msg_id_smscli_sent_is_the_same_message(sandbox: Sandbox, store: Store) -> None:
     from smscli.gateways.base import SendResult
-    from smscli.sending import Chunk, ChunkOutcome, ChunkState
+    from smscli.model import Chunk, ChunkOutcome, ChunkState
 
     gate = Gate(sandbox)
     client = gate.client()
@@ -238,7 +241,7 @@ def test_an_older_history_gains_the_support_tables(
     import sqlite3
 
     from smscli.history import schema
-    from smscli.sending import Chunk
+    from smscli.model import Chunk
 
     # The history as the smscli just before the support tables wrote it.
     before = schema.MIGRATIONS.index(schema.SUPPORT_TABLES)
@@ -258,21 +261,20 @@ def test_an_older_history_gains_the_support_tables(
 
 
 def test_progress_line_only_on_a_terminal(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, console_env: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from smscli import console
-    from smscli.cli.sync import _ProgressLine
-    from smscli.support.sync import Progress
+    from smscli.cli.syncing import ProgressLine
+    from smscli.support.calls import Progress
 
     t0 = datetime(2026, 11, 15, tzinfo=UTC)
     progress = Progress("sent", records=150_000, calls=3, window=(t0, t0 + timedelta(days=7)))
-    monkeypatch.setattr(console, "stderr_is_tty", lambda: False)
-    quiet = _ProgressLine()
+    console_env(stderr_isatty=False)
+    quiet = ProgressLine()
     quiet.update(progress)
     quiet.close()
     assert capsys.readouterr().err == ""
-    monkeypatch.setattr(console, "stderr_is_tty", lambda: True)
-    line = _ProgressLine()
+    console_env(stderr_isatty=True)
+    line = ProgressLine()
     line.update(progress)
     line.waiting(61.0, "getSentRcd: the gateway says too frequent")
     err = capsys.readouterr().err
@@ -373,15 +375,14 @@ def test_sync_and_lookup_through_the_simulators_quirk_modes(
 
 
 def test_progress_line_counts_one_call_and_one_message_in_the_singular(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, console_env: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """At a terminal `lookup` printed "sync: 1 inbound messages (1 calls, ...)" (qa3)."""
-    from smscli import console
-    from smscli.cli.sync import _ProgressLine
-    from smscli.support.sync import Progress
+    from smscli.cli.syncing import ProgressLine
+    from smscli.support.calls import Progress
 
-    monkeypatch.setattr(console, "stderr_is_tty", lambda: True)
-    line = _ProgressLine()
+    console_env(stderr_isatty=True)
+    line = ProgressLine()
     line.update(Progress("inbound", records=1, calls=1, window=None))
     line.update(Progress("sent", records=2_310, calls=1, window=None))
     line.close()

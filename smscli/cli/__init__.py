@@ -9,7 +9,7 @@ import importlib
 import os
 import sys
 from collections.abc import MutableMapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import typer
@@ -18,6 +18,11 @@ import typer.main
 from smscli import __version__
 from smscli.cli import common as c
 from smscli.cli.help import SmsGroup, adopt, run_main
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
+    from smscli.console import Environment
 
 EXIT_CODES = """\b
 Exit codes:
@@ -82,6 +87,26 @@ class LazyGroup(SmsGroup):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return load_command(cmd_name)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Click's own, over the stand-ins: `smscli --help` imports no command.
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, summary(name).get_short_help_str(limit)) for name in COMMANDS]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        # Completing a command's name (`smscli se<TAB>`) needs only names and summaries;
+        # Click would build each matching command to read them. Options come from Click.
+        from click.shell_completion import CompletionItem
+
+        results = [
+            CompletionItem(name, help=summary(name).get_short_help_str())
+            for name in COMMANDS
+            if name.startswith(incomplete)
+        ]
+        results.extend(click.Command.shell_complete(self, ctx, incomplete))
+        return results
+
 
 app = typer.Typer(
     name="smscli",
@@ -129,20 +154,49 @@ def root(
     }
 
 
-# name -> (module, attribute, kind). Commands are imported and built only when used: building
-# every Typer command for each `--help` or Tab press costs more than the rest of start-up.
-COMMANDS: dict[str, tuple[str, str, str]] = {
-    "send": ("smscli.cli.send", "send", "command"),
-    "batch": ("smscli.cli.batch", "batch", "command"),
-    "report": ("smscli.cli.report", "report", "command"),
-    "balance": ("smscli.cli.balance", "balance", "command"),
-    "lookup": ("smscli.cli.lookup", "lookup", "command"),
-    "inbox": ("smscli.cli.inbox", "inbox", "command"),
-    "sync": ("smscli.cli.sync", "sync", "command"),
-    "history": ("smscli.cli.history", "app", "group"),
-    "config": ("smscli.cli.config", "app", "group"),
-    "sandbox": ("smscli.cli.sandbox", "app", "group"),
+# name -> (module, attribute, kind, summary). Commands are imported and built only when used:
+# building every Typer command for each `--help` or Tab press costs more than the rest of
+# start-up. The summary is the first sentence of the command's own help, for the root's
+# `--help` and for completing a command's name without importing it (a test keeps them equal).
+COMMANDS: dict[str, tuple[str, str, str, str]] = {
+    "send": ("smscli.cli.send", "send", "command", "Send one message to one or many numbers."),
+    "batch": (
+        "smscli.cli.batch", "batch", "command",
+        "Send many messages in one go: one row per number and message.",
+    ),
+    "report": (
+        "smscli.cli.report", "report", "command", "Show the delivery state of sent messages."
+    ),
+    "balance": (
+        "smscli.cli.balance", "balance", "command", "Show the account balance, gift and credit."
+    ),
+    "lookup": (
+        "smscli.cli.lookup", "lookup", "command",
+        "Messages to and from some numbers: did they get our SMS?",
+    ),
+    "inbox": (
+        "smscli.cli.inbox", "inbox", "command", "Inbound messages (replies), newest first."
+    ),
+    "sync": ("smscli.cli.sync", "sync", "command", "Pull the account's records into the history."),
+    "history": (
+        "smscli.cli.history", "app", "group",
+        "What was sent, to whom, and what became of it (the local history).",
+    ),
+    "config": (
+        "smscli.cli.config", "app", "group",
+        "Create, inspect and edit profiles (provider, credentials, tunables).",
+    ),
+    "sandbox": (
+        "smscli.cli.sandbox", "app", "group",
+        "The offline simulators (v3, mobset): try smscli without an account.",
+    ),
 }
+
+
+def summary(name: str) -> click.Command:
+    """A stand-in for command `name` carrying only its name and summary: enough for the
+    root's help and for completing command names, without importing the command."""
+    return click.Command(name, help=COMMANDS[name][3])
 
 
 @functools.cache
@@ -150,7 +204,7 @@ def load_command(name: str) -> click.Command | None:
     entry = COMMANDS.get(name)
     if entry is None:
         return None
-    module_name, attribute, kind = entry
+    module_name, attribute, kind, _ = entry
     target = getattr(importlib.import_module(module_name), attribute)
     if kind == "group":
         command = typer.main.get_command(target)
@@ -166,9 +220,11 @@ def load_command(name: str) -> click.Command | None:
     return adopt(command)
 
 
-def main() -> None:
-    from smscli import signals
+def main(env: Environment | None = None) -> None:
+    """Run the command line in `env` (by default the process's own console)."""
+    from smscli import console, signals
 
     # SIGTERM (timeout, docker stop, systemd) and SIGHUP stop a send as Ctrl-C does.
     signals.install()
-    app(prog_name="smscli")
+    with console.use(env or console.current()):
+        app(prog_name="smscli")

@@ -18,6 +18,15 @@ if TYPE_CHECKING:
     from smscli.settings import ResolvedProfile
 
 
+QuietOpt = Annotated[
+    int,
+    typer.Option(
+        "--quiet", "-q", count=True, help="Print only the balance amount" + c.QQ,
+        rich_help_panel=c.COMMON, show_default=False,
+    ),
+]
+
+
 @c.handle_errors
 def balance(
     ctx: typer.Context,
@@ -37,10 +46,10 @@ def balance(
     profile: c.ProfileOpt = None,
     output: c.OutputOpt = None,
     json_flag: c.JsonOpt = False,
-    quiet: c.QuietBalanceOpt = 0,
+    quiet: QuietOpt = 0,
     silent: c.SilentOpt = False,
     verbose: c.VerboseOpt = False,
-) -> None:
+) -> int | None:
     """Show the account balance, gift and credit.
 
     Amounts are shown exactly as the gateway sent them; mobset's balance is a number of
@@ -52,7 +61,8 @@ def balance(
       smscli balance --json
       smscli balance -p prod --below 50 -q   # cron: exit 3 when running low
     """
-    from smscli.reporting import QUERY_RETRY, balance_below, call_with_retry
+    from smscli.balance import balance_below
+    from smscli.reads import QUERY_RETRY, call_with_retry
 
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose, silent=silent)
     prof = c.load_profile(opts)
@@ -73,7 +83,8 @@ def balance(
         console.warn(
             f"balance {result.balance}{unit} is below {_amount(threshold)}{unit} ({source})"
         )
-        raise typer.Exit(int(ExitCode.PARTIAL))
+        return ExitCode.PARTIAL
+    return None
 
 
 def _amount(value: float) -> str:

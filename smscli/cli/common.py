@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import math
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, ParamSpec
@@ -16,11 +15,11 @@ from smscli import console
 from smscli.cli import completion
 from smscli.errors import ExitCode, OutputClosed, OutputError, SmsCliError
 from smscli.limits import MAX_CONCURRENCY, MAX_JOB_ID, MAX_RATE, MIN_RATE
-from smscli.output import OutputFormat, resolve_format, stdout_usable
 
 if TYPE_CHECKING:
     from smscli.gateways.base import Gateway
     from smscli.history.records import Job
+    from smscli.output import OutputFormat
     from smscli.settings import ResolvedProfile
 
 P = ParamSpec("P")
@@ -53,25 +52,11 @@ OutputOpt = Annotated[
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Same as --output json.", rich_help_panel=COMMON)
 ]
-_QQ = "; -qq also keeps stderr quiet unless something goes wrong (for cron)."
+QQ = "; -qq also keeps stderr quiet unless something goes wrong (for cron)."
 QuietOpt = Annotated[
     int,
     typer.Option(
-        "--quiet", "-q", count=True, help="Print only msgIds, one per line" + _QQ,
-        rich_help_panel=COMMON, show_default=False,
-    ),
-]
-QuietJobsOpt = Annotated[
-    int,
-    typer.Option(
-        "--quiet", "-q", count=True, help="Print only the ids, one per line" + _QQ,
-        rich_help_panel=COMMON, show_default=False,
-    ),
-]
-QuietBalanceOpt = Annotated[
-    int,
-    typer.Option(
-        "--quiet", "-q", count=True, help="Print only the balance amount" + _QQ,
+        "--quiet", "-q", count=True, help="Print only msgIds, one per line" + QQ,
         rich_help_panel=COMMON, show_default=False,
     ),
 ]
@@ -132,6 +117,9 @@ def common(
     """Merge a command's common options with the ones given before the subcommand. `quiet`
     counts -q: one prints only ids; two (or --silent) also keeps stderr quiet. Refuses to go
     on with stdout closed (`>&-`): rows would have nowhere to go, so nothing is sent."""
+    # Imported here, not at the top: completion and --help load this module, not the output.
+    from smscli.output import resolve_format, stdout_usable
+
     if not stdout_usable():
         raise OutputError(
             "stdout is closed: the rows would have nowhere to go; nothing was done",
@@ -145,7 +133,7 @@ def common(
     level = max(int(quiet), int(root.get("quiet") or 0))
     verbose = verbose or bool(root.get("verbose"))
     silent = silent or bool(root.get("silent")) or level >= 2
-    console.set_silent(silent)
+    console.current().set_silent(silent)
     return Common(
         profile=profile,
         output=resolve_format(output, json_flag=json_flag, quiet=level >= 1),
@@ -180,7 +168,7 @@ def handle_errors(fn: Callable[P, int | None]) -> Callable[P, None]:
                 raise typer.Exit(int(code))
         except typer.Exit as exc:
             # --silent: what was held back is printed now that something went wrong.
-            console.release_held(failed=exc.exit_code != 0)
+            console.current().release_held(failed=exc.exit_code != 0)
             raise
         except OutputClosed as exc:
             # The reader went away (`smscli history | head`): not worth a message, but not
@@ -190,13 +178,13 @@ def handle_errors(fn: Callable[P, int | None]) -> Callable[P, None]:
             _silence_stdout()
             raise typer.Exit(int(exc.exit_code)) from None
         except SmsCliError as exc:
-            console.release_held(failed=True)
+            console.current().release_held(failed=True)
             if debug():
                 raise
             report_error(exc)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt as exc:
-            console.release_held(failed=True)
+            console.current().release_held(failed=True)
             if debug():
                 raise
             console.error(stop_reason(exc))
@@ -205,9 +193,15 @@ def handle_errors(fn: Callable[P, int | None]) -> Callable[P, None]:
             _silence_stdout()
             raise typer.Exit(int(ExitCode.OUTPUT_CLOSED)) from None
         finally:
-            console.set_silent(False)
+            console.current().set_silent(False)
 
     return wrapper
+
+
+def _silence_stdout() -> None:
+    from smscli.output import silence
+
+    silence(console.current().stdout)
 
 
 def stop_reason(exc: BaseException | None = None) -> str:
@@ -227,14 +221,6 @@ def stop_exit_code(exc: BaseException | None = None) -> int:
     if isinstance(exc, Stopped):
         return exc.exit_code
     return exit_code(int(ExitCode.INTERRUPTED))
-
-
-def _silence_stdout() -> None:
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 def load_profile(
@@ -257,6 +243,10 @@ def open_gateway(profile: ResolvedProfile, opts: Common) -> Gateway:
     gateway = open_(profile, trace=opts.trace())
     for warning in gateway.warnings:
         console.warn(warning)
+    # The heavy imports (httpx, the client) are done: the usual garbage collection from here.
+    from smscli.entry import started
+
+    started()
     return gateway
 
 
@@ -284,23 +274,6 @@ RateOpt = Annotated[
         show_default=False,
     ),
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Pace:
-    """How a bulk command spreads its requests: option, else profile, else default."""
-
-    concurrency: int
-    rate: float | None
-    attempts: int
-
-    @classmethod
-    def resolve(cls, profile: ResolvedProfile, concurrency: int | None, rate: float | None) -> Pace:
-        return cls(
-            concurrency=concurrency or profile.get_int("concurrency") or 4,
-            rate=rate if rate is not None else profile.get_float("rate"),
-            attempts=profile.get_int("retries") or 3,
-        )
 
 
 def job_profile(opts: Common, job: Job, doing: str) -> ResolvedProfile:

@@ -7,7 +7,6 @@ so the plain formatter is taught the groups instead."""
 
 from __future__ import annotations
 
-import difflib
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -63,6 +62,8 @@ class SmsGroup(TyperGroup):
 
 
 def suggestion(name: str, choices: Sequence[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -11,7 +11,7 @@ import typer
 
 from smscli import console
 from smscli.cli import common as c
-from smscli.cli.sync import (
+from smscli.cli.syncing import (
     DEFAULT_SINCE,
     SinceOpt,
     normalized,

@@ -15,17 +15,15 @@ import typer
 
 from smscli import console
 from smscli.cli import common as c
-from smscli.cli.sync import (
+from smscli.cli.lookup_sync import sync_first
+from smscli.cli.syncing import (
     DEFAULT_SINCE,
     SinceOpt,
-    freshness,
     normalized,
     open_history,
     profile_country,
-    run_sync,
     since_time,
 )
-from smscli.errors import ConfigError, NetworkError, SmsCliError
 from smscli.output import Column, OutputFormat, write_rows
 from smscli.rows import LOOKUP, columns
 
@@ -33,8 +31,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from smscli.history.store import Store
-    from smscli.settings import ResolvedProfile
 
 # Machine formats: the keys in the order every command shares (smscli.rows.LOOKUP); the
 # table has its own, words first (_columns).
@@ -94,7 +90,7 @@ def lookup(
     try:
         notes: list[str] = []
         if not no_sync:
-            notes = _sync_first(store, opts, when, wanted)
+            notes = sync_first(store, opts, when, wanted)
         else:
             notes = ["not synced (--no-sync): answered from the history"]
         from smscli.support.lookup import lookup_rows
@@ -139,94 +135,6 @@ def _window(since: str, when: datetime) -> str:
         n = int(amount)
         return f"in the last {_UNITS[unit]}" if n == 1 else f"in the last {n} {_UNITS[unit]}s"
     return f"since {_shown(when)}"
-
-
-def _sync_first(
-    store: Store, opts: c.Common, since: datetime, numbers: list[str]
-) -> list[str]:
-    """Sync the window (sent records, then inbound messages: one refused does not stop the
-    other; no waiting on -15), then ask getReport about the shown messages whose state is not
-    final. Returns the notes on what was consulted and how fresh it is."""
-    from smscli.support.sync import capabilities
-
-    try:
-        prof = c.load_profile(opts)
-    except ConfigError as exc:
-        hint = f"{exc.hint}; " if exc.hint else ""
-        raise ConfigError(
-            exc.message, hint=f"{hint}or add --no-sync to answer from the local history alone"
-        ) from None
-    gateway = c.open_gateway(prof, opts)
-    synced = True
-    never = False  # the sent-record sync failed: say so if it never worked either
-    clamped: datetime | None = None
-    try:
-        for part in ("sent", "inbound"):
-            try:
-                done = run_sync(gateway, store, prof, since, wait=False, refresh_pending=False,
-                                sent=part == "sent", inbound=part == "inbound")
-                clamped = clamped or done.clamped
-            except NetworkError as exc:
-                console.warn(
-                    f"could not reach the gateway ({exc.message}): answered from the history"
-                )
-                return _fresh_or_never(store, prof, since, gateway)
-            except SmsCliError as exc:
-                # Rate-limited (-15), refused, or the history busy: the rows are still the
-                # history's best answer, said to be so.
-                what = "sent records" if part == "sent" else "inbound messages"
-                console.warn(f"could not sync {what} ({exc.message}): answered from the history")
-                synced = False
-                never = never or part == "sent"
-        _refresh(gateway, store, prof, since, numbers)
-    finally:
-        gateway.close()
-    consulted, missing = capabilities(gateway)
-    notes = []
-    if synced:
-        notes.append(f"consulted: the local history, and from {prof.name} ({prof.provider}): "
-                     + "; ".join(consulted))
-    notes.extend(f"not consulted: {item}" for item in missing)
-    if clamped is not None:
-        # --since reaches further back than the gateway keeps sent records: say so, or an
-        # empty answer for those days reads as "nothing was sent".
-        notes.append(f"not consulted: the gateway's sent records before "
-                     f"{clamped.astimezone():%Y-%m-%d %H:%M} "
-                     "(it keeps them for 90 days)")
-    if never:
-        return notes + _fresh_or_never(store, prof, since, gateway)
-    return notes + freshness(store, prof, since)
-
-
-def _fresh_or_never(
-    store: Store, prof: ResolvedProfile, since: datetime, gateway: object
-) -> list[str]:
-    """How fresh the account's sent records are; when they were never synced, that the rows
-    are smscli's own sends only (silence would read as "nothing was sent to this number")."""
-    from smscli.support.sync import SentSource
-
-    lines = freshness(store, prof, since)
-    if lines or not isinstance(gateway, SentSource):
-        return lines
-    return [f"sent records of profile {prof.name} were never synced: only smscli's own sends "
-            "are in the history"]
-
-
-def _refresh(
-    gateway: object, store: Store, prof: ResolvedProfile, since: datetime, numbers: list[str]
-) -> None:
-    """The shown messages still pending, asked by msgId (getReport has no per-minute limit,
-    so this works even when the sync was refused as too frequent)."""
-    from smscli.history.support import AccountStore
-    from smscli.support.refresh import MAX_REFRESH_IDS, refresh
-
-    account = AccountStore(store)
-    unsettled = account.unsettled(numbers, since, prof.provider, MAX_REFRESH_IDS)
-    try:
-        refresh(gateway, account, provider=prof.provider, profile=prof.name,
-                unsettled=unsettled)
-    except SmsCliError as exc:
-        console.warn(f"could not refresh delivery states ({exc.message})")
 
 
 def _columns(rows: list[dict[str, object]], fmt: OutputFormat) -> list[Column]:

@@ -226,7 +226,7 @@ def inbound(
       smscli sandbox inbound 447700900123 "STOP"
       smscli sandbox inbound --mobset 8613800000000 "收到，谢谢"
     """
-    from smscli.cli.sync import normalized
+    from smscli.cli.syncing import normalized
     from smscli.settings import data_dir
 
     sender = normalized(number)

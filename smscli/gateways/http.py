@@ -6,6 +6,7 @@ smscli.gateways.decoding."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -117,11 +118,16 @@ def send_request(
         trace(f"> {method} {url}{_clip(query)} {shown}".rstrip())
         if trace_body:
             trace(f"> {_clip(trace_body)}")
+    target: str | httpx.URL = url
+    if params:
+        quick = query_url(url, params)
+        if quick is not None:
+            target, params = quick, None
     started = time.monotonic()
     try:
         response = client.request(
             method,
-            url,
+            target,
             headers=dict(headers),
             json=json_body,
             params=params,
@@ -140,6 +146,47 @@ def send_request(
             text = response.content.decode("utf-8", "replace")
         trace(f"< {response.status_code} ({elapsed_ms:.0f} ms) {_clip(text)}")
     return response
+
+
+# Characters urlencode leaves as they are; a comma becomes %2C.
+_PLAIN_QUERY = re.compile(r"[A-Za-z0-9_.~,-]*")
+# Per base URL: httpx.URL parsed once, or None where the quick form did not match httpx's own.
+_QUICK_BASES: dict[str, httpx.URL | None] = {}
+
+
+def query_url(url: str, params: Mapping[str, str]) -> httpx.URL | None:
+    """`url` with `params` as its query, exactly as httpx would build it, for a query of
+    plain characters (a getReport of 200 msgIds: digits and commas); None otherwise (httpx
+    builds it then). httpx checks and re-quotes a query in Python, character by character:
+    about 1 ms per getReport, a quarter of a 100,000-id report's work in its threads. The
+    quick form reuses httpx's parsed base URL with the query put in place; the first one
+    per base URL is compared with httpx's own, and a mismatch (another httpx version)
+    turns the quick form off for that URL."""
+    items = list(params.items())
+    if not all(_PLAIN_QUERY.fullmatch(k) and _PLAIN_QUERY.fullmatch(v) for k, v in items):
+        return None
+    query = "&".join(f"{k}={v.replace(',', '%2C')}" for k, v in items)
+    if url not in _QUICK_BASES:
+        quick = _with_query(httpx.URL(url), query)
+        _QUICK_BASES[url] = (
+            httpx.URL(url) if quick is not None and quick == httpx.URL(url, params=params)
+            else None
+        )
+        return quick if _QUICK_BASES[url] is not None else None
+    base = _QUICK_BASES[url]
+    return _with_query(base, query) if base is not None else None
+
+
+def _with_query(base: httpx.URL, query: str) -> httpx.URL | None:
+    reference = getattr(base, "_uri_reference", None)
+    if reference is None or getattr(reference, "query", "") is not None:
+        return None
+    try:
+        quick = httpx.URL.__new__(httpx.URL)
+        quick._uri_reference = reference._replace(query=query)
+    except (AttributeError, TypeError):
+        return None
+    return quick
 
 
 def json_answer(

@@ -231,7 +231,8 @@ class V3Client:
             raise ValueError(f"getReport takes at most {MAX_REPORT_IDS} ids per call")
         params = {"appId": self._app_id, "msgIds": ",".join(msg_ids)}
         data, _ = self._call("GET", "getReport", params=params)
-        reports = tuple(read_report(item) for item in array_items(data))
+        times: dict[object, datetime | None] = {}  # each distinct receiveTime read once
+        reports = tuple(read_report(item, times) for item in array_items(data))
         return ReportResult(reports=reports, not_found=int_value(data.get("nofound")))
 
     def get_balance(self) -> Balance:

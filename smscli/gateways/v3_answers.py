@@ -196,16 +196,30 @@ def _untracked_message(untracked: int, beyond: int, unlisted: int) -> str:
     )
 
 
-def read_report(item: Mapping[str, Any]) -> Report:
+def read_report(
+    item: Mapping[str, Any], times: dict[object, datetime | None] | None = None
+) -> Report:
+    """One getReport item. `times`: the receiveTimes already read (most reports of one
+    answer share one, and every pending one has none): each distinct value is read once."""
     value = _field(item, "status")
     raw = number_text(value) or (str(value).strip() if value is not None else "")
     status = _REPORT_STATUS.get(raw, DeliveryStatus.UNKNOWN)
     msg_id = msg_id_text(_field(item, "msgId"))
+    received = _field(item, "receiveTime")
+    if times is None:
+        time = parse_receive_time(received)
+    else:
+        try:
+            time = times[received]
+        except KeyError:
+            time = times[received] = parse_receive_time(received)
+        except TypeError:  # not hashable (a list or object): no time, as parse_receive_time says
+            time = parse_receive_time(received)
     return Report(
         msg_id=msg_id if msg_id is not None else str(_field(item, "msgId") or ""),
         status=status,
         number=opt_str(_field(item, "number")),
-        time=parse_receive_time(_field(item, "receiveTime")),
+        time=time,
         code=raw or None,
         detail=None if status is not DeliveryStatus.UNKNOWN else f"unknown status {raw!r}",
     )
@@ -220,7 +234,8 @@ def parse_receive_time(value: object) -> datetime | None:
     text = str(value).strip()
     if not text:
         return None
-    whole = number_text(text)
+    # An ISO time is no number (and Decimal's refusal of one costs more than all the rest).
+    whole = number_text(text) if ":" not in text else None
     if whole is not None and whole.isdigit():
         if len(whole) == _EPOCH_MS_DIGITS:
             return datetime.fromtimestamp(int(whole) / 1000, UTC)

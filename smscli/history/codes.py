@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from smscli.gateways.base import DeliveryStatus
-from smscli.sending import NOT_LISTED, UNTRACKED, ChunkState
+from smscli.model import ChunkState
+from smscli.rows import NOT_LISTED, UNTRACKED
 
 # messages.state % 4: the send's outcome (0 and 1 are stored in no bytes at all).
 OUTCOMES: Final = ("accepted", "rejected", "unknown", "not_sent")

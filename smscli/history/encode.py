@@ -11,8 +11,8 @@ from smscli.gateways.base import Submitted
 from smscli.history import codes
 from smscli.history.codes import ACCEPTED, NOT_SENT, REJECTED, UNKNOWN
 from smscli.history.keys import key, keys
-from smscli.sending import ChunkOutcome, ChunkState
-from smscli.sending import _error_text as error_text
+from smscli.model import ChunkOutcome, ChunkState
+from smscli.rows import error_text
 
 Row = tuple[object, ...]
 

@@ -36,7 +36,7 @@ from smscli.history.locks import (
 )
 from smscli.history.reader import JobReader
 from smscli.history.records import LOST_IN_FLIGHT, PLAN_COLUMNS, Job, plan_values
-from smscli.sending import Chunk, ChunkOutcome, ChunkState
+from smscli.model import Chunk, ChunkOutcome, ChunkState
 
 
 def hash_message(text: str, salt: str | None = None) -> str:

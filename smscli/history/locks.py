@@ -20,7 +20,7 @@ from typing import Final
 from smscli.errors import GatewayError, SmsCliError
 from smscli.gateways.base import SendResult
 from smscli.history.db import StoreError
-from smscli.sending import Chunk, ChunkOutcome, ChunkState
+from smscli.model import Chunk, ChunkOutcome, ChunkState
 
 try:
     import fcntl

@@ -33,7 +33,7 @@ from smscli.history.records import (
     plan,
     unanswered,
 )
-from smscli.sending import ChunkState
+from smscli.model import ChunkState
 
 # Jobs having at least one message in a state, for `history --status`. Constant SQL only.
 _IN_MESSAGES = "EXISTS (SELECT 1 FROM messages m WHERE m.job_id = jobs.id AND {})"

@@ -19,7 +19,7 @@ from smscli.history.records import (
     job_record,
     plan,
 )
-from smscli.sending import Chunk
+from smscli.model import Chunk
 
 
 class JobReader(Database):

@@ -14,7 +14,7 @@ from smscli.gateways.base import DeliveryStatus
 from smscli.history import codes
 from smscli.history.db import dt, text_or_none
 from smscli.history.locks import job_locked
-from smscli.sending import Chunk, ChunkState
+from smscli.model import Chunk, ChunkState
 
 PLANNED: Final = "planned"  # recorded with its job, not started
 SENDING: Final = "sending"  # committed just before the request leaves

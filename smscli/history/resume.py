@@ -14,7 +14,7 @@ from smscli.history.db import guarded, marks
 from smscli.history.locks import answered_markers, marked_outcome
 from smscli.history.reader import JobReader
 from smscli.history.records import LOST_IN_FLIGHT, PLANNED, SENDING, ChunkInfo, Job
-from smscli.sending import Chunk, ChunkOutcome, ChunkState
+from smscli.model import Chunk, ChunkOutcome, ChunkState
 
 
 @dataclass(slots=True)

@@ -23,16 +23,14 @@ records) however long the sync.
 from __future__ import annotations
 
 import functools
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 
-from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError
 from smscli.gateways.records import Inbound, InboundPage, SentPage
-from smscli.history.db import now
 from smscli.history.support import AccountStore, Cursor, SyncState
+from smscli.support.calls import Options, Pace, Progress, call
+from smscli.support.windows import covered, plan, whole_seconds
 
 SENT_SPAN: Final = timedelta(days=31)
 # The platform keeps 90 days; stay a little inside so a slow clock never asks for day 91.
@@ -42,29 +40,8 @@ MO_SPAN: Final = timedelta(days=28)
 MO_PAGE: Final = 100
 # How far back a sync looks again for records whose state may still change.
 PENDING_LOOKBACK: Final = timedelta(days=3)
-OVERLAP: Final = timedelta(minutes=10)
-RATE_WAIT: Final = 61.0
-MAX_RATE_WAITS: Final = 5
-NETWORK_RETRIES: Final = 3
 # SmsGetRecv calls per drain, as for the report queue (reporting.MAX_PULLS).
 MAX_PULLS: Final = 200
-
-OnProgress = Callable[["Progress"], None]
-OnWait = Callable[[float, str], None]
-Sleep = Callable[[float], None]
-
-
-class RateLimited(SmsCliError):
-    """The gateway said "too frequent" and the caller would not wait."""
-
-    def __init__(self, error: GatewayError) -> None:
-        super().__init__(
-            f"the gateway refused the query as too frequent ({error.message})",
-            hint="getSentRcd allows about one call a minute; try again in a minute",
-        )
-        self.error = error
-        self.exit_code = error.exit_code
-
 
 @runtime_checkable
 class SentSource(Protocol):
@@ -86,14 +63,6 @@ class QueueInbound(Protocol):
 
 
 @dataclass(slots=True)
-class Progress:
-    kind: str  # sent | inbound
-    records: int = 0
-    calls: int = 0
-    window: tuple[datetime, datetime] | None = None
-
-
-@dataclass(slots=True)
 class SyncResult:
     sent: Progress = field(default_factory=lambda: Progress("sent"))
     inbound: Progress = field(default_factory=lambda: Progress("inbound"))
@@ -102,22 +71,6 @@ class SyncResult:
     consulted: list[str] = field(default_factory=list)
     not_consulted: list[str] = field(default_factory=list)
     clamped: datetime | None = None  # `since` was older than the gateway keeps: started here
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    wait: bool = True  # sleep out -15; False: raise RateLimited
-    rate_wait: float = RATE_WAIT
-    sleep: Sleep = time.sleep
-    on_wait: OnWait | None = None
-    on_progress: OnProgress | None = None
-    clock: Callable[[], datetime] = now
-    store_content: bool = True  # the profile's store_content: keep inbound texts
-    # Look back over records still pending (up to PENDING_LOOKBACK). `lookup` does not: it
-    # asks getReport about the messages it shows instead, and leaves the rest to `sync`.
-    refresh_pending: bool = True
-    # The profile's drain_reports (issue 10): False leaves a shared report queue alone.
-    drain_reports: bool = True
 
 
 def capabilities(gateway: object) -> tuple[list[str], list[str]]:
@@ -140,7 +93,7 @@ def capabilities(gateway: object) -> tuple[list[str], list[str]]:
 
 def _queued_reports(gateway: object) -> bool:
     """The gateway declares queued delivery reports (report_mode) and can pull them."""
-    from smscli.reporting import as_queue
+    from smscli.reporting.drain import as_queue
 
     return as_queue(gateway) is not None
 
@@ -170,122 +123,6 @@ def sync(
     return result
 
 
-# -- windows ---------------------------------------------------------------------------------
-
-
-def split(start: datetime, end: datetime, span: timedelta) -> list[tuple[datetime, datetime]]:
-    """[start, end) in consecutive windows of at most `span`, oldest first."""
-    windows = []
-    while start < end:
-        stop = min(end, start + span)
-        windows.append((start, stop))
-        start = stop
-    return windows
-
-
-def plan(
-    state: SyncState,
-    start: datetime,
-    end: datetime,
-    span: timedelta,
-    refresh_from: datetime | None = None,
-) -> list[tuple[datetime, datetime]]:
-    """The windows still to fetch to cover [start, end): before the covered span (newest
-    first, so coverage stays contiguous), then from its end (less the overlap, or back to
-    `refresh_from`) to `end`, oldest first."""
-    lo, hi = state.covered_from, state.covered_until
-    if lo is None or hi is None or start > hi or end < lo:
-        return split(start, end, span)
-    windows = list(reversed(split(start, lo, span))) if start < lo else []
-    tail = hi - OVERLAP
-    if refresh_from is not None:
-        tail = min(tail, refresh_from)
-    return windows + split(max(tail, start), end, span)
-
-
-def covered(state: SyncState, window: tuple[datetime, datetime]) -> SyncState:
-    """The state once `window` is fully fetched: the covered span grows to include it when they
-    touch; a window apart from it (an old span left behind) replaces it when newer."""
-    a, b = window
-    lo, hi = state.covered_from, state.covered_until
-    if lo is None or hi is None or b < lo or a > hi:
-        if hi is not None and b <= hi:
-            return replace(state, cursor=None)
-        return replace(state, covered_from=a, covered_until=b, cursor=None)
-    return replace(state, covered_from=min(lo, a), covered_until=max(hi, b), cursor=None)
-
-
-def _whole_seconds(value: datetime, *, up: bool = False) -> datetime:
-    """Windows are sent to the second: round the end up so that a message of this very second
-    is inside it, and the start down."""
-    whole = value.replace(microsecond=0)
-    return whole + timedelta(seconds=1) if up and whole != value else whole
-
-
-# -- calls -----------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Pace:
-    """Once the gateway has said "too frequent", the next calls of that kind are spaced
-    `interval` apart up front, rather than each meeting -15 before its wait."""
-
-    interval: float
-    limited: bool = False
-    last: float | None = None  # time.monotonic() of the last call
-
-    def before(self, what: str, opts: Options) -> None:
-        if not self.limited or self.last is None:
-            return
-        pause = self.interval - (time.monotonic() - self.last)
-        if pause > 0:
-            if opts.on_wait is not None:
-                opts.on_wait(pause, f"{what}: one call per {self.interval:.0f} s, as the gateway"
-                             " asked")
-            opts.sleep(pause)
-
-
-def call(fn: Callable[[], Any], what: str, opts: Options, pace: Pace | None = None) -> Any:
-    """One read with its waits: -15 slept out (or raised as RateLimited), network faults and
-    server errors retried a few times (reads are idempotent), anything else raised. With
-    `pace`, calls after a -15 are spaced out before they are made."""
-    waits = failures = 0
-    while True:
-        try:
-            if pace is not None:
-                pace.before(what, opts)
-            try:
-                return fn()
-            finally:
-                if pace is not None:
-                    pace.last = time.monotonic()
-        except GatewayError as exc:
-            if exc.kind is ErrorKind.RATE:
-                if pace is not None:
-                    pace.limited = True
-                if not opts.wait or waits >= MAX_RATE_WAITS:
-                    raise RateLimited(exc) from None
-                waits += 1
-                pause = exc.retry_after if exc.retry_after is not None else opts.rate_wait
-                if opts.on_wait is not None:
-                    opts.on_wait(pause, f"{what}: the gateway says too frequent")
-                opts.sleep(pause)
-                if pace is not None:
-                    pace.last = None  # just waited: no second pause before the retry
-                continue
-            if exc.kind is not ErrorKind.SERVER or failures >= NETWORK_RETRIES - 1:
-                raise
-            failures += 1
-        except NetworkError as exc:
-            if failures >= NETWORK_RETRIES - 1:
-                raise
-            failures += 1
-            pause = exc.retry_after if exc.retry_after is not None else 0.5 * 2**failures
-            if opts.on_wait is not None:
-                opts.on_wait(pause, f"{what}: {exc.message}")
-            opts.sleep(pause)
-
-
 # -- getSentRcd ------------------------------------------------------------------------------
 
 
@@ -298,9 +135,9 @@ def _sync_sent(
     opts: Options,
     result: SyncResult,
 ) -> None:
-    end = _whole_seconds(opts.clock(), up=True)
-    since = _whole_seconds(since)
-    floor = _whole_seconds(end - SENT_HISTORY, up=True)
+    end = whole_seconds(opts.clock(), up=True)
+    since = whole_seconds(since)
+    floor = whole_seconds(end - SENT_HISTORY, up=True)
     if since < floor:
         result.clamped = floor
         since = floor
@@ -390,8 +227,8 @@ def _sync_mo(
 ) -> None:
     from smscli.gateways.v3_records import MO_EARLIEST
 
-    end = _whole_seconds(opts.clock(), up=True)
-    since = max(_whole_seconds(since), MO_EARLIEST)
+    end = whole_seconds(opts.clock(), up=True)
+    since = max(whole_seconds(since), MO_EARLIEST)
     state = store.state(profile, "inbound")
     progress = result.inbound
     if state.cursor is not None:
@@ -454,13 +291,13 @@ def _drain_inbound(
     same messages out again is not pulled forever: issue 10's rule for the report queue),
     paced like SmsGetReport, each batch saved before the next call: a message it hands out
     may exist nowhere else."""
-    from smscli import reporting
+    from smscli.reporting import drain
 
     progress = result.inbound
     state = store.state(profile, "inbound")
     for pull in range(MAX_PULLS):
         if pull:
-            opts.sleep(reporting.PULL_PACE)
+            opts.sleep(drain.PULL_PACE)
         batch: tuple[Inbound, ...] = call(gateway.pull_inbound, "SmsGetRecv", opts)
         progress.calls += 1
         if not batch:
@@ -483,7 +320,7 @@ def _drain_inbound(
 
 
 def _drain_reports(gateway: object, store: AccountStore, provider: str, opts: Options) -> int:
-    from smscli.reporting import as_queue, drain_queue
+    from smscli.reporting.drain import as_queue, drain_queue
 
     source = as_queue(gateway)
     if source is None:

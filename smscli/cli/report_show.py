@@ -1,0 +1,254 @@
+"""What `report` shows: the rows and the summary at the end, --wait progress on stderr, what
+the queue drains pulled, and reports that could not be saved."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from smscli import console, rows
+from smscli.message import plural
+from smscli.output import RowWriter
+
+if TYPE_CHECKING:
+    from smscli.cli.common import Common
+    from smscli.errors import ExitCode
+    from smscli.gateways.base import Report
+    from smscli.output import OutputFormat
+    from smscli.reporting.drain import Drained
+    from smscli.reporting.outcome import Poll, ReportOutcome
+
+REPORT_COLUMNS = rows.columns(*rows.REPORT)
+
+
+def finish(
+    outcome: ReportOutcome, opts: Common, *, waited: bool, ahead: RowLines | None = None
+) -> ExitCode:
+    """The rows on stdout, the summary on stderr; the run's exit code."""
+    from smscli.reporting.outcome import exit_code, summary
+
+    write_report_rows(outcome.reports, opts.output, wide=opts.wide, ahead=ahead)
+    counts = outcome.counts
+    console.info(summary(counts))
+    if outcome.timed_out:
+        console.error(
+            f"timed out after {duration(outcome.elapsed)} with "
+            f"{plural(counts.waiting, 'message')} still pending"
+        )
+    elif outcome.interrupted:
+        console.error(f"interrupted with {plural(counts.waiting, 'message')} still pending")
+    elif counts.not_found and not waited:
+        console.detail(
+            "not found: still queued at the gateway, or not a msgId of this account; "
+            "ask again later, or use --wait"
+        )
+    return exit_code(outcome)
+
+
+def write_report_rows(
+    reports: Sequence[Report], fmt: OutputFormat, *, wide: bool, ahead: RowLines | None = None
+) -> None:
+    """One row per report; JSON lines, CSV and TSV rows from RowLines (`ahead`: the one
+    that rendered rows while the calls were in flight)."""
+    from smscli.reporting.outcome import report_rows
+
+    writer = RowWriter(REPORT_COLUMNS, fmt, wide=wide)
+    lines = ahead or RowLines(fmt)
+    if not lines.ready(reports):
+        writer.write(report_rows(reports))
+    else:
+        # In blocks, each line already filled in (the template is the whole line): the
+        # text of 100,000 rows is not copied whole again.
+        for start in range(0, len(reports), _ROWS_PER_WRITE):
+            block = reports[start : start + _ROWS_PER_WRITE]
+            writer.write_filled("%s", [(lines.line_of(report),) for report in block])
+    writer.close()
+
+
+_ROWS_PER_WRITE = 10_000
+
+
+class RowLines:
+    """Report rows as JSON lines, CSV or TSV, filled into a template per distinct (status,
+    time, code, detail, source): a 100,000-id report's rows differ mostly in number and
+    msgId, and encoding each row whole cost more than asking for it. `add` renders reports
+    while the calls are in flight, so that the end only writes them; a report that changed
+    since (another poll, or the history's answer) is rendered again."""
+
+    def __init__(self, fmt: OutputFormat) -> None:
+        from smscli.output import OutputFormat
+
+        self._writer = None
+        if fmt in (OutputFormat.JSONL, OutputFormat.CSV, OutputFormat.TSV):
+            # Only for its templates: nothing reaches stdout through it.
+            self._writer = RowWriter(REPORT_COLUMNS, fmt, stream=io.StringIO())
+        self._templates: dict[tuple[object, ...], str] = {}
+        self._made: dict[str, tuple[Report, str]] = {}
+
+    def add(self, reports: Iterable[Report]) -> None:
+        if self._writer is None:
+            return
+        made = self._made
+        for report in reports:
+            line = self.line(report)
+            if line is None:
+                self._writer = None  # a row that needs the general path: no use going on
+                made.clear()
+                return
+            made[report.msg_id] = (report, line)
+
+    def ready(self, reports: Iterable[Report]) -> bool:
+        """Every report's line made (again, where the report changed since), so that
+        line_of gives it; False when a format has no template or a number or msgId is not
+        plain digits (such a value may need quoting: every row is then written whole)."""
+        if self._writer is None:
+            return False
+        made = self._made
+        for report in reports:
+            ready = made.get(report.msg_id)
+            if ready is not None and ready[0] is report:
+                continue
+            line = self.line(report)
+            if line is None:
+                return False
+            made[report.msg_id] = (report, line)
+        return True
+
+    def line_of(self, report: Report) -> str:
+        """The line of a report made ready."""
+        return self._made[report.msg_id][1]
+
+    def line(self, report: Report) -> str | None:
+        number, msg_id = report.number, report.msg_id
+        if self._writer is None or not _PLAIN_ID.fullmatch(msg_id):
+            return None
+        if number is not None and not _PLAIN_NUMBER.fullmatch(number):
+            return None
+        key = (number is None, report.status, report.time, report.code, report.detail,
+               report.source)  # fmt: skip
+        template = self._templates.get(key)
+        if template is None:
+            from smscli.reporting.outcome import report_row
+
+            varying = ["msg_id"] if number is None else ["number", "msg_id"]
+            made = self._writer.template(report_row(report), varying)
+            if made is None:
+                return None
+            template = self._templates[key] = made
+        return template % ((msg_id,) if number is None else (number, msg_id))
+
+
+# Values written into a template as they are: no format quotes or escapes them.
+_PLAIN_ID = re.compile(r"[0-9]+", re.ASCII)
+_PLAIN_NUMBER = re.compile(r"\+?[0-9]+", re.ASCII)
+
+
+def duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+class Progress:
+    """--wait progress on stderr. On a terminal, one status line rewritten in place; when
+    piped, a plain line only when a later poll found something new."""
+
+    def __init__(self, *, live: bool) -> None:
+        self._live = live
+        self._width = 0
+
+    def update(self, poll: Poll) -> None:
+        from smscli.reporting.outcome import summary
+
+        if poll.error is not None:
+            self._clear()
+            console.warn(f"could not ask for reports: {poll.error.message}")
+        if poll.next_delay is None:
+            # The last poll: the final summary says the rest.
+            return
+        text = f"{duration(poll.elapsed)}: {summary(poll.counts)}"
+        if self._live:
+            self._show(f"{text}; next check in {duration(poll.next_delay)}")
+        elif poll.changed and poll.number > 1:
+            console.info(text)
+
+    def _show(self, text: str) -> None:
+        import shutil
+
+        # Longer than the terminal, the line would wrap and \r could not rewrite it.
+        text = text[: max(20, shutil.get_terminal_size().columns - 1)]
+        sys.stderr.write("\r" + text.ljust(self._width))
+        sys.stderr.flush()
+        self._width = len(text)
+
+    def _clear(self) -> None:
+        if self._width:
+            sys.stderr.write("\r" + " " * self._width + "\r")
+            sys.stderr.flush()
+            self._width = 0
+
+    def close(self) -> None:
+        self._clear()
+
+
+class Pulled:
+    """What the drains of one run pulled, told once at the end (not per poll of a wait)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.reports = 0
+        self.repeated = 0
+        self.recovered = 0
+        self.limited = False
+
+    def add(self, drained: Drained) -> None:
+        self.calls += drained.calls
+        self.reports += drained.reports
+        self.repeated += drained.repeated
+        self.recovered += drained.recovered
+        self.limited = self.limited or drained.limit_reached
+
+    def tell(self, provider: str) -> None:
+        if self.recovered:
+            console.info(
+                f"{provider}: {self.recovered:,} delivery reports read from answers kept "
+                "earlier because they could not be read then"
+            )
+        if self.reports:
+            calls = "call" if self.calls == 1 else "calls"
+            console.detail(
+                f"{provider}: {self.reports:,} new delivery reports pulled into the history "
+                f"({self.calls:,} {calls}); answered from the history"
+            )
+        elif self.calls:
+            console.detail(f"{provider}: no new delivery reports; answered from the history")
+        if self.repeated:
+            console.detail(
+                f"{provider}: {self.repeated:,} reports handed out again were already in the "
+                "history (not counted as new)"
+            )
+        if self.limited:
+            console.warn(
+                f"stopped pulling after {plural(self.calls, 'call')}: more reports may be waiting; "
+                "run `smscli report` again to pull the rest"
+            )
+
+
+def rescue(reports: tuple[Report, ...]) -> None:
+    """Reports pulled but not saved exist nowhere else: one JSON line each on stderr."""
+    import json
+
+    for report in reports:
+        line = {
+            "msg_id": report.msg_id,
+            "status": report.status.value,
+            "time": report.time.isoformat() if report.time else None,
+            "code": report.code,
+            "detail": report.detail,
+        }
+        sys.stderr.write(json.dumps(line, ensure_ascii=False) + "\n")
+    sys.stderr.flush()

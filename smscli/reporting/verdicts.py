@@ -1,0 +1,190 @@
+"""What the local history adds to a gateway's answer: a final state it holds is not asked
+again (`still_to_ask`) and outlives a gateway that forgot the id (`combine`); an id the
+gateway does not list is pending only while it can still be queued (`not_found_verdict`);
+and the history answers alone for a queue provider (`history_report`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from smscli.gateways.base import DeliveryStatus, Report
+from smscli.reporting.outcome import NOT_FOUND_DETAIL, ReportOutcome
+
+if TYPE_CHECKING:
+    from smscli.history.records import Tracked
+
+NO_REPORT_DETAIL = "no delivery report yet"
+NOT_IN_HISTORY_DETAIL = "no delivery report yet, and not a msgId in the history"
+
+# How long after its send a message may still be unknown to the gateway (queued: v3 counts it
+# in `nofound`) or without a report, and be called pending. Past it, neither the gateway nor
+# the history has anything to wait for: unknown. The vendors document no such window; three
+# days outlasts any queue the documents describe.
+RECENT = timedelta(days=3)
+# v3 msgIds usually start with their submission time, yyMMddHHmmss at UTC+8 (not always:
+# real-answers.md V2), which dates an id the history does not hold.
+_ID_TZ = timezone(timedelta(hours=8))
+UNKNOWN_ID_DETAIL = "neither the gateway nor the history knows this id"
+FORGOTTEN_DETAIL = "the gateway has no record of it, and it was not sent recently"
+NO_REPORT_LATE_DETAIL = "no delivery report came, and it was not sent recently"
+
+
+def id_time(msg_id: str) -> datetime | None:
+    """The submission time a 19-digit v3 msgId starts with, if it starts with one."""
+    if len(msg_id) != 19 or not msg_id.isdigit():
+        return None
+    try:
+        return datetime.strptime(msg_id[:12], "%y%m%d%H%M%S").replace(tzinfo=_ID_TZ)
+    except ValueError:
+        return None
+
+
+def recently_sent(
+    msg_id: str, known: Tracked | None, now: datetime, sent: datetime | None = None
+) -> bool:
+    """Sent within RECENT, as far as anyone can tell: by the history's record of the send
+    (`sent`), or (an id the history does not hold) by the time the id starts with. A message
+    the history holds without a send time counts as recent: nothing says it is not."""
+    if known is not None:
+        return sent is None or now - sent <= RECENT
+    stamp = id_time(msg_id)
+    return stamp is not None and -RECENT <= now - stamp <= RECENT
+
+
+def not_found_verdict(
+    report: Report, known: Tracked | None, now: datetime, sent: datetime | None = None
+) -> Report:
+    """A getReport answer that does not list an id (`nofound`): pending while the message can
+    still be queued at the gateway, unknown otherwise. A final state the history holds is
+    left for `combine` to show."""
+    if report.status is not DeliveryStatus.NOT_FOUND or _final(known):
+        return report
+    number = report.number or (known.number if known is not None else None)
+    if recently_sent(report.msg_id, known, now, sent):
+        return replace(
+            report, status=DeliveryStatus.PENDING, number=number, detail=NOT_FOUND_DETAIL
+        )
+    detail = FORGOTTEN_DETAIL if known is not None else UNKNOWN_ID_DETAIL
+    return replace(report, status=DeliveryStatus.UNKNOWN, number=number, detail=detail)
+
+
+def judge_answers(
+    reports: list[Report],
+    tracked: Mapping[str, Tracked],
+    now: datetime,
+    sent_times: Callable[[Sequence[str]], Mapping[str, datetime]],
+) -> list[Report]:
+    """One call's reports as they count: not_found_verdict for the ids the gateway did not
+    list (the history's send times are read for those only: usually few, often none), and
+    the number the history sent to (as combine gives it)."""
+    unlisted = [r.msg_id for r in reports if r.status is DeliveryStatus.NOT_FOUND]
+    sent = sent_times(unlisted) if unlisted else {}
+    judged = []
+    for report in reports:
+        known = tracked.get(report.msg_id)
+        if report.status is DeliveryStatus.NOT_FOUND:
+            report = not_found_verdict(report, known, now, sent.get(report.msg_id))
+        if known is not None and known.number is not None and report.number != known.number:
+            report = _numbered(report, known.number)
+        judged.append(report)
+    return judged
+
+
+def _numbered(report: Report, number: str) -> Report:
+    # Not dataclasses.replace: this may run for every id of a 100,000-id report.
+    return Report(
+        report.msg_id,
+        report.status,
+        number=number,
+        time=report.time,
+        code=report.code,
+        detail=report.detail,
+        source=report.source,
+    )
+
+
+def history_report(
+    msg_id: str,
+    known: Tracked | None,
+    *,
+    now: datetime | None = None,
+    sent: datetime | None = None,
+) -> Report:
+    """What the history knows of one msgId as a report: its last delivery state; pending while
+    no report has come for a message it holds; not found for an id it does not hold. With
+    `now`, a message without a report that was not sent recently, and an id the history does
+    not hold, are unknown instead (RECENT). Its `source` says the answer came from the history
+    (a row key of its own, so the detail reads the same whichever way the answer came)."""
+    if known is None:
+        if now is not None and not recently_sent(msg_id, None, now):
+            return Report(
+                msg_id, DeliveryStatus.UNKNOWN, detail=UNKNOWN_ID_DETAIL, source="history"
+            )
+        return Report(
+            msg_id, DeliveryStatus.NOT_FOUND, detail=NOT_IN_HISTORY_DETAIL, source="history"
+        )
+    if known.status is None:
+        if now is not None and not recently_sent(msg_id, known, now, sent):
+            return Report(
+                msg_id,
+                DeliveryStatus.UNKNOWN,
+                number=known.number,
+                detail=NO_REPORT_LATE_DETAIL,
+                source="history",
+            )
+        return Report(
+            msg_id,
+            DeliveryStatus.PENDING,
+            number=known.number,
+            detail=NO_REPORT_DETAIL,
+            source="history",
+        )
+    return Report(
+        msg_id,
+        known.status,
+        number=known.number,
+        time=known.time,
+        code=known.code,
+        detail=known.detail,
+        source="history",
+    )
+
+
+def still_to_ask(
+    ids: Sequence[str], tracked: Mapping[str, Tracked], *, refresh: bool = False
+) -> list[str]:
+    """The ids a query provider must be asked about: those without a final state in the
+    history (every id with `refresh`). A delivered or failed message stays so."""
+    if refresh:
+        return list(ids)
+    return [i for i in ids if not _final(tracked.get(i))]
+
+
+def _final(known: Tracked | None) -> bool:
+    return known is not None and known.status is not None and known.status.final
+
+
+def combine(
+    ids: Sequence[str], asked: ReportOutcome | None, tracked: Mapping[str, Tracked]
+) -> ReportOutcome:
+    """One report per id, in input order: the gateway's answer where it was asked, else the
+    history's final state (marked). A gateway that has forgotten an old id (not found) does
+    not hide the final state the history holds; the number is the one the history sent to
+    (the answer may lack it, or echo it as +44..., 0044..., issue 10)."""
+    answered = {r.msg_id: r for r in asked.reports} if asked is not None else {}
+    reports = []
+    for msg_id in ids:
+        known = tracked.get(msg_id)
+        got = answered.get(msg_id)
+        if got is None or (got.status is DeliveryStatus.NOT_FOUND and _final(known)):
+            reports.append(history_report(msg_id, known))
+        elif known is not None and known.number is not None and got.number != known.number:
+            reports.append(_numbered(got, known.number))
+        else:
+            reports.append(got)
+    if asked is None:
+        return ReportOutcome(reports=tuple(reports), polls=0, elapsed=0.0)
+    return replace(asked, reports=tuple(reports))
