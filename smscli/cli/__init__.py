@@ -125,7 +125,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"smscli {__version__}")
+        from smscli import console
+
+        typer.echo(f"smscli {__version__}", file=console.current().stdout)
         raise typer.Exit()
 
 

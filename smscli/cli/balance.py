@@ -113,6 +113,6 @@ def _record(result: Balance, prof: ResolvedProfile) -> dict[str, object]:
 def _write(record: dict[str, object], fmt: OutputFormat) -> None:
     if fmt is OutputFormat.IDS:
         if record["balance"] is not None:
-            typer.echo(str(record["balance"]))
+            typer.echo(str(record["balance"]), file=console.current().stdout)
     else:
         write_object(record, fmt)

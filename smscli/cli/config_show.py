@@ -55,7 +55,7 @@ def get(
             f"{key} is secret: add --reveal to print it",
             hint=f"smscli config show -p {prof.name} shows it masked",
         )
-    typer.echo(_plain(value))
+    typer.echo(_plain(value), file=console.current().stdout)
 
 
 def _plain(value: object) -> str:
@@ -171,4 +171,4 @@ def remove(
 @handle_errors
 def path() -> None:
     """Print the config file's path (env SMSCLI_CONFIG overrides it)."""
-    typer.echo(str(configfile.config_path()))
+    typer.echo(str(configfile.config_path()), file=console.current().stdout)
