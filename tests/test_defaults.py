@@ -9,25 +9,11 @@ from typer.testing import CliRunner
 
 from smscli import profilekeys, providers, settings
 from smscli.cli import app
-from smscli.cli.common import Pace
 
 
 def _profile(provider: str = "laaffic", **values: object) -> settings.ResolvedProfile:
     given = {k: settings.Setting(v, "file") for k, v in values.items()}
     return settings.ResolvedProfile("p", provider, given, Path("x"))
-
-
-def test_pace_falls_back_to_the_registry_and_follows_the_profile() -> None:
-    keys = profilekeys.KEYS
-    pace = Pace.resolve(_profile(), None, None)
-    assert (pace.concurrency, pace.rate, pace.attempts) == (
-        keys["concurrency"].default, None, keys["retries"].default,
-    )
-    pace = Pace.resolve(_profile(concurrency=9, retries=5, rate=2.5), None, None)
-    assert (pace.concurrency, pace.rate, pace.attempts) == (9, 2.5, 5)
-    # The options win over the profile.
-    pace = Pace.resolve(_profile(concurrency=9, rate=2.5), 2, 0.5)
-    assert (pace.concurrency, pace.rate) == (2, 0.5)
 
 
 def test_the_gateway_timeout_is_the_registrys_default_or_the_profiles() -> None:
