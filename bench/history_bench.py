@@ -55,7 +55,7 @@ def size(count: int) -> None:
 
 def build(path: Path, messages: int) -> None:
     from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
-    from smscli.sending import Chunk, ChunkOutcome, ChunkState
+    from smscli.model import Chunk, ChunkOutcome, ChunkState
     from smscli.store import Store
 
     started = time.perf_counter()

@@ -121,7 +121,7 @@ def _jobs_api(
     """Jobs through the history's own API (journal, record_reports): slower, but right for
     whatever layout the store uses."""
     from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
-    from smscli.sending import Chunk, ChunkOutcome, ChunkState
+    from smscli.model import Chunk, ChunkOutcome, ChunkState
     from smscli.store import Store
 
     span = timedelta(days=80)

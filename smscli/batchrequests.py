@@ -8,20 +8,12 @@ from itertools import repeat
 from typing import TYPE_CHECKING
 
 from smscli.gateways.base import BatchElement
-from smscli.sending import Chunk
+from smscli.model import Chunk
 
 if TYPE_CHECKING:
     from smscli.batchplan import Row
 
-__all__ = ["chunks", "elements", "request_count"]
-
-
-
-def request_count(rows: Sequence[Row], cap: int, *, mixed: bool = True) -> int:
-    """How many requests chunks() makes, without building them."""
-    if mixed:
-        return -(-len(rows) // cap)
-    return sum(-(-len(members) // cap) for members in _groups(rows).values())
+__all__ = ["chunks", "elements"]
 
 
 def _groups(rows: Sequence[Row]) -> dict[tuple[str, str | None, bool], list[int]]:

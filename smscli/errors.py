@@ -141,10 +141,6 @@ class NetworkError(SmsCliError):
         self.retry_after = retry_after
 
 
-class WaitTimeout(SmsCliError):
-    exit_code = ExitCode.WAIT_TIMEOUT
-
-
 class NotSupported(UsageError):
     """The provider has no such operation."""
 

@@ -11,9 +11,15 @@ numbers go first (see smscli.output)."""
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Final
 
+from smscli.model import ChunkState, MessageState
 from smscli.output import Column
+
+if TYPE_CHECKING:
+    from smscli.gateways.base import Submitted
+    from smscli.model import ChunkOutcome
 
 # key: (heading, justify, fold, priority). Keys two commands share come in the same order in
 # both (a test checks every pair in COMMAND_ROWS).
@@ -160,3 +166,85 @@ COMMAND_ROWS: dict[str, tuple[str, ...]] = {
     "lookup": LOOKUP,
     "inbox": INBOX,
 }
+
+
+# -- a send's rows: one per number, from its request's outcome ---------------------------------
+
+NOT_LISTED = "rejected by the gateway (left out of its accepted list)"
+UNTRACKED = "sent, but the gateway gave no message id: its delivery cannot be tracked"
+
+
+def error_text(outcome: ChunkOutcome) -> str:
+    """The `error` of the rows of a request that was not accepted."""
+    if outcome.state is ChunkState.NOT_SENT and outcome.error is None:
+        return "not sent: stopped before this request"
+    err = outcome.error
+    text = err.message if err else outcome.state.value
+    if outcome.state is ChunkState.UNKNOWN:
+        return f"outcome unknown: {text}"
+    if outcome.state is ChunkState.NOT_SENT:
+        return f"not sent: {text}"
+    return text
+
+
+def rows_for(outcome: ChunkOutcome) -> Iterator[dict[str, object]]:
+    """The rows of one request's outcome (SEND keys): outcome is accepted, rejected (refused
+    requests included), unknown or not_sent, as in the history."""
+    chunk = outcome.chunk
+    ids = chunk.order_ids
+    accepted, rejected = MessageState.ACCEPTED.value, MessageState.REJECTED.value
+    if outcome.state is ChunkState.ACCEPTED and outcome.result is not None:
+        untracked = set(outcome.untracked)
+        # A batch chunk can hold a number more than once (different contents): each
+        # occurrence takes the next msgId listed for it, in the gateway's answer order.
+        by_number: dict[str, list[Submitted]] = {}
+        for s in outcome.result.accepted:
+            by_number.setdefault(s.number, []).append(s)
+        for i, number in enumerate(chunk.numbers):
+            listed = by_number.get(number)
+            sub = listed.pop(0) if listed else None
+            if sub is None and number in untracked:
+                yield {
+                    "number": number,
+                    "msg_id": None,
+                    "order_id": (ids[i] if ids else None),
+                    "outcome": accepted,
+                    "error": UNTRACKED,
+                }
+                continue
+            yield {
+                "number": number,
+                "msg_id": sub.msg_id if sub else None,
+                "order_id": (sub.order_id if sub and sub.order_id else None)
+                or (ids[i] if ids else None)
+                or None,
+                "outcome": accepted if sub is not None else rejected,
+                "error": None if sub else NOT_LISTED,
+            }
+        # A number the gateway rewrote (e.g. reformatted) still gets its msgId shown.
+        for sub in [s for rest in by_number.values() for s in rest]:
+            yield {
+                "number": sub.number,
+                "msg_id": sub.msg_id,
+                "order_id": sub.order_id,
+                "outcome": accepted,
+                "error": None,
+            }
+        return
+    # Unknown and not sent say so; anything else without a usable answer is rejected as far
+    # as its numbers go, a refused request included (the history records them the same way;
+    # the summary names --resend-refused).
+    state = (
+        outcome.state.value
+        if outcome.state in (ChunkState.UNKNOWN, ChunkState.NOT_SENT)
+        else rejected
+    )
+    text = error_text(outcome)
+    for i, number in enumerate(chunk.numbers):
+        yield {
+            "number": number,
+            "msg_id": None,
+            "order_id": (ids[i] if ids else None) or None,
+            "outcome": state,
+            "error": text,
+        }

@@ -7,11 +7,9 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Protocol
 
 from smscli.errors import (
@@ -22,61 +20,15 @@ from smscli.errors import (
     SentWithoutIds,
     SmsCliError,
 )
-from smscli.gateways.base import SendResult, Submitted
+from smscli.gateways.base import SendResult
+from smscli.model import Chunk, ChunkOutcome, ChunkState, RunResult
 from smscli.signals import shielded
-
-
-class ChunkState(StrEnum):
-    ACCEPTED = "accepted"  # the gateway answered status 0 (some numbers may still be left out)
-    REJECTED = "rejected"  # the gateway answered with an error: nothing in it was sent
-    UNKNOWN = "unknown"  # no usable answer after the request may have arrived
-    NOT_SENT = "not_sent"  # never left: stopped before it, or provably not delivered
-    # The gateway refused the whole request with a status that means it processed none of it
-    # (balance, authentication, IP, locked account, pricing): counted as rejected, but a
-    # resume sends it again when asked to (--resend-refused), once the cause is fixed.
-    REFUSED = "refused"
-
-
-@dataclass(slots=True)
-class Chunk:
-    index: int
-    numbers: list[str]
-    order_ids: list[str] | None = None
-    # Batch chunks carry one content per number; plain sends share the message.
-    contents: list[str] | None = None
-    sender_ids: list[str | None] | None = None
-
-
-@dataclass(slots=True)
-class ChunkOutcome:
-    chunk: Chunk
-    state: ChunkState
-    result: SendResult | None = None
-    error: SmsCliError | None = None
-    attempts: int = 1
-    # Sent, but the gateway gave these numbers no usable message id (see SentWithoutIds).
-    untracked: tuple[str, ...] = ()
 
 
 class Journal(Protocol):
     def before(self, chunk: Chunk) -> None: ...
 
     def after(self, outcome: ChunkOutcome) -> None: ...
-
-
-@dataclass(slots=True)
-class RunResult:
-    outcomes: list[ChunkOutcome] = field(default_factory=list)
-    interrupted: bool = False
-    stopped_by: SmsCliError | None = None
-    # The rows could no longer be written (closed pipe, full disk): sending stopped.
-    output_error: OutputError | None = None
-    # The journal could not record these answers (they are in `outcomes`, and in the rows).
-    unrecorded: list[ChunkOutcome] = field(default_factory=list)
-    journal_error: SmsCliError | None = None
-
-    def by_state(self, state: ChunkState) -> list[ChunkOutcome]:
-        return [o for o in self.outcomes if o.state is state]
 
 
 # After these, more chunks would fail the same way (or worse, add to an unknown outcome).
@@ -88,25 +40,6 @@ _STOP_KINDS = {
     ErrorKind.SERVER,
     ErrorKind.NETWORK,
 }
-
-
-def chunked(
-    numbers: Iterable[str], size: int, order_ids: Iterable[str] | None = None
-) -> Iterator[Chunk]:
-    index = 0
-    batch: list[str] = []
-    ids: list[str] = []
-    order_iter = iter(order_ids) if order_ids is not None else None
-    for number in numbers:
-        batch.append(number)
-        if order_iter is not None:
-            ids.append(next(order_iter))
-        if len(batch) == size:
-            yield Chunk(index, batch, ids if order_iter is not None else None)
-            index += 1
-            batch, ids = [], []
-    if batch:
-        yield Chunk(index, batch, ids if order_iter is not None else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,140 +357,3 @@ def _despite_signals(record: Callable[[ChunkOutcome], None], outcome: ChunkOutco
                 recorded = True
         except KeyboardInterrupt:
             continue
-
-
-# -- turning outcomes into rows and an exit code ---------------------------------------------
-
-NOT_LISTED = "rejected by the gateway (left out of its accepted list)"
-UNTRACKED = "sent, but the gateway gave no message id: its delivery cannot be tracked"
-
-
-def _error_text(outcome: ChunkOutcome) -> str:
-    if outcome.state is ChunkState.NOT_SENT and outcome.error is None:
-        return "not sent: stopped before this request"
-    err = outcome.error
-    text = err.message if err else outcome.state.value
-    if outcome.state is ChunkState.UNKNOWN:
-        return f"outcome unknown: {text}"
-    if outcome.state is ChunkState.NOT_SENT:
-        return f"not sent: {text}"
-    return text
-
-
-def outcome_rows(run: RunResult) -> Iterator[dict[str, object]]:
-    """One row per number: number, msg_id, order_id, outcome, error (smscli.rows.SEND);
-    outcome is accepted, rejected (refused requests included), unknown or not_sent, as in
-    the history."""
-    for outcome in run.outcomes:
-        yield from rows_for(outcome)
-
-
-def rows_for(outcome: ChunkOutcome) -> Iterator[dict[str, object]]:
-    """The rows of one chunk's outcome."""
-    chunk = outcome.chunk
-    ids = chunk.order_ids
-    untracked = set(outcome.untracked)
-    if outcome.state is ChunkState.ACCEPTED and outcome.result is not None:
-        # A batch chunk can hold a number more than once (different contents): each
-        # occurrence takes the next msgId listed for it, in the gateway's answer order.
-        by_number: dict[str, list[Submitted]] = {}
-        for s in outcome.result.accepted:
-            by_number.setdefault(s.number, []).append(s)
-        for i, number in enumerate(chunk.numbers):
-            listed = by_number.get(number)
-            sub = listed.pop(0) if listed else None
-            if sub is None and number in untracked:
-                yield {
-                    "number": number,
-                    "msg_id": None,
-                    "order_id": (ids[i] if ids else None),
-                    "outcome": "accepted",
-                    "error": UNTRACKED,
-                }
-                continue
-            yield {
-                "number": number,
-                "msg_id": sub.msg_id if sub else None,
-                "order_id": (sub.order_id if sub and sub.order_id else None)
-                or (ids[i] if ids else None)
-                or None,
-                "outcome": "accepted" if sub is not None else "rejected",
-                "error": None if sub else NOT_LISTED,
-            }
-        # A number the gateway rewrote (e.g. reformatted) still gets its msgId shown.
-        for sub in [s for rest in by_number.values() for s in rest]:
-            yield {
-                "number": sub.number,
-                "msg_id": sub.msg_id,
-                "order_id": sub.order_id,
-                "outcome": "accepted",
-                "error": None,
-            }
-        return
-    # Unknown and not sent say so; anything else without a usable answer is rejected as far
-    # as its numbers go, a refused request included (the history records them the same way;
-    # the summary names --resend-refused).
-    state = (
-        outcome.state.value
-        if outcome.state in (ChunkState.UNKNOWN, ChunkState.NOT_SENT)
-        else ChunkState.REJECTED.value
-    )
-    text = _error_text(outcome)
-    for i, number in enumerate(chunk.numbers):
-        yield {
-            "number": number,
-            "msg_id": None,
-            "order_id": (ids[i] if ids else None) or None,
-            "outcome": state,
-            "error": text,
-        }
-
-
-@dataclass(slots=True)
-class Tally:
-    accepted: int = 0
-    rejected: int = 0
-    unknown: int = 0
-    not_sent: int = 0
-    requests: int = 0
-    # Of `rejected`: refused before processing (REFUSED chunks), so a resume may send them.
-    refused: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.accepted + self.rejected + self.unknown + self.not_sent
-
-    def add(self, outcome: ChunkOutcome) -> None:
-        _tally_add(self, outcome)
-
-
-def tally(run: RunResult) -> Tally:
-    t = Tally()
-    for outcome in run.outcomes:
-        t.add(outcome)
-    return t
-
-
-def _tally_add(t: Tally, outcome: ChunkOutcome) -> None:
-    n = len(outcome.chunk.numbers)
-    if outcome.state is not ChunkState.NOT_SENT or outcome.error is not None:
-        t.requests += 1
-    if outcome.state is ChunkState.ACCEPTED and outcome.result is not None:
-        accepted = outcome.result.accepted
-        if len(accepted) == n and [s.number for s in accepted] == outcome.chunk.numbers:
-            ok = n  # the usual answer: every number listed, in order
-        else:
-            listed = Counter(s.number for s in accepted)
-            listed.update(outcome.untracked)
-            ok = sum((Counter(outcome.chunk.numbers) & listed).values())
-        t.accepted += ok
-        t.rejected += n - ok
-    elif outcome.state is ChunkState.REJECTED:
-        t.rejected += n
-    elif outcome.state is ChunkState.REFUSED:
-        t.rejected += n
-        t.refused += n
-    elif outcome.state is ChunkState.UNKNOWN:
-        t.unknown += n
-    else:
-        t.not_sent += n

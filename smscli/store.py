@@ -63,14 +63,8 @@ from typing import Any, Concatenate, Final, NamedTuple, ParamSpec, TypeVar
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError, UsageError
 from smscli.gateways.base import DeliveryStatus, RawAnswer, Report, SendResult, Submitted
-from smscli.sending import (
-    NOT_LISTED,
-    UNTRACKED,
-    Chunk,
-    ChunkOutcome,
-    ChunkState,
-)
-from smscli.sending import _error_text as error_text
+from smscli.model import Chunk, ChunkOutcome, ChunkState
+from smscli.rows import NOT_LISTED, UNTRACKED, error_text
 from smscli.support import schema as support_schema
 
 FILE_NAME: Final = "history.sqlite3"

@@ -558,7 +558,7 @@ def test_batch_is_listed_in_help() -> None:
 def test_packing_follows_the_gateway() -> None:
     from types import SimpleNamespace
 
-    from smscli.cli.batch import Packing
+    from smscli.jobs.plan import Packing
 
     v3 = SimpleNamespace(name="v3", max_numbers_per_send=1000, multi_content=True)
     assert Packing.for_gateway(v3, 2500) == Packing(2500, 1000, mixed=True)  # type: ignore[arg-type]
@@ -567,9 +567,9 @@ def test_packing_follows_the_gateway() -> None:
 
 
 def test_dry_run_without_multi_content_plans_each_element_as_a_send() -> None:
-    from smscli.cli.batch import _planned
     from smscli.errors import NotSupported
     from smscli.gateways.base import BatchElement, PlannedRequest, plan_one_element
+    from smscli.jobs.plan import plan_elements as _planned
 
     class PerCall:
         name = "percall"

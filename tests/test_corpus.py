@@ -30,22 +30,24 @@ import httpx
 import pytest
 
 from smscli.balance import balance_below
-from smscli.cli.send import _exit_code
 from smscli.errors import ExitCode, SmsCliError
 from smscli.gateways.base import BatchElement, ReportResult, SendResult
 from smscli.gateways.mobset import MobsetClient
 from smscli.gateways.v3 import V3Client
+from smscli.jobs.run import exit_code as _exit_code
+from smscli.model import Chunk, RunResult, Tally
 from smscli.reads import QUERY_RETRY
 from smscli.reporting.drain import Drained, UnreadableReports, drain_queue
 from smscli.reporting.outcome import ReportOutcome, exit_code
 from smscli.reporting.poll import merge_reports
 from smscli.reporting.verdicts import not_found_verdict
+from smscli.rows import rows_for
 from smscli.sandbox.mobset import (
     MOBSET_SANDBOX_CORP_ID,
     MOBSET_SANDBOX_LOGIN_NAME,
     MOBSET_SANDBOX_PASSWORD,
 )
-from smscli.sending import Chunk, RetryPolicy, RunResult, attempt_chunk, rows_for, tally
+from smscli.sending import RetryPolicy, attempt_chunk
 from smscli.store import RawKeeper, Store
 
 CORPUS = Path(__file__).with_name("corpus")
@@ -184,7 +186,7 @@ def test_send_verdict(variant: dict[str, Any], tmp_path: Path) -> None:
         rows = [[row["number"], row["msg_id"], _accepted(row)] for row in rows_for(outcome)]
         assert rows == expect["rows"]
         assert list(outcome.untracked) == expect["untracked"]
-        assert int(_exit_code(run, tally(run))) == expect["exit"]
+        assert int(_exit_code(run, Tally.of(run.outcomes))) == expect["exit"]
         if "error" in expect:
             assert outcome.error is not None and expect["error"] in outcome.error.message
         # The history: one outcome per number; a number sent without an id says so.

@@ -10,7 +10,9 @@ import pytest
 from smscli import signals
 from smscli.errors import OutputClosed, SmsCliError
 from smscli.gateways.base import SendResult, Submitted
-from smscli.sending import Chunk, ChunkOutcome, ChunkState, chunked, run_chunks
+from smscli.jobs.plan import chunked
+from smscli.model import Chunk, ChunkOutcome, ChunkState
+from smscli.sending import run_chunks
 
 
 def numbers(count: int) -> list[str]:

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from smscli.cli import app
-from smscli.sending import Chunk
+from smscli.model import Chunk
 from smscli.store import Store
 from tests.edges import (
     EdgeGateway,

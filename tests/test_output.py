@@ -169,11 +169,12 @@ def test_a_send_writes_the_same_rows_on_its_fast_path(
 ) -> None:
     """OutcomeStream writes the usual chunk (all accepted, in order) from a template: the text
     must be what the general path (a dict per row, encoded) writes, chunk after chunk."""
+    from smscli.cli.jobsummary import SEND_COLUMNS
     from smscli.cli.outcomes import OutcomeStream
-    from smscli.cli.send import SEND_COLUMNS
     from smscli.gateways.base import SendResult, Submitted
+    from smscli.model import Chunk, ChunkOutcome, ChunkState, RunResult
     from smscli.progress import Progress
-    from smscli.sending import Chunk, ChunkOutcome, ChunkState, RunResult, outcome_rows
+    from smscli.rows import rows_for
 
     def outcome(index: int, numbers: list[str], ids: list[str]) -> ChunkOutcome:
         subs = tuple(Submitted(n, i) for n, i in zip(numbers, ids, strict=True))
@@ -184,7 +185,7 @@ def test_a_send_writes_the_same_rows_on_its_fast_path(
         outcome(1, ["447700900002", "447700900003"], ['q"uote', "x,y"]),  # general path
         outcome(2, ["447700900004", "447700900005"], ["7", "8"]),
     ]
-    write_rows(outcome_rows(RunResult(outcomes)), SEND_COLUMNS, fmt)
+    write_rows((r for o in outcomes for r in rows_for(o)), SEND_COLUMNS, fmt)
     general = capsys.readouterr().out
     stream = OutcomeStream(
         [o.chunk for o in outcomes], SEND_COLUMNS, fmt, Progress(6, requests=3, label="t")

@@ -21,8 +21,10 @@ from typer.testing import CliRunner
 
 from smscli.cli import app
 from smscli.gateways.base import SendResult, Submitted
+from smscli.jobs.plan import chunked
+from smscli.model import Chunk, ChunkOutcome, ChunkState
 from smscli.sandbox.loopback import LoopbackServer
-from smscli.sending import Chunk, ChunkOutcome, ChunkState, chunked, run_chunks
+from smscli.sending import run_chunks
 from smscli.store import StoreError
 from tests.fakes import FakeGateway, after_processing, http_500, status, write_profile
 

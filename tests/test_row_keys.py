@@ -41,12 +41,12 @@ def test_shared_keys_keep_one_order() -> None:
 
 def test_the_commands_build_their_columns_from_the_vocabulary() -> None:
     from smscli.cli import history_rows as history
-    from smscli.cli import report_show, send
+    from smscli.cli import jobsummary, report_show
 
     def keys(columns: list[object]) -> tuple[str, ...]:
         return tuple(c.key for c in columns)  # type: ignore[attr-defined]
 
-    assert keys(send.SEND_COLUMNS) == rows.SEND
+    assert keys(jobsummary.SEND_COLUMNS) == rows.SEND
     assert keys(report_show.REPORT_COLUMNS) == rows.REPORT
     assert keys(history.JOB_COLUMNS) == rows.HISTORY_JOBS
     assert keys(history.NUMBER_COLUMNS) == rows.HISTORY_NUMBER

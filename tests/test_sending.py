@@ -9,18 +9,21 @@ import pytest
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError
 from smscli.gateways.base import SendResult, Submitted
+from smscli.jobs.plan import chunked
+from smscli.model import Chunk, ChunkState, RunResult, Tally
+from smscli.rows import rows_for
 from smscli.sending import (
-    Chunk,
-    ChunkState,
     RateLimiter,
     RetryPolicy,
     attempt_chunk,
-    chunked,
-    outcome_rows,
     provably_unsent,
     run_chunks,
-    tally,
 )
+
+
+def rows_of(run: RunResult) -> list[dict[str, object]]:
+    return [row for outcome in run.outcomes for row in rows_for(outcome)]
+
 
 NO_WAIT = RetryPolicy(attempts=3, base_delay=0.0, max_delay=0.0)
 
@@ -118,7 +121,7 @@ def test_concurrency_is_bounded_and_every_chunk_sent_once() -> None:
     assert peak[0] == 3
     assert sorted(seen) == list(range(20))
     assert [o.chunk.index for o in run.outcomes] == list(range(20))
-    assert tally(run).accepted == 100
+    assert Tally.of(run.outcomes).accepted == 100
 
 
 def test_auth_error_stops_new_chunks_and_reports_the_rest_not_sent() -> None:
@@ -131,7 +134,7 @@ def test_auth_error_stops_new_chunks_and_reports_the_rest_not_sent() -> None:
     assert states[0] is ChunkState.REFUSED
     assert set(states[1:]) == {ChunkState.NOT_SENT}
     assert run.stopped_by is not None and run.stopped_by.exit_code == 5
-    t = tally(run)
+    t = Tally.of(run.outcomes)
     assert (t.rejected, t.refused, t.not_sent, t.requests) == (5, 5, 45, 1)
 
 
@@ -160,7 +163,7 @@ def test_rows_mark_left_out_numbers_rejected_and_unknown_as_none() -> None:
 
     run = run_chunks(chunked(["111111", "222222", "333333", "444444"], 2), partial,
                      concurrency=1)
-    rows = list(outcome_rows(run))
+    rows = list(rows_of(run))
     assert [(r["number"], r["outcome"]) for r in rows] == [
         ("111111", "accepted"), ("222222", "rejected"), ("333333", "unknown"),
         ("444444", "unknown")]
@@ -213,5 +216,5 @@ def test_refusals_outlasting_the_retries_leave_the_chunk_resumable() -> None:
 
     outcome = attempt_chunk(Chunk(0, ["111111"]), busy, NO_WAIT, sleep=lambda s: None)
     assert outcome.state is ChunkState.NOT_SENT and outcome.attempts == 3
-    rows = list(outcome_rows(run_chunks([Chunk(0, ["111111"])], busy, retry=NO_WAIT)))
+    rows = rows_of(run_chunks([Chunk(0, ["111111"])], busy, retry=NO_WAIT))
     assert rows[0]["outcome"] == "not_sent" and str(rows[0]["error"]).startswith("not sent")

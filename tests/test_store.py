@@ -17,7 +17,8 @@ import pytest
 import smscli.store as store_module
 from smscli.errors import ErrorKind, GatewayError, NetworkError
 from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
-from smscli.sending import Chunk, ChunkOutcome, ChunkState, chunked
+from smscli.jobs.plan import chunked
+from smscli.model import Chunk, ChunkOutcome, ChunkState
 from smscli.store import (
     SCHEMA_VERSION,
     STATUS_FILTERS,
@@ -760,7 +761,7 @@ def test_journalled_rows_are_the_rows_send_prints() -> None:
     """_message_rows builds tuples straight from the answer; they must say what rows_for says
     (number, msgId, order id, accepted / rejected / unknown, error) for every kind of answer."""
     from smscli.errors import SentWithoutIds
-    from smscli.sending import rows_for
+    from smscli.rows import rows_for
 
     chunk = Chunk(4, ["4471", "4472", "4471", "4473", "4474"], order_ids=["a", "", "c", "d", "e"])
     answers = [
@@ -840,7 +841,7 @@ def test_numbers_sent_without_an_id_stay_untracked_when_content_is_not_stored(
     store: Store,
 ) -> None:
     from smscli.errors import SentWithoutIds
-    from smscli.sending import UNTRACKED
+    from smscli.rows import UNTRACKED
 
     chunk = Chunk(0, ["447700900000", "447700900001"])
     job = new_job(store, [chunk], store_content=False)

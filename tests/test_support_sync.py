@@ -188,7 +188,7 @@ def test_status_only_moves_forward(store: Store) -> None:
 
 def test_a_msg_id_smscli_sent_is_the_same_message(sandbox: Sandbox, store: Store) -> None:
     from smscli.gateways.base import SendResult
-    from smscli.sending import Chunk, ChunkOutcome, ChunkState
+    from smscli.model import Chunk, ChunkOutcome, ChunkState
 
     gate = Gate(sandbox)
     client = gate.client()
@@ -241,7 +241,7 @@ def test_an_older_history_gains_the_support_tables(
     import sqlite3
 
     import smscli.store as store_module
-    from smscli.sending import Chunk
+    from smscli.model import Chunk
     from smscli.support import schema
 
     # The history as the smscli just before the support tables wrote it.

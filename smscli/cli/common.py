@@ -203,23 +203,6 @@ def open_gateway(profile: ResolvedProfile, opts: Common) -> Gateway:
     return gateway
 
 
-@dataclass(frozen=True, slots=True)
-class Pace:
-    """How a bulk command spreads its requests: option, else profile, else default."""
-
-    concurrency: int
-    rate: float | None
-    attempts: int
-
-    @classmethod
-    def resolve(cls, profile: ResolvedProfile, concurrency: int | None, rate: float | None) -> Pace:
-        return cls(
-            concurrency=concurrency or profile.int_setting("concurrency"),
-            rate=rate if rate is not None else profile.get_float("rate"),
-            attempts=profile.int_setting("retries"),
-        )
-
-
 def job_profile(opts: Common, job: Job, doing: str) -> ResolvedProfile:
     """A job's own profile, unless -p names another (the same account under another name);
     `doing` completes the warning, e.g. "resuming it"."""

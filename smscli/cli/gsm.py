@@ -55,6 +55,10 @@ def batch_gsm(plan: Plan, max_chars: int) -> BatchGsm:
                 hint="nothing was sent; shorten it, or drop --gsm",
             )
         infos[content] = (new, info.segments, info.encoding)
+    if all(new == content for content, (new, _, _) in infos.items()):
+        # Nothing to replace (the usual file): the plan stands as it is. Rebuilding its rows
+        # cost a 200,000-row batch ~0.3 s of CPU for no change.
+        return BatchGsm(plan, sorted(replaced), 0)
     rows, seen, duplicates = [], set(), plan.duplicates
     segments, encodings = 0, Counter[str]()
     for row in plan.rows:

@@ -15,12 +15,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from smscli.errors import OutputError
+from smscli.model import ChunkOutcome, ChunkState, RunResult, Tally
 from smscli.output import Column, OutputFormat, Row, RowWriter
 from smscli.progress import Progress
-from smscli.sending import ChunkOutcome, ChunkState, RunResult, Tally, rows_for
+from smscli.rows import rows_for
 
 if TYPE_CHECKING:
-    from smscli.sending import Chunk
+    from smscli.model import Chunk
 
 # A table of up to this many rows is shown whole; a bigger one shows only the rows that
 # matter (rejected, unknown, not sent), at most TABLE_NOTEWORTHY of them. Rendering 20,000

@@ -1,0 +1,122 @@
+"""A job's requests: plain sends chunked with their text, batch chunks as batch elements,
+each as the request it makes (sent, or planned for a dry run), and the client's own checks
+on a batch before anything leaves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from smscli.errors import InputError, UsageError
+from smscli.model import Chunk
+
+if TYPE_CHECKING:
+    from smscli.batchplan import Plan as BatchPlan
+    from smscli.gateways.base import BatchElement, Gateway, PlannedRequest, SendResult
+
+
+def chunked(
+    numbers: Iterable[str],
+    size: int,
+    order_ids: Iterable[str] | None = None,
+    *,
+    text: str | None = None,
+    sender: str | None = None,
+) -> Iterator[Chunk]:
+    """A plain send's requests: `size` numbers each, every one carrying the text and sender."""
+    index = 0
+    batch: list[str] = []
+    ids: list[str] = []
+    order_iter = iter(order_ids) if order_ids is not None else None
+    for number in numbers:
+        batch.append(number)
+        if order_iter is not None:
+            ids.append(next(order_iter))
+        if len(batch) == size:
+            yield Chunk(index, batch, ids if order_iter is not None else None, text=text,
+                        sender=sender)
+            index += 1
+            batch, ids = [], []
+    if batch:
+        yield Chunk(index, batch, ids if order_iter is not None else None, text=text,
+                    sender=sender)
+
+
+def plan_send(
+    gateway: Gateway,
+    numbers: Sequence[str],
+    order_ids: list[str] | None,
+    text: str,
+    sender: str | None,
+) -> list[Chunk]:
+    """A plain send's requests, each carrying the text and sender (as a batch chunk carries
+    its contents), sized for the gateway."""
+    return list(
+        chunked(numbers, gateway.max_numbers_per_send, order_ids, text=text, sender=sender)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Packing:
+    """How a batch's rows go into requests."""
+
+    cap: int  # numbers per request
+    per_element: int  # numbers per batch element
+    mixed: bool  # several contents in one request
+
+    @classmethod
+    def for_gateway(cls, gateway: Gateway, cap: int) -> Packing:
+        per_element = min(cap, gateway.max_numbers_per_send)
+        # Only a gateway whose send_batch is one request (v3 sendSms/batch) gets several
+        # contents per request: one call per element (mobset) could fail half sent.
+        mixed = gateway.multi_content
+        return cls(cap if mixed else per_element, per_element, mixed)
+
+
+def batch_elements(chunk: Chunk, per_element: int) -> list[BatchElement]:
+    """A batch chunk as the elements of one batch request, `per_element` numbers at most
+    each."""
+    from smscli.batchrequests import elements
+
+    return elements(chunk, per_element)
+
+
+def send_chunk(gateway: Gateway, chunk: Chunk) -> SendResult:
+    """One request: a plain send's chunk as the gateway's send, a batch chunk (one content
+    per number) as its batch request."""
+    if chunk.contents is None:
+        return gateway.send(
+            chunk.numbers, chunk.text or "", sender_id=chunk.sender, order_ids=chunk.order_ids
+        )
+    return gateway.send_batch(batch_elements(chunk, gateway.max_numbers_per_send))
+
+
+def plan_request(gateway: Gateway, chunk: Chunk) -> PlannedRequest:
+    """The request a plain send's chunk makes, as a dry run shows it (secrets redacted)."""
+    return gateway.plan_send(
+        chunk.numbers, chunk.text or "", sender_id=chunk.sender, order_ids=chunk.order_ids
+    )
+
+
+def plan_elements(gateway: Gateway, parts: list[BatchElement]) -> PlannedRequest:
+    """The batch request of `parts`, as a dry run shows it."""
+    # Without multi_content, a one-element request is the plain send (plan_one_element).
+    return gateway.plan_batch(parts)
+
+
+def check_batch(gateway: Gateway, plan: BatchPlan) -> None:
+    """The client's own checks on each distinct (message, sender) before any request leaves:
+    its rules can be finer than the file checks (mobset counts an emoji as 2 characters)."""
+    seen: set[tuple[str, str | None]] = set()
+    for row in plan.rows:
+        key = (row.content, row.sender_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            gateway.plan_send([row.number], row.content, sender_id=row.sender_id)
+        except UsageError as exc:
+            raise InputError(
+                f"the message for {row.number}: {exc.message}", hint="nothing was sent"
+            ) from None

@@ -1,0 +1,121 @@
+"""The job layer (smscli.jobs) and the shared vocabulary (smscli.model): the text travels in
+the chunk for send and batch alike, one request per chunk, one tally, the exit policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from smscli.errors import ExitCode, GatewayError, NetworkError, SentWithoutIds
+from smscli.gateways.base import (
+    BatchElement,
+    DeliveryStatus,
+    PlannedRequest,
+    SendResult,
+    Submitted,
+)
+from smscli.jobs.plan import chunked, plan_request, send_chunk
+from smscli.jobs.resume import Resend, resume_chunks
+from smscli.jobs.run import exit_code
+from smscli.model import Chunk, ChunkOutcome, ChunkState, RunResult, Tally
+
+
+class Recorder:
+    """A gateway that records what it was asked to send."""
+
+    name = "recorder"
+    max_numbers_per_send = 2
+
+    def __init__(self) -> None:
+        self.sends: list[tuple[list[str], str, str | None, Any]] = []
+        self.batches: list[list[BatchElement]] = []
+
+    def send(self, numbers: Any, content: str, *, sender_id: Any = None,
+             order_ids: Any = None) -> SendResult:
+        self.sends.append((list(numbers), content, sender_id, order_ids))
+        return SendResult(tuple(Submitted(n, f"id{n}") for n in numbers), len(numbers), 0)
+
+    def send_batch(self, elements: Any) -> SendResult:
+        self.batches.append(list(elements))
+        numbers = [n for e in elements for n in e.numbers]
+        return SendResult(tuple(Submitted(n, f"id{n}") for n in numbers), len(numbers), 0)
+
+    def plan_send(self, numbers: Any, content: str, *, sender_id: Any = None,
+                  order_ids: Any = None) -> PlannedRequest:
+        return PlannedRequest("POST", "u", {}, {"numbers": ",".join(numbers), "c": content})
+
+
+def test_a_plain_sends_chunks_carry_the_text_and_go_out_as_a_send() -> None:
+    gateway = Recorder()
+    chunks = list(chunked(["1", "2", "3"], 2, text="hello", sender="ACME"))
+    assert [c.numbers for c in chunks] == [["1", "2"], ["3"]]
+    assert all(c.text == "hello" and c.sender == "ACME" for c in chunks)
+    send_chunk(gateway, chunks[1])  # type: ignore[arg-type]
+    assert gateway.sends == [(["3"], "hello", "ACME", None)] and gateway.batches == []
+    assert plan_request(gateway, chunks[0]).body == {"numbers": "1,2", "c": "hello"}  # type: ignore[arg-type]
+
+
+def test_a_batch_chunk_goes_out_as_the_gateways_batch_request() -> None:
+    gateway = Recorder()
+    chunk = Chunk(0, ["1", "2", "3"], contents=["a", "b", "a"], sender_ids=[None, None, None])
+    send_chunk(gateway, chunk)  # type: ignore[arg-type]
+    (elements,) = gateway.batches
+    assert [(e.numbers, e.content) for e in elements] == [(("1", "3"), "a"), (("2",), "b")]
+    assert gateway.sends == []
+
+
+def test_tally_counts_numbers_by_outcome_and_delivery_state() -> None:
+    ok = Chunk(0, ["1", "2"])
+    answer = SendResult((Submitted("2", "b"), Submitted("1", "a")), 2, 0)  # out of order
+    outcomes = [
+        ChunkOutcome(ok, ChunkState.ACCEPTED, result=answer),
+        ChunkOutcome(Chunk(1, ["3"]), ChunkState.ACCEPTED, result=SendResult((), 0, 1)),
+        ChunkOutcome(Chunk(2, ["4", "5"]), ChunkState.REFUSED, error=GatewayError("no")),
+        ChunkOutcome(
+            Chunk(3, ["6"]), ChunkState.UNKNOWN, error=NetworkError("x", maybe_processed=True)
+        ),
+        ChunkOutcome(Chunk(4, ["7"]), ChunkState.NOT_SENT, attempts=0),
+    ]
+    t = Tally.of(outcomes)
+    assert (t.accepted, t.rejected, t.refused, t.unknown, t.not_sent) == (2, 3, 2, 1, 1)
+    assert t.requests == 4 and t.total == 7  # a chunk never started is no request
+    for status in (DeliveryStatus.DELIVERED, DeliveryStatus.PENDING, DeliveryStatus.NOT_FOUND,
+                   DeliveryStatus.UNKNOWN):
+        t.add_status(status)
+    assert (t.delivered, t.pending, t.not_found, t.unreported, t.waiting) == (1, 1, 1, 1, 2)
+
+
+def test_resume_chunks_carry_the_jobs_text_and_only_what_may_be_sent() -> None:
+    from types import SimpleNamespace
+
+    never = Chunk(0, ["1"])
+    maybe = Chunk(1, ["2"])
+    refused = ChunkOutcome(Chunk(2, ["3"]), ChunkState.REFUSED)
+    job = SimpleNamespace(id=7, sender="ACME", profile="p")
+    plan = SimpleNamespace(job=job, to_send=[never], unknown=[(None, maybe)], refused=[refused])
+    chunks = resume_chunks(plan, Resend(), 10, "hi")  # type: ignore[arg-type]
+    assert [c.index for c in chunks] == [0]
+    assert (chunks[0].text, chunks[0].sender) == ("hi", "ACME")
+    both = resume_chunks(plan, Resend(unknown=True, refused=True), 10, "hi")  # type: ignore[arg-type]
+    assert [c.index for c in both] == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [
+        (ChunkOutcome(Chunk(0, ["1"]), ChunkState.ACCEPTED,
+                      result=SendResult((Submitted("1", "a"),), 1, 0)), ExitCode.OK),
+        (ChunkOutcome(Chunk(0, ["1"]), ChunkState.ACCEPTED, result=SendResult((), 0, 0),
+                      untracked=("1",),
+                      error=SentWithoutIds("x", code="0", result=None, untracked=["1"])),
+         ExitCode.PARTIAL),
+        (ChunkOutcome(Chunk(0, ["1"]), ChunkState.UNKNOWN,
+                      error=NetworkError("x", maybe_processed=True)), ExitCode.NETWORK),
+        (ChunkOutcome(Chunk(0, ["1"]), ChunkState.REJECTED, error=GatewayError("no")),
+         ExitCode.REJECTED),
+    ],
+)
+def test_exit_code(outcome: ChunkOutcome, expected: ExitCode) -> None:
+    run = RunResult([outcome])
+    assert exit_code(run, Tally.of(run.outcomes)) == expected
