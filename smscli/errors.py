@@ -3,7 +3,6 @@ into one line on stderr and its exit code (see smscli.cli.common.handle_errors).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from enum import IntEnum, StrEnum
 
 
@@ -100,21 +99,6 @@ class GatewayError(SmsCliError):
     def retryable_unsent(self) -> bool:
         """True when the gateway says it did not process the request (safe to resend)."""
         return self.kind in (ErrorKind.RATE, ErrorKind.CLOCK)
-
-
-class SentWithoutIds(GatewayError):
-    """The gateway sent the messages but its answer ties no usable message id to some numbers
-    (`untracked`): they must never be sent again, and their delivery cannot be tracked.
-    `result` holds what could be matched (a gateways.base.SendResult)."""
-
-    def __init__(
-        self, message: str, *, code: str, result: object, untracked: Sequence[str]
-    ) -> None:
-        super().__init__(message, code=code, hint="the messages were sent: do not send them again")
-        self.result = result
-        self.untracked = tuple(untracked)
-        # Not 1: a script must not read it as "rejected" and send again.
-        self.exit_code = ExitCode.PARTIAL
 
 
 class NetworkError(SmsCliError):

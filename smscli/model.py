@@ -72,8 +72,9 @@ class ChunkOutcome:
     result: SendResult | None = None
     error: SmsCliError | None = None
     attempts: int = 1
-    # Accepted, but the gateway gave these numbers no usable message id (SentWithoutIds):
-    # never to be sent again, and their delivery cannot be tracked.
+    # Accepted, but the gateway gave these numbers no usable message id (the result's
+    # `untracked`, kept here as the history rebuilds it): never to be sent again, and their
+    # delivery cannot be tracked. `error` then says so (smscli.sending.answered).
     untracked: tuple[str, ...] = ()
 
 

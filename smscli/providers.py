@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from smscli.errors import ConfigError, NotSupported
+from smscli.profilekeys import MOBSET, SANDBOX, SANDBOX_MOBSET, SANDBOX_PROVIDERS, V3_PROVIDERS
 
 if TYPE_CHECKING:
     import httpx  # noqa: TID251 - type names only (the transport a test passes in)
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from smscli.gateways.v3 import V3Client
     from smscli.settings import ResolvedProfile
 
-V3_PROVIDERS = ("laaffic", "onbuka", "itniotech")
 # The in-process sandbox needs a URL for httpx to route to its MockTransport; never resolved.
 SANDBOX_URL = "https://sandbox.smscli.invalid/v3"
 MOBSET_SANDBOX_URL = "https://sandbox-mobset.smscli.invalid/SDK3/SMS"
@@ -35,7 +35,7 @@ MOBSET_SANDBOX_URL = "https://sandbox-mobset.smscli.invalid/SDK3/SMS"
 
 def is_sandbox(profile: ResolvedProfile) -> bool:
     """The v3 or the mobset simulator: nothing real is sent, whatever its base_url."""
-    return profile.provider in ("sandbox", "sandbox-mobset")
+    return profile.provider in SANDBOX_PROVIDERS
 
 
 # -- scheduled sending (`send --at`) ------------------------------------------------------------
@@ -131,7 +131,7 @@ def open_gateway(
     """A client for the profile's provider. `transport` is for tests (httpx.MockTransport)."""
     from smscli.gateways.v3 import V3Client
 
-    timeout = profile.get_float("timeout") or 30.0
+    timeout = profile.float_setting("timeout")
     if profile.provider in V3_PROVIDERS:
         base_url = profile.base_url
         if not base_url:
@@ -145,9 +145,9 @@ def open_gateway(
             transport=transport,
             trace=trace,
         )
-    if profile.provider == "sandbox":
+    if profile.provider == SANDBOX:
         return _sandbox_client(profile, trace=trace, transport=transport, timeout=timeout)
-    if profile.provider == "mobset":
+    if profile.provider == MOBSET:
         from smscli.gateways.mobset import MobsetClient
 
         return MobsetClient(
@@ -159,7 +159,7 @@ def open_gateway(
             transport=transport,
             trace=trace,
         )
-    if profile.provider == "sandbox-mobset":
+    if profile.provider == SANDBOX_MOBSET:
         return _mobset_sandbox_client(profile, trace=trace, transport=transport, timeout=timeout)
     raise ConfigError(f"provider '{profile.provider}' is not supported")
 

@@ -14,10 +14,10 @@ from typing import Protocol
 
 from smscli.errors import (
     ErrorKind,
+    ExitCode,
     GatewayError,
     NetworkError,
     OutputError,
-    SentWithoutIds,
     SmsCliError,
 )
 from smscli.gateways.base import SendResult
@@ -115,16 +115,6 @@ def attempt_chunk(
         attempt += 1
         try:
             result = send_one(chunk)
-        except SentWithoutIds as exc:
-            result = exc.result if isinstance(exc.result, SendResult) else SendResult((), 0, 0)
-            return ChunkOutcome(
-                chunk,
-                ChunkState.ACCEPTED,
-                result=result,
-                error=exc,
-                attempts=attempt,
-                untracked=exc.untracked,
-            )
         except SmsCliError as exc:
             unsent = provably_unsent(exc)
             if unsent and attempt < retry.attempts:
@@ -146,7 +136,49 @@ def attempt_chunk(
             else:
                 state = ChunkState.REJECTED
             return ChunkOutcome(chunk, state, error=exc, attempts=attempt)
-        return ChunkOutcome(chunk, ChunkState.ACCEPTED, result=result, attempts=attempt)
+        return answered(chunk, result, attempt)
+
+
+# What the summary says after numbers were sent without a message id.
+_SENT_HINT = "the messages were sent: do not send them again"
+
+
+def answered(chunk: Chunk, result: SendResult, attempts: int = 1) -> ChunkOutcome:
+    """The outcome of a request the gateway answered: accepted. Numbers accepted without a
+    message id (`result.untracked`) are sent, never to be sent again; the outcome carries
+    them with an error that says so (the summary prints it, the history records it, and it
+    exits 3, never 1: a script must not read it as "rejected" and send again). A batch that
+    stopped part-way (`result.stopped_by`) keeps the part that was sent, accepted, and
+    carries the error that stopped it (which may stop the run)."""
+    untracked = result.untracked
+    if result.stopped_by is not None:
+        error: SmsCliError | None = _stopped_part_way(result, result.stopped_by)
+    elif untracked:
+        error = GatewayError(
+            result.note or "sent, but the gateway gave no message id", code=result.code,
+            hint=_SENT_HINT,
+        )
+        error.exit_code = ExitCode.PARTIAL
+    else:
+        return ChunkOutcome(chunk, ChunkState.ACCEPTED, result=result, attempts=attempts)
+    return ChunkOutcome(
+        chunk, ChunkState.ACCEPTED, result=result, error=error, attempts=attempts,
+        untracked=untracked,
+    )
+
+
+def _stopped_part_way(result: SendResult, error: SmsCliError) -> SmsCliError:
+    """The error that stopped a batch, saying how much of it was sent; of the same kind, so
+    that it stops the run as it would have alone."""
+    sent = result.elements_sent
+    message = f"element {sent + 1} of {result.elements} failed after {sent} were sent: {error}"
+    # A copy with its attributes (kind, code, maybe_processed...), not re-initialised: each
+    # error class takes its own arguments.
+    stopped = type(error).__new__(type(error), message)
+    stopped.__dict__.update(vars(error))
+    stopped.message = message
+    stopped.hint = "the elements sent are recorded as sent: do not send them again"
+    return stopped
 
 
 def run_chunks(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from smscli.errors import ExitCode, GatewayError, NetworkError, SentWithoutIds
+from smscli.errors import ExitCode, GatewayError, NetworkError
 from smscli.gateways.base import (
     BatchElement,
     DeliveryStatus,
@@ -19,6 +19,7 @@ from smscli.jobs.plan import chunked, plan_request, send_chunk
 from smscli.jobs.resume import Resend, resume_chunks
 from smscli.jobs.run import exit_code
 from smscli.model import Chunk, ChunkOutcome, ChunkState, RunResult, Tally
+from smscli.sending import answered
 
 
 class Recorder:
@@ -106,9 +107,7 @@ def test_resume_chunks_carry_the_jobs_text_and_only_what_may_be_sent() -> None:
     [
         (ChunkOutcome(Chunk(0, ["1"]), ChunkState.ACCEPTED,
                       result=SendResult((Submitted("1", "a"),), 1, 0)), ExitCode.OK),
-        (ChunkOutcome(Chunk(0, ["1"]), ChunkState.ACCEPTED, result=SendResult((), 0, 0),
-                      untracked=("1",),
-                      error=SentWithoutIds("x", code="0", result=None, untracked=["1"])),
+        (answered(Chunk(0, ["1"]), SendResult((), 0, 0, untracked=("1",), note="x", code="0")),
          ExitCode.PARTIAL),
         (ChunkOutcome(Chunk(0, ["1"]), ChunkState.UNKNOWN,
                       error=NetworkError("x", maybe_processed=True)), ExitCode.NETWORK),
@@ -119,3 +118,34 @@ def test_resume_chunks_carry_the_jobs_text_and_only_what_may_be_sent() -> None:
 def test_exit_code(outcome: ChunkOutcome, expected: ExitCode) -> None:
     run = RunResult([outcome])
     assert exit_code(run, Tally.of(run.outcomes)) == expected
+
+
+def test_answers_that_are_sends_reach_the_run_as_accepted_requests() -> None:
+    """Sent without ids, and a batch stopped part-way, come back as values of the result: the
+    engine makes them accepted requests (never resent), and a stop kind stops the run."""
+    from smscli.errors import ErrorKind
+    from smscli.rows import UNTRACKED, rows_for
+    from smscli.sending import run_chunks
+
+    balance = GatewayError("gateway code -4: balance", code="-4", kind=ErrorKind.BALANCE)
+    answers = {
+        0: SendResult((), 0, 0, untracked=("1", "2"), note="no ids", code="0"),
+        1: SendResult((Submitted("3", "m3"),), 1, 0, stopped_by=balance, elements_sent=1,
+                      elements=2),
+    }
+    run = run_chunks(
+        [Chunk(0, ["1", "2"]), Chunk(1, ["3", "4"]), Chunk(2, ["5"])],
+        lambda chunk: answers[chunk.index],
+        concurrency=1,
+    )
+    untracked, stopped, never = run.outcomes
+    assert untracked.state is ChunkState.ACCEPTED and untracked.untracked == ("1", "2")
+    assert untracked.error is not None and untracked.error.exit_code == ExitCode.PARTIAL
+    assert [r["error"] for r in rows_for(untracked)] == [UNTRACKED, UNTRACKED]
+    assert stopped.state is ChunkState.ACCEPTED and stopped.error is run.stopped_by
+    assert isinstance(stopped.error, GatewayError) and stopped.error.kind is ErrorKind.BALANCE
+    assert stopped.error.message.startswith("element 2 of 2 failed after 1 were sent: gateway")
+    assert never.state is ChunkState.NOT_SENT  # the balance refusal stopped the run
+    tally = Tally.of(run.outcomes)
+    assert (tally.accepted, tally.rejected, tally.not_sent) == (3, 1, 1)
+    assert exit_code(run, tally) == ExitCode.PARTIAL

@@ -27,13 +27,15 @@ from smscli.errors import (
 from smscli.gateways import mobset_codes
 from smscli.gateways.base import BatchElement, DeliveryStatus
 from smscli.gateways.mobset import (
-    BatchInterrupted,
     MobsetClient,
     beijing_timestamp,
     secret_key,
 )
-from smscli.gateways.mobset_answers import BEIJING, UntrackedSend
+from smscli.gateways.mobset_answers import BEIJING
 from smscli.gateways.mobset_endpoint import default_endpoint
+from smscli.model import Chunk, ChunkState
+from smscli.rows import rows_for
+from smscli.sending import answered
 
 CORP, LOGIN, PASSWORD = "100000", "fuyj", "pa$$-wörd"
 # The documentation's sample request was signed at 2023-09-19 15:21:20 Beijing time.
@@ -351,13 +353,16 @@ def test_numbers_missing_from_details_count_as_failed() -> None:
 
 
 def test_accepted_without_ids_is_never_a_plain_rejection() -> None:
-    with pytest.raises(UntrackedSend) as info:
-        client(answer({"Code": "2", "Message": "发送成功"})).send(["13800138000", "1390000"], "x")
-    err = info.value
-    assert isinstance(err, GatewayError)
-    assert err.outcome == "accepted-without-ids"
-    assert err.untracked == ("13800138000", "1390000")
-    assert err.result.accepted == ()
+    numbers = ["13800138000", "1390000"]
+    result = client(answer({"Code": "2", "Message": "发送成功"})).send(numbers, "x")
+    assert result.untracked == ("13800138000", "1390000")
+    assert result.accepted == () and result.code == "2"
+    assert "carried no message ids" in (result.note or "")
+    # The engine makes it an accepted request whose error says so, exiting 3, not 1.
+    outcome = answered(Chunk(0, numbers), result)
+    assert outcome.state is ChunkState.ACCEPTED and outcome.untracked == result.untracked
+    err = outcome.error
+    assert isinstance(err, GatewayError) and err.code == "2"
     assert err.exit_code == ExitCode.PARTIAL
     assert not err.retryable_unsent
     assert "do not send them again" in str(err)
@@ -365,15 +370,14 @@ def test_accepted_without_ids_is_never_a_plain_rejection() -> None:
 
 def test_some_ids_missing_keeps_the_ones_that_came() -> None:
     body = {"Code": 2, "Details": [{"SmsId": "1", "Mobile": "13800138000"}, {"Mobile": "1390"}]}
-    with pytest.raises(UntrackedSend) as info:
-        client(answer(body)).send(["13800138000", "1390"], "x")
-    assert [(s.number, s.msg_id) for s in info.value.result.accepted] == [("13800138000", "1")]
-    assert info.value.untracked == ("1390",)
+    result = client(answer(body)).send(["13800138000", "1390"], "x")
+    assert [(s.number, s.msg_id) for s in result.accepted] == [("13800138000", "1")]
+    assert result.untracked == ("1390",)
     # Ids without numbers that cannot be placed by position are untracked too.
     body = {"Code": 3, "Details": [{"SmsId": "1"}, {"SmsId": "2"}]}
-    with pytest.raises(UntrackedSend) as info:
-        client(answer(body)).send(["13800138000", "13800138001", "13800138002"], "x")
-    assert len(info.value.untracked) == 3
+    result = client(answer(body)).send(["13800138000", "13800138001", "13800138002"], "x")
+    assert len(result.untracked) == 3
+    assert "3 message(s)" in (result.note or "")
 
 
 def test_code_zero_without_details_sent_nothing() -> None:
@@ -447,19 +451,42 @@ def test_send_batch_is_one_sms_send_per_element() -> None:
 def test_send_batch_failing_part_way_keeps_what_was_sent() -> None:
     rec = Recorder(sent(("1", "13800138000")), {"Code": -4, "Message": "企业帐号余额不足"})
     elements = [BatchElement(("13800138000",), "one"), BatchElement(("13900139000",), "two")]
-    with pytest.raises(BatchInterrupted) as info:
-        client(rec).send_batch(elements)
-    err = info.value
-    assert err.completed == 1
-    assert [s.msg_id for s in err.result.accepted] == ["1"]
-    assert isinstance(err.error, GatewayError) and err.error.code == "-4"
-    assert err.exit_code == err.error.exit_code
-    assert str(err).startswith("element 2 of 2 failed after 1 were sent")
+    result = client(rec).send_batch(elements)
+    assert (result.elements_sent, result.elements) == (1, 2)
+    assert [s.msg_id for s in result.accepted] == ["1"]
+    stopped = result.stopped_by
+    assert isinstance(stopped, GatewayError) and stopped.code == "-4"
+    # The engine keeps the part sent (accepted: never sent again) with an error of the same
+    # kind, which stops the run as a balance refusal does.
+    outcome = answered(Chunk(0, ["13800138000", "13900139000"]), result)
+    assert outcome.state is ChunkState.ACCEPTED and outcome.result is result
+    err = outcome.error
+    assert isinstance(err, GatewayError) and err is not stopped
+    assert (err.code, err.kind, err.exit_code) == ("-4", stopped.kind, stopped.exit_code)
+    assert err.kind is ErrorKind.BALANCE
+    assert str(err).startswith("element 2 of 2 failed after 1 were sent: gateway code -4")
+    assert "do not send them again" in str(err)
+    assert [r["outcome"] for r in rows_for(outcome)] == ["accepted", "rejected"]
     # A failure on the first element is raised as it is.
     rec = Recorder({"Code": -2, "Message": "非法来源IP地址或帐号密码有误"})
     with pytest.raises(GatewayError) as first:
         client(rec).send_batch(elements)
     assert first.value.code == "-2"
+
+
+def test_send_batch_goes_on_after_an_element_sent_without_ids() -> None:
+    """Numbers sent without an id are a send, not a failure: the next elements still go."""
+    rec = Recorder({"Code": 1, "Message": "发送成功"}, sent(("3", "13900139000")))
+    elements = [BatchElement(("13800138000",), "one"), BatchElement(("13900139000",), "two")]
+    result = client(rec).send_batch(elements)
+    assert [s.msg_id for s in result.accepted] == ["3"]
+    assert result.untracked == ("13800138000",) and result.code == "1"
+    assert result.stopped_by is None
+    outcome = answered(Chunk(0, ["13800138000", "13900139000"]), result)
+    assert [(r["outcome"], r["msg_id"]) for r in rows_for(outcome)] == [
+        ("accepted", None),
+        ("accepted", "3"),
+    ]
 
 
 # -- errors --------------------------------------------------------------------------------

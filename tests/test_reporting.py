@@ -27,6 +27,7 @@ from smscli.errors import (
 from smscli.gateways.base import DeliveryStatus, Report, ReportResult
 from smscli.history.db import StoreError
 from smscli.history.records import Tracked
+from smscli.model import Tally
 from smscli.msgids import ParsedIds, check_ids, collect_ids, detect_format, ids_from_args, parse_ids
 from smscli.reads import call_with_retry, retryable
 from smscli.reporting.drain import Drained, ReportsNotSaved, as_queue, check_queue, drain_queue
@@ -281,6 +282,13 @@ def test_summary_and_counts() -> None:
     assert summary(counts) == "1 delivered, 0 failed, 1 pending, 1 not found"
     assert counts.waiting == 2
     assert summary(tally([Report(ID1, DeliveryStatus.UNKNOWN)])).endswith(", 1 unknown")
+    # One Tally: counted as its add_status would, the send outcomes left at 0.
+    statuses = [*(r.status for r in reports), DeliveryStatus.UNKNOWN, DeliveryStatus.FAILED]
+    one = Tally()
+    for status in statuses:
+        one.add_status(status)
+    assert tally(Report(str(i), s) for i, s in enumerate(statuses)) == one
+    assert (one.unreported, one.failed, one.total, one.unknown) == (1, 1, 0, 0)
 
 
 # -------------------------------------------------------------------------- fakes

@@ -754,7 +754,6 @@ def test_prune_deletes_old_kept_reports(store: Store) -> None:
 def test_journalled_rows_are_the_rows_send_prints(store: Store) -> None:
     """_message_rows builds tuples straight from the answer; they must say what rows_for says
     (number, msgId, order id, accepted / rejected / unknown, error) for every kind of answer."""
-    from smscli.errors import SentWithoutIds
     from smscli.rows import rows_for
 
     chunk = Chunk(4, ["4471", "4472", "4471", "4473", "4474"], order_ids=["a", "", "c", "d", "e"])
@@ -773,7 +772,7 @@ def test_journalled_rows_are_the_rows_send_prints(store: Store) -> None:
                 1,
             ),
             untracked=("4474",),
-            error=SentWithoutIds("no ids", code="0", result=None, untracked=("4474",)),
+            error=GatewayError("no ids", code="0"),
         ),
         ChunkOutcome(chunk, ChunkState.REJECTED, error=GatewayError("no", code="-2")),
         ChunkOutcome(chunk, ChunkState.UNKNOWN, error=NetworkError("cut", maybe_processed=True)),
@@ -844,7 +843,6 @@ def test_prune_deletes_job_by_job_in_batches(
 def test_numbers_sent_without_an_id_stay_untracked_when_content_is_not_stored(
     store: Store,
 ) -> None:
-    from smscli.errors import SentWithoutIds
     from smscli.rows import UNTRACKED
 
     chunk = Chunk(0, ["447700900000", "447700900001"])
@@ -852,7 +850,7 @@ def test_numbers_sent_without_an_id_stay_untracked_when_content_is_not_stored(
     journal = store.journal(job)
     journal.before(chunk)
     subs = (Submitted("447700900000", "m1"),)
-    error = SentWithoutIds("no id", code="0", result=None, untracked=("447700900001",))
+    error = GatewayError("no id", code="0")
     journal.after(
         ChunkOutcome(
             chunk,

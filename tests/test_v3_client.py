@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from smscli.errors import ErrorKind, ExitCode, GatewayError, NetworkError, SentWithoutIds
+from smscli.errors import ErrorKind, ExitCode, GatewayError, NetworkError
 from smscli.gateways import v3_codes
 from smscli.gateways.base import BatchElement, DeliveryStatus
 from smscli.gateways.v3 import V3Client, sign
@@ -218,14 +218,15 @@ def test_batch_body_shape() -> None:
         return httpx.Response(200, json={"status": "0", "success": "3", "fail": "0", "array": []})
 
     # success 3 with an empty array: sent without ids (issue 10), never "rejected".
-    with pytest.raises(SentWithoutIds) as caught:
-        client(handler).send_batch(
-            [
-                BatchElement(("111111", "222222"), "one", "S", ("a", "b")),
-                BatchElement(("333333",), "two"),
-            ]
-        )
-    assert caught.value.untracked == ("111111", "222222", "333333")
+    result = client(handler).send_batch(
+        [
+            BatchElement(("111111", "222222"), "one", "S", ("a", "b")),
+            BatchElement(("333333",), "two"),
+        ]
+    )
+    assert result.accepted == ()
+    assert result.untracked == ("111111", "222222", "333333")
+    assert result.code == "0" and "without a usable message id" in (result.note or "")
     assert seen[0] == {
         "appId": APP,
         "array": [

@@ -4,7 +4,6 @@ the profile that sent them."""
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 from smscli import console
@@ -44,7 +43,7 @@ def given_ids(msg_ids: list[str], file: str | None) -> CollectedIds:
     from smscli.msgids import collect_ids
 
     collected = collect_ids(
-        msg_ids, file=file, stdin=sys.stdin, stdin_is_tty=console.stdin_is_tty()
+        msg_ids, file=file, stdin=console.current().stdin, stdin_is_tty=console.stdin_is_tty()
     )
     if collected.duplicates:
         console.detail(f"{collected.duplicates:,} duplicate msgIds: each is queried once")

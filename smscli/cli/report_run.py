@@ -72,7 +72,7 @@ class ReportRun:
                     self.gateway,
                     ask,
                     wait=policy,
-                    concurrency=self.prof.get_int("concurrency") or 4,
+                    concurrency=self.prof.int_setting("concurrency"),
                     retry=reads.QUERY_RETRY,
                     on_reports=history_hook(self.store, self.prof),
                     on_poll=polled(view),

@@ -121,7 +121,7 @@ def run_sync(
                 rate_wait=rate_wait,
                 on_wait=line.waiting,
                 on_progress=line.update,
-                store_content=prof.get_bool("store_content") is not False,
+                store_content=prof.bool_setting("store_content"),
                 refresh_pending=refresh_pending,
                 drain_reports=drain,
             ),

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
-from smscli.errors import NotSupported
+from smscli.errors import NotSupported, SmsCliError
 
 
 class DeliveryStatus(StrEnum):
@@ -38,11 +38,28 @@ class Submitted(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
-    """The answer to one send request (one chunk). Only accepted numbers are in `accepted`."""
+    """The answer to one send request (one chunk). Numbers accepted with a message id are in
+    `accepted`; a number in neither `accepted` nor `untracked` was not accepted.
+
+    Two answers that are sends, not failures, are values here rather than exceptions:
+
+    - `untracked`: numbers the gateway accepted without a usable message id. They were sent
+      and must never be sent again (exit 3), but their delivery cannot be followed. `note`
+      says why in one line; `code` is the gateway's status of that answer.
+    - `stopped_by`: a send_batch made of several requests (mobset: one SmsSend per element)
+      failed after `elements_sent` of its `elements` were sent. `accepted` and `untracked`
+      cover the elements that were sent; `stopped_by` is the error of the one that failed
+      (a failure of the first element is raised: then nothing was sent)."""
 
     accepted: tuple[Submitted, ...]
     success: int
     fail: int
+    untracked: tuple[str, ...] = ()
+    note: str | None = None
+    code: str | None = None
+    stopped_by: SmsCliError | None = None
+    elements_sent: int = 0
+    elements: int = 0
 
 
 @dataclass(frozen=True, slots=True)

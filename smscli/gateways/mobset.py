@@ -9,8 +9,9 @@ What differs from the v3 family, and how the CLI should use it:
   has fetched yet and (as far as anyone can tell) never hands them out again. So
   `report_mode = "queue"`, `get_report` raises NotSupported, and the CLI calls `pull_reports()`
   repeatedly, saving each batch before the next call, until one comes back empty.
-- an SmsSend answer whose message ids cannot be tied to the numbers raises UntrackedSend: the
-  messages went out, so the CLI must record them as sent and never send them again.
+- an SmsSend answer whose message ids cannot be tied to the numbers is a SendResult with those
+  numbers `untracked`: the messages went out, so the CLI must record them as sent and never
+  send them again.
 """
 
 from __future__ import annotations
@@ -90,23 +91,6 @@ def utf16_length(text: str) -> int:
     return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
 
 
-class BatchInterrupted(SmsCliError):
-    """send_batch failed part-way: `result` covers the `completed` elements that were sent;
-    `error` is what stopped it (its exit code is kept)."""
-
-    def __init__(
-        self, error: SmsCliError, *, completed: int, total: int, result: SendResult
-    ) -> None:
-        super().__init__(
-            f"element {completed + 1} of {total} failed after {completed} were sent: {error}",
-            hint="the sent elements are in the partial result: do not send them again",
-        )
-        self.error = error
-        self.completed = completed
-        self.result = result
-        self.exit_code = error.exit_code
-
-
 class MobsetClient:
     name = "mobset"
     max_numbers_per_send = MAX_NUMBERS
@@ -142,7 +126,7 @@ class MobsetClient:
         # Seconds to add to the local clock, should the CLI learn that ours is off.
         self.clock_offset = 0.0
         self.warnings = endpoint_warnings(self.url, corp_id)
-        self._client = make_client(timeout=timeout, transport=transport)
+        self._client = make_client(timeout=timeout, transport=transport, url=self.url)
 
     # -- plumbing ------------------------------------------------------------------------
     def _common(self) -> list[tuple[str, str]]:
@@ -272,10 +256,14 @@ class MobsetClient:
 
     def send_batch(self, elements: Sequence[BatchElement]) -> SendResult:
         """One SmsSend per element (mobset has no multi-content call). Prefer calling `send`
-        per element from the CLI, to journal each before the next; here a failure after the
-        first element raises BatchInterrupted with the part that was sent."""
+        per element from the CLI, to journal each before the next; here a failure of the first
+        element is raised (nothing was sent), and a later one ends the batch with a result
+        holding the part that was sent and the error that stopped it (`stopped_by`)."""
         accepted: list[Submitted] = []
+        untracked: list[str] = []
+        notes: list[str] = []
         success = fail = 0
+        code = None
         for index, element in enumerate(elements):
             try:
                 result = self.send(
@@ -287,14 +275,22 @@ class MobsetClient:
             except SmsCliError as error:
                 if index == 0:
                     raise
-                partial = SendResult(tuple(accepted), success, fail)
-                raise BatchInterrupted(
-                    error, completed=index, total=len(elements), result=partial
-                ) from None
+                return SendResult(
+                    tuple(accepted), success, fail, untracked=tuple(untracked),
+                    note=_one_note(notes, len(untracked)), code=code, stopped_by=error,
+                    elements_sent=index, elements=len(elements),
+                )
             accepted.extend(result.accepted)
+            untracked.extend(result.untracked)
             success += result.success
             fail += result.fail
-        return SendResult(tuple(accepted), success, fail)
+            if result.note is not None:
+                notes.append(result.note)
+                code = code or result.code
+        return SendResult(
+            tuple(accepted), success, fail, untracked=tuple(untracked),
+            note=_one_note(notes, len(untracked)), code=code,
+        )
 
     # -- reports and balance ---------------------------------------------------------------
     def get_report(self, msg_ids: Sequence[str]) -> ReportResult:
@@ -361,6 +357,16 @@ def timer_send(at: datetime) -> str:
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("the scheduled time must be timezone-aware")
     return at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _one_note(notes: list[str], untracked: int) -> str | None:
+    """Why numbers went without an id, in one line for the whole batch."""
+    if len(notes) < 2:
+        return notes[0] if notes else None
+    return (
+        f"the gateway sent {untracked} message(s) whose ids its answers do not tie to a "
+        "number, so their delivery cannot be followed"
+    )
 
 
 def _redacted(fields: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:

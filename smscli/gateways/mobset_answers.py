@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from smscli.errors import GatewayError, SentWithoutIds
+from smscli.errors import GatewayError
 from smscli.gateways import mobset_codes
 from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
 from smscli.gateways.decoding import number_text
@@ -46,18 +46,6 @@ _REPORT_STATUS: Final[dict[str, tuple[DeliveryStatus, str]]] = {
     "13": (DeliveryStatus.FAILED, "not received"),
     "15": (DeliveryStatus.UNKNOWN, "unknown status"),
 }
-
-
-class UntrackedSend(SentWithoutIds):
-    """SmsSend succeeded (Code > 0) but the answer cannot tie a message id to some numbers.
-
-    The messages were sent: record them as sent and never resend them. `result` holds what
-    could be matched; `untracked` the numbers sent without a usable id (their delivery
-    reports cannot be attributed). Exits 3 rather than 1, so no script mistakes it for a
-    rejection and sends again."""
-
-    outcome = "accepted-without-ids"
-    result: SendResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,12 +143,14 @@ def send_result(
     entries = _sendentries(data.get("details"))
     if not entries:
         if code > 0:
-            raise UntrackedSend(
-                f"the gateway says it sent {code} message(s) but its answer carried no message "
-                "ids, so their delivery cannot be followed",
+            return SendResult(
+                (),
+                0,
+                0,
+                untracked=tuple(numbers),
+                note=f"the gateway says it sent {code} message(s) but its answer carried no "
+                "message ids, so their delivery cannot be followed",
                 code=str(code),
-                result=SendResult((), 0, 0),
-                untracked=numbers,
             )
         return SendResult((), 0, len(numbers))
 
@@ -192,20 +182,21 @@ def send_result(
         accepted.append(Submitted(number=number, msg_id=entry.msg_id, order_id=order_id))
     if unplaced:
         untracked.extend(numbers[i] for i in free)
-    result = SendResult(
+    # Numbers sent whose ids cannot be tied to them: sent all the same (never resent, exit 3).
+    note = (
+        f"the gateway sent {len(untracked)} message(s) whose ids its answer does not tie "
+        "to a number, so their delivery cannot be followed"
+        if untracked
+        else None
+    )
+    return SendResult(
         accepted=tuple(accepted),
         success=len(accepted),
         fail=max(0, len(numbers) - len(accepted) - len(untracked)),
+        untracked=tuple(untracked),
+        note=note,
+        code=str(code) if untracked else None,
     )
-    if untracked:
-        raise UntrackedSend(
-            f"the gateway sent {len(untracked)} message(s) whose ids its answer does not tie "
-            "to a number, so their delivery cannot be followed",
-            code=str(code),
-            result=result,
-            untracked=untracked,
-        )
-    return result
 
 
 def read_report(entry: Mapping[str, Any]) -> Report | None:

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
 
-from smscli.errors import GatewayError, NetworkError, SentWithoutIds
+from smscli.errors import GatewayError, NetworkError
 from smscli.gateways import v3_codes
 from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
 from smscli.gateways.decoding import JsonNumber, number_text
@@ -98,10 +98,10 @@ def send_result(
 ) -> SendResult:
     """The verdict on each sent number. `array` lists only accepted numbers (providers.md
     A.3), so a number missing from it is rejected, unless `success` counts more numbers
-    than the array lists: then the gateway accepted numbers it gave no usable id, which is
-    SentWithoutIds (never resent, exit 3), not a rejection. Listed numbers are matched to the
-    sent ones whatever their form (+, 00, 86...); a listed number with an empty or unusable
-    msgId is sent without an id."""
+    than the array lists: then the gateway accepted numbers it gave no usable id, which are
+    sent without an id (`untracked`: never resent, exit 3), not rejected. Listed numbers are
+    matched to the sent ones whatever their form (+, 00, 86...); a listed number with an
+    empty or unusable msgId is sent without an id."""
     items = array_items(data)
     accepted: list[Submitted] = []
     untracked: list[str] = []
@@ -167,19 +167,14 @@ def send_result(
     beyond = success - listed - len(unplaced)
     if beyond > 0 or unplaced:
         untracked.extend(numbers[i] for i in free)
-    result = SendResult(
+    return SendResult(
         accepted=tuple(accepted),
         success=max(success, len(accepted)),
         fail=int_value(data.get("fail")),
+        untracked=tuple(untracked),
+        note=_untracked_message(len(untracked), beyond, len(free)) if untracked else None,
+        code="0" if untracked else None,
     )
-    if untracked:
-        raise SentWithoutIds(
-            _untracked_message(len(untracked), beyond, len(free)),
-            code="0",
-            result=result,
-            untracked=untracked,
-        )
-    return result
 
 
 def _untracked_message(untracked: int, beyond: int, unlisted: int) -> str:

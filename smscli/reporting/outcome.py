@@ -3,11 +3,13 @@ as rows."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from smscli.errors import ExitCode, SmsCliError
 from smscli.gateways.base import DeliveryStatus, Report
+from smscli.model import Tally
 from smscli.rows import STATE_WORDS, delivery_detail
 
 # The history store's hook: every report of one poll, ids absent from the answer included
@@ -17,39 +19,26 @@ OnReports = Callable[[Sequence[Report]], object]
 NOT_FOUND_DETAIL = STATE_WORDS["not_found"]
 
 
-@dataclass(frozen=True, slots=True)
-class Counts:
-    delivered: int = 0
-    failed: int = 0
-    pending: int = 0  # sending: known to the gateway, no report yet
-    not_found: int = 0  # absent from the answer: still queued, or an unknown id
-    unknown: int = 0
-
-    @property
-    def waiting(self) -> int:
-        return self.pending + self.not_found
-
-
-def tally(reports: Iterable[Report]) -> Counts:
-    n = dict.fromkeys(DeliveryStatus, 0)
-    for report in reports:
-        n[report.status] += 1
-    return Counts(
+def tally(reports: Iterable[Report]) -> Tally:
+    """The reports counted by delivery state, in the one Tally (its send outcomes stay 0)."""
+    n = Counter(report.status for report in reports)
+    return Tally(
         delivered=n[DeliveryStatus.DELIVERED],
         failed=n[DeliveryStatus.FAILED],
         pending=n[DeliveryStatus.PENDING],
         not_found=n[DeliveryStatus.NOT_FOUND],
-        unknown=n[DeliveryStatus.UNKNOWN],
+        unreported=n[DeliveryStatus.UNKNOWN],
     )
 
 
-def summary(counts: Counts) -> str:
+def summary(counts: Tally) -> str:
     text = (
         f"{counts.delivered:,} delivered, {counts.failed:,} failed, "
         f"{counts.pending:,} pending, {counts.not_found:,} not found"
     )
-    if counts.unknown:
-        text += f", {counts.unknown:,} unknown"
+    if counts.unreported:
+        # A report whose state nobody can read: "unknown" to the user, as it always was.
+        text += f", {counts.unreported:,} unknown"
     return text
 
 
@@ -65,7 +54,7 @@ class Poll:
 
     number: int  # 1-based
     elapsed: float
-    counts: Counts
+    counts: Tally
     changed: bool  # some status differs from the previous poll (always True for the first)
     next_delay: float | None  # the pause before the next poll; None when this was the last
     error: SmsCliError | None = None  # a failed poll that --wait rides out
@@ -80,7 +69,7 @@ class ReportOutcome:
     interrupted: bool = False
 
     @property
-    def counts(self) -> Counts:
+    def counts(self) -> Tally:
         return tally(self.reports)
 
 
