@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from smscli import reads
 from smscli.cli import app
-from smscli.sending import RetryPolicy
+from smscli.retry import RetryPolicy
 from smscli.store import Store, StoreError
 from tests.fakes import FakeGateway, write_profile
 
