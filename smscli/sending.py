@@ -4,12 +4,10 @@ processed it. Used by `send` and `batch`, whatever the provider."""
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from typing import Protocol
 
 from smscli.errors import (
@@ -22,6 +20,7 @@ from smscli.errors import (
 )
 from smscli.gateways.base import SendResult
 from smscli.model import Chunk, ChunkOutcome, ChunkState, RunResult
+from smscli.retry import RetryPolicy
 from smscli.signals import shielded
 
 
@@ -40,19 +39,6 @@ _STOP_KINDS = {
     ErrorKind.SERVER,
     ErrorKind.NETWORK,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    attempts: int = 3
-    base_delay: float = 0.5
-    max_delay: float = 10.0
-
-    def delay(self, attempt: int, hint: float | None) -> float:
-        if hint is not None:
-            return min(hint, self.max_delay * 3)
-        backoff = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-        return random.uniform(backoff / 2, backoff)
 
 
 class RateLimiter:

@@ -17,7 +17,7 @@ from smscli import reads
 from smscli.cli import app
 from smscli.history.db import StoreError
 from smscli.history.store import Store
-from smscli.sending import RetryPolicy
+from smscli.retry import RetryPolicy
 from tests.fakes import FakeGateway, write_profile
 
 runner = CliRunner()

@@ -42,8 +42,8 @@ from smscli.reporting.outcome import (
 )
 from smscli.reporting.poll import WaitPolicy, check_reports, chunk_ids, fetch_reports, merge_reports
 from smscli.reporting.verdicts import NOT_IN_HISTORY_DETAIL, combine, history_report, still_to_ask
+from smscli.retry import RetryPolicy
 from smscli.selection import HistorySelection, history_selection, refuse_other_ids
-from smscli.sending import RetryPolicy
 
 ID1, ID2, ID3 = "2401011200001000001", "2401011200001000002", "2401011200001000003"
 

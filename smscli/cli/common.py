@@ -13,25 +13,6 @@ from typing import TYPE_CHECKING, ParamSpec
 import typer
 
 from smscli import console
-
-# `send` and `batch` (jobs' files) still name their options `c.GsmOpt` & co.: kept reachable
-# here until they import smscli.cli.options themselves; then this block goes.
-from smscli.cli.options import ConcurrencyOpt as ConcurrencyOpt
-from smscli.cli.options import CountryOpt as CountryOpt
-from smscli.cli.options import DryRunOpt as DryRunOpt
-from smscli.cli.options import GsmOpt as GsmOpt
-from smscli.cli.options import JsonOpt as JsonOpt
-from smscli.cli.options import NoHistoryOpt as NoHistoryOpt
-from smscli.cli.options import OutputOpt as OutputOpt
-from smscli.cli.options import ProfileOpt as ProfileOpt
-from smscli.cli.options import QuietOpt as QuietOpt
-from smscli.cli.options import RateOpt as RateOpt
-from smscli.cli.options import ResendRefusedOpt as ResendRefusedOpt
-from smscli.cli.options import ResendUnknownOpt as ResendUnknownOpt
-from smscli.cli.options import ResumeOpt as ResumeOpt
-from smscli.cli.options import SilentOpt as SilentOpt
-from smscli.cli.options import VerboseOpt as VerboseOpt
-from smscli.cli.options import YesOpt as YesOpt
 from smscli.errors import ExitCode, OutputClosed, OutputError, SmsCliError
 
 if TYPE_CHECKING:

@@ -39,10 +39,10 @@ if TYPE_CHECKING:
     from smscli.settings import ResolvedProfile
 
 
-def confirm(question: str, count: int, threshold: int | None, yes: bool) -> bool:
-    """True to go on: -y, few enough numbers, or the user said yes."""
-    limit = 100 if threshold is None else threshold
-    if yes or count <= limit:
+def confirm(question: str, count: int, threshold: int, yes: bool) -> bool:
+    """True to go on: -y, few enough numbers (`threshold`: the profile's confirm_over), or the
+    user said yes."""
+    if yes or count <= threshold:
         return True
     if console.confirm(question) is False:
         console.info("Nothing sent.")
@@ -195,7 +195,7 @@ def resume(
                 return _nothing(store, plan, chunks, opts, dry_run, is_sandbox(prof))
             count = sum(len(ch.numbers) for ch in chunks)
             if not confirm(f"Send to {plural(count, 'number')}?", count,
-                           prof.get_int("confirm_over"), yes):
+                           prof.int_setting("confirm_over"), yes):
                 return 0
             store.claim_job(job_id)
             # After the claim: what a dead process left in flight is now `unknown`.

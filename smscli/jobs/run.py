@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from smscli.errors import ExitCode, NetworkError, SmsCliError
 from smscli.jobs.plan import send_chunk
 from smscli.model import Chunk, ChunkOutcome, ChunkState, JobKind, RunResult, Tally
-from smscli.sending import RateLimiter, RetryPolicy, run_chunks
+from smscli.retry import RetryPolicy
+from smscli.sending import RateLimiter, run_chunks
 
 if TYPE_CHECKING:
     from smscli.gateways.base import Gateway
@@ -30,9 +31,9 @@ class Pace:
     @classmethod
     def resolve(cls, profile: ResolvedProfile, concurrency: int | None, rate: float | None) -> Pace:
         return cls(
-            concurrency=concurrency or profile.get_int("concurrency") or 4,
+            concurrency=concurrency or profile.int_setting("concurrency"),
             rate=rate if rate is not None else profile.get_float("rate"),
-            attempts=profile.get_int("retries") or 3,
+            attempts=profile.int_setting("retries"),
         )
 
 
@@ -40,7 +41,7 @@ class Pace:
 
 
 def stores_content(prof: ResolvedProfile) -> bool:
-    return prof.get_bool("store_content") is not False
+    return prof.bool_setting("store_content")
 
 
 def open_job(

@@ -16,7 +16,7 @@ from smscli.reads import QUERY_RETRY, Clock, OnRetry, Sleep, call_with_retry, re
 from smscli.reporting.outcome import OnReports, Poll, ReportOutcome
 from smscli.reporting.poll import WaitPolicy, keep_asking
 from smscli.reporting.verdicts import history_report
-from smscli.sending import RetryPolicy
+from smscli.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from smscli.history.records import Tracked
