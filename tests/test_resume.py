@@ -243,7 +243,8 @@ def test_a_chunk_the_journal_cannot_record_is_not_sent() -> None:
         (3, ChunkState.NOT_SENT),
         (4, ChunkState.NOT_SENT),
     ]
-    assert isinstance(run.stopped_by, StoreError) and run.outcomes[2].error is run.stopped_by
+    assert run.stopped_by is not None and run.stopped_by.history
+    assert run.outcomes[2].error is run.stopped_by
 
 
 def test_ctrl_c_while_journalling_a_chunk_loses_no_chunk() -> None:

@@ -24,7 +24,7 @@ from smscli.history.queries import STATUS_FILTERS
 from smscli.history.schema import VERSION as SCHEMA_VERSION
 from smscli.history.store import Store
 from smscli.jobs.plan import chunked
-from smscli.model import Chunk, ChunkOutcome, ChunkState
+from smscli.model import Chunk, ChunkOutcome, ChunkState, Failure
 from smscli.timeparse import parse_duration, parse_since
 
 REPO = Path(__file__).resolve().parent.parent
@@ -182,8 +182,8 @@ def test_after_records_every_kind_of_outcome(store: Store) -> None:
     lost = NetworkError("timed out", maybe_processed=True)
     for o in [
         outcome,
-        ChunkOutcome(chunks[1], ChunkState.REJECTED, error=refused),
-        ChunkOutcome(chunks[2], ChunkState.UNKNOWN, error=lost),
+        ChunkOutcome(chunks[1], ChunkState.REJECTED, error=Failure.of(refused)),
+        ChunkOutcome(chunks[2], ChunkState.UNKNOWN, error=Failure.of(lost)),
     ]:
         journal.before(o.chunk)
         journal.after(o)
@@ -218,7 +218,7 @@ def test_crash_in_flight_reads_unknown_and_resume_plan_sorts_chunks(store: Store
     journal.before(chunks[0])
     journal.after(accepted(chunks[0]))
     journal.before(chunks[1])
-    journal.after(ChunkOutcome(chunks[1], ChunkState.REJECTED, error=GatewayError("no")))
+    journal.after(ChunkOutcome(chunks[1], ChunkState.REJECTED, error=Failure.said("no")))
     journal.before(chunks[2])  # ... and then kill -9
     kill_owner(store, job)
 
@@ -289,7 +289,7 @@ def test_resent_chunk_replaces_its_rows_and_counts_sends(store: Store) -> None:
     journal = store.journal(job)
     journal.before(chunks[0])
     journal.after(
-        ChunkOutcome(chunks[0], ChunkState.UNKNOWN, error=NetworkError("x", maybe_processed=True))
+        ChunkOutcome(chunks[0], ChunkState.UNKNOWN, error=Failure.no_answer("x"))
     )
     journal.before(chunks[0])
     journal.after(accepted(chunks[0]))
@@ -772,10 +772,10 @@ def test_journalled_rows_are_the_rows_send_prints(store: Store) -> None:
                 1,
             ),
             untracked=("4474",),
-            error=GatewayError("no ids", code="0"),
+            error=Failure.said("no ids", code="0"),
         ),
-        ChunkOutcome(chunk, ChunkState.REJECTED, error=GatewayError("no", code="-2")),
-        ChunkOutcome(chunk, ChunkState.UNKNOWN, error=NetworkError("cut", maybe_processed=True)),
+        ChunkOutcome(chunk, ChunkState.REJECTED, error=Failure.said("no", code="-2")),
+        ChunkOutcome(chunk, ChunkState.UNKNOWN, error=Failure.no_answer("cut")),
         ChunkOutcome(chunk, ChunkState.NOT_SENT, attempts=0),
         ChunkOutcome(chunk, ChunkState.ACCEPTED),
     ]
@@ -850,7 +850,7 @@ def test_numbers_sent_without_an_id_stay_untracked_when_content_is_not_stored(
     journal = store.journal(job)
     journal.before(chunk)
     subs = (Submitted("447700900000", "m1"),)
-    error = GatewayError("no id", code="0")
+    error = Failure.said("no id", code="0")
     journal.after(
         ChunkOutcome(
             chunk,
@@ -1046,9 +1046,9 @@ def test_message_errors_are_derived_not_stored(store: Store, path: Path) -> None
     journal = store.journal(job)
     for chunk in chunks:
         journal.before(chunk)
-    journal.after(ChunkOutcome(chunks[0], ChunkState.REJECTED, error=GatewayError("no", code="-5")))
+    journal.after(ChunkOutcome(chunks[0], ChunkState.REJECTED, error=Failure.said("no", code="-5")))
     journal.after(
-        ChunkOutcome(chunks[1], ChunkState.UNKNOWN, error=NetworkError("cut", maybe_processed=True))
+        ChunkOutcome(chunks[1], ChunkState.UNKNOWN, error=Failure.no_answer("cut"))
     )
     assert [m.error for m in store.job_messages(job)] == ["no", "no", "outcome unknown: cut"]
     raw = sqlite3.connect(path)
@@ -1105,3 +1105,38 @@ def test_a_chunk_is_journalled_in_as_many_inserts_as_sqlites_bound_values_allow(
     assert [m.number for m in messages] == plain.numbers + general.numbers
     assert [m.order_id for m in messages[50:]] == general.order_ids
     assert all(m.outcome == "accepted" and m.msg_id for m in messages)
+
+
+def test_a_requests_failure_reads_back_as_the_value_the_engine_made(store: Store) -> None:
+    """The outcome's failure is a value: journalled as (kind, code, text) and read back by
+    the resume plan as the same value (the hint is not kept; an untracked chunk's failure
+    reads back as the gateway's plain rejection, as it always did)."""
+    from smscli.sending import answered
+
+    chunks = plan(12)
+    job = new_job(store, chunks)
+    journal = store.journal(job)
+    balance = GatewayError("insufficient balance", code="-10", kind=ErrorKind.BALANCE,
+                           unprocessed=True)
+    made = [
+        ChunkOutcome(chunks[0], ChunkState.REFUSED, error=Failure.of(balance)),
+        ChunkOutcome(chunks[1], ChunkState.REJECTED,
+                     error=Failure.of(GatewayError("no", code="7"))),
+        ChunkOutcome(chunks[2], ChunkState.UNKNOWN,
+                     error=Failure.of(NetworkError("cut", maybe_processed=True))),
+        answered(chunks[3], SendResult((), 3, 0, untracked=tuple(chunks[3].numbers),
+                                       note="no ids", code="0")),
+    ]
+    for outcome in made:
+        journal.before(outcome.chunk)
+        journal.after(outcome)
+    resume = store.resume_plan(job)
+    (refused,) = resume.refused
+    assert refused.error == made[0].error
+    rejected, untracked = resume.settled
+    assert rejected.error == made[1].error
+    (unknown,) = [o for o in resume.outcomes_without([]) if o.state is ChunkState.UNKNOWN]
+    assert unknown.error == made[2].error and unknown.error is not None
+    assert unknown.error.unanswered and unknown.error.exit_code == 6
+    assert untracked.error == Failure.said("no ids", code="0")
+    assert untracked.untracked == tuple(chunks[3].numbers)

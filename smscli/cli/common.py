@@ -18,6 +18,7 @@ from smscli.errors import ExitCode, OutputClosed, OutputError, SmsCliError
 if TYPE_CHECKING:
     from smscli.gateways.base import Gateway
     from smscli.history.records import Job
+    from smscli.model import Failure
     from smscli.output import OutputFormat
     from smscli.settings import ResolvedProfile
 
@@ -82,7 +83,7 @@ def debug() -> bool:
     return os.environ.get("SMSCLI_DEBUG", "") not in ("", "0")
 
 
-def report_error(exc: SmsCliError) -> None:
+def report_error(exc: SmsCliError | Failure) -> None:
     console.error(exc.message)
     if exc.hint:
         console.detail(f"  {exc.hint}")

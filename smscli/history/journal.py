@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from itertools import chain
 
-from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError
+from smscli.errors import ErrorKind
 from smscli.history.db import StoreError, guarded, now, store_error, ts
 from smscli.history.encode import (
     MESSAGE_COLUMNS,
@@ -36,7 +36,7 @@ from smscli.history.locks import (
 )
 from smscli.history.reader import JobReader
 from smscli.history.records import LOST_IN_FLIGHT, PLAN_COLUMNS, Job, plan_values
-from smscli.model import Chunk, ChunkOutcome, ChunkState
+from smscli.model import Chunk, ChunkOutcome, ChunkState, Failure
 
 
 def hash_message(text: str, salt: str | None = None) -> str:
@@ -54,15 +54,20 @@ def message_matches(stored_hash: str | None, text: str) -> bool:
     return secrets.compare_digest(hash_message(text, salt), stored_hash)
 
 
-def error_fields(error: SmsCliError | None) -> tuple[str | None, str | None, str | None]:
-    """An outcome's error as the chunk's (error_kind, error_code, error_text) columns."""
+# The error_kind of a failure that was smscli's own (the history, a local check).
+LOCAL = "local"
+
+
+def error_fields(error: Failure | None) -> tuple[str | None, str | None, str | None]:
+    """An outcome's failure as the chunk's (error_kind, error_code, error_text) columns: no
+    usable answer is `network` (no code), smscli's own failure `local`."""
     if error is None:
         return None, None, None
-    if isinstance(error, NetworkError):
+    if error.unanswered:
         return ErrorKind.NETWORK.value, None, error.message
-    if isinstance(error, GatewayError):
+    if error.kind is not None:
         return error.kind.value, error.code, error.message
-    return "local", None, error.message
+    return LOCAL, None, error.message
 
 
 class JournalWrites(JobReader):
@@ -157,7 +162,7 @@ class JournalWrites(JobReader):
                     (job_id,),
                 ).fetchall(),
             )
-            error = NetworkError(LOST_IN_FLIGHT, maybe_processed=True)
+            error = Failure.no_answer(LOST_IN_FLIGHT)
             marked = answered_markers(self.path, job_id)
             for chunk in lost:
                 outcome = ChunkOutcome(chunk, ChunkState.UNKNOWN, error=error, attempts=0)

@@ -17,10 +17,9 @@ import pathlib
 from collections.abc import Iterable
 from typing import Final
 
-from smscli.errors import GatewayError, SmsCliError
 from smscli.gateways.base import SendResult
 from smscli.history.db import StoreError
-from smscli.model import Chunk, ChunkOutcome, ChunkState
+from smscli.model import Chunk, ChunkOutcome, ChunkState, Failure
 
 try:
     import fcntl
@@ -151,9 +150,9 @@ def marked_outcome(chunk: Chunk, state: str) -> ChunkOutcome | None:
         result = SendResult((), success=len(chunk.numbers), fail=0)
         return ChunkOutcome(
             chunk, ChunkState.ACCEPTED, result=result, attempts=0,
-            error=SmsCliError(ANSWERED_UNRECORDED), untracked=tuple(chunk.numbers),
+            error=Failure(ANSWERED_UNRECORDED), untracked=tuple(chunk.numbers),
         )
     if state in (ChunkState.REJECTED.value, ChunkState.REFUSED.value):
-        error = GatewayError(f"{ANSWERED_UNRECORDED} (the gateway said no)")
+        error = Failure.said(f"{ANSWERED_UNRECORDED} (the gateway said no)")
         return ChunkOutcome(chunk, ChunkState(state), error=error, attempts=0)
     return None

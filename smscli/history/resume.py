@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError
+from smscli.errors import ErrorKind
 from smscli.gateways.base import SendResult, Submitted
 from smscli.history import codes
 from smscli.history.codes import ACCEPTED, OUTCOME_SQL
@@ -14,7 +14,7 @@ from smscli.history.db import guarded, marks
 from smscli.history.locks import answered_markers, marked_outcome
 from smscli.history.reader import JobReader
 from smscli.history.records import LOST_IN_FLIGHT, PLANNED, SENDING, ChunkInfo, Job
-from smscli.model import Chunk, ChunkOutcome, ChunkState
+from smscli.model import Chunk, ChunkOutcome, ChunkState, Failure
 
 
 @dataclass(slots=True)
@@ -36,30 +36,32 @@ class ResumePlan:
             if chunk.index not in skip
         ]
         unknown = [
-            ChunkOutcome(chunk, ChunkState.UNKNOWN, error=_unknown_error(info))
+            ChunkOutcome(chunk, ChunkState.UNKNOWN, error=_unknown_failure(info))
             for info, chunk in self.unknown
             if chunk.index not in skip
         ]
         return self.settled + refused + unsent + unknown
 
 
-def recorded_error(info: ChunkInfo) -> SmsCliError | None:
-    """The error a chunk's outcome carried, from its (error_kind, error_code, error_text)
-    columns, so old outcomes render and count (exit codes) as they did."""
+_KINDS = {k.value: k for k in ErrorKind}
+
+
+def recorded_failure(info: ChunkInfo) -> Failure | None:
+    """The failure a chunk's outcome carried, read back from its (error_kind, error_code,
+    error_text) columns as the value the journal wrote (journal.error_fields): the hint is not
+    kept, and a gateway's kind gives the exit code it gives in a run."""
     if info.error_text is None:
         return None
-    if info.error_kind == ErrorKind.NETWORK.value:
-        maybe = info.state != ChunkState.NOT_SENT.value
-        return NetworkError(info.error_text, maybe_processed=maybe)
-    if info.error_kind in {k.value for k in ErrorKind}:
-        return GatewayError(
-            info.error_text, code=info.error_code, kind=ErrorKind(str(info.error_kind))
-        )
-    return SmsCliError(info.error_text)
+    kind = _KINDS.get(str(info.error_kind))
+    if kind is ErrorKind.NETWORK:
+        return Failure.no_answer(info.error_text)
+    if kind is not None:
+        return Failure.said(info.error_text, kind, info.error_code)
+    return Failure(info.error_text)
 
 
-def _unknown_error(info: ChunkInfo) -> SmsCliError:
-    return recorded_error(info) or NetworkError(LOST_IN_FLIGHT, maybe_processed=True)
+def _unknown_failure(info: ChunkInfo) -> Failure:
+    return recorded_failure(info) or Failure.no_answer(LOST_IN_FLIGHT)
 
 
 class ResumeReads(JobReader):
@@ -105,7 +107,9 @@ class ResumeReads(JobReader):
     def _settled(self, job_id: int, info: ChunkInfo, chunk: Chunk) -> ChunkOutcome:
         state = ChunkState(info.state)
         if state is not ChunkState.ACCEPTED:
-            return ChunkOutcome(chunk, state, error=recorded_error(info), attempts=info.attempts)
+            return ChunkOutcome(
+                chunk, state, error=recorded_failure(info), attempts=info.attempts
+            )
         accepted_sql = (
             "SELECT number, msg_id, extra FROM messages m WHERE job_id = ? AND chunk = ?"  # noqa: S608
             f" AND {OUTCOME_SQL} = ? ORDER BY pos < 0, abs(pos)"
@@ -122,7 +126,7 @@ class ResumeReads(JobReader):
         # Sent without a message id (SentWithoutIds): still sent, never "rejected" on a resume.
         untracked = tuple(number for number, msg_id, _ in rows if not msg_id)
         result = SendResult(accepted, len(accepted), max(0, info.size - len(rows)))
-        error = recorded_error(info) if untracked else None
+        error = recorded_failure(info) if untracked else None
         return ChunkOutcome(
             chunk, state, result=result, error=error, attempts=info.attempts, untracked=untracked
         )

@@ -8,9 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from smscli.errors import ExitCode, NetworkError, SmsCliError
+from smscli.errors import ExitCode, SmsCliError
 from smscli.jobs.plan import send_chunk
-from smscli.model import Chunk, ChunkOutcome, ChunkState, JobKind, RunResult, Tally
+from smscli.model import (
+    Chunk,
+    ChunkOutcome,
+    ChunkState,
+    Failure,
+    JobKind,
+    RunResult,
+    Tally,
+)
 from smscli.retry import RetryPolicy
 from smscli.sending import RateLimiter, run_chunks
 
@@ -143,10 +151,11 @@ def clock_offset(gateway: Gateway) -> float:
 # -- the outcome -------------------------------------------------------------------------------
 
 
-def exit_code(result: RunResult, tally: Tally, lost: SmsCliError | None = None) -> int:
+def exit_code(
+    result: RunResult, tally: Tally, lost: SmsCliError | Failure | None = None
+) -> int:
     """The run's exit code: a stop by signal, then lost output, then the history, then what
     the gateway answered."""
-    from smscli.history.db import StoreError
     from smscli.signals import exit_code as signal_exit_code
 
     if result.interrupted:
@@ -155,11 +164,12 @@ def exit_code(result: RunResult, tally: Tally, lost: SmsCliError | None = None) 
         return lost.exit_code
     if result.unrecorded or result.journal_error is not None:
         return ExitCode.IO_ERROR
-    if isinstance(result.stopped_by, StoreError):
+    stopped = result.stopped_by
+    if stopped is not None and stopped.history:
         # The history could not record a request before it left: it stayed unsent, and so
         # did the rest; not a usage error (2), since earlier requests were sent.
         return ExitCode.IO_ERROR
-    if tally.unknown or isinstance(result.stopped_by, NetworkError):
+    if tally.unknown or (stopped is not None and stopped.unanswered):
         return ExitCode.NETWORK
     if tally.accepted == tally.total:
         # Sent without message ids: not a failure, but nothing a script can track either.
@@ -167,10 +177,10 @@ def exit_code(result: RunResult, tally: Tally, lost: SmsCliError | None = None) 
         return ExitCode.PARTIAL if untracked else ExitCode.OK
     if tally.accepted:
         return ExitCode.PARTIAL
-    errors: list[SmsCliError] = [
+    errors: list[Failure] = [
         o.error
         for o in result.outcomes
         if o.error is not None and o.state is not ChunkState.NOT_SENT
     ]
-    first = result.stopped_by or (errors[0] if errors else None)
+    first = stopped or (errors[0] if errors else None)
     return first.exit_code if first else ExitCode.REJECTED
