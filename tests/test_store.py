@@ -1140,3 +1140,28 @@ def test_a_requests_failure_reads_back_as_the_value_the_engine_made(store: Store
     assert unknown.error.unanswered and unknown.error.exit_code == 6
     assert untracked.error == Failure.said("no ids", code="0")
     assert untracked.untracked == tuple(chunks[3].numbers)
+
+
+def test_records_carry_the_models_states_and_store_the_same_words(store: Store) -> None:
+    from smscli.model import JobKind, MessageState
+
+    chunks = plan(6)
+    job = new_job(store, chunks)
+    journal = store.journal(job)
+    journal.before(chunks[0])
+    journal.after(accepted(chunks[0], skip=1))
+    record = store.job(job)
+    assert record.kind is JobKind.SEND
+    first, second = store.chunks(job)
+    assert first.state is ChunkState.ACCEPTED and second.state == "planned"
+    outcomes = [m.outcome for m in store.job_messages(job)]
+    assert all(type(o) is MessageState for o in outcomes)
+    assert outcomes[:3] == [MessageState.REJECTED, MessageState.ACCEPTED, MessageState.ACCEPTED]
+    store.record_reports([Report("m447700900001", DeliveryStatus.DELIVERED)])
+    (delivered,) = [m for m in store.job_messages(job) if m.status is not None]
+    assert delivered.status is DeliveryStatus.DELIVERED
+    # On disk: the words (and codes) as before.
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("SELECT kind FROM jobs WHERE id = ?", (job,)).fetchone() == ("send",)
+        states = db.execute("SELECT state FROM chunks WHERE job_id = ? ORDER BY idx", (job,))
+        assert [s for (s,) in states] == ["accepted", "planned"]

@@ -11,11 +11,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from smscli.gateways.base import DeliveryStatus
-from smscli.model import ChunkState
+from smscli.model import ChunkState, MessageState
 from smscli.rows import NOT_LISTED, UNTRACKED
 
 # messages.state % 4: the send's outcome (0 and 1 are stored in no bytes at all).
-OUTCOMES: Final = ("accepted", "rejected", "unknown", "not_sent")
+OUTCOMES: Final = (
+    MessageState.ACCEPTED, MessageState.REJECTED, MessageState.UNKNOWN, MessageState.NOT_SENT
+)
 ACCEPTED, REJECTED, UNKNOWN, NOT_SENT = 0, 1, 2, 3
 # messages.state // 4: 0 no delivery report yet, else 1 + the status's index here.
 STATUSES: Final = (
@@ -40,7 +42,7 @@ def state(outcome: int, status: str | None) -> int:
     return outcome if status is None else outcome + 4 * _STATUS_CODE[status]
 
 
-def outcome_of(code: int) -> str:
+def outcome_of(code: int) -> MessageState:
     return OUTCOMES[code % 4]
 
 

@@ -23,7 +23,6 @@ from smscli.history.records import (
     MESSAGE_WIDTH,
     SENDING,
     ChunkInfo,
-    Counts,
     JobSummary,
     Message,
     NumberHit,
@@ -33,7 +32,7 @@ from smscli.history.records import (
     plan,
     unanswered,
 )
-from smscli.model import ChunkState
+from smscli.model import ChunkState, Tally
 
 # Jobs having at least one message in a state, for `history --status`. Constant SQL only.
 _IN_MESSAGES = "EXISTS (SELECT 1 FROM messages m WHERE m.job_id = jobs.id AND {})"
@@ -94,9 +93,9 @@ class Queries(JobReader):
             params.append(limit)
         jobs = [job_record(row, self.path) for row in self._db.execute(sql, params)]
         counts = self._counts([j.id for j in jobs])
-        return [JobSummary(j, counts.get(j.id, Counts())) for j in jobs]
+        return [JobSummary(j, counts.get(j.id, Tally())) for j in jobs]
 
-    def _counts(self, job_ids: Sequence[int]) -> dict[int, Counts]:
+    def _counts(self, job_ids: Sequence[int]) -> dict[int, Tally]:
         if not job_ids:
             return {}
         qs = marks(job_ids)
@@ -126,8 +125,9 @@ class Queries(JobReader):
         for job_id in job_ids:
             acc, rej, unk, unsent, delivered, failed, pending = answered.get(job_id, [0] * 7)
             flying, planned = waiting.get(job_id, (0, 0))
-            counts[job_id] = Counts(
-                acc, rej, unk + flying, unsent + planned, delivered, failed, pending
+            counts[job_id] = Tally(
+                accepted=acc, rejected=rej, unknown=unk + flying, not_sent=unsent + planned,
+                delivered=delivered, failed=failed, pending=pending,
             )
         return counts
 

@@ -8,13 +8,13 @@ import pathlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, Literal, NamedTuple
 
 from smscli.gateways.base import DeliveryStatus
 from smscli.history import codes
 from smscli.history.db import dt, text_or_none
 from smscli.history.locks import job_locked
-from smscli.model import Chunk, ChunkState
+from smscli.model import Chunk, ChunkState, JobKind, MessageState, Tally
 
 PLANNED: Final = "planned"  # recorded with its job, not started
 SENDING: Final = "sending"  # committed just before the request leaves
@@ -28,7 +28,7 @@ class Job:
     updated: datetime
     profile: str
     provider: str
-    kind: str
+    kind: JobKind
     message: str | None
     message_hash: str | None
     content_stored: bool
@@ -45,20 +45,13 @@ class Job:
 
 
 @dataclass(frozen=True, slots=True)
-class Counts:
-    accepted: int = 0
-    rejected: int = 0
-    unknown: int = 0  # the send's outcome is unknown, or the request is in flight
-    not_sent: int = 0
-    delivered: int = 0
-    failed: int = 0
-    pending: int = 0  # accepted, no final delivery state yet
-
-
-@dataclass(frozen=True, slots=True)
 class JobSummary:
     job: Job
-    counts: Counts
+    # A job's numbers by outcome and delivery state, as far as the history knows them (see
+    # queries._counts): `unknown` includes requests in flight, `not_sent` the planned ones,
+    # `pending` every accepted number without a final report (the history keeps no
+    # not_found); `requests`, `refused` and `unreported` are not counted.
+    counts: Tally
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +59,8 @@ class ChunkInfo:
     job_id: int
     index: int
     size: int
-    # a ChunkState value; planned / sending only while the job's process lives
-    state: str
+    # planned / sending only while the job's process lives
+    state: ChunkState | Literal["planned", "sending"]
     attempts: int
     sends: int
     error_kind: str | None
@@ -88,10 +81,10 @@ class Message:
     order_id: str | None
     content: str | None
     sender: str | None
-    outcome: str
+    outcome: MessageState
     msg_id: str | None
     error: str | None
-    status: str | None = None
+    status: DeliveryStatus | None = None
     status_time: datetime | None = None
     code: str | None = None
     detail: str | None = None
@@ -154,7 +147,7 @@ def job_record(row: Sequence[Any], db_path: pathlib.Path) -> Job:
         updated=datetime.fromisoformat(row[2]),
         profile=row[3],
         provider=row[4],
-        kind=row[5],
+        kind=JobKind(row[5]),
         message=row[6],
         message_hash=row[7],
         content_stored=bool(row[8]),
@@ -167,11 +160,16 @@ def job_record(row: Sequence[Any], db_path: pathlib.Path) -> Job:
 
 
 def chunk_info(row: Sequence[Any], live: bool) -> ChunkInfo:
-    state, error_text = str(row[3]), text_or_none(row[8])
-    if state == SENDING and not live:
-        state, error_text = ChunkState.UNKNOWN.value, error_text or LOST_IN_FLIGHT
-    elif state == PLANNED and not live:
-        state = ChunkState.NOT_SENT.value  # its process is gone: it will not start now
+    stored, error_text = str(row[3]), text_or_none(row[8])
+    state: ChunkState | Literal["planned", "sending"]
+    if stored == SENDING:
+        state = SENDING if live else ChunkState.UNKNOWN
+        error_text = error_text if live else error_text or LOST_IN_FLIGHT
+    elif stored == PLANNED:
+        # Its process is gone: it will not start now.
+        state = PLANNED if live else ChunkState.NOT_SENT
+    else:
+        state = ChunkState(stored)
     return ChunkInfo(
         job_id=int(row[0]),
         index=int(row[1]),
@@ -236,7 +234,7 @@ def message(row: Sequence[Any]) -> Message:
         outcome=codes.outcome_of(code),
         msg_id=text_or_none(row[4]),
         error=error,
-        status=None if status is None else status.value,
+        status=status,
         status_time=codes.when(status_time),
         code=code_text,
         detail=detail,
@@ -251,13 +249,13 @@ def unanswered(
     """The numbers of a chunk without an answer: in flight or planned while its process
     lives, else unknown (it may have arrived) or not sent."""
     if live:
-        outcome, error = (SENDING if in_flight else PLANNED), None
+        outcome, error = (MessageState.SENDING if in_flight else MessageState.PLANNED), None
     elif in_flight:
-        outcome = ChunkState.UNKNOWN.value
-        error = codes.message_error(codes.UNKNOWN, None, outcome, LOST_IN_FLIGHT)
+        outcome = MessageState.UNKNOWN
+        error = codes.message_error(codes.UNKNOWN, None, outcome.value, LOST_IN_FLIGHT)
     else:
-        outcome = ChunkState.NOT_SENT.value
-        error = codes.message_error(codes.NOT_SENT, None, outcome, None)
+        outcome = MessageState.NOT_SENT
+        error = codes.message_error(codes.NOT_SENT, None, outcome.value, None)
     ids, contents, senders = chunk.order_ids, chunk.contents, chunk.sender_ids
     for pos, number in enumerate(chunk.numbers):
         yield Message(

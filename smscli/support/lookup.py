@@ -104,7 +104,7 @@ def _at(when: datetime | None, time_text: TimeText) -> str | None:
 def _history_status(hit: NumberHit, time_text: TimeText) -> tuple[str, str]:
     m = hit.message
     if m.outcome == "accepted":
-        status = m.status or "pending"
+        status = m.status.value if m.status is not None else "pending"
         detail = delivery_detail(status, m.code, m.detail, at=_at(m.status_time, time_text))
         return _shown(status), detail
     if m.outcome == "rejected":
