@@ -83,7 +83,9 @@ class Failure:
     exit_code: int = ExitCode.REJECTED
     # No usable answer (connect error, timeout, cut): a NetworkError when it happened.
     unanswered: bool = False
-    # The history could not record the request before it left (so it did not leave).
+    # The history failed, not the gateway: a request it could not record before it left
+    # did not leave (RunResult.stopped_by), an answer it could not record is
+    # RunResult.journal_error.
     history: bool = False
 
     @classmethod
@@ -110,8 +112,9 @@ class Failure:
         return cls(message, kind=ErrorKind.NETWORK, exit_code=ExitCode.NETWORK, unanswered=True)
 
     @classmethod
-    def said(cls, message: str, kind: ErrorKind = ErrorKind.REJECTED, code: str | None = None
-             ) -> Failure:
+    def said(
+        cls, message: str, kind: ErrorKind = ErrorKind.REJECTED, code: str | None = None
+    ) -> Failure:
         """The gateway said no, of this kind."""
         return cls(message, kind=kind, code=code, exit_code=kind_exit(kind))
 
