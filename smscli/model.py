@@ -52,6 +52,12 @@ class JobKind(StrEnum):
     BATCH = "batch"  # a content (and sender) per number
 
 
+class JobStatus(StrEnum):
+    RUNNING = "running"  # its process holds the job's lock (a dead process's job: interrupted)
+    DONE = "done"  # every request answered, accepted or rejected
+    INTERRUPTED = "interrupted"  # some requests unsent or unanswered: resumable
+
+
 @dataclass(slots=True)
 class Chunk:
     """One request's worth of numbers and what they are sent: the text travels here for

@@ -37,7 +37,7 @@ def job_row(summary: JobSummary) -> dict[str, object]:
         "profile": job.profile,
         "provider": job.provider,
         "kind": job.kind.value,
-        "status": job.status,
+        "status": job.status.value,
         "numbers": job.numbers,
         "accepted": n.accepted,
         "rejected": n.rejected,

@@ -36,7 +36,7 @@ from smscli.history.locks import (
 )
 from smscli.history.reader import JobReader
 from smscli.history.records import LOST_IN_FLIGHT, PLAN_COLUMNS, Job, plan_values
-from smscli.model import Chunk, ChunkOutcome, ChunkState, Failure
+from smscli.model import Chunk, ChunkOutcome, ChunkState, Failure, JobStatus
 
 
 def hash_message(text: str, salt: str | None = None) -> str:
@@ -125,7 +125,7 @@ class JournalWrites(JobReader):
         return StoreJournal(self, job_id, store_content=self.job(job_id).content_stored)
 
     @guarded
-    def finish_job(self, job_id: int) -> str:
+    def finish_job(self, job_id: int) -> JobStatus:
         """Mark the job done (every chunk answered accepted/rejected) or interrupted."""
         with self._write() as db:
             (open_chunks,) = db.execute(
@@ -133,7 +133,7 @@ class JournalWrites(JobReader):
                 " AND state NOT IN ('accepted', 'rejected')",
                 (job_id,),
             ).fetchone()
-            status = "interrupted" if open_chunks else "done"
+            status = JobStatus.INTERRUPTED if open_chunks else JobStatus.DONE
             db.execute(
                 "UPDATE jobs SET status = ?, pid = NULL, updated = ? WHERE id = ?",
                 (status, ts(now()), job_id),

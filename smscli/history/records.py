@@ -14,7 +14,7 @@ from smscli.gateways.base import DeliveryStatus
 from smscli.history import codes
 from smscli.history.db import dt, text_or_none
 from smscli.history.locks import job_locked
-from smscli.model import Chunk, ChunkState, JobKind, MessageState, Tally
+from smscli.model import Chunk, ChunkState, JobKind, JobStatus, MessageState, Tally
 
 PLANNED: Final = "planned"  # recorded with its job, not started
 SENDING: Final = "sending"  # committed just before the request leaves
@@ -36,12 +36,12 @@ class Job:
     numbers: int
     chunks: int
     # `running` only while its process lives: a job whose process was killed reads interrupted.
-    status: str
+    status: JobStatus
     pid: int | None
 
     @property
     def live(self) -> bool:
-        return self.status == "running"
+        return self.status is JobStatus.RUNNING
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +138,9 @@ _STATUSES: Final = {status.value: status for status in DeliveryStatus}
 
 
 def job_record(row: Sequence[Any], db_path: pathlib.Path) -> Job:
-    status, pid = str(row[12]), None if row[13] is None else int(row[13])
-    if status == "running" and not job_locked(db_path, int(row[0]), pid):
-        status = "interrupted"
+    status, pid = JobStatus(row[12]), None if row[13] is None else int(row[13])
+    if status is JobStatus.RUNNING and not job_locked(db_path, int(row[0]), pid):
+        status = JobStatus.INTERRUPTED
     return Job(
         id=int(row[0]),
         created=datetime.fromisoformat(row[1]),
