@@ -55,8 +55,8 @@ def size(count: int) -> None:
 
 def build(path: Path, messages: int) -> None:
     from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
+    from smscli.history.store import Store
     from smscli.model import Chunk, ChunkOutcome, ChunkState
-    from smscli.store import Store
 
     started = time.perf_counter()
     store = Store.open(path)
@@ -108,7 +108,7 @@ def build_v2_sql(path: Path, messages: int) -> None:
     issue 13 (v2: text numbers, msgIds and outcomes, every chunk's plan kept): a minute
     instead of many, and the way to measure the old code on 10 M messages. Opening it with a
     newer smscli migrates it (timed by `big`)."""
-    from smscli.store import _MIGRATIONS
+    from smscli.history.schema import MIGRATIONS as _MIGRATIONS
 
     started = time.perf_counter()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,7 @@ def main() -> None:
         data = env.root / "data"
         data.mkdir(mode=0o700)
         path = data / "history.sqlite3"
-        from smscli.store import Store
+        from smscli.history.store import Store
 
         started = timer()
         build(path, count, distinct, rng)
@@ -53,7 +53,7 @@ def number(i: int) -> str:
 
 
 def build(path: object, count: int, distinct: int, rng: random.Random) -> None:
-    from smscli.store import Store
+    from smscli.history.store import Store
 
     Store.open(path).close()  # type: ignore[arg-type]  # the schema, every migration applied
     now = datetime.now(UTC)
@@ -121,8 +121,8 @@ def _jobs_api(
     """Jobs through the history's own API (journal, record_reports): slower, but right for
     whatever layout the store uses."""
     from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
+    from smscli.history.store import Store
     from smscli.model import Chunk, ChunkOutcome, ChunkState
-    from smscli.store import Store
 
     span = timedelta(days=80)
     jobs = max(1, count // JOB_SIZE)

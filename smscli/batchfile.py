@@ -121,7 +121,7 @@ class Source:
 
 
 @contextlib.contextmanager
-def open_source(path: str, fmt: str | None, stdin: TextIO) -> Iterator[Source]:
+def open_source(path: str, fmt: str | None, stdin: TextIO | None) -> Iterator[Source]:
     """The batch at `path` ("-" = `stdin`, never closed here), read lazily where the format
     allows (CSV, TSV, JSONL). Decoding, line-length and NUL checks: smscli.readers."""
     by_name = fmt is not None or (path != "-" and Path(path).suffix.lower() in _EXTENSIONS)

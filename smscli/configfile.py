@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import platformdirs
-import tomli_w
 
 from smscli.errors import ConfigError
 from smscli.profilekeys import (
@@ -166,6 +165,8 @@ def save_config(path: pathlib.Path, data: Mapping[str, Any]) -> None:
             f"refusing to write the config file: {path} is a symlink",
             hint=f"point {CONFIG_ENV} at the real file",
         )
+    import tomli_w  # only writes need it: every command reads the file, few write it
+
     text = tomli_w.dumps(dict(data))
     _make_dir(path.parent)
     try:

@@ -43,6 +43,11 @@ _KIND_EXIT = {
 }
 
 
+def kind_exit(kind: ErrorKind) -> ExitCode:
+    """The exit code of a gateway's error of this kind."""
+    return _KIND_EXIT.get(kind, ExitCode.REJECTED)
+
+
 class SmsCliError(Exception):
     """An expected failure: `message` is one readable line, `hint` says what to do next."""
 
@@ -88,7 +93,7 @@ class GatewayError(SmsCliError):
         self.kind = kind
         self.provider_message = provider_message
         self.retry_after = retry_after
-        self.exit_code = _KIND_EXIT.get(kind, ExitCode.REJECTED)
+        self.exit_code = kind_exit(kind)
         # The gateway refused the whole request before processing any of it (balance, auth,
         # IP, locked account, pricing): nothing was sent, so once the cause is fixed a resume
         # may send it again (--resend-refused). The client says so per status code; by

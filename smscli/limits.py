@@ -3,6 +3,9 @@ the option would refuse (`concurrency = 100000`, `rate = 1e-10`). No imports: th
 definitions read these at start-up."""
 
 MAX_CONCURRENCY = 64
+# The registry's default (profilekeys.KEYS["concurrency"]), kept here because the option's
+# help names it and the registry is too heavy to import for `--help` and Tab completion.
+DEFAULT_CONCURRENCY = 4
 MIN_RATE, MAX_RATE = 0.01, 10_000.0
 MAX_TIMEOUT = 3600.0
 MAX_RETRIES = 20

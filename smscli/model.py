@@ -14,8 +14,10 @@ from enum import StrEnum
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
+from smscli.errors import ErrorKind, ExitCode, GatewayError, NetworkError, kind_exit
+
 if TYPE_CHECKING:
-    from smscli.errors import OutputError, SmsCliError
+    from smscli.errors import SmsCliError
     from smscli.gateways.base import DeliveryStatus, SendResult
 
 
@@ -50,6 +52,12 @@ class JobKind(StrEnum):
     BATCH = "batch"  # a content (and sender) per number
 
 
+class JobStatus(StrEnum):
+    RUNNING = "running"  # its process holds the job's lock (a dead process's job: interrupted)
+    DONE = "done"  # every request answered, accepted or rejected
+    INTERRUPTED = "interrupted"  # some requests unsent or unanswered: resumable
+
+
 @dataclass(slots=True)
 class Chunk:
     """One request's worth of numbers and what they are sent: the text travels here for
@@ -65,12 +73,67 @@ class Chunk:
     sender: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a request was not (wholly) sent, as a value: made once from the exception where the
+    engine catches it (`Failure.of`), or from the gateway's answer (smscli.sending.answered),
+    and read back from the history as the same value (smscli.history.resume). The rows, the
+    summary, the exit code and the journal read it; exceptions stay where they are raised."""
+
+    message: str
+    # The gateway's kind of error; NETWORK when there was no usable answer; None when the
+    # failure was smscli's own (the history, a local check).
+    kind: ErrorKind | None = None
+    code: str | None = None  # the provider's own status code
+    hint: str | None = None
+    exit_code: int = ExitCode.REJECTED
+    # No usable answer (connect error, timeout, cut): a NetworkError when it happened.
+    unanswered: bool = False
+    # The history failed, not the gateway: a request it could not record before it left
+    # did not leave (RunResult.stopped_by), an answer it could not record is
+    # RunResult.journal_error.
+    history: bool = False
+
+    @classmethod
+    def of(cls, exc: SmsCliError, *, history: bool = False) -> Failure:
+        if isinstance(exc, NetworkError):
+            kind: ErrorKind | None = ErrorKind.NETWORK
+        elif isinstance(exc, GatewayError):
+            kind = exc.kind
+        else:
+            kind = None
+        return cls(
+            exc.message,
+            kind=kind,
+            code=exc.code if isinstance(exc, GatewayError) else None,
+            hint=exc.hint,
+            exit_code=int(exc.exit_code),
+            unanswered=isinstance(exc, NetworkError),
+            history=history,
+        )
+
+    @classmethod
+    def no_answer(cls, message: str) -> Failure:
+        """No usable answer: the request may have arrived (outcome unknown)."""
+        return cls(message, kind=ErrorKind.NETWORK, exit_code=ExitCode.NETWORK, unanswered=True)
+
+    @classmethod
+    def said(
+        cls, message: str, kind: ErrorKind = ErrorKind.REJECTED, code: str | None = None
+    ) -> Failure:
+        """The gateway said no, of this kind."""
+        return cls(message, kind=kind, code=code, exit_code=kind_exit(kind))
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message} ({self.hint})"
+
+
 @dataclass(slots=True)
 class ChunkOutcome:
     chunk: Chunk
     state: ChunkState
     result: SendResult | None = None
-    error: SmsCliError | None = None
+    error: Failure | None = None
     attempts: int = 1
     # Accepted, but the gateway gave these numbers no usable message id (the result's
     # `untracked`, kept here as the history rebuilds it): never to be sent again, and their
@@ -82,12 +145,15 @@ class ChunkOutcome:
 class RunResult:
     outcomes: list[ChunkOutcome] = field(default_factory=list)
     interrupted: bool = False
-    stopped_by: SmsCliError | None = None
-    # The rows could no longer be written (closed pipe, full disk): sending stopped.
-    output_error: OutputError | None = None
+    # What stopped the run from starting further requests: a request's failure (a stop kind,
+    # no answer) or the history failing before a request left (`Failure.history`).
+    stopped_by: Failure | None = None
+    # The rows could no longer be written (closed pipe, full disk): sending stopped. (Its
+    # exit code is 74, or 141 for a closed pipe.)
+    output_error: Failure | None = None
     # The journal could not record these answers (they are in `outcomes`, and in the rows).
     unrecorded: list[ChunkOutcome] = field(default_factory=list)
-    journal_error: SmsCliError | None = None
+    journal_error: Failure | None = None
 
     def by_state(self, state: ChunkState) -> list[ChunkOutcome]:
         return [o for o in self.outcomes if o.state is state]

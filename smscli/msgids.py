@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 from smscli.errors import InputError, UsageError
 
 if TYPE_CHECKING:
-    from smscli.store import Tracked
+    from smscli.history.records import Tracked
 
 # Invalid ids listed one by one in the error, at most.
 DETAIL_LIMIT = 5
@@ -248,9 +248,10 @@ def collect_ids(
             raise UsageError("no stdin to read msgIds from")
         texts.append((_read_ids("-", stdin), "stdin"))
     for text, source in texts:
-        quick = _plain_values(text)
+        quick = _quick_values(text)
         if quick is not None:
-            values += quick
+            values += quick[0]
+            skipped += quick[1]
             continue
         parsed = parse_ids(text, source)
         raw += parsed.ids
@@ -259,16 +260,68 @@ def collect_ids(
     return _checked(raw, values, skipped)
 
 
-def _plain_values(text: str) -> list[str] | None:
-    """The ids of a plain list (one per line) when every one of them is valid; None for any
-    other text (parse_ids then says where each id was, for the errors). The common case of
-    `send -q | report` with 100,000 ids, without an object per id."""
+def _quick_values(text: str) -> tuple[list[str], int] | None:
+    """The ids (and the count of rows with an empty msg_id) of a plain list, JSON lines or a
+    JSON array when every row is what send/batch/report write and every id is valid; None for
+    anything else (parse_ids then says where each id was, for the errors). The common case of
+    `send -q | report` or `send -o jsonl | report` with 100,000 ids, without an object and a
+    location text per id."""
     text = text.removeprefix("\ufeff")
-    if detect_format(text) != "plain":
+    fmt = detect_format(text)
+    if fmt == "plain":
+        found: tuple[list[str], int] | None = (
+            [value for value in (line.strip() for line in _lines(text)) if value], 0
+        )
+    elif fmt == "jsonl":
+        found = _quick_rows(_jsonl_rows(_lines(text)))
+    elif fmt == "json":
+        try:
+            rows = json.loads(text)
+        except ValueError:
+            return None
+        found = _quick_rows(rows) if isinstance(rows, list) else None
+    else:
         return None
-    values = [value for value in (line.strip() for line in _lines(text)) if value]
-    joined = "".join(values)
-    return values if joined.isascii() and joined.isdigit() else None
+    if found is None:
+        return None
+    joined = "".join(found[0])
+    return found if joined.isascii() and joined.isdigit() else None
+
+
+def _jsonl_rows(lines: list[str]) -> list[object] | None:
+    """Each non-blank line parsed as JSON, as _jsonl_ids does; None if one is not JSON."""
+    loads = json.loads
+    try:
+        return [loads(line) for line in lines if line.strip()]
+    except ValueError:
+        return None
+
+
+def _quick_rows(rows: list[object] | None) -> tuple[list[str], int] | None:
+    """_collect_rows's values and skipped count for rows that are all objects whose msg_id
+    is text or empty; None for anything else (no msg_id, a number, a bare id)."""
+    if rows is None:
+        return None
+    values: list[str] = []
+    skipped = 0
+    for row in rows:
+        if type(row) is not dict:
+            return None
+        value = row.get("msg_id", _MISSING)
+        if value is None:
+            skipped += 1
+        elif type(value) is str:
+            value = value.strip()
+            if value:
+                values.append(value)
+            else:
+                skipped += 1
+        else:
+            return None  # no msg_id field, or not text: parse_ids says so (or takes an int)
+    return values, skipped
+
+
+_MISSING = object()
 
 
 def _read_ids(path: str, stdin: TextIO | None) -> str:

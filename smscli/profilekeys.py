@@ -22,6 +22,7 @@ from smscli.keychecks import (
     sender_token,
 )
 from smscli.limits import (
+    DEFAULT_CONCURRENCY,
     MAX_AMOUNT,
     MAX_BATCH_NUMBERS,
     MAX_CONCURRENCY,
@@ -194,7 +195,7 @@ KEYS: dict[str, Key] = {
             "concurrency",
             int,
             "parallel requests for large sends",
-            default=4,
+            default=DEFAULT_CONCURRENCY,
             validate=between(1, MAX_CONCURRENCY, "concurrency"),
         ),
         Key(

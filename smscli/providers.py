@@ -4,12 +4,12 @@ client that declares it can."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from smscli.errors import ConfigError, NotSupported, UsageError
+from smscli.errors import ConfigError, NotSupported
+from smscli.profilekeys import MOBSET, SANDBOX, SANDBOX_MOBSET, SANDBOX_PROVIDERS, V3_PROVIDERS
 
 if TYPE_CHECKING:
     import httpx  # noqa: TID251 - type names only (the transport a test passes in)
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from smscli.gateways.v3 import V3Client
     from smscli.settings import ResolvedProfile
 
-V3_PROVIDERS = ("laaffic", "onbuka", "itniotech")
 # The in-process sandbox needs a URL for httpx to route to its MockTransport; never resolved.
 SANDBOX_URL = "https://sandbox.smscli.invalid/v3"
 MOBSET_SANDBOX_URL = "https://sandbox-mobset.smscli.invalid/SDK3/SMS"
@@ -36,72 +35,10 @@ MOBSET_SANDBOX_URL = "https://sandbox-mobset.smscli.invalid/SDK3/SMS"
 
 def is_sandbox(profile: ResolvedProfile) -> bool:
     """The v3 or the mobset simulator: nothing real is sent, whatever its base_url."""
-    return profile.provider in ("sandbox", "sandbox-mobset")
+    return profile.provider in SANDBOX_PROVIDERS
 
 
 # -- scheduled sending (`send --at`) ------------------------------------------------------------
-
-# A date and a time: "2026-12-01 09:00", "2026-12-01T09:00:30", optionally followed by "Z"
-# (or UTC) or an offset ("+08:00", "-0800"). A bare date is refused: midnight is rarely meant.
-_AT_PATTERN = (
-    r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?"
-    r"\s*(Z|UTC|[+-]\d{2}:?\d{2})?"
-)
-# A schedule years ahead is a typo, and the far end of the calendar cannot be converted to the
-# gateway's time zone.
-MAX_AT_DAYS = 366
-_AT_HINT = 'e.g. --at "2026-12-01 09:00" (local time) or --at "2026-12-01T09:00+08:00"'
-
-
-def parse_at(text: str, *, now: datetime | None = None) -> datetime:
-    """`--at` as an aware datetime: local time unless the text names an offset or Z. Exit 2
-    (UsageError) for anything unreadable or not in the future."""
-    match = re.fullmatch(_AT_PATTERN, text.strip(), re.IGNORECASE)
-    if match is None:
-        raise UsageError(f"--at {text!r} is not a date and time", hint=_AT_HINT)
-    date, hour, minute, second, zone = match.groups()
-    iso = f"{date}T{int(hour):02d}:{minute}:{second or '00'}"
-    if zone:
-        zone = zone.upper()
-        iso += "+00:00" if zone in ("Z", "UTC") else f"{zone[:3]}:{zone[-2:]}"
-    try:
-        parsed = datetime.fromisoformat(iso)
-    except ValueError:
-        raise UsageError(f"--at {text!r} is not a valid date and time", hint=_AT_HINT) from None
-    current = now if now is not None else datetime.now().astimezone()
-    try:
-        # A naive time is this machine's local time (TZ); astimezone() makes it aware.
-        at = parsed.astimezone() if parsed.tzinfo is None else parsed
-        too_far = at - current > timedelta(days=MAX_AT_DAYS)
-    except (OverflowError, ValueError, OSError):
-        # The ends of the calendar cannot be moved across time zones (mobset wants Beijing).
-        if parsed.year < current.year:
-            raise UsageError(f"--at {text!r} is in the past", hint=_AT_HINT) from None
-        too_far = True
-    if too_far:
-        raise UsageError(
-            f"--at {text!r} is more than {MAX_AT_DAYS} days ahead",
-            hint="a scheduled send waits at the gateway; give a time within a year",
-        )
-    if at <= current:
-        raise UsageError(
-            f"--at {describe_at(at)} is in the past (now {describe_at(current)})",
-            hint="give a future time; without --at the messages go out at once",
-        )
-    return at
-
-
-def describe_at(at: datetime) -> str:
-    """'2026-12-01 09:00 PST (UTC-08:00)': the time as given, and its offset."""
-    offset = at.strftime("%z")
-    utc = f"UTC{offset[:3]}:{offset[3:5]}" if offset else ""
-    name = at.tzname() or ""
-    shown = at.strftime("%Y-%m-%d %H:%M:%S" if at.second else "%Y-%m-%d %H:%M")
-    if name == "UTC" and offset == "+0000":
-        return f"{shown} UTC"
-    if name and name != utc:
-        return f"{shown} {name} ({utc})" if utc else f"{shown} {name}"
-    return f"{shown} {utc}".rstrip()
 
 
 def scheduled(gateway: Gateway, at: datetime) -> Gateway:
@@ -194,7 +131,7 @@ def open_gateway(
     """A client for the profile's provider. `transport` is for tests (httpx.MockTransport)."""
     from smscli.gateways.v3 import V3Client
 
-    timeout = profile.get_float("timeout") or 30.0
+    timeout = profile.float_setting("timeout")
     if profile.provider in V3_PROVIDERS:
         base_url = profile.base_url
         if not base_url:
@@ -208,9 +145,9 @@ def open_gateway(
             transport=transport,
             trace=trace,
         )
-    if profile.provider == "sandbox":
+    if profile.provider == SANDBOX:
         return _sandbox_client(profile, trace=trace, transport=transport, timeout=timeout)
-    if profile.provider == "mobset":
+    if profile.provider == MOBSET:
         from smscli.gateways.mobset import MobsetClient
 
         return MobsetClient(
@@ -222,7 +159,7 @@ def open_gateway(
             transport=transport,
             trace=trace,
         )
-    if profile.provider == "sandbox-mobset":
+    if profile.provider == SANDBOX_MOBSET:
         return _mobset_sandbox_client(profile, trace=trace, transport=transport, timeout=timeout)
     raise ConfigError(f"provider '{profile.provider}' is not supported")
 

@@ -21,10 +21,10 @@ import codecs
 import csv
 import io
 import re
-import sys
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO, TextIO
 
+from smscli import console
 from smscli.errors import InputError
 
 __all__ = [
@@ -175,9 +175,10 @@ def _guess(block: bytes) -> str:
 
 
 def open_lines(path: str, stdin: TextIO | None = None, *, what: str = "file") -> LineReader:
-    """The lines of `path`; "-" means stdin (`stdin`, default sys.stdin; never closed)."""
+    """The lines of `path`; "-" means stdin (`stdin`, default the console environment's;
+    never closed)."""
     if path == "-":
-        stream = sys.stdin if stdin is None else stdin
+        stream = console.current().stdin if stdin is None else stdin
         buffer = getattr(stream, "buffer", None)
         if buffer is not None:
             return LineReader("stdin", buffer, None, owned=False)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError
-from smscli.sending import RetryPolicy
+from smscli.retry import RetryPolicy
 
 T = TypeVar("T")
 

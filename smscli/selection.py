@@ -13,7 +13,7 @@ from smscli.message import plural
 from smscli.msgids import CollectedIds
 
 if TYPE_CHECKING:
-    from smscli.store import Store
+    from smscli.history.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +42,7 @@ def history_selection(
             raise UsageError(f"--job {job}: job ids start at 1", hint="list jobs: smscli history")
         return HistorySelection(f"--job {job}", job=job)
     if since is not None:
-        from smscli.store import parse_since
+        from smscli.timeparse import parse_since
 
         try:
             return HistorySelection(f"--since {since}", since=parse_since(since))

@@ -4,13 +4,12 @@ processed it. Used by `send` and `batch`, whatever the provider."""
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Protocol
 
 from smscli.errors import (
@@ -22,7 +21,8 @@ from smscli.errors import (
     SmsCliError,
 )
 from smscli.gateways.base import SendResult
-from smscli.model import Chunk, ChunkOutcome, ChunkState, RunResult
+from smscli.model import Chunk, ChunkOutcome, ChunkState, Failure, RunResult
+from smscli.retry import RetryPolicy
 from smscli.signals import absorbing, shielded
 
 
@@ -41,19 +41,6 @@ _STOP_KINDS = {
     ErrorKind.SERVER,
     ErrorKind.NETWORK,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    attempts: int = 3
-    base_delay: float = 0.5
-    max_delay: float = 10.0
-
-    def delay(self, attempt: int, hint: float | None) -> float:
-        if hint is not None:
-            return min(hint, self.max_delay * 3)
-        backoff = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-        return random.uniform(backoff / 2, backoff)
 
 
 class RateLimiter:
@@ -112,7 +99,8 @@ def attempt_chunk(
         if halt is not None and halt.is_set() and attempt > 0:
             # The run is stopping (signal, lost output): no new attempt of a request that
             # provably never arrived; a resume sends it.
-            return ChunkOutcome(chunk, ChunkState.NOT_SENT, error=last, attempts=attempt)
+            failed = None if last is None else Failure.of(last)
+            return ChunkOutcome(chunk, ChunkState.NOT_SENT, error=failed, attempts=attempt)
         attempt += 1
         try:
             result = send_one(chunk)
@@ -136,7 +124,8 @@ def attempt_chunk(
                 state = ChunkState.REFUSED
             else:
                 state = ChunkState.REJECTED
-            return ChunkOutcome(chunk, state, error=exc, attempts=attempt)
+            # The one place a request's exception becomes its outcome's value.
+            return ChunkOutcome(chunk, state, error=Failure.of(exc), attempts=attempt)
         return answered(chunk, result, attempt)
 
 
@@ -153,13 +142,12 @@ def answered(chunk: Chunk, result: SendResult, attempts: int = 1) -> ChunkOutcom
     carries the error that stopped it (which may stop the run)."""
     untracked = result.untracked
     if result.stopped_by is not None:
-        error: SmsCliError | None = _stopped_part_way(result, result.stopped_by)
+        error = _stopped_part_way(result, result.stopped_by)
     elif untracked:
-        error = GatewayError(
-            result.note or "sent, but the gateway gave no message id", code=result.code,
-            hint=_SENT_HINT,
+        error = Failure(
+            result.note or "sent, but the gateway gave no message id", kind=ErrorKind.REJECTED,
+            code=result.code, hint=_SENT_HINT, exit_code=ExitCode.PARTIAL,
         )
-        error.exit_code = ExitCode.PARTIAL
     else:
         return ChunkOutcome(chunk, ChunkState.ACCEPTED, result=result, attempts=attempts)
     return ChunkOutcome(
@@ -168,18 +156,16 @@ def answered(chunk: Chunk, result: SendResult, attempts: int = 1) -> ChunkOutcom
     )
 
 
-def _stopped_part_way(result: SendResult, error: SmsCliError) -> SmsCliError:
+def _stopped_part_way(result: SendResult, error: SmsCliError) -> Failure:
     """The error that stopped a batch, saying how much of it was sent; of the same kind, so
     that it stops the run as it would have alone."""
     sent = result.elements_sent
     message = f"element {sent + 1} of {result.elements} failed after {sent} were sent: {error}"
-    # A copy with its attributes (kind, code, maybe_processed...), not re-initialised: each
-    # error class takes its own arguments.
-    stopped = type(error).__new__(type(error), message)
-    stopped.__dict__.update(vars(error))
-    stopped.message = message
-    stopped.hint = "the elements sent are recorded as sent: do not send them again"
-    return stopped
+    return replace(
+        Failure.of(error),
+        message=message,
+        hint="the elements sent are recorded as sent: do not send them again",
+    )
 
 
 def run_chunks(
@@ -207,7 +193,7 @@ def run_chunks(
     deadline: float | None = None
     show = on_outcome
 
-    def stopping(error: SmsCliError | None) -> None:
+    def stopping(error: Failure | None) -> None:
         nonlocal stop, deadline
         if not stop and error is not None and run.stopped_by is None:
             run.stopped_by = error
@@ -228,15 +214,12 @@ def run_chunks(
                     # Answered but not recorded: no further request may start, since the
                     # history could not tell what became of it. The rows still show it.
                     run.unrecorded.append(outcome)
-                    run.journal_error = run.journal_error or exc
+                    run.journal_error = run.journal_error or Failure.of(exc, history=True)
                     stopping(None)
         if notify:
             write(outcome)
         err = outcome.error
-        if outcome.state is ChunkState.UNKNOWN or (
-            isinstance(err, GatewayError | NetworkError)
-            and getattr(err, "kind", ErrorKind.NETWORK) in _STOP_KINDS
-        ):
+        if outcome.state is ChunkState.UNKNOWN or (err is not None and err.kind in _STOP_KINDS):
             stopping(err)
 
     def write(outcome: ChunkOutcome) -> None:
@@ -247,7 +230,7 @@ def run_chunks(
             show(outcome)
         except OutputError as exc:
             # Nobody reads the rows any more: stop, but journal everything still coming.
-            run.output_error = exc
+            run.output_error = Failure.of(exc)
             show = None
             stopping(None)
 
@@ -269,11 +252,12 @@ def run_chunks(
                                 journal.before(chunk)
                         except SmsCliError as exc:
                             # Unrecorded, a chunk must not leave: a crash would lose its fate.
+                            failed = Failure.of(exc, history=True)
                             run.outcomes.append(
-                                ChunkOutcome(chunk, ChunkState.NOT_SENT, error=exc, attempts=0)
+                                ChunkOutcome(chunk, ChunkState.NOT_SENT, error=failed, attempts=0)
                             )
                             taken = None
-                            stopping(exc)
+                            stopping(failed)
                             break
                     if rate is not None:
                         rate.acquire()
@@ -350,7 +334,7 @@ def _give_up(
     unknown (they may have arrived), and the process must not wait for them any longer."""
     for future, chunk in list(pending.items()):
         future.cancel()
-        error = NetworkError("no answer before smscli stopped waiting", maybe_processed=True)
+        error = Failure.no_answer("no answer before smscli stopped waiting")
         record(ChunkOutcome(chunk, ChunkState.UNKNOWN, error=error))
     pending.clear()
 
@@ -363,7 +347,7 @@ def _record_taken(
     if not may_have_left:
         record(ChunkOutcome(chunk, ChunkState.NOT_SENT, attempts=0))
         return
-    error = NetworkError("interrupted while the request was starting", maybe_processed=True)
+    error = Failure.no_answer("interrupted while the request was starting")
     record(ChunkOutcome(chunk, ChunkState.UNKNOWN, error=error))
 
 
@@ -383,7 +367,7 @@ def _drain(
     for future in not_done:
         future.cancel()
         chunk = pending[future]
-        error = NetworkError("interrupted while the request was in flight", maybe_processed=True)
+        error = Failure.no_answer("interrupted while the request was in flight")
         _despite_signals(record, ChunkOutcome(chunk, ChunkState.UNKNOWN, error=error))
 
 

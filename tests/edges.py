@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from smscli.history.store import Store
 from smscli.sandbox.loopback import LoopbackServer
-from smscli.store import Store
 from tests.fakes import FakeGateway, write_profile
 
 SMSCLI = str(Path(sys.executable).with_name("smscli"))

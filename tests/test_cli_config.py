@@ -21,7 +21,7 @@ with warnings.catch_warnings():
     from typer.testing import CliRunner
 
 from smscli.cli import config
-from smscli.cli.common import ProfileOpt
+from smscli.cli.options import ProfileOpt
 
 if TYPE_CHECKING:
     from click.testing import Result

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from smscli import rows as row_keys
 from smscli.cli import app
 from smscli.gateways.base import DeliveryStatus, Report
-from smscli.store import Store
+from smscli.history.store import Store
 from tests.fakes import FakeGateway, status, write_profile
 
 runner = CliRunner()
@@ -239,7 +239,7 @@ def test_history_reads_while_another_process_writes(gateway: FakeGateway) -> Non
 def test_start_up_imports_no_sqlite() -> None:
     code = (
         "import sys, smscli.cli; "
-        "assert 'sqlite3' not in sys.modules and 'smscli.store' not in sys.modules, "
+        "assert 'sqlite3' not in sys.modules and 'smscli.history' not in sys.modules, "
         "sorted(m for m in sys.modules if 'sqlite' in m or 'store' in m)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

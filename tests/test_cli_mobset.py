@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from smscli.cli import app
 from smscli.errors import NotSupported, UsageError
 from smscli.gateways.mobset import MobsetClient
-from smscli.providers import describe_at, parse_at, scheduled
+from smscli.providers import scheduled
 from smscli.sandbox.loopback import LoopbackServer
 from smscli.sandbox.mobset import (
     MOBSET_SANDBOX_CORP_ID,
@@ -32,6 +32,7 @@ from smscli.sandbox.mobset import (
     MobsetSandbox,
 )
 from smscli.sandbox.mobset_wire import RecordedRequest
+from smscli.timeparse import describe_at, parse_at
 from tests.fakes import FakeGateway, write_profile
 
 runner = CliRunner()

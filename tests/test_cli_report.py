@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from smscli import reads
 from smscli.cli import app
-from smscli.sending import RetryPolicy
+from smscli.retry import RetryPolicy
 from tests.fakes import FakeGateway, http_500, status, write_profile
 
 runner = CliRunner()

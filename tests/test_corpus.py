@@ -34,6 +34,8 @@ from smscli.errors import ExitCode, SmsCliError
 from smscli.gateways.base import BatchElement, ReportResult, SendResult
 from smscli.gateways.mobset import MobsetClient
 from smscli.gateways.v3 import V3Client
+from smscli.history.raw import RawKeeper
+from smscli.history.store import Store
 from smscli.jobs.run import exit_code as _exit_code
 from smscli.model import Chunk, RunResult, Tally
 from smscli.reads import QUERY_RETRY
@@ -41,14 +43,14 @@ from smscli.reporting.drain import Drained, UnreadableReports, drain_queue
 from smscli.reporting.outcome import ReportOutcome, exit_code
 from smscli.reporting.poll import merge_reports
 from smscli.reporting.verdicts import not_found_verdict
+from smscli.retry import RetryPolicy
 from smscli.rows import rows_for
 from smscli.sandbox.mobset import (
     MOBSET_SANDBOX_CORP_ID,
     MOBSET_SANDBOX_LOGIN_NAME,
     MOBSET_SANDBOX_PASSWORD,
 )
-from smscli.sending import RetryPolicy, attempt_chunk
-from smscli.store import RawKeeper, Store
+from smscli.sending import attempt_chunk
 
 CORPUS = Path(__file__).with_name("corpus")
 MOBSET_EMPTY = b'{"code":"0","Message":"ok","Details":[]}'

@@ -20,8 +20,8 @@ import pytest
 from typer.testing import CliRunner
 
 from smscli.cli import app
+from smscli.history.store import Store
 from smscli.sandbox.loopback import LoopbackServer
-from smscli.store import Store
 from tests.fakes import write_profile
 from tests.test_cli_mobset import write_mobset_profile
 from tests.test_corpus import MOBSET_EMPTY, VARIANTS, canned

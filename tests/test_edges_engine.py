@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from smscli import signals
-from smscli.errors import OutputClosed, SmsCliError
+from smscli.errors import ExitCode, OutputClosed, SmsCliError
 from smscli.gateways.base import SendResult, Submitted
 from smscli.jobs.plan import chunked
 from smscli.model import Chunk, ChunkOutcome, ChunkState
@@ -49,7 +49,7 @@ def test_rows_that_cannot_be_written_stop_the_run_but_every_answer_is_journalled
         shown.append(outcome.chunk.index)
 
     run = run_chunks(chunked(numbers(20), 2), ok, concurrency=1, journal=journal, on_outcome=show)
-    assert isinstance(run.output_error, OutputClosed)
+    assert run.output_error is not None and run.output_error.exit_code == ExitCode.OUTPUT_CLOSED
     assert shown == [0]
     started = set(journal.before_calls)
     assert started == {0, 1}  # nothing started once the output was gone

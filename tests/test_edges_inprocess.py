@@ -17,8 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from smscli.cli import app
+from smscli.history.store import Store
 from smscli.model import Chunk
-from smscli.store import Store
 from tests.edges import (
     EdgeGateway,
     assert_nothing_twice_and_every_answer_kept,

@@ -26,7 +26,7 @@ import pytest
 from typer.testing import CliRunner
 
 from smscli.cli import app
-from smscli.store import Store
+from smscli.history.store import Store
 from tests.fakes import (
     FakeGateway,
     Fault,

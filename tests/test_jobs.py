@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from smscli.errors import ExitCode, GatewayError, NetworkError
+from smscli.errors import ExitCode, GatewayError
 from smscli.gateways.base import (
     BatchElement,
     DeliveryStatus,
@@ -18,7 +18,7 @@ from smscli.gateways.base import (
 from smscli.jobs.plan import chunked, plan_request, send_chunk
 from smscli.jobs.resume import Resend, resume_chunks
 from smscli.jobs.run import exit_code
-from smscli.model import Chunk, ChunkOutcome, ChunkState, RunResult, Tally
+from smscli.model import Chunk, ChunkOutcome, ChunkState, Failure, RunResult, Tally
 from smscli.sending import answered
 
 
@@ -72,9 +72,9 @@ def test_tally_counts_numbers_by_outcome_and_delivery_state() -> None:
     outcomes = [
         ChunkOutcome(ok, ChunkState.ACCEPTED, result=answer),
         ChunkOutcome(Chunk(1, ["3"]), ChunkState.ACCEPTED, result=SendResult((), 0, 1)),
-        ChunkOutcome(Chunk(2, ["4", "5"]), ChunkState.REFUSED, error=GatewayError("no")),
+        ChunkOutcome(Chunk(2, ["4", "5"]), ChunkState.REFUSED, error=Failure.said("no")),
         ChunkOutcome(
-            Chunk(3, ["6"]), ChunkState.UNKNOWN, error=NetworkError("x", maybe_processed=True)
+            Chunk(3, ["6"]), ChunkState.UNKNOWN, error=Failure.no_answer("x")
         ),
         ChunkOutcome(Chunk(4, ["7"]), ChunkState.NOT_SENT, attempts=0),
     ]
@@ -110,8 +110,8 @@ def test_resume_chunks_carry_the_jobs_text_and_only_what_may_be_sent() -> None:
         (answered(Chunk(0, ["1"]), SendResult((), 0, 0, untracked=("1",), note="x", code="0")),
          ExitCode.PARTIAL),
         (ChunkOutcome(Chunk(0, ["1"]), ChunkState.UNKNOWN,
-                      error=NetworkError("x", maybe_processed=True)), ExitCode.NETWORK),
-        (ChunkOutcome(Chunk(0, ["1"]), ChunkState.REJECTED, error=GatewayError("no")),
+                      error=Failure.no_answer("x")), ExitCode.NETWORK),
+        (ChunkOutcome(Chunk(0, ["1"]), ChunkState.REJECTED, error=Failure.said("no")),
          ExitCode.REJECTED),
     ],
 )
@@ -143,7 +143,7 @@ def test_answers_that_are_sends_reach_the_run_as_accepted_requests() -> None:
     assert untracked.error is not None and untracked.error.exit_code == ExitCode.PARTIAL
     assert [r["error"] for r in rows_for(untracked)] == [UNTRACKED, UNTRACKED]
     assert stopped.state is ChunkState.ACCEPTED and stopped.error is run.stopped_by
-    assert isinstance(stopped.error, GatewayError) and stopped.error.kind is ErrorKind.BALANCE
+    assert isinstance(stopped.error, Failure) and stopped.error.kind is ErrorKind.BALANCE
     assert stopped.error.message.startswith("element 2 of 2 failed after 1 were sent: gateway")
     assert never.state is ChunkState.NOT_SENT  # the balance refusal stopped the run
     tally = Tally.of(run.outcomes)

@@ -33,7 +33,7 @@ from smscli.gateways.mobset import (
 )
 from smscli.gateways.mobset_answers import BEIJING
 from smscli.gateways.mobset_endpoint import default_endpoint
-from smscli.model import Chunk, ChunkState
+from smscli.model import Chunk, ChunkState, Failure
 from smscli.rows import rows_for
 from smscli.sending import answered
 
@@ -362,9 +362,9 @@ def test_accepted_without_ids_is_never_a_plain_rejection() -> None:
     outcome = answered(Chunk(0, numbers), result)
     assert outcome.state is ChunkState.ACCEPTED and outcome.untracked == result.untracked
     err = outcome.error
-    assert isinstance(err, GatewayError) and err.code == "2"
+    assert isinstance(err, Failure) and err.code == "2"
     assert err.exit_code == ExitCode.PARTIAL
-    assert not err.retryable_unsent
+    assert err.kind is ErrorKind.REJECTED and not err.unanswered  # not a retryable refusal
     assert "do not send them again" in str(err)
 
 
@@ -461,7 +461,7 @@ def test_send_batch_failing_part_way_keeps_what_was_sent() -> None:
     outcome = answered(Chunk(0, ["13800138000", "13900139000"]), result)
     assert outcome.state is ChunkState.ACCEPTED and outcome.result is result
     err = outcome.error
-    assert isinstance(err, GatewayError) and err is not stopped
+    assert isinstance(err, Failure)
     assert (err.code, err.kind, err.exit_code) == ("-4", stopped.kind, stopped.exit_code)
     assert err.kind is ErrorKind.BALANCE
     assert str(err).startswith("element 2 of 2 failed after 1 were sent: gateway code -4")

@@ -10,8 +10,8 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
+from smscli.history.store import Store
 from smscli.sandbox.loopback import LoopbackServer
-from smscli.store import Store
 from tests.test_cli_mobset import write_mobset_profile
 from tests.test_corpus import MOBSET_EMPTY, VARIANTS, canned
 from tests.test_corpus_cli import Canned, app, invoke, runner

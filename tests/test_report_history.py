@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 
 from smscli import reads
 from smscli.cli import app
-from smscli.sending import RetryPolicy
-from smscli.store import Store, StoreError
+from smscli.history.db import StoreError
+from smscli.history.store import Store
+from smscli.retry import RetryPolicy
 from tests.fakes import FakeGateway, write_profile
 
 runner = CliRunner()

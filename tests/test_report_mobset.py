@@ -19,7 +19,10 @@ from typer.testing import CliRunner
 from smscli import reads
 from smscli.cli import app
 from smscli.gateways.mobset import MobsetClient
+from smscli.history.db import StoreError
+from smscli.history.store import Store
 from smscli.reporting.verdicts import UNKNOWN_ID_DETAIL
+from smscli.retry import RetryPolicy
 from smscli.sandbox.loopback import LoopbackServer
 from smscli.sandbox.mobset import (
     MOBSET_SANDBOX_CORP_ID,
@@ -27,8 +30,6 @@ from smscli.sandbox.mobset import (
     MOBSET_SANDBOX_PASSWORD,
     MobsetSandbox,
 )
-from smscli.sending import RetryPolicy
-from smscli.store import Store, StoreError
 
 runner = CliRunner()
 

@@ -19,6 +19,7 @@ from smscli.gateways import http
 from smscli.gateways.base import DeliveryStatus, Report, ReportResult
 from smscli.gateways.v3 import V3Client
 from smscli.gateways.v3_answers import parse_receive_time
+from smscli.history.records import Tracked
 from smscli.msgids import check_ids, collect_ids, parse_ids
 from smscli.output import OutputFormat, write_rows
 from smscli.reporting.outcome import NOT_FOUND_DETAIL, Poll, ReportOutcome, report_rows, tally
@@ -31,7 +32,6 @@ from smscli.reporting.poll import (
     merge_reports,
 )
 from smscli.reporting.verdicts import combine, judge_answers, not_found_verdict
-from smscli.store import Tracked
 
 BASE = "https://gw.test/v3/getReport"
 IDS = [str(2304252117461165117 + i) for i in range(200)]

@@ -25,6 +25,8 @@ from smscli.errors import (
     UsageError,
 )
 from smscli.gateways.base import DeliveryStatus, Report, ReportResult
+from smscli.history.db import StoreError
+from smscli.history.records import Tracked
 from smscli.model import Tally
 from smscli.msgids import ParsedIds, check_ids, collect_ids, detect_format, ids_from_args, parse_ids
 from smscli.reads import call_with_retry, retryable
@@ -40,9 +42,8 @@ from smscli.reporting.outcome import (
 )
 from smscli.reporting.poll import WaitPolicy, check_reports, chunk_ids, fetch_reports, merge_reports
 from smscli.reporting.verdicts import NOT_IN_HISTORY_DETAIL, combine, history_report, still_to_ask
+from smscli.retry import RetryPolicy
 from smscli.selection import HistorySelection, history_selection, refuse_other_ids
-from smscli.sending import RetryPolicy
-from smscli.store import StoreError, Tracked
 
 ID1, ID2, ID3 = "2401011200001000001", "2401011200001000002", "2401011200001000003"
 

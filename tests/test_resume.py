@@ -21,11 +21,11 @@ from typer.testing import CliRunner
 
 from smscli.cli import app
 from smscli.gateways.base import SendResult, Submitted
+from smscli.history.db import StoreError
 from smscli.jobs.plan import chunked
 from smscli.model import Chunk, ChunkOutcome, ChunkState
 from smscli.sandbox.loopback import LoopbackServer
 from smscli.sending import run_chunks
-from smscli.store import StoreError
 from tests.fakes import FakeGateway, after_processing, http_500, status, write_profile
 
 runner = CliRunner()
@@ -243,7 +243,8 @@ def test_a_chunk_the_journal_cannot_record_is_not_sent() -> None:
         (3, ChunkState.NOT_SENT),
         (4, ChunkState.NOT_SENT),
     ]
-    assert isinstance(run.stopped_by, StoreError) and run.outcomes[2].error is run.stopped_by
+    assert run.stopped_by is not None and run.stopped_by.history
+    assert run.outcomes[2].error is run.stopped_by
 
 
 def test_ctrl_c_while_journalling_a_chunk_loses_no_chunk() -> None:

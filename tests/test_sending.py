@@ -11,10 +11,10 @@ from smscli.errors import ErrorKind, GatewayError, NetworkError
 from smscli.gateways.base import SendResult, Submitted
 from smscli.jobs.plan import chunked
 from smscli.model import Chunk, ChunkState, RunResult, Tally
+from smscli.retry import RetryPolicy
 from smscli.rows import rows_for
 from smscli.sending import (
     RateLimiter,
-    RetryPolicy,
     attempt_chunk,
     provably_unsent,
     run_chunks,

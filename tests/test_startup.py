@@ -92,7 +92,7 @@ def test_root_help_and_name_completion_import_no_command() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=60)
     loaded = done.stderr.strip().splitlines()[-1]
-    assert loaded == "['smscli.cli.common', 'smscli.cli.completion', 'smscli.cli.help']"
+    assert loaded == "['smscli.cli.completion', 'smscli.cli.help', 'smscli.cli.options']"
     assert done.stdout.endswith("\nsend\nsync\nsandbox\n")
 
 

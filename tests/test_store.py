@@ -14,24 +14,18 @@ from pathlib import Path
 
 import pytest
 
-import smscli.store as store_module
 from smscli.errors import ErrorKind, GatewayError, NetworkError
 from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
+from smscli.history import codes, encode, keys, prune, schema
+from smscli.history.db import JobNotFound, StoreError
+from smscli.history.journal import hash_message, message_matches
+from smscli.history.locks import lock_path, release_job_lock
+from smscli.history.queries import STATUS_FILTERS
+from smscli.history.schema import VERSION as SCHEMA_VERSION
+from smscli.history.store import Store
 from smscli.jobs.plan import chunked
-from smscli.model import Chunk, ChunkOutcome, ChunkState
-from smscli.store import (
-    SCHEMA_VERSION,
-    STATUS_FILTERS,
-    JobNotFound,
-    Store,
-    StoreError,
-    hash_message,
-    lock_path,
-    message_matches,
-    parse_duration,
-    parse_since,
-    release_job_lock,
-)
+from smscli.model import Chunk, ChunkOutcome, ChunkState, Failure
+from smscli.timeparse import parse_duration, parse_since
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -118,9 +112,9 @@ def test_existing_directory_mode_is_left_alone(tmp_path: Path) -> None:
 
 def test_migrations_run_in_order_once(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     Store.open(path).close()
-    later = (*store_module._MIGRATIONS, ("ALTER TABLE jobs ADD COLUMN note TEXT",))
-    monkeypatch.setattr(store_module, "_MIGRATIONS", later)
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(later))
+    later = (*schema.MIGRATIONS, ("ALTER TABLE jobs ADD COLUMN note TEXT",))
+    monkeypatch.setattr(schema, "MIGRATIONS", later)
+    monkeypatch.setattr(schema, "VERSION", len(later))
     for _ in range(2):  # the second open finds the version current: nothing runs again
         Store.open(path).close()
     raw = sqlite3.connect(path)
@@ -188,8 +182,8 @@ def test_after_records_every_kind_of_outcome(store: Store) -> None:
     lost = NetworkError("timed out", maybe_processed=True)
     for o in [
         outcome,
-        ChunkOutcome(chunks[1], ChunkState.REJECTED, error=refused),
-        ChunkOutcome(chunks[2], ChunkState.UNKNOWN, error=lost),
+        ChunkOutcome(chunks[1], ChunkState.REJECTED, error=Failure.of(refused)),
+        ChunkOutcome(chunks[2], ChunkState.UNKNOWN, error=Failure.of(lost)),
     ]:
         journal.before(o.chunk)
         journal.after(o)
@@ -224,7 +218,7 @@ def test_crash_in_flight_reads_unknown_and_resume_plan_sorts_chunks(store: Store
     journal.before(chunks[0])
     journal.after(accepted(chunks[0]))
     journal.before(chunks[1])
-    journal.after(ChunkOutcome(chunks[1], ChunkState.REJECTED, error=GatewayError("no")))
+    journal.after(ChunkOutcome(chunks[1], ChunkState.REJECTED, error=Failure.said("no")))
     journal.before(chunks[2])  # ... and then kill -9
     kill_owner(store, job)
 
@@ -295,7 +289,7 @@ def test_resent_chunk_replaces_its_rows_and_counts_sends(store: Store) -> None:
     journal = store.journal(job)
     journal.before(chunks[0])
     journal.after(
-        ChunkOutcome(chunks[0], ChunkState.UNKNOWN, error=NetworkError("x", maybe_processed=True))
+        ChunkOutcome(chunks[0], ChunkState.UNKNOWN, error=Failure.no_answer("x"))
     )
     journal.before(chunks[0])
     journal.after(accepted(chunks[0]))
@@ -517,7 +511,7 @@ def test_a_version_1_history_is_migrated_keeping_its_jobs(path: Path) -> None:
         new.record_reports([Report("elsewhere", DeliveryStatus.DELIVERED)], provider="laaffic")
         assert list(new.orphan_reports()) == ["elsewhere"]
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
     raw.close()
 
 
@@ -527,7 +521,7 @@ def _old_history(path: Path, version: int) -> None:
     gateway, one left out, one non-numeric msgId), the second never sent (planned)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = sqlite3.connect(path)
-    for statements in store_module._MIGRATIONS[:version]:
+    for statements in schema.MIGRATIONS[:version]:
         for statement in statements:
             raw.execute(statement)
     raw.execute(f"PRAGMA user_version = {version}")
@@ -644,10 +638,10 @@ def test_numbers_and_ids_keep_their_exact_text_however_they_are_stored(store: St
     assert list(store.ids_for_job(job)) == [f"m{n}" for n in odd]
     for number in odd:
         assert [h.message.number for h in store.messages_to(number)] == [number]
-    assert store_module._key("9223372036854775807") == 9223372036854775807
-    assert store_module._key("9223372036854775808") == "9223372036854775808"
-    assert store_module._key("0123") == "0123"
-    assert store_module._key("١٢٣") == "١٢٣"  # Arabic-Indic digits: text, never an integer
+    assert keys.key("9223372036854775807") == 9223372036854775807
+    assert keys.key("9223372036854775808") == "9223372036854775808"
+    assert keys.key("0123") == "0123"
+    assert keys.key("١٢٣") == "١٢٣"  # Arabic-Indic digits: text, never an integer
 
 
 def test_reports_without_their_message_are_kept_per_provider(store: Store) -> None:
@@ -757,7 +751,7 @@ def test_prune_deletes_old_kept_reports(store: Store) -> None:
     assert list(store.orphan_reports()) == ["2"]
 
 
-def test_journalled_rows_are_the_rows_send_prints() -> None:
+def test_journalled_rows_are_the_rows_send_prints(store: Store) -> None:
     """_message_rows builds tuples straight from the answer; they must say what rows_for says
     (number, msgId, order id, accepted / rejected / unknown, error) for every kind of answer."""
     from smscli.rows import rows_for
@@ -778,26 +772,36 @@ def test_journalled_rows_are_the_rows_send_prints() -> None:
                 1,
             ),
             untracked=("4474",),
-            error=GatewayError("no ids", code="0"),
+            error=Failure.said("no ids", code="0"),
         ),
-        ChunkOutcome(chunk, ChunkState.REJECTED, error=GatewayError("no", code="-2")),
-        ChunkOutcome(chunk, ChunkState.UNKNOWN, error=NetworkError("cut", maybe_processed=True)),
+        ChunkOutcome(chunk, ChunkState.REJECTED, error=Failure.said("no", code="-2")),
+        ChunkOutcome(chunk, ChunkState.UNKNOWN, error=Failure.no_answer("cut")),
         ChunkOutcome(chunk, ChunkState.NOT_SENT, attempts=0),
         ChunkOutcome(chunk, ChunkState.ACCEPTED),
     ]
     for outcome in answers:
         printed = list(rows_for(outcome))
-        stored = store_module._message_rows(7, outcome)
+        stored = encode.message_rows(7, outcome)
         assert len(stored) == len(printed)
         for i, (row, tup) in enumerate(zip(printed, stored, strict=True)):
-            job_id, index, pos, number, order_id, _, _, code, msg_id, error = tup
+            job_id, index, pos, number, msg_id, code, _, _ = tup
             assert (job_id, index) == (7, 4)
             assert pos == (i if i < 5 else 4 - i)
             assert str(number) == row["number"]
             assert (None if msg_id is None else str(msg_id)) == row["msg_id"]
-            assert order_id == row["order_id"]
-            assert store_module._OUTCOMES[code] == row["outcome"]
-            assert error == row["error"]
+            assert codes.OUTCOMES[code] == row["outcome"]
+        # Read back, each message has the order id and the error `send` printed: the error
+        # is derived from the outcome and the chunk's error, not stored per message (v6).
+        job = new_job(store, [chunk])
+        journal = store.journal(job)
+        journal.before(chunk)
+        journal.after(outcome)
+        shown = [
+            {"number": m.number, "msg_id": m.msg_id, "order_id": m.order_id,
+             "outcome": m.outcome, "error": m.error}
+            for m in store.job_messages(job)
+        ]
+        assert shown == printed
 
 
 @pytest.mark.parametrize(
@@ -811,15 +815,15 @@ def test_journalled_rows_are_the_rows_send_prints() -> None:
     ],
 )
 def test_a_whole_chunk_keys_as_each_number_would(texts: list[str]) -> None:
-    keys = store_module._keys(texts)
-    assert keys == [store_module._key(t) for t in texts]
-    assert [type(k) for k in keys] == [type(store_module._key(t)) for t in texts]
+    whole = keys.keys(texts)
+    assert whole == [keys.key(t) for t in texts]
+    assert [type(k) for k in whole] == [type(keys.key(t)) for t in texts]
 
 
 def test_prune_deletes_job_by_job_in_batches(
     store: Store, path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "_PRUNE_NUMBERS", 4)  # a transaction per job of 3
+    monkeypatch.setattr(prune, "_PRUNE_NUMBERS", 4)  # a transaction per job of 3
     jobs = [sent_job(store, 3, start=447700900000 + 10 * i) for i in range(3)]
     keep = sent_job(store, 2, start=447700800000)
     raw = sqlite3.connect(path)
@@ -827,7 +831,7 @@ def test_prune_deletes_job_by_job_in_batches(
         raw.execute("UPDATE jobs SET created = '2000-01-01T00:00:00.000+00:00' WHERE id <= ?",
                     (jobs[-1],))
     raw.close()
-    assert list(store_module._prune_batches(store.job(j) for j in jobs)) == [[j] for j in jobs]
+    assert list(prune._prune_batches(store.job(j) for j in jobs)) == [[j] for j in jobs]
     dry = store.prune(timedelta(days=1), dry_run=True)
     assert (dry.jobs, dry.messages) == (3, 9)
     done = store.prune(timedelta(days=1))
@@ -846,7 +850,7 @@ def test_numbers_sent_without_an_id_stay_untracked_when_content_is_not_stored(
     journal = store.journal(job)
     journal.before(chunk)
     subs = (Submitted("447700900000", "m1"),)
-    error = GatewayError("no id", code="0")
+    error = Failure.said("no id", code="0")
     journal.after(
         ChunkOutcome(
             chunk,
@@ -867,9 +871,9 @@ def test_the_usual_answer_is_journalled_as_the_general_rows_would_be() -> None:
 
     def projected(outcome: ChunkOutcome, batch: bool) -> list[tuple[object, ...]]:
         return [
-            (job, chunk, pos, number, *((content, sender) if batch else ()), code, msg_id)
-            for job, chunk, pos, number, _, content, sender, code, msg_id, _ in (
-                store_module._message_rows(5, outcome)
+            (job, chunk, pos, number, *((content, extra) if batch else ()), code, msg_id)
+            for job, chunk, pos, number, msg_id, code, content, extra in (
+                encode.message_rows(5, outcome)
             )
         ]
 
@@ -895,10 +899,10 @@ def test_the_usual_answer_is_journalled_as_the_general_rows_would_be() -> None:
         ),
     ]
     for outcome, batch in fast:
-        rows = store_module._plain_rows(5, outcome)
+        rows = encode.plain_rows(5, outcome)
         assert rows is not None
         assert rows == projected(outcome, batch)
-    rows = store_module._plain_rows(5, fast[0][0])
+    rows = encode.plain_rows(5, fast[0][0])
     assert rows is not None and rows[2][3] == "0447700900002"  # kept as text
     others = [
         ChunkOutcome(Chunk(2, numbers), ChunkState.ACCEPTED, SendResult(subs[:2], 2, 1)),
@@ -919,7 +923,7 @@ def test_the_usual_answer_is_journalled_as_the_general_rows_would_be() -> None:
         ),
         ChunkOutcome(Chunk(2, numbers), ChunkState.REJECTED),
     ]
-    assert [store_module._plain_rows(5, o) for o in others] == [None] * 5
+    assert [encode.plain_rows(5, o) for o in others] == [None] * 5
 
 
 def test_every_index_a_migration_creates_survives_the_later_ones(tmp_path: Path) -> None:
@@ -927,7 +931,8 @@ def test_every_index_a_migration_creates_survives_the_later_ones(tmp_path: Path)
     # the indexes earlier migrations made on it: each must be made again.
     import re
 
-    from smscli.store import _MIGRATIONS, open_store
+    from smscli.history.schema import MIGRATIONS as _MIGRATIONS
+    from smscli.history.store import open_store
 
     created: set[str] = set()
     for statements in _MIGRATIONS:
@@ -944,3 +949,219 @@ def test_every_index_a_migration_creates_survives_the_later_ones(tmp_path: Path)
         rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
         present = {row[0] for row in rows}
     assert created <= present, sorted(created - present)
+
+
+# -- v6: compact message rows (issue 13), domain values instead of display text -------------
+
+
+def test_a_version_5_history_reads_the_same_after_the_v6_migration(path: Path) -> None:
+    """Every value a v5 message row held - outcome, delivery report, order id, content,
+    sender, a stored error text - reads back unchanged once v6 moved them into its columns."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = sqlite3.connect(path)
+    for statements in schema.MIGRATIONS[:5]:
+        for statement in statements:
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 5")
+    at = "2026-11-20T10:00:00.000+00:00"
+    later = "2026-11-20T10:05:00.123+00:00"
+    raw.execute(
+        "INSERT INTO jobs VALUES (1, ?, ?, 'main', 'laaffic', 'batch', NULL, NULL, 1,"
+        " NULL, 4, 2, 'done', NULL)",
+        (at, at),
+    )
+    raw.execute(
+        "INSERT INTO chunks (job_id, idx, size, state, attempts, sends, started, finished)"
+        " VALUES (1, 0, 3, 'accepted', 1, 1, ?, ?)",
+        (at, at),
+    )
+    raw.execute(
+        "INSERT INTO chunks (job_id, idx, size, state, attempts, sends, error_kind, error_code,"
+        " error_text, started, finished) VALUES (1, 1, 1, 'refused', 1, 1, 'balance', '-2',"
+        " 'insufficient balance', ?, ?)",
+        (at, at),
+    )
+    raw.executemany(
+        "INSERT INTO messages (job_id, chunk, pos, number, msg_id, outcome, order_id, content,"
+        " sender, error, status, status_time, code, detail, updated)"
+        " VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (0, 0, 447700900000, 2304252117461165117, 0, "o-1", "hello", "ACME", None,
+             "delivered", later, "0", "DELIVRD", later),
+            (0, 1, 447700900001, "ab-1", 0, None, "hi", None, None, "pending", None, None,
+             None, later),
+            (0, 2, "0447700900002", None, 1, None, "hey", None, "left out (old words)", None,
+             None, None, None, None),
+            (1, 0, 447700900003, None, 1, None, "yo", None, "insufficient balance", None,
+             None, None, None, None),
+        ],
+    )
+    raw.commit()
+    raw.close()
+    with Store.open(path) as store:
+        shown = [
+            (m.chunk, m.pos, m.number, m.msg_id, m.outcome, m.order_id, m.content, m.sender,
+             m.error, m.status, m.status_time, m.code, m.detail, m.updated)
+            for m in store.job_messages(1)
+        ]
+        when = datetime(2026, 11, 20, 10, 5, 0, 123000, tzinfo=UTC)
+        assert shown == [
+            (0, 0, "447700900000", "2304252117461165117", "accepted", "o-1", "hello", "ACME",
+             None, "delivered", when, "0", "DELIVRD", when),
+            (0, 1, "447700900001", "ab-1", "accepted", None, "hi", None, None, "pending", None,
+             None, None, when),
+            (0, 2, "0447700900002", None, "rejected", None, "hey", None, "left out (old words)",
+             None, None, None, None, None),
+            (1, 0, "447700900003", None, "rejected", None, "yo", None, "insufficient balance",
+             None, None, None, None, None),
+        ]
+        tracked = store.lookup(["2304252117461165117", "ab-1"])
+        assert tracked["2304252117461165117"].status is DeliveryStatus.DELIVERED
+        assert tracked["2304252117461165117"].time == when
+        assert tracked["ab-1"].status is DeliveryStatus.PENDING
+        counts = store.jobs()[0].counts
+        assert (counts.accepted, counts.rejected, counts.delivered, counts.pending) == (2, 2, 1, 1)
+        assert [s.job.id for s in store.jobs(status="delivered")] == [1]
+        assert [s.job.id for s in store.jobs(status="pending")] == [1]
+        assert store.jobs(status="failed") == []
+        # A final state is still never replaced by a non-final one; a new one is written.
+        store.record_reports([Report("2304252117461165117", DeliveryStatus.PENDING)])
+        store.record_reports([Report("ab-1", DeliveryStatus.FAILED, code="9")])
+        again = store.lookup(["2304252117461165117", "ab-1"])
+        assert again["2304252117461165117"].status is DeliveryStatus.DELIVERED
+        assert (again["ab-1"].status, again["ab-1"].code) == (DeliveryStatus.FAILED, "9")
+        (refused,) = store.resume_plan(1).refused
+        assert refused.chunk.contents == ["yo"]
+    raw = sqlite3.connect(path)
+    columns = [row[1] for row in raw.execute("PRAGMA table_info(messages)")]
+    assert columns == [
+        "job_id", "chunk", "pos", "number", "msg_id", "state", "content", "report", "extra"
+    ]
+    raw.close()
+
+
+def test_message_errors_are_derived_not_stored(store: Store, path: Path) -> None:
+    chunks = [Chunk(0, ["447700900000", "447700900001"]), Chunk(1, ["447700900002"])]
+    job = new_job(store, chunks)
+    journal = store.journal(job)
+    for chunk in chunks:
+        journal.before(chunk)
+    journal.after(ChunkOutcome(chunks[0], ChunkState.REJECTED, error=Failure.said("no", code="-5")))
+    journal.after(
+        ChunkOutcome(chunks[1], ChunkState.UNKNOWN, error=Failure.no_answer("cut"))
+    )
+    assert [m.error for m in store.job_messages(job)] == ["no", "no", "outcome unknown: cut"]
+    raw = sqlite3.connect(path)
+    assert raw.execute("SELECT count(*) FROM messages WHERE extra IS NOT NULL").fetchone() == (0,)
+    raw.close()
+
+
+def test_report_times_keep_their_milliseconds(store: Store) -> None:
+    job = sent_job(store, 2)
+    msg_id = next(iter(store.ids_for_job(job)))
+    at = datetime(2026, 11, 20, 10, 5, 0, 123456, tzinfo=UTC)
+    store.record_reports([Report(msg_id, DeliveryStatus.DELIVERED, time=at, detail="ok")])
+    tracked = store.lookup([msg_id])[msg_id]
+    assert tracked.time == at.replace(microsecond=123000)  # the history keeps milliseconds
+    same = Report(msg_id, DeliveryStatus.DELIVERED, time=at, detail="ok")
+    assert store.record_reports([same]) == 0  # nothing changed: nothing written
+
+
+def test_a_kept_report_moves_onto_its_message_once_journalled(store: Store) -> None:
+    when = datetime(2026, 11, 22, 10, 0, 0, 250000, tzinfo=UTC)
+    early = Report("9000000001", DeliveryStatus.FAILED, time=when, code="13", detail="UNDELIV")
+    store.record_reports([early], provider="laaffic")  # pulled before its send's answer
+    assert list(store.orphan_reports("laaffic")) == ["9000000001"]
+    chunk = Chunk(0, ["447700900000", "447700900001"])
+    job = new_job(store, [chunk])
+    journal = store.journal(job)
+    journal.before(chunk)
+    subs = (Submitted("447700900000", "9000000001"), Submitted("447700900001", "9000000002"))
+    journal.after(ChunkOutcome(chunk, ChunkState.ACCEPTED, SendResult(subs, 2, 0)))
+    store.record_reports([Report("9000000002", DeliveryStatus.PENDING)], provider="laaffic")
+    assert store.orphan_reports("laaffic") == {}
+    first, second = store.job_messages(job)
+    assert (first.status, first.status_time, first.code, first.detail) == (
+        "failed", when, "13", "UNDELIV"
+    )
+    assert first.updated is not None
+    assert (second.status, second.status_time) == ("pending", None)
+
+
+def test_a_chunk_is_journalled_in_as_many_inserts_as_sqlites_bound_values_allow(
+    store: Store,
+) -> None:
+    # SQLite before 3.32 binds at most 999 values per statement: rows go in several INSERTs.
+    store._db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 20)
+    plain, general = Chunk(0, [str(447700900000 + i) for i in range(50)]), Chunk(
+        1, [str(447700800000 + i) for i in range(7)], order_ids=[f"o{i}" for i in range(7)]
+    )
+    job = new_job(store, [plain, general])
+    journal = store.journal(job)
+    for chunk in (plain, general):
+        journal.before(chunk)
+        journal.after(accepted(chunk))
+    messages = store.job_messages(job)
+    assert [m.number for m in messages] == plain.numbers + general.numbers
+    assert [m.order_id for m in messages[50:]] == general.order_ids
+    assert all(m.outcome == "accepted" and m.msg_id for m in messages)
+
+
+def test_a_requests_failure_reads_back_as_the_value_the_engine_made(store: Store) -> None:
+    """The outcome's failure is a value: journalled as (kind, code, text) and read back by
+    the resume plan as the same value (the hint is not kept; an untracked chunk's failure
+    reads back as the gateway's plain rejection, as it always did)."""
+    from smscli.sending import answered
+
+    chunks = plan(12)
+    job = new_job(store, chunks)
+    journal = store.journal(job)
+    balance = GatewayError("insufficient balance", code="-10", kind=ErrorKind.BALANCE,
+                           unprocessed=True)
+    made = [
+        ChunkOutcome(chunks[0], ChunkState.REFUSED, error=Failure.of(balance)),
+        ChunkOutcome(chunks[1], ChunkState.REJECTED,
+                     error=Failure.of(GatewayError("no", code="7"))),
+        ChunkOutcome(chunks[2], ChunkState.UNKNOWN,
+                     error=Failure.of(NetworkError("cut", maybe_processed=True))),
+        answered(chunks[3], SendResult((), 3, 0, untracked=tuple(chunks[3].numbers),
+                                       note="no ids", code="0")),
+    ]
+    for outcome in made:
+        journal.before(outcome.chunk)
+        journal.after(outcome)
+    resume = store.resume_plan(job)
+    (refused,) = resume.refused
+    assert refused.error == made[0].error
+    rejected, untracked = resume.settled
+    assert rejected.error == made[1].error
+    (unknown,) = [o for o in resume.outcomes_without([]) if o.state is ChunkState.UNKNOWN]
+    assert unknown.error == made[2].error and unknown.error is not None
+    assert unknown.error.unanswered and unknown.error.exit_code == 6
+    assert untracked.error == Failure.said("no ids", code="0")
+    assert untracked.untracked == tuple(chunks[3].numbers)
+
+
+def test_records_carry_the_models_states_and_store_the_same_words(store: Store) -> None:
+    from smscli.model import JobKind, MessageState
+
+    chunks = plan(6)
+    job = new_job(store, chunks)
+    journal = store.journal(job)
+    journal.before(chunks[0])
+    journal.after(accepted(chunks[0], skip=1))
+    record = store.job(job)
+    assert record.kind is JobKind.SEND
+    first, second = store.chunks(job)
+    assert first.state is ChunkState.ACCEPTED and second.state == "planned"
+    outcomes = [m.outcome for m in store.job_messages(job)]
+    assert all(type(o) is MessageState for o in outcomes)
+    assert outcomes[:3] == [MessageState.REJECTED, MessageState.ACCEPTED, MessageState.ACCEPTED]
+    store.record_reports([Report("m447700900001", DeliveryStatus.DELIVERED)])
+    (delivered,) = [m for m in store.job_messages(job) if m.status is not None]
+    assert delivered.status is DeliveryStatus.DELIVERED
+    # On disk: the words (and codes) as before.
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("SELECT kind FROM jobs WHERE id = ?", (job,)).fetchone() == ("send",)
+        states = db.execute("SELECT state FROM chunks WHERE job_id = ? ORDER BY idx", (job,))
+        assert [s for (s,) in states] == ["accepted", "planned"]

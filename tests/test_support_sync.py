@@ -15,11 +15,11 @@ import pytest
 from smscli.gateways.base import DeliveryStatus
 from smscli.gateways.records import SentRecord
 from smscli.gateways.v3 import V3Client
+from smscli.history.store import Store
+from smscli.history.support import AccountStore, SyncState
 from smscli.sandbox.v3 import Sandbox
-from smscli.store import Store
 from smscli.support.calls import Options, RateLimited
 from smscli.support.lookup import lookup_rows
-from smscli.support.store import AccountStore, SyncState
 from smscli.support.sync import sync
 from smscli.support.windows import covered, plan
 
@@ -240,16 +240,15 @@ def test_an_older_history_gains_the_support_tables(
 ) -> None:
     import sqlite3
 
-    import smscli.store as store_module
+    from smscli.history import schema
     from smscli.model import Chunk
-    from smscli.support import schema
 
     # The history as the smscli just before the support tables wrote it.
-    before = store_module._MIGRATIONS.index(schema.MIGRATION)
+    before = schema.MIGRATIONS.index(schema.SUPPORT_TABLES)
     path = tmp_path / "old.sqlite3"
     with monkeypatch.context() as m:
-        m.setattr(store_module, "_MIGRATIONS", store_module._MIGRATIONS[:before])
-        m.setattr(store_module, "SCHEMA_VERSION", before)
+        m.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:before])
+        m.setattr(schema, "VERSION", before)
         with Store.open(path) as old:
             old.create_job(profile="main", provider="laaffic", kind="send", message="hi",
                            sender=None, chunks=[Chunk(0, ["447700900001"])])
@@ -257,7 +256,7 @@ def test_an_older_history_gains_the_support_tables(
         assert [s.job.id for s in new.jobs()] == [1]
         assert AccountStore(new).counts() == (0, 0)
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
     raw.close()
 
 

@@ -16,7 +16,7 @@ import typer
 import typer.main
 
 from smscli import __version__
-from smscli.cli import common as c
+from smscli.cli import options as o
 from smscli.cli.help import SmsGroup, adopt, run_main
 
 if TYPE_CHECKING:
@@ -125,19 +125,21 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"smscli {__version__}")
+        from smscli import console
+
+        typer.echo(f"smscli {__version__}", file=console.current().stdout)
         raise typer.Exit()
 
 
 @app.callback()
 def root(
     ctx: typer.Context,
-    profile: c.ProfileOpt = None,
-    output: c.OutputOpt = None,
-    json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = 0,
-    silent: c.SilentOpt = False,
-    verbose: c.VerboseOpt = False,
+    profile: o.ProfileOpt = None,
+    output: o.OutputOpt = None,
+    json_flag: o.JsonOpt = False,
+    quiet: o.QuietOpt = 0,
+    silent: o.SilentOpt = False,
+    verbose: o.VerboseOpt = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),

@@ -8,6 +8,7 @@ import typer
 
 from smscli import console
 from smscli.cli import common as c
+from smscli.cli import options as o
 from smscli.errors import ExitCode, SmsCliError
 from smscli.limits import MAX_AMOUNT
 from smscli.output import OutputFormat, write_object
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
 QuietOpt = Annotated[
     int,
     typer.Option(
-        "--quiet", "-q", count=True, help="Print only the balance amount" + c.QQ,
-        rich_help_panel=c.COMMON, show_default=False,
+        "--quiet", "-q", count=True, help="Print only the balance amount" + o.QQ,
+        rich_help_panel=o.COMMON, show_default=False,
     ),
 ]
 
@@ -37,18 +38,18 @@ def balance(
             metavar="AMOUNT",
             min=0,
             max=MAX_AMOUNT,
-            callback=c.finite,
+            callback=o.finite,
             help="Exit 3 with a warning when the balance is below AMOUNT "
             "(default: the profile's low_balance).",
             show_default=False,
         ),
     ] = None,
-    profile: c.ProfileOpt = None,
-    output: c.OutputOpt = None,
-    json_flag: c.JsonOpt = False,
+    profile: o.ProfileOpt = None,
+    output: o.OutputOpt = None,
+    json_flag: o.JsonOpt = False,
     quiet: QuietOpt = 0,
-    silent: c.SilentOpt = False,
-    verbose: c.VerboseOpt = False,
+    silent: o.SilentOpt = False,
+    verbose: o.VerboseOpt = False,
 ) -> int | None:
     """Show the account balance, gift and credit.
 
@@ -112,6 +113,6 @@ def _record(result: Balance, prof: ResolvedProfile) -> dict[str, object]:
 def _write(record: dict[str, object], fmt: OutputFormat) -> None:
     if fmt is OutputFormat.IDS:
         if record["balance"] is not None:
-            typer.echo(str(record["balance"]))
+            typer.echo(str(record["balance"]), file=console.current().stdout)
     else:
         write_object(record, fmt)

@@ -8,6 +8,7 @@ import typer
 
 from smscli import console
 from smscli.cli import common as c
+from smscli.cli import options as o
 from smscli.errors import UsageError
 from smscli.limits import MAX_BATCH_NUMBERS
 from smscli.message import plural
@@ -81,22 +82,22 @@ def batch(
             show_default=False,
         ),
     ] = None,
-    gsm: c.GsmOpt = False,
-    country: c.CountryOpt = None,
-    dry_run: c.DryRunOpt = False,
-    yes: c.YesOpt = False,
-    resume: c.ResumeOpt = None,
-    resend_unknown: c.ResendUnknownOpt = False,
-    resend_refused: c.ResendRefusedOpt = False,
-    no_history: c.NoHistoryOpt = False,
-    concurrency: c.ConcurrencyOpt = None,
-    rate: c.RateOpt = None,
-    profile: c.ProfileOpt = None,
-    output: c.OutputOpt = None,
-    json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = 0,
-    silent: c.SilentOpt = False,
-    verbose: c.VerboseOpt = False,
+    gsm: o.GsmOpt = False,
+    country: o.CountryOpt = None,
+    dry_run: o.DryRunOpt = False,
+    yes: o.YesOpt = False,
+    resume: o.ResumeOpt = None,
+    resend_unknown: o.ResendUnknownOpt = False,
+    resend_refused: o.ResendRefusedOpt = False,
+    no_history: o.NoHistoryOpt = False,
+    concurrency: o.ConcurrencyOpt = None,
+    rate: o.RateOpt = None,
+    profile: o.ProfileOpt = None,
+    output: o.OutputOpt = None,
+    json_flag: o.JsonOpt = False,
+    quiet: o.QuietOpt = 0,
+    silent: o.SilentOpt = False,
+    verbose: o.VerboseOpt = False,
 ) -> int:
     """Send many messages in one go: one row per number and message.
 
@@ -112,7 +113,6 @@ def batch(
       smscli batch customers.csv -m "Hi {name}, your code is {code}" -y
       jq -c '.[]' orders.json | smscli batch - --format jsonl --dry-run
     """
-    import sys
 
     from smscli import batchfile, batchrequests
     from smscli.cli import sendjob
@@ -149,7 +149,7 @@ def batch(
         sender = c.sender_id(prof, gateway)
         if file == "-" and console.stdin_is_tty():
             console.info("Type or paste the batch, then Ctrl-D:")
-        with batchfile.open_source(file, fmt, sys.stdin) as source:
+        with batchfile.open_source(file, fmt, console.current().stdin) as source:
             plan = batchfile.build_plan(
                 source,
                 template=template,
@@ -161,7 +161,7 @@ def batch(
         advice = batch_gsm(plan, gateway.max_content_chars)
         if gsm:
             plan = advice.plan
-        cap = max_numbers or prof.get_int("batch_max_numbers") or 1000
+        cap = max_numbers or prof.int_setting("batch_max_numbers")
         packing = planning.Packing.for_gateway(gateway, cap)
         if not packing.mixed:
             # A call per message anyway, so checking each costs little (v3's own rules are
@@ -179,9 +179,9 @@ def batch(
             sendjob.print_plan(rows, keys, opts.output)
             return 0
         if not sendjob.confirm(_question(plan, advice.saved if gsm else 0), plan.numbers,
-                               prof.get_int("confirm_over"), yes):
+                               prof.int_setting("confirm_over"), yes):
             return 0
-        history = not no_history and prof.get_bool("history") is not False
+        history = not no_history and prof.bool_setting("history")
         pace = running.Pace.resolve(prof, concurrency, rate)
         text = template.source if template is not None else None
         journal = (

@@ -1,93 +1,28 @@
-"""What every command shares: the common options, the error boundary, verbose tracing."""
+"""What every command shares: the common options merged (`common()`), the error boundary,
+verbose tracing, the profile and the gateway; and what the sending commands share (pace,
+sender ID, country, a job's profile). The options themselves are declared in cli/options.py."""
 
 from __future__ import annotations
 
 import functools
-import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, ParamSpec
+from typing import TYPE_CHECKING, ParamSpec
 
 import typer
 
 from smscli import console
-from smscli.cli import completion
 from smscli.errors import ExitCode, OutputClosed, OutputError, SmsCliError
-from smscli.limits import MAX_CONCURRENCY, MAX_JOB_ID, MAX_RATE, MIN_RATE
 
 if TYPE_CHECKING:
     from smscli.gateways.base import Gateway
+    from smscli.history.records import Job
+    from smscli.model import Failure
     from smscli.output import OutputFormat
     from smscli.settings import ResolvedProfile
-    from smscli.store import Job
 
 P = ParamSpec("P")
-
-COMMON = "Common options"
-
-ProfileOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--profile",
-        "-p",
-        help="Profile to use (env SMSCLI_PROFILE).",
-        rich_help_panel=COMMON,
-        autocompletion=completion.profiles,
-        show_default=False,
-    ),
-]
-OutputOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--output",
-        "-o",
-        metavar="auto|table|json|jsonl|csv|tsv",
-        help="Output format; auto = table on a terminal, TSV when piped.",
-        rich_help_panel=COMMON,
-        autocompletion=completion.formats,
-        show_default=False,
-    ),
-]
-JsonOpt = Annotated[
-    bool, typer.Option("--json", help="Same as --output json.", rich_help_panel=COMMON)
-]
-QQ = "; -qq also keeps stderr quiet unless something goes wrong (for cron)."
-QuietOpt = Annotated[
-    int,
-    typer.Option(
-        "--quiet", "-q", count=True, help="Print only msgIds, one per line" + QQ,
-        rich_help_panel=COMMON, show_default=False,
-    ),
-]
-SilentOpt = Annotated[
-    bool,
-    typer.Option(
-        "--silent",
-        help="Keep stderr quiet unless something goes wrong: summaries and hints are then "
-        "printed only with a non-zero exit (for cron, which mails any output). "
-        "Warnings and errors are always printed.",
-        rich_help_panel=COMMON,
-    ),
-]
-WideOpt = Annotated[
-    bool,
-    typer.Option(
-        "--wide",
-        help="Tables: show every column however narrow the terminal "
-        "(machine formats always have them all).",
-        rich_help_panel=COMMON,
-    ),
-]
-VerboseOpt = Annotated[
-    bool,
-    typer.Option(
-        "--verbose",
-        "-v",
-        help="Log each HTTP exchange to stderr (secrets masked).",
-        rich_help_panel=COMMON,
-    ),
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +83,7 @@ def debug() -> bool:
     return os.environ.get("SMSCLI_DEBUG", "") not in ("", "0")
 
 
-def report_error(exc: SmsCliError) -> None:
+def report_error(exc: SmsCliError | Failure) -> None:
     console.error(exc.message)
     if exc.hint:
         console.detail(f"  {exc.hint}")
@@ -250,32 +185,6 @@ def open_gateway(profile: ResolvedProfile, opts: Common) -> Gateway:
     return gateway
 
 
-def finite(value: float | None) -> float | None:
-    """Option callback: Click's FloatRange lets nan through (every comparison with it is
-    false), and inf through a range without a maximum."""
-    if value is not None and not math.isfinite(value):
-        raise typer.BadParameter("must be a finite number")
-    return value
-
-
-ConcurrencyOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--concurrency", min=1, max=MAX_CONCURRENCY, metavar="N",
-        help="Requests in flight at once (default: the profile's concurrency, 4).",
-        show_default=False,
-    ),
-]
-RateOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--rate", min=MIN_RATE, max=MAX_RATE, metavar="R", callback=finite,
-        help="At most R requests per second (default: the profile's rate, unpaced).",
-        show_default=False,
-    ),
-]
-
-
 def job_profile(opts: Common, job: Job, doing: str) -> ResolvedProfile:
     """A job's own profile, unless -p names another (the same account under another name);
     `doing` completes the warning, e.g. "resuming it"."""
@@ -293,71 +202,6 @@ def job_profile(opts: Common, job: Job, doing: str) -> ResolvedProfile:
             f"{prof.provider}, whose gateway may not know its messages"
         )
     return prof
-
-
-# Options `send` and `batch` share.
-GsmOpt = Annotated[
-    bool,
-    typer.Option(
-        "--gsm",
-        help="Replace typographic characters (’ ‘ “ ” – — … and the like) with their GSM-7 "
-        "equivalents, so that one of them does not make the message UCS-2 (70 characters "
-        "a segment instead of 160).",
-    ),
-]
-DryRunOpt = Annotated[
-    bool, typer.Option("--dry-run", help="Print the planned requests; send nothing.")
-]
-YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-ResumeOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--resume",
-        metavar="JOB",
-        min=1,
-        max=MAX_JOB_ID,
-        help="Continue an interrupted job from the history: only requests that never left "
-        "are sent (see `smscli history`).",
-        show_default=False,
-        autocompletion=completion.resumable_job_ids,
-    ),
-]
-ResendUnknownOpt = Annotated[
-    bool,
-    typer.Option(
-        "--resend-unknown",
-        help="With --resume: also resend requests whose outcome is unknown "
-        "(the gateway may have received them: those numbers may get the message twice).",
-    ),
-]
-ResendRefusedOpt = Annotated[
-    bool,
-    typer.Option(
-        "--resend-refused",
-        help="With --resume: also send requests the gateway refused before processing them "
-        "(balance, authentication, IP whitelist, locked account, pricing), once the cause is "
-        "fixed: nothing of them was sent.",
-    ),
-]
-NoHistoryOpt = Annotated[
-    bool,
-    typer.Option(
-        "--no-history",
-        help="Do not record this job in the local history (it cannot be resumed).",
-    ),
-]
-
-
-CountryOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--country",
-        metavar="CC",
-        help="Read national numbers (07700 900123) as numbers of this country, e.g. GB "
-        "(default: the profile's default_country).",
-        show_default=False,
-    ),
-]
 
 
 def country(profile: ResolvedProfile) -> str | None:

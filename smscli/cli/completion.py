@@ -72,7 +72,8 @@ def resumable_job_ids(incomplete: str) -> Completion:
 
 def _jobs(incomplete: str, *, resumable: bool) -> Completion:
     with contextlib.suppress(Exception):
-        from smscli.store import Store, default_path
+        from smscli.history.db import default_path
+        from smscli.history.store import Store
 
         if not default_path().exists():
             return []

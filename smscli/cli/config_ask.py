@@ -4,7 +4,6 @@ here: smscli.cli.config_init and smscli.cli.config_edit use these."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Mapping
 
 import typer
@@ -34,7 +33,8 @@ def show_warnings(warnings: Iterable[str]) -> None:
 
 
 def _read_stdin_line(key: str) -> str:
-    line = sys.stdin.readline()
+    stdin = console.current().stdin
+    line = stdin.readline() if stdin is not None else ""
     value = line.strip()  # a trailing newline or pasted blank is never part of a key
     if not value:
         raise ConfigError(

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from smscli import configfile, console, profilekeys
-from smscli.cli import common as c
 from smscli.cli import completion
+from smscli.cli import options as o
 from smscli.cli.common import handle_errors
 from smscli.cli.config_ask import target_profile, value_from_stdin
 from smscli.errors import ConfigError
@@ -29,7 +29,7 @@ def set_(
         typer.Argument(metavar="KEY", show_default=False, autocompletion=completion.config_keys),
     ],
     value: Annotated[str, typer.Argument(metavar="VALUE", show_default=False)],
-    profile: c.ProfileOpt = None,
+    profile: o.ProfileOpt = None,
 ) -> None:
     info = profilekeys.key_info(key)
     name = target_profile(ctx, profile)
@@ -66,7 +66,7 @@ def unset(
         str,
         typer.Argument(metavar="KEY", show_default=False, autocompletion=completion.config_keys),
     ],
-    profile: c.ProfileOpt = None,
+    profile: o.ProfileOpt = None,
 ) -> None:
     """Remove KEY from a profile (it falls back to its default)."""
     name = target_profile(ctx, profile)
@@ -104,7 +104,7 @@ def move_secrets(
             show_default=False,
         ),
     ],
-    profile: c.ProfileOpt = None,
+    profile: o.ProfileOpt = None,
 ) -> None:
     """Move a profile's secrets (api_secret, mobset's password) into the OS keyring, or back
     into the config file. Each is written and read back at its new place before the old copy

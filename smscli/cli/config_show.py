@@ -10,6 +10,7 @@ import typer
 from smscli import configfile, console, profilekeys, settings
 from smscli.cli import common as c
 from smscli.cli import completion
+from smscli.cli import options as o
 from smscli.cli.common import handle_errors
 from smscli.cli.config_ask import profile_option, show_warnings
 from smscli.cli.config_edit import keeps_in_keyring
@@ -37,7 +38,7 @@ def get(
         str,
         typer.Argument(metavar="KEY", show_default=False, autocompletion=completion.config_keys),
     ],
-    profile: c.ProfileOpt = None,
+    profile: o.ProfileOpt = None,
     reveal: Annotated[
         bool, typer.Option("--reveal", help="Print a secret or the API key in full.")
     ] = False,
@@ -54,7 +55,7 @@ def get(
             f"{key} is secret: add --reveal to print it",
             hint=f"smscli config show -p {prof.name} shows it masked",
         )
-    typer.echo(_plain(value))
+    typer.echo(_plain(value), file=console.current().stdout)
 
 
 def _plain(value: object) -> str:
@@ -69,9 +70,9 @@ def _plain(value: object) -> str:
 @handle_errors
 def show(
     ctx: typer.Context,
-    profile: c.ProfileOpt = None,
-    output: c.OutputOpt = None,
-    json_flag: c.JsonOpt = False,
+    profile: o.ProfileOpt = None,
+    output: o.OutputOpt = None,
+    json_flag: o.JsonOpt = False,
 ) -> None:
     """Every key of a profile, resolved, with where its value came from (secrets masked)."""
     opts = c.common(ctx, profile, output, json_flag, False, False)
@@ -114,8 +115,8 @@ def _unset_source(prof: settings.ResolvedProfile, info: profilekeys.Key) -> str:
 @handle_errors
 def list_(
     ctx: typer.Context,
-    output: c.OutputOpt = None,
-    json_flag: c.JsonOpt = False,
+    output: o.OutputOpt = None,
+    json_flag: o.JsonOpt = False,
 ) -> None:
     """Profiles with their provider, the default one, and the built-in sandbox."""
     opts = c.common(ctx, None, output, json_flag, False, False)
@@ -170,4 +171,4 @@ def remove(
 @handle_errors
 def path() -> None:
     """Print the config file's path (env SMSCLI_CONFIG overrides it)."""
-    typer.echo(str(configfile.config_path()))
+    typer.echo(str(configfile.config_path()), file=console.current().stdout)

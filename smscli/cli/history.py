@@ -20,6 +20,7 @@ from smscli import console
 from smscli.cli import common as c
 from smscli.cli import completion
 from smscli.cli import history_rows as hr
+from smscli.cli import options as o
 from smscli.cli.history_prune import prune
 from smscli.cli.syncing import normalized, open_history, since_time
 from smscli.errors import UsageError
@@ -62,8 +63,8 @@ SinceOpt = Annotated[
 QuietJobsOpt = Annotated[
     int,
     typer.Option(
-        "--quiet", "-q", count=True, help="Print only the ids, one per line" + c.QQ,
-        rich_help_panel=c.COMMON, show_default=False,
+        "--quiet", "-q", count=True, help="Print only the ids, one per line" + o.QQ,
+        rich_help_panel=o.COMMON, show_default=False,
     ),
 ]
 FilterProfileOpt = Annotated[
@@ -123,10 +124,10 @@ def history(
         ),
     ] = DEFAULT_LIMIT,
     profile: FilterProfileOpt = None,
-    output: c.OutputOpt = None,
-    json_flag: c.JsonOpt = False,
+    output: o.OutputOpt = None,
+    json_flag: o.JsonOpt = False,
     quiet: QuietJobsOpt = 0,
-    wide: c.WideOpt = False,
+    wide: o.WideOpt = False,
 ) -> None:
     """List the jobs in the local history, newest first (`send` records every job unless
     --no-history or the profile's history = false)."""
@@ -182,10 +183,10 @@ def show(
     chunks: Annotated[
         bool, typer.Option("--chunks", help="One row per request (chunk) instead of per number.")
     ] = False,
-    output: c.OutputOpt = None,
-    json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = 0,
-    wide: c.WideOpt = False,
+    output: o.OutputOpt = None,
+    json_flag: o.JsonOpt = False,
+    quiet: o.QuietOpt = 0,
+    wide: o.WideOpt = False,
 ) -> None:
     """One job: its header on stderr, its per-number outcomes (or --chunks) on stdout.
 

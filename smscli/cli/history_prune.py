@@ -32,14 +32,15 @@ def prune(
       smscli history prune --older-than 90d
       smscli history prune --older-than 12w -y     in cron
     """
-    from smscli.store import parse_duration
+    from smscli.timeparse import parse_duration
 
     try:
         age = parse_duration(older_than)
     except ValueError as exc:
         raise UsageError(f"--older-than: {exc}") from None
-    from smscli.store import Store
-    from smscli.support.store import AccountStore, now
+    from smscli.history.db import now
+    from smscli.history.store import Store
+    from smscli.history.support import AccountStore
 
     store = Store.open()
     account = AccountStore(store)

@@ -11,7 +11,7 @@ from smscli import console, rows
 from smscli.message import plural
 
 if TYPE_CHECKING:
-    from smscli.store import ChunkInfo, Job, JobSummary, Message, NumberHit
+    from smscli.history.records import ChunkInfo, Job, JobSummary, Message, NumberHit
 
 PREVIEW = 40
 
@@ -36,8 +36,8 @@ def job_row(summary: JobSummary) -> dict[str, object]:
         "created": job.created,
         "profile": job.profile,
         "provider": job.provider,
-        "kind": job.kind,
-        "status": job.status,
+        "kind": job.kind.value,
+        "status": job.status.value,
         "numbers": job.numbers,
         "accepted": n.accepted,
         "rejected": n.rejected,
@@ -56,9 +56,9 @@ def message_row(m: Message) -> dict[str, object]:
         "number": m.number,
         "order_id": m.order_id,
         "msg_id": m.msg_id,
-        "outcome": m.outcome,
+        "outcome": m.outcome.value,
         "error": m.error,
-        "status": m.status,
+        "status": None if m.status is None else m.status.value,
         "time": m.status_time,
         "code": m.code,
         # Worded as report and lookup word it (the stored detail is the gateway's reason).
@@ -83,7 +83,7 @@ def number_row(hit: NumberHit) -> dict[str, object]:
 def chunk_row(info: ChunkInfo) -> dict[str, object]:
     return {
         "chunk": info.index + 1,
-        "state": info.state,
+        "state": str(info.state),
         "numbers": info.size,
         "first": info.first,
         "last": info.last,

@@ -11,6 +11,7 @@ import typer
 
 from smscli import console
 from smscli.cli import common as c
+from smscli.cli import options as o
 from smscli.cli.syncing import (
     DEFAULT_SINCE,
     SinceOpt,
@@ -46,12 +47,12 @@ def inbox(
         bool,
         typer.Option("--no-sync", help="Show the history only; ask the gateway nothing."),
     ] = False,
-    profile: c.ProfileOpt = None,
-    output: c.OutputOpt = None,
-    json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = False,
-    verbose: c.VerboseOpt = False,
-    wide: c.WideOpt = False,
+    profile: o.ProfileOpt = None,
+    output: o.OutputOpt = None,
+    json_flag: o.JsonOpt = False,
+    quiet: o.QuietOpt = False,
+    verbose: o.VerboseOpt = False,
+    wide: o.WideOpt = False,
 ) -> None:
     """Inbound messages (replies), newest first. Fetches new ones from the gateway first
     (the profile's account) unless --no-sync.

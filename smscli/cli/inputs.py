@@ -3,7 +3,6 @@ files or stdin. Everything is checked here, before a gateway is even opened."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -27,7 +26,7 @@ def read_text(path: str, what: str, *, limit: int = 65_536) -> str:
 
     if path == "-" and console.stdin_is_tty():
         console.info(f"Type the {what}, then Ctrl-D:")
-    text = readers.read_text(path, sys.stdin, what=what, limit=limit)
+    text = readers.read_text(path, console.current().stdin, what=what, limit=limit)
     if text.endswith("\r\n"):
         return text[:-2]
     return text.removesuffix("\n")
@@ -92,10 +91,10 @@ def _raw_numbers(
         raise UsageError("stdin cannot carry both the message and the numbers")
     yield from numbers_from_args(plain)
     if numbers_file is not None and numbers_file != "-":
-        with open_input(numbers_file, sys.stdin) as lines:
+        with open_input(numbers_file, console.current().stdin) as lines:
             yield from numbers_from_lines(lines, source=numbers_file, column=column, blocks=blocks)
     if wants_stdin:
-        with open_input("-", sys.stdin) as lines:
+        with open_input("-", console.current().stdin) as lines:
             yield from numbers_from_lines(lines, source="stdin", column=column, blocks=blocks)
 
 

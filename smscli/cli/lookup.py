@@ -15,6 +15,7 @@ import typer
 
 from smscli import console
 from smscli.cli import common as c
+from smscli.cli import options as o
 from smscli.cli.lookup_sync import sync_first
 from smscli.cli.syncing import (
     DEFAULT_SINCE,
@@ -57,12 +58,12 @@ def lookup(
         bool,
         typer.Option("--no-sync", help="Answer from the history only; ask the gateway nothing."),
     ] = False,
-    profile: c.ProfileOpt = None,
-    output: c.OutputOpt = None,
-    json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = False,
-    verbose: c.VerboseOpt = False,
-    wide: c.WideOpt = False,
+    profile: o.ProfileOpt = None,
+    output: o.OutputOpt = None,
+    json_flag: o.JsonOpt = False,
+    quiet: o.QuietOpt = False,
+    verbose: o.VerboseOpt = False,
+    wide: o.WideOpt = False,
 ) -> None:
     """Messages to and from some numbers: did they get our SMS?
 

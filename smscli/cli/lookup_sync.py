@@ -14,8 +14,8 @@ from smscli.errors import ConfigError, NetworkError, SmsCliError
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from smscli.history.store import Store
     from smscli.settings import ResolvedProfile
-    from smscli.store import Store
 
 
 def sync_first(
@@ -94,8 +94,8 @@ def _refresh(
 ) -> None:
     """The shown messages still pending, asked by msgId (getReport has no per-minute limit,
     so this works even when the sync was refused as too frequent)."""
+    from smscli.history.support import AccountStore
     from smscli.support.refresh import MAX_REFRESH_IDS, refresh
-    from smscli.support.store import AccountStore
 
     account = AccountStore(store)
     unsettled = account.unsettled(numbers, since, prof.provider, MAX_REFRESH_IDS)

@@ -8,6 +8,7 @@ import typer
 
 from smscli.cli import common as c
 from smscli.cli import completion
+from smscli.cli import options as o
 from smscli.errors import UsageError
 from smscli.limits import MAX_JOB_ID
 
@@ -50,7 +51,7 @@ def report(
             "--interval",
             metavar="SECONDS",
             max=3600,
-            callback=c.finite,
+            callback=o.finite,
             help=f"With --wait: seconds between polls, stretched up to 60 while nothing "
             f"changes [default: {DEFAULT_INTERVAL:g}]",
             show_default=False,
@@ -62,7 +63,7 @@ def report(
             "--timeout",
             metavar="SECONDS",
             max=30 * 86400,
-            callback=c.finite,
+            callback=o.finite,
             help=f"With --wait: give up after this long (exit 4) [default: {DEFAULT_TIMEOUT:g}]",
             show_default=False,
         ),
@@ -116,13 +117,13 @@ def report(
             rich_help_panel=FROM_HISTORY,
         ),
     ] = False,
-    profile: c.ProfileOpt = None,
-    output: c.OutputOpt = None,
-    json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = 0,
-    wide: c.WideOpt = False,
-    silent: c.SilentOpt = False,
-    verbose: c.VerboseOpt = False,
+    profile: o.ProfileOpt = None,
+    output: o.OutputOpt = None,
+    json_flag: o.JsonOpt = False,
+    quiet: o.QuietOpt = 0,
+    wide: o.WideOpt = False,
+    silent: o.SilentOpt = False,
+    verbose: o.VerboseOpt = False,
 ) -> int:
     """Show the delivery state of sent messages.
 
@@ -165,7 +166,7 @@ def report(
     # The cyclic GC is paused for the run (see gc_paused).
     with gc_paused():
         collected, prof = which_ids(opts, msg_ids or [], file, selection, no_history=no_history)
-        history = not no_history and prof.get_bool("history") is not False
+        history = not no_history and prof.bool_setting("history")
         gateway = c.open_gateway(prof, opts)
         try:
             queue = as_queue(gateway)

@@ -4,7 +4,6 @@ the profile that sent them."""
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 from smscli import console
@@ -44,7 +43,7 @@ def given_ids(msg_ids: list[str], file: str | None) -> CollectedIds:
     from smscli.msgids import collect_ids
 
     collected = collect_ids(
-        msg_ids, file=file, stdin=sys.stdin, stdin_is_tty=console.stdin_is_tty()
+        msg_ids, file=file, stdin=console.current().stdin, stdin_is_tty=console.stdin_is_tty()
     )
     if collected.duplicates:
         console.detail(f"{collected.duplicates:,} duplicate msgIds: each is queried once")
@@ -59,7 +58,7 @@ def last_of_any_profile(selection: HistorySelection, opts: c.Common) -> HistoryS
 
     if not selection.last or opts.profile is not None or os.environ.get("SMSCLI_PROFILE"):
         return selection
-    from smscli.store import Store
+    from smscli.history.store import Store
 
     with Store.open() as store:
         newest = store.last_job_id(None)
@@ -72,7 +71,7 @@ def profile_for(opts: c.Common, selection: HistorySelection) -> ResolvedProfile:
     """The profile to ask with: a --job's own, unless -p names one (as `send --resume`)."""
     if selection.job is None:
         return c.load_profile(opts)
-    from smscli.store import Store
+    from smscli.history.store import Store
 
     with Store.open() as store:
         job = store.job(selection.job)
@@ -80,8 +79,8 @@ def profile_for(opts: c.Common, selection: HistorySelection) -> ResolvedProfile:
 
 
 def from_history(selection: HistorySelection, prof: ResolvedProfile) -> CollectedIds:
+    from smscli.history.store import Store
     from smscli.selection import ids_from_history
-    from smscli.store import Store
 
     with Store.open() as store:
         collected = ids_from_history(store, selection, prof.name)

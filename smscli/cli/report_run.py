@@ -17,13 +17,14 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from smscli.gateways.base import Gateway, Report
+    from smscli.history.records import Tracked
+    from smscli.history.store import Store
     from smscli.msgids import CollectedIds
     from smscli.reads import OnRetry
     from smscli.reporting.drain import QueueSource
     from smscli.reporting.outcome import OnReports, Poll, ReportOutcome
     from smscli.reporting.poll import WaitPolicy
     from smscli.settings import ResolvedProfile
-    from smscli.store import Store, Tracked
 
 
 class ReportRun:
@@ -71,7 +72,7 @@ class ReportRun:
                     self.gateway,
                     ask,
                     wait=policy,
-                    concurrency=self.prof.get_int("concurrency") or 4,
+                    concurrency=self.prof.int_setting("concurrency"),
                     retry=reads.QUERY_RETRY,
                     on_reports=history_hook(self.store, self.prof),
                     on_poll=polled(view),
@@ -97,9 +98,9 @@ class ReportRun:
     ) -> ReportOutcome:
         """Drain the gateway's queue into the history, then answer from the history."""
         from smscli import reads
+        from smscli.history.raw import RawKeeper
         from smscli.reporting.drain import ReportsNotSaved, check_queue
         from smscli.reporting.verdicts import combine
-        from smscli.store import RawKeeper
 
         store, provider = self.store, self.prof.provider
         if store is None:
@@ -144,7 +145,7 @@ class ReportRun:
         return reports
 
     def _sent_times(self, ids: Sequence[str]) -> Mapping[str, datetime]:
-        from smscli.store import StoreError
+        from smscli.history.db import StoreError
 
         if self.store is None:
             return {}
@@ -256,7 +257,8 @@ def history_needed(prof: ResolvedProfile, flag: bool) -> UsageError:
 def open_store(*, required: bool) -> Store | None:
     """The history to write answers to. Explicit msgIds asked of a query provider can do
     without it: then a history that cannot be opened is a warning, not a failure."""
-    from smscli.store import Store, StoreError
+    from smscli.history.db import StoreError
+    from smscli.history.store import Store
 
     try:
         return Store.open()
@@ -277,7 +279,7 @@ def history_hook(store: Store | None, prof: ResolvedProfile) -> OnReports | None
     """Every answer written back to the history per message (None when history is off). A
     query provider can be asked again, so a failed write warns once and stops writing,
     instead of throwing the answers away."""
-    from smscli.store import StoreError
+    from smscli.history.db import StoreError
 
     if store is None:
         return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -177,18 +176,16 @@ class Progress:
             console.info(text)
 
     def _show(self, text: str) -> None:
-        import shutil
-
-        # Longer than the terminal, the line would wrap and \r could not rewrite it.
-        text = text[: max(20, shutil.get_terminal_size().columns - 1)]
-        sys.stderr.write("\r" + text.ljust(self._width))
-        sys.stderr.flush()
+        env = console.current()
+        # Longer than the terminal, the line would wrap and \r could not rewrite it: the
+        # width of the terminal this line goes to, stderr (not stdout's, which may be a file).
+        text = text[: max(20, env.width - 1)]
+        env.emit("\r" + text.ljust(self._width))
         self._width = len(text)
 
     def _clear(self) -> None:
         if self._width:
-            sys.stderr.write("\r" + " " * self._width + "\r")
-            sys.stderr.flush()
+            console.current().emit("\r" + " " * self._width + "\r")
             self._width = 0
 
     def close(self) -> None:
@@ -242,6 +239,7 @@ def rescue(reports: tuple[Report, ...]) -> None:
     """Reports pulled but not saved exist nowhere else: one JSON line each on stderr."""
     import json
 
+    lines = []
     for report in reports:
         line = {
             "msg_id": report.msg_id,
@@ -250,5 +248,5 @@ def rescue(reports: tuple[Report, ...]) -> None:
             "code": report.code,
             "detail": report.detail,
         }
-        sys.stderr.write(json.dumps(line, ensure_ascii=False) + "\n")
-    sys.stderr.flush()
+        lines.append(json.dumps(line, ensure_ascii=False) + "\n")
+    console.current().emit("".join(lines))

@@ -175,10 +175,10 @@ def quirks() -> None:
     from smscli.sandbox.quirks import MOBSET_QUIRKS, V3_QUIRKS
 
     for title, table in (("v3 (sandbox)", V3_QUIRKS), ("mobset (sandbox-mobset)", MOBSET_QUIRKS)):
-        typer.echo(f"{title}:")
+        typer.echo(f"{title}:", file=console.current().stdout)
         width = max(len(name) for name in table)
         for name, meaning in table.items():
-            typer.echo(f"  {name.ljust(width)}  {meaning}")
+            typer.echo(f"  {name.ljust(width)}  {meaning}", file=console.current().stdout)
 
 
 @app.command("reset")

@@ -8,10 +8,12 @@ import typer
 
 from smscli import console
 from smscli.cli import common as c
+from smscli.cli import options as o
 from smscli.cli.inputs import read_message, read_numbers
 from smscli.errors import UsageError
 from smscli.message import plural
-from smscli.providers import describe_at, parse_at, scheduled
+from smscli.providers import scheduled
+from smscli.timeparse import describe_at, parse_at
 
 
 @c.handle_errors
@@ -79,22 +81,22 @@ def send(
             show_default=False,
         ),
     ] = None,
-    gsm: c.GsmOpt = False,
-    country: c.CountryOpt = None,
-    dry_run: c.DryRunOpt = False,
-    yes: c.YesOpt = False,
-    resume: c.ResumeOpt = None,
-    resend_unknown: c.ResendUnknownOpt = False,
-    resend_refused: c.ResendRefusedOpt = False,
-    no_history: c.NoHistoryOpt = False,
-    concurrency: c.ConcurrencyOpt = None,
-    rate: c.RateOpt = None,
-    profile: c.ProfileOpt = None,
-    output: c.OutputOpt = None,
-    json_flag: c.JsonOpt = False,
-    quiet: c.QuietOpt = 0,
-    silent: c.SilentOpt = False,
-    verbose: c.VerboseOpt = False,
+    gsm: o.GsmOpt = False,
+    country: o.CountryOpt = None,
+    dry_run: o.DryRunOpt = False,
+    yes: o.YesOpt = False,
+    resume: o.ResumeOpt = None,
+    resend_unknown: o.ResendUnknownOpt = False,
+    resend_refused: o.ResendRefusedOpt = False,
+    no_history: o.NoHistoryOpt = False,
+    concurrency: o.ConcurrencyOpt = None,
+    rate: o.RateOpt = None,
+    profile: o.ProfileOpt = None,
+    output: o.OutputOpt = None,
+    json_flag: o.JsonOpt = False,
+    quiet: o.QuietOpt = 0,
+    silent: o.SilentOpt = False,
+    verbose: o.VerboseOpt = False,
 ) -> int:
     """Send one message to one or many numbers.
 
@@ -184,9 +186,9 @@ def send(
             f", {saved * count:,} fewer thanks to --gsm)" if saved else ")"
         ) if info.segments else ""
         question = f"Send to {plural(count, 'number')}{cost}?"
-        if not sendjob.confirm(question, count, prof.get_int("confirm_over"), yes):
+        if not sendjob.confirm(question, count, prof.int_setting("confirm_over"), yes):
             return 0
-        history = not no_history and prof.get_bool("history") is not False
+        history = not no_history and prof.bool_setting("history")
         pace = running.Pace.resolve(prof, concurrency, rate)
         journal = sendjob.start(prof, text, sender, chunks, JobKind.SEND) if history else None
         ref = JobRef(

@@ -33,14 +33,16 @@ from smscli.providers import is_sandbox
 
 if TYPE_CHECKING:
     from smscli.gateways.base import Gateway, PlannedRequest
+    from smscli.history.journal import StoreJournal
+    from smscli.history.resume import ResumePlan
+    from smscli.history.store import Store
     from smscli.settings import ResolvedProfile
-    from smscli.store import ResumePlan, Store, StoreJournal
 
 
-def confirm(question: str, count: int, threshold: int | None, yes: bool) -> bool:
-    """True to go on: -y, few enough numbers, or the user said yes."""
-    limit = 100 if threshold is None else threshold
-    if yes or count <= limit:
+def confirm(question: str, count: int, threshold: int, yes: bool) -> bool:
+    """True to go on: -y, few enough numbers (`threshold`: the profile's confirm_over), or the
+    user said yes."""
+    if yes or count <= threshold:
         return True
     if console.confirm(question) is False:
         console.info("Nothing sent.")
@@ -164,7 +166,7 @@ def resume(
     ones only with --resend-refused; accepted and rejected ones never. The rows cover the
     whole job, old outcomes and new. A send job's chunks get its message (`message`: -m and
     --message-file, needed when the history kept only its hash); a batch's carry their own."""
-    from smscli.store import Store
+    from smscli.history.store import Store
 
     store = Store.open()
     try:
@@ -193,7 +195,7 @@ def resume(
                 return _nothing(store, plan, chunks, opts, dry_run, is_sandbox(prof))
             count = sum(len(ch.numbers) for ch in chunks)
             if not confirm(f"Send to {plural(count, 'number')}?", count,
-                           prof.get_int("confirm_over"), yes):
+                           prof.int_setting("confirm_over"), yes):
                 return 0
             store.claim_job(job_id)
             # After the claim: what a dead process left in flight is now `unknown`.

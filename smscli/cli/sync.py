@@ -9,6 +9,7 @@ import typer
 
 from smscli import console
 from smscli.cli import common as c
+from smscli.cli import options as o
 from smscli.cli.syncing import (
     DEFAULT_SINCE,
     SinceOpt,
@@ -39,9 +40,9 @@ def sync(
             "Retry-After (getSentRcd allows one call a minute).",
         ),
     ] = 61.0,
-    profile: c.ProfileOpt = None,
-    silent: c.SilentOpt = False,
-    verbose: c.VerboseOpt = False,
+    profile: o.ProfileOpt = None,
+    silent: o.SilentOpt = False,
+    verbose: o.VerboseOpt = False,
 ) -> None:
     """Pull the account's records into the history.
 

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from smscli.gateways.base import Gateway
+    from smscli.history.store import Store
     from smscli.settings import ResolvedProfile
-    from smscli.store import Store
     from smscli.support.calls import Progress
     from smscli.support.sync import SyncResult
 
@@ -36,7 +36,7 @@ SinceOpt = Annotated[
 
 
 def since_time(text: str) -> datetime:
-    from smscli.store import parse_since
+    from smscli.timeparse import parse_since
 
     try:
         return parse_since(text)
@@ -80,7 +80,7 @@ def profile_country(opts: c.Common) -> Callable[[], str | None]:
 
 
 def open_history() -> Store:
-    from smscli.store import Store
+    from smscli.history.store import Store
 
     return Store.open()
 
@@ -97,8 +97,8 @@ def run_sync(
     inbound: bool = True,
     refresh_pending: bool = True,
 ) -> SyncResult:
+    from smscli.history.support import AccountStore
     from smscli.support.calls import Options
-    from smscli.support.store import AccountStore
     from smscli.support.sync import sync
 
     drain = True
@@ -121,7 +121,7 @@ def run_sync(
                 rate_wait=rate_wait,
                 on_wait=line.waiting,
                 on_progress=line.update,
-                store_content=prof.get_bool("store_content") is not False,
+                store_content=prof.bool_setting("store_content"),
                 refresh_pending=refresh_pending,
                 drain_reports=drain,
             ),
@@ -171,7 +171,7 @@ def count(n: int, noun: str) -> str:
 
 def freshness(store: Store, prof: ResolvedProfile, since: datetime) -> list[str]:
     """How current the history's copy of the account's sent records is, in words."""
-    from smscli.support.store import AccountStore
+    from smscli.history.support import AccountStore
     from smscli.support.sync import SENT_HISTORY
 
     state = AccountStore(store).state(prof.name, "sent")
@@ -186,7 +186,7 @@ def freshness(store: Store, prof: ResolvedProfile, since: datetime) -> list[str]
 
 
 def _age(when: datetime) -> str:
-    from smscli.support.store import now
+    from smscli.history.db import now
 
     seconds = max(0.0, (now() - when).total_seconds())
     if seconds < 90:

@@ -126,7 +126,7 @@ class MobsetClient:
         # Seconds to add to the local clock, should the CLI learn that ours is off.
         self.clock_offset = 0.0
         self.warnings = endpoint_warnings(self.url, corp_id)
-        self._client = make_client(timeout=timeout, transport=transport)
+        self._client = make_client(timeout=timeout, transport=transport, url=self.url)
 
     # -- plumbing ------------------------------------------------------------------------
     def _common(self) -> list[tuple[str, str]]:

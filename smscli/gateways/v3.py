@@ -78,7 +78,7 @@ class V3Client:
         self._clock = clock
         # Seconds to add to the local clock; set when the gateway says ours is off (-16).
         self.clock_offset = 0.0
-        self._client = make_client(timeout=timeout, transport=transport)
+        self._client = make_client(timeout=timeout, transport=transport, url=self.base_url)
 
     # -- plumbing ------------------------------------------------------------------------
     def _headers(self) -> dict[str, str]:

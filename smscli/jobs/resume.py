@@ -12,7 +12,8 @@ from smscli.errors import UsageError
 from smscli.model import Chunk, ChunkOutcome, JobKind, RunResult
 
 if TYPE_CHECKING:
-    from smscli.store import Job, ResumePlan
+    from smscli.history.records import Job
+    from smscli.history.resume import ResumePlan
 
 
 # -- resume ------------------------------------------------------------------------------------
@@ -58,7 +59,7 @@ def check_sender(job: Job, sender_id: str | None) -> None:
 def resume_text(job: Job, given: str | None) -> str:
     """The message a send job's resume sends: the stored one, or (not stored) the one given
     again, checked against the stored hash."""
-    from smscli.store import message_matches
+    from smscli.history.journal import message_matches
 
     if job.message is not None:
         if given is not None and given != job.message:

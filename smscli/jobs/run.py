@@ -8,15 +8,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from smscli.errors import ExitCode, NetworkError, SmsCliError
+from smscli.errors import ExitCode, SmsCliError
 from smscli.jobs.plan import send_chunk
-from smscli.model import Chunk, ChunkOutcome, ChunkState, JobKind, RunResult, Tally
-from smscli.sending import RateLimiter, RetryPolicy, run_chunks
+from smscli.model import (
+    Chunk,
+    ChunkOutcome,
+    ChunkState,
+    Failure,
+    JobKind,
+    RunResult,
+    Tally,
+)
+from smscli.retry import RetryPolicy
+from smscli.sending import RateLimiter, run_chunks
 
 if TYPE_CHECKING:
     from smscli.gateways.base import Gateway
+    from smscli.history.journal import StoreJournal
     from smscli.settings import ResolvedProfile
-    from smscli.store import StoreJournal
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +39,9 @@ class Pace:
     @classmethod
     def resolve(cls, profile: ResolvedProfile, concurrency: int | None, rate: float | None) -> Pace:
         return cls(
-            concurrency=concurrency or profile.get_int("concurrency") or 4,
+            concurrency=concurrency or profile.int_setting("concurrency"),
             rate=rate if rate is not None else profile.get_float("rate"),
-            attempts=profile.get_int("retries") or 3,
+            attempts=profile.int_setting("retries"),
         )
 
 
@@ -40,7 +49,7 @@ class Pace:
 
 
 def stores_content(prof: ResolvedProfile) -> bool:
-    return prof.get_bool("store_content") is not False
+    return prof.bool_setting("store_content")
 
 
 def open_job(
@@ -51,7 +60,7 @@ def open_job(
     kind: JobKind = JobKind.SEND,
 ) -> StoreJournal:
     """The job and all its chunks, recorded before the first request leaves."""
-    from smscli.store import Store
+    from smscli.history.store import Store
 
     store = Store.open()
     try:
@@ -82,7 +91,8 @@ class Closed:
 
 def close_job(journal: StoreJournal | None) -> Closed:
     """The job's final status, after trying once more the answers the history refused."""
-    from smscli.store import StoreError, mark_answered
+    from smscli.history.db import StoreError
+    from smscli.history.locks import mark_answered
 
     if journal is None:
         return Closed([])
@@ -141,11 +151,12 @@ def clock_offset(gateway: Gateway) -> float:
 # -- the outcome -------------------------------------------------------------------------------
 
 
-def exit_code(result: RunResult, tally: Tally, lost: SmsCliError | None = None) -> int:
+def exit_code(
+    result: RunResult, tally: Tally, lost: SmsCliError | Failure | None = None
+) -> int:
     """The run's exit code: a stop by signal, then lost output, then the history, then what
     the gateway answered."""
     from smscli.signals import exit_code as signal_exit_code
-    from smscli.store import StoreError
 
     if result.interrupted:
         return signal_exit_code(int(ExitCode.INTERRUPTED))
@@ -153,11 +164,12 @@ def exit_code(result: RunResult, tally: Tally, lost: SmsCliError | None = None) 
         return lost.exit_code
     if result.unrecorded or result.journal_error is not None:
         return ExitCode.IO_ERROR
-    if isinstance(result.stopped_by, StoreError):
+    stopped = result.stopped_by
+    if stopped is not None and stopped.history:
         # The history could not record a request before it left: it stayed unsent, and so
         # did the rest; not a usage error (2), since earlier requests were sent.
         return ExitCode.IO_ERROR
-    if tally.unknown or isinstance(result.stopped_by, NetworkError):
+    if tally.unknown or (stopped is not None and stopped.unanswered):
         return ExitCode.NETWORK
     if tally.accepted == tally.total:
         # Sent without message ids: not a failure, but nothing a script can track either.
@@ -165,10 +177,10 @@ def exit_code(result: RunResult, tally: Tally, lost: SmsCliError | None = None) 
         return ExitCode.PARTIAL if untracked else ExitCode.OK
     if tally.accepted:
         return ExitCode.PARTIAL
-    errors: list[SmsCliError] = [
+    errors: list[Failure] = [
         o.error
         for o in result.outcomes
         if o.error is not None and o.state is not ChunkState.NOT_SENT
     ]
-    first = result.stopped_by or (errors[0] if errors else None)
+    first = stopped or (errors[0] if errors else None)
     return first.exit_code if first else ExitCode.REJECTED

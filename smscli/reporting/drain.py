@@ -16,10 +16,10 @@ from smscli.reads import QUERY_RETRY, Clock, OnRetry, Sleep, call_with_retry, re
 from smscli.reporting.outcome import OnReports, Poll, ReportOutcome
 from smscli.reporting.poll import WaitPolicy, keep_asking
 from smscli.reporting.verdicts import history_report
-from smscli.sending import RetryPolicy
+from smscli.retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from smscli.store import Tracked
+    from smscli.history.records import Tracked
 
 # SmsGetReport calls per `report` run (every poll of a --wait included): 10,000 reports at
 # mobset's 50 per call. Ends a run even if a gateway kept handing out new reports.

@@ -22,7 +22,7 @@ from smscli.reporting.outcome import (
     is_waiting,
     tally,
 )
-from smscli.sending import RetryPolicy
+from smscli.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from concurrent.futures import Future

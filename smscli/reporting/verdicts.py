@@ -14,7 +14,7 @@ from smscli.gateways.base import DeliveryStatus, Report
 from smscli.reporting.outcome import NOT_FOUND_DETAIL, ReportOutcome
 
 if TYPE_CHECKING:
-    from smscli.store import Tracked
+    from smscli.history.records import Tracked
 
 NO_REPORT_DETAIL = "no delivery report yet"
 NOT_IN_HISTORY_DETAIL = "no delivery report yet, and not a msgId in the history"

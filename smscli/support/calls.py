@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError, SmsCliError
-from smscli.support.store import now
+from smscli.history.db import now
 
 RATE_WAIT: Final = 61.0
 MAX_RATE_WAITS: Final = 5

@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Final
 
+from smscli.history.records import NumberHit
+from smscli.history.store import Store
+from smscli.history.support import AccountStore, InboundRow, SentRow
 from smscli.rows import delivery_detail
-from smscli.store import NumberHit, Store
-from smscli.support.store import AccountStore, InboundRow, SentRow
 
 LOOKUP_KEYS: Final = (
     "time", "direction", "number", "msg_id", "status", "detail", "content", "job", "profile",
@@ -103,7 +104,7 @@ def _at(when: datetime | None, time_text: TimeText) -> str | None:
 def _history_status(hit: NumberHit, time_text: TimeText) -> tuple[str, str]:
     m = hit.message
     if m.outcome == "accepted":
-        status = m.status or "pending"
+        status = m.status.value if m.status is not None else "pending"
         detail = delivery_detail(status, m.code, m.detail, at=_at(m.status_time, time_text))
         return _shown(status), detail
     if m.outcome == "rejected":

@@ -10,8 +10,8 @@ from typing import Final, Protocol, runtime_checkable
 
 from smscli.gateways.base import DeliveryStatus, ReportMode, ReportResult
 from smscli.gateways.records import SentRecord
+from smscli.history.support import AccountStore
 from smscli.support.calls import Options, call
-from smscli.support.store import AccountStore
 
 
 @runtime_checkable

@@ -28,8 +28,8 @@ from datetime import datetime, timedelta
 from typing import Final, Protocol, runtime_checkable
 
 from smscli.gateways.records import Inbound, InboundPage, SentPage
+from smscli.history.support import AccountStore, Cursor, SyncState
 from smscli.support.calls import Options, Pace, Progress, call
-from smscli.support.store import AccountStore, Cursor, SyncState
 from smscli.support.windows import covered, plan, whole_seconds
 
 SENT_SPAN: Final = timedelta(days=31)

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Final
 
-from smscli.support.store import SyncState
+from smscli.history.support import SyncState
 
 # How far a sync fetches again into what it covered before (records arriving late).
 OVERLAP: Final = timedelta(minutes=10)

@@ -1,9 +1,11 @@
-"""The support desk's reads and writes on the history (its tables: smscli.support.schema).
+"""The support desk's reads and writes on the history (its tables: SUPPORT_TABLES in
+smscli.history.schema).
 
-Works on an open smscli.store.Store, through its connection and write transaction: one file,
-one lock discipline (BEGIN IMMEDIATE), so a cron `sync` and a support person's `lookup` can run
-at the same time. A page of records is saved with its sync cursor in one transaction: a sync
-stopped at any point has saved every page it fetched and resumes after the last one.
+Works on an open smscli.history.store.Store, through its connection and write transaction:
+one file, one lock discipline (BEGIN IMMEDIATE), so a cron `sync` and a support person's
+`lookup` can run at the same time. A page of records is saved with its sync cursor in one
+transaction: a sync stopped at any point has saved every page it fetched and resumes after the
+last one.
 
 Numbers are stored as `send` normalises them (a gateway may echo "+44…" or "0044…"), so a
 lookup by number finds them.
@@ -22,13 +24,15 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final
 
 from smscli.gateways.base import DeliveryStatus, Report
 from smscli.gateways.records import Inbound, SentRecord
+from smscli.history.db import dt, now, store_error
+from smscli.history.db import ts as _ts
+from smscli.history.store import Store
 from smscli.numbers import normalize
-from smscli.store import Store, store_error
 
 # The rank of a delivery state: a record may only replace one of lower rank (or of the same
 # rank when that one is not final, to refresh its detail).
@@ -72,21 +76,8 @@ def forward(old: DeliveryStatus | None, new: DeliveryStatus) -> bool:
     return after > before or (after == before and before < 2)
 
 
-@functools.lru_cache(maxsize=4096)
-def ts(value: datetime) -> str:
-    """The history's time text: ISO-8601 UTC with milliseconds (sorts as text). Cached: a
-    page of records shares a few hundred distinct times."""
-    if value.tzinfo is None:
-        value = value.astimezone()
-    return value.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-def dt(text: object) -> datetime | None:
-    return datetime.fromisoformat(str(text)) if text else None
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
+# The history's time text, cached: a page of records shares a few hundred distinct times.
+ts = functools.lru_cache(maxsize=4096)(_ts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +128,7 @@ class InboundRow:
 
 
 class AccountStore:
-    """The support tables of one open history (a smscli.store.Store)."""
+    """The support tables of one open history (a smscli.history.store.Store)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store

@@ -1,0 +1,300 @@
+"""What the history hands out (jobs, chunks, messages, tracked msgIds) and how its rows become
+those records: the columns each query selects, and the codes stored in place of words."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Literal, NamedTuple
+
+from smscli.gateways.base import DeliveryStatus
+from smscli.history import codes
+from smscli.history.db import dt, text_or_none
+from smscli.history.locks import job_locked
+from smscli.model import Chunk, ChunkState, JobKind, JobStatus, MessageState, Tally
+
+PLANNED: Final = "planned"  # recorded with its job, not started
+SENDING: Final = "sending"  # committed just before the request leaves
+LOST_IN_FLIGHT: Final = "no result recorded: smscli stopped while this request was in flight"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    created: datetime
+    updated: datetime
+    profile: str
+    provider: str
+    kind: JobKind
+    message: str | None
+    message_hash: str | None
+    content_stored: bool
+    sender: str | None
+    numbers: int
+    chunks: int
+    # `running` only while its process lives: a job whose process was killed reads interrupted.
+    status: JobStatus
+    pid: int | None
+
+    @property
+    def live(self) -> bool:
+        return self.status is JobStatus.RUNNING
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    job: Job
+    # A job's numbers by outcome and delivery state, as far as the history knows them (see
+    # queries._counts): `unknown` includes requests in flight, `not_sent` the planned ones,
+    # `pending` every accepted number without a final report (the history keeps no
+    # not_found); `requests`, `refused` and `unreported` are not counted.
+    counts: Tally
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkInfo:
+    job_id: int
+    index: int
+    size: int
+    # planned / sending only while the job's process lives
+    state: ChunkState | Literal["planned", "sending"]
+    attempts: int
+    sends: int
+    error_kind: str | None
+    error_code: str | None
+    error_text: str | None
+    started: datetime | None
+    finished: datetime | None
+    first: str | None = None
+    last: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    job_id: int
+    chunk: int
+    pos: int
+    number: str
+    order_id: str | None
+    content: str | None
+    sender: str | None
+    outcome: MessageState
+    msg_id: str | None
+    error: str | None
+    status: DeliveryStatus | None = None
+    status_time: datetime | None = None
+    code: str | None = None
+    detail: str | None = None
+    updated: datetime | None = None
+    sent: datetime | None = None  # when its chunk was answered (or started)
+
+
+@dataclass(frozen=True, slots=True)
+class NumberHit:
+    job: Job
+    message: Message
+
+
+class Tracked(NamedTuple):
+    """What `report` needs per msgId: skip final ones, show the last known state."""
+
+    number: str | None  # None only for a report kept without its message (orphan_reports)
+    status: DeliveryStatus | None  # None: never reported
+    time: datetime | None
+    code: str | None
+    detail: str | None
+
+
+# --------------------------------------------------------------------------- columns
+
+JOB_COLUMNS: Final = (
+    "id, created, updated, profile, provider, kind, message, message_hash, content_stored,"
+    " sender, numbers, chunks, status, pid"
+)
+# The same, of the jobs table named `j`.
+J_JOB_COLUMNS: Final = ", ".join(f"j.{c.strip()}" for c in JOB_COLUMNS.split(","))
+CHUNK_COLUMNS: Final = (
+    "job_id, idx, size, state, attempts, sends, error_kind, error_code, error_text, started,"
+    " finished"
+)
+CHUNK_WIDTH: Final = 11
+PLAN_COLUMNS: Final = "idx, numbers, order_ids, contents, senders"
+C_PLAN_COLUMNS: Final = "c.idx, c.numbers, c.order_ids, c.contents, c.senders"
+# A message with what its error is derived from (codes.message_error): its chunk `c`'s
+# state and error text, and when that chunk was answered (or started).
+MESSAGE_COLUMNS: Final = (
+    "m.job_id, m.chunk, m.pos, m.number, m.msg_id, m.state, m.content, m.report, m.extra,"
+    " c.state, c.error_text, coalesce(c.finished, c.started)"
+)
+MESSAGE_WIDTH: Final = 12
+TRACKED: Final = "SELECT m.msg_id, m.number, m.state, m.report"
+
+_STATUSES: Final = {status.value: status for status in DeliveryStatus}
+
+# --------------------------------------------------------------------------- rows -> records
+
+
+def job_record(row: Sequence[Any], db_path: pathlib.Path) -> Job:
+    status, pid = JobStatus(row[12]), None if row[13] is None else int(row[13])
+    if status is JobStatus.RUNNING and not job_locked(db_path, int(row[0]), pid):
+        status = JobStatus.INTERRUPTED
+    return Job(
+        id=int(row[0]),
+        created=datetime.fromisoformat(row[1]),
+        updated=datetime.fromisoformat(row[2]),
+        profile=row[3],
+        provider=row[4],
+        kind=JobKind(row[5]),
+        message=row[6],
+        message_hash=row[7],
+        content_stored=bool(row[8]),
+        sender=row[9],
+        numbers=int(row[10]),
+        chunks=int(row[11]),
+        status=status,
+        pid=pid,
+    )
+
+
+def chunk_info(row: Sequence[Any], live: bool) -> ChunkInfo:
+    stored, error_text = str(row[3]), text_or_none(row[8])
+    state: ChunkState | Literal["planned", "sending"]
+    if stored == SENDING:
+        state = SENDING if live else ChunkState.UNKNOWN
+        error_text = error_text if live else error_text or LOST_IN_FLIGHT
+    elif stored == PLANNED:
+        # Its process is gone: it will not start now.
+        state = PLANNED if live else ChunkState.NOT_SENT
+    else:
+        state = ChunkState(stored)
+    return ChunkInfo(
+        job_id=int(row[0]),
+        index=int(row[1]),
+        size=int(row[2]),
+        state=state,
+        attempts=int(row[4]),
+        sends=int(row[5]),
+        error_kind=text_or_none(row[6]),
+        error_code=text_or_none(row[7]),
+        error_text=error_text,
+        started=dt(row[9]),
+        finished=dt(row[10]),
+    )
+
+
+def plan(row: Sequence[Any]) -> Chunk:
+    """A chunk as planned, from its `PLAN_COLUMNS` row. An answered chunk's plan was dropped
+    (its numbers are NULL): JobReader._plans reads it back from its messages."""
+
+    def listed(text: str | None) -> list[Any] | None:
+        return None if text is None else list(json.loads(text))
+
+    return Chunk(
+        int(row[0]),
+        str(row[1]).split("\n") if row[1] else [],
+        order_ids=listed(row[2]),
+        contents=listed(row[3]),
+        sender_ids=listed(row[4]),
+    )
+
+
+def plan_values(
+    chunk: Chunk, store_content: bool
+) -> tuple[str, str | None, str | None, str | None]:
+    def dumped(values: Sequence[object] | None) -> str | None:
+        return None if values is None else json.dumps(list(values), ensure_ascii=False)
+
+    return (
+        "\n".join(chunk.numbers),
+        dumped(chunk.order_ids),
+        dumped(chunk.contents) if store_content else None,
+        dumped(chunk.sender_ids),
+    )
+
+
+def message(row: Sequence[Any]) -> Message:
+    """A message from its MESSAGE_COLUMNS row."""
+    code = int(row[5])
+    status = codes.status_of(code)
+    status_time, code_text, detail, updated = codes.unpack_report(row[7])
+    order_id, sender, error = codes.unpack_extra(row[8])
+    if error is None:
+        error = codes.message_error(code % 4, row[4], str(row[9]), text_or_none(row[10]))
+    return Message(
+        job_id=int(row[0]),
+        chunk=int(row[1]),
+        pos=int(row[2]),
+        number=str(row[3]),
+        order_id=order_id,
+        content=row[6],
+        sender=sender,
+        outcome=codes.outcome_of(code),
+        msg_id=text_or_none(row[4]),
+        error=error,
+        status=status,
+        status_time=codes.when(status_time),
+        code=code_text,
+        detail=detail,
+        updated=codes.when(updated),
+        sent=dt(row[11]),
+    )
+
+
+def unanswered(
+    job_id: int, chunk: Chunk, in_flight: bool, live: bool, sent: datetime | None = None
+) -> Iterator[Message]:
+    """The numbers of a chunk without an answer: in flight or planned while its process
+    lives, else unknown (it may have arrived) or not sent."""
+    if live:
+        outcome, error = (MessageState.SENDING if in_flight else MessageState.PLANNED), None
+    elif in_flight:
+        outcome = MessageState.UNKNOWN
+        error = codes.message_error(codes.UNKNOWN, None, outcome.value, LOST_IN_FLIGHT)
+    else:
+        outcome = MessageState.NOT_SENT
+        error = codes.message_error(codes.NOT_SENT, None, outcome.value, None)
+    ids, contents, senders = chunk.order_ids, chunk.contents, chunk.sender_ids
+    for pos, number in enumerate(chunk.numbers):
+        yield Message(
+            job_id=job_id,
+            chunk=chunk.index,
+            pos=pos,
+            number=number,
+            order_id=ids[pos] if ids else None,
+            content=contents[pos] if contents else None,
+            sender=senders[pos] if senders else None,
+            outcome=outcome,
+            msg_id=None,
+            error=error,
+            sent=sent,
+        )
+
+
+def tracked(row: Sequence[Any]) -> tuple[str, Tracked]:
+    """msgId -> Tracked from a TRACKED row (msg_id, number, state, report)."""
+    # Runs per msgId a `report` asks about (100,000 at a time): no JSON for the unreported.
+    if row[3] is None:
+        return str(row[0]), Tracked(text_or_none(row[1]), codes.status_of(row[2]), None, None, None)
+    status_time, code, detail, _ = codes.unpack_report(row[3])
+    return str(row[0]), Tracked(
+        number=text_or_none(row[1]),
+        status=codes.status_of(row[2]),
+        time=codes.when(status_time),
+        code=code,
+        detail=detail,
+    )
+
+
+def tracked_orphan(row: Sequence[Any]) -> tuple[str, Tracked]:
+    """msgId -> Tracked from orphan_reports (msg_id, number, status, status_time, code,
+    detail)."""
+    return str(row[0]), Tracked(
+        number=text_or_none(row[1]),
+        status=_STATUSES[row[2]] if row[2] is not None else None,
+        time=dt(row[3]),
+        code=row[4],
+        detail=row[5],
+    )

@@ -1,0 +1,282 @@
+"""Delivery reports and the history: what it knows of msgIds (`report`'s starting point), and
+writing reports back onto messages - or, for msgIds no job holds, into orphan_reports (a queue
+provider hands each report out once), moved onto the message once it appears."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Final
+
+from smscli.gateways.base import DeliveryStatus, Report
+from smscli.history import codes
+from smscli.history.db import BATCH, dt, guarded, marks, now, ts
+from smscli.history.keys import key, key_sql
+from smscli.history.queries import job_filter
+from smscli.history.reader import JobReader
+from smscli.history.records import TRACKED, Tracked, tracked, tracked_orphan
+
+_STATUSES: Final = {status.value: status for status in DeliveryStatus}
+# `+`: not a way into the table (that is the msgId index), only a filter.
+_OF_PROVIDER: Final = " AND +m.job_id IN (SELECT id FROM jobs WHERE provider = ?)"
+
+# The position of a message, its state and its report as stored.
+_Held = tuple[tuple[int, int, int], int, str | None]
+
+
+def _is_final(status: DeliveryStatus | None) -> bool:
+    return status is not None and status.final
+
+
+class ReportReads(JobReader):
+    @guarded
+    def ids_for_job(self, job_id: int) -> dict[str, Tracked]:
+        """msgId -> (number, status, time, code, detail) of a job's accepted messages."""
+        self.job(job_id)
+        return dict(
+            tracked(row)
+            for row in self._db.execute(
+                f"{TRACKED} FROM messages m WHERE m.job_id = ? AND m.msg_id IS NOT NULL"
+                " ORDER BY m.chunk, m.pos",
+                (job_id,),
+            )
+        )
+
+    @guarded
+    def ids_for_last_job(self, profile: str | None = None) -> dict[str, Tracked]:
+        """The newest job's (of `profile`, or of any) ids; {} when there is no job."""
+        job_id = self.last_job_id(profile)
+        return {} if job_id is None else self.ids_for_job(job_id)
+
+    @guarded
+    def ids_since(self, since: datetime, profile: str | None = None) -> dict[str, Tracked]:
+        """The ids of every job created since `since` (of `profile`, or of any)."""
+        where, params = job_filter(since, profile, None, table="j")
+        return dict(
+            tracked(row)
+            for row in self._db.execute(
+                f"{TRACKED} FROM messages m JOIN jobs j ON j.id = m.job_id"
+                f" WHERE m.msg_id IS NOT NULL AND {' AND '.join(where)}"
+                " ORDER BY j.id, m.chunk, m.pos",
+                params,
+            )
+        )
+
+    @guarded
+    def lookup(self, msg_ids: Sequence[str], provider: str | None = None) -> dict[str, Tracked]:
+        """What the history knows of these msgIds (of `provider`'s jobs, or of any): their
+        messages' last states, and reports kept for msgIds no job holds (orphan_reports).
+        Ids it knows nothing of are left out. A kept report wins over its message's state
+        only when it is final and the message's is not (it arrived before the message was
+        journalled)."""
+        found: dict[str, Tracked] = {}
+        for start in range(0, len(msg_ids), BATCH):
+            part = list(msg_ids[start : start + BATCH])
+            found.update(self._tracked_messages(part, provider))
+            for msg_id, kept in self._tracked_orphans(part, provider).items():
+                known = found.get(msg_id)
+                if known is None:
+                    found[msg_id] = kept
+                elif not _is_final(known.status) and _is_final(kept.status):
+                    found[msg_id] = kept._replace(number=known.number or kept.number)
+        return found
+
+    def _tracked_messages(self, msg_ids: list[str], provider: str | None) -> dict[str, Tracked]:
+        scope, params = "", [key(i) for i in msg_ids]
+        if provider is not None:
+            scope = _OF_PROVIDER
+            params.append(provider)
+        # In job order, so a msgId a gateway reused answers with its newest message.
+        return dict(
+            tracked(row)
+            for row in self._db.execute(
+                f"{TRACKED} FROM messages m WHERE m.msg_id IN ({marks(msg_ids)})"
+                f"{scope} ORDER BY m.job_id, m.chunk, m.pos",
+                params,
+            )
+        )
+
+    def _tracked_orphans(self, msg_ids: list[str], provider: str | None) -> dict[str, Tracked]:
+        scope, params = "", [*msg_ids]
+        if provider is not None:
+            scope = " AND provider = ?"
+            params.append(provider)
+        return dict(
+            tracked_orphan(row)
+            for row in self._db.execute(
+                "SELECT msg_id, number, status, status_time, code, detail"  # noqa: S608
+                f" FROM orphan_reports WHERE msg_id IN ({marks(msg_ids)}){scope}"
+                " ORDER BY received, rowid",
+                params,
+            )
+        )
+
+    @guarded
+    def sent_times(
+        self, msg_ids: Sequence[str], provider: str | None = None
+    ) -> dict[str, datetime]:
+        """When the request of each msgId's message was answered (ids the history holds):
+        tells a message still queued at the gateway from one the gateway has forgotten."""
+        found: dict[str, datetime] = {}
+        for start in range(0, len(msg_ids), BATCH):
+            part = list(msg_ids[start : start + BATCH])
+            scope, params = "", [key(i) for i in part]
+            if provider is not None:
+                scope = _OF_PROVIDER
+                params.append(provider)
+            rows = self._db.execute(
+                "SELECT m.msg_id, coalesce(c.finished, c.started) FROM messages m"  # noqa: S608
+                " JOIN chunks c ON c.job_id = m.job_id AND c.idx = m.chunk"
+                f" WHERE m.msg_id IN ({marks(part)}){scope} ORDER BY m.job_id",
+                params,
+            )
+            for msg_id, when in rows:
+                sent = dt(when)
+                if sent is not None:
+                    found[str(msg_id)] = sent
+        return found
+
+    @guarded
+    def orphan_reports(self, provider: str | None = None) -> dict[str, Tracked]:
+        """The reports kept for msgIds no job holds, oldest first."""
+        sql = "SELECT msg_id, number, status, status_time, code, detail FROM orphan_reports"
+        params: tuple[str, ...] = ()
+        if provider is not None:
+            sql += " WHERE provider = ?"
+            params = (provider,)
+        return dict(
+            tracked_orphan(row)
+            for row in self._db.execute(sql + " ORDER BY received, rowid", params)
+        )
+
+    @guarded
+    def record_reports(self, reports: Iterable[Report], *, provider: str | None = None) -> int:
+        """Write delivery states back by msgId; returns how many messages changed. msgIds are
+        unique within one provider's platform only: pass `provider` to keep another
+        provider's message with the same id untouched. A final state (delivered/failed) is
+        never replaced by a non-final one: gateways forget old ids and answer not_found.
+
+        With `provider`, a report for a msgId none of its jobs holds is kept in
+        orphan_reports (a queue provider hands it out only once), unless it only says
+        not_found; kept reports whose message has appeared since are moved onto it. All in one
+        transaction: the reports are saved, or (on an error) none is."""
+        reports = list(reports)
+        stamp = ts(now())
+        keys = [key(r.msg_id) for r in reports]
+        with self._write() as db:
+            held = _held(db, keys, provider)
+            changed = _write_reports(db, zip(reports, keys, strict=True), held)
+            if provider is not None:
+                strays = [r for r, k in zip(reports, keys, strict=True) if k not in held]
+                _keep_orphans(db, strays, provider, stamp)
+                _adopt_orphans(db, provider)
+            return changed
+
+
+def _write_reports(
+    db: sqlite3.Connection,
+    reports: Iterable[tuple[Report, int | str]],
+    held: dict[int | str, list[_Held]],
+) -> int:
+    """Each report onto the messages holding its msgId (`held`); how many rows changed.
+    Written only when the report changes the row (asking again about pending messages costs
+    a read, not a write), and a final state is never replaced by a non-final one."""
+    at = codes.ms(now())
+    updates: list[tuple[object, ...]] = []
+    for report, k in reports:
+        got = held.get(k)
+        if not got:
+            continue
+        head = codes.report_head(report.time, report.code, report.detail)
+        for position, code, stored in got:
+            new = codes.state(code % 4, report.status.value)
+            if codes.is_final(code) and not codes.is_final(new):
+                continue
+            if new == code and stored is not None and stored.startswith(head):
+                continue
+            updates.append((new, f"{head}{at}]", *position))
+    db.executemany(
+        "UPDATE messages SET state = ?, report = ? WHERE job_id = ? AND chunk = ? AND pos = ?",
+        updates,
+    )
+    return len(updates)
+
+
+def _held(
+    db: sqlite3.Connection, keys: Sequence[int | str], provider: str | None
+) -> dict[int | str, list[_Held]]:
+    """The messages holding these msgIds (as keys.key; of `provider`'s jobs, or of any): their
+    positions and delivery states, read through the msgId index a batch at a time."""
+    scope, extra = "", tuple[str, ...]()
+    if provider is not None:
+        scope, extra = " AND +job_id IN (SELECT id FROM jobs WHERE provider = ?)", (provider,)
+    held: dict[int | str, list[_Held]] = {}
+    for start in range(0, len(keys), BATCH):
+        part = keys[start : start + BATCH]
+        for row in db.execute(
+            "SELECT msg_id, job_id, chunk, pos, state, report"  # noqa: S608
+            f" FROM messages WHERE msg_id IN ({marks(part)}){scope}",
+            (*part, *extra),
+        ):
+            held.setdefault(row[0], []).append(((row[1], row[2], row[3]), row[4], row[5]))
+    return held
+
+
+def _keep_orphans(
+    db: sqlite3.Connection, reports: Sequence[Report], provider: str, stamp: str
+) -> None:
+    """Reports no message of `provider` takes, kept by (provider, msgId); the same rule as for
+    messages: a final state is never replaced by a non-final one."""
+    db.executemany(
+        "INSERT INTO orphan_reports (provider, msg_id, number, status, status_time, code,"
+        " detail, received) SELECT ?, ?, ?, ?, ?, ?, ?, ?"
+        " WHERE NOT EXISTS (SELECT 1 FROM messages m JOIN jobs j ON j.id = m.job_id"
+        " WHERE m.msg_id = ? AND j.provider = ?)"
+        " ON CONFLICT (provider, msg_id) DO UPDATE SET number = coalesce(excluded.number,"
+        " number), status = excluded.status, status_time = excluded.status_time,"
+        " code = excluded.code, detail = excluded.detail, received = excluded.received"
+        " WHERE status NOT IN ('delivered', 'failed')"
+        " OR excluded.status IN ('delivered', 'failed')",
+        (
+            (
+                provider,
+                r.msg_id,
+                r.number,
+                r.status.value,
+                ts(r.time) if r.time else None,
+                r.code,
+                r.detail,
+                stamp,
+                key(r.msg_id),
+                provider,
+            )
+            for r in reports
+            if r.status is not DeliveryStatus.NOT_FOUND
+        ),
+    )
+
+
+def _adopt_orphans(db: sqlite3.Connection, provider: str) -> None:
+    """Kept reports whose message has been journalled since (a report pulled while its send's
+    answer was still on the way) move onto the message."""
+    found = (
+        f"EXISTS (SELECT 1 FROM messages m WHERE m.msg_id = {key_sql('o.msg_id')}"  # noqa: S608
+        " AND m.job_id IN (SELECT id FROM jobs WHERE provider = ?))"
+    )
+    kept = [
+        Report(str(msg_id), _STATUSES[status], None, dt(status_time), code, detail)
+        for msg_id, status, status_time, code, detail in db.execute(
+            "SELECT msg_id, status, status_time, code, detail FROM orphan_reports o"  # noqa: S608
+            f" WHERE o.provider = ? AND {found} ORDER BY received, rowid",
+            (provider, provider),
+        )
+    ]
+    if not kept:
+        return
+    keys = [key(r.msg_id) for r in kept]
+    _write_reports(db, zip(kept, keys, strict=True), _held(db, keys, provider))
+    db.execute(
+        f"DELETE FROM orphan_reports AS o WHERE o.provider = ? AND {found}",  # noqa: S608
+        (provider, provider),
+    )
