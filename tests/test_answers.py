@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from smscli.gateways.base import Submitted
 from smscli.gateways.decoding import JsonNumber, decode_text, number_text, parse_json
 from smscli.gateways.matching import match_number
-from smscli.gateways.base import Submitted
 from smscli.gateways.v3_answers import msg_id_text, parse_receive_time, send_result
 
 
