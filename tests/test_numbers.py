@@ -607,3 +607,11 @@ def test_normalize_lines_takes_decorated_valid_numbers(
     ]
     if lines:
         assert normalize_lines(lines) == [int(normalize(line)) for line in lines]
+
+
+def test_the_whitespace_table_is_pythons() -> None:
+    # numbers.py writes str.isspace()'s characters out instead of scanning for them at import.
+    from smscli import numbers
+
+    spaces = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+    assert spaces == numbers._WHITESPACE

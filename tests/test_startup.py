@@ -120,3 +120,16 @@ def test_no_collection_during_start_up_and_the_usual_one_after() -> None:
     usual = gc.get_threshold()
     entry.started()  # in-process (tests, embedding): nothing raised, nothing to restore
     assert gc.get_threshold() == usual
+
+
+def test_the_v3_client_does_not_import_the_account_records() -> None:
+    """send, report and balance open a v3 client; the account's record types (sync's
+    dataclasses) are built only when `sync` asks for them."""
+    code = (
+        "import sys, smscli.gateways.v3\n"
+        "print('smscli.gateways.records' in sys.modules, 'smscli.gateways.v3_records' in "
+        "sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.strip() == "False False"

@@ -1,6 +1,7 @@
 """A plain http:// gateway reached directly cannot involve TLS, so its client does not load
 the CA bundle (~20 ms of CPU per command); verification stays on (a context that trusts no
-CA fails closed), and https gateways, proxies and CA variables keep the bundle as before."""
+CA fails closed), and https gateways and proxies keep the bundle as before. SSL_CERT_FILE is
+loaded only where TLS can happen; for plain http it is only checked to hold PEM."""
 
 from __future__ import annotations
 
@@ -72,6 +73,50 @@ def test_ca_variables_keep_their_checks(monkeypatch: pytest.MonkeyPatch, tmp_pat
     bogus = tmp_path / "ca.pem"
     bogus.write_text("not a certificate\n")
     monkeypatch.setenv("SSL_CERT_FILE", str(bogus))
+    from smscli.errors import ConfigError
+
+    for url in ("http://127.0.0.1:9/v3", "https://api.example/v3", None):
+        with pytest.raises(ConfigError, match="SSL_CERT_FILE"):
+            make_client(timeout=5, url=url)
+
+
+def test_a_damaged_pem_ca_file_is_refused_for_https(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Looks like PEM (passes plain http's check, where it would never be used) but holds no
+    # certificate: TLS must not start without the CAs the user named.
+    bogus = tmp_path / "ca.pem"
+    bogus.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+    monkeypatch.setenv("SSL_CERT_FILE", str(bogus))
+    from smscli.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="SSL_CERT_FILE"):
+        make_client(timeout=5, url="https://api.example/v3")
+
+
+def test_ca_variables_are_loaded_only_where_tls_can_happen(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import certifi
+
+    monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
+    with make_client(timeout=5, url="http://127.0.0.1:9/v3") as client:
+        context = _context(client)
+        assert context.cert_store_stats()["x509_ca"] == 0
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    with make_client(timeout=5, url="https://api.example/v3") as client:
+        assert _cas(client) > 0 and _context(client).verify_mode == ssl.CERT_REQUIRED
+    monkeypatch.setenv("HTTPS_PROXY", "https://proxy.example:3128")
+    with make_client(timeout=5, url="http://127.0.0.1:9/v3") as client:
+        assert _cas(client) > 0
+
+
+def test_an_unreadable_ca_file_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A directory where the file should be: check_environment names it first.
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path))
     from smscli.errors import ConfigError
 
     with pytest.raises(ConfigError, match="SSL_CERT_FILE"):

@@ -30,8 +30,7 @@ from smscli.output import write_rows
 if TYPE_CHECKING:
     pass
 
-# The same names as smscli.history.queries.STATUS_FILTERS (a test keeps them equal; the store
-# is heavy).
+# The names of smscli.history.queries.STATUS_FILTERS (a test keeps them equal; the store is heavy).
 STATUSES = ("failed", "pending", "unknown", "delivered", "rejected", "not_sent")
 DEFAULT_LIMIT = 50
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
-from smscli.errors import NotSupported, SmsCliError
+from smscli.errors import ErrorKind, NotSupported, SmsCliError
 
 
 class DeliveryStatus(StrEnum):
@@ -23,6 +23,16 @@ class DeliveryStatus(StrEnum):
     @property
     def final(self) -> bool:
         return self in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)
+
+
+class Code(NamedTuple):
+    """What a provider's error code means: the reason in English, the kind of error (which
+    decides exit code and retries) and a hint for the user. Each provider's table maps its
+    codes to these (v3_codes, mobset_codes)."""
+
+    reason: str
+    kind: ErrorKind
+    hint: str | None = None
 
 
 class Submitted(NamedTuple):

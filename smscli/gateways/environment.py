@@ -53,24 +53,34 @@ def make_client(
 
 
 _PROXY_SCHEMES = frozenset({"http", "https", "socks5", "socks5h"})
-# Variables that may bring TLS into a plain-HTTP exchange (an https:// proxy) or whose
-# errors must surface as before (a CA file that is no PEM).
-_TLS_VARIABLES = frozenset(
-    {"http_proxy", "https_proxy", "all_proxy", "ssl_cert_file", "ssl_cert_dir"}
-)
+# Variables that may bring TLS into a plain-HTTP exchange: an https:// proxy.
+_PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy"})
+# What OpenSSL needs to find in a CA file (PEM): without it load_verify_locations fails.
+_PEM_MARK = b"-----BEGIN "
 
 
 def _verify(
     url: str | None, transport: httpx.BaseTransport | None, env: Mapping[str, str]
 ) -> ssl.SSLContext | bool:
-    """True (httpx loads the CA bundle: ~20 ms of CPU) unless no TLS can happen: a plain
-    http:// gateway reached directly (no proxy variable, and httpx follows no redirect). Then
-    a context that still verifies (CERT_REQUIRED, host names checked) but trusts no CA: were
-    TLS ever attempted, it would fail closed instead of going unchecked."""
+    """True (httpx loads the CA bundle, or SSL_CERT_FILE's: ~20 ms of CPU) unless no TLS can
+    happen: a plain http:// gateway reached directly (no proxy variable, and httpx follows no
+    redirect). Then a context that still verifies (CERT_REQUIRED, host names checked) but
+    trusts no CA: were TLS ever attempted, it would fail closed instead of going unchecked.
+    SSL_CERT_FILE is not loaded then (nothing would use it), only checked to hold PEM, so a
+    file that is no CA file is still named before any request, as for https."""
     if transport is not None or url is None or urlsplit(url).scheme.lower() != "http":
         return True
-    if any(value.strip() and name.lower() in _TLS_VARIABLES for name, value in env.items()):
+    if any(value.strip() and name.lower() in _PROXY_VARIABLES for name, value in env.items()):
         return True
+    cafile = env.get("SSL_CERT_FILE")
+    if cafile:
+        try:
+            with open(cafile, "rb") as given:
+                pem = _PEM_MARK in given.read()
+        except OSError:
+            pem = False
+        if not pem:
+            raise ssl.SSLError("SSL_CERT_FILE holds no PEM certificates")
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 

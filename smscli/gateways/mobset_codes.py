@@ -6,16 +6,8 @@ next to the decoded reason: when the two disagree, the gateway's own words win."
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from smscli.errors import ErrorKind
-
-
-class Code(NamedTuple):
-    reason: str
-    kind: ErrorKind
-    hint: str | None = None
-
+from smscli.gateways.base import Code
 
 _CREDS = (
     "check corp_id, login_name and password (smscli config show), the account's IP whitelist, "

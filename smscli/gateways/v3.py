@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -23,7 +23,6 @@ from smscli.gateways.base import (
 )
 from smscli.gateways.environment import make_client
 from smscli.gateways.http import check_status, mask_key, request_json
-from smscli.gateways.records import InboundPage, SentPage
 from smscli.gateways.v3_answers import (
     array_items,
     gateway_error,
@@ -34,6 +33,11 @@ from smscli.gateways.v3_answers import (
     send_result,
     status_text,
 )
+
+if TYPE_CHECKING:
+    # The account's records (dataclasses) are built by v3_records, imported only by `sync`:
+    # send, report and balance do not pay for them.
+    from smscli.gateways.records import InboundPage, SentPage
 
 MAX_NUMBERS_POST = 1000
 MAX_CONTENT = 1024

@@ -4,16 +4,8 @@ The gateway's own `reason` text varies by brand and page, so it is never matched
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from smscli.errors import ErrorKind
-
-
-class Code(NamedTuple):
-    reason: str
-    kind: ErrorKind
-    hint: str | None = None
-
+from smscli.gateways.base import Code
 
 _CREDS = "check api_key and api_secret (smscli config show)"
 _WHITELIST = "add this machine's public IP to the API whitelist in the provider's console"
