@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from smscli.gateways.base import Submitted
 from smscli.gateways.decoding import JsonNumber, decode_text, number_text, parse_json
 from smscli.gateways.matching import match_number
-from smscli.gateways.v3_answers import msg_id_text, parse_receive_time
+from smscli.gateways.v3_answers import msg_id_text, parse_receive_time, send_result
 
 
 @pytest.mark.parametrize(
@@ -83,3 +84,28 @@ def test_a_country_code_added_matches_only_when_unambiguous() -> None:
 )
 def test_receive_time_forms(value: object, expected: datetime | None) -> None:
     assert parse_receive_time(value) == expected
+
+
+def test_send_result_builds_the_same_submitted_on_its_fast_path() -> None:
+    # Numbers echoed as sent are built with tuple.__new__: the same Submitted, field for field,
+    # as the NamedTuple's constructor gives (and as the rewritten-number path builds).
+    data = {
+        "status": "0",
+        "success": "3",
+        "fail": "0",
+        "array": [
+            {"msgId": "7001", "number": "447700900001", "orderId": None},
+            {"msgId": "7002", "number": "447700900002", "orderId": "o-2"},
+            {"msgId": "7003", "number": "+447700900003"},
+        ],
+    }
+    result = send_result(data, ["447700900001", "447700900002", "447700900003"])
+    expected = [
+        Submitted("447700900001", "7001", None),
+        Submitted("447700900002", "7002", "o-2"),
+        Submitted("447700900003", "7003", None),
+    ]
+    assert list(result.accepted) == expected
+    assert all(type(sub) is Submitted for sub in result.accepted)
+    assert [sub.order_id for sub in result.accepted] == [None, "o-2", None]
+    assert not result.untracked

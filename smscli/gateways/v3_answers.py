@@ -122,6 +122,9 @@ def send_result(
         slots.setdefault(numbers[index], []).append(index)
     taken = [False] * len(numbers)
     rewritten: list[tuple[str, str | None, str | None]] = []
+    # Submitted(...) without the Python frame of a NamedTuple's generated __new__ (the same
+    # tuple): one is built per number accepted.
+    submitted = tuple.__new__
     for item in items:
         # The documented shape (strings, `msgId`) is read directly: this runs per number.
         msg_id = item.get("msgId")
@@ -143,7 +146,7 @@ def send_result(
             if msg_id is None:
                 untracked.append(numbers[index])
             else:
-                accepted.append(Submitted(numbers[index], msg_id, order_id))
+                accepted.append(submitted(Submitted, (numbers[index], msg_id, order_id)))
         else:
             rewritten.append((echoed, msg_id, order_id))
     free = [index for index, done in enumerate(taken) if not done]
