@@ -56,7 +56,7 @@ def collect(path: str) -> None:
     start = time.perf_counter()
     collector = NumberCollector()
     with open_input(path, sys.stdin) as stream:
-        # In blocks of lines, as `send -f` reads them (cli/inputs.read_numbers).
+        # In blocks of lines, as `send -f` reads them (numberlist.read_numbers).
         collector.extend(numbers_from_lines(stream, source=path, blocks=True))
     elapsed = time.perf_counter() - start
     print(

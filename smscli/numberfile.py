@@ -21,7 +21,6 @@ __all__ = [
     "PlainBlock",
     "RawNumber",
     "line_values",
-    "numbers_from_args",
     "numbers_from_lines",
     "open_input",
 ]
@@ -48,19 +47,6 @@ class RawNumber(NamedTuple):
     value: str  # as the user wrote it (outer whitespace trimmed)
     source: str  # "argument", "stdin", or the file path
     line: int  # 1-based line in the source; for arguments the argument's 1-based position
-
-
-def numbers_from_args(args: Iterable[str]) -> Iterator[RawNumber]:
-    """One RawNumber per comma-separated piece; blank pieces ("1,2," or "1,,2") are skipped.
-
-    An argument with nothing but blanks and commas still yields one (empty) RawNumber, so an
-    unset shell variable (`smscli send "$TO"`) is reported instead of silently ignored.
-    """
-    for position, arg in enumerate(args, start=1):
-        pieces = [piece.strip() for piece in arg.split(",")]
-        kept = [piece for piece in pieces if piece]
-        for piece in kept or [""]:
-            yield RawNumber(piece, "argument", position)
 
 
 class PlainBlock(NamedTuple):

@@ -1,5 +1,7 @@
-"""Collecting numbers: normalised, validated and de-duplicated as they stream in, kept as
-compact integers (a million numbers cost 8 MB in the list, not 70 MB of str objects)."""
+"""Collecting numbers: read from arguments, a file or stdin (`read_numbers`), normalised,
+validated and de-duplicated as they stream in, kept as compact integers (a million numbers
+cost 8 MB in the list, not 70 MB of str objects). Everything is checked here, before a
+gateway is even opened."""
 
 from __future__ import annotations
 
@@ -9,7 +11,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import overload
 
-from smscli.numberfile import PlainBlock, RawNumber, line_values
+from smscli import console
+from smscli.argtext import token_problem
+from smscli.errors import InputError, UsageError
+from smscli.numberfile import PlainBlock, RawNumber, line_values, numbers_from_lines, open_input
 from smscli.numbers import (
     MAX_DIGITS,
     MIN_DIGITS,
@@ -19,7 +24,15 @@ from smscli.numbers import (
     to_international,
 )
 
-__all__ = ["DETAIL_LIMIT", "BadNumber", "NumberCollector", "NumberList"]
+__all__ = [
+    "DETAIL_LIMIT",
+    "BadNumber",
+    "NumberCollector",
+    "NumberList",
+    "Numbers",
+    "numbers_from_args",
+    "read_numbers",
+]
 
 DETAIL_LIMIT = 20
 # A line that needs no normalising at all: a valid number, digits only.
@@ -174,3 +187,108 @@ class NumberCollector:
 def _shorten(value: str, width: int = 40) -> str:
     # A wrong --column can feed whole sentences in; keep each report line readable.
     return value if len(value) <= width else value[: width - 1] + "…"
+
+
+def numbers_from_args(args: Iterable[str]) -> Iterator[RawNumber]:
+    """One RawNumber per comma-separated piece; blank pieces ("1,2," or "1,,2") are skipped.
+
+    An argument with nothing but blanks and commas still yields one (empty) RawNumber, so an
+    unset shell variable (`smscli send "$TO"`) is reported instead of silently ignored.
+    """
+    for position, arg in enumerate(args, start=1):
+        pieces = [piece.strip() for piece in arg.split(",")]
+        kept = [piece for piece in pieces if piece]
+        for piece in kept or [""]:
+            yield RawNumber(piece, "argument", position)
+
+
+@dataclass(slots=True)
+class Numbers:
+    numbers: Sequence[str]
+    order_ids: list[str] | None
+    duplicates: int
+    source_count: int
+
+
+def _raw_numbers(
+    args: Sequence[str],
+    numbers_file: str | None,
+    column: str | None,
+    stdin_taken: bool,
+    *,
+    blocks: bool = False,
+) -> Iterator[RawNumber | PlainBlock]:
+    wants_stdin = numbers_file == "-" or "-" in args
+    plain = [a for a in args if a != "-"]
+    if not plain and numbers_file is None and not wants_stdin:
+        if stdin_taken:
+            raise UsageError(
+                "no numbers given: stdin cannot carry both the message and the numbers",
+                hint="give the numbers as arguments or with -f/--numbers-file PATH",
+            )
+        if console.stdin_is_tty():
+            raise UsageError(
+                "no numbers given",
+                hint="pass them as arguments, with -f/--numbers-file PATH, or pipe them on stdin",
+            )
+        wants_stdin = True
+    if wants_stdin and stdin_taken:
+        raise UsageError("stdin cannot carry both the message and the numbers")
+    yield from numbers_from_args(plain)
+    if numbers_file is not None and numbers_file != "-":
+        with open_input(numbers_file, console.current().stdin) as lines:
+            yield from numbers_from_lines(lines, source=numbers_file, column=column, blocks=blocks)
+    if wants_stdin:
+        with open_input("-", console.current().stdin) as lines:
+            yield from numbers_from_lines(lines, source="stdin", column=column, blocks=blocks)
+
+
+def read_numbers(
+    args: Sequence[str],
+    *,
+    numbers_file: str | None,
+    column: str | None,
+    order_ids: str | None,
+    stdin_taken: bool = False,
+    country: str | None = None,
+) -> Numbers:
+    """Every number normalised and checked; any bad one stops everything (exit 2). With
+    `country`, national numbers of that country are accepted (smscli.numbers.to_international)."""
+    collector = NumberCollector(country=country)
+    raw_ids = [p.strip() for p in order_ids.split(",")] if order_ids is not None else None
+    kept_ids: list[str] | None = None
+    if raw_ids is None:
+        # The bulk path: a million numbers go through the collector's own loop, plain lines
+        # in blocks.
+        collector.extend(_raw_numbers(args, numbers_file, column, stdin_taken, blocks=True))
+        seen = collector.inputs
+    else:
+        kept_ids, seen = [], 0
+        for raw in _raw_numbers(args, numbers_file, column, stdin_taken):
+            if not isinstance(raw, RawNumber):
+                raise TypeError("blocks were not asked for")
+            before = len(collector.valid)
+            collector.add(raw)
+            # Keep each order id with its number when a later duplicate is dropped.
+            if len(collector.valid) > before and seen < len(raw_ids):
+                kept_ids.append(raw_ids[seen])
+            seen += 1
+    if collector.bad_count:
+        raise InputError(collector.error_report(), hint="nothing was sent")
+    if not collector.valid:
+        raise InputError("no numbers found in the input", hint="nothing was sent")
+    if raw_ids is not None and len(raw_ids) != seen:
+        raise InputError(
+            f"--order-id has {len(raw_ids)} ids but {seen} numbers were given;"
+            " the counts must match",
+            hint="nothing was sent",
+        )
+    if raw_ids is not None and any(not i for i in raw_ids):
+        raise InputError("--order-id has an empty id", hint="nothing was sent")
+    for index, order_id in enumerate(raw_ids or (), 1):
+        problem = token_problem(order_id)
+        if problem is not None:
+            raise InputError(
+                f"--order-id: id {index} ({order_id!r}) {problem}", hint="nothing was sent"
+            )
+    return Numbers(collector.valid, kept_ids, collector.duplicates, seen)

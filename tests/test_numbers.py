@@ -13,8 +13,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from smscli.errors import InputError
-from smscli.numberfile import RawNumber, numbers_from_args, numbers_from_lines, open_input
-from smscli.numberlist import BadNumber, NumberCollector
+from smscli.numberfile import RawNumber, numbers_from_lines, open_input
+from smscli.numberlist import BadNumber, NumberCollector, numbers_from_args
 from smscli.numbers import _TRUNK_MARK, STARTS_WITH_ZERO, check, normalize
 
 VALID = "6281211111111"

@@ -81,7 +81,7 @@ def lookup(
       smscli lookup 447700900123 --wide           every column, job and msgId too
     """
     opts = c.common(ctx, profile, output, json_flag, quiet, verbose, wide=wide)
-    from smscli.numberfile import numbers_from_args
+    from smscli.numberlist import numbers_from_args
 
     # As `send` reads its arguments: comma-separated pieces, each normalised and checked.
     country = profile_country(opts)

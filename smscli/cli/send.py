@@ -9,9 +9,10 @@ import typer
 from smscli import console
 from smscli.cli import common as c
 from smscli.cli import options as o
-from smscli.cli.inputs import read_message, read_numbers
+from smscli.cli.inputs import read_message
 from smscli.errors import UsageError
 from smscli.message import plural
+from smscli.numberlist import read_numbers
 from smscli.providers import scheduled
 from smscli.timeparse import describe_at, parse_at
 
