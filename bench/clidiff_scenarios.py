@@ -1123,28 +1123,17 @@ def R(secs: float, *argv: str, stdin: str | None = None) -> Step:
 
 BIG = "".join(f"4477009{i:05d}\n" for i in range(3500))
 BIGB = "number,content\n" + "".join(f"4477009{i:05d},text {i % 3}\n" for i in range(2500))
+# Slow enough (one request at a time, 0.4 per second) for the run to be stopped part-way.
+SLOW = ("--rate", "0.4", "--concurrency", "1", "-y")
+BIG_SEND = ("send", *SB, "-f", "big.txt", "-m", "int", *SLOW, "-o", "csv")
+BIG_BATCH = ("batch", *SB, "big.csv", "--max-numbers", "700", *SLOW, "-o", "jsonl")
 sc(
     "interrupted",
     C("config", "init", "--sandbox"),
     C("config", "set", "base_url", V3URL, "-p", "sandbox"),
     F("big.txt", BIG),
     F("big.csv", BIGB),
-    R(
-        2.5,
-        "send",
-        *SB,
-        "-f",
-        "big.txt",
-        "-m",
-        "int",
-        "--rate",
-        "0.4",
-        "--concurrency",
-        "1",
-        "-y",
-        "-o",
-        "csv",
-    ),
+    R(2.5, *BIG_SEND),
     C("history"),
     C("history", "show", "1", "--chunks"),
     C("send", "--resume", "1", "--dry-run"),
@@ -1152,21 +1141,7 @@ sc(
     C("history"),
     C("history", "show", "1", "--chunks"),
     C("send", "--resume", "1"),
-    R(
-        2.5,
-        "batch",
-        *SB,
-        "big.csv",
-        "--max-numbers",
-        "700",
-        "--rate",
-        "0.4",
-        "--concurrency",
-        "1",
-        "-y",
-        "-o",
-        "jsonl",
-    ),
+    R(2.5, *BIG_BATCH),
     C("history"),
     C("history", "show", "2", "--chunks"),
     C("send", "--resume", "2"),
@@ -1325,39 +1300,10 @@ sc(
     by_old(F("big.csv", BIGB)),
     by_old(F("nob.csv", "number,content\n447700900123,SANDBOX:NOBALANCE\n447700900124,fine\n")),
     by_old(
-        R(
-            2.5,
-            "send",
-            *SB,
-            "-f",
-            "big.txt",
-            "-m",
-            "int",
-            "--rate",
-            "0.4",
-            "--concurrency",
-            "1",
-            "-y",
-            "-o",
-            "csv",
-        )
+        R(2.5, *BIG_SEND)
     ),
     by_old(
-        R(
-            2.5,
-            "batch",
-            *SB,
-            "big.csv",
-            "--max-numbers",
-            "700",
-            "--rate",
-            "0.4",
-            "--concurrency",
-            "1",
-            "-y",
-            "-o",
-            "jsonl",
-        )
+        R(2.5, *BIG_BATCH)
     ),
     by_old(C("send", *SB, "447700900123", "-m", "SANDBOX:NOBALANCE")),
     by_old(C("batch", *SB, "nob.csv", "--max-numbers", "1")),
