@@ -9,8 +9,9 @@ much CPU per request as the client, which distorts any ratio.
 msgIds are 19 digits, unique per process (a counter), like the real ones. getReport answers
 every id as pending (-1): a report asked again asks the gateway again, run after run.
 
-GET /stats answers {"requests": n, "numbers": n, "peak": most requests in flight at once};
-POST /reset zeroes them.
+GET /stats answers {"requests": n, "numbers": n, "peak": most requests in flight at once,
+"first": when the first request came, "last": when the last answer left (epoch seconds),
+"inflight_seconds": requests in flight integrated over time}; POST /reset zeroes them.
 
 Run: python bench/lean_gateway.py [--latency 0.1] [--port 0]; prints `PORT <n>` on stdout
 when it listens. Stdlib only.
@@ -23,6 +24,7 @@ import asyncio
 import contextlib
 import json
 import sys
+import time
 from urllib.parse import parse_qs, urlsplit
 
 FIRST_ID = 2304252117461165117
@@ -37,6 +39,22 @@ class Gateway:
         self.numbers = 0
         self.active = 0
         self.peak = 0
+        # When the first request came and the last answer left (epoch seconds), and the
+        # integral of requests in flight over time: how full the client kept its pipeline.
+        self.first: float | None = None
+        self.last: float | None = None
+        self.inflight_seconds = 0.0
+        self._changed = 0.0
+
+    def _account(self, delta: int) -> None:
+        moment = time.time()
+        if self.first is None:
+            self.first = self._changed = moment
+        self.inflight_seconds += self.active * (moment - self._changed)
+        self._changed = moment
+        self.active += delta
+        if delta < 0:
+            self.last = moment
 
     def _ids(self, count: int) -> range:
         first = self.next_id
@@ -89,10 +107,14 @@ class Gateway:
             return b'{"status":"0","reason":"success","balance":"100000000.000","gift":"0"}'
         if path == "/stats":
             return json.dumps(
-                {"requests": self.requests, "numbers": self.numbers, "peak": self.peak}
+                {"requests": self.requests, "numbers": self.numbers, "peak": self.peak,
+                 "first": self.first, "last": self.last,
+                 "inflight_seconds": self.inflight_seconds}
             ).encode()
         if path == "/reset" and method == b"POST":
             self.requests = self.numbers = self.peak = 0
+            self.first = self.last = None
+            self.inflight_seconds = 0.0
             return b"{}"
         return b'{"status":"-1","reason":"unknown path"}'
 
@@ -113,7 +135,7 @@ class Gateway:
                 counted = not target.startswith((b"/stats", b"/reset"))
                 if counted:
                     self.requests += 1
-                    self.active += 1
+                    self._account(+1)
                     self.peak = max(self.peak, self.active)
                     if self.latency:
                         await asyncio.sleep(self.latency)
@@ -121,7 +143,7 @@ class Gateway:
                     payload = self.answer(method, target, body)
                 finally:
                     if counted:
-                        self.active -= 1
+                        self._account(-1)
                 writer.write(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json;charset=UTF-8\r\n"
                     b"Content-Length: %d\r\n\r\n%s" % (len(payload), payload)
