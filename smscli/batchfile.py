@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -22,6 +21,7 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from smscli.batchcsv import BlockLines, CsvPart, batched, csv_parts, flatten
 from smscli.batchplan import Builder
 from smscli.errors import InputError, UsageError
 from smscli.readers import BOM, MAX_LINE_CHARS, csv_rows, open_lines, sniff_delimiter
@@ -115,6 +115,9 @@ class Source:
     unit: str  # "line" or "element": what a record's position counts
     columns: list[str] | None  # the CSV header; JSON objects each bring their own keys
     records: Iterator[Record]
+    # CSV: the same rows in blocks (smscli.batchcsv), for a planner that can take them so;
+    # read either this or records, not both.
+    parts: Iterator[CsvPart] | None = None
 
     def where(self, position: int) -> str:
         return f"{self.name} {self.unit} {position}"
@@ -129,7 +132,7 @@ def open_source(path: str, fmt: str | None, stdin: TextIO | None) -> Iterator[So
     with open_lines(path, stdin, what="batch file") as reader:
         # A JSON array is often written on one line; until the format is known, allow that.
         reader.max_line = JSON_MAX_CHARS if known in (None, Format.JSON) else MAX_LINE_CHARS
-        lines = iter(reader)
+        lines = BlockLines(reader.blocks(), reader)
         head: list[str] = []
         for line in lines:
             head.append(line)
@@ -144,17 +147,22 @@ def open_source(path: str, fmt: str | None, stdin: TextIO | None) -> Iterator[So
                         f"{reader.name} line {number} is longer than {MAX_LINE_CHARS:,} "
                         "characters"
                     )
-        yield read_source(chain(head, lines), chosen, reader.name)
+        yield _source(head, lines, chosen, reader.name)
 
 
 def read_source(lines: Iterable[str], fmt: Format, name: str) -> Source:
     """Records from text lines (kept as the file has them, line ends included)."""
-    it = iter(lines)
+    return _source([], BlockLines(batched(iter(lines)), None), fmt, name)
+
+
+def _source(head: list[str], rest: BlockLines, fmt: Format, name: str) -> Source:
+    """`head`: the lines already taken from `rest` (and checked), to be read first."""
     if fmt is Format.JSON:
-        return Source(name, "element", None, _json_records(_whole(it, name).lstrip(BOM), name))
+        text = _whole(chain(head, rest.lines()), name).lstrip(BOM)
+        return Source(name, "element", None, _json_records(text, name))
     if fmt is Format.JSONL:
-        return Source(name, "line", None, _jsonl_records(it))
-    return _csv_source(it, "\t" if fmt is Format.TSV else None, name)
+        return Source(name, "line", None, _jsonl_records(chain(head, rest.lines())))
+    return _csv_source(head, rest, "\t" if fmt is Format.TSV else None, name)
 
 
 def _whole(lines: Iterator[str], name: str) -> str:
@@ -172,7 +180,8 @@ def _whole(lines: Iterator[str], name: str) -> str:
     return "".join(parts)
 
 
-def _csv_source(lines: Iterator[str], delimiter: str | None, name: str) -> Source:
+def _csv_source(head: list[str], rest: BlockLines, delimiter: str | None, name: str) -> Source:
+    lines = chain(head, rest)
     first_no = 0
     for first_no, line in enumerate(lines, start=1):
         if first_no == 1:
@@ -183,60 +192,15 @@ def _csv_source(lines: Iterator[str], delimiter: str | None, name: str) -> Sourc
         raise InputError(f"{name} is empty: expected a header row, then one row per message")
     chosen = delimiter or sniff_delimiter(line)
     rows = csv_rows(chain([line], lines), chosen, first_no, name)
-    _, _, header = next(rows)
+    start, taken, header = next(rows)
     columns = [cell.strip() for cell in header]
-    return Source(name, "line", columns, _csv_records(rows, columns, chosen, name))
-
-
-def _swallowed_row(row: list[str], delimiter: str) -> int | None:
-    """How many lines into a quoted field a line that reads like a row of its own starts
-    ("6281234567091,World"), or None. An unclosed quote that a later quote happens to close
-    is valid CSV, but it would send the rows it swallowed, other people's numbers included,
-    as one message."""
-    starts_row = re.compile(rf"\s*\+?[0-9][0-9 ().\-]{{5,}}\s*{re.escape(delimiter)}")
-    for cell in row:
-        if "\n" in cell or "\r" in cell:
-            for offset, piece in enumerate(re.split(r"\r\n|\r|\n", cell)[1:], start=1):
-                if starts_row.match(piece):
-                    return offset
-    return None
-
-
-def _csv_records(
-    rows: Iterator[tuple[int, int, list[str]]],
-    columns: list[str],
-    delimiter: str = ",",
-    name: str = "the batch",
-) -> Iterator[Record]:
-    """Each row as its cells, padded to the header's width (the builder reads them by column
-    index), or the reason it cannot be one message."""
-    width = len(columns)
-    strip = str.strip
-    for line_no, taken, row in rows:
-        if not any(map(strip, row)):
-            continue
-        # A cell holds a line break only when its row took more than one line (the readers
-        # split lines at every line break), so one-line rows skip the look.
-        swallowed = _swallowed_row(row, delimiter) if taken > 1 else None
-        if swallowed is not None:
-            raise InputError(
-                f"{name} line {line_no}: a quoted field runs over line {line_no + swallowed}, "
-                "which looks like a row of its own",
-                hint='is a quote (") left open on line ' + f"{line_no}? nothing was sent",
-            )
-        if len(row) != width:
-            if len(row) > width and any(map(strip, row[width:])):
-                # Most often an unquoted comma inside a message: truncating it would send half.
-                yield (
-                    line_no,
-                    (
-                        f"{len(row)} fields but the header has {width}; "
-                        'put a field that contains the delimiter in "double quotes"'
-                    ),
-                )
-                continue
-            row = row[:width] + [""] * (width - len(row))
-        yield line_no, row
+    # The rows after the header: what is left of the head (read one by one, up to a line
+    # that is not blank by the head's own measure), then the rest in blocks.
+    read = start + taken - 1
+    body = BlockLines(chain([head[read:]] if read < len(head) else [], rest.rest()), rest.reader)
+    body.taken = read
+    parts = csv_parts(body, read + 1, columns, chosen, name)
+    return Source(name, "line", columns, flatten(parts, columns, chosen, name), parts)
 
 
 class _DuplicateKeys(dict[str, object]):
@@ -341,7 +305,7 @@ def build_plan(
         builder.check_columns(source.columns)
         if template is not None and builder.keys_for(source.columns).content is not None:
             builder.plan.content_ignored = True
-    builder.add_all(source.records)
+    builder.add_source(source)
     return builder.finish()
 
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import count
+from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
 from smscli.argtext import sender_problem, token_problem
+from smscli.batchcsv import RowBlock, block_records
 from smscli.batchkeys import Keys, resolve_keys
 from smscli.batchtemplate import brace
 from smscli.errors import InputError
@@ -157,16 +160,98 @@ class Builder:
             return
         self._add_cells(records, columns)
 
+    def add_source(self, source: Source) -> None:
+        """Every record of `source` (this builder's); a CSV source's rows in blocks where
+        they can be taken so (see _add_block)."""
+        columns, parts = source.columns, source.parts
+        if (
+            parts is None
+            or columns is None
+            or self.template is not None
+            or self.country is not None
+        ):
+            self.add_all(source.records)
+            return
+        for part in parts:
+            if isinstance(part, RowBlock):
+                self._add_block(part, columns)
+            else:
+                self._add_cells(part, columns)
+
+    def _layout(self, columns: list[str]) -> tuple[int, int, int | None, int | None]:
+        """The column index of the numbers, the content, the sender and the order ids."""
+        keys = self.keys_for(columns)
+        index = {name: i for i, name in enumerate(columns)}  # a repeated name: the last, as dict
+        assert keys.number is not None and keys.content is not None  # noqa: S101 - check_columns
+        return (
+            index[keys.number],
+            index[keys.content],
+            index[keys.sender] if keys.sender is not None else None,
+            index[keys.order] if keys.order is not None else None,
+        )
+
+    def _add_block(self, block: RowBlock, columns: list[str]) -> None:
+        """One-line CSV rows (batchcsv.RowBlock) without a template or --country. When every
+        row of the block has the header's width (or is an empty line), a clean number and no
+        order id, the block's columns are picked and checked in a few C calls, and each row
+        then costs a look-up or two: a row with a content or sender not seen before goes the
+        general way (add), as in _add_cells. Any other block is read row by row (_add_cells),
+        so every row is planned as the general way plans it."""
+        rows = block.rows
+        width = len(columns)
+        at_number, at_content, at_sender, at_order = self._layout(columns)
+        lengths = set(map(len, rows))
+        positions: Iterable[int] = count(block.first)
+        if 0 in lengths:  # empty lines: skipped, as csv_records skips them
+            positions = [p for p, cells in zip(positions, rows, strict=False) if cells]
+            rows = [cells for cells in rows if cells]
+        numbers = list(map(itemgetter(at_number), rows)) if lengths <= {0, width} else None
+        if (
+            numbers is None
+            or (numbers and _CLEAN_NUMBERS.fullmatch("\n".join(numbers)) is None)
+            or (at_order is not None and any(map(str.strip, map(itemgetter(at_order), rows))))
+        ):
+            self._add_cells(block_records(block, columns), columns)
+            return
+        get, senders = self._messages.get, self._senders
+        default_sender = self.default_sender
+        append = self.plan.rows.append
+        new = tuple.__new__  # Row(...) without the Python frame of a NamedTuple's __new__
+        duplicates = 0
+        contents = map(itemgetter(at_content), rows)
+        if at_sender is None:
+            # The usual file: numbers and contents only.
+            for position, number, key, content, cells in zip(
+                positions, numbers, map(int, numbers), contents, rows, strict=False
+            ):
+                message = get(content)
+                if message is None:
+                    self.add(position, cells)
+                elif key in message.numbers:
+                    duplicates += 1
+                else:
+                    message.numbers.add(key)
+                    append(new(Row, (number, message.content, default_sender, None)))
+        else:
+            given = map(str.strip, map(itemgetter(at_sender), rows))
+            for position, number, key, content, sender, cells in zip(
+                positions, numbers, map(int, numbers), contents, given, rows, strict=False
+            ):
+                message = get(content)
+                if message is None or (sender and sender not in senders):
+                    self.add(position, cells)
+                elif key in message.numbers:
+                    duplicates += 1
+                else:
+                    message.numbers.add(key)
+                    append(new(Row, (number, message.content, sender or default_sender, None)))
+        self.plan.duplicates += duplicates
+
     def _add_cells(self, records: Iterable[Record], columns: list[str]) -> None:
         """CSV rows without a template or --country: a row of one clean number, a content and
         a known (or no) sender is planned here by column index, without a dict per row; any
         other row takes the general path (add), which gives the same rows and every message."""
-        keys = self.keys_for(columns)
-        index = {name: i for i, name in enumerate(columns)}  # a repeated name: the last, as dict
-        assert keys.number is not None and keys.content is not None  # noqa: S101 - check_columns
-        at_number, at_content = index[keys.number], index[keys.content]
-        at_sender = index[keys.sender] if keys.sender is not None else None
-        at_order = index[keys.order] if keys.order is not None else None
+        at_number, at_content, at_sender, at_order = self._layout(columns)
         clean, senders, messages = _CLEAN_NUMBER.fullmatch, self._senders, self._messages
         default_sender = self.default_sender
         rows, plan = self.plan.rows, self.plan
@@ -369,4 +454,7 @@ class _Message(NamedTuple):
 
 # A number cell that needs no normalising: what normalize() and check() would keep as it is.
 _CLEAN_NUMBER = re.compile(r"[1-9][0-9]{5,14}")
+# A block's number cells joined by line breaks (which no cell of a one-line row holds), all
+# clean.
+_CLEAN_NUMBERS = re.compile(r"[1-9][0-9]{5,14}(?:\n[1-9][0-9]{5,14})*")
 
