@@ -1,7 +1,9 @@
 """Planning time of `smscli batch` before its first request: the bench file of versus.py's
 batch case (200,000 CSV rows, 1,000 distinct texts) read, checked and planned
 (batchfile.open_source + build_plan) and packed into requests of 1,000 (batchrequests.chunks),
-in a child process per run, alternating this tree and an older one.
+in a child process per run, alternating this tree and an older one, each with the cyclic
+garbage collector running as usual and paused (as `batch` pauses it while it plans, since
+this tree: the collector's passes over a planning's objects cost more than the work).
 
     .venv/bin/python bench/batch_plan_bench.py                  # this tree only
     .venv/bin/python bench/batch_plan_bench.py --rev main       # and `git archive main`'s smscli
@@ -12,6 +14,7 @@ Prints the best and median of --runs per tree (seconds per 200,000 rows)."""
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import subprocess
@@ -36,22 +39,26 @@ def write_rows(path: Path, count: int = ROWS) -> None:
     )
 
 
-def child(path: str) -> None:
+def child(path: str, paused: bool) -> None:
     """One timed planning, printed as seconds (what the parent reads)."""
+    if paused:
+        gc.disable()
     started = time.perf_counter()
     from smscli import batchfile, batchrequests
 
     with batchfile.open_source(path, None, None) as source:
         plan = batchfile.build_plan(source, max_chars=1024, max_sender=11)
-    chunks = list(batchrequests.chunks(plan.rows, 1000))
+    # As `batch` packs them (plan_chunks since this tree; chunks before).
+    by_plan = getattr(batchrequests, "plan_chunks", None)
+    chunks = list(by_plan(plan, 1000) if by_plan else batchrequests.chunks(plan.rows, 1000))
     elapsed = time.perf_counter() - started
     print(f"{elapsed:.4f} {plan.numbers} {plan.messages} {len(chunks)}")
 
 
-def run(tree: Path, path: Path) -> tuple[float, str]:
+def run(tree: Path, path: Path, paused: bool) -> tuple[float, str]:
     env = dict(os.environ, PYTHONPATH=str(tree))
     done = subprocess.run(
-        [sys.executable, __file__, "--child", str(path)],
+        [sys.executable, __file__, "--child", str(path), *(["--paused"] if paused else [])],
         env=env,
         cwd=tempfile.gettempdir(),  # so the editable install cannot shadow PYTHONPATH
         capture_output=True,
@@ -68,9 +75,10 @@ def main() -> None:
     parser.add_argument("--old", help="compare with a tree holding smscli/")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--paused", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child)
+        child(args.child, args.paused)
         return
     with tempfile.TemporaryDirectory() as tmp:
         trees: dict[str, Path] = {"this tree": ROOT}
@@ -88,21 +96,24 @@ def main() -> None:
             trees = {args.old: Path(args.old), **trees}
         path = Path(tmp) / "rows.csv"
         write_rows(path)
-        times: dict[str, list[float]] = {name: [] for name in trees}
-        shapes: dict[str, str] = {}
+        cases = [(name, paused) for name in trees for paused in (False, True)]
+        times: dict[tuple[str, bool], list[float]] = {case: [] for case in cases}
+        shapes: dict[tuple[str, bool], str] = {}
         for _ in range(args.runs):
-            for name, tree in trees.items():  # alternating: the machine's load varies
-                seconds, shape = run(tree, path)
-                times[name].append(seconds)
-                shapes[name] = shape
+            for name, paused in cases:  # alternating: the machine's load varies
+                seconds, shape = run(trees[name], path, paused)
+                times[name, paused].append(seconds)
+                shapes[name, paused] = shape
         print(f"planning {ROWS:,} batch rows (1,000 texts), {args.runs} runs each:")
-        for name, values in times.items():
-            numbers, messages, requests = shapes[name].split()
+        for (name, paused), values in times.items():
+            numbers, messages, requests = shapes[name, paused].split()
+            collector = "collector paused" if paused else "collector on"
             print(
-                f"  {name:>12}: best {min(values):.3f} s, median {statistics.median(values):.3f} s"
-                f"  ({numbers} numbers, {messages} messages, {requests} requests)"
+                f"  {name:>10}, {collector:>16}: best {min(values):.3f} s, median "
+                f"{statistics.median(values):.3f} s  ({numbers} numbers, {messages} messages, "
+                f"{requests} requests)"
             )
-        if len(shapes) == 2 and len(set(shapes.values())) != 1:
+        if len(set(shapes.values())) != 1:
             raise SystemExit("the trees planned different batches")
 
 

@@ -46,6 +46,12 @@ class Plan:
     segments: int = 0  # billed parts, summed over rows
     encodings: dict[str, int] = field(default_factory=dict)  # encoding -> rows
     content_ignored: bool = False  # rows had content, and the template replaced it
+    # Each message (its shared content) with the numbers of its rows, in the order of the
+    # rows, messages in the order of their first row: the rows by content, for
+    # batchrequests.plan_chunks. None: not known (a plan built otherwise, such as --gsm's).
+    by_message: list[tuple[str, list[str]]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @property
     def numbers(self) -> int:
@@ -201,9 +207,9 @@ class Builder:
         width = len(columns)
         at_number, at_content, at_sender, at_order = self._layout(columns)
         lengths = set(map(len, rows))
-        positions: Iterable[int] = count(block.first)
+        positions: Sequence[int] = range(block.first, block.first + len(rows))
         if 0 in lengths:  # empty lines: skipped, as csv_records skips them
-            positions = [p for p, cells in zip(positions, rows, strict=False) if cells]
+            positions = [p for p, cells in zip(positions, rows, strict=True) if cells]
             rows = [cells for cells in rows if cells]
         numbers = list(map(itemgetter(at_number), rows)) if lengths <= {0, width} else None
         if (
@@ -218,33 +224,38 @@ class Builder:
         append = self.plan.rows.append
         new = tuple.__new__  # Row(...) without the Python frame of a NamedTuple's __new__
         duplicates = 0
-        contents = map(itemgetter(at_content), rows)
+        contents = list(map(itemgetter(at_content), rows))
+        # Each row's message as the block finds it; a row whose content is new to it looks
+        # again (a row before it may have brought it), as _add_cells does.
+        found = list(map(get, contents))
         if at_sender is None:
             # The usual file: numbers and contents only.
-            for position, number, key, content, cells in zip(
-                positions, numbers, map(int, numbers), contents, rows, strict=False
-            ):
-                message = get(content)
+            for i, message, number in zip(count(), found, numbers):
                 if message is None:
-                    self.add(position, cells)
-                elif key in message.numbers:
+                    message = get(contents[i])
+                    if message is None:
+                        self.add(positions[i], rows[i])
+                        continue
+                shared, _, kept = message
+                if number in kept:
                     duplicates += 1
                 else:
-                    message.numbers.add(key)
-                    append(new(Row, (number, message.content, default_sender, None)))
+                    kept[number] = None
+                    append(new(Row, (number, shared, default_sender, None)))
         else:
             given = map(str.strip, map(itemgetter(at_sender), rows))
-            for position, number, key, content, sender, cells in zip(
-                positions, numbers, map(int, numbers), contents, given, rows, strict=False
-            ):
-                message = get(content)
+            for i, message, number, sender in zip(count(), found, numbers, given):
+                if message is None:
+                    message = get(contents[i])
                 if message is None or (sender and sender not in senders):
-                    self.add(position, cells)
-                elif key in message.numbers:
+                    self.add(positions[i], rows[i])
+                    continue
+                shared, _, kept = message
+                if number in kept:
                     duplicates += 1
                 else:
-                    message.numbers.add(key)
-                    append(new(Row, (number, message.content, sender or default_sender, None)))
+                    kept[number] = None
+                    append(new(Row, (number, shared, sender or default_sender, None)))
         self.plan.duplicates += duplicates
 
     def _add_cells(self, records: Iterable[Record], columns: list[str]) -> None:
@@ -272,12 +283,11 @@ class Builder:
                     )
                 ):
                     # A content seen before was already checked (not blank, not too long).
-                    shared, _, numbers = message
-                    key = int(number)
-                    if key in numbers:
+                    shared, _, kept = message
+                    if number in kept:
                         plan.duplicates += 1
                     else:
-                        numbers.add(key)
+                        kept[number] = None
                         rows.append(new(Row, (number, shared, sender or default_sender, None)))
                     continue
             self.add(position, cells)
@@ -420,15 +430,14 @@ class Builder:
     def _message(self, content: str) -> _Message:
         known = self._messages.get(content)
         if known is None:
-            known = self._messages[content] = _Message(content, analyze(content), set())
+            known = self._messages[content] = _Message(content, analyze(content), {})
         return known
 
     def _keep(self, row: Row, message: _Message) -> None:
-        key = int(row.number)
-        if key in message.numbers:
+        if row.number in message.numbers:
             self.plan.duplicates += 1
             return
-        message.numbers.add(key)
+        message.numbers[row.number] = None
         self.plan.rows.append(row)
 
     def finish(self) -> Plan:
@@ -443,13 +452,18 @@ class Builder:
             self.plan.segments += message.info.segments * kept
             encodings[message.info.encoding] = encodings.get(message.info.encoding, 0) + kept
         self.plan.encodings = {name: count for name, count in encodings.items() if count}
+        self.plan.by_message = [
+            (message.content, list(message.numbers)) for message in self._messages.values()
+        ]
         return self.plan
 
 
 class _Message(NamedTuple):
     content: str  # the one copy every row of it shares
     info: MessageInfo
-    numbers: set[int]  # the numbers it goes to so far: a second row to one is a duplicate
+    # The numbers it goes to so far, in the order of their rows: a second row to one is a
+    # duplicate. Kept numbers are canonical (ASCII digits, no leading 0), so the text is the key.
+    numbers: dict[str, None]
 
 
 # A number cell that needs no normalising: what normalize() and check() would keep as it is.

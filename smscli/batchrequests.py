@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from itertools import repeat
+from operator import is_not, itemgetter
 from typing import TYPE_CHECKING
 
 from smscli.gateways.base import BatchElement
 from smscli.model import Chunk
 
 if TYPE_CHECKING:
-    from smscli.batchplan import Row
+    from smscli.batchplan import Plan, Row
 
-__all__ = ["chunks", "elements"]
+__all__ = ["chunks", "elements", "plan_chunks"]
 
 
 def _groups(rows: Sequence[Row]) -> dict[tuple[str, str | None, bool], list[int]]:
@@ -53,6 +54,61 @@ def chunks(rows: Sequence[Row], cap: int, *, mixed: bool = True) -> Iterator[Chu
                 index, current = index + 1, []
     if current:
         yield _chunk(index, rows, current)
+
+
+def plan_chunks(plan: Plan, cap: int, *, mixed: bool = True) -> Iterator[Chunk]:
+    """chunks(plan.rows, cap, mixed=mixed). When every row has the same sender and no order
+    id (the usual batch), a group is all the rows of one message, which the plan has already
+    in order (Plan.by_message): the requests are cut from those lists instead of grouping
+    200,000 rows one by one, and they are the same requests."""
+    rows, by_message = plan.rows, plan.by_message
+    if (
+        by_message is None
+        or not rows
+        or sum(map(len, map(itemgetter(1), by_message))) != len(rows)
+        or len(set(map(itemgetter(2), rows))) != 1
+        or any(map(is_not, map(itemgetter(3), rows), repeat(None)))
+    ):
+        return chunks(rows, cap, mixed=mixed)
+    return _message_chunks(by_message, rows[0].sender_id, cap, mixed)
+
+
+def _message_chunks(
+    by_message: list[tuple[str, list[str]]], sender: str | None, cap: int, mixed: bool
+) -> Iterator[Chunk]:
+    # chunks() with a group per message and lists of numbers for lists of row indexes.
+    if cap < 1:
+        raise ValueError("cap must be at least 1")
+    index = 0
+    numbers: list[str] = []
+    contents: list[str] = []
+    for content, members in by_message:
+        if numbers and not mixed:
+            yield _same_sender(index, numbers, contents, sender)
+            index, numbers, contents = index + 1, [], []
+        start = 0
+        while start < len(members):
+            taken = members[start : start + cap - len(numbers)]
+            numbers += taken
+            contents += [content] * len(taken)
+            start += len(taken)
+            if len(numbers) >= cap:
+                yield _same_sender(index, numbers, contents, sender)
+                index, numbers, contents = index + 1, [], []
+    if numbers:
+        yield _same_sender(index, numbers, contents, sender)
+
+
+def _same_sender(
+    index: int, numbers: list[str], contents: list[str], sender: str | None
+) -> Chunk:
+    return Chunk(
+        index=index,
+        numbers=numbers,
+        order_ids=None,
+        contents=contents,
+        sender_ids=[sender] * len(numbers),
+    )
 
 
 def _chunk(index: int, rows: Sequence[Row], members: list[int]) -> Chunk:

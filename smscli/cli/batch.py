@@ -173,7 +173,7 @@ def batch(
                 # A call per message anyway, so checking each costs little (v3's own rules are
                 # the file checks already: no need to plan 100,000 templated messages twice).
                 planning.check_batch(gateway, plan)
-            planned = list(batchrequests.chunks(plan.rows, packing.cap, mixed=packing.mixed))
+            planned = list(batchrequests.plan_chunks(plan, packing.cap, mixed=packing.mixed))
         _warn(plan, source.name)
         _summary(plan, len(planned), prof, dry_run=dry_run)
         note = advice.note(gsm)
