@@ -415,3 +415,22 @@ def test_the_csv_module_reads_a_block_as_it_reads_its_lines_one_by_one() -> None
         row for line in lines for row in csv.reader([line], skipinitialspace=True, strict=True)
     ]
     assert whole == one_by_one == [["a", "b"], [], ["c", "d"], ["e"], ["f"]]
+
+
+@given(
+    text=st.text(alphabet="a,\"\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029é", max_size=60),
+    chars=st.sampled_from([1, 2, 3, 7, readers._BLOCK]),
+)
+def test_lines_are_split_as_universal_newlines_split_them(text: str, chars: int) -> None:
+    # An ASCII block is split with str.splitlines when it holds none of the other characters
+    # that splitlines breaks at; the lines must be io's, whatever the block.
+    expected = io.StringIO(text, newline="").readlines()
+    with blocks_of(chars=chars):
+        one_by_one = list(readers.LineReader("t", io.BytesIO(text.encode()), None, owned=True))
+        in_blocks = list(
+            chain.from_iterable(
+                readers.LineReader("t", io.BytesIO(text.encode()), None, owned=True).blocks()
+            )
+        )
+        as_text = list(readers.LineReader("t", None, io.StringIO(text, newline=""), owned=True))
+    assert one_by_one == in_blocks == as_text == expected
