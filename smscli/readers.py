@@ -54,9 +54,8 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
 )
 _NEWLINES = re.compile(rb"\r\n|\r|\n")
-# Line breaks of str.splitlines that are not line breaks in a file (io's universal newlines):
-# the ASCII ones; a text that is not ASCII is split the io way.
-_OTHER_BREAKS_ASCII = "\x0b\x0c\x1c\x1d\x1e"
+# Where str.splitlines breaks a line and io's universal newlines (a file's lines) do not.
+_OTHER_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 SAVE_AS_UTF8 = "save it as UTF-8 (in Excel: 'CSV UTF-8'), or convert it: iconv -f cp1252 -t utf-8"
 
 
@@ -141,9 +140,8 @@ class LineReader:
                 "(or it is UTF-16 without a byte-order mark)",
                 hint=SAVE_AS_UTF8,
             )
-        if text.isascii() and not any(c in text for c in _OTHER_BREAKS_ASCII):
-            # What readlines() below gives, without copying the text into a StringIO first
-            # (str.splitlines also splits at \v, \f and \x1c-\x1e, absent here).
+        if not any(c in text for c in _OTHER_BREAKS):
+            # What readlines() below gives, without copying the text into a StringIO first.
             lines = text.splitlines(keepends=True)
         else:
             lines = io.StringIO(text, newline="").readlines()

@@ -422,7 +422,7 @@ def test_the_csv_module_reads_a_block_as_it_reads_its_lines_one_by_one() -> None
     chars=st.sampled_from([1, 2, 3, 7, readers._BLOCK]),
 )
 def test_lines_are_split_as_universal_newlines_split_them(text: str, chars: int) -> None:
-    # An ASCII block is split with str.splitlines when it holds none of the other characters
+    # A block is split with str.splitlines when it holds none of the other characters
     # that splitlines breaks at; the lines must be io's, whatever the block.
     expected = io.StringIO(text, newline="").readlines()
     with blocks_of(chars=chars):
