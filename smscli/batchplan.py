@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import count
 from operator import itemgetter
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from smscli.argtext import sender_problem, token_problem
 from smscli.batchcsv import RowBlock, block_records
@@ -228,8 +228,16 @@ class Builder:
         # Each row's message as the block finds it; a row whose content is new to it looks
         # again (a row before it may have brought it), as _add_cells does.
         found = list(map(get, contents))
-        if at_sender is None:
-            # The usual file: numbers and contents only.
+        if at_sender is None and None not in found:
+            # The usual block: numbers and contents only, every content known.
+            for known, number in zip(cast("list[_Message]", found), numbers, strict=True):
+                shared, _, kept = known
+                if number in kept:
+                    duplicates += 1
+                else:
+                    kept[number] = None
+                    append(new(Row, (number, shared, default_sender, None)))
+        elif at_sender is None:
             for i, message, number in zip(count(), found, numbers):
                 if message is None:
                     message = get(contents[i])
