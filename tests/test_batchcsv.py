@@ -463,7 +463,7 @@ def test_planning_pauses_the_collector_and_freezes_only_where_start_up_froze() -
     try:
         frozen = gc.get_freeze_count()
         with _collector_paused():
-            built = [[] for _ in range(100)]
+            built: list[list[int]] = [[] for _ in range(100)]
         assert gc.isenabled() and gc.get_freeze_count() >= frozen + len(built)
         gc.disable()  # already paused by someone else: left as it is
         with _collector_paused():
