@@ -224,10 +224,9 @@ class Builder:
         append = self.plan.rows.append
         new = tuple.__new__  # Row(...) without the Python frame of a NamedTuple's __new__
         duplicates = 0
-        contents = list(map(itemgetter(at_content), rows))
         # Each row's message as the block finds it; a row whose content is new to it looks
         # again (a row before it may have brought it), as _add_cells does.
-        found = list(map(get, contents))
+        found = list(map(get, map(itemgetter(at_content), rows)))
         if at_sender is None and None not in found:
             # The usual block: numbers and contents only, every content known.
             for known, number in zip(cast("list[_Message]", found), numbers, strict=True):
@@ -238,6 +237,7 @@ class Builder:
                     kept[number] = None
                     append(new(Row, (number, shared, default_sender, None)))
         elif at_sender is None:
+            contents = list(map(itemgetter(at_content), rows))
             for i, message, number in zip(count(), found, numbers):
                 if message is None:
                     message = get(contents[i])
@@ -251,6 +251,7 @@ class Builder:
                     kept[number] = None
                     append(new(Row, (number, shared, default_sender, None)))
         else:
+            contents = list(map(itemgetter(at_content), rows))
             given = map(str.strip, map(itemgetter(at_sender), rows))
             for i, message, number, sender in zip(count(), found, numbers, given):
                 if message is None:
