@@ -46,9 +46,10 @@ class Plan:
     segments: int = 0  # billed parts, summed over rows
     encodings: dict[str, int] = field(default_factory=dict)  # encoding -> rows
     content_ignored: bool = False  # rows had content, and the template replaced it
-    # Each message (its shared content) with the numbers of its rows, in the order of the
-    # rows, messages in the order of their first row: the rows by content, for
-    # batchrequests.plan_chunks. None: not known (a plan built otherwise, such as --gsm's).
+    # When every row has the default sender and no order id: each message (its shared
+    # content) with the numbers of its rows, in the order of the rows, messages in the order
+    # of their first row, for batchrequests.plan_chunks. None: not so, or not known (a plan
+    # built otherwise, such as --gsm's).
     by_message: list[tuple[str, list[str]]] | None = field(
         default=None, compare=False, repr=False
     )
@@ -111,6 +112,9 @@ class Builder:
         # segments and encodings are summed from these at the end, not per row.
         self._messages: dict[str, _Message] = {}
         self._senders: set[str] = set()  # sender IDs already found valid
+        # No row kept so far has a sender other than the default or an order id: the plan's
+        # requests can then be cut per message (Plan.by_message). Cleared on any doubt.
+        self._uniform = True
 
     # -- errors ------------------------------------------------------------------------------
     def fail(self, position: int, problem: str) -> None:
@@ -252,7 +256,9 @@ class Builder:
                     append(new(Row, (number, shared, default_sender, None)))
         else:
             contents = list(map(itemgetter(at_content), rows))
-            given = map(str.strip, map(itemgetter(at_sender), rows))
+            given = list(map(str.strip, map(itemgetter(at_sender), rows)))
+            if any(sender and sender != default_sender for sender in set(given)):
+                self._uniform = False
             for i, message, number, sender in zip(count(), found, numbers, given):
                 if message is None:
                     message = get(contents[i])
@@ -298,6 +304,8 @@ class Builder:
                     else:
                         kept[number] = None
                         rows.append(new(Row, (number, shared, sender or default_sender, None)))
+                        if sender and sender != default_sender:
+                            self._uniform = False
                     continue
             self.add(position, cells)
 
@@ -446,6 +454,8 @@ class Builder:
         if row.number in message.numbers:
             self.plan.duplicates += 1
             return
+        if row.sender_id != self.default_sender or row.order_id is not None:
+            self._uniform = False
         message.numbers[row.number] = None
         self.plan.rows.append(row)
 
@@ -461,9 +471,10 @@ class Builder:
             self.plan.segments += message.info.segments * kept
             encodings[message.info.encoding] = encodings.get(message.info.encoding, 0) + kept
         self.plan.encodings = {name: count for name, count in encodings.items() if count}
-        self.plan.by_message = [
-            (message.content, list(message.numbers)) for message in self._messages.values()
-        ]
+        if self._uniform:
+            self.plan.by_message = [
+                (message.content, list(message.numbers)) for message in self._messages.values()
+            ]
         return self.plan
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from itertools import repeat
-from operator import is_not, itemgetter
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from smscli.gateways.base import BatchElement
@@ -57,17 +57,15 @@ def chunks(rows: Sequence[Row], cap: int, *, mixed: bool = True) -> Iterator[Chu
 
 
 def plan_chunks(plan: Plan, cap: int, *, mixed: bool = True) -> Iterator[Chunk]:
-    """chunks(plan.rows, cap, mixed=mixed). When every row has the same sender and no order
-    id (the usual batch), a group is all the rows of one message, which the plan has already
-    in order (Plan.by_message): the requests are cut from those lists instead of grouping
-    200,000 rows one by one, and they are the same requests."""
+    """chunks(plan.rows, cap, mixed=mixed). When every row has the default sender and no
+    order id (the usual batch), a group is all the rows of one message, which the plan has
+    already in order (Plan.by_message, set only then): the requests are cut from those lists
+    instead of grouping 200,000 rows one by one, and they are the same requests."""
     rows, by_message = plan.rows, plan.by_message
     if (
         by_message is None
         or not rows
         or sum(map(len, map(itemgetter(1), by_message))) != len(rows)
-        or len(set(map(itemgetter(2), rows))) != 1
-        or any(map(is_not, map(itemgetter(3), rows), repeat(None)))
     ):
         return chunks(rows, cap, mixed=mixed)
     return _message_chunks(by_message, rows[0].sender_id, cap, mixed)
