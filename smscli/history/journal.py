@@ -78,6 +78,8 @@ class JournalWrites(JobReader):
         # `planned` when the journal was made): their answer needs neither the chunk row's
         # INSERT OR IGNORE nor the DELETE of earlier rows, two statements less per answer.
         self._rowless: dict[int, set[int]] = {}
+        # job id -> messages this connection recorded since its chunks were last indexed.
+        self._unindexed: dict[int, int] = {}
 
     @guarded
     def create_job(
@@ -94,6 +96,8 @@ class JournalWrites(JobReader):
         """Record a job and its whole plan (every chunk `planned`); returns the job's id."""
         stamp = ts(now())
         with self._write() as db:
+            # What a job whose process died before finishing left unindexed (usually nothing).
+            index_numbers(db)
             cursor = db.execute(
                 "INSERT INTO jobs (created, updated, profile, provider, kind, message,"
                 " message_hash, content_stored, sender, numbers, chunks, status, pid)"
@@ -152,6 +156,8 @@ class JournalWrites(JobReader):
                 (job_id,),
             ).fetchone()
             status = JobStatus.INTERRUPTED if open_chunks else JobStatus.DONE
+            index_numbers(db, job_id)
+            self._unindexed.pop(job_id, None)
             db.execute(
                 "UPDATE jobs SET status = ?, pid = NULL, updated = ? WHERE id = ?",
                 (status, ts(now()), job_id),
@@ -187,6 +193,8 @@ class JournalWrites(JobReader):
                 if chunk.index in marked:
                     outcome = marked_outcome(chunk, marked[chunk.index][0]) or outcome
                 self._record_outcome(db, job_id, outcome, stamp)
+            # Whatever a dead process left unindexed, with what was just recorded.
+            index_numbers(db, job_id)
             db.execute(
                 "UPDATE jobs SET status = 'running', pid = ?, updated = ? WHERE id = ?",
                 (os.getpid(), stamp, job_id),
@@ -236,7 +244,13 @@ class JournalWrites(JobReader):
                 chunk = Chunk(chunk.index, chunk.numbers, chunk.order_ids, None, chunk.sender_ids)
                 outcome = replace(outcome, chunk=chunk)
             self._record_outcome(db, job_id, outcome, stamp, fresh=fresh)
-        if rowless is not None:  # committed: it has rows now
+            unindexed = self._unindexed.get(job_id, 0) + len(chunk.numbers)
+            if unindexed >= INDEX_EVERY:
+                index_numbers(db, job_id)
+                unindexed = 0
+        # Committed: the chunk has rows now.
+        self._unindexed[job_id] = unindexed
+        if rowless is not None:
             rowless.discard(chunk.index)
 
     def _record_outcome(
@@ -256,7 +270,7 @@ class JournalWrites(JobReader):
         never_left = int(outcome.state is ChunkState.NOT_SENT)
         db.execute(
             "UPDATE chunks SET state = ?, attempts = attempts + ?, error_kind = ?,"
-            " error_code = ?, error_text = ?, finished = ?,"
+            " error_code = ?, error_text = ?, finished = ?, unindexed = 1,"
             # The plan is in the messages rows from now on (see JobReader._plans).
             " numbers = NULL, order_ids = NULL, contents = NULL, senders = NULL,"
             # Column values on the right are the row's old ones: 'sending' means before()
@@ -276,17 +290,50 @@ class JournalWrites(JobReader):
             ),
         )
         if not fresh:
-            # A chunk sent again (unknown or not_sent before) replaces its earlier rows.
+            # A chunk sent again (unknown or not_sent before) replaces its earlier rows, and
+            # their index entries (if they were indexed already).
+            where = (job_id, outcome.chunk.index)
             db.execute(
-                "DELETE FROM messages WHERE job_id = ? AND chunk = ?",
-                (job_id, outcome.chunk.index),
+                "DELETE FROM by_number WHERE number IN (SELECT number FROM messages"
+                " WHERE job_id = ?1 AND chunk = ?2) AND job_id = ?1 AND chunk = ?2",
+                where,
             )
+            db.execute("DELETE FROM messages WHERE job_id = ? AND chunk = ?", where)
         plain = plain_rows(job_id, outcome)
         if plain is not None:
             batch = bool(outcome.chunk.contents or outcome.chunk.sender_ids)
             _insert(db, PLAIN_BATCH_COLUMNS if batch else PLAIN_COLUMNS, plain)
         else:
             _insert(db, MESSAGE_COLUMNS, message_rows(job_id, outcome))
+
+
+# Messages a journal records before it puts their numbers into by_number (and whatever is left
+# when the job finishes). Each group is inserted sorted, so the index pages it touches are
+# written once per group instead of once per answer; the last group is on the run's tail.
+INDEX_EVERY = 50_000
+
+
+def index_numbers(db: sqlite3.Connection, job_id: int | None = None) -> None:
+    """Put the messages of the answered chunks not indexed yet (of `job_id`, or of every job)
+    into by_number, sorted by number, and mark those chunks indexed - in the caller's write
+    transaction, so a reader sees a chunk either unindexed or with all its entries. Any
+    process may do it for any job (a running one included): the chunks it indexes are marked
+    in the same transaction, so nothing is indexed twice."""
+    one = " AND c.job_id = ?" if job_id is not None else ""
+    params = () if job_id is None else (job_id,)
+    # OR IGNORE: an entry is (number, job_id, chunk, pos), the messages row's own key with
+    # its number; one already there is the same entry.
+    db.execute(
+        "INSERT OR IGNORE INTO by_number (number, job_id, chunk, pos)"  # noqa: S608
+        " SELECT m.number, m.job_id, m.chunk, m.pos FROM chunks c INDEXED BY chunks_unindexed"
+        " JOIN messages m ON m.job_id = c.job_id AND m.chunk = c.idx"
+        f" WHERE c.unindexed = 1{one} ORDER BY 1, 2, 3, 4",
+        params,
+    )
+    db.execute(
+        f"UPDATE chunks SET unindexed = NULL WHERE unindexed = 1{one.replace('c.', '')}",  # noqa: S608
+        params,
+    )
 
 
 # Rows per INSERT statement: one statement of many rows costs half the CPU of executemany's

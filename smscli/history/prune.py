@@ -88,6 +88,14 @@ def _delete_jobs(db: sqlite3.Connection, ids: list[int], dry_run: bool) -> Prune
     qs = marks(ids)
     verb = "SELECT count(*)" if dry_run else "DELETE"
     counted = []
+    if not dry_run:
+        # Their index entries first: found through their messages' numbers (by_number is
+        # keyed by number).
+        db.execute(
+            f"DELETE FROM by_number WHERE number IN (SELECT number FROM messages"  # noqa: S608
+            f" WHERE job_id IN ({qs})) AND job_id IN ({qs})",
+            ids + ids,
+        )
     for table in ("messages", "chunks"):
         cursor = db.execute(f"{verb} FROM {table} WHERE job_id IN ({qs})", ids)
         counted.append(int(cursor.fetchone()[0]) if dry_run else cursor.rowcount)
