@@ -78,8 +78,10 @@ class JournalWrites(JobReader):
         # `planned` when the journal was made): their answer needs neither the chunk row's
         # INSERT OR IGNORE nor the DELETE of earlier rows, two statements less per answer.
         self._rowless: dict[int, set[int]] = {}
-        # job id -> messages this connection recorded since its chunks were last indexed.
+        # job id -> messages this connection recorded since its chunks were last indexed,
+        # and the lowest and highest number of the last chunk it recorded.
         self._unindexed: dict[int, int] = {}
+        self._last_range: dict[int, tuple[str, str]] = {}
 
     @guarded
     def create_job(
@@ -245,11 +247,21 @@ class JournalWrites(JobReader):
                 outcome = replace(outcome, chunk=chunk)
             self._record_outcome(db, job_id, outcome, stamp, fresh=fresh)
             unindexed = self._unindexed.get(job_id, 0) + len(chunk.numbers)
-            if unindexed >= INDEX_EVERY:
+            span = _span(chunk.numbers)
+            last = self._last_range.get(job_id)
+            # A chunk whose numbers lie beyond the last one's (a list in order: a sequential
+            # send) has its entries next to each other in by_number: indexed now, it costs
+            # about what an index on messages did, and nothing is left for the run's tail.
+            # One whose numbers overlap the last one's (spread over the range: random lists,
+            # batch) waits for its group.
+            beside = span is None or last is None or span[0] > last[1] or span[1] < last[0]
+            if beside or unindexed >= INDEX_EVERY:
                 index_numbers(db, job_id)
                 unindexed = 0
         # Committed: the chunk has rows now.
         self._unindexed[job_id] = unindexed
+        if span is not None:
+            self._last_range[job_id] = span
         if rowless is not None:
             rowless.discard(chunk.index)
 
@@ -310,7 +322,14 @@ class JournalWrites(JobReader):
 # Messages a journal records before it puts their numbers into by_number (and whatever is left
 # when the job finishes). Each group is inserted sorted, so the index pages it touches are
 # written once per group instead of once per answer; the last group is on the run's tail.
-INDEX_EVERY = 50_000
+INDEX_EVERY = 20_000
+
+
+def _span(numbers: Sequence[str]) -> tuple[str, str] | None:
+    """The lowest and highest of a chunk's numbers, as text: the order of by_number for
+    numbers of one length (most of a list), an approximation otherwise (only a choice of
+    when to index depends on it)."""
+    return (min(numbers), max(numbers)) if numbers else None
 
 
 def index_numbers(db: sqlite3.Connection, job_id: int | None = None) -> None:
