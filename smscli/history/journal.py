@@ -5,7 +5,12 @@ A job's whole plan is written when it is created (one row per chunk), so a resum
 what every chunk held, including the ones that never started; a number's own row is written
 once, with its chunk's answer, which keeps journalling 200,000 numbers cheap. Readers show a
 number of a chunk without an answer as `planned`/`sending` (its process alive) or
-`not_sent`/`unknown`."""
+`not_sent`/`unknown`.
+
+The number index (by_number, schema v7) is not written with every answer: a chunk whose
+numbers are spread over those of the chunk before it waits (chunks.unindexed = 1) until a group
+of them is indexed at once, sorted (index_numbers), at the latest when the job finishes or the
+next write (a new job, a resume) finds it left over by a process that died."""
 
 from __future__ import annotations
 
