@@ -9,6 +9,11 @@ cases: bulk (200,000 numbers, 100 ms latency, 8 in flight, history on), nohistor
 getReport calls), one (one-number send, report of one id, balance; no added latency),
 completion (bash tab completion). Default: all of them.
 
+bulk and batch also print each side's phases, as the lean gateway saw them: time to the first
+request, first request to last answer, last answer to exit, requests in flight on average.
+one also prints its floor: how long importing the stack smscli is built on (Typer, httpx,
+sqlite3, tomllib) takes alone, against the reference's whole run.
+
 The machine's load is printed with each case: on shared cores, figures are noisy; alternating
 runs and taking medians keeps the ratio fair, not the absolute figures.
 """
@@ -53,24 +58,26 @@ def bulk(count: int, runs: int, history: bool) -> None:
 
         def ours() -> Sample:
             counter[0] += 1  # a fresh history per run: every run pays the same
-            return run(args, env=tool.env(f"data{counter[0]}"), stdin=given, stdout=out)
+            return run(args, env=tool.env(f"data{counter[0]}"), stdin=given, stdout=out,
+                       gateway=gw)
 
         def theirs() -> Sample:
             return run([*REFERENCE, gw.url, "send", "-m", "bench message"], stdin=given,
-                       stdout=out)
+                       stdout=out, gateway=gw)
 
         def old() -> Sample:
             counter[0] += 1
             env = before_env(tool.env(f"data{counter[0]}"))
-            return run(args, env=env, stdin=given, stdout=out)
+            return run(args, env=env, stdin=given, stdout=out, gateway=gw)
 
         pair = alternate(Pair(name), runs, ours, theirs, old if BEFORE else None)
         stats = gw.stats()
     print(pair.line(1.15 if history else 1.05))
     if history:
         print("   " + pair.line(1.5, "cpu").split(" | ratio ")[1])
-    print(f"   gateway: {stats['requests']} requests, {stats['numbers']:,} numbers, at most "
-          f"{stats['peak']} in flight; {load_note()}")
+    print("   " + pair.phases_line())
+    print(f"   gateway (last run): {stats['requests']:.0f} requests, {stats['numbers']:,.0f} "
+          f"numbers, at most {stats['peak']:.0f} in flight; {load_note()}")
 
 
 def batch(count: int, runs: int, texts: int = 1000) -> None:
@@ -94,10 +101,11 @@ def batch(count: int, runs: int, texts: int = 1000) -> None:
                 [SMSCLI, "batch", str(rows), "-y", "-o", "jsonl"],
                 env=tool.env(f"data{counter[0]}"),
                 stdout=out,
+                gateway=gw,
             )
 
         def theirs() -> Sample:
-            return run([*REFERENCE, gw.url, "batch"], stdin=rows, stdout=out)
+            return run([*REFERENCE, gw.url, "batch"], stdin=rows, stdout=out, gateway=gw)
 
         def old() -> Sample:
             counter[0] += 1
@@ -105,10 +113,12 @@ def batch(count: int, runs: int, texts: int = 1000) -> None:
                 [SMSCLI, "batch", str(rows), "-y", "-o", "jsonl"],
                 env=before_env(tool.env(f"data{counter[0]}")),
                 stdout=out,
+                gateway=gw,
             )
 
         pair = alternate(Pair(name), runs, ours, theirs, old if BEFORE else None)
     print(pair.line(1.2))
+    print("   " + pair.phases_line())
     print(f"   {load_note()}")
 
 
@@ -158,7 +168,16 @@ def report(count: int, runs: int) -> None:
           f"{load_note()}")
 
 
+# What a one-number command cannot do without: its parser (Typer), its HTTP client (httpx, minus
+# the command-line client httpx would import with it, as smscli.gateways arranges), the history
+# (sqlite3) and the config (tomllib). Imported alone, with nothing of smscli's own.
+STACK_IMPORTS = (
+    "import sys; sys.modules['httpx._main'] = None; import typer, httpx, sqlite3, tomllib"
+)
+
+
 def one(runs: int) -> None:
+    reference_wall: list[float] = []
     with lean_gateway(0.0) as gw, workspace(gw.url) as tool:
         sent = tool.root / "sent.jsonl"
         run([SMSCLI, "send", "447000000001", "-m", "hi", "-y", "-o", "jsonl"], env=tool.env(),
@@ -181,6 +200,20 @@ def one(runs: int) -> None:
                 else None,
             )
             print(pair.line(1.5))
+            reference_wall += [s.wall for s in pair.theirs]
+        floor = alternate(
+            Pair("floor"),
+            runs,
+            lambda: run([sys.executable, "-c", STACK_IMPORTS], env=tool.env()),
+            lambda: run([sys.executable, "-c", "pass"], env=tool.env()),
+        )
+    stack = statistics.median(s.wall for s in floor.ours)
+    bare = statistics.median(s.wall for s in floor.theirs)
+    whole = statistics.median(reference_wall)
+    print(f"   floor: importing typer, httpx, sqlite3 and tomllib alone takes "
+          f"{stack * 1000:.0f} ms = {stack / whole:.2f}x the reference's median one-request "
+          f"run ({whole * 1000:.0f} ms; the interpreter alone {bare * 1000:.0f} ms)"
+          f"  [median of {runs}]")
     print(f"   {load_note()}")
 
 
