@@ -149,7 +149,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-@pytest.mark.parametrize("then", ["resume", "next job"])
+@pytest.mark.parametrize("then", ["resume", "next job finishing"])
 def test_a_killed_jobs_numbers_are_found_then_indexed_by_the_next_write(
     path: Path, then: str
 ) -> None:
@@ -171,7 +171,7 @@ def test_a_killed_jobs_numbers_are_found_then_indexed_by_the_next_write(
         if then == "resume":
             store.claim_job(job)
         else:
-            new_job(store, in_order(1, start=START + 1000))
+            store.finish_job(new_job(store, in_order(1, start=START + 1000)))
         assert unindexed(path) == []
         assert_index_complete(path)
         assert hits(store, number) == [(job, 1, 0, "accepted", f"m{number}")]

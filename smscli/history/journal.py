@@ -9,8 +9,8 @@ number of a chunk without an answer as `planned`/`sending` (its process alive) o
 
 The number index (by_number, schema v7) is not written with every answer: a chunk whose
 numbers are spread over those of the chunk before it waits (chunks.unindexed = 1) until a group
-of them is indexed at once, sorted (index_numbers), at the latest when the job finishes or the
-next write (a new job, a resume) finds it left over by a process that died."""
+of them is indexed at once, sorted (index_numbers), at the latest when the job finishes; what a
+process that died left unindexed, when the job is resumed or the next job finishes."""
 
 from __future__ import annotations
 
@@ -103,8 +103,6 @@ class JournalWrites(JobReader):
         """Record a job and its whole plan (every chunk `planned`); returns the job's id."""
         stamp = ts(now())
         with self._write() as db:
-            # What a job whose process died before finishing left unindexed (usually nothing).
-            index_numbers(db)
             cursor = db.execute(
                 "INSERT INTO jobs (created, updated, profile, provider, kind, message,"
                 " message_hash, content_stored, sender, numbers, chunks, status, pid)"
@@ -163,7 +161,9 @@ class JournalWrites(JobReader):
                 (job_id,),
             ).fetchone()
             status = JobStatus.INTERRUPTED if open_chunks else JobStatus.DONE
-            index_numbers(db, job_id)
+            # This job's last group, and whatever a job whose process died before finishing
+            # left unindexed (usually nothing).
+            index_numbers(db)
             self._unindexed.pop(job_id, None)
             db.execute(
                 "UPDATE jobs SET status = ?, pid = NULL, updated = ? WHERE id = ?",
