@@ -311,8 +311,8 @@ class JournalWrites(JobReader):
             # their index entries (if they were indexed already).
             where = (job_id, outcome.chunk.index)
             db.execute(
-                "DELETE FROM by_number WHERE number IN (SELECT number FROM messages"
-                " WHERE job_id = ?1 AND chunk = ?2) AND job_id = ?1 AND chunk = ?2",
+                "DELETE FROM by_number WHERE (number, job_id, chunk, pos) IN (SELECT number,"
+                " job_id, chunk, pos FROM messages WHERE job_id = ? AND chunk = ?)",
                 where,
             )
             db.execute("DELETE FROM messages WHERE job_id = ? AND chunk = ?", where)

@@ -89,12 +89,12 @@ def _delete_jobs(db: sqlite3.Connection, ids: list[int], dry_run: bool) -> Prune
     verb = "SELECT count(*)" if dry_run else "DELETE"
     counted = []
     if not dry_run:
-        # Their index entries first: found through their messages' numbers (by_number is
-        # keyed by number).
+        # Their index entries first, each by its whole key as their messages rows give it
+        # (by_number is keyed by number first; a number and job alone is ~6 times slower).
         db.execute(
-            f"DELETE FROM by_number WHERE number IN (SELECT number FROM messages"  # noqa: S608
-            f" WHERE job_id IN ({qs})) AND job_id IN ({qs})",
-            ids + ids,
+            "DELETE FROM by_number WHERE (number, job_id, chunk, pos) IN"  # noqa: S608
+            f" (SELECT number, job_id, chunk, pos FROM messages WHERE job_id IN ({qs}))",
+            ids,
         )
     for table in ("messages", "chunks"):
         cursor = db.execute(f"{verb} FROM {table} WHERE job_id IN ({qs})", ids)
