@@ -238,6 +238,15 @@ class JournalWrites(JobReader):
         chunk = outcome.chunk
         rowless = self._rowless.get(job_id)
         fresh = rowless is not None and chunk.index in rowless
+        span = _span(chunk.numbers)
+        last = self._last_range.get(job_id)
+        # A chunk whose numbers lie beyond the last one's (a list in order: a sequential send)
+        # has its entries next to each other in by_number: indexed with its answer, it costs
+        # about what an index on messages did, and nothing is left for the run's tail. One
+        # whose numbers overlap the last one's (spread over the range: random lists, batch)
+        # waits for its group.
+        beside = span is None or last is None or span[0] > last[1] or span[1] < last[0]
+        unindexed = self._unindexed.get(job_id, 0)
         with self._write() as db:
             if not fresh:
                 # A chunk never planned (a caller that streams its chunks) gets its row; no
@@ -250,19 +259,12 @@ class JournalWrites(JobReader):
             if not store_content:
                 chunk = Chunk(chunk.index, chunk.numbers, chunk.order_ids, None, chunk.sender_ids)
                 outcome = replace(outcome, chunk=chunk)
-            self._record_outcome(db, job_id, outcome, stamp, fresh=fresh)
-            unindexed = self._unindexed.get(job_id, 0) + len(chunk.numbers)
-            span = _span(chunk.numbers)
-            last = self._last_range.get(job_id)
-            # A chunk whose numbers lie beyond the last one's (a list in order: a sequential
-            # send) has its entries next to each other in by_number: indexed now, it costs
-            # about what an index on messages did, and nothing is left for the run's tail.
-            # One whose numbers overlap the last one's (spread over the range: random lists,
-            # batch) waits for its group.
-            beside = span is None or last is None or span[0] > last[1] or span[1] < last[0]
-            if beside or unindexed >= INDEX_EVERY:
-                index_numbers(db, job_id)
-                unindexed = 0
+            self._record_outcome(db, job_id, outcome, stamp, fresh=fresh, index=beside)
+            if not beside:
+                unindexed += len(chunk.numbers)
+                if unindexed >= INDEX_EVERY:
+                    index_numbers(db, job_id)
+                    unindexed = 0
         # Committed: the chunk has rows now.
         self._unindexed[job_id] = unindexed
         if span is not None:
@@ -278,16 +280,18 @@ class JournalWrites(JobReader):
         stamp: str,
         *,
         fresh: bool = False,
+        index: bool = False,
     ) -> None:
         """Write a chunk's answer: its row's state and its messages rows. `fresh`: the chunk
-        certainly has no messages rows yet (JournalWrites._rowless)."""
+        certainly has no messages rows yet (JournalWrites._rowless); `index`: its numbers go
+        into by_number now, else it is marked unindexed (for index_numbers)."""
         kind, code, text = error_fields(outcome.error)
         # `sends` was counted when the request was about to leave; one that provably never
         # left (not_sent) was not a send, and must not later read as "resent".
         never_left = int(outcome.state is ChunkState.NOT_SENT)
         db.execute(
             "UPDATE chunks SET state = ?, attempts = attempts + ?, error_kind = ?,"
-            " error_code = ?, error_text = ?, finished = ?, unindexed = 1,"
+            " error_code = ?, error_text = ?, finished = ?, unindexed = ?,"
             # The plan is in the messages rows from now on (see JobReader._plans).
             " numbers = NULL, order_ids = NULL, contents = NULL, senders = NULL,"
             # Column values on the right are the row's old ones: 'sending' means before()
@@ -301,6 +305,7 @@ class JournalWrites(JobReader):
                 code,
                 text,
                 stamp,
+                None if index else 1,
                 never_left,
                 job_id,
                 outcome.chunk.index,
@@ -322,6 +327,13 @@ class JournalWrites(JobReader):
             _insert(db, PLAIN_BATCH_COLUMNS if batch else PLAIN_COLUMNS, plain)
         else:
             _insert(db, MESSAGE_COLUMNS, message_rows(job_id, outcome))
+        if index:
+            db.execute(
+                "INSERT OR IGNORE INTO by_number (number, job_id, chunk, pos) SELECT number,"
+                " job_id, chunk, pos FROM messages WHERE job_id = ? AND chunk = ?"
+                " ORDER BY number, pos",
+                (job_id, outcome.chunk.index),
+            )
 
 
 # Messages a journal records before it puts their numbers into by_number (and whatever is left
