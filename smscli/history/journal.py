@@ -328,10 +328,11 @@ class JournalWrites(JobReader):
         else:
             _insert(db, MESSAGE_COLUMNS, message_rows(job_id, outcome))
         if index:
+            # In position order, unsorted: a chunk indexed with its answer lies beyond the
+            # last one's numbers, mostly in order already; sorting cost more than it saved.
             db.execute(
                 "INSERT OR IGNORE INTO by_number (number, job_id, chunk, pos) SELECT number,"
-                " job_id, chunk, pos FROM messages WHERE job_id = ? AND chunk = ?"
-                " ORDER BY number, pos",
+                " job_id, chunk, pos FROM messages WHERE job_id = ? AND chunk = ?",
                 (job_id, outcome.chunk.index),
             )
 
