@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -132,6 +133,7 @@ def test_a_group_is_indexed_once_enough_messages_wait(
 
 DIE_AFTER_TWO_ANSWERS = """
 import os, signal, sys
+from collections.abc import Callable
 from pathlib import Path
 from smscli.history.store import Store
 from smscli.model import Chunk
@@ -303,3 +305,42 @@ def test_a_v6_history_answers_history_number_the_same_after_the_v7_migration(
         assert "messages_number" not in names and {"by_number", "chunks_unindexed"} <= names
     assert unindexed(path) == []
     assert_index_complete(path)
+
+
+def statements_of(store: Store, work: Callable[[], object]) -> list[str]:
+    """The SQL statements `work` runs on the store's connection, first five words."""
+    seen: list[str] = []
+    store._db.set_trace_callback(lambda sql: seen.append(" ".join(sql.split()[:5])))
+    try:
+        work()
+    finally:
+        store._db.set_trace_callback(None)
+    return seen
+
+
+def test_the_usual_answer_takes_one_insert_and_no_delete(path: Path) -> None:
+    chunks = in_order(2, size=1000)
+    with Store.open(path) as store:
+        assert store._db.execute("PRAGMA temp_store").fetchone() == (2,)  # MEMORY
+        job = new_job(store, chunks)
+        journal = store.journal(job)
+        journal.before(chunks[0])
+        done = statements_of(store, lambda: journal.after(accepted(chunks[0])))
+        assert done == [
+            "BEGIN IMMEDIATE",
+            "UPDATE chunks SET state =",
+            "INSERT INTO messages (job_id, chunk,",  # the whole chunk: 1000 rows, one statement
+            "INSERT OR IGNORE INTO by_number",  # numbers in order: indexed with the answer
+            "COMMIT",
+        ]
+        # A chunk the job did not plan (a caller that streams its chunks) may be new to the
+        # history or have rows from an earlier run: its row is made, earlier rows replaced.
+        extra = Chunk(7, [str(START + 5000 + i) for i in range(3)])
+        journal.before(extra)
+        done = statements_of(store, lambda: journal.after(accepted(extra)))
+        assert [s for s in done if s.startswith(("INSERT OR IGNORE INTO chunks", "DELETE"))] == [
+            "INSERT OR IGNORE INTO chunks",
+            "DELETE FROM by_number WHERE (number,",
+            "DELETE FROM messages WHERE job_id",
+        ]
+        assert hits(store, extra.numbers[2]) == [(job, 7, 2, "accepted", f"m{extra.numbers[2]}")]
