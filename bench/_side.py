@@ -177,6 +177,15 @@ def numbers_file(path: Path, count: int, start: int = 447000000001) -> Path:
     return path
 
 
+def random_numbers_file(path: Path, count: int, seed: int = 13) -> Path:
+    """`count` distinct UK mobile numbers in random order (the same ones each time)."""
+    import random
+
+    picked = random.Random(seed).sample(range(10**9), count)
+    path.write_text("".join(f"447{n:09d}\n" for n in picked), encoding="ascii")
+    return path
+
+
 @dataclass
 class Pair:
     name: str
