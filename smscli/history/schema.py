@@ -352,11 +352,12 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             pos INTEGER NOT NULL,
             PRIMARY KEY (number, job_id, chunk, pos)
         ) WITHOUT ROWID""",
-        # In the old index's order (a covering scan of it, no sort), so the table is written
-        # page after page.
+        # In the old index's order (SQLite reads it as a covering index, no sort), so the
+        # table is written page after page. No INDEXED BY: a history without that index
+        # (damaged, repaired by hand) migrates all the same, through a sort.
         "INSERT INTO by_number SELECT number, job_id, chunk, pos"
-        " FROM messages INDEXED BY messages_number ORDER BY number, job_id, chunk, pos",
-        "DROP INDEX messages_number",
+        " FROM messages ORDER BY number, job_id, chunk, pos",
+        "DROP INDEX IF EXISTS messages_number",
     ),
 )
 VERSION: Final = len(MIGRATIONS)
