@@ -93,6 +93,32 @@ def test_chunked_slices_a_sequence_as_it_walks_an_iterator(
     assert all(type(c.numbers) is list for c in chunks)
 
 
+@given(st.integers(1, 25), st.integers(1, 8), st.booleans())
+def test_a_send_plan_makes_the_chunks_chunked_gives(count: int, size: int, ids: bool) -> None:
+    # plan_send's chunks are made when first asked for: the same chunks, in the same order,
+    # each made once (asking again gives the same object).
+    from array import array
+
+    from smscli.jobs.plan import plan_send
+    from smscli.numberlist import NumberList
+
+    numbers = NumberList(array("q", range(447000000001, 447000000001 + count)))
+    order_ids = [f"o{i}" for i in range(count)] if ids else None
+    gateway = Recorder()
+    gateway.max_numbers_per_send = size
+    plan = plan_send(gateway, numbers, order_ids, "hi", "ACME")  # type: ignore[arg-type]
+    expected = list(chunked(list(numbers), size, order_ids, text="hi", sender="ACME"))
+    assert len(plan) == len(expected) and plan.total == count
+    assert list(plan.indices()) == [c.index for c in expected]
+    assert plan[-1] == expected[-1]
+    made = list(plan)
+    assert made == expected
+    assert all(a is b for a, b in zip(made, plan, strict=True))
+    assert plan[1:] == expected[1:]
+    with pytest.raises(IndexError):
+        plan[len(expected)]
+
+
 def test_a_batch_chunk_goes_out_as_the_gateways_batch_request() -> None:
     gateway = Recorder()
     chunk = Chunk(0, ["1", "2", "3"], contents=["a", "b", "a"], sender_ids=[None, None, None])
