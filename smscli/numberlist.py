@@ -191,7 +191,7 @@ class NumberCollector:
             before = len(seen)
             seen.update(keys)
             if len(seen) - before == len(keys):
-                self._keys.extend(keys)  # all new: the block as it came, in C
+                self._keys.fromlist(keys)  # all new: the block as it came, in C
                 return
             # A number seen before: `seen` back to the numbers kept (it always holds exactly
             # those), then one at a time; an input with duplicates keeps doing so, so that the

@@ -91,11 +91,11 @@ class Closed:
 
 def close_job(journal: StoreJournal | None) -> Closed:
     """The job's final status, after trying once more the answers the history refused."""
+    if journal is None:
+        return Closed([])  # --no-history: the history's modules are not even imported
     from smscli.history.db import StoreError
     from smscli.history.locks import mark_answered
 
-    if journal is None:
-        return Closed([])
     closed = Closed([])
     try:
         closed.unrecorded = journal.retry_failures()
