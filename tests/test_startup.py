@@ -143,7 +143,8 @@ def test_closing_a_job_without_history_imports_no_history_module() -> None:
         "from smscli.jobs.run import close_job\n"
         "closed = close_job(None)\n"
         "assert closed.unrecorded == [] and closed.warning is None\n"
-        "print(sorted(m for m in sys.modules if m.startswith('smscli.history') or m == 'sqlite3'))\n"
+        "print(sorted(m for m in sys.modules\n"
+        "             if m.startswith('smscli.history') or m == 'sqlite3'))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=60)
