@@ -21,11 +21,25 @@ REFERENCE = [sys.executable, str(HERE / "reference.py")]
 
 
 @dataclass
+class Phases:
+    """Where a run's wall time went, as the lean gateway saw it: start to its first request,
+    its first request to its last answer, that answer to the run's end, and how many requests
+    were in flight on average over the span (the client's concurrency, when it keeps its
+    pipeline full)."""
+
+    to_first: float
+    span: float
+    tail: float
+    in_flight: float
+
+
+@dataclass
 class Sample:
     wall: float
     cpu: float
     rss_mb: float
     returncode: int
+    phases: Phases | None = None
 
 
 def run(
@@ -34,23 +48,42 @@ def run(
     env: dict[str, str] | None = None,
     stdin: Path | None = None,
     stdout: Path | None = None,
+    gateway: Gateway | None = None,
 ) -> Sample:
-    """Run one child to completion; stdin/stdout are files (or /dev/null)."""
+    """Run one child to completion; stdin/stdout are files (or /dev/null). With `gateway`,
+    its counters are reset first and the run's Phases read from them after."""
+    if gateway is not None:
+        gateway.reset()
     with (
         (stdin or Path(os.devnull)).open("rb") as given,
         (stdout or Path(os.devnull)).open("wb") as out,
         tempfile.TemporaryFile() as err,
     ):
-        started = time.perf_counter()
+        started, started_at = time.perf_counter(), time.time()
         child = subprocess.Popen(argv, stdin=given, stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
+        ended_at = time.time()
         child.returncode = os.waitstatus_to_exitcode(status)
         if child.returncode not in (0, 3):
             err.seek(0)
             sys.stderr.write(err.read().decode(errors="replace")[-3000:])
             raise SystemExit(f"{argv[0]} {' '.join(argv[1:3])} exited {child.returncode}")
-    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, child.returncode)
+    phases = None
+    if gateway is not None:
+        stats = gateway.stats()
+        if stats.get("first") and stats.get("last"):
+            span = stats["last"] - stats["first"]
+            phases = Phases(
+                stats["first"] - started_at,
+                span,
+                ended_at - stats["last"],
+                stats["inflight_seconds"] / span if span > 0 else 0.0,
+            )
+    sample = Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+                    child.returncode)
+    sample.phases = phases
+    return sample
 
 
 @dataclass
@@ -58,13 +91,22 @@ class Gateway:
     url: str  # the v3 base
     process: subprocess.Popen[bytes]
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, float]:
         import json
         import urllib.request
 
         with urllib.request.urlopen(self.url.replace("/v3", "/stats")) as answer:  # noqa: S310
-            data: dict[str, int] = json.loads(answer.read())
+            data: dict[str, float] = json.loads(answer.read())
         return data
+
+    def reset(self) -> None:
+        import urllib.request
+
+        request = urllib.request.Request(  # noqa: S310 - the lean gateway on 127.0.0.1
+            self.url.replace("/v3", "/reset"), data=b"", method="POST"
+        )
+        with urllib.request.urlopen(request):  # noqa: S310
+            pass
 
 
 @contextmanager
@@ -135,6 +177,15 @@ def numbers_file(path: Path, count: int, start: int = 447000000001) -> Path:
     return path
 
 
+def random_numbers_file(path: Path, count: int, seed: int = 13) -> Path:
+    """`count` distinct UK mobile numbers in random order (the same ones each time)."""
+    import random
+
+    picked = random.Random(seed).sample(range(10**9), count)
+    path.write_text("".join(f"447{n:09d}\n" for n in picked), encoding="ascii")
+    return path
+
+
 @dataclass
 class Pair:
     name: str
@@ -165,6 +216,26 @@ class Pair:
                 f"CPU {med(self.before, 'cpu') / tc:.2f}x"
             )
         )
+
+    def phases_line(self) -> str:
+        """Medians of each Phases figure, smscli's against the reference's (and the older
+        smscli's): which part of the run a wall-time gap comes from."""
+
+        def med(samples: list[Sample]) -> str:
+            got = [s.phases for s in samples if s.phases is not None]
+            if not got:
+                return "-"
+            return (
+                f"{statistics.median(p.to_first for p in got):.3f} s to the first request, "
+                f"span {statistics.median(p.span for p in got):.3f} s, "
+                f"tail {statistics.median(p.tail for p in got):.3f} s, "
+                f"{statistics.median(p.in_flight for p in got):.2f} in flight"
+            )
+
+        line = f"phases: smscli {med(self.ours)} | reference {med(self.theirs)}"
+        if self.before:
+            line += f"\n   before (BENCH_BEFORE): {med(self.before)}"
+        return line
 
 
 def alternate(

@@ -7,7 +7,14 @@ Prints smscli's figure, the reference's and the ratio (medians), with the issue-
 cases: bulk (200,000 numbers, 100 ms latency, 8 in flight, history on), nohistory (same,
 --no-history), batch (200,000 rows of 1,000 distinct texts), report (100,000 msgIds, 500
 getReport calls), one (one-number send, report of one id, balance; no added latency),
-completion (bash tab completion). Default: all of them.
+completion (bash tab completion). Default: all of them. Also: random (bulk with random
+numbers, as real lists are, whose journal writes spread over the history's number index; no
+target of its own).
+
+bulk and batch also print each side's phases, as the lean gateway saw them: time to the first
+request, first request to last answer, last answer to exit, requests in flight on average.
+one also prints its floor: how long importing the stack smscli is built on (Typer, httpx,
+sqlite3, tomllib) takes alone, against the reference's whole run.
 
 The machine's load is printed with each case: on shared cores, figures are noisy; alternating
 runs and taking medians keeps the ratio fair, not the absolute figures.
@@ -32,6 +39,7 @@ from _side import (  # type: ignore[import-not-found]
     lean_gateway,
     load_note,
     numbers_file,
+    random_numbers_file,
     run,
     workspace,
 )
@@ -39,12 +47,14 @@ from _side import (  # type: ignore[import-not-found]
 LATENCY = 0.100
 
 
-def bulk(count: int, runs: int, history: bool) -> None:
-    name = f"send {count:,} numbers, {LATENCY * 1000:.0f} ms, 8 in flight, history " + (
-        "on" if history else "off (--no-history)"
+def bulk(count: int, runs: int, history: bool, spread: bool = False) -> None:
+    name = f"send {count:,} {'random ' if spread else ''}numbers, {LATENCY * 1000:.0f} ms, " + (
+        "8 in flight, history " + ("on" if history else "off (--no-history)")
     )
     with lean_gateway(LATENCY) as gw, workspace(gw.url) as tool:
-        given = numbers_file(tool.root / "numbers.txt", count)
+        given = (random_numbers_file if spread else numbers_file)(
+            tool.root / "numbers.txt", count
+        )
         out = tool.root / "out.jsonl"
         counter = [0]
         args = [SMSCLI, "send", "-m", "bench message", "-y", "-o", "jsonl"]
@@ -53,24 +63,28 @@ def bulk(count: int, runs: int, history: bool) -> None:
 
         def ours() -> Sample:
             counter[0] += 1  # a fresh history per run: every run pays the same
-            return run(args, env=tool.env(f"data{counter[0]}"), stdin=given, stdout=out)
+            return run(args, env=tool.env(f"data{counter[0]}"), stdin=given, stdout=out,
+                       gateway=gw)
 
         def theirs() -> Sample:
             return run([*REFERENCE, gw.url, "send", "-m", "bench message"], stdin=given,
-                       stdout=out)
+                       stdout=out, gateway=gw)
 
         def old() -> Sample:
             counter[0] += 1
             env = before_env(tool.env(f"data{counter[0]}"))
-            return run(args, env=env, stdin=given, stdout=out)
+            return run(args, env=env, stdin=given, stdout=out, gateway=gw)
 
         pair = alternate(Pair(name), runs, ours, theirs, old if BEFORE else None)
         stats = gw.stats()
-    print(pair.line(1.15 if history else 1.05))
-    if history:
+    # The issue's targets are for the bench's list (consecutive numbers); a list of random
+    # numbers (as real ones are) has none of its own: it shows what the journal costs then.
+    print(pair.line(None if spread else 1.15 if history else 1.05))
+    if history and not spread:
         print("   " + pair.line(1.5, "cpu").split(" | ratio ")[1])
-    print(f"   gateway: {stats['requests']} requests, {stats['numbers']:,} numbers, at most "
-          f"{stats['peak']} in flight; {load_note()}")
+    print("   " + pair.phases_line())
+    print(f"   gateway (last run): {stats['requests']:.0f} requests, {stats['numbers']:,.0f} "
+          f"numbers, at most {stats['peak']:.0f} in flight; {load_note()}")
 
 
 def batch(count: int, runs: int, texts: int = 1000) -> None:
@@ -94,10 +108,11 @@ def batch(count: int, runs: int, texts: int = 1000) -> None:
                 [SMSCLI, "batch", str(rows), "-y", "-o", "jsonl"],
                 env=tool.env(f"data{counter[0]}"),
                 stdout=out,
+                gateway=gw,
             )
 
         def theirs() -> Sample:
-            return run([*REFERENCE, gw.url, "batch"], stdin=rows, stdout=out)
+            return run([*REFERENCE, gw.url, "batch"], stdin=rows, stdout=out, gateway=gw)
 
         def old() -> Sample:
             counter[0] += 1
@@ -105,10 +120,12 @@ def batch(count: int, runs: int, texts: int = 1000) -> None:
                 [SMSCLI, "batch", str(rows), "-y", "-o", "jsonl"],
                 env=before_env(tool.env(f"data{counter[0]}")),
                 stdout=out,
+                gateway=gw,
             )
 
         pair = alternate(Pair(name), runs, ours, theirs, old if BEFORE else None)
     print(pair.line(1.2))
+    print("   " + pair.phases_line())
     print(f"   {load_note()}")
 
 
@@ -158,7 +175,16 @@ def report(count: int, runs: int) -> None:
           f"{load_note()}")
 
 
+# What a one-number command cannot do without: its parser (Typer), its HTTP client (httpx, minus
+# the command-line client httpx would import with it, as smscli.gateways arranges), the history
+# (sqlite3) and the config (tomllib). Imported alone, with nothing of smscli's own.
+STACK_IMPORTS = (
+    "import sys; sys.modules['httpx._main'] = None; import typer, httpx, sqlite3, tomllib"
+)
+
+
 def one(runs: int) -> None:
+    reference_wall: list[float] = []
     with lean_gateway(0.0) as gw, workspace(gw.url) as tool:
         sent = tool.root / "sent.jsonl"
         run([SMSCLI, "send", "447000000001", "-m", "hi", "-y", "-o", "jsonl"], env=tool.env(),
@@ -181,6 +207,20 @@ def one(runs: int) -> None:
                 else None,
             )
             print(pair.line(1.5))
+            reference_wall += [s.wall for s in pair.theirs]
+        floor = alternate(
+            Pair("floor"),
+            runs,
+            lambda: run([sys.executable, "-c", STACK_IMPORTS], env=tool.env()),
+            lambda: run([sys.executable, "-c", "pass"], env=tool.env()),
+        )
+    stack = statistics.median(s.wall for s in floor.ours)
+    bare = statistics.median(s.wall for s in floor.theirs)
+    whole = statistics.median(reference_wall)
+    print(f"   floor: importing typer, httpx, sqlite3 and tomllib alone takes "
+          f"{stack * 1000:.0f} ms = {stack / whole:.2f}x the reference's median one-request "
+          f"run ({whole * 1000:.0f} ms; the interpreter alone {bare * 1000:.0f} ms)"
+          f"  [median of {runs}]")
     print(f"   {load_note()}")
 
 
@@ -221,6 +261,8 @@ def main() -> None:
     for case in cases:
         if case == "bulk":
             bulk(count, runs, history=True)
+        elif case == "random":
+            bulk(count, runs, history=True, spread=True)
         elif case == "nohistory":
             bulk(count, runs, history=False)
         elif case == "batch":
