@@ -198,9 +198,18 @@ def _gateway_rows(
 def plans(store: object) -> None:
     db: sqlite3.Connection = store._db  # type: ignore[attr-defined]
     queries = {
+        # As Queries.messages_to asks since schema v7: through by_number, and in the answered
+        # chunks not indexed yet.
         "history (messages by number)": (
-            "SELECT * FROM messages m JOIN jobs j ON j.id = m.job_id JOIN chunks c ON"
-            " c.job_id = m.job_id AND c.idx = m.chunk WHERE m.number = ? AND j.created >= ?",
+            "SELECT * FROM by_number n JOIN messages m ON m.job_id = n.job_id AND"
+            " m.chunk = n.chunk AND m.pos = n.pos AND m.number = n.number JOIN jobs j ON"
+            " j.id = m.job_id JOIN chunks c ON c.job_id = m.job_id AND c.idx = m.chunk"
+            " WHERE n.number = ? AND j.created >= ?",
+            ("1", "0")),
+        "history (chunks not indexed yet)": (
+            "SELECT * FROM chunks c INDEXED BY chunks_unindexed JOIN jobs j ON"
+            " j.id = c.job_id JOIN messages m ON m.job_id = c.job_id AND m.chunk = c.idx"
+            " WHERE c.unindexed = 1 AND m.number = ? AND j.created >= ?",
             ("1", "0")),
         "requests without an answer": (
             "SELECT * FROM chunks c JOIN jobs j ON j.id = c.job_id WHERE c.state IN"

@@ -218,9 +218,8 @@ def run_chunks(
                     stopping(None)
         if notify:
             write(outcome)
-        err = outcome.error
-        if outcome.state is ChunkState.UNKNOWN or (err is not None and err.kind in _STOP_KINDS):
-            stopping(err)
+        if stops_run(outcome):
+            stopping(outcome.error)
 
     def write(outcome: ChunkOutcome) -> None:
         nonlocal show
@@ -238,39 +237,44 @@ def run_chunks(
     taken: Chunk | None = None
     may_have_left = False
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+
+    def fill() -> None:
+        """Start chunks until `concurrency` are in flight, the source is empty or the run
+        stops; each is journalled before it leaves."""
+        nonlocal taken, may_have_left
+        while not stop and len(pending) < max(1, concurrency):
+            chunk = taken = next(source, None)
+            may_have_left = False
+            if chunk is None:
+                return
+            if journal:
+                try:
+                    with shielded():
+                        journal.before(chunk)
+                except SmsCliError as exc:
+                    # Unrecorded, a chunk must not leave: a crash would lose its fate.
+                    failed = Failure.of(exc, history=True)
+                    run.outcomes.append(
+                        ChunkOutcome(chunk, ChunkState.NOT_SENT, error=failed, attempts=0)
+                    )
+                    taken = None
+                    stopping(failed)
+                    return
+            if rate is not None:
+                rate.acquire()
+            # Submitted and tracked in one shielded step: a signal inside submit() could
+            # otherwise leave a request on its way that nobody waits for (its outcome would
+            # have to be called unknown).
+            with shielded():
+                may_have_left = True
+                future = pool.submit(attempt_chunk, chunk, send_one, retry, time.sleep, halt)
+                pending[future] = chunk
+                taken = None
+
     try:
         try:
             while True:
-                while not stop and len(pending) < max(1, concurrency):
-                    chunk = taken = next(source, None)
-                    may_have_left = False
-                    if chunk is None:
-                        break
-                    if journal:
-                        try:
-                            with shielded():
-                                journal.before(chunk)
-                        except SmsCliError as exc:
-                            # Unrecorded, a chunk must not leave: a crash would lose its fate.
-                            failed = Failure.of(exc, history=True)
-                            run.outcomes.append(
-                                ChunkOutcome(chunk, ChunkState.NOT_SENT, error=failed, attempts=0)
-                            )
-                            taken = None
-                            stopping(failed)
-                            break
-                    if rate is not None:
-                        rate.acquire()
-                    # Submitted and tracked in one shielded step: a signal inside submit()
-                    # could otherwise leave a request on its way that nobody waits for
-                    # (its outcome would have to be called unknown).
-                    with shielded():
-                        may_have_left = True
-                        future = pool.submit(
-                            attempt_chunk, chunk, send_one, retry, time.sleep, halt
-                        )
-                        pending[future] = chunk
-                        taken = None
+                fill()
                 if not pending:
                     break
                 left = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -281,9 +285,21 @@ def run_chunks(
                 # Every answer is journalled before any is shown: writing rows can block on
                 # a slow reader of stdout, and the journal must not wait for it. Recorded and
                 # taken out of `pending` in one shielded step: a signal in between would
-                # either lose the answer or record it twice.
-                finished = []
+                # either lose the answer or record it twice. Between two answers the slot the
+                # first one freed is refilled (the next one's journalling takes milliseconds
+                # with the history on), unless one of the answers in stops the run or a rate
+                # limit could hold the next answer's journalling back; after the last, only
+                # once the rows are written, so that rows the output can no longer take stop
+                # the run before another request leaves.
+                finished: list[ChunkOutcome] = []
+                early = (
+                    len(done) > 1
+                    and rate is None
+                    and not any(map(_stops_when_recorded, done))
+                )
                 for future in done:
+                    if finished and early:
+                        fill()
                     with shielded():
                         outcome = future.result()
                         record(outcome, notify=False)
@@ -320,6 +336,19 @@ def run_chunks(
             pool.shutdown(wait=False, cancel_futures=True)
     run.outcomes.sort(key=lambda o: o.chunk.index)
     return run
+
+
+def stops_run(outcome: ChunkOutcome) -> bool:
+    """True for an outcome after which no further request may start: unknown, or an error
+    that would repeat."""
+    err = outcome.error
+    return outcome.state is ChunkState.UNKNOWN or (err is not None and err.kind in _STOP_KINDS)
+
+
+def _stops_when_recorded(future: Future[ChunkOutcome]) -> bool:
+    """An answer in (a done future) that will stop the run once recorded; a future that
+    raised counts as one (recording it raises)."""
+    return future.exception() is not None or stops_run(future.result())
 
 
 def _stopping_quietly(run: RunResult) -> AbstractContextManager[None]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smscli.errors import ExitCode, GatewayError
 from smscli.gateways.base import (
@@ -55,6 +57,66 @@ def test_a_plain_sends_chunks_carry_the_text_and_go_out_as_a_send() -> None:
     send_chunk(gateway, chunks[1])  # type: ignore[arg-type]
     assert gateway.sends == [(["3"], "hello", "ACME", None)] and gateway.batches == []
     assert plan_request(gateway, chunks[0]).body == {"numbers": "1,2", "c": "hello"}  # type: ignore[arg-type]
+
+
+def _plain(chunks: Any) -> list[tuple[int, list[str], list[str] | None, Any, Any]]:
+    return [(c.index, c.numbers, c.order_ids, c.text, c.sender) for c in chunks]
+
+
+@given(
+    st.integers(0, 25),
+    st.integers(1, 8),
+    st.none() | st.integers(-3, 3),
+)
+def test_chunked_slices_a_sequence_as_it_walks_an_iterator(
+    count: int, size: int, ids_off: int | None
+) -> None:
+    # A list (or the collector's NumberList) is sliced per request; the result is what the
+    # number-by-number walk of any iterable gives, types included.
+    from array import array
+
+    from smscli.numberlist import NumberList
+
+    numbers = [str(447000000001 + i) for i in range(count)]
+    ids = None if ids_off is None else [f"o{i}" for i in range(max(0, count + ids_off))]
+
+    def walk(source: Any) -> Any:
+        try:
+            return _plain(chunked(source, size, ids, text="hi", sender="ACME"))
+        except RuntimeError as exc:  # fewer ids than numbers: StopIteration inside
+            return type(exc)
+
+    expected = walk(iter(numbers))
+    assert walk(numbers) == expected
+    assert walk(NumberList(array("q", map(int, numbers)))) == expected
+    chunks = list(chunked(NumberList(array("q", map(int, numbers))), size))
+    assert all(type(c.numbers) is list for c in chunks)
+
+
+@given(st.integers(1, 25), st.integers(1, 8), st.booleans())
+def test_a_send_plan_makes_the_chunks_chunked_gives(count: int, size: int, ids: bool) -> None:
+    # plan_send's chunks are made when first asked for: the same chunks, in the same order,
+    # each made once (asking again gives the same object).
+    from array import array
+
+    from smscli.jobs.plan import plan_send
+    from smscli.numberlist import NumberList
+
+    numbers = NumberList(array("q", range(447000000001, 447000000001 + count)))
+    order_ids = [f"o{i}" for i in range(count)] if ids else None
+    gateway = Recorder()
+    gateway.max_numbers_per_send = size
+    plan = plan_send(gateway, numbers, order_ids, "hi", "ACME")  # type: ignore[arg-type]
+    expected = list(chunked(list(numbers), size, order_ids, text="hi", sender="ACME"))
+    assert len(plan) == len(expected) and plan.total == count
+    assert list(plan.indices()) == [c.index for c in expected]
+    assert plan[-1] == expected[-1]
+    made = list(plan)
+    assert made == expected
+    assert all(a is b for a, b in zip(made, plan, strict=True))
+    assert plan[1:] == expected[1:]
+    with pytest.raises(IndexError):
+        plan[len(expected)]
 
 
 def test_a_batch_chunk_goes_out_as_the_gateways_batch_request() -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 from smscli.errors import InputError
@@ -615,3 +615,147 @@ def test_the_whitespace_table_is_pythons() -> None:
 
     spaces = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
     assert spaces == numbers._WHITESPACE
+
+
+# --- plain_keys: the fast path for a block of plain digit lines --------------------------------
+
+# Lines near the edge of the fast path: digits (0 among them), line ends in every order,
+# and what the usual way still cleans ("+", spaces) or reports (letters).
+_NEAR_PLAIN = st.lists(
+    st.sampled_from(["1", "4", "7", "0", "9", "\r", "\n", "\r\n", " ", "+", "x", "|"]),
+    max_size=20,
+).map("".join)
+# Clean numbers with at most one spoiler: a prefix, an end or a whole line that may take a
+# block off the fast path (or not: "\n\n" after a number is cleaned away by the usual way too).
+_CLEAN_PARTS = st.lists(
+    st.tuples(st.integers(10**5, 10**15 - 1), st.sampled_from(["\n", "\r\n", "\r"])),
+    min_size=1,
+    max_size=5,
+)
+_SPOILER = st.none() | st.tuples(
+    st.integers(0, 4),
+    st.sampled_from(["prefix", "end", "line"]),
+    st.sampled_from(["0", "\n", "\r", "+", " ", "\n\n", "\n\r", "\n7", "1", "x", "", "|"])
+    | _NEAR_PLAIN,
+)
+
+
+@st.composite
+def _mostly_plain(draw: st.DrawFn) -> list[str]:
+    lines = [f"{number}{end}" for number, end in draw(_CLEAN_PARTS)]
+    spoiler = draw(_SPOILER)
+    if spoiler is not None:
+        at, where, text = spoiler
+        at %= len(lines)
+        if where == "prefix":
+            lines[at] = text + lines[at]
+        elif where == "end":
+            lines[at] = lines[at] + text
+        else:
+            lines[at] = text
+    return lines
+
+
+def _usual_way(lines: list[str]) -> tuple[list[str], int, list[tuple[int, str]]]:
+    """The general per-line path: kept numbers, duplicates, and (line, reason) of the bad."""
+    collector = NumberCollector()
+    collector.extend(
+        raw
+        for i, line in enumerate(lines)
+        if (text := line.strip()) and not text.startswith("#")
+        for raw in line_values_of(text, i + 1)
+    )
+    return list(collector.valid), collector.duplicates, [(b.line, b.reason) for b in collector.bad]
+
+
+def line_values_of(text: str, line: int) -> Iterable[RawNumber]:
+    from smscli.numberfile import line_values
+
+    return line_values(text, "stdin", line)
+
+
+@settings(max_examples=300)
+@given(_mostly_plain() | st.lists(_NEAR_PLAIN, min_size=1, max_size=5))
+def test_plain_keys_gives_what_the_usual_way_gives(lines: list[str]) -> None:
+    from smscli.numberlist import plain_keys
+
+    keys = plain_keys(lines)
+    event("fast" if keys is not None else "usual")
+    if keys is not None:
+        valid, duplicates, bad = _usual_way(lines)
+        assert not bad
+        assert len(keys) == len(lines)
+        assert list(dict.fromkeys(keys)) == [int(number) for number in valid]
+        assert duplicates == len(keys) - len(set(keys))
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(10**5, 10**15 - 1), st.sampled_from(["\n", "\r\n", "\r", ""])),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_plain_keys_takes_every_clean_block(parts: list[tuple[int, str]]) -> None:
+    # What the regex per line used to take (digits from 1-9 on, 6 to 15 of them, one line
+    # end) the fast path takes too.
+    from smscli.numberlist import plain_keys
+
+    lines = [f"{number}{end}" for number, end in parts]
+    assert plain_keys(lines) == [number for number, _ in parts]
+    # Line ends the regex did not take, which the usual way cleans away all the same.
+    assert plain_keys([f"{number}\r\n\n" for number, _ in parts]) == [n for n, _ in parts]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["447000000001\n", "\n"],  # a blank line
+        ["447000000001\n", "\r447000000002\n"],  # a line end first
+        ["0447000000001\n"],  # a leading 0
+        ["44700\n"],  # too short
+        ["4470000000000001\n"],  # too long
+        ["4470000\n00001\n"],  # two numbers in one line
+        ["447000000001 \n"],  # a space
+        ["+447000000001\n"],  # a prefix (cleaned by the usual way)
+        ["４４７０００００００００１\n"],  # not ASCII
+        [],
+    ],
+)
+def test_plain_keys_leaves_anything_else_to_the_usual_way(lines: list[str]) -> None:
+    from smscli.numberlist import plain_keys
+
+    assert plain_keys(lines) is None
+
+
+def test_block_path_with_duplicates_across_and_within_blocks() -> None:
+    # Blocks of 4096 lines: the fast set update sees a duplicate in the 2nd block, rebuilds
+    # the set once and goes on one number at a time; the result is the line path's.
+    numbers = [str(447000000001 + i) for i in range(10_000)]
+    numbers[5_000] = numbers[10]  # a number of block 1 again in block 2
+    numbers[9_000] = numbers[8_999]  # twice in a row in block 3
+    text = "\n".join(numbers) + "\n"
+    fast = _collect_blocks(text)
+    slow = NumberCollector()
+    slow.extend(numbers_from_lines(io.StringIO(text), source="stdin"))
+    assert list(fast.valid) == list(slow.valid)
+    assert fast.duplicates == slow.duplicates == 2
+    assert fast.inputs == slow.inputs == 10_000
+    assert fast._seen == {int(n) for n in fast.valid}
+
+
+@given(
+    st.lists(st.integers(447000000001, 447000000040), min_size=1, max_size=60),
+    st.integers(1, 7),
+)
+def test_block_dedup_equals_one_at_a_time(numbers: list[int], block: int) -> None:
+    from smscli.numberfile import PlainBlock
+
+    lines = [f"{n}\n" for n in numbers]
+    fast = NumberCollector()
+    fast.extend(
+        PlainBlock(lines[i : i + block], "stdin", i + 1) for i in range(0, len(lines), block)
+    )
+    assert list(fast.valid) == [str(n) for n in dict.fromkeys(numbers)]
+    assert fast.duplicates == len(numbers) - len(set(numbers))
+    assert fast.inputs == len(numbers)

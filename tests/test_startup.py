@@ -133,3 +133,19 @@ def test_the_v3_client_does_not_import_the_account_records() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=60)
     assert done.stdout.strip() == "False False"
+
+
+def test_closing_a_job_without_history_imports_no_history_module() -> None:
+    # `send --no-history` (one number or many) ends through close_job(None): the history's
+    # modules (and sqlite3) stay unimported, ~2.5 ms of a one-number send.
+    code = (
+        "import sys\n"
+        "from smscli.jobs.run import close_job\n"
+        "closed = close_job(None)\n"
+        "assert closed.unrecorded == [] and closed.warning is None\n"
+        "print(sorted(m for m in sys.modules\n"
+        "             if m.startswith('smscli.history') or m == 'sqlite3'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.strip() == "[]"

@@ -511,7 +511,7 @@ def test_a_version_1_history_is_migrated_keeping_its_jobs(path: Path) -> None:
         new.record_reports([Report("elsewhere", DeliveryStatus.DELIVERED)], provider="laaffic")
         assert list(new.orphan_reports()) == ["elsewhere"]
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
     raw.close()
 
 

@@ -11,10 +11,11 @@ if there are few, else the rows that need a look (not accepted) and how to see t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from smscli.errors import OutputError
+from smscli.jobs.plan import SendPlan
 from smscli.model import ChunkOutcome, ChunkState, RunResult, Tally
 from smscli.output import Column, OutputFormat, Row, RowWriter
 from smscli.progress import Progress
@@ -73,7 +74,10 @@ class OutcomeStream:
         *,
         bounded_table: bool = True,
     ) -> None:
-        self._order = [chunk.index for chunk in chunks]
+        # A plain send's plan makes its chunks as the run takes them: not all here at once.
+        self._order: Sequence[int] = (
+            chunks.indices() if isinstance(chunks, SendPlan) else [chunk.index for chunk in chunks]
+        )
         self._position = 0
         self._waiting: dict[int, ChunkOutcome] = {}
         self._seen: set[int] = set()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from smscli import console
@@ -54,7 +54,7 @@ def start(
     prof: ResolvedProfile,
     text: str | None,
     sender: str | None,
-    chunks: list[Chunk],
+    chunks: Sequence[Chunk],
     kind: JobKind,
 ) -> StoreJournal:
     journal = running.open_job(prof, text, sender, chunks, kind)
@@ -64,7 +64,7 @@ def start(
 
 def run_job(
     gateway: Gateway,
-    chunks: list[Chunk],
+    chunks: Sequence[Chunk],
     journal: StoreJournal | None,
     opts: c.Common,
     prof: ResolvedProfile,
@@ -73,7 +73,10 @@ def run_job(
 ) -> int:
     """A first run: rows as the answers come, the bar, then the summary; the exit code."""
     started = time.monotonic()
-    total = sum(len(chunk.numbers) for chunk in chunks)
+    if isinstance(chunks, planning.SendPlan):
+        total = chunks.total  # without making the chunks before the first request leaves
+    else:
+        total = sum(len(chunk.numbers) for chunk in chunks)
     with Progress(total, requests=len(chunks), label="sending", quiet=opts.quiet) as progress:
         stream = OutcomeStream(
             chunks, SEND_COLUMNS, opts.output, progress, bounded_table=journal is not None

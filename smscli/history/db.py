@@ -189,6 +189,10 @@ def _configure(db: sqlite3.Connection, new: bool) -> None:
     db.execute("PRAGMA foreign_keys = ON")
     # 16 MB of page cache keeps the indexes of a 200,000-number job in memory while journalled.
     db.execute("PRAGMA cache_size = -16000")
+    # A multi-row INSERT inside a transaction keeps a statement journal (the old copies of the
+    # pages it changes, to undo that statement alone): in memory instead of a temporary file
+    # in /var/tmp written and deleted for every answer journalled.
+    db.execute("PRAGMA temp_store = MEMORY")
 
 
 def give_back(db: sqlite3.Connection) -> None:

@@ -5,7 +5,12 @@ A job's whole plan is written when it is created (one row per chunk), so a resum
 what every chunk held, including the ones that never started; a number's own row is written
 once, with its chunk's answer, which keeps journalling 200,000 numbers cheap. Readers show a
 number of a chunk without an answer as `planned`/`sending` (its process alive) or
-`not_sent`/`unknown`."""
+`not_sent`/`unknown`.
+
+The number index (by_number, schema v7) is not written with every answer: a chunk whose
+numbers are spread over those of the chunk before it waits (chunks.unindexed = 1) until a group
+of them is indexed at once, sorted (index_numbers), at the latest when the job finishes; what a
+process that died left unindexed, when the job is resumed or the next job finishes."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import contextlib
 import functools
 import hashlib
 import os
+import pathlib
 import secrets
 import sqlite3
 from collections.abc import Sequence
@@ -71,6 +77,17 @@ def error_fields(error: Failure | None) -> tuple[str | None, str | None, str | N
 
 
 class JournalWrites(JobReader):
+    def __init__(self, db: sqlite3.Connection, path: pathlib.Path) -> None:
+        super().__init__(db, path)
+        # job id -> its chunks this connection knows have no messages rows yet (still
+        # `planned` when the journal was made): their answer needs neither the chunk row's
+        # INSERT OR IGNORE nor the DELETE of earlier rows, two statements less per answer.
+        self._rowless: dict[int, set[int]] = {}
+        # job id -> messages this connection recorded since its chunks were last indexed,
+        # and the lowest and highest number of the last chunk it recorded.
+        self._unindexed: dict[int, int] = {}
+        self._last_range: dict[int, tuple[str, str]] = {}
+
     @guarded
     def create_job(
         self,
@@ -122,7 +139,17 @@ class JournalWrites(JobReader):
 
     @guarded
     def journal(self, job_id: int) -> StoreJournal:
-        return StoreJournal(self, job_id, store_content=self.job(job_id).content_stored)
+        job = self.job(job_id)
+        # Only a chunk with an answer has messages rows, and an answer leaves it `planned`
+        # never (ChunkState.PLANNED is no outcome): these are certainly without rows. The
+        # job's lock keeps any other process from answering them meanwhile.
+        self._rowless[job_id] = {
+            int(idx)
+            for (idx,) in self._db.execute(
+                "SELECT idx FROM chunks WHERE job_id = ? AND state = 'planned'", (job_id,)
+            )
+        }
+        return StoreJournal(self, job_id, store_content=job.content_stored)
 
     @guarded
     def finish_job(self, job_id: int) -> JobStatus:
@@ -134,6 +161,10 @@ class JournalWrites(JobReader):
                 (job_id,),
             ).fetchone()
             status = JobStatus.INTERRUPTED if open_chunks else JobStatus.DONE
+            # This job's last group, and whatever a job whose process died before finishing
+            # left unindexed (usually nothing).
+            index_numbers(db)
+            self._unindexed.pop(job_id, None)
             db.execute(
                 "UPDATE jobs SET status = ?, pid = NULL, updated = ? WHERE id = ?",
                 (status, ts(now()), job_id),
@@ -169,6 +200,8 @@ class JournalWrites(JobReader):
                 if chunk.index in marked:
                     outcome = marked_outcome(chunk, marked[chunk.index][0]) or outcome
                 self._record_outcome(db, job_id, outcome, stamp)
+            # Whatever a dead process left unindexed, with what was just recorded.
+            index_numbers(db, job_id)
             db.execute(
                 "UPDATE jobs SET status = 'running', pid = ?, updated = ? WHERE id = ?",
                 (os.getpid(), stamp, job_id),
@@ -203,29 +236,62 @@ class JournalWrites(JobReader):
     def _chunk_result(self, job_id: int, outcome: ChunkOutcome, store_content: bool) -> None:
         stamp = ts(now())
         chunk = outcome.chunk
+        rowless = self._rowless.get(job_id)
+        fresh = rowless is not None and chunk.index in rowless
+        span = _span(chunk.numbers)
+        last = self._last_range.get(job_id)
+        # A chunk whose numbers lie beyond the last one's (a list in order: a sequential send)
+        # has its entries next to each other in by_number: indexed with its answer, it costs
+        # about what an index on messages did, and nothing is left for the run's tail. One
+        # whose numbers overlap the last one's (spread over the range: random lists, batch)
+        # waits for its group.
+        beside = span is None or last is None or span[0] > last[1] or span[1] < last[0]
+        unindexed = self._unindexed.get(job_id, 0)
         with self._write() as db:
-            # A chunk never planned (a caller that streams its chunks) gets its row; no plan:
-            # its messages rows, written next, hold it.
-            db.execute(
-                "INSERT OR IGNORE INTO chunks (job_id, idx, size, state)"
-                " VALUES (?, ?, ?, 'planned')",
-                (job_id, chunk.index, len(chunk.numbers)),
-            )
+            if not fresh:
+                # A chunk never planned (a caller that streams its chunks) gets its row; no
+                # plan: its messages rows, written next, hold it.
+                db.execute(
+                    "INSERT OR IGNORE INTO chunks (job_id, idx, size, state)"
+                    " VALUES (?, ?, ?, 'planned')",
+                    (job_id, chunk.index, len(chunk.numbers)),
+                )
             if not store_content:
                 chunk = Chunk(chunk.index, chunk.numbers, chunk.order_ids, None, chunk.sender_ids)
                 outcome = replace(outcome, chunk=chunk)
-            self._record_outcome(db, job_id, outcome, stamp)
+            self._record_outcome(db, job_id, outcome, stamp, fresh=fresh, index=beside)
+            if not beside:
+                unindexed += len(chunk.numbers)
+                if unindexed >= INDEX_EVERY:
+                    index_numbers(db, job_id)
+                    unindexed = 0
+        # Committed: the chunk has rows now.
+        self._unindexed[job_id] = unindexed
+        if span is not None:
+            self._last_range[job_id] = span
+        if rowless is not None:
+            rowless.discard(chunk.index)
 
     def _record_outcome(
-        self, db: sqlite3.Connection, job_id: int, outcome: ChunkOutcome, stamp: str
+        self,
+        db: sqlite3.Connection,
+        job_id: int,
+        outcome: ChunkOutcome,
+        stamp: str,
+        *,
+        fresh: bool = False,
+        index: bool = False,
     ) -> None:
+        """Write a chunk's answer: its row's state and its messages rows. `fresh`: the chunk
+        certainly has no messages rows yet (JournalWrites._rowless); `index`: its numbers go
+        into by_number now, else it is marked unindexed (for index_numbers)."""
         kind, code, text = error_fields(outcome.error)
         # `sends` was counted when the request was about to leave; one that provably never
         # left (not_sent) was not a send, and must not later read as "resent".
         never_left = int(outcome.state is ChunkState.NOT_SENT)
         db.execute(
             "UPDATE chunks SET state = ?, attempts = attempts + ?, error_kind = ?,"
-            " error_code = ?, error_text = ?, finished = ?,"
+            " error_code = ?, error_text = ?, finished = ?, unindexed = ?,"
             # The plan is in the messages rows from now on (see JobReader._plans).
             " numbers = NULL, order_ids = NULL, contents = NULL, senders = NULL,"
             # Column values on the right are the row's old ones: 'sending' means before()
@@ -239,27 +305,80 @@ class JournalWrites(JobReader):
                 code,
                 text,
                 stamp,
+                None if index else 1,
                 never_left,
                 job_id,
                 outcome.chunk.index,
             ),
         )
-        # A chunk sent again (unknown or not_sent before) replaces its earlier rows.
-        db.execute(
-            "DELETE FROM messages WHERE job_id = ? AND chunk = ?", (job_id, outcome.chunk.index)
-        )
+        if not fresh:
+            # A chunk sent again (unknown or not_sent before) replaces its earlier rows, and
+            # their index entries (if they were indexed already).
+            where = (job_id, outcome.chunk.index)
+            db.execute(
+                "DELETE FROM by_number WHERE (number, job_id, chunk, pos) IN (SELECT number,"
+                " job_id, chunk, pos FROM messages WHERE job_id = ? AND chunk = ?)",
+                where,
+            )
+            db.execute("DELETE FROM messages WHERE job_id = ? AND chunk = ?", where)
         plain = plain_rows(job_id, outcome)
         if plain is not None:
             batch = bool(outcome.chunk.contents or outcome.chunk.sender_ids)
             _insert(db, PLAIN_BATCH_COLUMNS if batch else PLAIN_COLUMNS, plain)
         else:
             _insert(db, MESSAGE_COLUMNS, message_rows(job_id, outcome))
+        if index:
+            # In position order, unsorted: a chunk indexed with its answer lies beyond the
+            # last one's numbers, mostly in order already; sorting cost more than it saved.
+            db.execute(
+                "INSERT OR IGNORE INTO by_number (number, job_id, chunk, pos) SELECT number,"
+                " job_id, chunk, pos FROM messages WHERE job_id = ? AND chunk = ?",
+                (job_id, outcome.chunk.index),
+            )
+
+
+# Messages a journal records before it puts their numbers into by_number (and whatever is left
+# when the job finishes). Each group is inserted sorted, so the index pages it touches are
+# written once per group instead of once per answer; the last group is on the run's tail.
+INDEX_EVERY = 20_000
+
+
+def _span(numbers: Sequence[str]) -> tuple[str, str] | None:
+    """The lowest and highest of a chunk's numbers, as text: the order of by_number for
+    numbers of one length (most of a list), an approximation otherwise (only a choice of
+    when to index depends on it)."""
+    return (min(numbers), max(numbers)) if numbers else None
+
+
+def index_numbers(db: sqlite3.Connection, job_id: int | None = None) -> None:
+    """Put the messages of the answered chunks not indexed yet (of `job_id`, or of every job)
+    into by_number, sorted by number, and mark those chunks indexed - in the caller's write
+    transaction, so a reader sees a chunk either unindexed or with all its entries. Any
+    process may do it for any job (a running one included): the chunks it indexes are marked
+    in the same transaction, so nothing is indexed twice."""
+    one = " AND c.job_id = ?" if job_id is not None else ""
+    params = () if job_id is None else (job_id,)
+    # OR IGNORE: an entry is (number, job_id, chunk, pos), the messages row's own key with
+    # its number; one already there is the same entry.
+    db.execute(
+        "INSERT OR IGNORE INTO by_number (number, job_id, chunk, pos)"  # noqa: S608
+        " SELECT m.number, m.job_id, m.chunk, m.pos FROM chunks c INDEXED BY chunks_unindexed"
+        " JOIN messages m ON m.job_id = c.job_id AND m.chunk = c.idx"
+        f" WHERE c.unindexed = 1{one} ORDER BY 1, 2, 3, 4",
+        params,
+    )
+    db.execute(
+        f"UPDATE chunks SET unindexed = NULL WHERE unindexed = 1{one.replace('c.', '')}",  # noqa: S608
+        params,
+    )
 
 
 # Rows per INSERT statement: one statement of many rows costs half the CPU of executemany's
-# statement per row (binding and stepping each row from Python); more than a few hundred gains
-# nothing.
-_ROWS_PER_INSERT = 500
+# statement per row (binding and stepping each row from Python). A whole chunk (at most 1000
+# numbers a request) in one statement where SQLite's limit on bound values allows: each
+# execute lets go of the GIL and takes it back, which under 8 worker threads costs the main
+# thread far more than the statement's own CPU.
+_ROWS_PER_INSERT = 1000
 
 
 def _insert(db: sqlite3.Connection, columns: str, rows: Sequence[tuple[object, ...]]) -> None:

@@ -88,6 +88,14 @@ def _delete_jobs(db: sqlite3.Connection, ids: list[int], dry_run: bool) -> Prune
     qs = marks(ids)
     verb = "SELECT count(*)" if dry_run else "DELETE"
     counted = []
+    if not dry_run:
+        # Their index entries first, each by its whole key as their messages rows give it
+        # (by_number is keyed by number first; a number and job alone is ~6 times slower).
+        db.execute(
+            "DELETE FROM by_number WHERE (number, job_id, chunk, pos) IN"  # noqa: S608
+            f" (SELECT number, job_id, chunk, pos FROM messages WHERE job_id IN ({qs}))",
+            ids,
+        )
     for table in ("messages", "chunks"):
         cursor = db.execute(f"{verb} FROM {table} WHERE job_id IN ({qs})", ids)
         counted.append(int(cursor.fetchone()[0]) if dry_run else cursor.rowcount)

@@ -201,15 +201,27 @@ class Queries(JobReader):
         including numbers of requests without an answer (in flight, never started)."""
         where, params = job_filter(since, profile, job_id, table="j")
         extra = "".join(f" AND {w}" for w in where)
+        wanted = key(number)
+        # Through by_number, and in the answered chunks not indexed yet (a job still running,
+        # or whose process died before finishing: schema v7). A chunk is one or the other in
+        # any one snapshot (index_numbers marks it in the transaction that indexes it).
+        indexed = (
+            f"SELECT {MESSAGE_COLUMNS}, {J_JOB_COLUMNS} FROM by_number n"  # noqa: S608
+            " JOIN messages m ON m.job_id = n.job_id AND m.chunk = n.chunk AND m.pos = n.pos"
+            " AND m.number = n.number JOIN jobs j ON j.id = m.job_id"
+            " JOIN chunks c ON c.job_id = m.job_id AND c.idx = m.chunk"
+            f" WHERE n.number = ?{extra}"
+        )
+        pending = (
+            f"SELECT {MESSAGE_COLUMNS}, {J_JOB_COLUMNS}"  # noqa: S608
+            " FROM chunks c INDEXED BY chunks_unindexed JOIN jobs j ON j.id = c.job_id"
+            " JOIN messages m ON m.job_id = c.job_id AND m.chunk = c.idx"
+            f" WHERE c.unindexed = 1 AND m.number = ?{extra}"
+        )
         hits = [
             NumberHit(job_record(row[MESSAGE_WIDTH:], self.path), message(row))
-            for row in self._db.execute(
-                f"SELECT {MESSAGE_COLUMNS},"  # noqa: S608
-                f" {J_JOB_COLUMNS} FROM messages m JOIN jobs j ON j.id = m.job_id"
-                " JOIN chunks c ON c.job_id = m.job_id AND c.idx = m.chunk"
-                f" WHERE m.number = ?{extra}",
-                [key(number), *params],
-            )
+            for sql in (indexed, pending)
+            for row in self._db.execute(sql, [wanted, *params])
         ]
         hits.extend(self._unanswered_hits(number, extra, params))
         hits.sort(key=lambda h: (-h.job.id, h.message.chunk, h.message.pos))

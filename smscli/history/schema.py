@@ -11,7 +11,7 @@ ever append: an old migration is never edited, so every old history reads.
               resent after an unknown outcome), error_kind/code/text, started, finished, and
               the plan: numbers (newline-separated), order_ids / contents / senders (JSON lists
               or NULL) - until the chunk's answer is journalled (v5): then NULL, its messages
-              rows hold it
+              rows hold it; unindexed (v7): 1 while its messages are not in by_number yet
     messages  one row per number once its chunk has an outcome, keyed by (job_id, chunk, pos)
               (position in the chunk; negative for a number the gateway rewrote; WITHOUT
               ROWID since v5): number, msg_id, state (v6: outcome and delivery status in one
@@ -19,7 +19,11 @@ ever append: an old migration is never edited, so every old history reads.
               changes the row, then [status_time, code, detail, updated]), extra (v6:
               [order_id, sender, error] or NULL). Numbers and msgIds that are canonical
               integers within 64 bits are stored as integers (v5, smscli.history.keys).
-              Indexed by msg_id and number.
+              Indexed by msg_id; by number through `by_number` (v7).
+    by_number (v7) (number, job_id, chunk, pos), WITHOUT ROWID: the messages of each number,
+              written in sorted groups of answered chunks (journal.index_numbers), not with
+              every answer; chunks.unindexed = 1 marks a chunk whose messages are not in it
+              yet (readers look at those directly).
     orphan_reports  (v2) (provider, msg_id) -> number, status, status_time, code, detail,
               received: delivery reports for msgIds no job of that provider holds (a queue
               provider's reports must not be dropped); moved onto the message once it appears,
@@ -330,7 +334,33 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX messages_msg_id ON messages (msg_id) WHERE msg_id IS NOT NULL",
         "CREATE INDEX messages_number ON messages (number)",
     ),
+    # v7: the number index filled in sorted groups instead of with every answer (issue 13).
+    # A chunk's numbers are spread over the whole number range (random lists; a batch groups
+    # rows by content across its file), so an index on messages (number) had ~350 of its pages
+    # rewritten, and written to the WAL, by every answer's commit. `by_number` holds the same
+    # entries (number -> job_id, chunk, pos), written from the messages rows of several
+    # answered chunks at once, sorted (smscli.history.journal.index_numbers); a chunk whose
+    # rows are not in it yet has unindexed = 1, and readers look at those chunks' messages
+    # directly (queries.Queries.messages_to). Filled from the old index, which then goes.
+    (
+        "ALTER TABLE chunks ADD COLUMN unindexed INTEGER",
+        "CREATE INDEX chunks_unindexed ON chunks (job_id, idx) WHERE unindexed = 1",
+        """CREATE TABLE by_number (
+            number NOT NULL,
+            job_id INTEGER NOT NULL,
+            chunk INTEGER NOT NULL,
+            pos INTEGER NOT NULL,
+            PRIMARY KEY (number, job_id, chunk, pos)
+        ) WITHOUT ROWID""",
+        # In the old index's order (SQLite reads it as a covering index, no sort), so the
+        # table is written page after page. No INDEXED BY: a history without that index
+        # (damaged, repaired by hand) migrates all the same, through a sort.
+        "INSERT INTO by_number SELECT number, job_id, chunk, pos"
+        " FROM messages ORDER BY number, job_id, chunk, pos",
+        "DROP INDEX IF EXISTS messages_number",
+    ),
 )
 VERSION: Final = len(MIGRATIONS)
-# The last migration that rewrote the messages table (its old pages are given back after).
-REWRITTEN: Final = 6
+# The last migration that rewrote the messages table or one of its indexes (its old pages
+# are given back after).
+REWRITTEN: Final = 7

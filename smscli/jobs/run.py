@@ -4,7 +4,7 @@ closed whatever happened), the engine's run, and the exit code of its outcome.""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -56,7 +56,7 @@ def open_job(
     prof: ResolvedProfile,
     text: str | None,
     sender: str | None,
-    chunks: list[Chunk],
+    chunks: Sequence[Chunk],
     kind: JobKind = JobKind.SEND,
 ) -> StoreJournal:
     """The job and all its chunks, recorded before the first request leaves."""
@@ -91,11 +91,11 @@ class Closed:
 
 def close_job(journal: StoreJournal | None) -> Closed:
     """The job's final status, after trying once more the answers the history refused."""
+    if journal is None:
+        return Closed([])  # --no-history: the history's modules are not even imported
     from smscli.history.db import StoreError
     from smscli.history.locks import mark_answered
 
-    if journal is None:
-        return Closed([])
     closed = Closed([])
     try:
         closed.unrecorded = journal.retry_failures()
@@ -116,7 +116,7 @@ def close_job(journal: StoreJournal | None) -> Closed:
 
 def run(
     gateway: Gateway,
-    chunks: list[Chunk],
+    chunks: Iterable[Chunk],
     pace: Pace,
     journal: StoreJournal | None,
     on_outcome: Callable[[ChunkOutcome], None] | None = None,
