@@ -22,6 +22,7 @@ __all__ = [
     "RawNumber",
     "line_values",
     "numbers_from_lines",
+    "numbers_from_reader",
     "open_input",
 ]
 
@@ -132,6 +133,63 @@ def _plain_blocks(rest: Iterator[str], first_no: int, source: str) -> Iterator[P
             return
         yield PlainBlock(block, source, line_no)
         line_no += len(block)
+
+
+def numbers_from_reader(
+    reader: LineReader, *, source: str, column: str | None = None
+) -> Iterator[RawNumber | PlainBlock]:
+    """numbers_from_lines(reader, blocks=True), but a plain input's lines come as the
+    reader's own blocks (LineReader.blocks: a read of about a megabyte each), so no Python
+    step runs per line between the file and NumberCollector's checks in C.
+
+    The same values, line numbers and errors, in the same order: the head (blank lines,
+    comments, the first number or header) and every line of a CSV input go one line at a
+    time with the length check iterating does; a plain block has its lengths checked as a
+    whole before it is handed on, which raises at the same line, because nothing between
+    the reader and the collector raises on a plain line (bad numbers are only counted)."""
+    blocks = reader.blocks()
+    line_no = 0
+    for block in blocks:
+        for i, line in enumerate(block):
+            line_no += 1
+            if len(line) > reader.max_line + 2:  # a line and its line end, as iterating checks
+                reader.too_long(line_no)
+            if line_no == 1 and line.startswith(_BOM):
+                line = line[1:]  # as numbers_from_lines does
+            text = line.strip()
+            if not text or (text.startswith("#") and not _has_delimiter(text)):
+                continue
+            rest = block[i + 1 :]
+            if column is not None or _has_delimiter(text):
+                lines = _checked_lines(reader, rest, line_no + 1, blocks)
+                yield from _csv_numbers(line, lines, line_no, source, column)
+                return
+            if _header_key(text) not in _NUMBER_HEADERS:
+                yield RawNumber(text, source, line_no)
+            first = line_no + 1
+            if rest:
+                reader.check_lengths(rest, first)
+                yield PlainBlock(rest, source, first)
+                first += len(rest)
+            for later in blocks:
+                reader.check_lengths(later, first)
+                yield PlainBlock(later, source, first)
+                first += len(later)
+            return
+
+
+def _checked_lines(
+    reader: LineReader, head: list[str], first: int, blocks: Iterator[list[str]]
+) -> Iterator[str]:
+    """`head` (its first line at line `first`) and then the lines of the remaining blocks,
+    each checked against max_line when it is taken, as iterating the reader checks it."""
+    line_no = first
+    for block in chain([head], blocks):
+        for line in block:
+            if len(line) > reader.max_line + 2:
+                reader.too_long(line_no)
+            line_no += 1
+            yield line
 
 
 # CSV rules (the shared ones, delimiter sniffing and strict quoting, in smscli.readers):

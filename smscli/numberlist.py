@@ -13,7 +13,14 @@ from typing import overload
 from smscli import console
 from smscli.argtext import token_problem
 from smscli.errors import InputError, UsageError
-from smscli.numberfile import PlainBlock, RawNumber, line_values, numbers_from_lines, open_input
+from smscli.numberfile import (
+    PlainBlock,
+    RawNumber,
+    line_values,
+    numbers_from_lines,
+    numbers_from_reader,
+    open_input,
+)
 from smscli.numbers import (
     MAX_DIGITS,
     MIN_DIGITS,
@@ -276,12 +283,15 @@ def _raw_numbers(
     if wants_stdin and stdin_taken:
         raise UsageError("stdin cannot carry both the message and the numbers")
     yield from numbers_from_args(plain)
-    if numbers_file is not None and numbers_file != "-":
-        with open_input(numbers_file, console.current().stdin) as lines:
-            yield from numbers_from_lines(lines, source=numbers_file, column=column, blocks=blocks)
-    if wants_stdin:
-        with open_input("-", console.current().stdin) as lines:
-            yield from numbers_from_lines(lines, source="stdin", column=column, blocks=blocks)
+    sources = [] if numbers_file is None or numbers_file == "-" else [numbers_file]
+    for path in sources + (["-"] if wants_stdin else []):
+        name = "stdin" if path == "-" else path
+        with open_input(path, console.current().stdin) as reader:
+            if blocks:
+                # The bulk path: plain lines reach the collector a reader block at a time.
+                yield from numbers_from_reader(reader, source=name, column=column)
+            else:
+                yield from numbers_from_lines(reader, source=name, column=column)
 
 
 def read_numbers(
