@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from smscli import readers
 from smscli.errors import InputError
-from smscli.numberfile import PlainBlock, numbers_from_lines, numbers_from_reader
-from smscli.numberlist import NumberCollector, read_numbers
+from smscli.numberfile import PlainBlock, PlainText, numbers_from_lines, numbers_from_reader
+from smscli.numberlist import NumberCollector, plain_keys, read_numbers, text_keys
 from smscli.readers import LineReader
 
 Outcome = tuple[object, ...]
@@ -133,17 +133,80 @@ def test_clean_numbers_cross_block_boundaries(chars: int) -> None:
     assert expected[:3] == ([str(447000000001 + i) for i in range(500)], 20, 520)
 
 
-def test_the_blocks_are_the_readers_own() -> None:
+def test_the_blocks_are_the_readers_own_reads() -> None:
     data = ("Phone\n" + _file(300)).encode()
     reader = LineReader("numbers.txt", io.BytesIO(data), None, owned=False)
     with reads_of(1000):
         items = list(numbers_from_reader(reader, source="numbers.txt"))
-    assert all(isinstance(item, PlainBlock) for item in items)
-    assert len(items) > 2  # several reads, one block each
-    firsts = [block.first_line for block in items if isinstance(block, PlainBlock)]
-    sizes = [len(block.lines) for block in items if isinstance(block, PlainBlock)]
-    assert firsts == [2 + sum(sizes[:i]) for i in range(len(sizes))]
-    assert sum(sizes) == 300
+    assert all(isinstance(item, PlainText) for item in items)
+    assert len(items) > 2  # several reads, one text each, none split into lines
+    texts = [item for item in items if isinstance(item, PlainText)]
+    sizes = [block.text.count("\n") for block in texts]
+    assert [block.first_line for block in texts] == [2 + sum(sizes[:i]) for i in range(len(sizes))]
+    assert "".join(block.text for block in texts) == _file(300)
+
+
+def test_crlf_and_old_mac_reads_come_as_lines() -> None:
+    data = ("447000000001\r\n" * 3 + "447000000002\r" * 3 + "447000000003\n").encode()
+    reader = LineReader("numbers.txt", io.BytesIO(data), None, owned=False)
+    items = list(numbers_from_reader(reader, source="numbers.txt"))
+    assert isinstance(items[1], PlainBlock)
+    assert items[1].lines[-1] == "447000000003\n"
+    assert outcome(data, bulk=True) == outcome(data, bulk=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=numbers_files(),
+    chars=st.sampled_from([1, 2, 5, 64, readers._BLOCK]),
+    max_line=st.sampled_from([None, 40]),
+)
+def test_texts_are_the_blocks_joined(data: bytes, chars: int, max_line: int | None) -> None:
+    def run(texts: bool) -> list[object]:
+        reader = LineReader("numbers.txt", io.BytesIO(data), None, owned=False)
+        if max_line is not None:
+            reader.max_line = max_line
+        got: list[object] = []
+        with reads_of(chars):
+            try:
+                for item in reader.texts() if texts else reader.blocks():
+                    if isinstance(item, str):
+                        assert item.endswith("\n") and "\r" not in item
+                        item = item.splitlines(keepends=True)
+                    got.append(item)
+            except InputError as exc:
+                got.append(str(exc))
+        return got
+
+    assert run(texts=True) == run(texts=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "447000000001",
+                "123456",
+                "999999999999999",
+                "1000000000000000",
+                "12345",
+                "0123456",
+                "0",
+                "",
+                " 447000000001",
+                "4470000000011",
+                "1" * 5000,
+                "44700000000\u0661",
+            ]
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_text_keys_equals_plain_keys(lines: list[str]) -> None:
+    text = "".join(line + "\n" for line in lines)
+    assert text_keys(text) == plain_keys(text.splitlines(keepends=True))
 
 
 @pytest.mark.parametrize("chars", [5, 64, 500, readers._BLOCK])
