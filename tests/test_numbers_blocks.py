@@ -110,7 +110,7 @@ def numbers_files(draw: st.DrawFn) -> bytes:
 @given(
     data=numbers_files(),
     chars=st.sampled_from([1, 2, 3, 5, 7, 16, 64, 128, 256, readers._BLOCK]),
-    max_line=st.sampled_from([None, 40]),
+    max_line=st.sampled_from([None, 40, 10]),
     column=st.sampled_from([None, None, None, "1", "Phone"]),
 )
 def test_bulk_reading_equals_line_by_line(
