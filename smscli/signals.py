@@ -117,3 +117,25 @@ def shielded() -> Iterator[None]:
         signum = _held[0]
         _held.clear()
         raise Stopped(signum)
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """shielded(), with the stop signals also blocked in the kernel for the block: a write to
+    a full pipe is not interrupted at all. Interrupted, CPython's text stream can return
+    having written only part of the text and drop the rest (a pipe whose reader is slower
+    than the rows: a row cut in half, the rest of the request's rows gone). The signals wait
+    until the block ends, then are raised as shielded() raises them; meanwhile only SIGKILL
+    stops the process, so keep the block to one write (one request's rows)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
+        with shielded():
+            yield
+        return
+    with shielded():
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, set(EXIT_CODES))
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)

@@ -21,6 +21,7 @@ from smscli.model import ChunkOutcome, ChunkState, RunResult, Tally
 from smscli.output import Column, OutputFormat, Row, RowWriter
 from smscli.progress import Progress
 from smscli.rows import rows_for
+from smscli.signals import uninterrupted
 
 if TYPE_CHECKING:
     from smscli.model import Chunk
@@ -128,20 +129,29 @@ class OutcomeStream:
             outcome = self._waiting.get(self._order[self._position])
             if outcome is None:
                 return
-            if self.view is not None:
-                self.view.add(rows_for(outcome))
-            elif self._writer is not None:
-                try:
-                    if not self._write_plain(outcome):
-                        self._writer.write(rows_for(outcome))
-                except OutputError as exc:
-                    self.error = exc
-                    raise
-            del self._waiting[self._order[self._position]]
-            if outcome.state is ChunkState.ACCEPTED:
-                # Written and tallied: the per-number answer is no longer needed.
-                outcome.result = None
-            self._position += 1
+            # A chunk's rows are written and counted as written in one uninterrupted step: a
+            # stop signal while stdout's pipe was full (its reader slower than the answers)
+            # cut a row in half, and close() then wrote the chunk's rows again from its
+            # first. The signal now waits until the write is done (the reader has taken the
+            # rows), then stops the run as usual.
+            with uninterrupted():
+                self._write_chunk(outcome)
+
+    def _write_chunk(self, outcome: ChunkOutcome) -> None:
+        if self.view is not None:
+            self.view.add(rows_for(outcome))
+        elif self._writer is not None:
+            try:
+                if not self._write_plain(outcome):
+                    self._writer.write(rows_for(outcome))
+            except OutputError as exc:
+                self.error = exc
+                raise
+        del self._waiting[self._order[self._position]]
+        if outcome.state is ChunkState.ACCEPTED:
+            # Written and tallied: the per-number answer is no longer needed.
+            outcome.result = None
+        self._position += 1
 
     def _write_plain(self, outcome: ChunkOutcome) -> bool:
         """The usual chunk - every number accepted, listed in the order sent, no order ids,
