@@ -74,7 +74,7 @@ def journal_matches_gateway(gw: LoggedGateway, given: list[str]) -> dict[str, st
         infos = store.chunks(JOB)
         messages = store.job_messages(JOB)
     assert not job.live
-    states = {str(i.state.value) if hasattr(i.state, "value") else str(i.state) for i in infos}
+    states = {str(i.state) for i in infos}
     assert states <= {"accepted", "rejected", "refused", "not_sent"}, states
     outcome = {m.number: str(m.outcome) for m in messages}
     assert sorted(outcome) == sorted(given)
