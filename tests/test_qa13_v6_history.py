@@ -70,8 +70,7 @@ def test_v6_history_of_the_old_code_answers_the_same_after_migration(
     config.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     # One request at a time: a refused request stops the run with the later ones never started.
     config.write_text(
-        'default_profile = "sandbox"\n[profiles.sandbox]\nprovider = "sandbox"\n'
-        "concurrency = 1\n",
+        'default_profile = "sandbox"\n[profiles.sandbox]\nprovider = "sandbox"\nconcurrency = 1\n',
         encoding="utf-8",
     )
     config.chmod(0o600)
