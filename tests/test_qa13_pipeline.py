@@ -169,3 +169,61 @@ def test_closed_stdout_stops_the_run_and_every_answer_is_journalled(
         assert resumed.exit_code == 0, resumed.stderr
         assert sorted(gw.arrived()[mark:]) == sorted(not_sent)
         assert Counter(gw.arrived()) == Counter(given)
+
+
+def pipe_full(fd: int) -> bool:
+    """Our read end holds as many bytes as the pipe can: the writer is blocked (Linux)."""
+    import fcntl
+    import termios
+
+    size = fcntl.fcntl(fd, 1032)  # F_GETPIPE_SZ
+    waiting = bytearray(4)
+    fcntl.ioctl(fd, termios.FIONREAD, waiting)
+    return int.from_bytes(waiting, sys.byteorder) >= size
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="F_GETPIPE_SZ, FIONREAD")
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+@pytest.mark.xfail(
+    strict=True,
+    reason="pre-existing (also at 80177da): a signal while a row write is blocked on a full "
+    "stdout pipe leaves a truncated row and the answer's rows are written again from its first",
+)
+def test_signal_while_stdout_is_full_writes_each_row_once_and_whole(
+    tmp_path: Path, config: Path, sig: str
+) -> None:
+    """`smscli send ... -o jsonl | slow-consumer` stopped with SIGTERM/SIGINT while the first
+    answer's 1000 rows (~116 kB) fill the pipe: the rows that reach the reader are whole JSON
+    lines, each number at most once (a consumer must not see a row twice nor a broken one)."""
+    import signal
+    import time
+
+    gw = HeldGateway(tmp_path / "gw", together=1, answers={})
+    gw.release.clear()  # the second request waits until the signal has been sent
+    given = numbers(3 * CHUNK)
+    for _ in serve(gw, config, 1):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "smscli", "send", "-f", "-", "-m", "full", "-y", "-o", "jsonl"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdin.write(("\n".join(given) + "\n").encode())
+        proc.stdin.close()
+        deadline = time.monotonic() + 60  # a safety net, not an assertion on time
+        while not pipe_full(proc.stdout.fileno()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pipe_full(proc.stdout.fileno()), "the rows never filled the pipe"
+        proc.send_signal(getattr(signal, sig))
+        gw.release.set()
+        out = proc.stdout.read().decode()
+        proc.stdout.close()
+        proc.stderr.read()
+        proc.stderr.close()
+        proc.wait(60)
+        seen: Counter[str] = Counter()
+        for line in out.splitlines():
+            seen[json.loads(line)["number"]] += 1  # a broken row raises here
+        assert max(seen.values()) == 1, f"{sum(k > 1 for k in seen.values())} rows written twice"
+        journal_matches_gateway(gw, given)
