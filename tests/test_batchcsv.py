@@ -462,21 +462,21 @@ def test_lines_are_split_as_universal_newlines_split_them(text: str, chars: int)
 def test_planning_pauses_the_collector_and_freezes_only_where_start_up_froze() -> None:
     import gc
 
-    from smscli.cli.batch import _collector_paused
+    from smscli.collector import paused
 
     gc.unfreeze()  # a process that never froze (tests, embedding)
     assert gc.isenabled()
-    with _collector_paused():
+    with paused(freeze_built=True):
         assert not gc.isenabled()
     assert gc.isenabled() and gc.get_freeze_count() == 0
     gc.freeze()  # as the console script does once start-up is over (smscli.entry)
     try:
         frozen = gc.get_freeze_count()
-        with _collector_paused():
+        with paused(freeze_built=True):
             built: list[list[int]] = [[] for _ in range(100)]
         assert gc.isenabled() and gc.get_freeze_count() >= frozen + len(built)
         gc.disable()  # already paused by someone else: left as it is
-        with _collector_paused():
+        with paused(freeze_built=True):
             pass
         assert not gc.isenabled()
         gc.enable()

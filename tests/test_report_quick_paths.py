@@ -326,7 +326,8 @@ def test_the_garbage_collector_is_paused_for_a_run_and_collects_between_polls(
 ) -> None:
     import gc
 
-    from smscli.cli.report_run import gc_paused, polled
+    from smscli.cli.report_run import polled
+    from smscli.collector import paused as gc_paused
 
     assert gc.isenabled()
     with gc_paused():

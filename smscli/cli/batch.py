@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from smscli import console
+from smscli import collector, console
 from smscli.cli import common as c
 from smscli.cli import options as o
 from smscli.errors import UsageError
@@ -16,7 +14,6 @@ from smscli.limits import MAX_BATCH_NUMBERS
 from smscli.message import plural
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
 
     from smscli.batchplan import Plan
     from smscli.batchtemplate import Template
@@ -153,7 +150,9 @@ def batch(
         sender = c.sender_id(prof, gateway)
         if file == "-" and console.stdin_is_tty():
             console.info("Type or paste the batch, then Ctrl-D:")
-        with _collector_paused(), batchfile.open_source(
+        # A 200,000-row batch allocates a million objects (cells, rows, requests) holding
+        # no cycles: collecting while they are built cost ~0.1 s before the first request.
+        with collector.paused(freeze_built=True), batchfile.open_source(
             file, fmt, console.current().stdin
         ) as source:
             plan = batchfile.build_plan(
@@ -199,25 +198,6 @@ def batch(
         return sendjob.run_job(gateway, planned, journal, opts, prof, pace, ref)
     finally:
         gateway.close()
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while the batch is read and planned. A 200,000-row batch
-    allocates a million short-lived or lasting objects (cells, rows, requests) and holds no
-    cycles; the collector's passes over them cost ~0.1 s before the first request could
-    leave. Where start-up was frozen (the console script: smscli.entry), what planning built
-    is frozen too: it lives until the job ends, and rescanning it would only find it alive."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        if gc.get_freeze_count():
-            gc.freeze()
-        gc.enable()
 
 
 def _template(

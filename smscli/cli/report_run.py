@@ -4,8 +4,7 @@ queue is drained into the history, which then answers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from smscli import console
@@ -186,24 +185,6 @@ def _tell_known(known: int) -> None:
             f"{plural(known, 'message')} already delivered or failed: answered from the "
             "history (--refresh asks the gateway again)"
         )
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a report runs: 100,000 reports are a million young
-    objects, and the collector's passes over them cost a fifth of the run's CPU while
-    finding next to nothing (reports hold no cycles). A --wait collects after each poll,
-    before its pause (gc.collect works while paused), so a long wait does not grow."""
-    import gc
-
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def polled(view: Progress) -> Callable[[Poll], None]:
