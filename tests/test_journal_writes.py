@@ -303,7 +303,9 @@ def test_a_v6_history_answers_history_number_the_same_after_the_v7_migration(
         assert raw.execute("PRAGMA user_version").fetchone() == (7,)
         names = {r[0] for r in raw.execute("SELECT name FROM sqlite_master")}
         assert "messages_number" not in names and {"by_number", "chunks_unindexed"} <= names
-    assert unindexed(path) == []
+    # The chunk never sent is marked: an older smscli may still be sending it (see
+    # tests/test_qa13_v6_history.py), and it has no rows to index yet.
+    assert unindexed(path) == [(2, 1)]
     assert_index_complete(path)
 
 

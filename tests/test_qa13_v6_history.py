@@ -134,12 +134,6 @@ def test_v6_history_of_the_old_code_answers_the_same_after_migration(
             assert raw.execute("PRAGMA user_version").fetchone() == (version,), who
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: chunks an older smscli (schema v6) journals after this one migrated the history "
-    "to v7 under it are neither in by_number nor marked unindexed: `history --number` and "
-    "`lookup` never find those numbers",
-)
 def test_send_of_the_old_code_running_while_this_one_migrates_stays_findable(
     tmp_path: Path, old_tree: Path
 ) -> None:

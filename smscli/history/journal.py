@@ -356,7 +356,12 @@ def index_numbers(db: sqlite3.Connection, job_id: int | None = None) -> None:
     transaction, so a reader sees a chunk either unindexed or with all its entries. Any
     process may do it for any job (a running one included): the chunks it indexes are marked
     in the same transaction, so nothing is indexed twice."""
-    one = " AND c.job_id = ?" if job_id is not None else ""
+    # Answered chunks only: one still to be answered has no messages rows yet, and a chunk
+    # marked when an older smscli's send was still running (schema v7) gets them from that
+    # process, which knows nothing of by_number: it must stay marked until then.
+    one = " AND c.state NOT IN ('planned', 'sending')" + (
+        " AND c.job_id = ?" if job_id is not None else ""
+    )
     params = () if job_id is None else (job_id,)
     # OR IGNORE: an entry is (number, job_id, chunk, pos), the messages row's own key with
     # its number; one already there is the same entry.

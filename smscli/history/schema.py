@@ -358,6 +358,11 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "INSERT INTO by_number SELECT number, job_id, chunk, pos"
         " FROM messages ORDER BY number, job_id, chunk, pos",
         "DROP INDEX IF EXISTS messages_number",
+        # A send of an older smscli may still be running on this history (upgraded mid-job):
+        # it writes no by_number entries. The chunks it has yet to answer are marked now, so
+        # that once it answers them they are read like any chunk not indexed yet, and indexed
+        # by the next job to finish (index_numbers takes answered chunks only).
+        "UPDATE chunks SET unindexed = 1 WHERE state IN ('planned', 'sending')",
     ),
 )
 VERSION: Final = len(MIGRATIONS)
