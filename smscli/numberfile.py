@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
@@ -19,9 +19,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PlainBlock",
+    "PlainText",
     "RawNumber",
     "line_values",
     "numbers_from_lines",
+    "numbers_from_reader",
     "open_input",
 ]
 
@@ -58,7 +60,22 @@ class PlainBlock(NamedTuple):
     first_line: int
 
 
+class PlainText(NamedTuple):
+    """A PlainBlock as one text: lines that each end in a lone "\n", joined (no str per line
+    is made unless the text is not all clean numbers). `check` is the reader's
+    check_lengths; the collector calls it on the lines before it takes anything but clean
+    numbers (which are too short to be too long: see numbers_from_reader)."""
+
+    text: str
+    source: str
+    first_line: int
+    check: Callable[[list[str], int], None]
+
+
 _BLOCK_LINES = 4096
+# The longest line a clean number can be: 15 digits and "\n". With a reader's max_line at
+# least this long (it always is for numbers files), a text of clean numbers needs no check.
+_CLEAN_LINE_CHARS = 16
 
 
 def numbers_from_lines(
@@ -132,6 +149,86 @@ def _plain_blocks(rest: Iterator[str], first_no: int, source: str) -> Iterator[P
             return
         yield PlainBlock(block, source, line_no)
         line_no += len(block)
+
+
+def numbers_from_reader(
+    reader: LineReader, *, source: str, column: str | None = None
+) -> Iterator[RawNumber | PlainBlock | PlainText]:
+    """numbers_from_lines(reader, blocks=True), but a plain input's lines come as the
+    reader's own reads (LineReader.texts: about a megabyte each), so no Python step runs per
+    line between the file and NumberCollector's checks in C, and a read of clean numbers is
+    never split into a str per line.
+
+    The same values, line numbers and errors, in the same order: the head (blank lines,
+    comments, the first number or header) and every line of a CSV input go one line at a
+    time with the length check iterating does; a plain block has its lengths checked as a
+    whole before anything in it is taken (the collector calls PlainText.check unless the
+    text is clean numbers, whose lines cannot be too long), which raises at the same line,
+    because nothing between the reader and the collector raises on a plain line (bad numbers
+    are only counted)."""
+    texts = reader.texts() if reader.max_line + 2 >= _CLEAN_LINE_CHARS else reader.blocks()
+    line_no = 0
+    for item in texts:
+        for line, end in _text_lines(item) if isinstance(item, str) else _list_lines(item):
+            line_no += 1
+            if len(line) > reader.max_line + 2:  # a line and its line end, as iterating checks
+                reader.too_long(line_no)
+            if line_no == 1 and line.startswith(_BOM):
+                line = line[1:]  # as numbers_from_lines does
+            text = line.strip()
+            if not text or (text.startswith("#") and not _has_delimiter(text)):
+                continue
+            rest = item[end:]
+            if column is not None or _has_delimiter(text):
+                head = rest.splitlines(keepends=True) if isinstance(rest, str) else rest
+                later = _checked_lines(reader, head, line_no + 1, _as_lines(texts))
+                yield from _csv_numbers(line, later, line_no, source, column)
+                return
+            if _header_key(text) not in _NUMBER_HEADERS:
+                yield RawNumber(text, source, line_no)
+            first = line_no + 1
+            for block in chain([rest], texts):
+                if isinstance(block, str):
+                    if block:
+                        yield PlainText(block, source, first, reader.check_lengths)
+                        first += block.count("\n")
+                elif block:
+                    reader.check_lengths(block, first)
+                    yield PlainBlock(block, source, first)
+                    first += len(block)
+            return
+
+
+def _text_lines(text: str) -> Iterator[tuple[str, int]]:
+    """The lines of a LineReader.texts() text (each ends in "\n"), with where each ends."""
+    start = 0
+    while start < len(text):
+        end = text.index("\n", start) + 1
+        yield text[start:end], end
+        start = end
+
+
+def _list_lines(lines: list[str]) -> Iterator[tuple[str, int]]:
+    return ((line, i) for i, line in enumerate(lines, start=1))
+
+
+def _as_lines(texts: Iterator[str | list[str]]) -> Iterator[list[str]]:
+    for item in texts:
+        yield item.splitlines(keepends=True) if isinstance(item, str) else item
+
+
+def _checked_lines(
+    reader: LineReader, head: list[str], first: int, blocks: Iterator[list[str]]
+) -> Iterator[str]:
+    """`head` (its first line at line `first`) and then the lines of the remaining blocks,
+    each checked against max_line when it is taken, as iterating the reader checks it."""
+    line_no = first
+    for block in chain([head], blocks):
+        for line in block:
+            if len(line) > reader.max_line + 2:
+                reader.too_long(line_no)
+            line_no += 1
+            yield line
 
 
 # CSV rules (the shared ones, delimiter sniffing and strict quoting, in smscli.readers):

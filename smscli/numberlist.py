@@ -5,6 +5,7 @@ gateway is even opened."""
 
 from __future__ import annotations
 
+import json
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -13,7 +14,15 @@ from typing import overload
 from smscli import console
 from smscli.argtext import token_problem
 from smscli.errors import InputError, UsageError
-from smscli.numberfile import PlainBlock, RawNumber, line_values, numbers_from_lines, open_input
+from smscli.numberfile import (
+    PlainBlock,
+    PlainText,
+    RawNumber,
+    line_values,
+    numbers_from_lines,
+    numbers_from_reader,
+    open_input,
+)
 from smscli.numbers import (
     MAX_DIGITS,
     MIN_DIGITS,
@@ -61,6 +70,32 @@ def plain_keys(lines: list[str]) -> list[int] | None:
     try:
         keys = list(map(int, lines))
     except ValueError:  # a blank line, or two numbers on one line
+        return None
+    if min(keys) < _LOWEST or max(keys) >= _BEYOND:
+        return None
+    return keys
+
+
+def text_keys(text: str) -> list[int] | None:
+    """plain_keys(text.splitlines(keepends=True)) for a text whose every line ends in a lone
+    "\n" (LineReader.texts), without making a str per line: the lines' numbers read as one
+    JSON array. None for anything else.
+
+    Why it is the same: the text holds only digits and "\n" and ends in "\n"; with the line
+    ends made commas, JSON reads it as an array of integers exactly when every line is a
+    number with no leading 0 (JSON's grammar: "0" alone or a 1-9 then digits; an empty line
+    is an empty element, an error), which is what plain_keys' checks (no line below "1",
+    int() of each) accept; the range check is the same. JSON's integers are int(digits)."""
+    body = text[:-1]
+    if (
+        not text.endswith("\n")
+        or not body.isascii()
+        or not body.encode().translate(None, b"\n").isdigit()
+    ):
+        return None
+    try:
+        keys: list[int] = json.loads("[" + body.replace("\n", ",") + "]")
+    except ValueError:  # a leading 0 or an empty line; or more digits than int() takes
         return None
     if min(keys) < _LOWEST or max(keys) >= _BEYOND:
         return None
@@ -142,13 +177,16 @@ class NumberCollector:
     def add(self, raw: RawNumber) -> None:
         self.extend((raw,))
 
-    def extend(self, raws: Iterable[RawNumber | PlainBlock]) -> None:
+    def extend(self, raws: Iterable[RawNumber | PlainBlock | PlainText]) -> None:
         # The bulk path: bound methods in locals and no per-number method call double the
         # rate of a loop over add().
         seen, remember, append = self._seen, self._seen.add, self._keys.append
         for raw in raws:
             if isinstance(raw, PlainBlock):
                 self._add_block(raw)
+                continue
+            if isinstance(raw, PlainText):
+                self._add_text(raw)
                 continue
             self.inputs += 1
             if self._country is None:
@@ -185,7 +223,21 @@ class NumberCollector:
                 for raw in line_values(text, block.source, block.first_line + i)
             )
             return
-        self.inputs += len(lines)
+        self._add_keys(keys)
+
+    def _add_text(self, block: PlainText) -> None:
+        # With a country, clean digits may still be a national number: no shortcut.
+        keys = text_keys(block.text) if self._country is None else None
+        if keys is None:
+            lines = block.text.splitlines(keepends=True)
+            block.check(lines, block.first_line)  # clean numbers' lines are never too long
+            self._add_block(PlainBlock(lines, block.source, block.first_line))
+            return
+        self._add_keys(keys)
+
+    def _add_keys(self, keys: list[int]) -> None:
+        """Valid numbers, one per input line."""
+        self.inputs += len(keys)
         seen = self._seen
         if self._bulk_dedup:
             before = len(seen)
@@ -258,7 +310,7 @@ def _raw_numbers(
     stdin_taken: bool,
     *,
     blocks: bool = False,
-) -> Iterator[RawNumber | PlainBlock]:
+) -> Iterator[RawNumber | PlainBlock | PlainText]:
     wants_stdin = numbers_file == "-" or "-" in args
     plain = [a for a in args if a != "-"]
     if not plain and numbers_file is None and not wants_stdin:
@@ -276,12 +328,15 @@ def _raw_numbers(
     if wants_stdin and stdin_taken:
         raise UsageError("stdin cannot carry both the message and the numbers")
     yield from numbers_from_args(plain)
-    if numbers_file is not None and numbers_file != "-":
-        with open_input(numbers_file, console.current().stdin) as lines:
-            yield from numbers_from_lines(lines, source=numbers_file, column=column, blocks=blocks)
-    if wants_stdin:
-        with open_input("-", console.current().stdin) as lines:
-            yield from numbers_from_lines(lines, source="stdin", column=column, blocks=blocks)
+    sources = [] if numbers_file is None or numbers_file == "-" else [numbers_file]
+    for path in sources + (["-"] if wants_stdin else []):
+        name = "stdin" if path == "-" else path
+        with open_input(path, console.current().stdin) as reader:
+            if blocks:
+                # The bulk path: plain lines reach the collector a reader block at a time.
+                yield from numbers_from_reader(reader, source=name, column=column)
+            else:
+                yield from numbers_from_lines(reader, source=name, column=column)
 
 
 def read_numbers(

@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -120,6 +121,31 @@ _quote: Any = (
 )
 
 
+_DIRECTIVE = re.compile("%(.)", re.DOTALL)
+
+
+def _literal_pieces(template: str) -> list[str]:
+    """The text between a %-template's %s slots, "%%" made "%": what `template % values`
+    puts around the values. [] for a template with any other directive (never made by
+    RowWriter.template; then the caller formats it with %)."""
+    pieces, current, start = [], [], 0
+    for found in _DIRECTIVE.finditer(template):
+        current.append(template[start : found.start()])
+        start = found.end()
+        if found.group(1) == "%":
+            current.append("%")
+        elif found.group(1) == "s":
+            pieces.append("".join(current))
+            current = []
+        else:
+            return []
+    if "%" in template[start:]:
+        return []  # a lone "%" at the end: % would raise
+    current.append(template[start:])
+    pieces.append("".join(current))
+    return pieces
+
+
 def _iso(value: datetime) -> str:
     """Machine formats: ISO 8601 in UTC with its offset, whether the time came from the
     gateway (in its own zone) or from the history, so the same message gives the same row."""
@@ -205,6 +231,7 @@ class RowWriter:
         ]
         self.count = 0
         self._closed = False
+        self._pieces: dict[str, list[str]] = {}  # write_pairs' templates, split at their slots
         # Set once a write failed: later writes are skipped, and the error raised again.
         self.error: OutputError | None = None
         try:
@@ -295,6 +322,29 @@ class RowWriter:
         except (OSError, ValueError) as exc:
             self.error = output_error(exc)
             raise self.error from None
+
+    def write_pairs(self, template: str, firsts: Sequence[str], seconds: Sequence[str]) -> None:
+        """write_filled(template, zip(firsts, seconds)) for a template() with two slots and
+        str values (a send's numbers and msgIds): the same text, joined in C rather than
+        formatted a row at a time (the main thread writes these between answers)."""
+        if self.error is not None:
+            raise self.error
+        pieces = self._pieces.get(template)
+        if pieces is None:
+            pieces = self._pieces[template] = _literal_pieces(template)
+        if len(pieces) != 3 or len(firsts) != len(seconds):
+            self.write_filled(template, zip(firsts, seconds, strict=True))
+            return
+        first, middle, last = pieces
+        text = (last + first).join(map(middle.join, zip(firsts, seconds, strict=True)))
+        try:
+            if firsts:
+                self._out.write(first + text + last)
+            self._out.flush()
+        except (OSError, ValueError) as exc:
+            self.error = output_error(exc)
+            raise self.error from None
+        self.count += len(firsts)
 
     def _write_filled(self, template: str, values: Iterable[tuple[str, ...]]) -> None:
         lines = [template % value for value in values]

@@ -120,6 +120,34 @@ class LineReader:
             self._lines += 1
             yield [carry]
 
+    def texts(self) -> Iterator[str | list[str]]:
+        """What blocks() gives, except that a read whose lines all end in a lone "\n" (no
+        "\r" and none of the other characters str.splitlines breaks at) comes as one str,
+        those lines joined: a caller that can take most reads whole (a plain numbers file)
+        then never makes a str per line. Such a text ends in "\n", and its
+        text.splitlines(keepends=True) are the lines blocks() would give. The same checks as
+        blocks(), at the same points; line lengths are the caller's to check."""
+        carry = ""
+        for chunk in self._text_chunks():
+            text = carry + chunk
+            if "\r" in text or any(c in text for c in _OTHER_BREAKS):
+                lines, carry = self._split(text)
+                if lines:
+                    self._lines += len(lines)
+                    yield lines
+            else:
+                self._check_nul(text)
+                cut = text.rfind("\n") + 1
+                carry = text[cut:]
+                if cut:
+                    self._lines += text.count("\n", 0, cut)
+                    yield text[:cut] if carry else text
+            if len(carry) > self.max_line:
+                self._too_long(self._lines + 1)
+        if carry:
+            self._lines += 1
+            yield [carry]
+
     def check_lengths(self, lines: list[str], first: int) -> None:
         """A block's lines (the first of them at line `first`) against max_line, as iterating
         would check them one by one."""
@@ -133,13 +161,7 @@ class LineReader:
 
     def _split(self, text: str) -> tuple[list[str], str]:
         """The complete lines of `text`, and what is left over (the start of the next line)."""
-        if "\x00" in text:
-            at = self._lines + text.count("\n", 0, text.index("\x00")) + 1
-            raise InputError(
-                f"{self.name} line {at} contains NUL bytes: this is not a text file "
-                "(or it is UTF-16 without a byte-order mark)",
-                hint=SAVE_AS_UTF8,
-            )
+        self._check_nul(text)
         if not any(c in text for c in _OTHER_BREAKS):
             # What readlines() below gives, without copying the text into a StringIO first.
             lines = text.splitlines(keepends=True)
@@ -148,6 +170,15 @@ class LineReader:
         # The last piece may be incomplete; a final "\r" may be the first half of "\r\n".
         carry = lines.pop() if lines and not lines[-1].endswith("\n") else ""
         return lines, carry
+
+    def _check_nul(self, text: str) -> None:
+        if "\x00" in text:
+            at = self._lines + text.count("\n", 0, text.index("\x00")) + 1
+            raise InputError(
+                f"{self.name} line {at} contains NUL bytes: this is not a text file "
+                "(or it is UTF-16 without a byte-order mark)",
+                hint=SAVE_AS_UTF8,
+            )
 
     def _too_long(self, line: int) -> NoReturn:
         raise InputError(

@@ -131,11 +131,31 @@ class SendPlan(Sequence[Chunk]):
         return chunk
 
     def __iter__(self) -> Iterator[Chunk]:
-        return map(self.__getitem__, range(len(self._made)))
+        return _Chunks(self)
 
     def indices(self) -> range:
         """The chunks' indices, without making them."""
         return range(len(self._made))
+
+
+class _Chunks(Iterator[Chunk]):
+    """A SendPlan's chunks in order. The position moves on only once a chunk is made: a
+    Ctrl-C landing while one is being made (run_chunks makes them as it takes them) must
+    leave that chunk to the next next(), or the run would report neither its sending nor
+    its not being sent (a map over the indices would already have moved past it)."""
+
+    __slots__ = ("_next", "_plan")
+
+    def __init__(self, plan: SendPlan) -> None:
+        self._plan = plan
+        self._next = 0
+
+    def __next__(self) -> Chunk:
+        if self._next >= len(self._plan):
+            raise StopIteration
+        chunk = self._plan[self._next]
+        self._next += 1
+        return chunk
 
 
 @dataclass(frozen=True, slots=True)
