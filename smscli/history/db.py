@@ -122,6 +122,12 @@ class Database:
         try:
             _configure(db, new)
             _migrate(db, path)
+            # Only after migrating: a migration's sorts and temporary tables grow with the
+            # history (~300 MB in memory for 10 M messages), and belong in temporary files.
+            # A multi-row INSERT inside a transaction keeps a statement journal (the old
+            # copies of the pages it changes, to undo that statement alone): in memory
+            # instead of a temporary file in /var/tmp written and deleted for every answer.
+            db.execute("PRAGMA temp_store = MEMORY")
         except sqlite3.Error as exc:
             db.close()
             raise store_error(path, exc, "cannot open the history") from None
@@ -189,10 +195,6 @@ def _configure(db: sqlite3.Connection, new: bool) -> None:
     db.execute("PRAGMA foreign_keys = ON")
     # 16 MB of page cache keeps the indexes of a 200,000-number job in memory while journalled.
     db.execute("PRAGMA cache_size = -16000")
-    # A multi-row INSERT inside a transaction keeps a statement journal (the old copies of the
-    # pages it changes, to undo that statement alone): in memory instead of a temporary file
-    # in /var/tmp written and deleted for every answer journalled.
-    db.execute("PRAGMA temp_store = MEMORY")
 
 
 def give_back(db: sqlite3.Connection) -> None:
