@@ -132,6 +132,21 @@ def test_stopping_answer_among_accepted_ones_journalled_like_the_gateway_says(
     assert {r["number"]: r["outcome"] for r in rows} == outcome
 
 
+def piped_send(given: list[str], text: str, fmt: str) -> subprocess.Popen[bytes]:
+    """`smscli send -f - -m TEXT -y -o FMT` as a real process, `given` written to its stdin
+    (closed after), its stdout and stderr pipes left to the caller."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smscli", "send", "-f", "-", "-m", text, "-y", "-o", fmt],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write(("\n".join(given) + "\n").encode())
+    proc.stdin.close()
+    return proc
+
+
 def test_closed_stdout_stops_the_run_and_every_answer_is_journalled(
     tmp_path: Path, config: Path
 ) -> None:
@@ -142,15 +157,7 @@ def test_closed_stdout_stops_the_run_and_every_answer_is_journalled(
     gw.release.clear()  # answers after the first wait until the pipe is closed
     given = numbers(8 * CHUNK)
     for _ in serve(gw, config, 2):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "smscli", "send", "-f", "-", "-m", "pipe", "-y", "-o", "tsv"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-        proc.stdin.write(("\n".join(given) + "\n").encode())
-        proc.stdin.close()
+        proc = piped_send(given, "pipe", "tsv")
         first = proc.stdout.readline()
         assert first.startswith(b"number"), first
         proc.stdout.close()
@@ -197,15 +204,7 @@ def test_signal_while_stdout_is_full_writes_each_row_once_and_whole(
     gw.release.clear()  # the second request waits until the signal has been sent
     given = numbers(3 * CHUNK)
     for _ in serve(gw, config, 1):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "smscli", "send", "-f", "-", "-m", "full", "-y", "-o", "jsonl"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-        proc.stdin.write(("\n".join(given) + "\n").encode())
-        proc.stdin.close()
+        proc = piped_send(given, "full", "jsonl")
         deadline = time.monotonic() + 60  # a safety net, not an assertion on time
         while not pipe_full(proc.stdout.fileno()) and time.monotonic() < deadline:
             time.sleep(0.01)
