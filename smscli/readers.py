@@ -108,17 +108,8 @@ class LineReader:
         caller's turn, against max_line as it is then); the length of each line in a block
         is NOT checked: the caller checks it (check_lengths, or too_long), in its own order.
         Iterate either this or the reader itself, once."""
-        carry = ""
-        for chunk in self._text_chunks():
-            lines, carry = self._split(carry + chunk)
-            if lines:
-                self._lines += len(lines)
-                yield lines
-            if len(carry) > self.max_line:
-                self._too_long(self._lines + 1)
-        if carry:
-            self._lines += 1
-            yield [carry]
+        for piece in self.texts():
+            yield piece.splitlines(keepends=True) if isinstance(piece, str) else piece
 
     def texts(self) -> Iterator[str | list[str]]:
         """What blocks() gives, except that a read whose lines all end in a lone "\n" (no
