@@ -22,7 +22,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO, NoReturn, TextIO
+from typing import BinaryIO, NoReturn, TextIO, cast
 
 from smscli import console
 from smscli.errors import InputError
@@ -108,8 +108,7 @@ class LineReader:
         caller's turn, against max_line as it is then); the length of each line in a block
         is NOT checked: the caller checks it (check_lengths, or too_long), in its own order.
         Iterate either this or the reader itself, once."""
-        for piece in self.texts():
-            yield piece.splitlines(keepends=True) if isinstance(piece, str) else piece
+        return cast("Iterator[list[str]]", self._pieces(joined=False))
 
     def texts(self) -> Iterator[str | list[str]]:
         """What blocks() gives, except that a read whose lines all end in a lone "\n" (no
@@ -118,21 +117,27 @@ class LineReader:
         then never makes a str per line. Such a text ends in "\n", and its
         text.splitlines(keepends=True) are the lines blocks() would give. The same checks as
         blocks(), at the same points; line lengths are the caller's to check."""
+        return self._pieces(joined=True)
+
+    def _pieces(self, *, joined: bool) -> Iterator[str | list[str]]:
+        """blocks() (joined=False: every read as its lines) and texts() (joined=True) in one
+        loop; blocks() never takes the joined way, whose slicing and counting a caller that
+        wants lines would only pay for (~20 ms per 200,000 batch rows)."""
         carry = ""
         for chunk in self._text_chunks():
             text = carry + chunk
-            if "\r" in text or any(c in text for c in _OTHER_BREAKS):
-                lines, carry = self._split(text)
-                if lines:
-                    self._lines += len(lines)
-                    yield lines
-            else:
+            if joined and "\r" not in text and not any(c in text for c in _OTHER_BREAKS):
                 self._check_nul(text)
                 cut = text.rfind("\n") + 1
                 carry = text[cut:]
                 if cut:
                     self._lines += text.count("\n", 0, cut)
                     yield text[:cut] if carry else text
+            else:
+                lines, carry = self._split(text)
+                if lines:
+                    self._lines += len(lines)
+                    yield lines
             if len(carry) > self.max_line:
                 self._too_long(self._lines + 1)
         if carry:
