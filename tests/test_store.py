@@ -811,6 +811,13 @@ def test_journalled_rows_are_the_rows_send_prints(store: Store) -> None:
         ["447700900000", "9223372036854775808"],  # one beyond 64 bits: all one by one
         ["447700900000", "0447700900000", "+44", "ab", ""],
         ["١٢٣", "1"],
+        ["12345678", "", "12345679"],  # an empty text between digits
+        ["12345678", "0"],
+        ["1_000", "12"],  # int() reads these, key() does not
+        [" 12", "12 "],
+        ["99999999999999999999", "1"],  # 20 digits, no leading 0: beyond 64 bits
+        ["00000000000000000001"],
+        ["1" * 5000],  # more digits than int() reads from text
         [],
     ],
 )
