@@ -67,8 +67,9 @@ class Chunk:
     chunk carries one content and sender per number (`contents`, `sender_ids`).
 
     `keys`: the integers the numbers were made from, when the chunk was made from a list kept
-    as integers (a NumberList): str() of each is its number, so the history stores them as
-    they are instead of reading each number back from its text."""
+    as integers (a NumberList): positive, within 64 bits, str() of each its number (so each
+    is the number's history key, history.keys.key), stored as they are instead of reading
+    each number back from its text."""
 
     index: int
     numbers: list[str]
@@ -77,7 +78,8 @@ class Chunk:
     sender_ids: list[str | None] | None = None
     text: str | None = None
     sender: str | None = None
-    keys: Sequence[int] | None = None
+    # The same numbers in another form: neither compared nor shown.
+    keys: Sequence[int] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

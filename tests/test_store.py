@@ -931,6 +931,18 @@ def test_the_usual_answer_is_journalled_as_the_general_rows_would_be() -> None:
         ChunkOutcome(Chunk(2, numbers), ChunkState.REJECTED),
     ]
     assert [encode.plain_rows(5, o) for o in others] == [None] * 5
+    # A plain send's usual answer binds only its numbers and msgIds, interleaved: the same
+    # values as its rows, from the chunk's integers when it carries them (Chunk.keys).
+    plain = fast[0][0]
+    expected = [v for row in projected(plain, False) for v in (row[3], row[5])]
+    assert encode.accepted_keys(plain) == expected
+    assert [type(v) for v in expected[::2]] == [int, int, str]
+    ints = Chunk(2, numbers[:2], keys=[447700900000, 447700900001])
+    carried = ChunkOutcome(ints, ChunkState.ACCEPTED, SendResult(subs[:2], 2, 0))
+    assert encode.accepted_keys(carried) == expected[:4]
+    # Batch chunks and every other answer: rows (plain_rows, message_rows).
+    assert encode.accepted_keys(fast[1][0]) is None and encode.accepted_keys(fast[2][0]) is None
+    assert [encode.accepted_keys(o) for o in others] == [None] * 5
 
 
 def test_every_index_a_migration_creates_survives_the_later_ones(tmp_path: Path) -> None:
@@ -1110,6 +1122,7 @@ def test_a_chunk_is_journalled_in_as_many_inserts_as_sqlites_bound_values_allow(
         journal.after(accepted(chunk))
     messages = store.job_messages(job)
     assert [m.number for m in messages] == plain.numbers + general.numbers
+    assert [(m.chunk, m.pos) for m in messages[:50]] == [(0, i) for i in range(50)]
     assert [m.order_id for m in messages[50:]] == general.order_ids
     assert all(m.outcome == "accepted" and m.msg_id for m in messages)
 

@@ -10,7 +10,7 @@ from itertools import repeat
 from smscli.gateways.base import Submitted
 from smscli.history import codes
 from smscli.history.codes import ACCEPTED, NOT_SENT, REJECTED, UNKNOWN
-from smscli.history.keys import INT64_MAX, key, keys
+from smscli.history.keys import key, keys
 from smscli.model import Chunk, ChunkOutcome, ChunkState
 from smscli.rows import error_text
 
@@ -91,16 +91,10 @@ def accepted_keys(outcome: ChunkOutcome) -> list[int | str] | None:
 
 def number_keys(chunk: Chunk) -> Sequence[int | str]:
     """The stored keys of a chunk's numbers: the integers it was made from when it carries
-    them (Chunk.keys), else read from the text. An integer is its number's key() when it is
-    positive and within 64 bits (str() of it is the number, written canonically)."""
+    them (Chunk.keys: positive, within 64 bits, str() of each its number - so each is its
+    number's key()), else read from the text."""
     given = chunk.keys
-    if (
-        given is not None
-        and len(given) == len(chunk.numbers)
-        and given
-        and min(given) > 0
-        and max(given) <= INT64_MAX
-    ):
+    if given is not None and len(given) == len(chunk.numbers):
         return given
     return keys(chunk.numbers)
 
