@@ -343,7 +343,13 @@ def run_chunks(
                         outcome = future.result()
                         then = None
                         if paired is not None and calm and not stop and taken is None:
-                            then = taken = next(source, None)
+                            try:
+                                then = taken = next(source, None)
+                            except BaseException:
+                                # The source failed: this answer is journalled all the same.
+                                record(outcome, notify=False)
+                                pending.pop(future)
+                                raise
                             may_have_left = False
                         if not record(outcome, notify=False, then=then) and then is not None:
                             taken = None  # not journalled: it never leaves

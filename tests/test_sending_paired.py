@@ -7,7 +7,7 @@ after an answer that stops the run, and a request journalled with an answer but 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -187,3 +187,16 @@ def test_a_signal_after_a_pair_journals_its_request_not_sent() -> None:
     assert journal.states == {0: ChunkState.ACCEPTED, 1: ChunkState.NOT_SENT}
     assert log.of("after") == [0, 1]  # each once
     assert [o.state for o in run.outcomes] == [ChunkState.ACCEPTED] + [ChunkState.NOT_SENT] * 4
+
+
+def test_a_source_that_fails_while_pairing_loses_no_answer() -> None:
+    log = Log()
+    journal = Paired(log)
+
+    def source() -> Iterator[Chunk]:
+        yield Chunk(0, ["447000000001"])
+        raise ValueError("the plan broke")
+
+    with pytest.raises(ValueError, match="the plan broke"):
+        run_chunks(source(), sender(log), concurrency=1, journal=journal, retry=ONCE)
+    assert log.of("sent") == [0] and journal.states == {0: ChunkState.ACCEPTED}
