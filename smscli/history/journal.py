@@ -1,5 +1,7 @@
 """The journal's writes: a job with its whole plan, each chunk committed `sending` before its
-request leaves and its answer right after, finishing a job, and taking one over for a resume.
+request leaves and its answer right after (an answer and the `sending` of the request that takes
+its slot share one commit: StoreJournal.after_and_before), finishing a job, and taking one over
+for a resume.
 
 A job's whole plan is written when it is created (one row per chunk), so a resume knows exactly
 what every chunk held, including the ones that never started; a number's own row is written
@@ -242,7 +244,10 @@ class JournalWrites(JobReader):
                     (job_id, chunk.index, len(chunk.numbers)),
                 )
             if not store_content:
-                chunk = Chunk(chunk.index, chunk.numbers, chunk.order_ids, None, chunk.sender_ids)
+                chunk = Chunk(
+                    chunk.index, chunk.numbers, chunk.order_ids, None, chunk.sender_ids,
+                    keys=chunk.keys,
+                )
                 outcome = replace(outcome, chunk=chunk)
             self._record_outcome(db, job_id, outcome, stamp, fresh=fresh, index=beside)
             if not beside:
