@@ -35,7 +35,8 @@ def keys(texts: Sequence[str]) -> list[int | str]:
     A few passes in C over the chunk, cheaper than a regex over the joined list."""
     if texts:
         joined = "".join(texts)
-        if joined.isascii() and joined.isdigit() and min(texts) >= "1":
+        # bytes.isdigit: ASCII digits by table, several times faster than str's (Unicode).
+        if joined.isascii() and joined.encode().isdigit() and min(texts) >= "1":
             try:
                 values: list[int] = list(map(int, texts))
             except ValueError:  # more digits than int() reads from text (4300)
