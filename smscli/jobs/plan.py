@@ -142,7 +142,7 @@ def _ints_of(numbers: Sequence[str]) -> Sequence[int] | None:
 
     # Its own array, read-only here. (NumberList is documented to hold valid numbers only:
     # 6 to 15 digits, no leading 0, so int and text are one-to-one.)
-    return numbers._keys if isinstance(numbers, NumberList) else None
+    return numbers.ints if isinstance(numbers, NumberList) else None
 
 
 class _Chunks(Iterator[Chunk]):
