@@ -120,7 +120,6 @@ def batch(
     from smscli.cli.gsm import batch_gsm
     from smscli.cli.jobsummary import JobRef
     from smscli.jobs import plan as planning
-    from smscli.jobs import resume as resuming
     from smscli.jobs import run as running
     from smscli.model import JobKind
 
@@ -132,9 +131,12 @@ def batch(
             raise UsageError("--resume needs the history: drop --no-history")
         if gsm:
             raise UsageError("--gsm does not go with --resume: a resume sends the job's rows")
-        return sendjob.resume(
+        from smscli.cli import resumejob
+        from smscli.jobs.resume import Resend
+
+        return resumejob.resume(
             JobKind.BATCH, resume, opts, sender_id=sender_id, yes=yes, dry_run=dry_run,
-            resend=resuming.Resend(unknown=resend_unknown, refused=resend_refused),
+            resend=Resend(unknown=resend_unknown, refused=resend_refused),
             pacing=(concurrency, rate),
         )
     if resend_unknown or resend_refused:
