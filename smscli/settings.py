@@ -17,8 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import platformdirs
-
 from smscli.configfile import (
     APP_NAME,
     config_path,
@@ -55,11 +53,12 @@ def data_dir() -> pathlib.Path:
     """The data dir, created 0700 if missing: it holds the history (phone numbers, messages)
     and the sandboxes' state, so whichever of them comes first must not leave it readable."""
     override = os.environ.get(DATA_DIR_ENV)
-    path = (
-        pathlib.Path(override).expanduser()
-        if override
-        else pathlib.Path(platformdirs.user_data_dir(APP_NAME))
-    )
+    if override:
+        path = pathlib.Path(override).expanduser()
+    else:
+        import platformdirs  # only when no override names the directory
+
+        path = pathlib.Path(platformdirs.user_data_dir(APP_NAME))
     # On failure the caller's own open reports the problem, with its path.
     with contextlib.suppress(OSError):
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
