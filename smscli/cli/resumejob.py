@@ -29,7 +29,7 @@ from smscli.providers import is_sandbox
 
 if TYPE_CHECKING:
     from smscli.gateways.base import Gateway
-    from smscli.history.resume import ResumePlan
+    from smscli.history.resumeplan import ResumePlan
     from smscli.history.store import Store
     from smscli.settings import ResolvedProfile
 
