@@ -11,7 +11,8 @@ from smscli import console, rows
 from smscli.message import plural
 
 if TYPE_CHECKING:
-    from smscli.history.records import ChunkInfo, Job, JobSummary, Message, NumberHit
+    from smscli.history.messages import JobSummary, Message, NumberHit
+    from smscli.history.records import ChunkInfo, Job
 
 PREVIEW = 40
 
