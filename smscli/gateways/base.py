@@ -1,16 +1,47 @@
 """The dataclasses every provider returns and the Gateway protocol the CLI talks to, which
 declares what a provider can do (limits, report style, scheduling, multi-content requests,
-balance unit) so that callers read it instead of probing the client."""
+balance unit) so that callers read it instead of probing the client.
+
+What only some commands need lives beside this module and is built only when one of them
+runs: delivery reports (Report, ReportResult, RawAnswer: smscli.gateways.reports), the
+balance (Balance: smscli.gateways.balance) and a batch's elements (BatchElement:
+smscli.gateways.batch). Each dataclass costs start-up ~0.5 ms to create, and a one-number
+send needs none of them. They stay importable from here (module __getattr__)."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from smscli.errors import ErrorKind, NotSupported, SmsCliError
+
+if TYPE_CHECKING:
+    from smscli.gateways.balance import Balance as Balance
+    from smscli.gateways.batch import BatchElement as BatchElement
+    from smscli.gateways.reports import RawAnswer as RawAnswer
+    from smscli.gateways.reports import Report as Report
+    from smscli.gateways.reports import ReportResult as ReportResult
+
+_ELSEWHERE = {
+    "Balance": "smscli.gateways.balance",
+    "BatchElement": "smscli.gateways.batch",
+    "RawAnswer": "smscli.gateways.reports",
+    "Report": "smscli.gateways.reports",
+    "ReportResult": "smscli.gateways.reports",
+}
+
+if not TYPE_CHECKING:  # mypy reads the names above; a typo stays an error for it
+
+    def __getattr__(name: str) -> object:
+        """The records that live beside this module, imported when first asked for."""
+        module = _ELSEWHERE.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(module), name)
 
 
 class DeliveryStatus(StrEnum):
@@ -70,52 +101,6 @@ class SendResult:
     stopped_by: SmsCliError | None = None
     elements_sent: int = 0
     elements: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class BatchElement:
-    """One element of a multi-content batch: several numbers sharing one content."""
-
-    numbers: tuple[str, ...]
-    content: str
-    sender_id: str | None = None
-    order_ids: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    msg_id: str
-    status: DeliveryStatus
-    number: str | None = None
-    time: datetime | None = None
-    code: str | None = None  # the provider's raw per-message status
-    detail: str | None = None  # a readable reason / carrier code
-    source: str = "gateway"  # or "history": answered from the local history, not asked again
-
-
-@dataclass(frozen=True, slots=True)
-class ReportResult:
-    reports: tuple[Report, ...]
-    not_found: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class RawAnswer:
-    """An answer exactly as it came: kept before it is read (a queue provider hands each
-    report out once, so an answer smscli cannot read must not be thrown away)."""
-
-    body: bytes
-    content_type: str | None
-    http_status: int
-
-
-@dataclass(frozen=True, slots=True)
-class Balance:
-    balance: str | None  # None: the answer had no balance (missing or null)
-    gift: str | None = None
-    credit: str | None = None
-    currency: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from smscli.gateways.base import RawAnswer
 from smscli.history.db import Database, dt, guarded, now, ts
 
 if TYPE_CHECKING:
+    from smscli.gateways.reports import RawAnswer
     from smscli.history.rawreport import RawReport
 
 
@@ -118,6 +118,8 @@ class RawKeeper:
         return f"the history {self.store.path} (table raw_reports, id {raw_id})"
 
     def unread(self) -> list[tuple[int, RawAnswer]]:
+        from smscli.gateways.reports import RawAnswer
+
         kept = self.store.raw_reports("new") + self.store.raw_reports("unreadable")
         return [
             (raw.id, RawAnswer(raw.body, raw.content_type, raw.http_status))
