@@ -15,7 +15,7 @@ import os
 import pathlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smscli.configfile import (
     APP_NAME,
@@ -41,6 +41,9 @@ from smscli.profilekeys import (
     required_keys,
     set_command,
 )
+
+if TYPE_CHECKING:
+    from smscli.profileinfo import ProfileInfo
 
 DATA_DIR_ENV = "SMSCLI_DATA_DIR"
 PROFILE_ENV = "SMSCLI_PROFILE"
@@ -387,16 +390,10 @@ def _flag(key: str) -> str:
 # --------------------------------------------------------------------------- listing
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileInfo:
-    name: str
-    provider: str | None
-    default: bool
-    built_in: bool
-
-
 def list_profiles(path: pathlib.Path | None = None) -> list[ProfileInfo]:
     """Every profile, tolerant of half-written ones (`config list` must work to fix them)."""
+    from smscli.profileinfo import ProfileInfo  # only `config` and completion list profiles
+
     path = path or config_path()
     data = read_toml(path)
     profiles = profiles_table(data, path) if data else {}
