@@ -164,12 +164,13 @@ _NOT_FOR_A_SEND = [
     "smscli.jobs.resume", "smscli.cli.resumejob", "smscli.history.resumeplan",
     "smscli.history.pruning", "smscli.history.rawreport", "smscli.history.messages",
     "smscli.timeparse", "smscli.profileinfo", "smscli.gateways.batch",
-    "smscli.gateways.balance", "smscli.gateways.v3_reports", "csv", "decimal",
-    "platformdirs", "socksio",
+    "smscli.gateways.balance", "smscli.gateways.reportcalls", "smscli.gateways.v3_reports",
+    "csv", "decimal", "platformdirs", "socksio",
 ]
 _NOT_FOR_A_BALANCE = [
-    "smscli.gateways.reports", "smscli.gateways.v3_reports", "smscli.gateways.batch",
-    "smscli.history.store", "smscli.jobs.run", "csv", "platformdirs", "socksio",
+    "smscli.gateways.reports", "smscli.gateways.reportcalls", "smscli.gateways.v3_reports",
+    "smscli.gateways.batch", "smscli.history.store", "smscli.jobs.run", "csv", "platformdirs",
+    "socksio",
 ]
 _IMPORTED_AT_EXIT = (
     "import atexit, sys\n"

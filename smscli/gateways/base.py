@@ -3,10 +3,11 @@ declares what a provider can do (limits, report style, scheduling, multi-content
 balance unit) so that callers read it instead of probing the client.
 
 What only some commands need lives beside this module and is built only when one of them
-runs: delivery reports (Report, ReportResult, RawAnswer: smscli.gateways.reports), the
-balance (Balance: smscli.gateways.balance) and a batch's elements (BatchElement:
-smscli.gateways.batch). Each dataclass costs start-up ~0.5 ms to create, and a one-number
-send needs none of them. They stay importable from here (module __getattr__)."""
+runs: a delivery report (Report: smscli.gateways.reports), what a report call answers
+(ReportResult, RawAnswer: smscli.gateways.reportcalls), the balance (Balance:
+smscli.gateways.balance) and a batch's elements (BatchElement: smscli.gateways.batch). Each
+dataclass costs start-up ~0.5 ms to create: a balance builds only Balance, a send only Report
+(the history's report reads import it). They stay importable from here (module __getattr__)."""
 
 from __future__ import annotations
 
@@ -22,16 +23,16 @@ from smscli.errors import ErrorKind, NotSupported, SmsCliError
 if TYPE_CHECKING:
     from smscli.gateways.balance import Balance as Balance
     from smscli.gateways.batch import BatchElement as BatchElement
-    from smscli.gateways.reports import RawAnswer as RawAnswer
+    from smscli.gateways.reportcalls import RawAnswer as RawAnswer
+    from smscli.gateways.reportcalls import ReportResult as ReportResult
     from smscli.gateways.reports import Report as Report
-    from smscli.gateways.reports import ReportResult as ReportResult
 
 _ELSEWHERE = {
     "Balance": "smscli.gateways.balance",
     "BatchElement": "smscli.gateways.batch",
-    "RawAnswer": "smscli.gateways.reports",
+    "RawAnswer": "smscli.gateways.reportcalls",
     "Report": "smscli.gateways.reports",
-    "ReportResult": "smscli.gateways.reports",
+    "ReportResult": "smscli.gateways.reportcalls",
 }
 
 if not TYPE_CHECKING:  # mypy reads the names above; a typo stays an error for it

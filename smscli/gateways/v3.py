@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     # The account's records (dataclasses) are built by v3_records, imported only by `sync`:
     # send, report and balance do not pay for them.
     from smscli.gateways.records import InboundPage, SentPage
-    from smscli.gateways.reports import ReportResult
+    from smscli.gateways.reportcalls import ReportResult
 
 MAX_NUMBERS_POST = 1000
 MAX_CONTENT = 1024
@@ -228,7 +228,7 @@ class V3Client:
     def get_report(self, msg_ids: Sequence[str]) -> ReportResult:
         if len(msg_ids) > MAX_REPORT_IDS:
             raise ValueError(f"getReport takes at most {MAX_REPORT_IDS} ids per call")
-        from smscli.gateways.reports import ReportResult
+        from smscli.gateways.reportcalls import ReportResult
         from smscli.gateways.v3_reports import read_report
 
         params = {"appId": self._app_id, "msgIds": ",".join(msg_ids)}

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from smscli.history.db import Database, dt, guarded, now, ts
 
 if TYPE_CHECKING:
-    from smscli.gateways.reports import RawAnswer
+    from smscli.gateways.reportcalls import RawAnswer
     from smscli.history.rawreport import RawReport
 
 
@@ -118,7 +118,7 @@ class RawKeeper:
         return f"the history {self.store.path} (table raw_reports, id {raw_id})"
 
     def unread(self) -> list[tuple[int, RawAnswer]]:
-        from smscli.gateways.reports import RawAnswer
+        from smscli.gateways.reportcalls import RawAnswer
 
         kept = self.store.raw_reports("new") + self.store.raw_reports("unreadable")
         return [

@@ -10,7 +10,7 @@ from typing import Final, Protocol, runtime_checkable
 
 from smscli.gateways.base import DeliveryStatus, ReportMode
 from smscli.gateways.records import SentRecord
-from smscli.gateways.reports import ReportResult
+from smscli.gateways.reportcalls import ReportResult
 from smscli.history.support import AccountStore
 from smscli.support.calls import Options, call
 
