@@ -5,7 +5,8 @@ the support desk's tables. Open it with smscli.history.store.Store.
     schema.py   the tables and their migrations (append only)
     keys.py     numbers and msgIds stored as integers where they are ones
     codes.py    the compact domain values of a message row; its error text, derived
-    records.py  the records handed out (Job, ChunkInfo, Tracked) and row conversion
+    records.py  the records handed out (Job, Tracked) and row conversion
+    chunkinfo.py a job's chunk as the history tells it (ChunkInfo), imported by its reads
     messages.py `history`'s records (JobSummary, Message, NumberHit), imported by queries.py
     locks.py    job locks and answered markers (files beside the history)
     reader.py   a job, and chunks with their plans: what the rest builds on

@@ -22,14 +22,13 @@ from smscli.history.records import (
     MESSAGE_COLUMNS,
     MESSAGE_WIDTH,
     SENDING,
-    ChunkInfo,
-    chunk_info,
     job_record,
     plan,
 )
 from smscli.model import ChunkState, Tally
 
 if TYPE_CHECKING:
+    from smscli.history.chunkinfo import ChunkInfo
     from smscli.history.messages import JobSummary, Message, NumberHit
 
 # The records these reads hand out (smscli.history.messages) are imported by the methods that
@@ -137,6 +136,8 @@ class Queries(JobReader):
     @guarded
     def chunks(self, job_id: int) -> list[ChunkInfo]:
         """A job's chunks with their first and last numbers."""
+        from smscli.history.chunkinfo import chunk_info
+
         job = self.job(job_id)
         # Answered chunks keep their numbers in their messages rows only.
         ends: dict[tuple[int, int], str] = {

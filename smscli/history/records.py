@@ -1,7 +1,8 @@
-"""What the history hands out (jobs, chunks, tracked msgIds) and how its rows become those
-records: the columns each query selects, and the codes stored in place of words. The
-`history` command's own records (a job's messages, the messages to a number, a job with its
-counts) are smscli.history.messages'."""
+"""What the history hands out (jobs, chunk plans, tracked msgIds) and how its rows become
+those records: the columns each query selects, and the codes stored in place of words. A
+job's chunks as the history tells them are smscli.history.chunkinfo's; the `history`
+command's own records (a job's messages, the messages to a number, a job with its counts)
+smscli.history.messages'. Both are imported only by the reads that build them."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ import pathlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from smscli.gateways.base import DeliveryStatus
 from smscli.history import codes
 from smscli.history.db import dt, text_or_none
 from smscli.history.locks import job_locked
-from smscli.model import Chunk, ChunkState, JobKind, JobStatus
+from smscli.model import Chunk, JobKind, JobStatus
 
 PLANNED: Final = "planned"  # recorded with its job, not started
 SENDING: Final = "sending"  # committed just before the request leaves
@@ -44,24 +45,6 @@ class Job:
     @property
     def live(self) -> bool:
         return self.status is JobStatus.RUNNING
-
-
-@dataclass(frozen=True, slots=True)
-class ChunkInfo:
-    job_id: int
-    index: int
-    size: int
-    # planned / sending only while the job's process lives
-    state: ChunkState | Literal["planned", "sending"]
-    attempts: int
-    sends: int
-    error_kind: str | None
-    error_code: str | None
-    error_text: str | None
-    started: datetime | None
-    finished: datetime | None
-    first: str | None = None
-    last: str | None = None
 
 
 class Tracked(NamedTuple):
@@ -122,32 +105,6 @@ def job_record(row: Sequence[Any], db_path: pathlib.Path) -> Job:
         chunks=int(row[11]),
         status=status,
         pid=pid,
-    )
-
-
-def chunk_info(row: Sequence[Any], live: bool) -> ChunkInfo:
-    stored, error_text = str(row[3]), text_or_none(row[8])
-    state: ChunkState | Literal["planned", "sending"]
-    if stored == SENDING:
-        state = SENDING if live else ChunkState.UNKNOWN
-        error_text = error_text if live else error_text or LOST_IN_FLIGHT
-    elif stored == PLANNED:
-        # Its process is gone: it will not start now.
-        state = PLANNED if live else ChunkState.NOT_SENT
-    else:
-        state = ChunkState(stored)
-    return ChunkInfo(
-        job_id=int(row[0]),
-        index=int(row[1]),
-        size=int(row[2]),
-        state=state,
-        attempts=int(row[4]),
-        sends=int(row[5]),
-        error_kind=text_or_none(row[6]),
-        error_code=text_or_none(row[7]),
-        error_text=error_text,
-        started=dt(row[9]),
-        finished=dt(row[10]),
     )
 
 

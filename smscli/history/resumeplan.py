@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from smscli.errors import ErrorKind
 from smscli.gateways.base import SendResult, Submitted
 from smscli.history import codes
+from smscli.history.chunkinfo import ChunkInfo
 from smscli.history.codes import ACCEPTED, OUTCOME_SQL
 from smscli.history.locks import answered_markers, marked_outcome
 from smscli.history.reader import JobReader
-from smscli.history.records import LOST_IN_FLIGHT, PLANNED, SENDING, ChunkInfo, Job
+from smscli.history.records import LOST_IN_FLIGHT, PLANNED, SENDING, Job
 from smscli.model import Chunk, ChunkOutcome, ChunkState, Failure
 
 
