@@ -163,10 +163,9 @@ def test_closing_a_job_without_history_imports_no_history_module() -> None:
 _NOT_FOR_A_SEND = [
     "smscli.jobs.resume", "smscli.cli.resumejob", "smscli.history.resumeplan",
     "smscli.history.pruning", "smscli.history.rawreport", "smscli.history.messages",
-    "smscli.history.chunkinfo",
-    "smscli.timeparse", "smscli.profileinfo", "smscli.gateways.batch",
-    "smscli.gateways.balance", "smscli.gateways.reportcalls", "smscli.gateways.v3_reports",
-    "csv", "decimal", "platformdirs", "socksio",
+    "smscli.history.chunkinfo", "smscli.timeparse", "smscli.profileinfo",
+    "smscli.gateways.batch", "smscli.gateways.balance", "smscli.gateways.reportcalls",
+    "smscli.gateways.v3_reports", "csv", "decimal", "platformdirs", "socksio",
 ]
 _NOT_FOR_A_BALANCE = [
     "smscli.gateways.reports", "smscli.gateways.reportcalls", "smscli.gateways.v3_reports",
