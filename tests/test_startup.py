@@ -156,7 +156,7 @@ def test_closing_a_job_without_history_imports_no_history_module() -> None:
 
 
 # What a one-number send and a balance never need: the resume's and the history command's
-# modules, the records of reports, batches and the balance (each dataclass costs start-up
+# modules, the records of reports, batches, sends and the balance (each dataclass costs start-up
 # about half a millisecond to create), --at's time parsing, csv and decimal (only their own
 # formats and amounts), platformdirs (the paths are given), httpcore's SOCKS support (no
 # SOCKS proxy named). Through the console script's main(), as a user runs them.
@@ -169,8 +169,8 @@ _NOT_FOR_A_SEND = [
 ]
 _NOT_FOR_A_BALANCE = [
     "smscli.gateways.reports", "smscli.gateways.reportcalls", "smscli.gateways.v3_reports",
-    "smscli.gateways.batch", "smscli.history.store", "smscli.jobs.run", "csv", "platformdirs",
-    "socksio",
+    "smscli.gateways.sends", "smscli.gateways.batch", "smscli.history.store", "smscli.jobs.run",
+    "csv", "platformdirs", "socksio",
 ]
 _IMPORTED_AT_EXIT = (
     "import atexit, sys\n"

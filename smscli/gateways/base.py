@@ -1,24 +1,24 @@
-"""The dataclasses every provider returns and the Gateway protocol the CLI talks to, which
+"""The values every provider returns and the Gateway protocol the CLI talks to, which
 declares what a provider can do (limits, report style, scheduling, multi-content requests,
 balance unit) so that callers read it instead of probing the client.
 
-What only some commands need lives beside this module and is built only when one of them
-runs: a delivery report (Report: smscli.gateways.reports), what a report call answers
-(ReportResult, RawAnswer: smscli.gateways.reportcalls), the balance (Balance:
-smscli.gateways.balance) and a batch's elements (BatchElement: smscli.gateways.batch). Each
-dataclass costs start-up ~0.5 ms to create: a balance builds only Balance, a send only Report
-(the history's report reads import it). They stay importable from here (module __getattr__)."""
+The values themselves live beside this module, each built only when a command first needs
+it (a dataclass costs start-up ~0.5 ms to create): what a send answers and plans (SendResult,
+PlannedRequest: smscli.gateways.sends), a delivery report (Report: smscli.gateways.reports),
+what a report call answers (ReportResult, RawAnswer: smscli.gateways.reportcalls), the balance
+(Balance: smscli.gateways.balance) and a batch's elements (BatchElement:
+smscli.gateways.batch). A balance builds only Balance. They stay importable from here (module
+__getattr__)."""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from smscli.errors import ErrorKind, NotSupported, SmsCliError
+from smscli.errors import ErrorKind, NotSupported
 
 if TYPE_CHECKING:
     from smscli.gateways.balance import Balance as Balance
@@ -26,13 +26,17 @@ if TYPE_CHECKING:
     from smscli.gateways.reportcalls import RawAnswer as RawAnswer
     from smscli.gateways.reportcalls import ReportResult as ReportResult
     from smscli.gateways.reports import Report as Report
+    from smscli.gateways.sends import PlannedRequest as PlannedRequest
+    from smscli.gateways.sends import SendResult as SendResult
 
 _ELSEWHERE = {
     "Balance": "smscli.gateways.balance",
     "BatchElement": "smscli.gateways.batch",
+    "PlannedRequest": "smscli.gateways.sends",
     "RawAnswer": "smscli.gateways.reportcalls",
     "Report": "smscli.gateways.reports",
     "ReportResult": "smscli.gateways.reportcalls",
+    "SendResult": "smscli.gateways.sends",
 }
 
 if not TYPE_CHECKING:  # mypy reads the names above; a typo stays an error for it
@@ -76,42 +80,6 @@ class Submitted(NamedTuple):
     number: str
     msg_id: str
     order_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    """The answer to one send request (one chunk). Numbers accepted with a message id are in
-    `accepted`; a number in neither `accepted` nor `untracked` was not accepted.
-
-    Two answers that are sends, not failures, are values here rather than exceptions:
-
-    - `untracked`: numbers the gateway accepted without a usable message id. They were sent
-      and must never be sent again (exit 3), but their delivery cannot be followed. `note`
-      says why in one line; `code` is the gateway's status of that answer.
-    - `stopped_by`: a send_batch made of several requests (mobset: one SmsSend per element)
-      failed after `elements_sent` of its `elements` were sent. `accepted` and `untracked`
-      cover the elements that were sent; `stopped_by` is the error of the one that failed
-      (a failure of the first element is raised: then nothing was sent)."""
-
-    accepted: tuple[Submitted, ...]
-    success: int
-    fail: int
-    untracked: tuple[str, ...] = ()
-    note: str | None = None
-    code: str | None = None
-    stopped_by: SmsCliError | None = None
-    elements_sent: int = 0
-    elements: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedRequest:
-    """A request as --dry-run shows it: secrets already redacted."""
-
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    body: Mapping[str, Any]
 
 
 # A callback the CLI passes for --verbose: it receives one already-redacted line.

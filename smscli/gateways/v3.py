@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from smscli.gateways.base import PlannedRequest, ReportMode, SendResult, Trace
+from smscli.gateways.base import ReportMode, Trace
 from smscli.gateways.environment import make_client
 from smscli.gateways.http import check_status, mask_key, request_json
 from smscli.gateways.v3_answers import (
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     # send, report and balance do not pay for them.
     from smscli.gateways.records import InboundPage, SentPage
     from smscli.gateways.reportcalls import ReportResult
+    from smscli.gateways.sends import PlannedRequest, SendResult
 
 MAX_NUMBERS_POST = 1000
 MAX_CONTENT = 1024
@@ -192,6 +193,8 @@ class V3Client:
     def _plan(self, path: str, body: dict[str, Any]) -> PlannedRequest:
         headers = self._redacted_headers(self._headers())
         headers["Content-Type"] = "application/json;charset=UTF-8"
+        from smscli.gateways.sends import PlannedRequest  # not for a balance or a report
+
         return PlannedRequest("POST", f"{self.base_url}/{path}", headers, body)
 
     def send(

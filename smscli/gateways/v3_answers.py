@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from smscli.errors import GatewayError, NetworkError
 from smscli.gateways import v3_codes
-from smscli.gateways.base import SendResult, Submitted
+from smscli.gateways.base import Submitted
 from smscli.gateways.decoding import JsonNumber, number_text
 from smscli.gateways.matching import match_number
+
+if TYPE_CHECKING:
+    from smscli.gateways.sends import SendResult
 
 # Every time the platform's documents show carries +08:00: a receiveTime written without an
 # offset is read in that zone rather than in this machine's.
@@ -95,6 +98,8 @@ def send_result(
     sent without an id (`untracked`: never resent, exit 3), not rejected. Listed numbers are
     matched to the sent ones whatever their form (+, 00, 86...); a listed number with an
     empty or unusable msgId is sent without an id."""
+    from smscli.gateways.sends import SendResult  # a balance or a report never builds one
+
     items = array_items(data)
     accepted: list[Submitted] = []
     untracked: list[str] = []

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from smscli.errors import ErrorKind
-from smscli.gateways.base import SendResult, Submitted
+from smscli.gateways.base import Submitted
+from smscli.gateways.sends import SendResult
 from smscli.history import codes
 from smscli.history.chunkinfo import ChunkInfo
 from smscli.history.codes import ACCEPTED, OUTCOME_SQL
