@@ -16,7 +16,7 @@ import pytest
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError
 from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
-from smscli.history import codes, encode, keys, prune, schema
+from smscli.history import codes, encode, keys, pruning, schema
 from smscli.history.db import JobNotFound, StoreError
 from smscli.history.journal import hash_message, message_matches
 from smscli.history.locks import lock_path, release_job_lock
@@ -830,7 +830,7 @@ def test_a_whole_chunk_keys_as_each_number_would(texts: list[str]) -> None:
 def test_prune_deletes_job_by_job_in_batches(
     store: Store, path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(prune, "_PRUNE_NUMBERS", 4)  # a transaction per job of 3
+    monkeypatch.setattr(pruning, "_PRUNE_NUMBERS", 4)  # a transaction per job of 3
     jobs = [sent_job(store, 3, start=447700900000 + 10 * i) for i in range(3)]
     keep = sent_job(store, 2, start=447700800000)
     raw = sqlite3.connect(path)
@@ -838,7 +838,7 @@ def test_prune_deletes_job_by_job_in_batches(
         raw.execute("UPDATE jobs SET created = '2000-01-01T00:00:00.000+00:00' WHERE id <= ?",
                     (jobs[-1],))
     raw.close()
-    assert list(prune._prune_batches(store.job(j) for j in jobs)) == [[j] for j in jobs]
+    assert list(pruning._prune_batches(store.job(j) for j in jobs)) == [[j] for j in jobs]
     dry = store.prune(timedelta(days=1), dry_run=True)
     assert (dry.jobs, dry.messages) == (3, 9)
     done = store.prune(timedelta(days=1))
