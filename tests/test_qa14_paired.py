@@ -1,0 +1,195 @@
+"""QA 14: the journal's paired commit (an answer and the `before` of the request that takes its
+slot in one commit, jr14) met as a user meets it: the installed `smscli` against a fake v3
+gateway on 127.0.0.1, stopped by a signal while its rows wait on a full stdout pipe, by a reader
+that goes away, by an output that cannot be written, at concurrency 1 and with --rate, send and
+batch. Each ends with the history and the gateway's log agreeing request by request: every
+number the gateway got is accepted/rejected/unknown in `history show -o jsonl` (never
+not_sent, never missing), none twice, and a plain resume sends exactly the never-sent ones."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.edges import SMSCLI, EdgeGateway, numbers, only_job, point_profile_at, smscli
+
+pytestmark = pytest.mark.e2e
+
+TOTAL = 5_000  # five requests of 1000
+LEFT = {"accepted", "rejected", "unknown"}
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[EdgeGateway]:
+    gw = EdgeGateway(tmp_path / "gateway")
+    point_profile_at(gw)
+    yield gw
+    gw.stop()
+
+
+def inputs(tmp_path: Path, kind: str) -> tuple[list[str], Path]:
+    given = numbers(TOTAL)
+    if kind == "send":
+        path = tmp_path / "numbers.txt"
+        path.write_text("\n".join(given) + "\n", encoding="utf-8")
+    else:
+        path = tmp_path / "batch.csv"
+        lines = ["number,content"] + [f"{n},code {i % 7}" for i, n in enumerate(given)]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return given, path
+
+
+def argv(kind: str, path: Path, *extra: str) -> list[str]:
+    if kind == "send":
+        return [SMSCLI, "send", "-f", str(path), "-m", "hi", "-y", *extra]
+    return [SMSCLI, "batch", str(path), "-y", *extra]
+
+
+def history_rows(job: int) -> dict[str, str]:
+    shown = smscli("history", "show", str(job), "-o", "jsonl")
+    assert shown.returncode == 0, shown.stderr
+    rows = [json.loads(line) for line in shown.stdout.splitlines()]
+    outcomes: dict[str, str] = {}
+    for row in rows:
+        assert row["number"] not in outcomes, f"{row['number']} twice in the history"
+        outcomes[row["number"]] = row["outcome"]
+    return outcomes
+
+
+def agree(gw: EdgeGateway, job: int, given: list[str]) -> dict[str, str]:
+    """The history and the gateway's log agree; returns number -> outcome in the history."""
+    got = gw.processed()
+    twice = [n for n, k in got.items() if k > 1]
+    assert not twice, f"{len(twice)} numbers received twice, e.g. {twice[:3]}"
+    outcomes = history_rows(job)
+    assert sorted(outcomes) == sorted(given), "the history does not hold every number"
+    wrong = {n: outcomes[n] for n in got if outcomes[n] not in LEFT}
+    assert not wrong, f"{len(wrong)} numbers the gateway got are shown {set(wrong.values())}"
+    never = [n for n, o in outcomes.items() if o not in LEFT]
+    assert all(outcomes[n] in {"not_sent"} for n in never), Counter(outcomes.values())
+    for number, msg_id in gw.answers.items():
+        assert outcomes[number] == "accepted", (number, msg_id)
+    return outcomes
+
+
+def resume_sends_exactly_the_never_sent(
+    gw: EdgeGateway, job: int, given: list[str], kind: str, outcomes: dict[str, str]
+) -> None:
+    gw.hold_from = None
+    gw.release.set()
+    before = gw.processed()
+    never = Counter(n for n, o in outcomes.items() if o == "not_sent")
+    done = smscli(kind, "--resume", str(job), "-y", "-o", "jsonl")
+    assert "Traceback" not in done.stderr, done.stderr
+    if "unknown" not in outcomes.values():
+        assert done.returncode == 0, done.stderr
+    assert gw.processed() - before == never
+    assert not [n for n, k in gw.processed().items() if k > 1]
+
+
+def clean(stderr: str) -> None:
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+
+
+SIGNALS = {"SIGTERM": 143, "SIGHUP": 129, "SIGINT": 130}
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "extra"),
+    [
+        ("send", "SIGINT", ("--concurrency", "1")),
+        ("send", "SIGTERM", ("--concurrency", "2", "--rate", "50")),
+        ("batch", "SIGHUP", ("--concurrency", "1")),
+    ],
+)
+def test_a_signal_while_the_rows_wait_on_a_full_pipe_leaves_the_paired_request_unsent(
+    gateway: EdgeGateway, tmp_path: Path, kind: str, name: str, extra: tuple[str, ...]
+) -> None:
+    """The first answer's 1000 rows fill the pipe nobody reads (the next request is journalled
+    `sending` with that answer, to leave once the rows are written): a signal then must record
+    it not_sent, and it never reaches the gateway."""
+    given, path = inputs(tmp_path, kind)
+    proc = subprocess.Popen(
+        argv(kind, path, "-o", "jsonl", *extra), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env=dict(os.environ),
+    )
+    try:
+        gateway.wait_answered(1000)
+        arrived = gateway.arrived
+        proc.send_signal(getattr(signal, name))
+        _, err = proc.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+    stderr = err.decode()
+    clean(stderr)
+    assert proc.returncode == SIGNALS[name], stderr
+    job = only_job()
+    outcomes = agree(gateway, job, given)
+    if "--concurrency" in extra and extra[extra.index("--concurrency") + 1] == "1":
+        # One in flight at a time: only the request answered before the rows blocked left.
+        assert arrived == gateway.arrived == 1
+    assert "not_sent" in outcomes.values()
+    assert f"smscli {kind} --resume {job}" in stderr
+    resume_sends_exactly_the_never_sent(gateway, job, given, kind, outcomes)
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra"),
+    [("send", ("--concurrency", "1")), ("batch", ("--concurrency", "1", "--rate", "100"))],
+)
+def test_a_reader_gone_after_one_row_at_concurrency_1_stops_after_the_first_request(
+    gateway: EdgeGateway, tmp_path: Path, kind: str, extra: tuple[str, ...]
+) -> None:
+    """`| head -1` at concurrency 1: the request paired with the first answer must not leave,
+    since the rows it would produce have nowhere to go."""
+    given, path = inputs(tmp_path, kind)
+    proc = subprocess.Popen(
+        argv(kind, path, "-o", "jsonl", *extra), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env=dict(os.environ),
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline()
+        proc.stdout.close()
+        _, err = proc.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+    stderr = err.decode()
+    clean(stderr)
+    assert proc.returncode == 141, stderr
+    job = only_job()
+    outcomes = agree(gateway, job, given)
+    # The first answer's rows may all fit in the pipe before the reader goes: then one more
+    # request leaves (as before the paired commit), never more.
+    assert gateway.arrived <= 2, "requests kept leaving after the reader had gone"
+    assert "not_sent" in outcomes.values()
+    resume_sends_exactly_the_never_sent(gateway, job, given, kind, outcomes)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+@pytest.mark.parametrize("kind", ["send", "batch"])
+def test_an_output_that_cannot_be_written_at_concurrency_1_sends_one_request(
+    gateway: EdgeGateway, tmp_path: Path, kind: str
+) -> None:
+    given, path = inputs(tmp_path, kind)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            argv(kind, path, "-o", "jsonl", "--concurrency", "1"), stdout=full,
+            stderr=subprocess.PIPE, text=True, env=dict(os.environ), timeout=120, check=False,
+        )
+    clean(done.stderr)
+    assert done.returncode == 74, done.stderr
+    job = only_job()
+    outcomes = agree(gateway, job, given)
+    assert gateway.arrived == 1
+    assert Counter(outcomes.values()) == {"accepted": 1000, "not_sent": TOTAL - 1000}
+    resume_sends_exactly_the_never_sent(gateway, job, given, kind, outcomes)
