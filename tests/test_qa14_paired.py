@@ -35,8 +35,8 @@ def gateway(tmp_path: Path) -> Iterator[EdgeGateway]:
     gw.stop()
 
 
-def inputs(tmp_path: Path, kind: str) -> tuple[list[str], Path]:
-    given = numbers(TOTAL)
+def inputs(tmp_path: Path, kind: str, count: int = TOTAL) -> tuple[list[str], Path]:
+    given = numbers(count)
     if kind == "send":
         path = tmp_path / "numbers.txt"
         path.write_text("\n".join(given) + "\n", encoding="utf-8")
@@ -193,3 +193,65 @@ def test_an_output_that_cannot_be_written_at_concurrency_1_sends_one_request(
     assert gateway.arrived == 1
     assert Counter(outcomes.values()) == {"accepted": 1000, "not_sent": TOTAL - 1000}
     resume_sends_exactly_the_never_sent(gateway, job, given, kind, outcomes)
+
+
+@contextlib.contextmanager
+def own_filesystem(where: Path, size: str) -> Iterator[Path]:
+    where.mkdir()
+    try:
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(where)],
+            capture_output=True, check=False,
+        )
+    except OSError:
+        pytest.skip("no mount command here")
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root, and a container allowing it)")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], capture_output=True, check=False)
+
+
+def fill(directory: Path) -> None:
+    with contextlib.suppress(OSError), open(directory / "filler", "wb") as out:
+        while True:
+            out.write(b"\0" * 65536)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounts need root")
+@pytest.mark.parametrize("kind", ["send", "batch"])
+def test_the_history_failing_mid_run_then_coming_back_agrees_with_the_gateway(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Three answered and journalled, three held in flight; then the data dir fills up and the held ones are answered. Once it is writable again: no number
+    the gateway got reads not_sent, none went twice, and a resume sends the never-sent ones
+    exactly (the answers the history could not take read unknown: never resent)."""
+    with own_filesystem(tmp_path / "small", "16m") as data:
+        monkeypatch.setenv("SMSCLI_DATA_DIR", str(data / "smscli"))
+        gw = EdgeGateway(tmp_path / "gateway", hold_from=4)
+        try:
+            point_profile_at(gw, extra="concurrency = 3\n")
+            given, path = inputs(tmp_path, kind, 10_000)
+            with open(os.devnull, "w") as sink:
+                proc = subprocess.Popen(
+                    argv(kind, path, "-o", "jsonl"), stdout=sink, stderr=subprocess.PIPE,
+                    text=True, env=dict(os.environ),
+                )
+                gw.wait_arrived(6)
+                fill(data)
+                gw.release.set()
+                _, stderr = proc.communicate(timeout=120)
+            clean(stderr)
+            assert proc.returncode == 74, stderr
+            (data / "filler").unlink()
+            job = only_job()
+            got = gw.processed()
+            outcomes = history_rows(job)
+            assert sorted(outcomes) == sorted(given)
+            assert not [n for n, k in got.items() if k > 1]
+            wrong = {n: outcomes[n] for n in got if outcomes[n] not in LEFT}
+            assert not wrong, f"{len(wrong)} numbers the gateway got read {set(wrong.values())}"
+            resume_sends_exactly_the_never_sent(gw, job, given, kind, outcomes)
+        finally:
+            gw.stop()
