@@ -255,3 +255,34 @@ def test_the_history_failing_mid_run_then_coming_back_agrees_with_the_gateway(
             resume_sends_exactly_the_never_sent(gw, job, given, kind, outcomes)
         finally:
             gw.stop()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+@pytest.mark.xfail(
+    strict=True,
+    reason="the request journalled `sending` with the first answer and then recorded not_sent "
+    "(it never left) keeps the `started` (and gets a `finished`) time in history show --chunks; "
+    "before the paired commit such a request had neither",
+)
+def test_a_paired_request_that_never_left_shows_no_start_time(
+    gateway: EdgeGateway, tmp_path: Path
+) -> None:
+    """At concurrency 1 request 2 is journalled with answer 1 and would leave once its rows are
+    written; they cannot be (/dev/full), so it never leaves. `history show --chunks` must not
+    give it a start time: attempts 0 and sends 0 beside a `started` reads as a contradiction
+    (a request started but not sent), unlike request 3, never taken, which has none."""
+    given, path = inputs(tmp_path, "send", 3000)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            argv("send", path, "-o", "jsonl", "--concurrency", "1"), stdout=full,
+            stderr=subprocess.PIPE, text=True, env=dict(os.environ), timeout=120, check=False,
+        )
+    assert done.returncode == 74, done.stderr
+    assert gateway.arrived == 1
+    shown = smscli("history", "show", str(only_job()), "--chunks", "-o", "jsonl")
+    chunks = {c["chunk"]: c for c in map(json.loads, shown.stdout.splitlines())}
+    assert chunks[1]["state"] == "accepted" and chunks[1]["started"]
+    assert [chunks[n]["state"] for n in (2, 3)] == ["not_sent", "not_sent"]
+    assert chunks[3]["started"] is None and chunks[3]["finished"] is None
+    assert chunks[2]["sends"] == 0 and chunks[2]["attempts"] == 0
+    assert chunks[2]["started"] is None, chunks[2]
