@@ -90,7 +90,11 @@ def fetch_reports(
     made: list[list[str]] = []  # the calls' ids, in order, as they are made
     chunks = _chunks(ids, size, made) if pick is None else _picked(ids, pick, size, made)
     parts: dict[int, list[Report]] = {}
-    strays = [False]
+    # Only what merging over every answer needs is kept of the answers (not the answers
+    # themselves: 100,000 reports): reports for ids their call did not ask (the last one per
+    # id, with its call's index), and the ids a call asked that its own answer left out.
+    strays: dict[str, tuple[int, Report]] = {}
+    absent: set[str] = set()
 
     def ask(chunk: list[str]) -> ReportResult:
         return call_with_retry(
@@ -98,8 +102,7 @@ def fetch_reports(
         )
 
     def answered(index: int, result: ReportResult) -> None:
-        part, stray = _merge_part(made[index], result)
-        strays[0] = strays[0] or stray
+        part = _merge_part(made[index], result, index, strays, absent)
         if on_part is not None:
             on_part(part)
         parts[index] = part if classify is None else classify(part)
@@ -108,18 +111,40 @@ def fetch_reports(
     # every id is picked before the first call, as when they were picked beforehand.
     first = list(itertools.islice(chunks, 2 if concurrency > 1 else None))
     if len(first) <= 1 or concurrency <= 1:
-        results = []
         for index, chunk in enumerate(itertools.chain(first, chunks)):
-            results.append(ask(chunk))
-            answered(index, results[-1])
+            answered(index, ask(chunk))
     else:
-        results = _run_pool(ask, itertools.chain(first, chunks), concurrency, answered)
-    if strays[0]:
-        # A call's answer held an id it did not ask about: merged over every answer, so an
-        # id answered in another call's answer counts, as it always did.
-        merged = merge_reports([i for chunk in made for i in chunk], results)
-        return merged if classify is None else classify(merged)
-    return [report for index in range(len(made)) for report in parts[index]]
+        _run_pool(ask, itertools.chain(first, chunks), concurrency, answered)
+    reports = [report for index in range(len(made)) for report in parts.pop(index)]
+    if strays:
+        _merge_strays(reports, made, strays, absent, classify)
+    return reports
+
+
+def _merge_strays(
+    reports: list[Report],
+    made: list[list[str]],
+    strays: dict[str, tuple[int, Report]],
+    absent: set[str],
+    classify: Classify | None,
+) -> None:
+    """An answer held ids its call did not ask about: merged as merge_reports merges every
+    answer in call order (an id answered in another call's answer counts, as it always did):
+    the answer of the latest call wins, its own call's included. In place."""
+    at: list[int] = []
+    replaced: list[Report] = []
+    position = 0
+    for index, chunk in enumerate(made):
+        for msg_id in chunk:
+            stray = strays.get(msg_id)
+            if stray is not None and (stray[0] > index or msg_id in absent):
+                at.append(position)
+                replaced.append(stray[1])
+            position += 1
+    if classify is not None and replaced:
+        replaced = classify(replaced)
+    for position, report in zip(at, replaced, strict=True):
+        reports[position] = report
 
 
 def _chunks(ids: Sequence[str], size: int, made: list[list[str]]) -> Iterator[list[str]]:
@@ -145,15 +170,28 @@ def _picked(
         yield pending
 
 
-def _merge_part(chunk: list[str], result: ReportResult) -> tuple[list[Report], bool]:
-    """merge_reports of one call, and whether its answer held ids the call did not ask."""
-    asked = set(chunk)
+def _merge_part(
+    chunk: list[str],
+    result: ReportResult,
+    index: int,
+    strays: dict[str, tuple[int, Report]],
+    absent: set[str],
+) -> list[Report]:
+    """merge_reports of one call (the `index`th). Reports for ids it did not ask go to
+    `strays` (the latest call's per id), the ids its answer left out to `absent`."""
     found = {r.msg_id: r for r in result.reports}
-    stray = not asked.issuperset(found)
-    return [
-        found.get(msg_id) or Report(msg_id, DeliveryStatus.NOT_FOUND, detail=NOT_FOUND_DETAIL)
-        for msg_id in chunk
-    ], stray
+    part = []
+    for msg_id in chunk:
+        report = found.pop(msg_id, None)
+        if report is None:
+            absent.add(msg_id)
+            report = Report(msg_id, DeliveryStatus.NOT_FOUND, detail=NOT_FOUND_DETAIL)
+        part.append(report)
+    for msg_id, report in found.items():  # left over: not asked by this call
+        kept = strays.get(msg_id)
+        if kept is None or kept[0] < index:
+            strays[msg_id] = (index, report)
+    return part
 
 
 def _run_pool(
@@ -161,22 +199,23 @@ def _run_pool(
     chunks: Iterable[list[str]],
     concurrency: int,
     answered: Callable[[int, ReportResult], None],
-) -> list[ReportResult]:
+) -> None:
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     # Threads start as calls are submitted, up to `concurrency`.
     pool = ThreadPoolExecutor(max_workers=concurrency)
     try:
-        futures = [pool.submit(ask, chunk) for chunk in chunks]
+        futures: list[Future[ReportResult] | None] = [pool.submit(ask, c) for c in chunks]
         index_of = {future: index for index, future in enumerate(futures)}
-        waiting = set(futures)
+        waiting = set(index_of)
         while waiting:
             done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
             if any(_failed(future) for future in done):
                 raise _first_error(futures)
             for future in done:
-                answered(index_of[future], future.result())
-        return [future.result() for future in futures]
+                index = index_of.pop(future)
+                futures[index] = None  # answered: its answer is not kept
+                answered(index, future.result())
     finally:
         # Never start the queued calls after an error or Ctrl-C; running ones finish on
         # their own (a read is harmless).
@@ -187,10 +226,10 @@ def _failed(future: Future[ReportResult]) -> bool:
     return future.done() and not future.cancelled() and future.exception() is not None
 
 
-def _first_error(futures: Sequence[Future[ReportResult]]) -> BaseException:
+def _first_error(futures: Sequence[Future[ReportResult] | None]) -> BaseException:
     # In chunk order, so the message does not depend on thread timing.
     for future in futures:
-        exc = future.exception() if _failed(future) else None
+        exc = future.exception() if future is not None and _failed(future) else None
         if exc is not None:
             return exc
     raise AssertionError("no failed future")
