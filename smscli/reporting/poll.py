@@ -205,9 +205,11 @@ def _run_pool(
     # Threads start as calls are submitted, up to `concurrency`.
     pool = ThreadPoolExecutor(max_workers=concurrency)
     try:
-        futures: list[Future[ReportResult] | None] = [pool.submit(ask, c) for c in chunks]
-        index_of = {future: index for index, future in enumerate(futures)}
-        waiting = set(index_of)
+        submitted = [pool.submit(ask, chunk) for chunk in chunks]
+        index_of = {future: index for index, future in enumerate(submitted)}
+        waiting = set(submitted)
+        futures: list[Future[ReportResult] | None] = list(submitted)
+        del submitted
         while waiting:
             done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
             if any(_failed(future) for future in done):
