@@ -12,7 +12,7 @@ from typing import Final
 from smscli.gateways.base import DeliveryStatus, Report
 from smscli.history import codes
 from smscli.history.db import BATCH, dt, guarded, marks, now, ts
-from smscli.history.keys import key, key_sql
+from smscli.history.keys import key, key_sql, keys
 from smscli.history.queries import job_filter
 from smscli.history.reader import JobReader
 from smscli.history.records import TRACKED, Tracked, tracked, tracked_orphan
@@ -21,8 +21,10 @@ _STATUSES: Final = {status.value: status for status in DeliveryStatus}
 # `+`: not a way into the table (that is the msgId index), only a filter.
 _OF_PROVIDER: Final = " AND +m.job_id IN (SELECT id FROM jobs WHERE provider = ?)"
 
-# The position of a message, its state and its report as stored.
-_Held = tuple[tuple[int, int, int], int, str | None]
+# A message holding a msgId: (msg_id, job_id, chunk, pos, state, report) as stored.
+_Held = tuple[int | str, int, int, int, int, str | None]
+# A stored report's (time, code, detail), each distinct one read once per lookup.
+_Read = tuple[datetime | None, str | None, str | None]
 
 
 def _is_final(status: DeliveryStatus | None) -> bool:
@@ -71,9 +73,10 @@ class ReportReads(JobReader):
         only when it is final and the message's is not (it arrived before the message was
         journalled)."""
         found: dict[str, Tracked] = {}
+        read: dict[str, _Read] = {}
         for start in range(0, len(msg_ids), BATCH):
             part = list(msg_ids[start : start + BATCH])
-            found.update(self._tracked_messages(part, provider))
+            found.update(self._tracked_messages(part, provider, read))
             for msg_id, kept in self._tracked_orphans(part, provider).items():
                 known = found.get(msg_id)
                 if known is None:
@@ -82,20 +85,41 @@ class ReportReads(JobReader):
                     found[msg_id] = kept._replace(number=known.number or kept.number)
         return found
 
-    def _tracked_messages(self, msg_ids: list[str], provider: str | None) -> dict[str, Tracked]:
-        scope, params = "", [key(i) for i in msg_ids]
+    def _tracked_messages(
+        self, msg_ids: list[str], provider: str | None, read: dict[str, _Read]
+    ) -> dict[str, Tracked]:
+        """records.tracked of each row, for 100,000 msgIds at a time (`report`): the ids
+        given are the keys (not a copy of each made from its row), and each distinct stored
+        report is read once (the reports of one answer are stored alike: one JSON text,
+        one time and code shared by all of them)."""
+        stored_as = keys(msg_ids)
+        given = dict(zip(stored_as, msg_ids, strict=True))
+        params: list[object] = list(stored_as)
+        scope = ""
         if provider is not None:
             scope = _OF_PROVIDER
             params.append(provider)
+        found: dict[str, Tracked] = {}
+        status_of = codes.status_of
         # In job order, so a msgId a gateway reused answers with its newest message.
-        return dict(
-            tracked(row)
-            for row in self._db.execute(
-                f"{TRACKED} FROM messages m WHERE m.msg_id IN ({marks(msg_ids)})"
-                f"{scope} ORDER BY m.job_id, m.chunk, m.pos",
-                params,
-            )
-        )
+        for msg_id, number, state, stored in self._db.execute(
+            f"{TRACKED} FROM messages m WHERE m.msg_id IN ({marks(msg_ids)})"
+            f"{scope} ORDER BY m.job_id, m.chunk, m.pos",
+            params,
+        ):
+            mine = given.get(msg_id)
+            if mine is None:  # not as given (cannot be, as keys() reads them): as it is
+                mine = str(msg_id)
+            number = None if number is None else str(number)
+            if stored is None:
+                found[mine] = Tracked(number, status_of(state), None, None, None)
+                continue
+            got = read.get(stored)
+            if got is None:
+                status_time, code, detail, _ = codes.unpack_report(stored)
+                got = read[stored] = (codes.when(status_time), code, detail)
+            found[mine] = Tracked(number, status_of(state), got[0], got[1], got[2])
+        return found
 
     def _tracked_orphans(self, msg_ids: list[str], provider: str | None) -> dict[str, Tracked]:
         scope, params = "", [*msg_ids]
@@ -121,7 +145,7 @@ class ReportReads(JobReader):
         found: dict[str, datetime] = {}
         for start in range(0, len(msg_ids), BATCH):
             part = list(msg_ids[start : start + BATCH])
-            scope, params = "", [key(i) for i in part]
+            scope, params = "", list[object](keys(part))
             if provider is not None:
                 scope = _OF_PROVIDER
                 params.append(provider)
@@ -163,12 +187,12 @@ class ReportReads(JobReader):
         transaction: the reports are saved, or (on an error) none is."""
         reports = list(reports)
         stamp = ts(now())
-        keys = [key(r.msg_id) for r in reports]
+        stored_as = keys([r.msg_id for r in reports])
         with self._write() as db:
-            held = _held(db, keys, provider)
-            changed = _write_reports(db, zip(reports, keys, strict=True), held)
+            held = _held(db, stored_as, provider)
+            changed = _write_reports(db, zip(reports, stored_as, strict=True), held)
             if provider is not None:
-                strays = [r for r, k in zip(reports, keys, strict=True) if k not in held]
+                strays = [r for r, k in zip(reports, stored_as, strict=True) if k not in held]
                 _keep_orphans(db, strays, provider, stamp)
                 _adopt_orphans(db, provider)
             return changed
@@ -184,18 +208,25 @@ def _write_reports(
     a read, not a write), and a final state is never replaced by a non-final one."""
     at = codes.ms(now())
     updates: list[tuple[object, ...]] = []
+    # The reports of one answer mostly say the same (time, code, detail): each head made once.
+    heads: dict[tuple[datetime | None, str | None, str | None], str] = {}
+    state, is_final = codes.state, codes.is_final
     for report, k in reports:
         got = held.get(k)
         if not got:
             continue
-        head = codes.report_head(report.time, report.code, report.detail)
-        for position, code, stored in got:
-            new = codes.state(code % 4, report.status.value)
-            if codes.is_final(code) and not codes.is_final(new):
+        said = (report.time, report.code, report.detail)
+        head = heads.get(said)
+        if head is None:
+            head = heads[said] = codes.report_head(*said)
+        status = report.status.value
+        for _, job_id, chunk, pos, code, stored in got:
+            new = state(code % 4, status)
+            if is_final(code) and not is_final(new):
                 continue
             if new == code and stored is not None and stored.startswith(head):
                 continue
-            updates.append((new, f"{head}{at}]", *position))
+            updates.append((new, f"{head}{at}]", job_id, chunk, pos))
     db.executemany(
         "UPDATE messages SET state = ?, report = ? WHERE job_id = ? AND chunk = ? AND pos = ?",
         updates,
@@ -219,7 +250,11 @@ def _held(
             f" FROM messages WHERE msg_id IN ({marks(part)}){scope}",
             (*part, *extra),
         ):
-            held.setdefault(row[0], []).append(((row[1], row[2], row[3]), row[4], row[5]))
+            got = held.get(row[0])
+            if got is None:
+                held[row[0]] = [row]
+            else:
+                got.append(row)
     return held
 
 
@@ -274,8 +309,8 @@ def _adopt_orphans(db: sqlite3.Connection, provider: str) -> None:
     ]
     if not kept:
         return
-    keys = [key(r.msg_id) for r in kept]
-    _write_reports(db, zip(kept, keys, strict=True), _held(db, keys, provider))
+    stored_as = keys([r.msg_id for r in kept])
+    _write_reports(db, zip(kept, stored_as, strict=True), _held(db, stored_as, provider))
     db.execute(
         f"DELETE FROM orphan_reports AS o WHERE o.provider = ? AND {found}",  # noqa: S608
         (provider, provider),
