@@ -300,25 +300,25 @@ def test_picked_ids_are_polled_on_as_given_ones_are() -> None:
 
 
 @pytest.mark.parametrize("fmt", [OutputFormat.JSONL, OutputFormat.CSV, OutputFormat.TABLE])
-def test_rows_rendered_ahead_are_rendered_again_where_the_report_changed(
+def test_rows_are_planned_only_where_every_value_can_go_into_a_template(
     fmt: OutputFormat,
 ) -> None:
-    ahead = RowLines(fmt)
-    ahead.add(REPORTS)
-    final = list(REPORTS)
-    final[0] = Report(IDS[0], DeliveryStatus.DELIVERED, number="447700900999", source="history")
-    final[2] = Report(IDS[2], DeliveryStatus.FAILED, number=None, code="13")
-    out = io.StringIO()
-    saved = sys.stdout
-    sys.stdout = out
-    try:
-        write_report_rows(final, fmt, wide=False, ahead=ahead)
-    finally:
-        sys.stdout = saved
-    assert out.getvalue() == rows_text(fmt, final, False)
-    odd = RowLines(fmt)
-    odd.add([*REPORTS, Report(IDS[9], DeliveryStatus.PENDING, number="44 77")])
-    assert not odd.ready(REPORTS)  # gave up on templates: every row written whole
+    lines = RowLines(fmt)
+    plan = lines.plan(REPORTS)
+    if fmt is OutputFormat.TABLE:
+        assert plan is None  # written whole
+        return
+    assert plan is not None
+    whole = rows_text(fmt, REPORTS, False)  # CSV's header first, then the rows
+    filled = "".join(lines.fill(REPORTS, plan, 0, len(REPORTS)))
+    assert whole.endswith(filled)
+    assert whole.count("\n") - filled.count("\n") == (fmt is OutputFormat.CSV)
+    assert lines.plan([]) == []
+    # One value that is not plain digits (or holds the joint of the quick check): whole.
+    for odd in [*ODD_NUMBERS, "447700900123\n447700900124"]:
+        assert lines.plan([*REPORTS, Report(IDS[9], DeliveryStatus.PENDING, number=odd)]) is None
+    assert lines.plan([Report("", DeliveryStatus.PENDING)]) is None
+    assert lines.plan([Report(f"{IDS[0]}\n{IDS[1]}", DeliveryStatus.PENDING)]) is None
 
 
 def test_the_garbage_collector_is_paused_for_a_run_and_collects_between_polls(

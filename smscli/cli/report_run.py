@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from smscli import console
-from smscli.cli.report_show import Progress, Pulled, RowLines, rescue
+from smscli.cli.report_show import Progress, Pulled, rescue
 from smscli.errors import SmsCliError, UsageError
 from smscli.message import plural
 
@@ -34,13 +34,10 @@ class ReportRun:
         gateway: Gateway,
         prof: ResolvedProfile,
         store: Store | None,
-        *,
-        ahead: RowLines | None = None,
     ) -> None:
         self.gateway = gateway
         self.prof = prof
         self.store = store
-        self.ahead = ahead  # renders rows while the calls are in flight
 
     def query(
         self, collected: CollectedIds, policy: WaitPolicy | None, *, refresh: bool
@@ -141,8 +138,6 @@ class ReportRun:
     def _judged(self, reports: list[Report]) -> list[Report]:
         import gc
 
-        if self.ahead is not None:
-            self.ahead.add(reports)
         # The cyclic collector is held off (report.py), yet each call leaves a cycle behind
         # (httpx's response and its stream: the whole answer, ~20 kB a call): collected
         # here, after each answer. Only the young generations: each object is looked at

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from smscli import console, rows
@@ -23,14 +23,12 @@ if TYPE_CHECKING:
 REPORT_COLUMNS = rows.columns(*rows.REPORT)
 
 
-def finish(
-    outcome: ReportOutcome, opts: Common, *, waited: bool, ahead: RowLines | None = None
-) -> ExitCode:
+def finish(outcome: ReportOutcome, opts: Common, *, waited: bool) -> ExitCode:
     """The rows on stdout, the summary on stderr; the run's exit code."""
-    from smscli.reporting.outcome import exit_code, summary
+    from smscli.reporting.outcome import exit_code, summary, tally
 
-    write_report_rows(outcome.reports, opts.output, wide=opts.wide, ahead=ahead)
-    counts = outcome.counts
+    write_report_rows(outcome.reports, opts.output, wide=opts.wide)
+    counts = tally(outcome.reports)
     console.info(summary(counts))
     if outcome.timed_out:
         console.error(
@@ -44,26 +42,23 @@ def finish(
             "not found: still queued at the gateway, or not a msgId of this account; "
             "ask again later, or use --wait"
         )
-    return exit_code(outcome)
+    return exit_code(outcome, counts)
 
 
-def write_report_rows(
-    reports: Sequence[Report], fmt: OutputFormat, *, wide: bool, ahead: RowLines | None = None
-) -> None:
-    """One row per report; JSON lines, CSV and TSV rows from RowLines (`ahead`: the one
-    that rendered rows while the calls were in flight)."""
+def write_report_rows(reports: Sequence[Report], fmt: OutputFormat, *, wide: bool) -> None:
+    """One row per report; JSON lines, CSV and TSV rows filled into RowLines' templates."""
     from smscli.reporting.outcome import report_rows
 
     writer = RowWriter(REPORT_COLUMNS, fmt, wide=wide)
-    lines = ahead or RowLines(fmt)
-    if not lines.ready(reports):
+    lines = RowLines(fmt)
+    plan = lines.plan(reports)
+    if plan is None:
         writer.write(report_rows(reports))
     else:
-        # In blocks, each line already filled in (the template is the whole line): the
-        # text of 100,000 rows is not copied whole again.
+        # In blocks: the text of 100,000 rows is never held whole.
         for start in range(0, len(reports), _ROWS_PER_WRITE):
-            block = reports[start : start + _ROWS_PER_WRITE]
-            writer.write_filled("%s", [(lines.line_of(report),) for report in block])
+            block = lines.fill(reports, plan, start, start + _ROWS_PER_WRITE)
+            writer.write_filled("%s", zip(block))
     writer.close()
 
 
@@ -73,9 +68,9 @@ _ROWS_PER_WRITE = 10_000
 class RowLines:
     """Report rows as JSON lines, CSV or TSV, filled into a template per distinct (status,
     time, code, detail, source): a 100,000-id report's rows differ mostly in number and
-    msgId, and encoding each row whole cost more than asking for it. `add` renders reports
-    while the calls are in flight, so that the end only writes them; a report that changed
-    since (another poll, or the history's answer) is rendered again."""
+    msgId, and encoding each row whole cost more than asking for it. Made at the end, a
+    block at a time: rows made while the calls were in flight were held to the end, 250
+    bytes each, and made again where a later answer changed them."""
 
     def __init__(self, fmt: OutputFormat) -> None:
         from smscli.output import OutputFormat
@@ -84,65 +79,66 @@ class RowLines:
         if fmt in (OutputFormat.JSONL, OutputFormat.CSV, OutputFormat.TSV):
             # Only for its templates: nothing reaches stdout through it.
             self._writer = RowWriter(REPORT_COLUMNS, fmt, stream=io.StringIO())
-        self._templates: dict[tuple[object, ...], str] = {}
-        self._made: dict[str, tuple[Report, str]] = {}
+        self._templates: dict[tuple[object, ...], str | None] = {}
 
-    def add(self, reports: Iterable[Report]) -> None:
-        if self._writer is None:
-            return
-        made = self._made
-        for report in reports:
-            line = self.line(report)
-            if line is None:
-                self._writer = None  # a row that needs the general path: no use going on
-                made.clear()
-                return
-            made[report.msg_id] = (report, line)
-
-    def ready(self, reports: Iterable[Report]) -> bool:
-        """Every report's line made (again, where the report changed since), so that
-        line_of gives it; False when a format has no template or a number or msgId is not
+    def plan(self, reports: Sequence[Report]) -> list[str] | None:
+        """Each report's template; None when a format has none or a number or msgId is not
         plain digits (such a value may need quoting: every row is then written whole)."""
-        if self._writer is None:
-            return False
-        made = self._made
+        if self._writer is None or not _plain(reports):
+            return None
+        templates = self._templates
+        plan = []
         for report in reports:
-            ready = made.get(report.msg_id)
-            if ready is not None and ready[0] is report:
-                continue
-            line = self.line(report)
-            if line is None:
-                return False
-            made[report.msg_id] = (report, line)
-        return True
-
-    def line_of(self, report: Report) -> str:
-        """The line of a report made ready."""
-        return self._made[report.msg_id][1]
-
-    def line(self, report: Report) -> str | None:
-        number, msg_id = report.number, report.msg_id
-        if self._writer is None or not _PLAIN_ID.fullmatch(msg_id):
-            return None
-        if number is not None and not _PLAIN_NUMBER.fullmatch(number):
-            return None
-        key = (number is None, report.status, report.time, report.code, report.detail,
-               report.source)  # fmt: skip
-        template = self._templates.get(key)
-        if template is None:
-            from smscli.reporting.outcome import report_row
-
-            varying = ["msg_id"] if number is None else ["number", "msg_id"]
-            made = self._writer.template(report_row(report), varying)
-            if made is None:
+            key = (report.number is None, report.status, report.time, report.code,
+                   report.detail, report.source)  # fmt: skip
+            template = templates.get(key, _NONE)
+            if template is _NONE:
+                template = templates[key] = self._template(report)
+            if template is None:
                 return None
-            template = self._templates[key] = made
-        return template % ((msg_id,) if number is None else (number, msg_id))
+            plan.append(template)
+        return plan
+
+    def fill(self, reports: Sequence[Report], plan: list[str], start: int, end: int) -> list[str]:
+        """The lines of reports[start:end], as planned."""
+        return [
+            template % (report.msg_id,)
+            if report.number is None
+            else template % (report.number, report.msg_id)
+            for report, template in zip(reports[start:end], plan[start:end], strict=True)
+        ]
+
+    def _template(self, report: Report) -> str | None:
+        from smscli.reporting.outcome import report_row
+
+        if self._writer is None:
+            return None
+        varying = ["msg_id"] if report.number is None else ["number", "msg_id"]
+        return self._writer.template(report_row(report), varying)
 
 
-# Values written into a template as they are: no format quotes or escapes them.
-_PLAIN_ID = re.compile(r"[0-9]+", re.ASCII)
-_PLAIN_NUMBER = re.compile(r"\+?[0-9]+", re.ASCII)
+_NONE = ""  # no template made yet for a key (a template is never empty)
+
+
+def _plain(reports: Sequence[Report]) -> bool:
+    """Every msgId digits, every number digits after an optional +: values written into a
+    template as they are, which no format quotes or escapes. Checked for all at once (one
+    regex over the joined values; a value holding the joint itself fails the count)."""
+    ids = [report.msg_id for report in reports]
+    numbers = [report.number for report in reports if report.number is not None]
+    return _all_match(_PLAIN_IDS, ids) and _all_match(_PLAIN_NUMBERS, numbers)
+
+
+def _all_match(pattern: re.Pattern[str], values: list[str]) -> bool:
+    if not values:
+        return True
+    joined = "\n".join(values)
+    return joined.count("\n") == len(values) - 1 and pattern.fullmatch(joined) is not None
+
+
+# Values written into a template as they are, newline-joined.
+_PLAIN_IDS = re.compile(r"[0-9]+(?:\n[0-9]+)*", re.ASCII)
+_PLAIN_NUMBERS = re.compile(r"\+?[0-9]+(?:\n\+?[0-9]+)*", re.ASCII)
 
 
 def duration(seconds: float) -> str:
