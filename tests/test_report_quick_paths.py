@@ -202,7 +202,7 @@ def test_an_id_answered_in_another_calls_answer_counts_as_it_always_did(
         ids,
         concurrency=concurrency,
         on_part=lambda part: parts.append([r.msg_id for r in part]),
-        classify=lambda part: part,
+        classify=lambda part, _: part,
     )
     source = OddSource()
     expected = merge_reports(ids, [source.get_report(ids[:2]), source.get_report(ids[2:])])

@@ -4,7 +4,6 @@ the queue drains pulled, and reports that could not be saved."""
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -62,7 +61,7 @@ def write_report_rows(reports: Sequence[Report], fmt: OutputFormat, *, wide: boo
     writer.close()
 
 
-_ROWS_PER_WRITE = 10_000
+_ROWS_PER_WRITE = 2_000
 
 
 class RowLines:
@@ -122,23 +121,26 @@ _NONE = ""  # no template made yet for a key (a template is never empty)
 
 def _plain(reports: Sequence[Report]) -> bool:
     """Every msgId digits, every number digits after an optional +: values written into a
-    template as they are, which no format quotes or escapes. Checked for all at once (one
-    regex over the joined values; a value holding the joint itself fails the count)."""
-    ids = [report.msg_id for report in reports]
-    numbers = [report.number for report in reports if report.number is not None]
-    return _all_match(_PLAIN_IDS, ids) and _all_match(_PLAIN_NUMBERS, numbers)
+    template as they are, which no format quotes or escapes. Checked a block at a time,
+    each block's values joined (str methods in C; a regex over 100,000 joined values keeps
+    a mark per value)."""
+    for start in range(0, len(reports), _ROWS_PER_WRITE):
+        block = reports[start : start + _ROWS_PER_WRITE]
+        if not _digits([report.msg_id for report in block]):
+            return False
+        numbers = [report.number for report in block if report.number is not None]
+        if not _digits([number.removeprefix("+") for number in numbers]):
+            return False
+    return True
 
 
-def _all_match(pattern: re.Pattern[str], values: list[str]) -> bool:
+def _digits(values: list[str]) -> bool:
+    """Each value one ASCII digit or more (none empty, so that the values joined are digits
+    only when each is)."""
     if not values:
         return True
-    joined = "\n".join(values)
-    return joined.count("\n") == len(values) - 1 and pattern.fullmatch(joined) is not None
-
-
-# Values written into a template as they are, newline-joined.
-_PLAIN_IDS = re.compile(r"[0-9]+(?:\n[0-9]+)*", re.ASCII)
-_PLAIN_NUMBERS = re.compile(r"\+?[0-9]+(?:\n\+?[0-9]+)*", re.ASCII)
+    joined = "".join(values)
+    return all(values) and joined.isascii() and joined.isdigit()
 
 
 def duration(seconds: float) -> str:

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 
 
 # Turns one call's reports into what counts (a verdict drawn this way is no report to record).
-Classify = Callable[[list[Report]], list[Report]]
+# Given with the ids the call asked, in the same order: equal to the reports' own, these are
+# the texts the caller holds already (a judged report may take them instead of a copy).
+Classify = Callable[[list[Report], list[str]], list[Report]]
 # Of a batch of ids (in input order), those to ask about: the others are answered elsewhere
 # (the history's final states). Called batch by batch while the first calls are out, so
 # that deciding which ids to ask about overlaps asking.
@@ -106,7 +108,7 @@ def fetch_reports(
         part = _merge_part(made[index], result, index, strays, absent)
         if on_part is not None:
             on_part(part)
-        parts[index] = part if classify is None else classify(part)
+        parts[index] = part if classify is None else classify(part, made[index])
 
     # Two calls or more go to the pool; one (or none) is made right here. Without a pool,
     # every id is picked before the first call, as when they were picked beforehand.
@@ -134,6 +136,7 @@ def _merge_strays(
     the answer of the latest call wins, its own call's included. In place."""
     at: list[int] = []
     replaced: list[Report] = []
+    replaced_ids: list[str] = []
     position = 0
     for index, chunk in enumerate(made):
         for msg_id in chunk:
@@ -141,9 +144,10 @@ def _merge_strays(
             if stray is not None and (stray[0] > index or msg_id in absent):
                 at.append(position)
                 replaced.append(stray[1])
+                replaced_ids.append(msg_id)
             position += 1
     if classify is not None and replaced:
-        replaced = classify(replaced)
+        replaced = classify(replaced, replaced_ids)
     for position, report in zip(at, replaced, strict=True):
         reports[position] = report
 
@@ -204,18 +208,28 @@ def _run_pool(
     import queue
     from concurrent.futures import ThreadPoolExecutor
 
-    # Threads start as calls are submitted, up to `concurrency`. Each call says when it is
-    # done on a queue: waiting on all the calls not answered yet cost a look at each of
-    # them per answer (500 calls: 125,000 looks).
+    # Threads start as calls are submitted, up to `concurrency`. Calls are submitted (and
+    # so their ids picked) only so far ahead of the answers as keeps every thread busy:
+    # what is picked for a call (the history's view of its ids) lives until its answer.
+    # Each call says when it is done on a queue: waiting on all the calls not answered yet
+    # cost a look at each of them per answer.
     pool = ThreadPoolExecutor(max_workers=concurrency)
     finished: queue.SimpleQueue[int] = queue.SimpleQueue()
-    try:
-        futures: list[Future[ReportResult] | None] = []
-        for index, chunk in enumerate(chunks):
+    futures: list[Future[ReportResult] | None] = []
+    pending = iter(chunks)
+    outstanding = 0
+
+    def submit(count: int) -> None:
+        nonlocal outstanding
+        for chunk in itertools.islice(pending, count):
             submitted = pool.submit(ask, chunk)
+            submitted.add_done_callback(_tell(finished, len(futures)))
             futures.append(submitted)
-            submitted.add_done_callback(_tell(finished, index))
-        for _ in range(len(futures)):
+            outstanding += 1
+
+    try:
+        submit(concurrency * _CALLS_AHEAD)
+        while outstanding:
             index = finished.get()
             future = futures[index]
             if future is None:
@@ -223,11 +237,18 @@ def _run_pool(
             if _failed(future):
                 raise _first_error(futures)
             futures[index] = None  # answered: its answer is not kept
+            outstanding -= 1
             answered(index, future.result())
+            submit(1)
     finally:
         # Never start the queued calls after an error or Ctrl-C; running ones finish on
         # their own (a read is harmless).
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+# Calls submitted per thread of the pool before the first answer (the running one and those
+# queued behind it), and kept so after each answer.
+_CALLS_AHEAD = 2
 
 
 def _tell(finished: queue.SimpleQueue[int], index: int) -> Callable[[object], None]:

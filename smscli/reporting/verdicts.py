@@ -76,19 +76,27 @@ def judge_answers(
     tracked: Mapping[str, Tracked],
     now: datetime,
     sent_times: Callable[[Sequence[str]], Mapping[str, datetime]],
+    ids: Sequence[str] | None = None,
 ) -> list[Report]:
     """One call's reports as they count: not_found_verdict for the ids the gateway did not
     list (the history's send times are read for those only: usually few, often none), and
-    the number the history sent to (as combine gives it)."""
+    the number the history sent to (as combine gives it). `ids`: the reports' ids, in their
+    order, as the caller holds them: a report given the history's number takes its id text
+    from there, and one code text per answer, instead of keeping copies of the answer's."""
     unlisted = [r.msg_id for r in reports if r.status is DeliveryStatus.NOT_FOUND]
     sent = sent_times(unlisted) if unlisted else {}
     judged = []
-    for report in reports:
-        known = tracked.get(report.msg_id)
+    codes: dict[str | None, str | None] = {}
+    get = tracked.get
+    for msg_id, report in zip([r.msg_id for r in reports] if ids is None else ids, reports,
+                              strict=True):  # fmt: skip
+        known = get(msg_id)
         if report.status is DeliveryStatus.NOT_FOUND:
-            report = not_found_verdict(report, known, now, sent.get(report.msg_id))
+            report = not_found_verdict(report, known, now, sent.get(msg_id))
         if known is not None and known.number is not None and report.number != known.number:
-            report = _numbered(report, known.number)
+            code = codes.setdefault(report.code, report.code)
+            report = Report(msg_id, report.status, known.number, report.time, code,
+                            report.detail, report.source)  # fmt: skip
         judged.append(report)
     return judged
 
