@@ -84,6 +84,7 @@ class ReportRun:
                             self._sent_times,
                             got_ids,
                         ),
+                        got_ids,
                         picker,
                     ),
                     pick=picker,
@@ -145,19 +146,22 @@ class ReportRun:
             view.close()
             pulled.tell(provider)
 
-    def _judged(self, reports: list[Report], picker: _Picker | None) -> list[Report]:
-        import gc
-
+    def _judged(
+        self, reports: list[Report], ids: Sequence[str], picker: _Picker | None
+    ) -> list[Report]:
         if picker is not None:
-            picker.judged(reports)
+            picker.judged(ids)
         # The cyclic collector is held off (report.py), yet each call leaves a cycle behind
         # (httpx's response and its stream: the whole answer, ~30 kB a call), collected
-        # here. The youngest generation after each answer, the next every few answers: an
-        # answer still being read in a thread when its generation is collected moves on to
-        # the next, where it is found later. None moves on to the oldest, never collected
-        # during the run, unless it lives through both.
+        # here every few answers: the two young generations at once, so that each object
+        # is looked at once (the older one is never collected during the run). An answer
+        # still being read in a thread at that moment moves on to the old generation:
+        # rarely, as answers are read in a moment and collections are far apart.
         self._answers += 1
-        gc.collect(1 if self._answers % _COLLECT_EVERY == 0 else 0)
+        if self._answers % _COLLECT_EVERY == 0:
+            import gc
+
+            gc.collect(1)
         return reports
 
     def _sent_times(self, ids: Sequence[str]) -> Mapping[str, datetime]:
@@ -171,7 +175,7 @@ class ReportRun:
             return {}  # only sharpens pending vs unknown: not worth failing a report for
 
 
-# Answers between two collections of the middle generation (see ReportRun._judged).
+# Answers between two collections of the young generations (see ReportRun._judged).
 _COLLECT_EVERY = 8
 
 
@@ -198,7 +202,8 @@ class _Picker:
     def __call__(self, batch: list[str]) -> list[str]:
         from smscli.reporting.verdicts import still_to_ask
 
-        found = self.store.lookup(batch, self.provider)
+        # Each id picked is recorded next: the rows read are kept for that (keep_rows).
+        found = self.store.lookup(batch, self.provider, keep_rows=True)
         self.tracked.update(found)
         if len(found) < len(batch):
             self.unknown.update(i for i in batch if i not in found)
@@ -221,14 +226,20 @@ class _Picker:
         found.update(self.store.lookup(gone, self.provider))
         return found
 
-    def judged(self, reports: Sequence[Report]) -> None:
+    def judged(self, ids: Sequence[str]) -> None:
+        """These ids' answers are judged: what the history knew of them is let go (not
+        with `keep`), unless it is a final state."""
         if self.keep:
             return
         tracked = self.tracked
-        for report in reports:
-            known = tracked.get(report.msg_id)
+        if not self.refresh:  # only ids without a final state were asked
+            for msg_id in ids:
+                tracked.pop(msg_id, None)
+            return
+        for msg_id in ids:
+            known = tracked.get(msg_id)
             if known is not None and not (known.status is not None and known.status.final):
-                del tracked[report.msg_id]
+                del tracked[msg_id]
 
 
 def _tell_known(known: int) -> None:

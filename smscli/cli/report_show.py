@@ -86,16 +86,30 @@ class RowLines:
         if self._writer is None or not _plain(reports):
             return None
         templates = self._templates
-        plan = []
+        plan: list[str] = []
+        current = ""
+        last: Report | None = None
         for report in reports:
-            key = (report.number is None, report.status, report.time, report.code,
-                   report.detail, report.source)  # fmt: skip
-            template = templates.get(key, _NONE)
-            if template is _NONE:
-                template = templates[key] = self._template(report)
-            if template is None:
-                return None
-            plan.append(template)
+            # The reports of one answer share their time, code and detail: a report like
+            # the last one (the same objects) takes its template without a key made.
+            if not (
+                last is not None
+                and report.status is last.status
+                and report.time is last.time
+                and report.code is last.code
+                and report.detail is last.detail
+                and report.source is last.source
+                and (report.number is None) is (last.number is None)
+            ):
+                key = (report.number is None, report.status, report.time, report.code,
+                       report.detail, report.source)  # fmt: skip
+                template = templates.get(key, _NONE)
+                if template is _NONE:
+                    template = templates[key] = self._template(report)
+                if template is None:
+                    return None
+                current, last = template, report
+            plan.append(current)
         return plan
 
     def fill(self, reports: Sequence[Report], plan: list[str], start: int, end: int) -> list[str]:

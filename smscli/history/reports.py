@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -27,11 +28,32 @@ _Held = tuple[int | str, int, int, int, int, str | None]
 _Read = tuple[datetime | None, str | None, str | None]
 
 
+@dataclass
+class _Seen:
+    """The messages rows a lookup read (keep_rows), for record_reports to write by without
+    reading them again: valid while the history is as it was then (`version`: nothing was
+    committed to it by another connection, and nothing written on this one but by
+    record_reports, which keeps it up to date). Each key's rows are taken by the report that
+    is recorded for it."""
+
+    provider: str
+    version: tuple[int, int]
+    rows: dict[int | str, list[_Held]]
+
+
 def _is_final(status: DeliveryStatus | None) -> bool:
     return status is not None and status.final
 
 
 class ReportReads(JobReader):
+    _seen: _Seen | None = None
+
+    def _version(self) -> tuple[int, int]:
+        """Changes when another connection commits to the history (data_version) or this
+        one writes anything (total_changes)."""
+        row = self._db.execute("PRAGMA data_version").fetchone()
+        return int(row[0]), self._db.total_changes
+
     @guarded
     def ids_for_job(self, job_id: int) -> dict[str, Tracked]:
         """msgId -> (number, status, time, code, detail) of a job's accepted messages."""
@@ -66,17 +88,24 @@ class ReportReads(JobReader):
         )
 
     @guarded
-    def lookup(self, msg_ids: Sequence[str], provider: str | None = None) -> dict[str, Tracked]:
+    def lookup(
+        self, msg_ids: Sequence[str], provider: str | None = None, *, keep_rows: bool = False
+    ) -> dict[str, Tracked]:
         """What the history knows of these msgIds (of `provider`'s jobs, or of any): their
         messages' last states, and reports kept for msgIds no job holds (orphan_reports).
         Ids it knows nothing of are left out. A kept report wins over its message's state
         only when it is final and the message's is not (it arrived before the message was
-        journalled)."""
+        journalled).
+
+        keep_rows (with `provider`): the rows read are kept until record_reports records a
+        report for their msgId (`report`: each id looked up is recorded next, once), which
+        then does not read them again, unless the history has changed since."""
         found: dict[str, Tracked] = {}
         read: dict[str, _Read] = {}
+        keep = keep_rows and provider is not None
         for start in range(0, len(msg_ids), BATCH):
             part = list(msg_ids[start : start + BATCH])
-            found.update(self._tracked_messages(part, provider, read))
+            found.update(self._tracked_messages(part, provider, read, keep=keep))
             for msg_id, kept in self._tracked_orphans(part, provider).items():
                 known = found.get(msg_id)
                 if known is None:
@@ -86,12 +115,12 @@ class ReportReads(JobReader):
         return found
 
     def _tracked_messages(
-        self, msg_ids: list[str], provider: str | None, read: dict[str, _Read]
+        self, msg_ids: list[str], provider: str | None, read: dict[str, _Read], *, keep: bool
     ) -> dict[str, Tracked]:
         """records.tracked of each row, for 100,000 msgIds at a time (`report`): the ids
         given are the keys (not a copy of each made from its row), and each distinct stored
         report is read once (the reports of one answer are stored alike: one JSON text,
-        one time and code shared by all of them)."""
+        one time and code shared by all of them). `keep`: the rows are kept (_Seen)."""
         stored_as = keys(msg_ids)
         given = dict(zip(stored_as, msg_ids, strict=True))
         params: list[object] = list(stored_as)
@@ -101,12 +130,22 @@ class ReportReads(JobReader):
             params.append(provider)
         found: dict[str, Tracked] = {}
         status_of = codes.status_of
+        rows: dict[int | str, list[_Held]] = {k: [] for k in stored_as} if keep else {}
+        before = self._version() if keep else None
         # In job order, so a msgId a gateway reused answers with its newest message.
-        for msg_id, number, state, stored in self._db.execute(
-            f"{TRACKED} FROM messages m WHERE m.msg_id IN ({marks(msg_ids)})"
-            f"{scope} ORDER BY m.job_id, m.chunk, m.pos",
+        for msg_id, number, state, stored, job_id, chunk, pos in self._db.execute(
+            f"{TRACKED}, m.job_id, m.chunk, m.pos FROM messages m"
+            f" WHERE m.msg_id IN ({marks(msg_ids)}){scope} ORDER BY m.job_id, m.chunk, m.pos",
             params,
         ):
+            if keep:
+                held = rows.get(msg_id)
+                if held is None:
+                    pass
+                elif codes.is_final(state):  # not asked again, as a rule: not kept
+                    del rows[msg_id]
+                else:
+                    held.append((msg_id, job_id, chunk, pos, state, stored))
             mine = given.get(msg_id)
             if mine is None:  # not as given (cannot be, as keys() reads them): as it is
                 mine = str(msg_id)
@@ -119,7 +158,25 @@ class ReportReads(JobReader):
                 status_time, code, detail, _ = codes.unpack_report(stored)
                 got = read[stored] = (codes.when(status_time), code, detail)
             found[mine] = Tracked(number, status_of(state), got[0], got[1], got[2])
+        if keep and provider is not None:
+            self._keep_seen(provider, before, rows)
         return found
+
+    def _keep_seen(
+        self,
+        provider: str,
+        before: tuple[int, int] | None,
+        rows: dict[int | str, list[_Held]],
+    ) -> None:
+        """Rows read while nothing changed the history (the same version before and after
+        reading them) join those kept, which are only as good as that version."""
+        version = self._version()
+        if version != before:
+            return
+        seen = self._seen
+        if seen is None or seen.provider != provider or seen.version != version:
+            seen = self._seen = _Seen(provider, version, {})
+        seen.rows.update(rows)
 
     def _tracked_orphans(self, msg_ids: list[str], provider: str | None) -> dict[str, Tracked]:
         scope, params = "", [*msg_ids]
@@ -188,14 +245,50 @@ class ReportReads(JobReader):
         reports = list(reports)
         stamp = ts(now())
         stored_as = keys([r.msg_id for r in reports])
-        with self._write() as db:
-            held = _held(db, stored_as, provider)
-            changed = _write_reports(db, zip(reports, stored_as, strict=True), held)
-            if provider is not None:
-                strays = [r for r, k in zip(reports, stored_as, strict=True) if k not in held]
-                _keep_orphans(db, strays, provider, stamp)
-                _adopt_orphans(db, provider)
-            return changed
+        adopted = False
+        try:
+            with self._write() as db:
+                held = self._held_now(db, stored_as, provider)
+                changed = _write_reports(db, zip(reports, stored_as, strict=True), held)
+                if provider is not None:
+                    strays = [r for r, k in zip(reports, stored_as, strict=True) if k not in held]
+                    _keep_orphans(db, strays, provider, stamp)
+                    adopted = _adopt_orphans(db, provider)
+        except BaseException:
+            self._seen = None
+            raise
+        seen = self._seen
+        if seen is not None:
+            if adopted:  # moved kept reports onto messages whose rows may be kept: stale
+                self._seen = None
+            else:  # the rows kept are as they were: only these reports' were written
+                seen.version = self._version()
+        return changed
+
+    def _held_now(
+        self, db: sqlite3.Connection, stored_as: Sequence[int | str], provider: str | None
+    ) -> dict[int | str, list[_Held]]:
+        """_held, inside the write transaction: the rows a lookup kept, where the history is
+        still as it was when they were read (then nothing can change it before this
+        transaction ends); the others read now."""
+        seen = self._seen
+        if seen is None or seen.provider != provider:
+            return _held(db, stored_as, provider)
+        if seen.version != self._version():
+            self._seen = None
+            return _held(db, stored_as, provider)
+        rows = seen.rows
+        held: dict[int | str, list[_Held]] = {}
+        missing: list[int | str] = []
+        for k in stored_as:
+            got = rows.pop(k, None)
+            if got is None:
+                missing.append(k)
+            elif got:
+                held[k] = got
+        if missing:
+            held.update(_held(db, missing, provider))
+        return held
 
 
 def _write_reports(
@@ -292,9 +385,9 @@ def _keep_orphans(
     )
 
 
-def _adopt_orphans(db: sqlite3.Connection, provider: str) -> None:
+def _adopt_orphans(db: sqlite3.Connection, provider: str) -> bool:
     """Kept reports whose message has been journalled since (a report pulled while its send's
-    answer was still on the way) move onto the message."""
+    answer was still on the way) move onto the message. True when some did."""
     found = (
         f"EXISTS (SELECT 1 FROM messages m WHERE m.msg_id = {key_sql('o.msg_id')}"  # noqa: S608
         " AND m.job_id IN (SELECT id FROM jobs WHERE provider = ?))"
@@ -308,10 +401,11 @@ def _adopt_orphans(db: sqlite3.Connection, provider: str) -> None:
         )
     ]
     if not kept:
-        return
+        return False
     stored_as = keys([r.msg_id for r in kept])
     _write_reports(db, zip(kept, stored_as, strict=True), _held(db, stored_as, provider))
     db.execute(
         f"DELETE FROM orphan_reports AS o WHERE o.provider = ? AND {found}",  # noqa: S608
         (provider, provider),
     )
+    return True
