@@ -41,6 +41,12 @@ class _Seen:
     rows: dict[int | str, list[_Held]]
 
 
+# What a delivery status adds to a message's state (codes.state), and the status a state
+# holds (codes.status_of), as tables.
+_STATE_OF: Final = {status: codes.state(0, status.value) for status in DeliveryStatus}
+_STATUS_OF: Final = (None, *codes.STATUSES)
+
+
 def _is_final(status: DeliveryStatus | None) -> bool:
     return status is not None and status.final
 
@@ -129,7 +135,7 @@ class ReportReads(JobReader):
             scope = _OF_PROVIDER
             params.append(provider)
         found: dict[str, Tracked] = {}
-        status_of = codes.status_of
+        status_of = _STATUS_OF
         rows: dict[int | str, list[_Held]] = {k: [] for k in stored_as} if keep else {}
         before = self._version() if keep else None
         # In job order, so a msgId a gateway reused answers with its newest message.
@@ -142,7 +148,7 @@ class ReportReads(JobReader):
                 held = rows.get(msg_id)
                 if held is None:
                     pass
-                elif codes.is_final(state):  # not asked again, as a rule: not kept
+                elif 4 <= state < 12:  # final (codes.is_final): not asked again, not kept
                     del rows[msg_id]
                 else:
                     held.append((msg_id, job_id, chunk, pos, state, stored))
@@ -151,13 +157,13 @@ class ReportReads(JobReader):
                 mine = str(msg_id)
             number = None if number is None else str(number)
             if stored is None:
-                found[mine] = Tracked(number, status_of(state), None, None, None)
+                found[mine] = Tracked(number, status_of[state >> 2], None, None, None)
                 continue
             got = read.get(stored)
             if got is None:
                 status_time, code, detail, _ = codes.unpack_report(stored)
                 got = read[stored] = (codes.when(status_time), code, detail)
-            found[mine] = Tracked(number, status_of(state), got[0], got[1], got[2])
+            found[mine] = Tracked(number, status_of[state >> 2], got[0], got[1], got[2])
         if keep and provider is not None:
             self._keep_seen(provider, before, rows)
         return found
@@ -301,21 +307,32 @@ def _write_reports(
     a read, not a write), and a final state is never replaced by a non-final one."""
     at = codes.ms(now())
     updates: list[tuple[object, ...]] = []
-    # The reports of one answer mostly say the same (time, code, detail): each head made once.
+    # The reports of one answer mostly say the same (time, code, detail): each head made
+    # once, and a report that holds the same objects as the last one takes its head as is.
     heads: dict[tuple[datetime | None, str | None, str | None], str] = {}
-    state, is_final = codes.state, codes.is_final
+    head = ""
+    last: Report | None = None
     for report, k in reports:
         got = held.get(k)
         if not got:
             continue
-        said = (report.time, report.code, report.detail)
-        head = heads.get(said)
-        if head is None:
-            head = heads[said] = codes.report_head(*said)
-        status = report.status.value
+        if (
+            last is None
+            or report.time is not last.time
+            or report.code is not last.code
+            or report.detail is not last.detail
+        ):
+            said = (report.time, report.code, report.detail)
+            made = heads.get(said)
+            head = heads[said] = codes.report_head(*said) if made is None else made
+            last = report
+        # codes.state(outcome, status) is the outcome plus this; codes.is_final(state) is
+        # 4 <= state < 12 (delivered, failed), spelled out: this runs per message.
+        add = _STATE_OF[report.status]
+        final = 4 <= add < 12
         for _, job_id, chunk, pos, code, stored in got:
-            new = state(code % 4, status)
-            if is_final(code) and not is_final(new):
+            new = (code & 3) + add
+            if not final and 4 <= code < 12:
                 continue
             if new == code and stored is not None and stored.startswith(head):
                 continue

@@ -168,11 +168,16 @@ def still_to_ask(
     history (every id with `refresh`). A delivered or failed message stays so."""
     if refresh:
         return list(ids)
-    return [i for i in ids if not _final(tracked.get(i))]
+    get = tracked.get
+    return [i for i in ids if not _final(get(i))]
 
 
 def _final(known: Tracked | None) -> bool:
-    return known is not None and known.status is not None and known.status.final
+    # DeliveryStatus.final, without an enum property per id of a 100,000-id report.
+    if known is None:
+        return False
+    status = known.status
+    return status is DeliveryStatus.DELIVERED or status is DeliveryStatus.FAILED
 
 
 def combine(
@@ -201,12 +206,17 @@ def _combined(
     reports = []
     at, count = 0, len(answers)
     get = tracked.get
+    not_found = DeliveryStatus.NOT_FOUND
     for msg_id in ids:
         got = None
         if at < count and answers[at].msg_id == msg_id:
             got = answers[at]
             at += 1
-        reports.append(_one(msg_id, got, get(msg_id)))
+        known = get(msg_id)
+        if known is None and got is not None and got.status is not not_found:
+            reports.append(got)  # _one's answer, the usual one spelled out
+        else:
+            reports.append(_one(msg_id, got, known))
     return reports if at == count else None
 
 
