@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from smscli.gateways.base import DeliveryStatus, Report
 from smscli.history import codes
@@ -22,8 +22,9 @@ _STATUSES: Final = {status.value: status for status in DeliveryStatus}
 # `+`: not a way into the table (that is the msgId index), only a filter.
 _OF_PROVIDER: Final = " AND +m.job_id IN (SELECT id FROM jobs WHERE provider = ?)"
 
-# A message holding a msgId: (msg_id, job_id, chunk, pos, state, report) as stored.
-_Held = tuple[int | str, int, int, int, int, str | None]
+# A message holding a msgId: (msg_id, job_id, chunk, pos, state, report) as stored, as the
+# row read (a lookup's has the number after them).
+_Held = tuple[Any, ...]
 # A stored report's (time, code, detail), each distinct one read once per lookup.
 _Read = tuple[datetime | None, str | None, str | None]
 
@@ -136,35 +137,43 @@ class ReportReads(JobReader):
             params.append(provider)
         found: dict[str, Tracked] = {}
         status_of = _STATUS_OF
-        rows: dict[int | str, list[_Held]] = {k: [] for k in stored_as} if keep else {}
+        # Tracked(...) without the Python frame of a NamedTuple's generated __new__.
+        new = tuple.__new__
+        rows: dict[int | str, list[_Held]] = {}
+        finals: list[int | str] = []
         before = self._version() if keep else None
         # In job order, so a msgId a gateway reused answers with its newest message.
-        for msg_id, number, state, stored, job_id, chunk, pos in self._db.execute(
-            f"{TRACKED}, m.job_id, m.chunk, m.pos FROM messages m"
-            f" WHERE m.msg_id IN ({marks(msg_ids)}){scope} ORDER BY m.job_id, m.chunk, m.pos",
+        for row in self._db.execute(
+            "SELECT m.msg_id, m.job_id, m.chunk, m.pos, m.state, m.report, m.number"  # noqa: S608
+            f" FROM messages m WHERE m.msg_id IN ({marks(msg_ids)}){scope}"
+            " ORDER BY m.job_id, m.chunk, m.pos",
             params,
         ):
+            msg_id, _, _, _, state, stored, number = row
             if keep:
-                held = rows.get(msg_id)
-                if held is None:
-                    pass
-                elif 4 <= state < 12:  # final (codes.is_final): not asked again, not kept
-                    del rows[msg_id]
+                if 4 <= state < 12:  # final (codes.is_final): not asked again, not kept
+                    finals.append(msg_id)
                 else:
-                    held.append((msg_id, job_id, chunk, pos, state, stored))
+                    held = rows.get(msg_id)
+                    if held is None:
+                        rows[msg_id] = [row]
+                    else:
+                        held.append(row)
             mine = given.get(msg_id)
             if mine is None:  # not as given (cannot be, as keys() reads them): as it is
                 mine = str(msg_id)
             number = None if number is None else str(number)
             if stored is None:
-                found[mine] = Tracked(number, status_of[state >> 2], None, None, None)
+                found[mine] = new(Tracked, (number, status_of[state >> 2], None, None, None))
                 continue
             got = read.get(stored)
             if got is None:
                 status_time, code, detail, _ = codes.unpack_report(stored)
                 got = read[stored] = (codes.when(status_time), code, detail)
-            found[mine] = Tracked(number, status_of[state >> 2], got[0], got[1], got[2])
+            found[mine] = new(Tracked, (number, status_of[state >> 2], *got))
         if keep and provider is not None:
+            for msg_id in finals:  # none of its rows kept (record_reports reads them)
+                rows.pop(msg_id, None)
             self._keep_seen(provider, before, rows)
         return found
 
@@ -258,7 +267,8 @@ class ReportReads(JobReader):
                 changed = _write_reports(db, zip(reports, stored_as, strict=True), held)
                 if provider is not None:
                     strays = [r for r, k in zip(reports, stored_as, strict=True) if k not in held]
-                    _keep_orphans(db, strays, provider, stamp)
+                    if strays:
+                        _keep_orphans(db, strays, provider, stamp)
                     adopted = _adopt_orphans(db, provider)
         except BaseException:
             self._seen = None
@@ -330,17 +340,19 @@ def _write_reports(
         # 4 <= state < 12 (delivered, failed), spelled out: this runs per message.
         add = _STATE_OF[report.status]
         final = 4 <= add < 12
-        for _, job_id, chunk, pos, code, stored in got:
+        for row in got:
+            code, stored = row[4], row[5]
             new = (code & 3) + add
             if not final and 4 <= code < 12:
                 continue
             if new == code and stored is not None and stored.startswith(head):
                 continue
-            updates.append((new, f"{head}{at}]", job_id, chunk, pos))
-    db.executemany(
-        "UPDATE messages SET state = ?, report = ? WHERE job_id = ? AND chunk = ? AND pos = ?",
-        updates,
-    )
+            updates.append((new, f"{head}{at}]", row[1], row[2], row[3]))
+    if updates:  # asking again about pending messages changes nothing, usually
+        db.executemany(
+            "UPDATE messages SET state = ?, report = ? WHERE job_id = ? AND chunk = ? AND pos = ?",
+            updates,
+        )
     return len(updates)
 
 
