@@ -56,8 +56,17 @@ def write_report_rows(reports: Sequence[Report], fmt: OutputFormat, *, wide: boo
     else:
         # In blocks: the text of 100,000 rows is never held whole.
         for start in range(0, len(reports), _ROWS_PER_WRITE):
-            block = lines.fill(reports, plan, start, start + _ROWS_PER_WRITE)
-            writer.write_filled("%s", zip(block))
+            end = start + _ROWS_PER_WRITE
+            planned = plan[start:end]
+            template = planned[0]
+            if planned.count(template) == len(planned) and reports[start].number is not None:
+                # One template (with a number, so with two slots) for the whole block, as
+                # the reports of a few answers often share: its rows are joined in C.
+                block = reports[start:end]
+                numbers = [report.number or "" for report in block]  # none is None
+                writer.write_pairs(template, numbers, [report.msg_id for report in block])
+                continue
+            writer.write_filled("%s", zip(lines.fill(reports, plan, start, end)))
     writer.close()
 
 

@@ -5,10 +5,10 @@ provider hands each report out once), moved onto the message once it appears."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from smscli.gateways.base import DeliveryStatus, Report
 from smscli.history import codes
@@ -25,6 +25,8 @@ _OF_PROVIDER: Final = " AND +m.job_id IN (SELECT id FROM jobs WHERE provider = ?
 # A message holding a msgId: (msg_id, job_id, chunk, pos, state, report) as stored, as the
 # row read (a lookup's has the number after them).
 _Held = tuple[Any, ...]
+# How the messages holding a msgId are found: by its key, or by the msgId as given.
+_K = TypeVar("_K", int | str, str)
 # A stored report's (time, code, detail), each distinct one read once per lookup.
 _Read = tuple[datetime | None, str | None, str | None]
 
@@ -39,7 +41,7 @@ class _Seen:
 
     provider: str
     version: tuple[int, int]
-    rows: dict[int | str, list[_Held]]
+    rows: dict[str, list[_Held]]  # by msgId as given
 
 
 # What a delivery status adds to a message's state (codes.state), and the status a state
@@ -139,8 +141,8 @@ class ReportReads(JobReader):
         status_of = _STATUS_OF
         # Tracked(...) without the Python frame of a NamedTuple's generated __new__.
         new = tuple.__new__
-        rows: dict[int | str, list[_Held]] = {}
-        finals: list[int | str] = []
+        rows: dict[str, list[_Held]] = {}
+        finals: list[str] = []
         before = self._version() if keep else None
         # In job order, so a msgId a gateway reused answers with its newest message.
         for row in self._db.execute(
@@ -150,18 +152,18 @@ class ReportReads(JobReader):
             params,
         ):
             msg_id, _, _, _, state, stored, number = row
-            if keep:
-                if 4 <= state < 12:  # final (codes.is_final): not asked again, not kept
-                    finals.append(msg_id)
-                else:
-                    held = rows.get(msg_id)
-                    if held is None:
-                        rows[msg_id] = [row]
-                    else:
-                        held.append(row)
             mine = given.get(msg_id)
             if mine is None:  # not as given (cannot be, as keys() reads them): as it is
                 mine = str(msg_id)
+            if keep:
+                if 4 <= state < 12:  # final (codes.is_final): not asked again, not kept
+                    finals.append(mine)
+                else:
+                    held = rows.get(mine)
+                    if held is None:
+                        rows[mine] = [row]
+                    else:
+                        held.append(row)
             number = None if number is None else str(number)
             if stored is None:
                 found[mine] = new(Tracked, (number, status_of[state >> 2], None, None, None))
@@ -172,8 +174,8 @@ class ReportReads(JobReader):
                 got = read[stored] = (codes.when(status_time), code, detail)
             found[mine] = new(Tracked, (number, status_of[state >> 2], *got))
         if keep and provider is not None:
-            for msg_id in finals:  # none of its rows kept (record_reports reads them)
-                rows.pop(msg_id, None)
+            for mine in finals:  # none of its rows kept (record_reports reads them)
+                rows.pop(mine, None)
             self._keep_seen(provider, before, rows)
         return found
 
@@ -181,7 +183,7 @@ class ReportReads(JobReader):
         self,
         provider: str,
         before: tuple[int, int] | None,
-        rows: dict[int | str, list[_Held]],
+        rows: dict[str, list[_Held]],
     ) -> None:
         """Rows read while nothing changed the history (the same version before and after
         reading them) join those kept, which are only as good as that version."""
@@ -259,14 +261,14 @@ class ReportReads(JobReader):
         transaction: the reports are saved, or (on an error) none is."""
         reports = list(reports)
         stamp = ts(now())
-        stored_as = keys([r.msg_id for r in reports])
+        ids = [r.msg_id for r in reports]
         adopted = False
         try:
             with self._write() as db:
-                held = self._held_now(db, stored_as, provider)
-                changed = _write_reports(db, zip(reports, stored_as, strict=True), held)
+                held = self._held_now(db, ids, provider)
+                changed = _write_reports(db, zip(reports, ids, strict=True), held)
                 if provider is not None:
-                    strays = [r for r, k in zip(reports, stored_as, strict=True) if k not in held]
+                    strays = [r for r in reports if r.msg_id not in held]
                     if strays:
                         _keep_orphans(db, strays, provider, stamp)
                     adopted = _adopt_orphans(db, provider)
@@ -282,35 +284,40 @@ class ReportReads(JobReader):
         return changed
 
     def _held_now(
-        self, db: sqlite3.Connection, stored_as: Sequence[int | str], provider: str | None
-    ) -> dict[int | str, list[_Held]]:
-        """_held, inside the write transaction: the rows a lookup kept, where the history is
-        still as it was when they were read (then nothing can change it before this
-        transaction ends); the others read now."""
+        self, db: sqlite3.Connection, ids: Sequence[str], provider: str | None
+    ) -> dict[str, list[_Held]]:
+        """_held by msgId as given, inside the write transaction: the rows a lookup kept,
+        where the history is still as it was when they were read (then nothing can change it
+        before this transaction ends); the others read now."""
+        held: dict[str, list[_Held]] = {}
+        missing: Sequence[str] = ids
         seen = self._seen
-        if seen is None or seen.provider != provider:
-            return _held(db, stored_as, provider)
-        if seen.version != self._version():
-            self._seen = None
-            return _held(db, stored_as, provider)
-        rows = seen.rows
-        held: dict[int | str, list[_Held]] = {}
-        missing: list[int | str] = []
-        for k in stored_as:
-            got = rows.pop(k, None)
-            if got is None:
-                missing.append(k)
-            elif got:
-                held[k] = got
+        if seen is not None and seen.provider == provider:
+            if seen.version == self._version():
+                rows = seen.rows
+                missing = []
+                for msg_id in ids:
+                    got = rows.pop(msg_id, None)
+                    if got is None:
+                        missing.append(msg_id)
+                    else:
+                        held[msg_id] = got
+            else:
+                self._seen = None
         if missing:
-            held.update(_held(db, missing, provider))
+            stored_as = keys(missing)
+            found = _held(db, stored_as, provider)
+            for msg_id, k in zip(missing, stored_as, strict=True):
+                got = found.get(k)
+                if got:
+                    held[msg_id] = got
         return held
 
 
 def _write_reports(
     db: sqlite3.Connection,
-    reports: Iterable[tuple[Report, int | str]],
-    held: dict[int | str, list[_Held]],
+    reports: Iterable[tuple[Report, _K]],
+    held: Mapping[_K, list[_Held]],
 ) -> int:
     """Each report onto the messages holding its msgId (`held`); how many rows changed.
     Written only when the report changes the row (asking again about pending messages costs
