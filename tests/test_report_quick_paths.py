@@ -285,6 +285,32 @@ def test_picked_ids_make_the_calls_chunk_ids_would_make(concurrency: int) -> Non
     assert batches == [PICK_BATCH, PICK_BATCH, 345]
 
 
+def test_calls_are_picked_and_made_only_so_far_ahead_of_the_answers() -> None:
+    ids = [str(2304252117461165117 + i) for i in range(5 * PICK_BATCH)]  # 25 calls
+    answered = [0]
+    picked_at: list[int] = []  # answers taken when each batch was picked
+    ahead: list[int] = []  # calls made and not answered, at each answer
+
+    class Source(CountingSource):
+        def get_report(self, msg_ids: Sequence[str]) -> ReportResult:
+            with self.lock:
+                ahead.append(len(self.calls) + 1 - answered[0])
+            return super().get_report(msg_ids)
+
+    def pick(batch: list[str]) -> list[str]:
+        picked_at.append(answered[0])
+        return batch
+
+    def on_part(part: Sequence[Report]) -> None:
+        answered[0] += 1
+
+    got = fetch_reports(Source(), ids, concurrency=2, pick=pick, on_part=on_part)
+    assert [r.msg_id for r in got] == ids
+    assert picked_at[0] == 0 and picked_at[-1] > 0  # not every id picked up front
+    assert picked_at == sorted(picked_at)
+    assert max(ahead) <= 2 * 2 + 1  # the pool's threads, twice, and the one just made
+
+
 def test_nothing_picked_asks_nothing_and_polls_none() -> None:
     source = CountingSource()
     outcome = check_reports(source, IDS, pick=lambda batch: [], wait=WaitPolicy())
