@@ -153,10 +153,11 @@ class ReportRun:
             picker.judged(ids)
         # The cyclic collector is held off (report.py), yet each call leaves a cycle behind
         # (httpx's response and its stream: the whole answer, ~30 kB a call), collected
-        # here every few answers: the two young generations at once, so that each object
-        # is looked at once (the older one is never collected during the run). An answer
-        # still being read in a thread at that moment moves on to the old generation:
-        # rarely, as answers are read in a moment and collections are far apart.
+        # here every few dozen answers: the two young generations at once, so that each
+        # object is looked at once at most (the old one is never collected during the run;
+        # what dies before is never looked at). An answer still being read in a thread at
+        # that moment moves on to the old generation: rarely, as answers are read in a
+        # moment and collections are far apart.
         self._answers += 1
         if self._answers % _COLLECT_EVERY == 0:
             import gc
@@ -175,8 +176,9 @@ class ReportRun:
             return {}  # only sharpens pending vs unknown: not worth failing a report for
 
 
-# Answers between two collections of the young generations (see ReportRun._judged).
-_COLLECT_EVERY = 8
+# Answers between two collections of the young generations (see ReportRun._judged): the
+# rows looked up for a call are let go within a few dozen answers, mostly before one.
+_COLLECT_EVERY = 32
 
 
 class _Picker:
