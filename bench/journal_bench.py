@@ -1,9 +1,12 @@
 """The journal's CPU per number (issue 13), through the store's own API - what `send` calls:
 
-    python bench/journal_bench.py [seq|rand] [count]
+    python bench/journal_bench.py [seq|rand] [count] [ints]
 
-A job of `count` numbers (200,000) in chunks of 1000: create_job, then before/after per chunk
-(every number accepted with a msgId) and finish_job, timed with process_time, best of 3.
+A job of `count` numbers (200,000) in chunks of 1000: create_job, then the journalling of each
+chunk (every number accepted with a msgId) as run_chunks does it - the first one's `before`,
+each answer with the next one's `before` in one commit (after_and_before), the last answer
+alone - and finish_job, timed with process_time, best of 3. `ints`: chunks that carry their
+numbers' integers (Chunk.keys), as a send's chunks made from a NumberList do.
 `seq`: consecutive numbers (the bench lists); `rand`: random ones, as real lists are (their
 number-index pages are spread, so each chunk's commit writes more of them). To compare with an
 older revision run it with PYTHONPATH=<its sources>: an old tree has `smscli.store`.
@@ -34,7 +37,13 @@ def main() -> None:
         numbers = [str(447700000000 + i) for i in range(count)]
     else:
         numbers = [str(447000000000 + rng.randrange(10**9)) for _ in range(count)]
-    chunks = [Chunk(i // 1000, numbers[i : i + 1000]) for i in range(0, count, 1000)]
+    ints = "ints" in sys.argv[3:]
+    chunks = [
+        Chunk(i // 1000, numbers[i : i + 1000], keys=list(map(int, numbers[i : i + 1000])))
+        if ints
+        else Chunk(i // 1000, numbers[i : i + 1000])
+        for i in range(0, count, 1000)
+    ]
     msg_id = 2304252117461165117
     outcomes = []
     for chunk in chunks:
@@ -49,14 +58,23 @@ def main() -> None:
             job = store.create_job(profile="bench", provider="laaffic", kind="send",
                                    message="bench message", sender=None, chunks=chunks)
             journal = store.journal(job)
-            for chunk, outcome in zip(chunks, outcomes, strict=True):
-                journal.before(chunk)
-                journal.after(outcome)
+            paired = getattr(journal, "after_and_before", None)
+            if paired is None:  # an older revision: a commit before and one after each
+                for chunk, outcome in zip(chunks, outcomes, strict=True):
+                    journal.before(chunk)
+                    journal.after(outcome)
+            else:
+                # As run_chunks journals a run: each answer with the next request's `before`.
+                journal.before(chunks[0])
+                for outcome, chunk in zip(outcomes, chunks[1:], strict=False):
+                    paired(outcome, chunk)
+                journal.after(outcomes[-1])
             store.finish_job(job)
             best = min(best, time.process_time() - started)
             store.close()
+    carrying = ", with their integers" if ints else ""
     print(f"journal, {mode} numbers: {best / count * 1e6:.2f} us CPU per number "
-          f"({count:,} numbers, chunks of 1000, best of 3)")
+          f"({count:,} numbers, chunks of 1000{carrying}, best of 3)")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from itertools import repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from smscli.gateways.base import BatchElement
+from smscli.gateways.batch import BatchElement
 from smscli.model import Chunk
 
 if TYPE_CHECKING:

@@ -12,8 +12,6 @@ import tomllib
 from collections.abc import Mapping
 from typing import Any
 
-import platformdirs
-
 from smscli.errors import ConfigError
 from smscli.profilekeys import (
     KEYS,
@@ -34,6 +32,8 @@ def config_path() -> pathlib.Path:
     override = os.environ.get(CONFIG_ENV)
     if override:
         return pathlib.Path(override).expanduser()
+    import platformdirs  # only when no override names the file
+
     return pathlib.Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
 
 

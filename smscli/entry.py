@@ -13,12 +13,17 @@ At exit everything still alive is frozen as well: the interpreter's last collect
 otherwise scan it all once more (~15 ms for `--help` or a Tab completion, ~25 ms for
 `history`) to free memory the operating system takes back anyway. Nothing of smscli's relies
 on a collection at exit: files, the history and the locks are closed (or committed) by the
-code that uses them, and the standard streams are flushed by the interpreter itself."""
+code that uses them, and the standard streams are flushed by the interpreter itself.
+
+A command process also leaves out httpcore's SOCKS support unless the environment names a
+SOCKS proxy (see _without_unused_socks)."""
 
 from __future__ import annotations
 
 import gc
+import os
 import sys
+from collections.abc import Mapping
 
 STARTUP_THRESHOLD = 60_000
 _usual: tuple[int, int, int] | None = None  # the thresholds to restore; None: not raised
@@ -42,12 +47,33 @@ def main() -> None:
         return
     _usual = gc.get_threshold()
     gc.set_threshold(STARTUP_THRESHOLD, _usual[1], _usual[2])
+    _without_unused_socks(os.environ)
     from smscli.cli import main as run
 
     try:
         run()
     finally:
         gc.freeze()
+
+
+_PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy"})
+
+
+def _without_unused_socks(env: Mapping[str, str]) -> None:
+    """httpcore imports its SOCKS proxy support (socksio) with itself, ~3.5 ms of every command
+    that opens a gateway, though only a SOCKS proxy uses it. A proxy comes from the
+    environment only (smscli has no proxy setting), and this process runs one command in an
+    environment that does not change: unless a proxy variable names SOCKS, httpcore's two
+    socks_proxy modules are marked absent, and httpcore falls back to its stub SOCKSProxy
+    (it catches the ImportError), which nothing then uses. On macOS and Windows, httpx also
+    reads the system's proxy settings, which may name one: there nothing is left out."""
+    if sys.platform in ("darwin", "win32"):
+        return
+    for name, value in env.items():
+        if name.lower() in _PROXY_VARIABLES and "socks" in value.lower():
+            return
+    for module in ("httpcore._sync.socks_proxy", "httpcore._async.socks_proxy"):
+        sys.modules.setdefault(module, None)  # type: ignore[arg-type]
 
 
 def started() -> None:

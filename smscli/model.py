@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from smscli.errors import ErrorKind, ExitCode, GatewayError, NetworkError, kind_exit
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from smscli.errors import SmsCliError
     from smscli.gateways.base import DeliveryStatus, SendResult
 
@@ -62,7 +64,12 @@ class JobStatus(StrEnum):
 class Chunk:
     """One request's worth of numbers and what they are sent: the text travels here for
     `send` and `batch` alike. A plain send's chunks share one `text` and `sender`; a batch
-    chunk carries one content and sender per number (`contents`, `sender_ids`)."""
+    chunk carries one content and sender per number (`contents`, `sender_ids`).
+
+    `keys`: the integers the numbers were made from, when the chunk was made from a list kept
+    as integers (a NumberList): positive, within 64 bits, str() of each its number (so each
+    is the number's history key, history.keys.key), stored as they are instead of reading
+    each number back from its text."""
 
     index: int
     numbers: list[str]
@@ -71,6 +78,8 @@ class Chunk:
     sender_ids: list[str | None] | None = None
     text: str | None = None
     sender: str | None = None
+    # The same numbers in another form: neither compared nor shown.
+    keys: Sequence[int] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,6 @@ no printing. Ids picked from the history (--last/--job/--since) are in smscli.se
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -143,6 +142,8 @@ def _row_id(row: object, where: str) -> str | None:
 
 
 def _table_ids(text: str, source: str, delimiter: str) -> tuple[list[RawId], int]:
+    import csv  # only a CSV or TSV of ids pays for it
+
     # newline="" hands csv the raw line ends, so quoted fields with newlines survive.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     column: int | None = None

@@ -141,6 +141,12 @@ class NumberList(Sequence[str]):
     def __len__(self) -> int:
         return len(self._keys)
 
+    @property
+    def ints(self) -> array[int]:
+        """The numbers as the integers they are kept as (str() of each gives the number back:
+        valid numbers have no leading 0). The list's own array: read it, do not change it."""
+        return self._keys
+
     def __iter__(self) -> Iterator[str]:
         return map(str, self._keys)
 

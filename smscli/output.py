@@ -5,7 +5,6 @@ only the table collects its rows, because rich needs them all to size the column
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -238,6 +237,8 @@ class RowWriter:
             if fmt is OutputFormat.JSON:
                 self._out.write("[")
             elif fmt in (OutputFormat.CSV, OutputFormat.TSV):
+                import csv  # only these formats pay for it
+
                 dialect = "excel-tab" if fmt is OutputFormat.TSV else "excel"
                 self._csv = csv.writer(self._out, dialect=dialect, lineterminator="\n")
                 self._csv.writerow(self._keys)
@@ -302,6 +303,8 @@ class RowWriter:
         if self._fmt is OutputFormat.JSONL:
             text = self._encode_row(marked) + "\n"
         else:
+            import csv
+
             buffer = io.StringIO()
             dialect = "excel-tab" if self._fmt is OutputFormat.TSV else "excel"
             cells = [_text(marked.get(k)) for k in self._keys]

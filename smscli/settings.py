@@ -15,9 +15,7 @@ import os
 import pathlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import platformdirs
+from typing import TYPE_CHECKING, Any
 
 from smscli.configfile import (
     APP_NAME,
@@ -44,6 +42,9 @@ from smscli.profilekeys import (
     set_command,
 )
 
+if TYPE_CHECKING:
+    from smscli.profileinfo import ProfileInfo
+
 DATA_DIR_ENV = "SMSCLI_DATA_DIR"
 PROFILE_ENV = "SMSCLI_PROFILE"
 SOURCE_DEFAULT = "built-in default"
@@ -55,11 +56,12 @@ def data_dir() -> pathlib.Path:
     """The data dir, created 0700 if missing: it holds the history (phone numbers, messages)
     and the sandboxes' state, so whichever of them comes first must not leave it readable."""
     override = os.environ.get(DATA_DIR_ENV)
-    path = (
-        pathlib.Path(override).expanduser()
-        if override
-        else pathlib.Path(platformdirs.user_data_dir(APP_NAME))
-    )
+    if override:
+        path = pathlib.Path(override).expanduser()
+    else:
+        import platformdirs  # only when no override names the directory
+
+        path = pathlib.Path(platformdirs.user_data_dir(APP_NAME))
     # On failure the caller's own open reports the problem, with its path.
     with contextlib.suppress(OSError):
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -388,16 +390,10 @@ def _flag(key: str) -> str:
 # --------------------------------------------------------------------------- listing
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileInfo:
-    name: str
-    provider: str | None
-    default: bool
-    built_in: bool
-
-
 def list_profiles(path: pathlib.Path | None = None) -> list[ProfileInfo]:
     """Every profile, tolerant of half-written ones (`config list` must work to fix them)."""
+    from smscli.profileinfo import ProfileInfo  # only `config` and completion list profiles
+
     path = path or config_path()
     data = read_toml(path)
     profiles = profiles_table(data, path) if data else {}

@@ -117,6 +117,11 @@ def test_a_send_plan_makes_the_chunks_chunked_gives(count: int, size: int, ids: 
     assert plan[1:] == expected[1:]
     with pytest.raises(IndexError):
         plan[len(expected)]
+    # Each carries its numbers' integers (Chunk.keys), each its number's history key.
+    from smscli.history.keys import keys
+
+    assert all(c.keys is not None and list(c.keys) == keys(c.numbers) for c in made)
+    assert all(c.keys is None for c in expected)  # a list of str: nothing to carry
 
 
 def test_a_batch_chunk_goes_out_as_the_gateways_batch_request() -> None:

@@ -243,6 +243,32 @@ def test_lookup_and_inbox_read_national_numbers_as_send_does() -> None:
     assert bad.exit_code == 2 and "not a valid number in GB" in bad.stderr
 
 
+def test_history_number_reads_a_national_number_as_send_does() -> None:
+    """With default_country = "GB", `history --number 07400123456` refused the number that
+    `send 07400 123456` had just sent to ("starts with 0"), where lookup and inbox took it."""
+    import os
+    from pathlib import Path
+
+    config = Path(os.environ["SMSCLI_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    config.write_text('default_profile = "uk"\n[profiles.uk]\nprovider = "sandbox"\n'
+                      'default_country = "GB"\n[profiles.plain]\nprovider = "sandbox"\n',
+                      encoding="utf-8")
+    config.chmod(0o600)
+    sent = invoke("send", "07400 123456", "-m", "hi", "-y", "-o", "jsonl")
+    assert sent.exit_code == 0, sent.stderr
+    found = invoke("history", "--number", "07400 123456", "-o", "jsonl")
+    assert found.exit_code == 0, found.stderr
+    assert [json.loads(x)["number"] for x in found.stdout.splitlines()] == ["447400123456"]
+    # International as written: no profile needed, nothing read from one.
+    assert invoke("history", "--number", "447400123456", "-o", "jsonl").stdout == found.stdout
+    # A profile without default_country reads "0..." as before: refused, exit 2.
+    plain = invoke("history", "--number", "07400123456", "--profile", "plain")
+    assert plain.exit_code == 2 and "starts with 0" in plain.stderr
+    bad = invoke("history", "--number", "07700900123")  # not a valid GB number: refused
+    assert bad.exit_code == 2 and "not a valid number in GB" in bad.stderr
+
+
 def test_lookup_says_the_account_records_were_never_synced_when_its_first_sync_fails() -> None:
     """A lookup whose first sync failed (here every call answered 404) said only "nothing to
     or from N": no word that the account's records had never been fetched, which reads as

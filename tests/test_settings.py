@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from smscli import configfile, profilekeys, settings
 from smscli.errors import ConfigError, ExitCode
+from smscli.profileinfo import ProfileInfo
 
 SECRET = "S3cr3t-xyz-777"
 API_KEY = "bDqJFiq9"
@@ -511,12 +512,12 @@ def test_set_value_creates_a_profile_only_through_its_provider(cfg: pathlib.Path
 
 
 def test_list_profiles(cfg: pathlib.Path) -> None:
-    assert settings.list_profiles() == [settings.ProfileInfo("sandbox", "sandbox", False, True)]
+    assert settings.list_profiles() == [ProfileInfo("sandbox", "sandbox", False, True)]
     write(cfg, MAIN + '[profiles.half]\napi_key = "k"\n')
     assert settings.list_profiles() == [
-        settings.ProfileInfo("main", "laaffic", True, False),
-        settings.ProfileInfo("half", None, False, False),
-        settings.ProfileInfo("sandbox", "sandbox", False, True),
+        ProfileInfo("main", "laaffic", True, False),
+        ProfileInfo("half", None, False, False),
+        ProfileInfo("sandbox", "sandbox", False, True),
     ]
 
 

@@ -4,8 +4,12 @@ import httpx, rich's table/progress/live machinery, or sqlite3 at module level."
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+from tests.fakes import FakeGateway, write_profile
 
 HEAVY = ["httpx", "rich.table", "rich.progress", "rich.live", "sqlite3", "pydantic"]
 
@@ -149,3 +153,85 @@ def test_closing_a_job_without_history_imports_no_history_module() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=60)
     assert done.stdout.strip() == "[]"
+
+
+# What a one-number send and a balance never need: the resume's and the history command's
+# modules, the records of reports, batches, sends and the balance (each dataclass costs start-up
+# about half a millisecond to create), --at's time parsing, csv and decimal (only their own
+# formats and amounts), platformdirs (the paths are given), httpcore's SOCKS support (no
+# SOCKS proxy named). Through the console script's main(), as a user runs them.
+_NOT_FOR_A_SEND = [
+    "smscli.jobs.resume", "smscli.cli.resumejob", "smscli.history.resumeplan",
+    "smscli.history.pruning", "smscli.history.rawreport", "smscli.history.messages",
+    "smscli.history.chunkinfo", "smscli.timeparse", "smscli.profileinfo",
+    "smscli.gateways.batch", "smscli.gateways.balance", "smscli.gateways.reportcalls",
+    "smscli.gateways.v3_reports", "csv", "decimal", "platformdirs", "socksio",
+]
+_NOT_FOR_A_BALANCE = [
+    "smscli.gateways.reports", "smscli.gateways.reportcalls", "smscli.gateways.v3_reports",
+    "smscli.gateways.sends", "smscli.gateways.batch", "smscli.history.store", "smscli.jobs.run",
+    "csv", "platformdirs", "socksio",
+]
+_IMPORTED_AT_EXIT = (
+    "import atexit, sys\n"
+    "watched = sys.argv.pop(1).split(',')\n"
+    "atexit.register(lambda: print('imported:', sorted(m for m in watched if m in sys.modules),"
+    " file=sys.stderr))\n"
+    "from smscli.entry import main\n"
+    "main()\n"
+)
+
+
+def _imported(args: list[str], watched: list[str], **env: str) -> tuple[int, str, list[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTED_AT_EXIT, ",".join(watched), *args],
+        capture_output=True, text=True, timeout=60, env={**os.environ, **env},
+    )
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("imported: "), done.stderr
+    return done.returncode, done.stderr, eval(last.removeprefix("imported: "))  # noqa: S307
+
+
+def test_a_one_number_send_and_a_balance_import_only_what_they_use(tmp_path: Path) -> None:
+    gateway = FakeGateway(tmp_path / "gateway", balance="100000")
+    url = gateway.start()
+    try:
+        write_profile(Path(os.environ["SMSCLI_CONFIG"]), f"{url}/v3")
+        code, err, imported = _imported(
+            ["send", "447700900123", "-m", "hi", "-y", "-o", "jsonl"], _NOT_FOR_A_SEND
+        )
+        assert code == 0, err
+        assert gateway.numbers_received() == ["447700900123"]
+        assert imported == []
+        code, err, imported = _imported(["balance", "-o", "json"], _NOT_FOR_A_BALANCE)
+        assert code == 0, err
+        assert imported == []
+    finally:
+        gateway.stop()
+
+
+def test_a_socks_proxy_named_by_the_environment_keeps_its_support(tmp_path: Path) -> None:
+    # Nothing listens on port 9: the balance fails as a network error through the SOCKS
+    # proxy (exit 6), not as httpcore's stub "SOCKS support is not installed".
+    write_profile(Path(os.environ["SMSCLI_CONFIG"]), "http://127.0.0.1:9/v3")
+    code, err, imported = _imported(
+        ["balance"], ["socksio"], ALL_PROXY="socks5://127.0.0.1:9", NO_PROXY=""
+    )
+    assert code == 6, err
+    assert "Traceback" not in err and "RuntimeError" not in err
+    assert imported == ["socksio"]
+
+
+def test_send_balance_batch_and_the_root_give_typer_evaluated_annotations() -> None:
+    # Typer reads a command's signature twice per run (typing.get_type_hints): string
+    # annotations (`from __future__ import annotations`) would be compiled and evaluated each
+    # time, ~2 ms of every send. These modules keep theirs evaluated at import.
+    import inspect
+
+    from smscli import cli
+    from smscli.cli import balance, batch, send
+
+    for command in (send.send, balance.balance, batch.batch, cli.root):
+        annotations = inspect.get_annotations(inspect.unwrap(command))
+        assert annotations, command
+        assert not [k for k, v in annotations.items() if isinstance(v, str)], command

@@ -16,7 +16,7 @@ import pytest
 
 from smscli.errors import ErrorKind, GatewayError, NetworkError
 from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
-from smscli.history import codes, encode, keys, prune, schema
+from smscli.history import codes, encode, keys, pruning, schema
 from smscli.history.db import JobNotFound, StoreError
 from smscli.history.journal import hash_message, message_matches
 from smscli.history.locks import lock_path, release_job_lock
@@ -811,6 +811,13 @@ def test_journalled_rows_are_the_rows_send_prints(store: Store) -> None:
         ["447700900000", "9223372036854775808"],  # one beyond 64 bits: all one by one
         ["447700900000", "0447700900000", "+44", "ab", ""],
         ["١٢٣", "1"],
+        ["12345678", "", "12345679"],  # an empty text between digits
+        ["12345678", "0"],
+        ["1_000", "12"],  # int() reads these, key() does not
+        [" 12", "12 "],
+        ["99999999999999999999", "1"],  # 20 digits, no leading 0: beyond 64 bits
+        ["00000000000000000001"],
+        ["1" * 5000],  # more digits than int() reads from text
         [],
     ],
 )
@@ -823,7 +830,7 @@ def test_a_whole_chunk_keys_as_each_number_would(texts: list[str]) -> None:
 def test_prune_deletes_job_by_job_in_batches(
     store: Store, path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(prune, "_PRUNE_NUMBERS", 4)  # a transaction per job of 3
+    monkeypatch.setattr(pruning, "_PRUNE_NUMBERS", 4)  # a transaction per job of 3
     jobs = [sent_job(store, 3, start=447700900000 + 10 * i) for i in range(3)]
     keep = sent_job(store, 2, start=447700800000)
     raw = sqlite3.connect(path)
@@ -831,7 +838,7 @@ def test_prune_deletes_job_by_job_in_batches(
         raw.execute("UPDATE jobs SET created = '2000-01-01T00:00:00.000+00:00' WHERE id <= ?",
                     (jobs[-1],))
     raw.close()
-    assert list(prune._prune_batches(store.job(j) for j in jobs)) == [[j] for j in jobs]
+    assert list(pruning._prune_batches(store.job(j) for j in jobs)) == [[j] for j in jobs]
     dry = store.prune(timedelta(days=1), dry_run=True)
     assert (dry.jobs, dry.messages) == (3, 9)
     done = store.prune(timedelta(days=1))
@@ -924,6 +931,18 @@ def test_the_usual_answer_is_journalled_as_the_general_rows_would_be() -> None:
         ChunkOutcome(Chunk(2, numbers), ChunkState.REJECTED),
     ]
     assert [encode.plain_rows(5, o) for o in others] == [None] * 5
+    # A plain send's usual answer binds only its numbers and msgIds, interleaved: the same
+    # values as its rows, from the chunk's integers when it carries them (Chunk.keys).
+    plain = fast[0][0]
+    expected = [v for row in projected(plain, False) for v in (row[3], row[5])]
+    assert encode.accepted_keys(plain) == expected
+    assert [type(v) for v in expected[::2]] == [int, int, str]
+    ints = Chunk(2, numbers[:2], keys=[447700900000, 447700900001])
+    carried = ChunkOutcome(ints, ChunkState.ACCEPTED, SendResult(subs[:2], 2, 0))
+    assert encode.accepted_keys(carried) == expected[:4]
+    # Batch chunks and every other answer: rows (plain_rows, message_rows).
+    assert encode.accepted_keys(fast[1][0]) is None and encode.accepted_keys(fast[2][0]) is None
+    assert [encode.accepted_keys(o) for o in others] == [None] * 5
 
 
 def test_every_index_a_migration_creates_survives_the_later_ones(tmp_path: Path) -> None:
@@ -1103,6 +1122,7 @@ def test_a_chunk_is_journalled_in_as_many_inserts_as_sqlites_bound_values_allow(
         journal.after(accepted(chunk))
     messages = store.job_messages(job)
     assert [m.number for m in messages] == plain.numbers + general.numbers
+    assert [(m.chunk, m.pos) for m in messages[:50]] == [(0, i) for i in range(50)]
     assert [m.order_id for m in messages[50:]] == general.order_ids
     assert all(m.outcome == "accepted" and m.msg_id for m in messages)
 

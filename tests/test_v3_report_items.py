@@ -1,4 +1,4 @@
-"""getReport items read directly in their documented shape (v3_answers.read_report's quick
+"""getReport items read directly in their documented shape (v3_reports.read_report's quick
 way, taken per report of a 100,000-id `report`) read as the general way reads them."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from smscli.gateways.v3_answers import read_report
+from smscli.gateways.v3_reports import read_report
 
 ID = "2304252117461165117"
 ITEMS: list[dict[str, Any]] = [

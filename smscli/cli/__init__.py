@@ -2,8 +2,8 @@
 
 There is deliberately no default command: a mistyped subcommand must never send anything."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Typer reads the root callback's signature on every
+# run, and string annotations would be compiled and evaluated each time (see cli/send.py).
 import functools
 import importlib
 import os
@@ -94,7 +94,7 @@ class LazyGroup(SmsGroup):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
-    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> "list[CompletionItem]":
         # Completing a command's name (`smscli se<TAB>`) needs only names and summaries;
         # Click would build each matching command to read them. Options come from Click.
         from click.shell_completion import CompletionItem
@@ -222,7 +222,7 @@ def load_command(name: str) -> click.Command | None:
     return adopt(command)
 
 
-def main(env: Environment | None = None) -> None:
+def main(env: "Environment | None" = None) -> None:
     """Run the command line in `env` (by default the process's own console)."""
     from smscli import console, signals
 

@@ -1,7 +1,7 @@
 """`smscli batch`: many messages (different contents) in one go, from a CSV/TSV/JSON/JSONL file."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Typer reads this command's signature twice per
+# run, and string annotations would be compiled and evaluated each time (see cli/send.py).
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -14,7 +14,6 @@ from smscli.limits import MAX_BATCH_NUMBERS
 from smscli.message import plural
 
 if TYPE_CHECKING:
-
     from smscli.batchplan import Plan
     from smscli.batchtemplate import Template
     from smscli.settings import ResolvedProfile
@@ -120,7 +119,6 @@ def batch(
     from smscli.cli.gsm import batch_gsm
     from smscli.cli.jobsummary import JobRef
     from smscli.jobs import plan as planning
-    from smscli.jobs import resume as resuming
     from smscli.jobs import run as running
     from smscli.model import JobKind
 
@@ -132,9 +130,12 @@ def batch(
             raise UsageError("--resume needs the history: drop --no-history")
         if gsm:
             raise UsageError("--gsm does not go with --resume: a resume sends the job's rows")
-        return sendjob.resume(
+        from smscli.cli import resumejob
+        from smscli.jobs.resume import Resend
+
+        return resumejob.resume(
             JobKind.BATCH, resume, opts, sender_id=sender_id, yes=yes, dry_run=dry_run,
-            resend=resuming.Resend(unknown=resend_unknown, refused=resend_refused),
+            resend=Resend(unknown=resend_unknown, refused=resend_refused),
             pacing=(concurrency, rate),
         )
     if resend_unknown or resend_refused:
@@ -202,7 +203,7 @@ def batch(
 
 def _template(
     message: str | None, message_file: str | None, *, stdin_taken: bool
-) -> Template | None:
+) -> "Template | None":
     from smscli.batchtemplate import parse_template
     from smscli.cli.inputs import read_text
 
@@ -224,7 +225,7 @@ def _template(
     return parse_template(message)
 
 
-def _warn(plan: Plan, name: str) -> None:
+def _warn(plan: "Plan", name: str) -> None:
     if plan.content_ignored:
         console.warn(f"{name} has a content column: the --message template replaces it")
     if plan.duplicates:
@@ -235,7 +236,7 @@ def _warn(plan: Plan, name: str) -> None:
         )
 
 
-def _summary(plan: Plan, requests: int, prof: ResolvedProfile, *, dry_run: bool) -> None:
+def _summary(plan: "Plan", requests: int, prof: "ResolvedProfile", *, dry_run: bool) -> None:
     encodings = ", ".join(sorted(plan.encodings))
     console.info(
         f"{'Would send' if dry_run else 'Sending'} {plural(plan.messages, 'message')} "
@@ -245,7 +246,7 @@ def _summary(plan: Plan, requests: int, prof: ResolvedProfile, *, dry_run: bool)
     )
 
 
-def _question(plan: Plan, saved: int = 0) -> str:
+def _question(plan: "Plan", saved: int = 0) -> str:
     fewer = f", {saved:,} fewer thanks to --gsm" if saved else ""
     return (
         f"Send {plural(plan.messages, 'message')} ({plural(plan.segments, 'segment')}{fewer}) "

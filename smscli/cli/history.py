@@ -22,7 +22,7 @@ from smscli.cli import completion
 from smscli.cli import history_rows as hr
 from smscli.cli import options as o
 from smscli.cli.history_prune import prune
-from smscli.cli.syncing import normalized, open_history, since_time
+from smscli.cli.syncing import normalized, open_history, profile_country, since_time
 from smscli.errors import UsageError
 from smscli.limits import MAX_JOB_ID
 from smscli.output import write_rows
@@ -142,7 +142,9 @@ def history(
     store = open_history()
     try:
         if number is not None:
-            wanted = normalized(number, "--number")
+            # A national number ("07400 123456") as `send` and `lookup` read it: of the
+            # profile's default_country (the --profile named, else the default one).
+            wanted = normalized(number, "--number", country=profile_country(opts))
             hits = store.messages_to(wanted, since=when, profile=opts.profile, job_id=job)
             if not hits:
                 console.info(f"no message to {wanted} in the history")

@@ -11,7 +11,9 @@ from smscli import console, rows
 from smscli.message import plural
 
 if TYPE_CHECKING:
-    from smscli.history.records import ChunkInfo, Job, JobSummary, Message, NumberHit
+    from smscli.history.chunkinfo import ChunkInfo
+    from smscli.history.messages import JobSummary, Message, NumberHit
+    from smscli.history.records import Job
 
 PREVIEW = 40
 

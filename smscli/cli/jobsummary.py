@@ -17,7 +17,7 @@ from smscli.message import plural
 from smscli.model import ChunkState, RunResult, Tally
 
 if TYPE_CHECKING:
-    from smscli.history.resume import ResumePlan
+    from smscli.history.resumeplan import ResumePlan
 
 SEND_COLUMNS = row_keys.columns(*row_keys.SEND)
 

@@ -1,16 +1,52 @@
-"""The dataclasses every provider returns and the Gateway protocol the CLI talks to, which
+"""The values every provider returns and the Gateway protocol the CLI talks to, which
 declares what a provider can do (limits, report style, scheduling, multi-content requests,
-balance unit) so that callers read it instead of probing the client."""
+balance unit) so that callers read it instead of probing the client.
+
+The values themselves live beside this module, each built only when a command first needs
+it (a dataclass costs start-up ~0.5 ms to create): what a send answers and plans (SendResult,
+PlannedRequest: smscli.gateways.sends), a delivery report (Report: smscli.gateways.reports),
+what a report call answers (ReportResult, RawAnswer: smscli.gateways.reportcalls), the balance
+(Balance: smscli.gateways.balance) and a batch's elements (BatchElement:
+smscli.gateways.batch). A balance builds only Balance. They stay importable from here (module
+__getattr__)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+import importlib
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from smscli.errors import ErrorKind, NotSupported, SmsCliError
+from smscli.errors import ErrorKind, NotSupported
+
+if TYPE_CHECKING:
+    from smscli.gateways.balance import Balance as Balance
+    from smscli.gateways.batch import BatchElement as BatchElement
+    from smscli.gateways.reportcalls import RawAnswer as RawAnswer
+    from smscli.gateways.reportcalls import ReportResult as ReportResult
+    from smscli.gateways.reports import Report as Report
+    from smscli.gateways.sends import PlannedRequest as PlannedRequest
+    from smscli.gateways.sends import SendResult as SendResult
+
+_ELSEWHERE = {
+    "Balance": "smscli.gateways.balance",
+    "BatchElement": "smscli.gateways.batch",
+    "PlannedRequest": "smscli.gateways.sends",
+    "RawAnswer": "smscli.gateways.reportcalls",
+    "Report": "smscli.gateways.reports",
+    "ReportResult": "smscli.gateways.reportcalls",
+    "SendResult": "smscli.gateways.sends",
+}
+
+if not TYPE_CHECKING:  # mypy reads the names above; a typo stays an error for it
+
+    def __getattr__(name: str) -> object:
+        """The records that live beside this module, imported when first asked for."""
+        module = _ELSEWHERE.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(module), name)
 
 
 class DeliveryStatus(StrEnum):
@@ -44,88 +80,6 @@ class Submitted(NamedTuple):
     number: str
     msg_id: str
     order_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    """The answer to one send request (one chunk). Numbers accepted with a message id are in
-    `accepted`; a number in neither `accepted` nor `untracked` was not accepted.
-
-    Two answers that are sends, not failures, are values here rather than exceptions:
-
-    - `untracked`: numbers the gateway accepted without a usable message id. They were sent
-      and must never be sent again (exit 3), but their delivery cannot be followed. `note`
-      says why in one line; `code` is the gateway's status of that answer.
-    - `stopped_by`: a send_batch made of several requests (mobset: one SmsSend per element)
-      failed after `elements_sent` of its `elements` were sent. `accepted` and `untracked`
-      cover the elements that were sent; `stopped_by` is the error of the one that failed
-      (a failure of the first element is raised: then nothing was sent)."""
-
-    accepted: tuple[Submitted, ...]
-    success: int
-    fail: int
-    untracked: tuple[str, ...] = ()
-    note: str | None = None
-    code: str | None = None
-    stopped_by: SmsCliError | None = None
-    elements_sent: int = 0
-    elements: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class BatchElement:
-    """One element of a multi-content batch: several numbers sharing one content."""
-
-    numbers: tuple[str, ...]
-    content: str
-    sender_id: str | None = None
-    order_ids: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    msg_id: str
-    status: DeliveryStatus
-    number: str | None = None
-    time: datetime | None = None
-    code: str | None = None  # the provider's raw per-message status
-    detail: str | None = None  # a readable reason / carrier code
-    source: str = "gateway"  # or "history": answered from the local history, not asked again
-
-
-@dataclass(frozen=True, slots=True)
-class ReportResult:
-    reports: tuple[Report, ...]
-    not_found: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class RawAnswer:
-    """An answer exactly as it came: kept before it is read (a queue provider hands each
-    report out once, so an answer smscli cannot read must not be thrown away)."""
-
-    body: bytes
-    content_type: str | None
-    http_status: int
-
-
-@dataclass(frozen=True, slots=True)
-class Balance:
-    balance: str | None  # None: the answer had no balance (missing or null)
-    gift: str | None = None
-    credit: str | None = None
-    currency: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedRequest:
-    """A request as --dry-run shows it: secrets already redacted."""
-
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    body: Mapping[str, Any]
 
 
 # A callback the CLI passes for --verbose: it receives one already-redacted line.

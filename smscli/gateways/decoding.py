@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import codecs
 import json
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 _BOMS = (
@@ -32,8 +31,15 @@ def number_text(value: object) -> str | None:
         return None
     if isinstance(value, int):
         return str(value)
+    text = str(value).strip()
+    # Plain digits (the usual "0" or "-1") read as Decimal reads them, without Decimal: a
+    # send's answers then never import it (~1 ms of a one-number send).
+    if text.isdecimal() or (text[:1] == "-" and text[1:].isdecimal()):
+        return str(int(text))
+    from decimal import Decimal, InvalidOperation
+
     try:
-        number = Decimal(str(value).strip())
+        number = Decimal(text)
     except (InvalidOperation, ValueError):
         return None
     if not number.is_finite() or number != number.to_integral_value():

@@ -12,15 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from smscli.gateways.base import (
-    Balance,
-    BatchElement,
-    PlannedRequest,
-    ReportMode,
-    ReportResult,
-    SendResult,
-    Trace,
-)
+from smscli.gateways.base import ReportMode, Trace
 from smscli.gateways.environment import make_client
 from smscli.gateways.http import check_status, mask_key, request_json
 from smscli.gateways.v3_answers import (
@@ -29,15 +21,19 @@ from smscli.gateways.v3_answers import (
     int_value,
     opt_str,
     platform_answer,
-    read_report,
     send_result,
     status_text,
 )
 
 if TYPE_CHECKING:
+    from smscli.gateways.balance import Balance
+    from smscli.gateways.batch import BatchElement
+
     # The account's records (dataclasses) are built by v3_records, imported only by `sync`:
     # send, report and balance do not pay for them.
     from smscli.gateways.records import InboundPage, SentPage
+    from smscli.gateways.reportcalls import ReportResult
+    from smscli.gateways.sends import PlannedRequest, SendResult
 
 MAX_NUMBERS_POST = 1000
 MAX_CONTENT = 1024
@@ -197,6 +193,8 @@ class V3Client:
     def _plan(self, path: str, body: dict[str, Any]) -> PlannedRequest:
         headers = self._redacted_headers(self._headers())
         headers["Content-Type"] = "application/json;charset=UTF-8"
+        from smscli.gateways.sends import PlannedRequest  # not for a balance or a report
+
         return PlannedRequest("POST", f"{self.base_url}/{path}", headers, body)
 
     def send(
@@ -233,6 +231,9 @@ class V3Client:
     def get_report(self, msg_ids: Sequence[str]) -> ReportResult:
         if len(msg_ids) > MAX_REPORT_IDS:
             raise ValueError(f"getReport takes at most {MAX_REPORT_IDS} ids per call")
+        from smscli.gateways.reportcalls import ReportResult
+        from smscli.gateways.v3_reports import read_report
+
         params = {"appId": self._app_id, "msgIds": ",".join(msg_ids)}
         data, _ = self._call("GET", "getReport", params=params)
         times: dict[object, datetime | None] = {}  # each distinct receiveTime read once
@@ -240,6 +241,8 @@ class V3Client:
         return ReportResult(reports=reports, not_found=int_value(data.get("nofound")))
 
     def get_balance(self) -> Balance:
+        from smscli.gateways.balance import Balance
+
         data, _ = self._call("GET", "getBalance")
         # Any of the three may be missing or null (onbuka's answer has no credit): None then,
         # never the text "None".

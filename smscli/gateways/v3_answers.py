@@ -1,28 +1,24 @@
 """Reading the v3 platform's answers: the status of a call, the verdict on each sent number
-(matched whatever form the gateway echoes it in), delivery reports and their times, and the
-platform's own errors. Plain functions over the decoded JSON; the client (smscli.gateways.v3)
-sends the requests."""
+(matched whatever form the gateway echoes it in), the times reports carry, and the platform's
+own errors. Plain functions over the decoded JSON; the client (smscli.gateways.v3) sends the
+requests. Delivery reports themselves are read by smscli.gateways.v3_reports, imported only
+when reports are asked for."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from smscli.errors import GatewayError, NetworkError
 from smscli.gateways import v3_codes
-from smscli.gateways.base import DeliveryStatus, Report, SendResult, Submitted
+from smscli.gateways.base import Submitted
 from smscli.gateways.decoding import JsonNumber, number_text
 from smscli.gateways.matching import match_number
 
-# Per-message status: 0 / -1 / 1 in getReport; the English getSentRcd pages say 2 for failed
-# (providers.md A.3), so 2 is read as failed wherever it appears.
-_REPORT_STATUS = {
-    "0": DeliveryStatus.DELIVERED,
-    "-1": DeliveryStatus.PENDING,
-    "1": DeliveryStatus.FAILED,
-    "2": DeliveryStatus.FAILED,
-}
+if TYPE_CHECKING:
+    from smscli.gateways.sends import SendResult
+
 # Every time the platform's documents show carries +08:00: a receiveTime written without an
 # offset is read in that zone rather than in this machine's.
 PLATFORM_TZ: Final = timezone(timedelta(hours=8))
@@ -102,6 +98,8 @@ def send_result(
     sent without an id (`untracked`: never resent, exit 3), not rejected. Listed numbers are
     matched to the sent ones whatever their form (+, 00, 86...); a listed number with an
     empty or unusable msgId is sent without an id."""
+    from smscli.gateways.sends import SendResult  # a balance or a report never builds one
+
     items = array_items(data)
     accepted: list[Submitted] = []
     untracked: list[str] = []
@@ -191,64 +189,6 @@ def _untracked_message(untracked: int, beyond: int, unlisted: int) -> str:
         f"the gateway accepted {untracked} number(s) without a usable message id "
         "(missing, empty or mangled in its answer): they were sent, and their delivery "
         "cannot be followed"
-    )
-
-
-def read_report(
-    item: Mapping[str, Any], times: dict[object, datetime | None] | None = None
-) -> Report:
-    """One getReport item. `times`: the receiveTimes already read (most reports of one
-    answer share one, and every pending one has none): each distinct value is read once."""
-    value = item.get("status")
-    msg_id = item.get("msgId")
-    number = item.get("number")
-    if (
-        times is not None
-        and type(value) is str
-        and value in _REPORT_STATUS
-        and type(msg_id) is str
-        and msg_id
-        and not msg_id[0].isspace()
-        and not msg_id[-1].isspace()
-        and type(number) is str
-        and number
-    ):
-        # The documented shape (strings, a documented status) is read directly, as what
-        # follows reads it: this runs per report, 100,000 of them per `report`.
-        received = _field(item, "receiveTime")
-        try:
-            time = times[received]
-        except KeyError:
-            time = times[received] = parse_receive_time(received)
-        except TypeError:
-            time = parse_receive_time(received)
-        return Report(msg_id, _REPORT_STATUS[value], number, time, value)
-    value = _field(item, "status")
-    if type(value) is str and value in _REPORT_STATUS:
-        # A documented status as the platform writes it reads as itself (number_text's
-        # Decimal cost more than the rest of a report).
-        raw = value
-    else:
-        raw = number_text(value) or (str(value).strip() if value is not None else "")
-    status = _REPORT_STATUS.get(raw, DeliveryStatus.UNKNOWN)
-    msg_id = msg_id_text(_field(item, "msgId"))
-    received = _field(item, "receiveTime")
-    if times is None:
-        time = parse_receive_time(received)
-    else:
-        try:
-            time = times[received]
-        except KeyError:
-            time = times[received] = parse_receive_time(received)
-        except TypeError:  # not hashable (a list or object): no time, as parse_receive_time says
-            time = parse_receive_time(received)
-    return Report(
-        msg_id=msg_id if msg_id is not None else str(_field(item, "msgId") or ""),
-        status=status,
-        number=opt_str(_field(item, "number")),
-        time=time,
-        code=raw or None,
-        detail=None if status is not DeliveryStatus.UNKNOWN else f"unknown status {raw!r}",
     )
 
 

@@ -11,7 +11,7 @@ from smscli.gateways.base import Submitted
 from smscli.history import codes
 from smscli.history.codes import ACCEPTED, NOT_SENT, REJECTED, UNKNOWN
 from smscli.history.keys import key, keys
-from smscli.model import ChunkOutcome, ChunkState
+from smscli.model import Chunk, ChunkOutcome, ChunkState
 from smscli.rows import error_text
 
 Row = tuple[object, ...]
@@ -20,6 +20,8 @@ Row = tuple[object, ...]
 PLAIN_COLUMNS = "job_id, chunk, pos, number, state, msg_id"
 PLAIN_BATCH_COLUMNS = "job_id, chunk, pos, number, content, extra, state, msg_id"
 MESSAGE_COLUMNS = "job_id, chunk, pos, number, msg_id, state, content, extra"
+# A plain send's usual answer (accepted_keys): number and msgId bound per row, the rest fixed.
+ACCEPTED_COLUMNS = "job_id, chunk, pos, number, state, msg_id"
 
 
 def _extras(senders: Sequence[str | None] | None, size: int) -> Iterable[str | None]:
@@ -28,12 +30,9 @@ def _extras(senders: Sequence[str | None] | None, size: int) -> Iterable[str | N
     return [codes.pack_extra(None, sender) for sender in senders]
 
 
-def plain_rows(job_id: int, outcome: ChunkOutcome) -> list[Row] | None:
-    """The usual answer - every number of the chunk accepted once, no order ids - as
-    PLAIN_COLUMNS rows, or PLAIN_BATCH_COLUMNS for a chunk that carries contents or senders
-    (batch), built column by column; None for any other answer (message_rows then). Fewer
-    bound values per row than the general insert: binding them is most of what SQLite's
-    insert costs."""
+def _msg_ids(outcome: ChunkOutcome) -> Sequence[str] | None:
+    """The usual answer - every number of the chunk accepted once, no order ids - as its
+    msgIds in the chunk's order; None for any other answer."""
     chunk, result = outcome.chunk, outcome.result
     if outcome.state is not ChunkState.ACCEPTED or result is None:
         return None
@@ -51,12 +50,53 @@ def plain_rows(job_id: int, outcome: ChunkOutcome) -> list[Row] | None:
         _, msg_ids, order_ids = zip(*(by_number[number] for number in numbers), strict=True)
     if any(order_ids):
         return None
-    head = (repeat(job_id, size), repeat(chunk.index, size), range(size), keys(numbers))
+    return msg_ids
+
+
+def plain_rows(job_id: int, outcome: ChunkOutcome) -> list[Row] | None:
+    """The usual answer (see _msg_ids) as PLAIN_COLUMNS rows, or PLAIN_BATCH_COLUMNS for a
+    chunk that carries contents or senders (batch), built column by column; None for any
+    other answer (message_rows then). Fewer bound values per row than the general insert:
+    binding them is most of what SQLite's insert costs."""
+    msg_ids = _msg_ids(outcome)
+    if msg_ids is None:
+        return None
+    chunk = outcome.chunk
+    size = len(chunk.numbers)
+    head = (repeat(job_id, size), repeat(chunk.index, size), range(size), number_keys(chunk))
     tail = (repeat(ACCEPTED, size), keys(msg_ids))
     if chunk.contents or chunk.sender_ids:
         extra = (chunk.contents or repeat(None, size), _extras(chunk.sender_ids, size))
         return list(zip(*head, *extra, *tail, strict=False))
     return list(zip(*head, *tail, strict=False))
+
+
+def accepted_keys(outcome: ChunkOutcome) -> list[int | str] | None:
+    """A plain send's usual answer (no contents, no senders) as the stored keys of its
+    numbers and msgIds, interleaved: number, msgId, number, msgId... - the only values of its
+    rows that are not the same for the whole chunk (ACCEPTED_COLUMNS); None otherwise."""
+    chunk = outcome.chunk
+    if chunk.contents or chunk.sender_ids:
+        return None
+    msg_ids = _msg_ids(outcome)
+    if msg_ids is None:
+        return None
+    size = len(chunk.numbers)
+    # Interleaved by slice assignment, in C, rather than a tuple per row.
+    values: list[int | str] = [0] * (2 * size)
+    values[::2] = number_keys(chunk)
+    values[1::2] = keys(msg_ids)
+    return values
+
+
+def number_keys(chunk: Chunk) -> Sequence[int | str]:
+    """The stored keys of a chunk's numbers: the integers it was made from when it carries
+    them (Chunk.keys: positive, within 64 bits, str() of each its number - so each is its
+    number's key()), else read from the text."""
+    given = chunk.keys
+    if given is not None and len(given) == len(chunk.numbers):
+        return given
+    return keys(chunk.numbers)
 
 
 def message_rows(job_id: int, outcome: ChunkOutcome) -> list[Row]:

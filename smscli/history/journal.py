@@ -1,5 +1,7 @@
 """The journal's writes: a job with its whole plan, each chunk committed `sending` before its
-request leaves and its answer right after, finishing a job, and taking one over for a resume.
+request leaves and its answer right after (an answer and the `sending` of the request that takes
+its slot share one commit: StoreJournal.after_and_before), finishing a job, and taking one over
+for a resume.
 
 A job's whole plan is written when it is created (one row per chunk), so a resume knows exactly
 what every chunk held, including the ones that never started; a number's own row is written
@@ -26,11 +28,14 @@ from dataclasses import replace
 from itertools import chain
 
 from smscli.errors import ErrorKind
+from smscli.history.codes import ACCEPTED
 from smscli.history.db import StoreError, guarded, now, store_error, ts
 from smscli.history.encode import (
+    ACCEPTED_COLUMNS,
     MESSAGE_COLUMNS,
     PLAIN_BATCH_COLUMNS,
     PLAIN_COLUMNS,
+    accepted_keys,
     message_rows,
     plain_rows,
 )
@@ -212,26 +217,8 @@ class JournalWrites(JobReader):
         return self.job(job_id)
 
     def _chunk_sending(self, job_id: int, chunk: Chunk, store_content: bool) -> None:
-        stamp = ts(now())
         with self._write() as db:
-            cursor = db.execute(
-                "UPDATE chunks SET state = 'sending', sends = sends + 1, started = ?,"
-                " finished = NULL WHERE job_id = ? AND idx = ?",
-                (stamp, job_id, chunk.index),
-            )
-            if cursor.rowcount == 0:
-                # Not planned with its job (a caller that streams its chunks): record it now.
-                db.execute(
-                    "INSERT INTO chunks (job_id, idx, size, state, sends, started, numbers,"
-                    " order_ids, contents, senders) VALUES (?, ?, ?, 'sending', 1, ?, ?, ?, ?, ?)",
-                    (
-                        job_id,
-                        chunk.index,
-                        len(chunk.numbers),
-                        stamp,
-                        *plan_values(chunk, store_content),
-                    ),
-                )
+            _mark_sending(db, job_id, chunk, store_content, ts(now()))
 
     def _chunk_result(self, job_id: int, outcome: ChunkOutcome, store_content: bool) -> None:
         stamp = ts(now())
@@ -257,7 +244,10 @@ class JournalWrites(JobReader):
                     (job_id, chunk.index, len(chunk.numbers)),
                 )
             if not store_content:
-                chunk = Chunk(chunk.index, chunk.numbers, chunk.order_ids, None, chunk.sender_ids)
+                chunk = Chunk(
+                    chunk.index, chunk.numbers, chunk.order_ids, None, chunk.sender_ids,
+                    keys=chunk.keys,
+                )
                 outcome = replace(outcome, chunk=chunk)
             self._record_outcome(db, job_id, outcome, stamp, fresh=fresh, index=beside)
             if not beside:
@@ -265,7 +255,8 @@ class JournalWrites(JobReader):
                 if unindexed >= INDEX_EVERY:
                     index_numbers(db, job_id)
                     unindexed = 0
-        # Committed: the chunk has rows now.
+        # Committed: the chunk has rows now. (Within joined(), the commit is still to come; if
+        # it fails, these only choose when to index and whether to look for older rows.)
         self._unindexed[job_id] = unindexed
         if span is not None:
             self._last_range[job_id] = span
@@ -321,8 +312,11 @@ class JournalWrites(JobReader):
                 where,
             )
             db.execute("DELETE FROM messages WHERE job_id = ? AND chunk = ?", where)
-        plain = plain_rows(job_id, outcome)
-        if plain is not None:
+        usual = accepted_keys(outcome)
+        plain = None if usual is not None else plain_rows(job_id, outcome)
+        if usual is not None:
+            _insert_accepted(db, job_id, outcome.chunk.index, usual)
+        elif plain is not None:
             batch = bool(outcome.chunk.contents or outcome.chunk.sender_ids)
             _insert(db, PLAIN_BATCH_COLUMNS if batch else PLAIN_COLUMNS, plain)
         else:
@@ -335,6 +329,24 @@ class JournalWrites(JobReader):
                 " job_id, chunk, pos FROM messages WHERE job_id = ? AND chunk = ?",
                 (job_id, outcome.chunk.index),
             )
+
+
+def _mark_sending(
+    db: sqlite3.Connection, job_id: int, chunk: Chunk, store_content: bool, stamp: str
+) -> None:
+    """A chunk's row `sending`, its attempt counted, in the caller's write transaction."""
+    cursor = db.execute(
+        "UPDATE chunks SET state = 'sending', sends = sends + 1, started = ?,"
+        " finished = NULL WHERE job_id = ? AND idx = ?",
+        (stamp, job_id, chunk.index),
+    )
+    if cursor.rowcount == 0:
+        # Not planned with its job (a caller that streams its chunks): record it now.
+        db.execute(
+            "INSERT INTO chunks (job_id, idx, size, state, sends, started, numbers,"
+            " order_ids, contents, senders) VALUES (?, ?, ?, 'sending', 1, ?, ?, ?, ?, ?)",
+            (job_id, chunk.index, len(chunk.numbers), stamp, *plan_values(chunk, store_content)),
+        )
 
 
 # Messages a journal records before it puts their numbers into by_number (and whatever is left
@@ -397,10 +409,38 @@ def _insert(db: sqlite3.Connection, columns: str, rows: Sequence[tuple[object, .
         db.execute(_insert_sql(columns, width, len(part)), tuple(chain.from_iterable(part)))
 
 
+def _insert_accepted(
+    db: sqlite3.Connection, job_id: int, index: int, values: list[int | str]
+) -> None:
+    """INSERT a plain send's usual answer (encode.accepted_keys: number, msgId, number...):
+    only the numbers and msgIds are bound, the job and chunk once per statement (?1, ?2),
+    each row's position and state written into the statement - the same text for every
+    chunk of a size, so SQLite prepares it once. A third of the bound values of a row per
+    tuple, and no tuples to make."""
+    limit = db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per = max(1, min(_ROWS_PER_INSERT, (limit - 2) // 2))
+    rows = len(values) // 2
+    for start in range(0, rows, per):
+        count = min(per, rows - start)
+        part = values[2 * start : 2 * (start + count)]
+        db.execute(_accepted_sql(start, count), [job_id, index, *part])
+
+
+@functools.lru_cache(maxsize=8)
+def _accepted_sql(start: int, count: int) -> str:
+    # "?" after "?2" is ?3, then ?4...: the n-th unnumbered one takes the next free number.
+    rows = ", ".join(f"(?1, ?2, {pos}, ?, {ACCEPTED}, ?)" for pos in range(start, start + count))
+    return f"INSERT INTO messages ({ACCEPTED_COLUMNS}) VALUES {rows}"  # noqa: S608
+
+
 @functools.lru_cache(maxsize=32)
 def _insert_sql(columns: str, width: int, count: int) -> str:
     row = "(" + ", ".join("?" * width) + ")"
     return f"INSERT INTO messages ({columns}) VALUES " + ", ".join([row] * count)  # noqa: S608
+
+
+def _not_recorded(path: pathlib.Path, chunk: Chunk, exc: sqlite3.Error) -> StoreError:
+    return store_error(path, exc, f"cannot record request {chunk.index + 1} before sending it")
 
 
 class StoreJournal:
@@ -408,7 +448,9 @@ class StoreJournal:
     request leaves, so a kill -9 right after still leaves a record (a resume then treats it as
     unknown). A failed `before` stops the run: an unrecorded chunk must not leave. A failed
     `after` is kept in `failures` and raised: the run stops starting requests (the chunk stays
-    `sending`, unknown to a resume), and `retry_failures` tries those answers again later."""
+    `sending`, unknown to a resume), and `retry_failures` tries those answers again later.
+    `after_and_before` is an answer and the `before` of the request that takes its slot in one
+    commit (sending.PairedJournal): half the commits of a run."""
 
     def __init__(self, store: JournalWrites, job_id: int, *, store_content: bool = True) -> None:
         self.store = store
@@ -421,19 +463,42 @@ class StoreJournal:
         try:
             self.store._chunk_sending(self.job_id, chunk, self.store_content)
         except sqlite3.Error as exc:
-            raise store_error(
-                self.store.path, exc, f"cannot record request {chunk.index + 1} before sending it"
-            ) from None
+            raise _not_recorded(self.store.path, chunk, exc) from None
 
     def after(self, outcome: ChunkOutcome) -> None:
         try:
             self.store._chunk_result(self.job_id, outcome, self.store_content)
         except sqlite3.Error as exc:
-            doing = f"cannot record the answer to request {outcome.chunk.index + 1}"
-            error = store_error(self.store.path, exc, doing)
-            self.failures.append(error)
-            self.unrecorded.append(outcome)
-            raise error from None
+            raise self._unrecorded(outcome, exc) from None
+
+    def after_and_before(self, outcome: ChunkOutcome, chunk: Chunk) -> StoreError | None:
+        """after(outcome) and before(chunk) in one commit. Raises as `after` does when the
+        answer cannot be recorded (the chunk is not recorded either). When only the chunk
+        cannot be, the answer is recorded alone and the chunk's error returned: it must not
+        leave."""
+        store = self.store
+        sending: sqlite3.Error | None = None
+        try:
+            with store.joined():
+                try:
+                    store._chunk_sending(self.job_id, chunk, self.store_content)
+                except sqlite3.Error as exc:
+                    sending = exc
+                    raise
+                store._chunk_result(self.job_id, outcome, self.store_content)
+        except sqlite3.Error as exc:
+            if sending is None:  # the answer, or the commit of both
+                raise self._unrecorded(outcome, exc) from None
+            self.after(outcome)
+            return _not_recorded(store.path, chunk, sending)
+        return None
+
+    def _unrecorded(self, outcome: ChunkOutcome, exc: sqlite3.Error) -> StoreError:
+        doing = f"cannot record the answer to request {outcome.chunk.index + 1}"
+        error = store_error(self.store.path, exc, doing)
+        self.failures.append(error)
+        self.unrecorded.append(outcome)
+        return error
 
     def retry_failures(self) -> list[ChunkOutcome]:
         """Try the answers that could not be recorded once more (the disk may have room again);

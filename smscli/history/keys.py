@@ -5,9 +5,8 @@ text."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, cast
 
 INT64_MAX: Final = 9223372036854775807
 _INT64_DIGITS: Final = len(str(INT64_MAX))
@@ -24,18 +23,26 @@ def key(text: str) -> int | str:
     return text
 
 
-# A newline-joined list of canonical integers of at most 19 digits (msgIds have 19).
-_ALL_INTS = re.compile(r"[1-9][0-9]{0,18}(?:\n[1-9][0-9]{0,18})*")
-
-
 def keys(texts: Sequence[str]) -> list[int | str]:
     """key() of each, for a whole chunk at once: when every one is a canonical integer within
-    64 bits (the usual case: one regex over the joined list), int() runs in C for all."""
-    joined = "\n".join(texts)
-    if texts and joined.isascii() and _ALL_INTS.fullmatch(joined):
-        values: list[int] = list(map(int, texts))
-        if max(values) <= INT64_MAX:
-            return list[int | str](values)
+    64 bits (the usual case), int() runs in C for all.
+
+    Why the checks are enough: the joined texts are ASCII digits only, so each text is
+    digits or empty; none is below "1" (min() compares the texts' first characters: an empty
+    text or a leading 0 is), so each is digits with no leading 0, which int() reads exactly
+    and str() gives back; one of more than 19 digits is above INT64_MAX, which max() finds
+    (or int() refuses, for thousands of digits).
+    A few passes in C over the chunk, cheaper than a regex over the joined list."""
+    if texts:
+        joined = "".join(texts)
+        # bytes.isdigit: ASCII digits by table, several times faster than str's (Unicode).
+        if joined.isascii() and joined.encode().isdigit() and min(texts) >= "1":
+            try:
+                values: list[int] = list(map(int, texts))
+            except ValueError:  # more digits than int() reads from text (4300)
+                values = [INT64_MAX + 1]
+            if max(values) <= INT64_MAX:
+                return cast("list[int | str]", values)  # no copy: a list of ints is one
     return [key(text) for text in texts]
 
 

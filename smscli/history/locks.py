@@ -17,7 +17,6 @@ import pathlib
 from collections.abc import Iterable
 from typing import Final
 
-from smscli.gateways.base import SendResult
 from smscli.history.db import StoreError
 from smscli.model import Chunk, ChunkOutcome, ChunkState, Failure
 
@@ -147,6 +146,8 @@ def marked_outcome(chunk: Chunk, state: str) -> ChunkOutcome | None:
     sent, its msgIds lost with the answer (never resent; `sync`/`lookup` find them in the
     gateway's records). Rejected or refused: as the gateway said. Anything else: unknown."""
     if state == ChunkState.ACCEPTED.value:
+        from smscli.gateways.sends import SendResult  # only where a marker is read back
+
         result = SendResult((), success=len(chunk.numbers), fail=0)
         return ChunkOutcome(
             chunk, ChunkState.ACCEPTED, result=result, attempts=0,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from smscli.gateways.base import DeliveryStatus
 from smscli.history.codes import ACCEPTED, FINAL_SQL, OUTCOME_SQL, REJECTED, status_sql
@@ -22,17 +22,17 @@ from smscli.history.records import (
     MESSAGE_COLUMNS,
     MESSAGE_WIDTH,
     SENDING,
-    ChunkInfo,
-    JobSummary,
-    Message,
-    NumberHit,
-    chunk_info,
     job_record,
-    message,
     plan,
-    unanswered,
 )
 from smscli.model import ChunkState, Tally
+
+if TYPE_CHECKING:
+    from smscli.history.chunkinfo import ChunkInfo
+    from smscli.history.messages import JobSummary, Message, NumberHit
+
+# The records these reads hand out (smscli.history.messages) are imported by the methods that
+# build them: the Store every send and report opens does not pay for them.
 
 # Jobs having at least one message in a state, for `history --status`. Constant SQL only.
 _IN_MESSAGES = "EXISTS (SELECT 1 FROM messages m WHERE m.job_id = jobs.id AND {})"
@@ -91,6 +91,8 @@ class Queries(JobReader):
         if limit:
             sql += " LIMIT ?"
             params.append(limit)
+        from smscli.history.messages import JobSummary
+
         jobs = [job_record(row, self.path) for row in self._db.execute(sql, params)]
         counts = self._counts([j.id for j in jobs])
         return [JobSummary(j, counts.get(j.id, Tally())) for j in jobs]
@@ -134,6 +136,8 @@ class Queries(JobReader):
     @guarded
     def chunks(self, job_id: int) -> list[ChunkInfo]:
         """A job's chunks with their first and last numbers."""
+        from smscli.history.chunkinfo import chunk_info
+
         job = self.job(job_id)
         # Answered chunks keep their numbers in their messages rows only.
         ends: dict[tuple[int, int], str] = {
@@ -165,6 +169,8 @@ class Queries(JobReader):
     @guarded
     def job_messages(self, job_id: int) -> list[Message]:
         """Every number of the job in send order (rewritten numbers after their chunk's)."""
+        from smscli.history.messages import message, unanswered
+
         job = self.job(job_id)
         rows: dict[int, list[Message]] = {}
         for row in self._db.execute(
@@ -199,6 +205,8 @@ class Queries(JobReader):
     ) -> list[NumberHit]:
         """Every message to `number` (normalised) across profiles and jobs, newest job first,
         including numbers of requests without an answer (in flight, never started)."""
+        from smscli.history.messages import NumberHit, message
+
         where, params = job_filter(since, profile, job_id, table="j")
         extra = "".join(f" AND {w}" for w in where)
         wanted = key(number)
@@ -230,6 +238,8 @@ class Queries(JobReader):
     def _unanswered_hits(
         self, number: str, extra: str, params: list[object]
     ) -> Iterator[NumberHit]:
+        from smscli.history.messages import NumberHit, unanswered
+
         for row in self._db.execute(
             f"SELECT c.state, c.started, {C_PLAN_COLUMNS},"  # noqa: S608
             f" {J_JOB_COLUMNS} FROM chunks c JOIN jobs j ON j.id = c.job_id"

@@ -3,27 +3,13 @@ them, so one smscli cannot read yet is kept instead of lost), and one-time notic
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from typing import TYPE_CHECKING
 
-from smscli.gateways.base import RawAnswer
 from smscli.history.db import Database, dt, guarded, now, ts
 
-
-@dataclass(frozen=True, slots=True)
-class RawReport:
-    """A queue provider's report answer as it came (raw_reports in smscli.history.schema)."""
-
-    id: int
-    provider: str
-    profile: str | None
-    received: datetime
-    http_status: int
-    content_type: str | None
-    body: bytes
-    state: str  # new (saved, not read yet) | read | unreadable
-    reports: int | None
-    error: str | None
+if TYPE_CHECKING:
+    from smscli.gateways.reportcalls import RawAnswer
+    from smscli.history.rawreport import RawReport
 
 
 class RawReports(Database):
@@ -69,6 +55,8 @@ class RawReports(Database):
     @guarded
     def raw_reports(self, state: str | None = None) -> list[RawReport]:
         """Kept answers, oldest first (`state`: new, read or unreadable)."""
+        from smscli.history.rawreport import RawReport  # only a queue provider's report reads them
+
         sql = (
             "SELECT id, provider, profile, received, http_status, content_type, body, state,"
             " reports, error FROM raw_reports"
@@ -130,6 +118,8 @@ class RawKeeper:
         return f"the history {self.store.path} (table raw_reports, id {raw_id})"
 
     def unread(self) -> list[tuple[int, RawAnswer]]:
+        from smscli.gateways.reportcalls import RawAnswer
+
         kept = self.store.raw_reports("new") + self.store.raw_reports("unreadable")
         return [
             (raw.id, RawAnswer(raw.body, raw.content_type, raw.http_status))

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smscli.history import codes
 from smscli.history.db import Database, JobNotFound, guarded
@@ -13,13 +13,14 @@ from smscli.history.records import (
     CHUNK_WIDTH,
     JOB_COLUMNS,
     PLAN_COLUMNS,
-    ChunkInfo,
     Job,
-    chunk_info,
     job_record,
     plan,
 )
 from smscli.model import Chunk
+
+if TYPE_CHECKING:
+    from smscli.history.chunkinfo import ChunkInfo
 
 
 class JobReader(Database):
@@ -50,6 +51,8 @@ class JobReader(Database):
     ) -> list[tuple[ChunkInfo, Chunk]]:
         """A job's chunks and their plans; answered=False leaves the plans of answered chunks
         empty (for a caller that reads their messages anyway)."""
+        from smscli.history.chunkinfo import chunk_info  # a send never reads its chunks back
+
         rows = self._db.execute(
             f"SELECT {CHUNK_COLUMNS}, {PLAN_COLUMNS} FROM chunks"  # noqa: S608
             " WHERE job_id = ? ORDER BY idx",

@@ -1,20 +1,23 @@
-"""What the history hands out (jobs, chunks, messages, tracked msgIds) and how its rows become
-those records: the columns each query selects, and the codes stored in place of words."""
+"""What the history hands out (jobs, chunk plans, tracked msgIds) and how its rows become
+those records: the columns each query selects, and the codes stored in place of words. A
+job's chunks as the history tells them are smscli.history.chunkinfo's; the `history`
+command's own records (a job's messages, the messages to a number, a job with its counts)
+smscli.history.messages'. Both are imported only by the reads that build them."""
 
 from __future__ import annotations
 
 import json
 import pathlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from smscli.gateways.base import DeliveryStatus
 from smscli.history import codes
 from smscli.history.db import dt, text_or_none
 from smscli.history.locks import job_locked
-from smscli.model import Chunk, ChunkState, JobKind, JobStatus, MessageState, Tally
+from smscli.model import Chunk, JobKind, JobStatus
 
 PLANNED: Final = "planned"  # recorded with its job, not started
 SENDING: Final = "sending"  # committed just before the request leaves
@@ -42,60 +45,6 @@ class Job:
     @property
     def live(self) -> bool:
         return self.status is JobStatus.RUNNING
-
-
-@dataclass(frozen=True, slots=True)
-class JobSummary:
-    job: Job
-    # A job's numbers by outcome and delivery state, as far as the history knows them (see
-    # queries._counts): `unknown` includes requests in flight, `not_sent` the planned ones,
-    # `pending` every accepted number without a final report (the history keeps no
-    # not_found); `requests`, `refused` and `unreported` are not counted.
-    counts: Tally
-
-
-@dataclass(frozen=True, slots=True)
-class ChunkInfo:
-    job_id: int
-    index: int
-    size: int
-    # planned / sending only while the job's process lives
-    state: ChunkState | Literal["planned", "sending"]
-    attempts: int
-    sends: int
-    error_kind: str | None
-    error_code: str | None
-    error_text: str | None
-    started: datetime | None
-    finished: datetime | None
-    first: str | None = None
-    last: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    job_id: int
-    chunk: int
-    pos: int
-    number: str
-    order_id: str | None
-    content: str | None
-    sender: str | None
-    outcome: MessageState
-    msg_id: str | None
-    error: str | None
-    status: DeliveryStatus | None = None
-    status_time: datetime | None = None
-    code: str | None = None
-    detail: str | None = None
-    updated: datetime | None = None
-    sent: datetime | None = None  # when its chunk was answered (or started)
-
-
-@dataclass(frozen=True, slots=True)
-class NumberHit:
-    job: Job
-    message: Message
 
 
 class Tracked(NamedTuple):
@@ -159,32 +108,6 @@ def job_record(row: Sequence[Any], db_path: pathlib.Path) -> Job:
     )
 
 
-def chunk_info(row: Sequence[Any], live: bool) -> ChunkInfo:
-    stored, error_text = str(row[3]), text_or_none(row[8])
-    state: ChunkState | Literal["planned", "sending"]
-    if stored == SENDING:
-        state = SENDING if live else ChunkState.UNKNOWN
-        error_text = error_text if live else error_text or LOST_IN_FLIGHT
-    elif stored == PLANNED:
-        # Its process is gone: it will not start now.
-        state = PLANNED if live else ChunkState.NOT_SENT
-    else:
-        state = ChunkState(stored)
-    return ChunkInfo(
-        job_id=int(row[0]),
-        index=int(row[1]),
-        size=int(row[2]),
-        state=state,
-        attempts=int(row[4]),
-        sends=int(row[5]),
-        error_kind=text_or_none(row[6]),
-        error_code=text_or_none(row[7]),
-        error_text=error_text,
-        started=dt(row[9]),
-        finished=dt(row[10]),
-    )
-
-
 def plan(row: Sequence[Any]) -> Chunk:
     """A chunk as planned, from its `PLAN_COLUMNS` row. An answered chunk's plan was dropped
     (its numbers are NULL): JobReader._plans reads it back from its messages."""
@@ -213,64 +136,6 @@ def plan_values(
         dumped(chunk.contents) if store_content else None,
         dumped(chunk.sender_ids),
     )
-
-
-def message(row: Sequence[Any]) -> Message:
-    """A message from its MESSAGE_COLUMNS row."""
-    code = int(row[5])
-    status = codes.status_of(code)
-    status_time, code_text, detail, updated = codes.unpack_report(row[7])
-    order_id, sender, error = codes.unpack_extra(row[8])
-    if error is None:
-        error = codes.message_error(code % 4, row[4], str(row[9]), text_or_none(row[10]))
-    return Message(
-        job_id=int(row[0]),
-        chunk=int(row[1]),
-        pos=int(row[2]),
-        number=str(row[3]),
-        order_id=order_id,
-        content=row[6],
-        sender=sender,
-        outcome=codes.outcome_of(code),
-        msg_id=text_or_none(row[4]),
-        error=error,
-        status=status,
-        status_time=codes.when(status_time),
-        code=code_text,
-        detail=detail,
-        updated=codes.when(updated),
-        sent=dt(row[11]),
-    )
-
-
-def unanswered(
-    job_id: int, chunk: Chunk, in_flight: bool, live: bool, sent: datetime | None = None
-) -> Iterator[Message]:
-    """The numbers of a chunk without an answer: in flight or planned while its process
-    lives, else unknown (it may have arrived) or not sent."""
-    if live:
-        outcome, error = (MessageState.SENDING if in_flight else MessageState.PLANNED), None
-    elif in_flight:
-        outcome = MessageState.UNKNOWN
-        error = codes.message_error(codes.UNKNOWN, None, outcome.value, LOST_IN_FLIGHT)
-    else:
-        outcome = MessageState.NOT_SENT
-        error = codes.message_error(codes.NOT_SENT, None, outcome.value, None)
-    ids, contents, senders = chunk.order_ids, chunk.contents, chunk.sender_ids
-    for pos, number in enumerate(chunk.numbers):
-        yield Message(
-            job_id=job_id,
-            chunk=chunk.index,
-            pos=pos,
-            number=number,
-            order_id=ids[pos] if ids else None,
-            content=contents[pos] if contents else None,
-            sender=senders[pos] if senders else None,
-            outcome=outcome,
-            msg_id=None,
-            error=error,
-            sent=sent,
-        )
 
 
 def tracked(row: Sequence[Any]) -> tuple[str, Tracked]:

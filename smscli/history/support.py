@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from smscli.gateways.base import DeliveryStatus, Report
+from smscli.gateways.base import DeliveryStatus
 from smscli.gateways.records import Inbound, SentRecord
+from smscli.gateways.reports import Report
 from smscli.history.db import dt, now, store_error
 from smscli.history.db import ts as _ts
 from smscli.history.store import Store

@@ -72,7 +72,9 @@ class SendPlan(Sequence[Chunk]):
     for their answers instead of before the first one leaves. What needs all of them at once
     (the history's record of the job, a dry run) makes them all by iterating."""
 
-    __slots__ = ("_made", "_numbers", "_order_ids", "_sender", "_size", "_text", "total")
+    __slots__ = (
+        "_ints", "_made", "_numbers", "_order_ids", "_sender", "_size", "_text", "total",
+    )
 
     def __init__(
         self,
@@ -87,6 +89,7 @@ class SendPlan(Sequence[Chunk]):
         if order_ids is not None and len(order_ids) != len(numbers):
             raise ValueError("one order id per number")
         self._numbers = numbers
+        self._ints = _ints_of(numbers)
         self._size = size
         self._order_ids = order_ids
         self._text = text
@@ -112,13 +115,14 @@ class SendPlan(Sequence[Chunk]):
         if chunk is None:
             start, end = index * self._size, (index + 1) * self._size
             part = self._numbers[start:end]
-            ids = self._order_ids
+            ids, ints = self._order_ids, self._ints
             chunk = self._made[index] = Chunk(
                 index,
                 part if type(part) is list else list(part),
                 None if ids is None else ids[start:end],
                 text=self._text,
                 sender=self._sender,
+                keys=None if ints is None else ints[start:end],
             )
         return chunk
 
@@ -128,6 +132,17 @@ class SendPlan(Sequence[Chunk]):
     def indices(self) -> range:
         """The chunks' indices, without making them."""
         return range(len(self._made))
+
+
+def _ints_of(numbers: Sequence[str]) -> Sequence[int] | None:
+    """The integers a NumberList keeps its numbers as (str() of each is the number): its
+    chunks carry them (Chunk.keys), so the history does not read every number back from the
+    text made from them a moment before. None for any other sequence."""
+    from smscli.numberlist import NumberList
+
+    # Its own array, read-only here. (NumberList is documented to hold valid numbers only:
+    # 6 to 15 digits, no leading 0, so int and text are one-to-one.)
+    return numbers.ints if isinstance(numbers, NumberList) else None
 
 
 class _Chunks(Iterator[Chunk]):

@@ -13,7 +13,7 @@ from smscli.model import Chunk, ChunkOutcome, JobKind, RunResult
 
 if TYPE_CHECKING:
     from smscli.history.records import Job
-    from smscli.history.resume import ResumePlan
+    from smscli.history.resumeplan import ResumePlan
 
 
 # -- resume ------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Final
 
-from smscli.history.records import NumberHit
+from smscli.history.messages import NumberHit
 from smscli.history.store import Store
 from smscli.history.support import AccountStore, InboundRow, SentRow
 from smscli.rows import delivery_detail

@@ -8,8 +8,9 @@ import functools
 from collections.abc import Sequence
 from typing import Final, Protocol, runtime_checkable
 
-from smscli.gateways.base import DeliveryStatus, ReportMode, ReportResult
+from smscli.gateways.base import DeliveryStatus, ReportMode
 from smscli.gateways.records import SentRecord
+from smscli.gateways.reportcalls import ReportResult
 from smscli.history.support import AccountStore
 from smscli.support.calls import Options, call
 
