@@ -167,3 +167,44 @@ def test_without_wait_the_picker_lets_go_of_what_it_knew_once_judged(store: Stor
     assert again(ids) == ids
     again.judged(ids)
     assert set(again.tracked) == {ids[3]}
+
+
+def test_reports_that_change_nothing_open_no_write_transaction(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = sent(store, 3)
+    store.lookup(ids, PROVIDER, keep_rows=True)
+    assert store.record_reports(pending(ids), provider=PROVIDER) == 3
+    writes: list[int] = []
+    write = store._write
+
+    def counting() -> Any:
+        writes.append(1)
+        return write()
+
+    monkeypatch.setattr(store, "_write", counting)
+    store.lookup(ids, PROVIDER, keep_rows=True)
+    assert store.record_reports(pending(ids[:2]), provider=PROVIDER) == 0
+    assert writes == []  # pending again: nothing to write, as the kept rows say
+    delivered = [Report(ids[2], DeliveryStatus.DELIVERED, code="0")]
+    assert store.record_reports(delivered, provider=PROVIDER) == 1
+    assert writes == [1]
+    assert store.record_reports(pending(ids[:1]), provider=PROVIDER) == 0
+    assert writes == [1, 1]  # its rows were taken by the first: read again, in a transaction
+
+
+def test_a_message_journalled_elsewhere_meanwhile_takes_its_kept_report(
+    store: Store, path: Path
+) -> None:
+    ids = sent(store, 2)
+    early = str(2 * 10**18 + 447700800000)
+    store.record_reports([Report(early, DeliveryStatus.DELIVERED, code="0")], provider=PROVIDER)
+    store.lookup(ids, PROVIDER, keep_rows=True)
+    store.record_reports(pending(ids), provider=PROVIDER)
+    store.lookup(ids, PROVIDER, keep_rows=True)
+    with Store.open(path) as other:
+        assert sent(other, 1, start=447700800000) == [early]
+    # Nothing to write for these two, yet the report kept for `early` now has its message.
+    assert store.record_reports(pending(ids), provider=PROVIDER) == 0
+    assert statuses(store, [early]) == [DeliveryStatus.DELIVERED]
+    assert early not in store.orphan_reports(PROVIDER)

@@ -56,6 +56,8 @@ def _is_final(status: DeliveryStatus | None) -> bool:
 
 class ReportReads(JobReader):
     _seen: _Seen | None = None
+    # (provider, version) when record_reports last moved kept reports onto messages.
+    _adopted: tuple[str, tuple[int, int]] | None = None
 
     def _version(self) -> tuple[int, int]:
         """Changes when another connection commits to the history (data_version) or this
@@ -262,7 +264,10 @@ class ReportReads(JobReader):
         reports = list(reports)
         stamp = ts(now())
         ids = [r.msg_id for r in reports]
+        if provider is not None and self._nothing_to_write(reports, ids, provider):
+            return 0
         adopted = False
+        self._adopted = None
         try:
             with self._write() as db:
                 held = self._held_now(db, ids, provider)
@@ -275,13 +280,36 @@ class ReportReads(JobReader):
         except BaseException:
             self._seen = None
             raise
+        version = self._version()
+        if provider is not None:
+            self._adopted = (provider, version)
         seen = self._seen
         if seen is not None:
             if adopted:  # moved kept reports onto messages whose rows may be kept: stale
                 self._seen = None
             else:  # the rows kept are as they were: only these reports' were written
-                seen.version = self._version()
+                seen.version = version
         return changed
+
+    def _nothing_to_write(self, reports: list[Report], ids: list[str], provider: str) -> bool:
+        """True when recording these reports would write nothing, as the kept rows say
+        (`report` asking again about pending messages, answered the same): then no write
+        transaction is needed at all (its rows are let go, as recording takes them). Only
+        while the history is as it was when the rows were read and when kept reports were
+        last moved onto messages (after which none could be moved: a report kept since
+        would have been kept without a message to move onto), and every id has kept rows."""
+        seen = self._seen
+        if seen is None or seen.provider != provider or self._adopted != (provider, seen.version):
+            return False
+        rows = seen.rows
+        if not all(msg_id in rows for msg_id in ids) or seen.version != self._version():
+            return False
+        held = {msg_id: rows[msg_id] for msg_id in ids}
+        if _updates(zip(reports, ids, strict=True), held):
+            return False
+        for msg_id in ids:
+            rows.pop(msg_id, None)
+        return True
 
     def _held_now(
         self, db: sqlite3.Connection, ids: Sequence[str], provider: str | None
@@ -319,9 +347,22 @@ def _write_reports(
     reports: Iterable[tuple[Report, _K]],
     held: Mapping[_K, list[_Held]],
 ) -> int:
-    """Each report onto the messages holding its msgId (`held`); how many rows changed.
-    Written only when the report changes the row (asking again about pending messages costs
-    a read, not a write), and a final state is never replaced by a non-final one."""
+    """Each report onto the messages holding its msgId (`held`); how many rows changed."""
+    updates = _updates(reports, held)
+    if updates:  # asking again about pending messages changes nothing, usually
+        db.executemany(
+            "UPDATE messages SET state = ?, report = ? WHERE job_id = ? AND chunk = ? AND pos = ?",
+            updates,
+        )
+    return len(updates)
+
+
+def _updates(
+    reports: Iterable[tuple[Report, _K]], held: Mapping[_K, list[_Held]]
+) -> list[tuple[object, ...]]:
+    """The rows to write for each report onto the messages holding its msgId (`held`):
+    only where the report changes the row (asking again about pending messages costs a
+    read, not a write), and a final state is never replaced by a non-final one."""
     at = codes.ms(now())
     updates: list[tuple[object, ...]] = []
     # The reports of one answer mostly say the same (time, code, detail): each head made
@@ -355,12 +396,7 @@ def _write_reports(
             if new == code and stored is not None and stored.startswith(head):
                 continue
             updates.append((new, f"{head}{at}]", row[1], row[2], row[3]))
-    if updates:  # asking again about pending messages changes nothing, usually
-        db.executemany(
-            "UPDATE messages SET state = ?, report = ? WHERE job_id = ? AND chunk = ? AND pos = ?",
-            updates,
-        )
-    return len(updates)
+    return updates
 
 
 def _held(
