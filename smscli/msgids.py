@@ -270,6 +270,11 @@ def _quick_values(text: str) -> tuple[list[str], int] | None:
     text = text.removeprefix("\ufeff")
     fmt = detect_format(text)
     if fmt == "plain":
+        bare = text.replace("\n", "")
+        if bare.isascii() and bare.isdigit():
+            # Digits and "\n" only (what `send -q` writes): its lines are its words, split
+            # in C, and they are ids as they are.
+            return text.split(), 0
         found: tuple[list[str], int] | None = (
             [value for value in (line.strip() for line in _lines(text)) if value], 0
         )

@@ -202,7 +202,7 @@ def test_an_id_answered_in_another_calls_answer_counts_as_it_always_did(
         ids,
         concurrency=concurrency,
         on_part=lambda part: parts.append([r.msg_id for r in part]),
-        classify=lambda part: part,
+        classify=lambda part, _: part,
     )
     source = OddSource()
     expected = merge_reports(ids, [source.get_report(ids[:2]), source.get_report(ids[2:])])
@@ -285,6 +285,32 @@ def test_picked_ids_make_the_calls_chunk_ids_would_make(concurrency: int) -> Non
     assert batches == [PICK_BATCH, PICK_BATCH, 345]
 
 
+def test_calls_are_picked_and_made_only_so_far_ahead_of_the_answers() -> None:
+    ids = [str(2304252117461165117 + i) for i in range(5 * PICK_BATCH)]  # 25 calls
+    answered = [0]
+    picked_at: list[int] = []  # answers taken when each batch was picked
+    ahead: list[int] = []  # calls made and not answered, at each answer
+
+    class Source(CountingSource):
+        def get_report(self, msg_ids: Sequence[str]) -> ReportResult:
+            with self.lock:
+                ahead.append(len(self.calls) + 1 - answered[0])
+            return super().get_report(msg_ids)
+
+    def pick(batch: list[str]) -> list[str]:
+        picked_at.append(answered[0])
+        return batch
+
+    def on_part(part: Sequence[Report]) -> None:
+        answered[0] += 1
+
+    got = fetch_reports(Source(), ids, concurrency=2, pick=pick, on_part=on_part)
+    assert [r.msg_id for r in got] == ids
+    assert picked_at[0] == 0 and picked_at[-1] > 0  # not every id picked up front
+    assert picked_at == sorted(picked_at)
+    assert max(ahead) <= 2 * 2 + 1  # the pool's threads, twice, and the one just made
+
+
 def test_nothing_picked_asks_nothing_and_polls_none() -> None:
     source = CountingSource()
     outcome = check_reports(source, IDS, pick=lambda batch: [], wait=WaitPolicy())
@@ -300,25 +326,25 @@ def test_picked_ids_are_polled_on_as_given_ones_are() -> None:
 
 
 @pytest.mark.parametrize("fmt", [OutputFormat.JSONL, OutputFormat.CSV, OutputFormat.TABLE])
-def test_rows_rendered_ahead_are_rendered_again_where_the_report_changed(
+def test_rows_are_planned_only_where_every_value_can_go_into_a_template(
     fmt: OutputFormat,
 ) -> None:
-    ahead = RowLines(fmt)
-    ahead.add(REPORTS)
-    final = list(REPORTS)
-    final[0] = Report(IDS[0], DeliveryStatus.DELIVERED, number="447700900999", source="history")
-    final[2] = Report(IDS[2], DeliveryStatus.FAILED, number=None, code="13")
-    out = io.StringIO()
-    saved = sys.stdout
-    sys.stdout = out
-    try:
-        write_report_rows(final, fmt, wide=False, ahead=ahead)
-    finally:
-        sys.stdout = saved
-    assert out.getvalue() == rows_text(fmt, final, False)
-    odd = RowLines(fmt)
-    odd.add([*REPORTS, Report(IDS[9], DeliveryStatus.PENDING, number="44 77")])
-    assert not odd.ready(REPORTS)  # gave up on templates: every row written whole
+    lines = RowLines(fmt)
+    plan = lines.plan(REPORTS)
+    if fmt is OutputFormat.TABLE:
+        assert plan is None  # written whole
+        return
+    assert plan is not None
+    whole = rows_text(fmt, REPORTS, False)  # CSV's header first, then the rows
+    filled = "".join(lines.fill(REPORTS, plan, 0, len(REPORTS)))
+    assert whole.endswith(filled)
+    assert whole.count("\n") - filled.count("\n") == (fmt is OutputFormat.CSV)
+    assert lines.plan([]) == []
+    # One value that is not plain digits (or holds the joint of the quick check): whole.
+    for odd in [*ODD_NUMBERS, "447700900123\n447700900124"]:
+        assert lines.plan([*REPORTS, Report(IDS[9], DeliveryStatus.PENDING, number=odd)]) is None
+    assert lines.plan([Report("", DeliveryStatus.PENDING)]) is None
+    assert lines.plan([Report(f"{IDS[0]}\n{IDS[1]}", DeliveryStatus.PENDING)]) is None
 
 
 def test_the_garbage_collector_is_paused_for_a_run_and_collects_between_polls(

@@ -156,7 +156,7 @@ def report(
     from smscli import collector
     from smscli.cli.report_ids import which_ids
     from smscli.cli.report_run import ReportRun, history_needed, open_store
-    from smscli.cli.report_show import RowLines, finish
+    from smscli.cli.report_show import finish
     from smscli.reporting.drain import as_queue
     from smscli.selection import history_selection
 
@@ -176,8 +176,7 @@ def report(
                 raise history_needed(prof, no_history)
             store = open_store(required=queue is not None) if history else None
             try:
-                ahead = RowLines(opts.output)
-                run = ReportRun(gateway, prof, store, ahead=ahead)
+                run = ReportRun(gateway, prof, store)
                 if queue is not None:
                     outcome = run.queue(queue, collected, policy, refresh=refresh)
                 else:
@@ -187,7 +186,7 @@ def report(
                     store.close()
         finally:
             gateway.close()
-        return finish(outcome, opts, waited=policy is not None, ahead=ahead)
+        return finish(outcome, opts, waited=policy is not None)
 
 
 def _wait_policy(wait: bool, interval: float | None, timeout: float | None) -> WaitPolicy | None:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from smscli import console
-from smscli.cli.report_show import Progress, Pulled, RowLines, rescue
+from smscli.cli.report_show import Progress, Pulled, rescue
 from smscli.errors import SmsCliError, UsageError
 from smscli.message import plural
 
@@ -34,13 +34,11 @@ class ReportRun:
         gateway: Gateway,
         prof: ResolvedProfile,
         store: Store | None,
-        *,
-        ahead: RowLines | None = None,
     ) -> None:
         self.gateway = gateway
         self.prof = prof
         self.store = store
-        self.ahead = ahead  # renders rows while the calls are in flight
+        self._answers = 0
 
     def query(
         self, collected: CollectedIds, policy: WaitPolicy | None, *, refresh: bool
@@ -55,7 +53,9 @@ class ReportRun:
         ids = collected.ids
         picker = None
         if self.store is not None and not collected.tracked and ids:
-            picker = _Picker(self.store, self.prof.provider, len(ids), refresh=refresh)
+            picker = _Picker(
+                self.store, self.prof.provider, len(ids), refresh=refresh, keep=policy is not None
+            )
             tracked = picker.tracked
             ask: Sequence[str] = ids
         else:
@@ -76,8 +76,16 @@ class ReportRun:
                     on_reports=history_hook(self.store, self.prof),
                     on_poll=polled(view),
                     on_retry=retrying("getReport"),
-                    classify=lambda got: self._judged(
-                        judge_answers(got, tracked, now, self._sent_times)
+                    classify=lambda got, got_ids: self._judged(
+                        judge_answers(
+                            got,
+                            tracked if picker is None else picker.known_of(got),
+                            now,
+                            self._sent_times,
+                            got_ids,
+                        ),
+                        got_ids,
+                        picker,
                     ),
                     pick=picker,
                 )
@@ -138,9 +146,23 @@ class ReportRun:
             view.close()
             pulled.tell(provider)
 
-    def _judged(self, reports: list[Report]) -> list[Report]:
-        if self.ahead is not None:
-            self.ahead.add(reports)
+    def _judged(
+        self, reports: list[Report], ids: Sequence[str], picker: _Picker | None
+    ) -> list[Report]:
+        if picker is not None:
+            picker.judged(ids)
+        # The cyclic collector is held off (report.py), yet each call leaves a cycle behind
+        # (httpx's response and its stream: the whole answer, ~30 kB a call), collected
+        # here every few dozen answers: the two young generations at once, so that each
+        # object is looked at once at most (the old one is never collected during the run;
+        # what dies before is never looked at). An answer still being read in a thread at
+        # that moment moves on to the old generation: rarely, as answers are read in a
+        # moment and collections are far apart.
+        self._answers += 1
+        if self._answers % _COLLECT_EVERY == 0:
+            import gc
+
+            gc.collect(1)
         return reports
 
     def _sent_times(self, ids: Sequence[str]) -> Mapping[str, datetime]:
@@ -154,29 +176,72 @@ class ReportRun:
             return {}  # only sharpens pending vs unknown: not worth failing a report for
 
 
+# Answers between two collections of the young generations (see ReportRun._judged): the
+# rows looked up for a call are let go within a few dozen answers, mostly before one.
+_COLLECT_EVERY = 32
+
+
 class _Picker:
     """The ids to ask about, batch by batch (reporting.poll.Pick): what the history knows of
     them is looked up, and those it holds a final state for are not asked (unless
     --refresh). Says how many were answered from the history once every batch is picked,
-    before any answer is shown."""
+    before any answer is shown.
 
-    def __init__(self, store: Store, provider: str, total: int, *, refresh: bool) -> None:
-        self.store, self.provider, self.refresh = store, provider, refresh
+    Without `keep` (no --wait: each id is judged once), what the history knew of an id
+    without a final state is let go once its call's answer is judged: the judged report
+    carries all of it that is shown (its number), and 100,000 of them are not held to the
+    end. A final state stays: combine shows it where the gateway has forgotten the id."""
+
+    def __init__(
+        self, store: Store, provider: str, total: int, *, refresh: bool, keep: bool
+    ) -> None:
+        self.store, self.provider, self.refresh, self.keep = store, provider, refresh, keep
         self.tracked: dict[str, Tracked] = {}
+        self.unknown: set[str] = set()  # picked ids the history does not hold
         self.left = total
-        self.known = 0
+        self.final = 0  # picked ids answered from the history
 
     def __call__(self, batch: list[str]) -> list[str]:
         from smscli.reporting.verdicts import still_to_ask
 
-        found = self.store.lookup(batch, self.provider)
+        # Each id picked is recorded next: the rows read are kept for that (keep_rows).
+        found = self.store.lookup(batch, self.provider, keep_rows=True)
         self.tracked.update(found)
+        if len(found) < len(batch):
+            self.unknown.update(i for i in batch if i not in found)
         ask = still_to_ask(batch, found, refresh=self.refresh)
-        self.known += len(batch) - len(ask)
+        self.final += len(batch) - len(ask)
         self.left -= len(batch)
         if self.left == 0:
-            _tell_known(self.known)
+            _tell_known(self.final)
         return ask
+
+    def known_of(self, reports: Sequence[Report]) -> Mapping[str, Tracked]:
+        """What the history knows of these reports' ids, to judge them by: as picked. An id
+        let go already (an answer that listed it in another call's, judged again once every
+        call is answered: poll.fetch_reports) is looked up again."""
+        tracked, unknown = self.tracked, self.unknown
+        gone = [r.msg_id for r in reports if r.msg_id not in tracked and r.msg_id not in unknown]
+        if not gone:
+            return tracked
+        found = {r.msg_id: tracked[r.msg_id] for r in reports if r.msg_id in tracked}
+        found.update(self.store.lookup(gone, self.provider))
+        return found
+
+    def judged(self, ids: Sequence[str]) -> None:
+        """These ids' answers are judged: what the history knew of them is let go (not
+        with `keep`), unless it is a final state."""
+        if self.keep:
+            return
+        tracked = self.tracked
+        if not self.refresh:  # only ids without a final state were asked
+            for msg_id in ids:
+                tracked.pop(msg_id, None)
+            return
+        for msg_id in ids:
+            known = tracked.get(msg_id)
+            if known is not None and not (known.status is not None and known.status.final):
+                del tracked[msg_id]
 
 
 def _tell_known(known: int) -> None:

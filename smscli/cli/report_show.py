@@ -4,8 +4,7 @@ the queue drains pulled, and reports that could not be saved."""
 from __future__ import annotations
 
 import io
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from smscli import console, rows
@@ -23,14 +22,12 @@ if TYPE_CHECKING:
 REPORT_COLUMNS = rows.columns(*rows.REPORT)
 
 
-def finish(
-    outcome: ReportOutcome, opts: Common, *, waited: bool, ahead: RowLines | None = None
-) -> ExitCode:
+def finish(outcome: ReportOutcome, opts: Common, *, waited: bool) -> ExitCode:
     """The rows on stdout, the summary on stderr; the run's exit code."""
-    from smscli.reporting.outcome import exit_code, summary
+    from smscli.reporting.outcome import exit_code, summary, tally
 
-    write_report_rows(outcome.reports, opts.output, wide=opts.wide, ahead=ahead)
-    counts = outcome.counts
+    write_report_rows(outcome.reports, opts.output, wide=opts.wide)
+    counts = tally(outcome.reports)
     console.info(summary(counts))
     if outcome.timed_out:
         console.error(
@@ -44,38 +41,44 @@ def finish(
             "not found: still queued at the gateway, or not a msgId of this account; "
             "ask again later, or use --wait"
         )
-    return exit_code(outcome)
+    return exit_code(outcome, counts)
 
 
-def write_report_rows(
-    reports: Sequence[Report], fmt: OutputFormat, *, wide: bool, ahead: RowLines | None = None
-) -> None:
-    """One row per report; JSON lines, CSV and TSV rows from RowLines (`ahead`: the one
-    that rendered rows while the calls were in flight)."""
+def write_report_rows(reports: Sequence[Report], fmt: OutputFormat, *, wide: bool) -> None:
+    """One row per report; JSON lines, CSV and TSV rows filled into RowLines' templates."""
     from smscli.reporting.outcome import report_rows
 
     writer = RowWriter(REPORT_COLUMNS, fmt, wide=wide)
-    lines = ahead or RowLines(fmt)
-    if not lines.ready(reports):
+    lines = RowLines(fmt)
+    plan = lines.plan(reports)
+    if plan is None:
         writer.write(report_rows(reports))
     else:
-        # In blocks, each line already filled in (the template is the whole line): the
-        # text of 100,000 rows is not copied whole again.
+        # In blocks: the text of 100,000 rows is never held whole.
         for start in range(0, len(reports), _ROWS_PER_WRITE):
-            block = reports[start : start + _ROWS_PER_WRITE]
-            writer.write_filled("%s", [(lines.line_of(report),) for report in block])
+            end = start + _ROWS_PER_WRITE
+            planned = plan[start:end]
+            template = planned[0]
+            if planned.count(template) == len(planned) and reports[start].number is not None:
+                # One template (with a number, so with two slots) for the whole block, as
+                # the reports of a few answers often share: its rows are joined in C.
+                block = reports[start:end]
+                numbers = [report.number or "" for report in block]  # none is None
+                writer.write_pairs(template, numbers, [report.msg_id for report in block])
+                continue
+            writer.write_filled("%s", zip(lines.fill(reports, plan, start, end)))
     writer.close()
 
 
-_ROWS_PER_WRITE = 10_000
+_ROWS_PER_WRITE = 2_000
 
 
 class RowLines:
     """Report rows as JSON lines, CSV or TSV, filled into a template per distinct (status,
     time, code, detail, source): a 100,000-id report's rows differ mostly in number and
-    msgId, and encoding each row whole cost more than asking for it. `add` renders reports
-    while the calls are in flight, so that the end only writes them; a report that changed
-    since (another poll, or the history's answer) is rendered again."""
+    msgId, and encoding each row whole cost more than asking for it. Made at the end, a
+    block at a time: rows made while the calls were in flight were held to the end, 250
+    bytes each, and made again where a later answer changed them."""
 
     def __init__(self, fmt: OutputFormat) -> None:
         from smscli.output import OutputFormat
@@ -84,65 +87,83 @@ class RowLines:
         if fmt in (OutputFormat.JSONL, OutputFormat.CSV, OutputFormat.TSV):
             # Only for its templates: nothing reaches stdout through it.
             self._writer = RowWriter(REPORT_COLUMNS, fmt, stream=io.StringIO())
-        self._templates: dict[tuple[object, ...], str] = {}
-        self._made: dict[str, tuple[Report, str]] = {}
+        self._templates: dict[tuple[object, ...], str | None] = {}
 
-    def add(self, reports: Iterable[Report]) -> None:
-        if self._writer is None:
-            return
-        made = self._made
-        for report in reports:
-            line = self.line(report)
-            if line is None:
-                self._writer = None  # a row that needs the general path: no use going on
-                made.clear()
-                return
-            made[report.msg_id] = (report, line)
-
-    def ready(self, reports: Iterable[Report]) -> bool:
-        """Every report's line made (again, where the report changed since), so that
-        line_of gives it; False when a format has no template or a number or msgId is not
+    def plan(self, reports: Sequence[Report]) -> list[str] | None:
+        """Each report's template; None when a format has none or a number or msgId is not
         plain digits (such a value may need quoting: every row is then written whole)."""
-        if self._writer is None:
-            return False
-        made = self._made
+        if self._writer is None or not _plain(reports):
+            return None
+        templates = self._templates
+        plan: list[str] = []
+        current = ""
+        last: Report | None = None
         for report in reports:
-            ready = made.get(report.msg_id)
-            if ready is not None and ready[0] is report:
-                continue
-            line = self.line(report)
-            if line is None:
-                return False
-            made[report.msg_id] = (report, line)
+            # The reports of one answer share their time, code and detail: a report like
+            # the last one (the same objects) takes its template without a key made.
+            if not (
+                last is not None
+                and report.status is last.status
+                and report.time is last.time
+                and report.code is last.code
+                and report.detail is last.detail
+                and report.source is last.source
+                and (report.number is None) is (last.number is None)
+            ):
+                key = (report.number is None, report.status, report.time, report.code,
+                       report.detail, report.source)  # fmt: skip
+                template = templates.get(key, _NONE)
+                if template is _NONE:
+                    template = templates[key] = self._template(report)
+                if template is None:
+                    return None
+                current, last = template, report
+            plan.append(current)
+        return plan
+
+    def fill(self, reports: Sequence[Report], plan: list[str], start: int, end: int) -> list[str]:
+        """The lines of reports[start:end], as planned."""
+        return [
+            template % (report.msg_id,)
+            if report.number is None
+            else template % (report.number, report.msg_id)
+            for report, template in zip(reports[start:end], plan[start:end], strict=True)
+        ]
+
+    def _template(self, report: Report) -> str | None:
+        from smscli.reporting.outcome import report_row
+
+        if self._writer is None:
+            return None
+        varying = ["msg_id"] if report.number is None else ["number", "msg_id"]
+        return self._writer.template(report_row(report), varying)
+
+
+_NONE = ""  # no template made yet for a key (a template is never empty)
+
+
+def _plain(reports: Sequence[Report]) -> bool:
+    """Every msgId digits, every number digits after an optional +: values written into a
+    template as they are, which no format quotes or escapes. Checked a block at a time,
+    each block's values joined (str methods in C; a regex over 100,000 joined values keeps
+    a mark per value)."""
+    for start in range(0, len(reports), _ROWS_PER_WRITE):
+        block = reports[start : start + _ROWS_PER_WRITE]
+        if not _digits([report.msg_id for report in block]):
+            return False
+        numbers = [report.number for report in block if report.number is not None]
+        if not _digits([number.removeprefix("+") for number in numbers]):
+            return False
+    return True
+
+
+def _digits(values: list[str]) -> bool:
+    """Each value one ASCII digit or more (none empty, so that the values joined are digits
+    only when each is)."""
+    if not values:
         return True
-
-    def line_of(self, report: Report) -> str:
-        """The line of a report made ready."""
-        return self._made[report.msg_id][1]
-
-    def line(self, report: Report) -> str | None:
-        number, msg_id = report.number, report.msg_id
-        if self._writer is None or not _PLAIN_ID.fullmatch(msg_id):
-            return None
-        if number is not None and not _PLAIN_NUMBER.fullmatch(number):
-            return None
-        key = (number is None, report.status, report.time, report.code, report.detail,
-               report.source)  # fmt: skip
-        template = self._templates.get(key)
-        if template is None:
-            from smscli.reporting.outcome import report_row
-
-            varying = ["msg_id"] if number is None else ["number", "msg_id"]
-            made = self._writer.template(report_row(report), varying)
-            if made is None:
-                return None
-            template = self._templates[key] = made
-        return template % ((msg_id,) if number is None else (number, msg_id))
-
-
-# Values written into a template as they are: no format quotes or escapes them.
-_PLAIN_ID = re.compile(r"[0-9]+", re.ASCII)
-_PLAIN_NUMBER = re.compile(r"\+?[0-9]+", re.ASCII)
+    joined = "".join(values)
+    return all(values) and joined.isascii() and joined.isdigit()
 
 
 def duration(seconds: float) -> str:

@@ -48,16 +48,18 @@ def normalized(
     raw: str, what: str = "number", country: Callable[[], str | None] | None = None
 ) -> str:
     """A number as `send` normalises it; InputError (exit 2, nothing asked) when invalid.
-    `country` gives the profile's default_country, asked only for a number that is not
-    international as written: `send` reads "07400 123456" as a national number of it."""
+    `country` gives the profile's default_country: with one, a number written without "+" or
+    "00" that is valid in that country is a national number of it, as `send` reads it
+    ("07400 123456" in GB, "202 555 0123" in the US, which alone would pass as international
+    2025550123 and find nothing)."""
     from smscli.numbers import check, normalize, to_international
 
-    number = normalize(raw)
-    problem = check(number)
-    if problem and country is not None:
-        code = country()
-        if code is not None:
-            number, problem = to_international(raw, code)
+    code = country() if country is not None else None
+    if code is not None:
+        number, problem = to_international(raw, code)
+    else:
+        number = normalize(raw)
+        problem = check(number)
     if problem:
         raise InputError(f"{what} {raw!r}: {problem}")
     return number

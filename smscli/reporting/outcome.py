@@ -73,14 +73,15 @@ class ReportOutcome:
         return tally(self.reports)
 
 
-def exit_code(outcome: ReportOutcome) -> ExitCode:
+def exit_code(outcome: ReportOutcome, counts: Tally | None = None) -> ExitCode:
     """Interrupted beats timed out (the run never concluded) beats failed (3) beats ok.
-    Pending without --wait is not a failure: it is the normal state of a fresh message."""
+    Pending without --wait is not a failure: it is the normal state of a fresh message.
+    `counts`: the outcome's, when the caller has counted them already."""
     if outcome.interrupted:
         return ExitCode.INTERRUPTED
     if outcome.timed_out:
         return ExitCode.WAIT_TIMEOUT
-    if outcome.counts.failed:
+    if (counts or outcome.counts).failed:
         return ExitCode.PARTIAL
     return ExitCode.OK
 

@@ -25,11 +25,14 @@ from smscli.reporting.outcome import (
 from smscli.retry import RetryPolicy
 
 if TYPE_CHECKING:
+    import queue
     from concurrent.futures import Future
 
 
 # Turns one call's reports into what counts (a verdict drawn this way is no report to record).
-Classify = Callable[[list[Report]], list[Report]]
+# Given with the ids the call asked, in the same order: equal to the reports' own, these are
+# the texts the caller holds already (a judged report may take them instead of a copy).
+Classify = Callable[[list[Report], list[str]], list[Report]]
 # Of a batch of ids (in input order), those to ask about: the others are answered elsewhere
 # (the history's final states). Called batch by batch while the first calls are out, so
 # that deciding which ids to ask about overlaps asking.
@@ -90,7 +93,11 @@ def fetch_reports(
     made: list[list[str]] = []  # the calls' ids, in order, as they are made
     chunks = _chunks(ids, size, made) if pick is None else _picked(ids, pick, size, made)
     parts: dict[int, list[Report]] = {}
-    strays = [False]
+    # Only what merging over every answer needs is kept of the answers (not the answers
+    # themselves: 100,000 reports): reports for ids their call did not ask (the last one per
+    # id, with its call's index), and the ids a call asked that its own answer left out.
+    strays: dict[str, tuple[int, Report]] = {}
+    absent: set[str] = set()
 
     def ask(chunk: list[str]) -> ReportResult:
         return call_with_retry(
@@ -98,28 +105,51 @@ def fetch_reports(
         )
 
     def answered(index: int, result: ReportResult) -> None:
-        part, stray = _merge_part(made[index], result)
-        strays[0] = strays[0] or stray
+        part = _merge_part(made[index], result, index, strays, absent)
         if on_part is not None:
             on_part(part)
-        parts[index] = part if classify is None else classify(part)
+        parts[index] = part if classify is None else classify(part, made[index])
 
     # Two calls or more go to the pool; one (or none) is made right here. Without a pool,
     # every id is picked before the first call, as when they were picked beforehand.
     first = list(itertools.islice(chunks, 2 if concurrency > 1 else None))
     if len(first) <= 1 or concurrency <= 1:
-        results = []
         for index, chunk in enumerate(itertools.chain(first, chunks)):
-            results.append(ask(chunk))
-            answered(index, results[-1])
+            answered(index, ask(chunk))
     else:
-        results = _run_pool(ask, itertools.chain(first, chunks), concurrency, answered)
-    if strays[0]:
-        # A call's answer held an id it did not ask about: merged over every answer, so an
-        # id answered in another call's answer counts, as it always did.
-        merged = merge_reports([i for chunk in made for i in chunk], results)
-        return merged if classify is None else classify(merged)
-    return [report for index in range(len(made)) for report in parts[index]]
+        _run_pool(ask, itertools.chain(first, chunks), concurrency, answered)
+    reports = [report for index in range(len(made)) for report in parts.pop(index)]
+    if strays:
+        _merge_strays(reports, made, strays, absent, classify)
+    return reports
+
+
+def _merge_strays(
+    reports: list[Report],
+    made: list[list[str]],
+    strays: dict[str, tuple[int, Report]],
+    absent: set[str],
+    classify: Classify | None,
+) -> None:
+    """An answer held ids its call did not ask about: merged as merge_reports merges every
+    answer in call order (an id answered in another call's answer counts, as it always did):
+    the answer of the latest call wins, its own call's included. In place."""
+    at: list[int] = []
+    replaced: list[Report] = []
+    replaced_ids: list[str] = []
+    position = 0
+    for index, chunk in enumerate(made):
+        for msg_id in chunk:
+            stray = strays.get(msg_id)
+            if stray is not None and (stray[0] > index or msg_id in absent):
+                at.append(position)
+                replaced.append(stray[1])
+                replaced_ids.append(msg_id)
+            position += 1
+    if classify is not None and replaced:
+        replaced = classify(replaced, replaced_ids)
+    for position, report in zip(at, replaced, strict=True):
+        reports[position] = report
 
 
 def _chunks(ids: Sequence[str], size: int, made: list[list[str]]) -> Iterator[list[str]]:
@@ -145,15 +175,28 @@ def _picked(
         yield pending
 
 
-def _merge_part(chunk: list[str], result: ReportResult) -> tuple[list[Report], bool]:
-    """merge_reports of one call, and whether its answer held ids the call did not ask."""
-    asked = set(chunk)
+def _merge_part(
+    chunk: list[str],
+    result: ReportResult,
+    index: int,
+    strays: dict[str, tuple[int, Report]],
+    absent: set[str],
+) -> list[Report]:
+    """merge_reports of one call (the `index`th). Reports for ids it did not ask go to
+    `strays` (the latest call's per id), the ids its answer left out to `absent`."""
     found = {r.msg_id: r for r in result.reports}
-    stray = not asked.issuperset(found)
-    return [
-        found.get(msg_id) or Report(msg_id, DeliveryStatus.NOT_FOUND, detail=NOT_FOUND_DETAIL)
-        for msg_id in chunk
-    ], stray
+    part = []
+    for msg_id in chunk:
+        report = found.pop(msg_id, None)
+        if report is None:
+            absent.add(msg_id)
+            report = Report(msg_id, DeliveryStatus.NOT_FOUND, detail=NOT_FOUND_DETAIL)
+        part.append(report)
+    for msg_id, report in found.items():  # left over: not asked by this call
+        kept = strays.get(msg_id)
+        if kept is None or kept[0] < index:
+            strays[msg_id] = (index, report)
+    return part
 
 
 def _run_pool(
@@ -161,36 +204,65 @@ def _run_pool(
     chunks: Iterable[list[str]],
     concurrency: int,
     answered: Callable[[int, ReportResult], None],
-) -> list[ReportResult]:
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+) -> None:
+    import queue
+    from concurrent.futures import ThreadPoolExecutor
 
-    # Threads start as calls are submitted, up to `concurrency`.
+    # Threads start as calls are submitted, up to `concurrency`. Calls are submitted (and
+    # so their ids picked) only so far ahead of the answers as keeps every thread busy:
+    # what is picked for a call (the history's view of its ids) lives until its answer.
+    # Each call says when it is done on a queue: waiting on all the calls not answered yet
+    # cost a look at each of them per answer.
     pool = ThreadPoolExecutor(max_workers=concurrency)
+    finished: queue.SimpleQueue[int] = queue.SimpleQueue()
+    futures: list[Future[ReportResult] | None] = []
+    pending = iter(chunks)
+    outstanding = 0
+
+    def submit(count: int) -> None:
+        nonlocal outstanding
+        for chunk in itertools.islice(pending, count):
+            submitted = pool.submit(ask, chunk)
+            submitted.add_done_callback(_tell(finished, len(futures)))
+            futures.append(submitted)
+            outstanding += 1
+
     try:
-        futures = [pool.submit(ask, chunk) for chunk in chunks]
-        index_of = {future: index for index, future in enumerate(futures)}
-        waiting = set(futures)
-        while waiting:
-            done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
-            if any(_failed(future) for future in done):
+        submit(concurrency * _CALLS_AHEAD)
+        while outstanding:
+            index = finished.get()
+            future = futures[index]
+            if future is None:
+                continue
+            if _failed(future):
                 raise _first_error(futures)
-            for future in done:
-                answered(index_of[future], future.result())
-        return [future.result() for future in futures]
+            futures[index] = None  # answered: its answer is not kept
+            outstanding -= 1
+            answered(index, future.result())
+            submit(1)
     finally:
         # Never start the queued calls after an error or Ctrl-C; running ones finish on
         # their own (a read is harmless).
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+# Calls submitted per thread of the pool before the first answer (the running one and those
+# queued behind it), and kept so after each answer.
+_CALLS_AHEAD = 2
+
+
+def _tell(finished: queue.SimpleQueue[int], index: int) -> Callable[[object], None]:
+    return lambda _: finished.put(index)
+
+
 def _failed(future: Future[ReportResult]) -> bool:
     return future.done() and not future.cancelled() and future.exception() is not None
 
 
-def _first_error(futures: Sequence[Future[ReportResult]]) -> BaseException:
+def _first_error(futures: Sequence[Future[ReportResult] | None]) -> BaseException:
     # In chunk order, so the message does not depend on thread timing.
     for future in futures:
-        exc = future.exception() if _failed(future) else None
+        exc = future.exception() if future is not None and _failed(future) else None
         if exc is not None:
             return exc
     raise AssertionError("no failed future")
@@ -292,6 +364,8 @@ def keep_asking(
     """The polling loop shared by query and queue providers. `first`: the first poll's
     reports, already asked for, and when that poll started."""
     started = clock() if first is None else first[1]
+    if wait is None:
+        return _ask_once(ask, ids, on_poll, clock, started, first)
     latest: dict[str, Report] = {}
     todo: list[str] = list(ids)
     polls = 0
@@ -331,6 +405,22 @@ def keep_asking(
         timed_out=timed_out,
         interrupted=interrupted,
     )
+
+
+def _ask_once(
+    ask: Ask,
+    ids: Sequence[str],
+    on_poll: Callable[[Poll], None] | None,
+    clock: Clock,
+    started: float,
+    first: tuple[list[Report], float] | None,
+) -> ReportOutcome:
+    """keep_asking without a wait: one poll, whose reports (one per id, in order) are the
+    outcome as they come, without the bookkeeping of what changed and what still waits."""
+    reports, error = first[0] if first is not None else ask(list(ids), False)[0], None
+    if on_poll is not None:
+        on_poll(Poll(1, clock() - started, tally(reports), bool(reports), None, error))
+    return ReportOutcome(reports=tuple(reports), polls=1, elapsed=clock() - started)
 
 
 def _poll(

@@ -76,19 +76,27 @@ def judge_answers(
     tracked: Mapping[str, Tracked],
     now: datetime,
     sent_times: Callable[[Sequence[str]], Mapping[str, datetime]],
+    ids: Sequence[str] | None = None,
 ) -> list[Report]:
     """One call's reports as they count: not_found_verdict for the ids the gateway did not
     list (the history's send times are read for those only: usually few, often none), and
-    the number the history sent to (as combine gives it)."""
+    the number the history sent to (as combine gives it). `ids`: the reports' ids, in their
+    order, as the caller holds them: a report given the history's number takes its id text
+    from there, and one code text per answer, instead of keeping copies of the answer's."""
     unlisted = [r.msg_id for r in reports if r.status is DeliveryStatus.NOT_FOUND]
     sent = sent_times(unlisted) if unlisted else {}
     judged = []
-    for report in reports:
-        known = tracked.get(report.msg_id)
+    codes: dict[str | None, str | None] = {}
+    get = tracked.get
+    for msg_id, report in zip([r.msg_id for r in reports] if ids is None else ids, reports,
+                              strict=True):  # fmt: skip
+        known = get(msg_id)
         if report.status is DeliveryStatus.NOT_FOUND:
-            report = not_found_verdict(report, known, now, sent.get(report.msg_id))
+            report = not_found_verdict(report, known, now, sent.get(msg_id))
         if known is not None and known.number is not None and report.number != known.number:
-            report = _numbered(report, known.number)
+            code = codes.setdefault(report.code, report.code)
+            report = Report(msg_id, report.status, known.number, report.time, code,
+                            report.detail, report.source)  # fmt: skip
         judged.append(report)
     return judged
 
@@ -160,11 +168,16 @@ def still_to_ask(
     history (every id with `refresh`). A delivered or failed message stays so."""
     if refresh:
         return list(ids)
-    return [i for i in ids if not _final(tracked.get(i))]
+    get = tracked.get
+    return [i for i in ids if not _final(get(i))]
 
 
 def _final(known: Tracked | None) -> bool:
-    return known is not None and known.status is not None and known.status.final
+    # DeliveryStatus.final, without an enum property per id of a 100,000-id report.
+    if known is None:
+        return False
+    status = known.status
+    return status is DeliveryStatus.DELIVERED or status is DeliveryStatus.FAILED
 
 
 def combine(
@@ -174,17 +187,42 @@ def combine(
     history's final state (marked). A gateway that has forgotten an old id (not found) does
     not hide the final state the history holds; the number is the one the history sent to
     (the answer may lack it, or echo it as +44..., 0044..., issue 10)."""
-    answered = {r.msg_id: r for r in asked.reports} if asked is not None else {}
-    reports = []
-    for msg_id in ids:
-        known = tracked.get(msg_id)
-        got = answered.get(msg_id)
-        if got is None or (got.status is DeliveryStatus.NOT_FOUND and _final(known)):
-            reports.append(history_report(msg_id, known))
-        elif known is not None and known.number is not None and got.number != known.number:
-            reports.append(_numbered(got, known.number))
-        else:
-            reports.append(got)
+    answers = asked.reports if asked is not None else ()
+    reports = _combined(ids, answers, tracked)
+    if reports is None:  # the answers are not in the order of the ids: matched by id
+        answered = {r.msg_id: r for r in answers}
+        reports = [_one(i, answered.get(i), tracked.get(i)) for i in ids]
     if asked is None:
         return ReportOutcome(reports=tuple(reports), polls=0, elapsed=0.0)
     return replace(asked, reports=tuple(reports))
+
+
+def _combined(
+    ids: Sequence[str], answers: Sequence[Report], tracked: Mapping[str, Tracked]
+) -> list[Report] | None:
+    """combine's reports when the answers are for some of the ids, in their order (as the
+    asking makes them): matched walking both, without a mapping of 100,000 answers. None
+    when they are not."""
+    reports = []
+    at, count = 0, len(answers)
+    get = tracked.get
+    not_found = DeliveryStatus.NOT_FOUND
+    for msg_id in ids:
+        got = None
+        if at < count and answers[at].msg_id == msg_id:
+            got = answers[at]
+            at += 1
+        known = get(msg_id)
+        if known is None and got is not None and got.status is not not_found:
+            reports.append(got)  # _one's answer, the usual one spelled out
+        else:
+            reports.append(_one(msg_id, got, known))
+    return reports if at == count else None
+
+
+def _one(msg_id: str, got: Report | None, known: Tracked | None) -> Report:
+    if got is None or (got.status is DeliveryStatus.NOT_FOUND and _final(known)):
+        return history_report(msg_id, known)
+    if known is not None and known.number is not None and got.number != known.number:
+        return _numbered(got, known.number)
+    return got
