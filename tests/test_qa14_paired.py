@@ -224,9 +224,11 @@ def fill(directory: Path) -> None:
 def test_the_history_failing_mid_run_then_coming_back_agrees_with_the_gateway(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    """Three answered and journalled, three held in flight; then the data dir fills up and the held ones are answered. Once it is writable again: no number
-    the gateway got reads not_sent, none went twice, and a resume sends the never-sent ones
-    exactly (the answers the history could not take read unknown: never resent)."""
+    """Three answered and journalled, three held in flight; then the data dir fills up and the
+    held ones are answered. (Remounting it read-only instead is refused while the history's
+    files are open for writing: EBUSY.) Once it has room again: no number the gateway got
+    reads not_sent, none went twice, and a resume sends the never-sent ones exactly (the
+    answers the history could not take read unknown: never resent)."""
     with own_filesystem(tmp_path / "small", "16m") as data:
         monkeypatch.setenv("SMSCLI_DATA_DIR", str(data / "smscli"))
         gw = EdgeGateway(tmp_path / "gateway", hold_from=4)
@@ -271,7 +273,7 @@ def test_a_paired_request_that_never_left_shows_no_start_time(
     written; they cannot be (/dev/full), so it never leaves. `history show --chunks` must not
     give it a start time: attempts 0 and sends 0 beside a `started` reads as a contradiction
     (a request started but not sent), unlike request 3, never taken, which has none."""
-    given, path = inputs(tmp_path, "send", 3000)
+    _given, path = inputs(tmp_path, "send", 3000)
     with open("/dev/full", "w") as full:
         done = subprocess.run(
             argv("send", path, "-o", "jsonl", "--concurrency", "1"), stdout=full,
@@ -294,17 +296,18 @@ def wait_for_chunk_state(index: int, state: str, proc: subprocess.Popen[bytes]) 
     import sqlite3
     import time
 
+    from smscli.errors import SmsCliError
     from smscli.history.store import Store
 
     for _ in range(1200):
         assert proc.poll() is None, "smscli ended before the moment wanted"
-        with contextlib.suppress(sqlite3.Error, AssertionError):
-            with Store.open() as store:
-                job = store.last_job_id()
-                if job is not None:
-                    states = [c.state for c in store.chunks(job)]
-                    if states[index - 1] == state:
-                        return
+        # Not there yet (the history or the job still being created): look again.
+        with contextlib.suppress(sqlite3.Error, SmsCliError, IndexError), Store.open() as store:
+            job = store.last_job_id()
+            if job is not None:
+                states = [c.state for c in store.chunks(job)]
+                if states[index - 1] == state:
+                    return
         time.sleep(0.05)
     raise AssertionError(f"request {index} never read {state}")
 
