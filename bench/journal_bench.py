@@ -3,9 +3,8 @@
     python bench/journal_bench.py [seq|rand] [count] [ints]
 
 A job of `count` numbers (200,000) in chunks of 1000: create_job, then the journalling of each
-chunk (every number accepted with a msgId) as run_chunks does it - the first one's `before`,
-each answer with the next one's `before` in one commit (after_and_before), the last answer
-alone - and finish_job, timed with process_time, best of 3. `ints`: chunks that carry their
+chunk (every number accepted with a msgId) as run_chunks does it - its `before`, then its
+answer - and finish_job, timed with process_time, best of 3. `ints`: chunks that carry their
 numbers' integers (Chunk.keys), as a send's chunks made from a NumberList do.
 `seq`: consecutive numbers (the bench lists); `rand`: random ones, as real lists are (their
 number-index pages are spread, so each chunk's commit writes more of them). To compare with an
@@ -58,17 +57,9 @@ def main() -> None:
             job = store.create_job(profile="bench", provider="laaffic", kind="send",
                                    message="bench message", sender=None, chunks=chunks)
             journal = store.journal(job)
-            paired = getattr(journal, "after_and_before", None)
-            if paired is None:  # an older revision: a commit before and one after each
-                for chunk, outcome in zip(chunks, outcomes, strict=True):
-                    journal.before(chunk)
-                    journal.after(outcome)
-            else:
-                # As run_chunks journals a run: each answer with the next request's `before`.
-                journal.before(chunks[0])
-                for outcome, chunk in zip(outcomes, chunks[1:], strict=False):
-                    paired(outcome, chunk)
-                journal.after(outcomes[-1])
+            for chunk, outcome in zip(chunks, outcomes, strict=True):
+                journal.before(chunk)
+                journal.after(outcome)
             store.finish_job(job)
             best = min(best, time.process_time() - started)
             store.close()

@@ -4,14 +4,13 @@ processed it. Used by `send` and `batch`, whatever the provider."""
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from smscli.errors import (
     ErrorKind,
@@ -31,19 +30,6 @@ class Journal(Protocol):
     def before(self, chunk: Chunk) -> None: ...
 
     def after(self, outcome: ChunkOutcome) -> None: ...
-
-
-@runtime_checkable
-class PairedJournal(Journal, Protocol):
-    """A journal that records an answer and the `before` of the next request in one write
-    (the history: one commit instead of two per request). The run pairs them when the answer
-    frees a slot the next request may take."""
-
-    def after_and_before(self, outcome: ChunkOutcome, chunk: Chunk) -> SmsCliError | None:
-        """after(outcome) and before(chunk) together. Raises as `after` does when the answer
-        cannot be recorded (the chunk is then not recorded either); returns the error when
-        only the chunk could not be (the answer is recorded; the chunk must not leave)."""
-        ...
 
 
 # After these, more chunks would fail the same way (or worse, add to an unknown outcome).
@@ -206,7 +192,6 @@ def run_chunks(
     halt = threading.Event()  # tells requests waiting to retry that the run is stopping
     deadline: float | None = None
     show = on_outcome
-    paired = journal if isinstance(journal, PairedJournal) else None
 
     def stopping(error: Failure | None) -> None:
         nonlocal stop, deadline
@@ -217,48 +202,24 @@ def run_chunks(
         if deadline is None:
             deadline = time.monotonic() + drain_timeout
 
-    def record(
-        outcome: ChunkOutcome, *, notify: bool = True, then: Chunk | None = None
-    ) -> bool:
-        """Journal an answer; with `then`, the next request's `before` in the same write
-        (PairedJournal). True when `then` was journalled and may leave."""
+    def record(outcome: ChunkOutcome, *, notify: bool = True) -> None:
         # In the run first: a signal while journalling must not drop an outcome from the
         # rows; and no signal may land inside the journal's write (shielded) either.
-        ready = False
         with shielded():
             run.outcomes.append(outcome)
             if journal:
                 try:
-                    if then is not None and paired is not None:
-                        not_before = paired.after_and_before(outcome, then)
-                        if not_before is None:
-                            ready = True
-                        else:
-                            unrecorded_start(then, not_before)
-                    else:
-                        journal.after(outcome)
+                    journal.after(outcome)
                 except SmsCliError as exc:
                     # Answered but not recorded: no further request may start, since the
                     # history could not tell what became of it. The rows still show it.
                     run.unrecorded.append(outcome)
                     run.journal_error = run.journal_error or Failure.of(exc, history=True)
                     stopping(None)
-                    if then is not None and paired is not None:
-                        # Not journalled with it: it never leaves, as if never taken.
-                        run.outcomes.append(
-                            ChunkOutcome(then, ChunkState.NOT_SENT, attempts=0)
-                        )
         if notify:
             write(outcome)
         if stops_run(outcome):
             stopping(outcome.error)
-        return ready
-
-    def unrecorded_start(chunk: Chunk, exc: SmsCliError) -> None:
-        # Unrecorded, a chunk must not leave: a crash would lose its fate.
-        failed = Failure.of(exc, history=True)
-        run.outcomes.append(ChunkOutcome(chunk, ChunkState.NOT_SENT, error=failed, attempts=0))
-        stopping(failed)
 
     def write(outcome: ChunkOutcome) -> None:
         nonlocal show
@@ -273,8 +234,6 @@ def run_chunks(
             stopping(None)
 
     # A chunk taken from `source` but not yet in `pending`, and whether it may have left.
-    # Between fill()s, one is only left here journalled with the answer before it (`paired`),
-    # its `before` done: the next fill() sends it first, or the run records it not sent.
     taken: Chunk | None = None
     may_have_left = False
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
@@ -284,21 +243,23 @@ def run_chunks(
         stops; each is journalled before it leaves."""
         nonlocal taken, may_have_left
         while not stop and len(pending) < max(1, concurrency):
-            if taken is None:
-                chunk = taken = next(source, None)
-                may_have_left = False
-                if chunk is None:
+            chunk = taken = next(source, None)
+            may_have_left = False
+            if chunk is None:
+                return
+            if journal:
+                try:
+                    with shielded():
+                        journal.before(chunk)
+                except SmsCliError as exc:
+                    # Unrecorded, a chunk must not leave: a crash would lose its fate.
+                    failed = Failure.of(exc, history=True)
+                    run.outcomes.append(
+                        ChunkOutcome(chunk, ChunkState.NOT_SENT, error=failed, attempts=0)
+                    )
+                    taken = None
+                    stopping(failed)
                     return
-                if journal:
-                    try:
-                        with shielded():
-                            journal.before(chunk)
-                    except SmsCliError as exc:
-                        taken = None
-                        unrecorded_start(chunk, exc)
-                        return
-            else:
-                chunk = taken  # journalled with the answer that freed its slot
             if rate is not None:
                 rate.acquire()
             # Submitted and tracked in one shielded step: a signal inside submit() could
@@ -330,29 +291,18 @@ def run_chunks(
                 # limit could hold the next answer's journalling back; after the last, only
                 # once the rows are written, so that rows the output can no longer take stop
                 # the run before another request leaves.
-                # With a PairedJournal, an answer is journalled together with the `before` of
-                # the request that takes its slot (one write instead of two), unless an answer
-                # in stops the run; that request leaves when a fill() would have started it.
                 finished: list[ChunkOutcome] = []
-                calm = not any(map(_stops_when_recorded, done))
-                early = len(done) > 1 and rate is None and calm
+                early = (
+                    len(done) > 1
+                    and rate is None
+                    and not any(map(_stops_when_recorded, done))
+                )
                 for future in done:
                     if finished and early:
                         fill()
                     with shielded():
                         outcome = future.result()
-                        then = None
-                        if paired is not None and calm and not stop and taken is None:
-                            try:
-                                then = taken = next(source, None)
-                            except BaseException:
-                                # The source failed: this answer is journalled all the same.
-                                record(outcome, notify=False)
-                                pending.pop(future)
-                                raise
-                            may_have_left = False
-                        if not record(outcome, notify=False, then=then) and then is not None:
-                            taken = None  # not journalled: it never leaves
+                        record(outcome, notify=False)
                         pending.pop(future)
                     finished.append(outcome)
                 for outcome in finished:
@@ -368,23 +318,14 @@ def run_chunks(
                 show = None
                 if taken is not None and all(c is not taken for c in pending.values()):
                     _record_taken(taken, may_have_left, record)
-                taken = None
                 # Answers that arrived while the signal was being raised are journalled too.
                 done_now = {f: c for f, c in pending.items() if f.done()}
                 for future in done_now:
                     pending.pop(future)
                     _despite_signals(record, future.result())
             _drain(pending, record, max(0.0, (deadline or 0.0) - time.monotonic()))
-        # Chunks never started are reported so the user sees every number's fate; one
-        # journalled `sending` with the last answer (the run stopped before it left) is
-        # journalled again, not sent.
+        # Chunks never started are reported so the user sees every number's fate.
         with _stopping_quietly(run):
-            if taken is not None:
-                _despite_signals(
-                    functools.partial(record, notify=False),
-                    ChunkOutcome(taken, ChunkState.NOT_SENT, attempts=0),
-                )
-                taken = None
             if stop:
                 for chunk in source:
                     run.outcomes.append(ChunkOutcome(chunk, ChunkState.NOT_SENT, attempts=0))
@@ -416,7 +357,7 @@ def _stopping_quietly(run: RunResult) -> AbstractContextManager[None]:
 
 
 def _give_up(
-    pending: dict[Future[ChunkOutcome], Chunk], record: Callable[[ChunkOutcome], object]
+    pending: dict[Future[ChunkOutcome], Chunk], record: Callable[[ChunkOutcome], None]
 ) -> None:
     """Stopping, and the requests still in flight outlasted the drain: their outcome is
     unknown (they may have arrived), and the process must not wait for them any longer."""
@@ -428,7 +369,7 @@ def _give_up(
 
 
 def _record_taken(
-    chunk: Chunk, may_have_left: bool, record: Callable[[ChunkOutcome], object]
+    chunk: Chunk, may_have_left: bool, record: Callable[[ChunkOutcome], None]
 ) -> None:
     """Ctrl-C between taking a chunk and tracking its future: once submit() was called the
     request may be on its way (Python's own submit can be interrupted after queueing it)."""
@@ -441,7 +382,7 @@ def _record_taken(
 
 def _drain(
     pending: dict[Future[ChunkOutcome], Chunk],
-    record: Callable[[ChunkOutcome], object],
+    record: Callable[[ChunkOutcome], None],
     timeout: float,
 ) -> None:
     try:
@@ -459,7 +400,7 @@ def _drain(
         _despite_signals(record, ChunkOutcome(chunk, ChunkState.UNKNOWN, error=error))
 
 
-def _despite_signals(record: Callable[[ChunkOutcome], object], outcome: ChunkOutcome) -> None:
+def _despite_signals(record: Callable[[ChunkOutcome], None], outcome: ChunkOutcome) -> None:
     """Record while already stopping: a further signal (a second Ctrl-C, systemd's repeated
     SIGTERM) must not cut the journalling of the answers that are in. Held while recording, it
     is raised once the outcome is recorded, so it is let go here; one landing before the

@@ -16,7 +16,6 @@ import pytest
 
 from smscli.history import journal as journal_module
 from smscli.history import keys, schema
-from smscli.history.db import StoreError
 from smscli.history.store import Store
 from smscli.model import Chunk, ChunkOutcome, ChunkState, Failure
 from tests.test_store import accepted, kill_owner, new_job
@@ -348,69 +347,3 @@ def test_the_usual_answer_takes_one_insert_and_no_delete(path: Path) -> None:
             "DELETE FROM messages WHERE job_id",
         ]
         assert hits(store, extra.numbers[2]) == [(job, 7, 2, "accepted", f"m{extra.numbers[2]}")]
-
-
-def test_an_answer_and_the_next_requests_before_are_one_commit(path: Path) -> None:
-    chunks = in_order(3, size=1000)
-    with Store.open(path) as store:
-        job = new_job(store, chunks)
-        journal = store.journal(job)
-        journal.before(chunks[0])
-        answer = accepted(chunks[0])
-        done = statements_of(store, lambda: journal.after_and_before(answer, chunks[1]))
-        assert done == [
-            "BEGIN IMMEDIATE",
-            "UPDATE chunks SET state =",  # 1: sending
-            "UPDATE chunks SET state =",  # 0: its answer
-            "INSERT INTO messages (job_id, chunk,",
-            "INSERT OR IGNORE INTO by_number",
-            "COMMIT",
-        ]
-        states = {c.index: (c.state, c.sends) for c in store.chunks(job)}
-        assert states == {0: ("accepted", 1), 1: ("sending", 1), 2: ("planned", 0)}
-        answered = [m.number for m in store.job_messages(job) if m.outcome == "accepted"]
-        assert answered == chunks[0].numbers
-
-
-def test_a_pair_whose_request_cannot_be_recorded_keeps_the_answer(
-    path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    chunks = in_order(2)
-    with Store.open(path) as store:
-        job = new_job(store, chunks)
-        journal = store.journal(job)
-        journal.before(chunks[0])
-
-        def full(*args: object) -> None:
-            raise sqlite3.OperationalError("database or disk is full")
-
-        monkeypatch.setattr(Store, "_chunk_sending", full)
-        error = journal.after_and_before(accepted(chunks[0]), chunks[1])
-        assert error is not None and "cannot record request 2 before sending it" in str(error)
-        states = {c.index: (c.state, c.sends) for c in store.chunks(job)}
-        assert states == {0: ("accepted", 1), 1: ("planned", 0)}
-        assert not journal.unrecorded and not journal.failures
-
-
-def test_a_pair_whose_answer_cannot_be_recorded_records_neither(
-    path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    chunks = in_order(2)
-    with Store.open(path) as store:
-        job = new_job(store, chunks)
-        journal = store.journal(job)
-        journal.before(chunks[0])
-        real = Store._chunk_result
-
-        def full(*args: object) -> None:
-            raise sqlite3.OperationalError("database or disk is full")
-
-        monkeypatch.setattr(Store, "_chunk_result", full)
-        with pytest.raises(StoreError, match="cannot record the answer to request 1"):
-            journal.after_and_before(accepted(chunks[0]), chunks[1])
-        states = {c.index: (c.state, c.sends) for c in store.chunks(job)}
-        assert states == {0: ("sending", 1), 1: ("planned", 0)}  # 1 never counted as sent
-        assert [o.chunk.index for o in journal.unrecorded] == [0]
-        monkeypatch.setattr(Store, "_chunk_result", real)
-        assert journal.retry_failures() == []  # the answer alone, once there is room
-        assert {c.index: c.state for c in store.chunks(job)} == {0: "accepted", 1: "planned"}

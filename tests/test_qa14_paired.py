@@ -1,5 +1,7 @@
-"""QA 14: the journal's paired commit (an answer and the `before` of the request that takes its
-slot in one commit, jr14) met as a user meets it: the installed `smscli` against a fake v3
+"""QA 14: a run's journal met as a user meets it (written against a paired commit - an answer
+and the `before` of the request taking its slot in one commit - that these tests showed unsafe
+and that was taken out again: a request journalled `sending` while the answer's rows waited on
+the reader never left, yet a kill then left it "unknown"): the installed `smscli` against a fake v3
 gateway on 127.0.0.1, stopped by a signal while its rows wait on a full stdout pipe, by a reader
 that goes away, by an output that cannot be written, at concurrency 1 and with --rate, send and
 batch. Each ends with the history and the gateway's log agreeing request by request: every
@@ -260,12 +262,6 @@ def test_the_history_failing_mid_run_then_coming_back_agrees_with_the_gateway(
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
-@pytest.mark.xfail(
-    strict=True,
-    reason="the request journalled `sending` with the first answer and then recorded not_sent "
-    "(it never left) keeps the `started` (and gets a `finished`) time in history show --chunks; "
-    "before the paired commit such a request had neither",
-)
 def test_a_paired_request_that_never_left_shows_no_start_time(
     gateway: EdgeGateway, tmp_path: Path
 ) -> None:
@@ -312,12 +308,6 @@ def wait_for_chunk_state(index: int, state: str, proc: subprocess.Popen[bytes]) 
     raise AssertionError(f"request {index} never read {state}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the request paired with an answer is journalled `sending` before that answer's rows "
-    "are written; a SIGKILL while the rows wait on a slow reader leaves it `sending`, which a "
-    "resume reads as unknown (may have arrived): it never left, yet a plain resume skips it",
-)
 def test_a_kill_while_the_rows_wait_leaves_the_next_request_to_a_plain_resume(
     gateway: EdgeGateway, tmp_path: Path
 ) -> None:

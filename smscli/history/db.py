@@ -110,7 +110,6 @@ class Database:
     def __init__(self, db: sqlite3.Connection, path: pathlib.Path) -> None:
         self._db = db
         self.path = path
-        self._joined = False  # inside joined(): _write() adds to its transaction
 
     @classmethod
     def open(cls, path: pathlib.Path | None = None, *, timeout: float = BUSY_TIMEOUT) -> Self:
@@ -151,9 +150,6 @@ class Database:
         """One write transaction with the lock taken up front: a deferred one could fail with
         SQLITE_BUSY when upgrading from read to write, instead of waiting its turn."""
         db = self._db
-        if self._joined:
-            yield db  # committed or rolled back by joined(), with the rest
-            return
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
@@ -162,17 +158,6 @@ class Database:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
-
-    @contextmanager
-    def joined(self) -> Iterator[None]:
-        """The writes inside (each a _write()) as one transaction: committed together at the
-        end, or none of them. A commit costs more than most of the statements it ends."""
-        with self._write():
-            self._joined = True
-            try:
-                yield
-            finally:
-                self._joined = False
 
 
 def _create_private(path: pathlib.Path) -> bool:

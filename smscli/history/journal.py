@@ -1,7 +1,5 @@
 """The journal's writes: a job with its whole plan, each chunk committed `sending` before its
-request leaves and its answer right after (an answer and the `sending` of the request that takes
-its slot share one commit: StoreJournal.after_and_before), finishing a job, and taking one over
-for a resume.
+request leaves and its answer right after, finishing a job, and taking one over for a resume.
 
 A job's whole plan is written when it is created (one row per chunk), so a resume knows exactly
 what every chunk held, including the ones that never started; a number's own row is written
@@ -255,8 +253,7 @@ class JournalWrites(JobReader):
                 if unindexed >= INDEX_EVERY:
                     index_numbers(db, job_id)
                     unindexed = 0
-        # Committed: the chunk has rows now. (Within joined(), the commit is still to come; if
-        # it fails, these only choose when to index and whether to look for older rows.)
+        # Committed: the chunk has rows now.
         self._unindexed[job_id] = unindexed
         if span is not None:
             self._last_range[job_id] = span
@@ -448,9 +445,7 @@ class StoreJournal:
     request leaves, so a kill -9 right after still leaves a record (a resume then treats it as
     unknown). A failed `before` stops the run: an unrecorded chunk must not leave. A failed
     `after` is kept in `failures` and raised: the run stops starting requests (the chunk stays
-    `sending`, unknown to a resume), and `retry_failures` tries those answers again later.
-    `after_and_before` is an answer and the `before` of the request that takes its slot in one
-    commit (sending.PairedJournal): half the commits of a run."""
+    `sending`, unknown to a resume), and `retry_failures` tries those answers again later."""
 
     def __init__(self, store: JournalWrites, job_id: int, *, store_content: bool = True) -> None:
         self.store = store
@@ -470,28 +465,6 @@ class StoreJournal:
             self.store._chunk_result(self.job_id, outcome, self.store_content)
         except sqlite3.Error as exc:
             raise self._unrecorded(outcome, exc) from None
-
-    def after_and_before(self, outcome: ChunkOutcome, chunk: Chunk) -> StoreError | None:
-        """after(outcome) and before(chunk) in one commit. Raises as `after` does when the
-        answer cannot be recorded (the chunk is not recorded either). When only the chunk
-        cannot be, the answer is recorded alone and the chunk's error returned: it must not
-        leave."""
-        store = self.store
-        sending: sqlite3.Error | None = None
-        try:
-            with store.joined():
-                try:
-                    store._chunk_sending(self.job_id, chunk, self.store_content)
-                except sqlite3.Error as exc:
-                    sending = exc
-                    raise
-                store._chunk_result(self.job_id, outcome, self.store_content)
-        except sqlite3.Error as exc:
-            if sending is None:  # the answer, or the commit of both
-                raise self._unrecorded(outcome, exc) from None
-            self.after(outcome)
-            return _not_recorded(store.path, chunk, sending)
-        return None
 
     def _unrecorded(self, outcome: ChunkOutcome, exc: sqlite3.Error) -> StoreError:
         doing = f"cannot record the answer to request {outcome.chunk.index + 1}"
