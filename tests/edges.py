@@ -5,16 +5,18 @@ the gateway gave held by the history."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
+import pytest
 
 from smscli.history.store import Store
 from smscli.sandbox.loopback import LoopbackServer
@@ -156,3 +158,31 @@ def assert_resume_sends_each_number_once(
     assert gw.processed() == Counter(given)
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(rows) == len(given) and all(r["outcome"] == "accepted" for r in rows)
+
+
+@contextlib.contextmanager
+def small_filesystem(where: Path, size: str) -> Iterator[Path]:
+    where.mkdir()
+    try:
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(where)],
+            capture_output=True, check=False,
+        )
+    except OSError:  # no mount(8) here
+        pytest.skip("cannot mount a small tmpfs here (no mount command)")
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root, and a container allowing it)")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], capture_output=True, check=False)
+
+
+def fill(directory: Path) -> None:
+    # The suppress outside the file: a write cut short leaves bytes in the buffer, and
+    # closing the file tries them again (ENOSPC once more) - whether it does depends on how
+    # many pages the history happens to take.
+    with contextlib.suppress(OSError), open(directory / "filler", "wb") as out:
+        while True:
+            out.write(b"\0" * 65536)
+            out.flush()

@@ -21,9 +21,11 @@ from tests.edges import (
     EdgeGateway,
     assert_nothing_twice_and_every_answer_kept,
     assert_resume_sends_each_number_once,
+    fill,
     numbers,
     only_job,
     point_profile_at,
+    small_filesystem,
 )
 
 pytestmark = pytest.mark.e2e
@@ -166,34 +168,6 @@ def test_output_on_a_full_disk_stops_with_74_and_a_resume_command(
     assert "unknown" not in outcomes.values()
     assert len(gateway.processed()) < TOTAL
     assert_resume_sends_each_number_once(gateway, job, given)
-
-
-@contextlib.contextmanager
-def small_filesystem(where: Path, size: str) -> Iterator[Path]:
-    where.mkdir()
-    try:
-        mounted = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(where)],
-            capture_output=True, check=False,
-        )
-    except OSError:  # no mount(8) here
-        pytest.skip("cannot mount a small tmpfs here (no mount command)")
-    if mounted.returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here (needs root, and a container allowing it)")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], capture_output=True, check=False)
-
-
-def fill(directory: Path) -> None:
-    # The suppress outside the file: a write cut short leaves bytes in the buffer, and
-    # closing the file tries them again (ENOSPC once more) - whether it does depends on how
-    # many pages the history happens to take.
-    with contextlib.suppress(OSError), open(directory / "filler", "wb") as out:
-        while True:
-            out.write(b"\0" * 65536)
-            out.flush()
 
 
 @pytest.mark.skipif(sys.platform != "linux" or os.geteuid() != 0, reason="mounts need root")

@@ -21,7 +21,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.edges import SMSCLI, EdgeGateway, numbers, only_job, point_profile_at, smscli
+from tests.edges import (
+    SMSCLI,
+    EdgeGateway,
+    fill,
+    numbers,
+    only_job,
+    point_profile_at,
+    small_filesystem,
+    smscli,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -197,30 +206,6 @@ def test_an_output_that_cannot_be_written_at_concurrency_1_sends_one_request(
     resume_sends_exactly_the_never_sent(gateway, job, given, kind, outcomes)
 
 
-@contextlib.contextmanager
-def own_filesystem(where: Path, size: str) -> Iterator[Path]:
-    where.mkdir()
-    try:
-        mounted = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(where)],
-            capture_output=True, check=False,
-        )
-    except OSError:
-        pytest.skip("no mount command here")
-    if mounted.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root, and a container allowing it)")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], capture_output=True, check=False)
-
-
-def fill(directory: Path) -> None:
-    with contextlib.suppress(OSError), open(directory / "filler", "wb") as out:
-        while True:
-            out.write(b"\0" * 65536)
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounts need root")
 @pytest.mark.parametrize("kind", ["send", "batch"])
 def test_the_history_failing_mid_run_then_coming_back_agrees_with_the_gateway(
@@ -231,7 +216,7 @@ def test_the_history_failing_mid_run_then_coming_back_agrees_with_the_gateway(
     files are open for writing: EBUSY.) Once it has room again: no number the gateway got
     reads not_sent, none went twice, and a resume sends the never-sent ones exactly (the
     answers the history could not take read unknown: never resent)."""
-    with own_filesystem(tmp_path / "small", "16m") as data:
+    with small_filesystem(tmp_path / "small", "16m") as data:
         monkeypatch.setenv("SMSCLI_DATA_DIR", str(data / "smscli"))
         gw = EdgeGateway(tmp_path / "gateway", hold_from=4)
         try:
