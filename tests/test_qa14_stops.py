@@ -121,12 +121,11 @@ SIGNALS = {"SIGTERM": 143, "SIGHUP": 129, "SIGINT": 130}
         ("batch", "SIGHUP", ("--concurrency", "1")),
     ],
 )
-def test_a_signal_while_the_rows_wait_on_a_full_pipe_leaves_the_paired_request_unsent(
+def test_a_signal_while_the_rows_wait_on_a_full_pipe_leaves_the_next_request_unsent(
     gateway: EdgeGateway, tmp_path: Path, kind: str, name: str, extra: tuple[str, ...]
 ) -> None:
-    """The first answer's 1000 rows fill the pipe nobody reads (the next request is journalled
-    `sending` with that answer, to leave once the rows are written): a signal then must record
-    it not_sent, and it never reaches the gateway."""
+    """The first answer's 1000 rows fill the pipe nobody reads (the next request may leave only
+    once they are written): a signal then must leave it not_sent, never at the gateway."""
     given, path = inputs(tmp_path, kind)
     proc = subprocess.Popen(
         argv(kind, path, "-o", "jsonl", *extra), stdout=subprocess.PIPE,
@@ -160,8 +159,8 @@ def test_a_signal_while_the_rows_wait_on_a_full_pipe_leaves_the_paired_request_u
 def test_a_reader_gone_after_one_row_at_concurrency_1_stops_after_the_first_request(
     gateway: EdgeGateway, tmp_path: Path, kind: str, extra: tuple[str, ...]
 ) -> None:
-    """`| head -1` at concurrency 1: the request paired with the first answer must not leave,
-    since the rows it would produce have nowhere to go."""
+    """`| head -1` at concurrency 1: the request after the first answer must not leave, since
+    the rows it would produce have nowhere to go."""
     given, path = inputs(tmp_path, kind)
     proc = subprocess.Popen(
         argv(kind, path, "-o", "jsonl", *extra), stdout=subprocess.PIPE,
@@ -180,7 +179,7 @@ def test_a_reader_gone_after_one_row_at_concurrency_1_stops_after_the_first_requ
     job = only_job()
     outcomes = agree(gateway, job, given)
     # The first answer's rows may all fit in the pipe before the reader goes: then one more
-    # request leaves (as before the paired commit), never more.
+    # request leaves, never more.
     assert gateway.arrived <= 2, "requests kept leaving after the reader had gone"
     assert "not_sent" in outcomes.values()
     resume_sends_exactly_the_never_sent(gateway, job, given, kind, outcomes)
@@ -247,11 +246,11 @@ def test_the_history_failing_mid_run_then_coming_back_agrees_with_the_gateway(
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
-def test_a_paired_request_that_never_left_shows_no_start_time(
+def test_a_request_that_never_left_shows_no_start_time(
     gateway: EdgeGateway, tmp_path: Path
 ) -> None:
-    """At concurrency 1 request 2 is journalled with answer 1 and would leave once its rows are
-    written; they cannot be (/dev/full), so it never leaves. `history show --chunks` must not
+    """At concurrency 1 request 2 would leave once answer 1's rows are written; they cannot be
+    (/dev/full), so it never leaves. `history show --chunks` must not
     give it a start time: attempts 0 and sends 0 beside a `started` reads as a contradiction
     (a request started but not sent), unlike request 3, never taken, which has none."""
     _given, path = inputs(tmp_path, "send", 3000)
@@ -298,8 +297,8 @@ def test_a_kill_while_the_rows_wait_leaves_the_next_request_to_a_plain_resume(
 ) -> None:
     """`smscli send ... | slow-reader` at concurrency 1, killed (OOM killer, kill -9, power)
     while the first answer's rows wait for the reader: only request 1 reached the gateway, so a
-    plain resume must send the other four. Before the paired commit request 2 was journalled
-    only once those rows were written (it stayed `planned`), and the resume sent it."""
+    plain resume must send the other four: request 2 is journalled `sending` only once those
+    rows are written (it stays `planned`), so the resume sends it."""
     given, path = inputs(tmp_path, "send")
     proc = subprocess.Popen(
         argv("send", path, "-o", "jsonl", "--concurrency", "1"), stdout=subprocess.PIPE,
@@ -307,8 +306,8 @@ def test_a_kill_while_the_rows_wait_leaves_the_next_request_to_a_plain_resume(
     )
     try:
         gateway.wait_answered(1000)
-        # Answer 1 is in the history; request 2 is journalled with it (the paired commit) and
-        # waits for the rows, which wait for a reader that does not read.
+        # Answer 1 is in the history; request 2 waits for its rows, which wait for a reader
+        # that does not read.
         wait_for_chunk_state(1, "accepted", proc)
         proc.kill()
         proc.wait(60)
