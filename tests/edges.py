@@ -186,3 +186,27 @@ def fill(directory: Path) -> None:
         while True:
             out.write(b"\0" * 65536)
             out.flush()
+
+
+def numbers_file(tmp_path: Path, count: int) -> tuple[list[str], Path]:
+    """`count` numbers (numbers()) in a plain file for `send -f`: the numbers and the path."""
+    given = numbers(count)
+    path = tmp_path / "numbers.txt"
+    path.write_text("\n".join(given) + "\n", encoding="utf-8")
+    return given, path
+
+
+def batch_file(tmp_path: Path, count: int) -> tuple[list[str], Path]:
+    """`count` numbers in a batch CSV of seven contents: the numbers and the path."""
+    given = numbers(count)
+    path = tmp_path / "batch.csv"
+    lines = ["number,content"] + [f"{n},code {i % 7}" for i, n in enumerate(given)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return given, path
+
+
+def command(kind: str, path: Path, *extra: str) -> list[str]:
+    """The installed smscli sending `path` (numbers_file for send, batch_file for batch)."""
+    if kind == "send":
+        return [SMSCLI, "send", "-f", str(path), "-m", "hi", "-y", *extra]
+    return [SMSCLI, "batch", str(path), "-y", *extra]

@@ -21,8 +21,10 @@ from tests.edges import (
     EdgeGateway,
     assert_nothing_twice_and_every_answer_kept,
     assert_resume_sends_each_number_once,
+    batch_file,
+    command,
     fill,
-    numbers,
+    numbers_file,
     only_job,
     point_profile_at,
     small_filesystem,
@@ -41,27 +43,6 @@ def gateway(tmp_path: Path) -> Iterator[EdgeGateway]:
     gw.stop()
 
 
-def numbers_file(tmp_path: Path, count: int = TOTAL) -> tuple[list[str], Path]:
-    given = numbers(count)
-    path = tmp_path / "numbers.txt"
-    path.write_text("\n".join(given) + "\n", encoding="utf-8")
-    return given, path
-
-
-def batch_file(tmp_path: Path, count: int = TOTAL) -> tuple[list[str], Path]:
-    given = numbers(count)
-    path = tmp_path / "batch.csv"
-    lines = ["number,content"] + [f"{n},code {i % 7}" for i, n in enumerate(given)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return given, path
-
-
-def command(kind: str, path: Path, *fmt: str) -> list[str]:
-    if kind == "send":
-        return [SMSCLI, "send", "-f", str(path), "-m", "hi", "-y", *fmt]
-    return [SMSCLI, "batch", str(path), "-y", *fmt]
-
-
 def clean(stderr: str) -> None:
     assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
 
@@ -78,7 +59,7 @@ def test_a_closed_pipe_stops_the_send_and_loses_no_answer(
 ) -> None:
     """`smscli send ... | head -1`: exit 141 with a summary and a plain resume command; the
     answers in flight when the reader left are journalled, not left unknown."""
-    given, path = (numbers_file if kind == "send" else batch_file)(tmp_path)
+    given, path = (numbers_file if kind == "send" else batch_file)(tmp_path, TOTAL)
     proc = subprocess.Popen(
         command(kind, path, *fmt), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=dict(os.environ),
@@ -152,7 +133,7 @@ def test_a_resume_into_a_closed_pipe_stops_too(gateway: EdgeGateway, tmp_path: P
 def test_output_on_a_full_disk_stops_with_74_and_a_resume_command(
     gateway: EdgeGateway, tmp_path: Path, fmt: tuple[str, ...]
 ) -> None:
-    given, path = numbers_file(tmp_path)
+    given, path = numbers_file(tmp_path, TOTAL)
     with open("/dev/full", "w") as full:  # every write: ENOSPC
         done = subprocess.run(
             command("send", path, *fmt), stdout=full, stderr=subprocess.PIPE, text=True,
@@ -182,7 +163,7 @@ def test_history_on_a_full_disk_stops_sending_and_names_the_answers_not_recorded
         gw = EdgeGateway(tmp_path / "gateway", hold_from=4)
         try:
             point_profile_at(gw, extra="concurrency = 3\n")
-            _given, path = numbers_file(tmp_path)
+            _given, path = numbers_file(tmp_path, TOTAL)
             out = tmp_path / "rows.jsonl"
             with open(out, "w") as rows_out:
                 proc = subprocess.Popen(
@@ -270,7 +251,7 @@ def stop_mid_run(
 def test_a_signal_mid_send_drains_journals_and_says_how_to_resume(
     gateway: EdgeGateway, tmp_path: Path, name: str, moment: str
 ) -> None:
-    given, path = numbers_file(tmp_path)
+    given, path = numbers_file(tmp_path, TOTAL)
     argv = command("send", path, "-o", "jsonl")
     code, stderr = stop_mid_run(gateway, argv, getattr(signal, name), moment)
     clean(stderr)
@@ -290,7 +271,7 @@ def test_a_signal_mid_send_drains_journals_and_says_how_to_resume(
 def test_a_signal_mid_batch_drains_journals_and_says_how_to_resume(
     gateway: EdgeGateway, tmp_path: Path, name: str
 ) -> None:
-    given, path = batch_file(tmp_path)
+    given, path = batch_file(tmp_path, TOTAL)
     code, stderr = stop_mid_run(
         gateway, command("batch", path, "-o", "jsonl"), getattr(signal, name), "in_flight"
     )

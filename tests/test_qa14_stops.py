@@ -22,10 +22,11 @@ from pathlib import Path
 import pytest
 
 from tests.edges import (
-    SMSCLI,
     EdgeGateway,
+    batch_file,
+    command,
     fill,
-    numbers,
+    numbers_file,
     only_job,
     point_profile_at,
     small_filesystem,
@@ -47,21 +48,7 @@ def gateway(tmp_path: Path) -> Iterator[EdgeGateway]:
 
 
 def inputs(tmp_path: Path, kind: str, count: int = TOTAL) -> tuple[list[str], Path]:
-    given = numbers(count)
-    if kind == "send":
-        path = tmp_path / "numbers.txt"
-        path.write_text("\n".join(given) + "\n", encoding="utf-8")
-    else:
-        path = tmp_path / "batch.csv"
-        lines = ["number,content"] + [f"{n},code {i % 7}" for i, n in enumerate(given)]
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return given, path
-
-
-def argv(kind: str, path: Path, *extra: str) -> list[str]:
-    if kind == "send":
-        return [SMSCLI, "send", "-f", str(path), "-m", "hi", "-y", *extra]
-    return [SMSCLI, "batch", str(path), "-y", *extra]
+    return (numbers_file if kind == "send" else batch_file)(tmp_path, count)
 
 
 def history_rows(job: int) -> dict[str, str]:
@@ -128,7 +115,7 @@ def test_a_signal_while_the_rows_wait_on_a_full_pipe_leaves_the_next_request_uns
     once they are written): a signal then must leave it not_sent, never at the gateway."""
     given, path = inputs(tmp_path, kind)
     proc = subprocess.Popen(
-        argv(kind, path, "-o", "jsonl", *extra), stdout=subprocess.PIPE,
+        command(kind, path, "-o", "jsonl", *extra), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, env=dict(os.environ),
     )
     try:
@@ -163,7 +150,7 @@ def test_a_reader_gone_after_one_row_at_concurrency_1_stops_after_the_first_requ
     the rows it would produce have nowhere to go."""
     given, path = inputs(tmp_path, kind)
     proc = subprocess.Popen(
-        argv(kind, path, "-o", "jsonl", *extra), stdout=subprocess.PIPE,
+        command(kind, path, "-o", "jsonl", *extra), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, env=dict(os.environ),
     )
     try:
@@ -193,7 +180,7 @@ def test_an_output_that_cannot_be_written_at_concurrency_1_sends_one_request(
     given, path = inputs(tmp_path, kind)
     with open("/dev/full", "w") as full:
         done = subprocess.run(
-            argv(kind, path, "-o", "jsonl", "--concurrency", "1"), stdout=full,
+            command(kind, path, "-o", "jsonl", "--concurrency", "1"), stdout=full,
             stderr=subprocess.PIPE, text=True, env=dict(os.environ), timeout=120, check=False,
         )
     clean(done.stderr)
@@ -223,7 +210,7 @@ def test_the_history_failing_mid_run_then_coming_back_agrees_with_the_gateway(
             given, path = inputs(tmp_path, kind, 10_000)
             with open(os.devnull, "w") as sink:
                 proc = subprocess.Popen(
-                    argv(kind, path, "-o", "jsonl"), stdout=sink, stderr=subprocess.PIPE,
+                    command(kind, path, "-o", "jsonl"), stdout=sink, stderr=subprocess.PIPE,
                     text=True, env=dict(os.environ),
                 )
                 gw.wait_arrived(6)
@@ -256,7 +243,7 @@ def test_a_request_that_never_left_shows_no_start_time(
     _given, path = inputs(tmp_path, "send", 3000)
     with open("/dev/full", "w") as full:
         done = subprocess.run(
-            argv("send", path, "-o", "jsonl", "--concurrency", "1"), stdout=full,
+            command("send", path, "-o", "jsonl", "--concurrency", "1"), stdout=full,
             stderr=subprocess.PIPE, text=True, env=dict(os.environ), timeout=120, check=False,
         )
     assert done.returncode == 74, done.stderr
@@ -301,7 +288,7 @@ def test_a_kill_while_the_rows_wait_leaves_the_next_request_to_a_plain_resume(
     rows are written (it stays `planned`), so the resume sends it."""
     given, path = inputs(tmp_path, "send")
     proc = subprocess.Popen(
-        argv("send", path, "-o", "jsonl", "--concurrency", "1"), stdout=subprocess.PIPE,
+        command("send", path, "-o", "jsonl", "--concurrency", "1"), stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL, env=dict(os.environ),
     )
     try:
